@@ -1,0 +1,145 @@
+"""Every change to users, role assignments and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kangle.accounts.models import ApiToken, RoleAssignment, User
+from kangle.accounts.permissions import can_assign_role, can_manage_tokens
+from kangle.core import audit
+from kangle.core.crypto import blind_index
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.roles import Role
+from kangle.core.text import is_mobile, normalise_phone, normalise_text
+from kangle.core.timeutil import resolve_now
+from kangle.orgs.models import OrgUnit
+
+TOKEN_PREFIX = "kg_"
+
+
+def _checked_phone(phone: str) -> str:
+    normalised = normalise_phone(phone)
+    if normalised and not is_mobile(normalised):
+        raise UserError("invalid_phone", "手机号格式不正确（应为 11 位手机号）", "Malformed mobile number (11 digits)", field="phone")
+    if normalised and User.objects.filter(phone_hash=blind_index(normalised)).exists():
+        raise UserError("duplicate_phone", "该手机号已被其他账号使用", "This mobile number is used by another account", field="phone")
+    return normalised
+
+
+@transaction.atomic
+def user_create(
+    *, actor, username: str, password: str | None, display_name: str = "", phone: str = "", email: str = "",
+    check_password: bool = True, now: dt.datetime | None = None,
+) -> User:
+    """Create a login. ``actor`` None means the system (demo data, createadmin)."""
+    username = normalise_text(username)
+    if not username:
+        raise UserError("blank_username", "用户名不能为空", "The username must not be blank", field="username")
+    if User.objects.filter(username=username).exists():
+        raise UserError("duplicate_username", "该用户名已存在", "This username already exists", field="username")
+    phone = _checked_phone(phone)
+    if password is not None and check_password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            raise UserError("weak_password", "密码不符合要求：" + "；".join(exc.messages), "The password is too weak", field="password") from None
+    user = User(username=username, display_name=normalise_text(display_name), email=email.strip(), date_joined=resolve_now(now))
+    user.set_phone(phone)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    audit.record(actor=actor, verb="user.create", obj=user, now=now)
+    return user
+
+
+@transaction.atomic
+def role_assign(*, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None) -> RoleAssignment:
+    if role not in Role.values:
+        raise UserError("invalid_role", f"未知角色：{role}", f"Unknown role: {role}", field="role")
+    if actor is not None and not can_assign_role(actor, role, org):
+        raise NotAllowed()
+    assignment, created = RoleAssignment.objects.get_or_create(
+        user=user, role=role, org=org, defaults={"granted_at": resolve_now(now), "granted_by": actor}
+    )
+    if not created and not assignment.is_active:
+        assignment.is_active = True
+        assignment.save(update_fields=["is_active"])
+    if role == Role.STREET_ADMIN and not user.is_staff:
+        # Street admins keep the reference data in the Django admin.
+        User.objects.filter(pk=user.pk).update(is_staff=True)
+    audit.record(actor=actor, verb="role.assign", obj=assignment, details={"role": role, "org": org.code}, now=now)
+    return assignment
+
+
+@transaction.atomic
+def role_revoke(*, actor, assignment: RoleAssignment, now: dt.datetime | None = None) -> RoleAssignment:
+    assignment = RoleAssignment.objects.select_for_update().select_related("org").get(pk=assignment.pk)
+    if not can_assign_role(actor, assignment.role, assignment.org):
+        raise NotAllowed()
+    if assignment.is_active:
+        RoleAssignment.objects.filter(pk=assignment.pk).update(is_active=False)
+        assignment.is_active = False
+        audit.record(actor=actor, verb="role.revoke", obj=assignment, now=now)
+    return assignment
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def token_issue(*, actor, user: User, name: str, now: dt.datetime | None = None) -> tuple[ApiToken, str]:
+    """Issue a token acting as ``user``; returns the row and the token, which is never shown again."""
+    if not can_manage_tokens(actor):
+        raise NotAllowed()
+    name = normalise_text(name)
+    if not name:
+        raise UserError("blank_name", "请填写令牌用途", "Say what the token is for", field="name")
+    prefix = secrets.token_hex(4)
+    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiToken.objects.create(
+        user=user, name=name, prefix=prefix, key_hash=_hash_token(token), created_by=actor, created_at=resolve_now(now)
+    )
+    audit.record(actor=actor, verb="token.issue", obj=row, details={"acts_as": user.username}, now=now)
+    return row, token
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken, now: dt.datetime | None = None) -> ApiToken:
+    if not can_manage_tokens(actor):
+        raise NotAllowed()
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is None:
+        token.revoked_at = resolve_now(now)
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor=actor, verb="token.revoke", obj=token, now=now)
+    return token
+
+
+def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> User | None:
+    """The user a presented token acts as, or None (unknown, malformed, revoked, or inactive user)."""
+    if not raw_token or not raw_token.startswith(TOKEN_PREFIX):
+        return None
+    try:
+        prefix = raw_token[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    except IndexError:
+        return None
+    row = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if row is None or row.revoked_at is not None or not row.user.is_active:
+        return None
+    if not hmac.compare_digest(row.key_hash, _hash_token(raw_token)):
+        return None
+    moment = resolve_now(now)
+    # Touch last_used at most once a minute: a busy integration should not turn every read into a write.
+    if row.last_used_at is None or (moment - row.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=moment)
+    return row.user

@@ -1,0 +1,142 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.accounts import services
+from kangle.accounts.forms import LoginForm, TokenIssueForm
+from kangle.accounts.models import ApiToken, User
+from kangle.accounts.permissions import can_manage_tokens
+from kangle.core.errors import UserError
+from kangle.core.models import WorkerHeartbeat
+from kangle.core.roles import STAFF_ROLES, Role
+from kangle.core.timeutil import now
+from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
+from kangle.orgs.scope import scope_queryset
+from kangle.orgs.selectors import children_with_counts, counts_by_kind, subtree
+
+
+def login_view(request):
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user)
+        target = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+            target = reverse("home")
+        return HttpResponseRedirect(target)
+    return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("accounts:login")
+
+
+@login_required
+def home(request):
+    """Each role's home page shows something true about the part of the tree the person looks after."""
+    user = request.user
+    if user.is_workbench_user:
+        return _workbench_home(request)
+    if user.has_role(Role.EMPLOYER_PARTY_ORG):
+        return render(request, "accounts/home_employer.html", {"units": _units_of(user, Role.EMPLOYER_PARTY_ORG)})
+    return _phone_home(request)
+
+
+def _units_of(user, role) -> list[OrgUnit]:
+    return list(OrgUnit.objects.filter(pk__in=user.units_for(role)).order_by("path"))
+
+
+def _workbench_home(request):
+    user = request.user
+    if user.is_superuser and not user.scope_paths:
+        roots = list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
+    else:
+        roots = list(OrgUnit.objects.filter(path__in=user.scope_paths).order_by("path"))
+        # A unit inside another of the user's units is already shown within it.
+        roots = [unit for unit in roots if not any(unit.path != other.path and unit.is_within(other) for other in roots)]
+    sections = []
+    for root in roots:
+        sections.append(
+            {
+                "unit": root,
+                "counts": [(kind, n) for kind, n in counts_by_kind(subtree(root)).items() if n],
+                "children": children_with_counts(root),
+            }
+        )
+    staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
+    alive = WorkerHeartbeat.objects.filter(last_seen__gte=now() - _heartbeat_window()).count()
+    context = {
+        "sections": sections,
+        "staff_roles": _labelled_units(staff_roles),
+        "points_count": scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).count(),
+        "venues_count": scope_queryset(user, Venue.objects.filter(is_active=True)).count(),
+        "workers_alive": alive,
+    }
+    return render(request, "accounts/home_workbench.html", context)
+
+
+def _labelled_units(rows) -> list[tuple[str, OrgUnit]]:
+    units = OrgUnit.objects.in_bulk([org_id for _role, _path, org_id in rows])
+    return [(Role(role).label, units[org_id]) for role, _path, org_id in rows]
+
+
+def _heartbeat_window():
+    import datetime as dt
+
+    return dt.timedelta(minutes=1)
+
+
+def _phone_home(request):
+    user = request.user
+    places = _labelled_units(user.role_rows)
+    points = []
+    member_units = _units_of(user, Role.MEMBER)
+    if member_units:
+        # Registration points of the member's community and of the areas and street above it.
+        paths = {code for unit in member_units for code in unit.ancestor_codes()}
+        points = list(RegistrationPoint.objects.filter(org__code__in=paths, is_active=True).select_related("venue", "org"))
+    return render(request, "accounts/home_phone.html", {"places": places, "points": points})
+
+
+@login_required
+def tokens(request):
+    if not can_manage_tokens(request.user):
+        raise Http404
+    form = TokenIssueForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        target = User.objects.filter(username=form.cleaned_data["username"].strip()).first()
+        if target is None:
+            form.add_error("username", _("No user with this username."))
+        else:
+            try:
+                _row, issued = services.token_issue(actor=request.user, user=target, name=form.cleaned_data["name"])
+            except UserError as exc:
+                form.add_error(exc.field or None, str(exc))
+            else:
+                form = TokenIssueForm()
+    rows = ApiToken.objects.select_related("user", "created_by").order_by("-created_at")
+    if not request.user.is_superuser:
+        rows = rows.filter(created_by=request.user) | rows.filter(user=request.user)
+    return render(request, "accounts/tokens.html", {"form": form, "issued": issued, "tokens": rows[:200]})
+
+
+@login_required
+@require_POST
+def token_revoke(request, prefix):
+    if not can_manage_tokens(request.user):
+        raise Http404
+    rows = ApiToken.objects.all()
+    if not request.user.is_superuser:
+        rows = rows.filter(created_by=request.user)
+    token = get_object_or_404(rows, prefix=prefix)
+    services.token_revoke(actor=request.user, token=token)
+    messages.success(request, _("Token revoked."))
+    return redirect("accounts:tokens")

@@ -1,0 +1,155 @@
+"""The `kangle` command.
+
+    kangle up [--host H] [--port P] [--no-demo]   migrate, demo data if empty, web server + worker
+    kangle worker                                 queued tasks and periodic jobs
+    kangle demo [--scale street|district|city] [--seed N]
+    kangle createadmin
+    kangle manage …                               any Django management command
+Other names (e.g. `kangle import-members`) are the management command of that name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+PASS_THROUGH = {"worker", "demo", "createadmin"}
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kangle.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        sys.stderr.write(f"kangle: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def port_in_use(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def web_workers() -> int:
+    return max(2, min(4, (os.cpu_count() or 1) * 2))
+
+
+def up(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="kangle up", description="Set up and run kangle: web server and worker.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+
+    if not 0 < args.port < 65536:
+        sys.stderr.write(f"kangle: 端口 {args.port} 无效 / port {args.port} is not valid\n")
+        return 2
+    if port_in_use(args.host, args.port):
+        sys.stderr.write(
+            f"kangle: 端口 {args.port} 已被占用，请换一个端口，例如 kangle up --port {args.port + 1}\n"
+            f"kangle: port {args.port} on {args.host} is already in use; choose another, e.g. "
+            f"kangle up --port {args.port + 1}\n"
+        )
+        return 2
+
+    _setup_django()
+    from django.core.management import call_command
+
+    from kangle import demo
+    from kangle.orgs.models import OrgUnit
+
+    print("kangle: 正在准备数据库 / migrating the database …", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if not args.no_demo and not OrgUnit.objects.exists():
+        print("kangle: 正在生成演示数据 / loading demo data …", flush=True)
+        demo.build(scale="street", seed=args.seed)
+
+    url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    env = dict(os.environ)
+    web = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "kangle.wsgi:application",
+            "--bind", f"{args.host}:{args.port}", "--workers", str(web_workers()), "--threads", "4",
+            "--worker-class", "gthread", "--graceful-timeout", "10", "--log-level", "warning",
+        ],
+        env=env,
+    )
+    worker = subprocess.Popen([sys.executable, "-m", "kangle.cli", "worker"], env=env)
+    children = [web, worker]
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    print(f"\nkangle 已启动 / kangle is running: {url}", flush=True)
+    if OrgUnit.objects.filter(code=demo.STREET_CODE).exists():
+        print(demo.logins_text(), flush=True)
+    print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
+
+    exit_code = 0
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                sys.stderr.write(f"kangle: a process stopped unexpectedly (exit {child.returncode}); stopping\n")
+                exit_code = 1
+                stopping = True
+        time.sleep(0.3)
+
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    print("kangle 已停止 / kangle stopped", flush=True)
+    return exit_code
+
+
+def manage(argv: list[str]) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kangle manage", *argv])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "up":
+        return up(rest)
+    if command == "manage":
+        return manage(rest)
+    # Everything else is the management command of that name (dashes allowed: import-members).
+    return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

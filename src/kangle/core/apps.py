@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "kangle.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import PHONE_ROLES, STAFF_ROLES, Role
+
+        everyone = STAFF_ROLES | PHONE_ROLES | {Role.EMPLOYER_PARTY_ORG}
+        navigation.register(_("Home"), "home", everyone, order=0)
+        navigation.register(_("Home"), "home", everyone, order=0, area="phone")

@@ -1,0 +1,67 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kangle.core.crypto import EncryptedTextField
+
+
+class Notification(models.Model):
+    """A message in a person's inbox on the site."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("sent"), db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return self.title
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("E-mail")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """A message to another system (SMS gateway, mail server), sent by the worker, never inside a request.
+
+    Each row is delivered at most once: workers claim rows with a compare-and-set on ``status``/``attempts``.
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # Phone numbers and addresses are personal data: encrypted like everywhere else.
+    to = EncryptedTextField()
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    attachment_name = models.CharField(max_length=200, blank=True)
+    attachment = models.BinaryField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    # Free reference to what caused the message (e.g. "cases.case:17"), for tracing.
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notify_outbox_due_idx")]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+
+    def __str__(self):
+        return f"{self.channel} {self.status} {self.reference}"

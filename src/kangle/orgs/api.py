@@ -1,0 +1,115 @@
+"""Org tree, venues and registration points: /api/v1/orgs/…, all scoped to the caller's subtree."""
+
+from __future__ import annotations
+
+from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from kangle.orgs import services
+from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
+from kangle.orgs.schemas import (
+    RegistrationPointCreateIn,
+    RegistrationPointOut,
+    UnitCreateIn,
+    UnitMoveIn,
+    UnitOut,
+    UnitUpdateIn,
+    VenueCreateIn,
+    VenueOut,
+)
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.selectors import subtree_q
+
+router = Router(tags=["orgs"])
+
+
+def _unit(request, code: str) -> OrgUnit:
+    return get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
+
+
+@router.get("/units", response=list[UnitOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_units(request, kind: str | None = None, under: str | None = None, q: str | None = None):
+    """Units in the caller's scope; ``under`` narrows to one subtree, ``kind`` to one level."""
+    units = scope_queryset(request.user, OrgUnit.objects.all(), path_field="path")
+    if under:
+        units = units.filter(subtree_q(_unit(request, under).path))
+    if kind:
+        units = units.filter(kind=kind)
+    if q:
+        units = units.filter(name__contains=q.strip())
+    return units.order_by("path")
+
+
+@router.get("/units/{code}", response=UnitOut)
+def get_unit(request, code: str):
+    return _unit(request, code)
+
+
+@router.get("/units/{code}/children", response=list[UnitOut])
+def unit_children(request, code: str):
+    return list(_unit(request, code).children.order_by("sort_order", "code"))
+
+
+@router.post("/units", response={201: UnitOut})
+def create_unit(request, payload: UnitCreateIn):
+    parent = _unit(request, payload.parent_code)
+    unit = services.orgunit_create(
+        actor=request.user, kind=payload.kind, code=payload.code, name=payload.name, parent=parent,
+        sort_order=payload.sort_order,
+    )
+    return 201, unit
+
+
+@router.patch("/units/{code}", response=UnitOut)
+def update_unit(request, code: str, payload: UnitUpdateIn):
+    return services.orgunit_update(actor=request.user, unit=_unit(request, code), **payload.dict(exclude_unset=True))
+
+
+@router.post("/units/{code}/move", response=UnitOut)
+def move_unit(request, code: str, payload: UnitMoveIn):
+    return services.orgunit_move(actor=request.user, unit=_unit(request, code), new_parent=_unit(request, payload.parent_code))
+
+
+@router.get("/venues", response=list[VenueOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_venues(request, under: str | None = None, kind: str | None = None):
+    venues = scope_queryset(request.user, Venue.objects.select_related("org"))
+    if under:
+        venues = venues.filter(subtree_q(_unit(request, under).path, "org__path"))
+    if kind:
+        venues = venues.filter(kind=kind)
+    return venues.order_by("org__path", "name")
+
+
+@router.post("/venues", response={201: VenueOut})
+def create_venue(request, payload: VenueCreateIn):
+    data = payload.dict()
+    org = _unit(request, data.pop("org_code"))
+    return 201, services.venue_create(actor=request.user, org=org, **data)
+
+
+@router.get("/registration-points", response=list[RegistrationPointOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_registration_points(request, under: str | None = None, active: bool | None = None):
+    points = scope_queryset(request.user, RegistrationPoint.objects.select_related("org"))
+    if under:
+        points = points.filter(subtree_q(_unit(request, under).path, "org__path"))
+    if active is not None:
+        points = points.filter(is_active=active)
+    return points.order_by("org__path", "code")
+
+
+@router.get("/registration-points/{code}", response=RegistrationPointOut)
+def get_registration_point(request, code: str):
+    return get_in_scope_or_404(request.user, RegistrationPoint.objects.select_related("org"), code=code)
+
+
+@router.post("/registration-points", response={201: RegistrationPointOut})
+def create_registration_point(request, payload: RegistrationPointCreateIn):
+    org = _unit(request, payload.org_code)
+    venue = None
+    if payload.venue_id is not None:
+        venue = get_in_scope_or_404(request.user, Venue.objects.select_related("org"), pk=payload.venue_id)
+    point = services.registration_point_create(actor=request.user, org=org, code=payload.code, name=payload.name, venue=venue)
+    return 201, point

@@ -1,0 +1,52 @@
+"""The one scope helper: filter any queryset to the part of the tree a person is responsible for.
+
+It needs only what ``accounts.User`` provides — ``is_superuser`` and ``scope_paths`` (the paths of the
+org units where the user holds a staff role) — so it can sit here, below ``accounts``, and every app
+above uses it. An object outside the scope is a 404, never a 403: existence is not leaked.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+from kangle.orgs.selectors import paths_q
+
+M = TypeVar("M", bound=Model)
+
+
+class ScopedActor(Protocol):
+    is_authenticated: bool
+    is_superuser: bool
+
+    @property
+    def scope_paths(self) -> list[str]: ...
+
+
+def scope_queryset(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path") -> QuerySet[M]:
+    """Rows of ``queryset`` whose org path lies under one of the actor's staff nodes (one SQL query)."""
+    if not getattr(actor, "is_authenticated", False):
+        return queryset.none()
+    if actor.is_superuser:
+        return queryset
+    paths = actor.scope_paths
+    if not paths:
+        return queryset.none()
+    return queryset.filter(paths_q(paths, path_field))
+
+
+def get_in_scope_or_404(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path", **lookup) -> M:
+    try:
+        return scope_queryset(actor, queryset, path_field).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+def in_scope(actor: ScopedActor, path: str) -> bool:
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.is_superuser:
+        return True
+    return any(path.startswith(scope) for scope in actor.scope_paths)

@@ -11,6 +11,8 @@ os.environ.setdefault("KANGLE_SECRET_KEY", "test-secret-key-" + "x" * 50)
 os.environ.setdefault("KANGLE_FIELD_KEY", "test-field-key-" + "y" * 32)
 os.environ.setdefault("KANGLE_SMS_BACKEND", "memory")
 os.environ.setdefault("KANGLE_EMAIL_BACKEND", "memory")
+# Playwright's sync API keeps an event loop in the test thread; the ORM calls made next to it are ordinary sync code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytest_plugins = ["personas"]
 
@@ -56,3 +58,54 @@ class JsonApi:
 
     def patch(self, path, data=None):
         return self.client.patch(self.prefix + path, data or {}, content_type="application/json", headers=self.headers)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 860}}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for the session (Debian's, never a downloaded build)."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium, live_server):
+    """A phone-sized page; ``phone_page.goto(path)`` is relative to the live server."""
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", **PHONE)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desk_page(chromium, live_server):
+    """A desktop-sized page for the staff workbench, in its own browser context (own cookies)."""
+    context = chromium.new_context(base_url=live_server.url, locale="zh-CN", **DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-submit")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

@@ -54,18 +54,32 @@ class JsonApi:
         return self.client.get(self.prefix + path, params, headers=self.headers)
 
     def post(self, path, data=None):
-        return self.client.post(self.prefix + path, data or {}, content_type="application/json", headers=self.headers)
+        return self.client.post(
+            self.prefix + path, data or {}, content_type="application/json", headers=self.headers
+        )
 
     def patch(self, path, data=None):
-        return self.client.patch(self.prefix + path, data or {}, content_type="application/json", headers=self.headers)
+        return self.client.patch(
+            self.prefix + path, data or {}, content_type="application/json", headers=self.headers
+        )
 
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 860}}
 
 

@@ -1,14 +1,10 @@
 from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts import views as account_views
 from kangle.api import api
 from kangle.orgs import views as org_views
-
-admin.site.site_header = _("Kangle administration")
-admin.site.site_title = _("Kangle")
 
 
 def healthz(request):

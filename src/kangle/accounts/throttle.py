@@ -49,7 +49,9 @@ def record_failure(identifier: str, *, now: dt.datetime | None = None) -> None:
                 row = LoginThrottle.objects.select_for_update().get(key_hash=key)
         if row.first_failure_at is None or moment - row.first_failure_at > _window():
             # An old streak of failures does not count towards a new lockout.
-            LoginThrottle.objects.filter(pk=row.pk).update(failures=1, first_failure_at=moment, locked_until=None)
+            LoginThrottle.objects.filter(pk=row.pk).update(
+                failures=1, first_failure_at=moment, locked_until=None
+            )
             return
         LoginThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
         if row.failures + 1 >= settings.KANGLE_LOGIN_MAX_FAILURES:

@@ -40,7 +40,9 @@ class ScopedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit.record(
-            actor=request.user, verb=f"{obj._meta.model_name}.{'update' if change else 'create'}.admin", obj=obj,
+            actor=request.user,
+            verb=f"{obj._meta.model_name}.{'update' if change else 'create'}.admin",
+            obj=obj,
             details={"fields": list(form.changed_data)},
         )
 

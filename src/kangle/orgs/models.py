@@ -40,7 +40,12 @@ class OrgUnit(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     # Unique, hence indexed; on PostgreSQL Django adds a varchar_pattern_ops twin for LIKE 'prefix%'.
     path = models.CharField(max_length=500, unique=True, editable=False)

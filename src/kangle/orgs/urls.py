@@ -7,6 +7,10 @@ urlpatterns = [
     path("units/<str:code>/", views.unit_detail, name="unit"),
     path("registration-points/", views.registration_points, name="registration-points"),
     path("registration-points/<str:code>/qr.svg", views.registration_point_qr, name="registration-point-qr"),
-    path("registration-points/<str:code>/poster/", views.registration_point_poster, name="registration-point-poster"),
+    path(
+        "registration-points/<str:code>/poster/",
+        views.registration_point_poster,
+        name="registration-point-poster",
+    ),
     path("venues/", views.venues, name="venues"),
 ]

@@ -43,18 +43,24 @@ def registration_point_qr(request, code):
 
 @login_required
 def registration_point_poster(request, code):
-    point = get_in_scope_or_404(request.user, RegistrationPoint.objects.select_related("org", "venue"), code=code)
+    point = get_in_scope_or_404(
+        request.user, RegistrationPoint.objects.select_related("org", "venue"), code=code
+    )
     return render(request, "orgs/poster.html", {"point": point, "url": registration_url(point)})
 
 
 def registration_point_public(request, code):
     """Where a point's QR code leads: public, on the phone. Inactive points are not found."""
-    point = get_object_or_404(RegistrationPoint.objects.select_related("org", "venue"), code=code, is_active=True)
+    point = get_object_or_404(
+        RegistrationPoint.objects.select_related("org", "venue"), code=code, is_active=True
+    )
     return render(request, "orgs/registration_point_public.html", {"point": point})
 
 
 @login_required
 def venues(request):
-    rows = scope_queryset(request.user, Venue.objects.all()).select_related("org").order_by("org__path", "name")
+    rows = (
+        scope_queryset(request.user, Venue.objects.all()).select_related("org").order_by("org__path", "name")
+    )
     kinds = dict(rows.order_by().values_list("kind").annotate(n=Count("id", filter=Q(is_active=True))))
     return render(request, "orgs/venues.html", {"venues": rows, "kinds": kinds})

@@ -29,6 +29,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Argon2 (settings.PASSWORD_HASHERS[0]) costs ~0.4 s a hash; tests hash with MD5 and still verify Argon2.
+
+    tests/test_settings.py checks that the real settings hash with Argon2.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    override = override_settings(PASSWORD_HASHERS=hashers)
+    override.enable()
+    yield
+    override.disable()
+
+
 @pytest.fixture(autouse=True)
 def _sms_outbox():
     from kangle.notify.sms import MemoryBackend

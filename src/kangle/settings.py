@@ -150,6 +150,8 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = KANGLE_HOME / "static"
+# Vendored front-end files (htmx, WeUI, ECharts) live beside the apps, in kangle/static/vendor.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = KANGLE_HOME / "media"
 STATIC_ROOT.mkdir(exist_ok=True)
@@ -215,7 +217,11 @@ LOGGING = {
             "KANGLE_LOG_LEVEL", "INFO", {n: n for n in ("DEBUG", "INFO", "WARNING", "ERROR")}
         ),
     },
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The task runner logs every poll at INFO; its warnings and errors still show.
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -74,7 +74,7 @@ def _workbench_home(request):
         sections.append(
             {
                 "unit": root,
-                "counts": [(kind, n) for kind, n in counts_by_kind(subtree(root)).items() if n],
+                "counts": counts_by_kind(subtree(root)),
                 "children": children_with_counts(root),
             }
         )

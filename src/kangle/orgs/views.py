@@ -17,7 +17,7 @@ def unit_detail(request, code):
     context = {
         "unit": unit,
         "trail": trail,
-        "counts": [(kind, n) for kind, n in counts_by_kind(subtree(unit)).items() if n],
+        "counts": counts_by_kind(subtree(unit)),
         "children": children_with_counts(unit),
         "venues": Venue.objects.filter(org=unit).order_by("name"),
         "points": RegistrationPoint.objects.filter(org=unit).select_related("venue"),

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs page's Swagger UI from our own static files, not a CDN
     "kangle.core",
     "kangle.orgs",
     "kangle.accounts",

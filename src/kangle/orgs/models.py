@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -133,3 +134,12 @@ class RegistrationPoint(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("registration-point-public", args=[self.code])
+
+    def clean(self):
+        # The same rule the service applies, for the admin form.
+        if self.org_id and self.org.kind not in self.ALLOWED_KINDS:
+            raise ValidationError(
+                {
+                    "org": "报到登记入口只能设在街道、片区或居民区 / A registration point sits on a street, an area or a community"
+                }
+            )

@@ -30,16 +30,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_password_hashing():
-    """Argon2 (settings.PASSWORD_HASHERS[0]) costs ~0.4 s a hash; tests hash with MD5 and still verify Argon2.
+def _test_settings():
+    """Settings every test runs with.
 
-    tests/test_settings.py checks that the real settings hash with Argon2.
+    pytest-django loads kangle.settings before this module runs, so the environment defaults above come too
+    late for it: the SMS backend is set here. Argon2 (settings.PASSWORD_HASHERS[0]) costs ~0.4 s a hash;
+    tests hash with MD5 and still verify Argon2 (tests/test_settings.py checks the real settings use Argon2).
     """
     from django.conf import settings
     from django.test import override_settings
 
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
-    override = override_settings(PASSWORD_HASHERS=hashers)
+    override = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS],
+        KANGLE_SMS_BACKEND="kangle.notify.sms.MemoryBackend",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
     override.enable()
     yield
     override.disable()

@@ -109,10 +109,12 @@ def up(argv: list[str]) -> int:
     children = [web, worker]
 
     stopping = False
+    received: list[int] = []
 
-    def stop(*_):
+    def stop(signum, _frame):
         nonlocal stopping
         stopping = True
+        received.append(signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -133,6 +135,12 @@ def up(argv: list[str]) -> int:
                 stopping = True
         time.sleep(0.3)
 
+    if received[:1] == [signal.SIGINT]:
+        # Ctrl-C in a terminal signals the whole process group: the children are already stopping.
+        # Let them finish their current step; another signal now would make the worker leave mid-job.
+        grace = time.monotonic() + 10
+        while any(child.poll() is None for child in children) and time.monotonic() < grace:
+            time.sleep(0.1)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)

@@ -44,7 +44,13 @@ def test_login_by_username(client, personas):
 
 @pytest.mark.parametrize(
     "typed",
-    ["13900000003", "１３９０００００００３", "139 0000 0003", "+86 139-0000-0003", " 0086１３９0000０００3 "],
+    [
+        "13900000003",
+        "１３９０００００００３",
+        "139 0000 0003",
+        "+86 139-0000-0003",
+        " 0086１３９0000０００3 ",
+    ],
 )
 def test_login_by_phone_in_any_usual_spelling(client, personas, typed):
     response = post_login(client, typed, PASSWORD)
@@ -53,7 +59,9 @@ def test_login_by_phone_in_any_usual_spelling(client, personas, typed):
 
 
 def test_login_goes_to_next_but_never_off_site(client, personas):
-    response = client.post("/accounts/login/?next=/orgs/venues/", {"username": "secretary_a", "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/?next=/orgs/venues/", {"username": "secretary_a", "password": PASSWORD}
+    )
     assert response["Location"] == "/orgs/venues/"
     client.logout()
     response = client.post(
@@ -110,7 +118,9 @@ def test_the_last_allowed_failure_locks_and_says_so(client, personas):
     ("minutes_later", "locked"),
     [(1, True), (14, True), (15, False), (16, False)],
 )
-def test_the_correct_password_is_refused_until_the_lock_window_passes(client, personas, minutes_later, locked):
+def test_the_correct_password_is_refused_until_the_lock_window_passes(
+    client, personas, minutes_later, locked
+):
     _lock(client)
     with time_machine.travel(T0 + dt.timedelta(minutes=minutes_later), tick=False):
         response = post_login(client, "secretary_a", PASSWORD, english=True)
@@ -183,7 +193,9 @@ def test_session_age_comes_from_kangle_session_hours():
     assert settings.SESSION_COOKIE_AGE == 8 * 3600  # KANGLE_SESSION_HOURS default
 
 
-@pytest.mark.parametrize(("minutes_later", "still_in"), [(8 * 60 - 1, True), (8 * 60, False), (8 * 60 + 1, False)])
+@pytest.mark.parametrize(
+    ("minutes_later", "still_in"), [(8 * 60 - 1, True), (8 * 60, False), (8 * 60 + 1, False)]
+)
 def test_a_session_expires_after_session_cookie_age(client, personas, minutes_later, still_in):
     with time_machine.travel(T0, tick=False):
         response = post_login(client, "secretary_a", PASSWORD)
@@ -196,3 +208,28 @@ def test_a_session_expires_after_session_cookie_age(client, personas, minutes_la
         else:
             assert response.status_code == 302
             assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_locked_phone_stays_locked_however_it_is_spelled(client, personas):
+    """Spaces, +86 or full-width digits name the same phone: they must not open a fresh set of attempts."""
+    _lock(client, "13900000003")
+    with time_machine.travel(T0 + dt.timedelta(minutes=1), tick=False):
+        for spelling in ["139 0000 0003", "+8613900000003", "１３９０００００００３", "0086 139-0000-0003"]:
+            response = post_login(client, spelling, PASSWORD, english=True)
+            assert response.status_code == 200, spelling
+            assert form_errors(response)[0][0] == "locked", spelling
+    assert logged_in_as(client) is None
+
+
+def test_failures_under_different_spellings_of_a_phone_add_up(client, personas):
+    spellings = [
+        "13900000003",
+        "139 0000 0003",
+        "+8613900000003",
+        "１３９０００００００３",
+        "0086 139-0000-0003",
+    ]
+    with time_machine.travel(T0, tick=False):
+        for spelling in spellings[: settings.KANGLE_LOGIN_MAX_FAILURES]:
+            response = post_login(client, spelling, "wrong", english=True)
+    assert form_errors(response)[0][0] == "locked"

@@ -12,7 +12,7 @@ from django.db import connection
 from conftest import JsonApi
 from kangle.accounts import services
 from kangle.accounts.models import ApiToken, User
-from kangle.core.errors import NotAllowed
+from kangle.core.errors import NotAllowed, UserError
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,19 @@ def test_issuing_for_an_unknown_user_names_the_field(api, client, personas):
     assert not ApiToken.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["area_admin", "secretary_a", "secretary_b", "grid_leader", "member", "resident", "contractor", "employer"])
+@pytest.mark.parametrize(
+    "who",
+    [
+        "area_admin",
+        "secretary_a",
+        "secretary_b",
+        "grid_leader",
+        "member",
+        "resident",
+        "contractor",
+        "employer",
+    ],
+)
 def test_only_street_admins_issue_or_revoke(api, client, personas, who):
     row, _token = issue(personas)
     client.force_login(getattr(personas, who))
@@ -161,7 +173,9 @@ def test_only_street_admins_issue_or_revoke(api, client, personas, who):
     assert row.revoked_at is None
     assert ApiToken.objects.count() == 1
     with pytest.raises(NotAllowed):
-        services.token_issue(actor=User.objects.get(pk=getattr(personas, who).pk), user=personas.member, name="x")
+        services.token_issue(
+            actor=User.objects.get(pk=getattr(personas, who).pk), user=personas.member, name="x"
+        )
 
 
 def test_a_street_admin_cannot_revoke_another_admins_token(api, client, personas):
@@ -192,3 +206,30 @@ def test_the_token_page_shows_a_new_token_once(client, personas):
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.revoked_at is not None
+
+
+@pytest.mark.parametrize("target", ["superuser", "contractor"])
+def test_a_street_admin_cannot_issue_a_token_acting_as_someone_outside_the_street(
+    api, client, personas, target
+):
+    """A token acting as the superuser, or as someone of another street, would widen the admin's own scope."""
+    username = getattr(personas, target).username
+    client.force_login(personas.street_admin)
+    response = api.post("/accounts/tokens", {"name": "越权", "username": username})
+    assert response.status_code == 404
+    assert response.json()["field"] == "username"
+    response = client.post("/accounts/tokens/", {"name": "越权", "username": username})
+    assert response.context["issued"] is None
+    assert "username" in response.context["form"].errors
+    assert not ApiToken.objects.exists()
+    with pytest.raises(UserError):
+        services.token_issue(
+            actor=User.objects.get(pk=personas.street_admin.pk), user=getattr(personas, target), name="x"
+        )
+
+
+def test_a_superuser_may_issue_a_token_for_anyone(personas):
+    row, _token = services.token_issue(
+        actor=personas.superuser, user=personas.contractor, name="白蚁防治对接"
+    )
+    assert row.user_id == personas.contractor.pk

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 def lang_of(response) -> str:
     text = response.content.decode()
-    start = text.index("<html lang=\"") + len("<html lang=\"")
+    start = text.index('<html lang="') + len('<html lang="')
     return text[start : text.index('"', start)]
 
 

@@ -21,7 +21,11 @@ def admin(personas) -> User:
 def test_create_follows_the_kind_order(personas):
     tree = personas.tree
     estate = services.orgunit_create(
-        actor=admin(personas), kind=OrgKind.ESTATE, code="KJ-C08-E2", name=" 桂林苑2小区 ", parent=tree.community_b
+        actor=admin(personas),
+        kind=OrgKind.ESTATE,
+        code="KJ-C08-E2",
+        name=" 桂林苑2小区 ",
+        parent=tree.community_b,
     )
     assert estate.path == "/XH/KJ/KJ-A2/KJ-C08/KJ-C08-E2/"
     assert estate.depth == tree.community_b.depth + 1
@@ -63,7 +67,11 @@ def test_create_refuses_an_unknown_kind(personas):
 def test_create_refuses_a_duplicate_code(personas):
     with pytest.raises(UserError) as caught:
         services.orgunit_create(
-            actor=admin(personas), kind=OrgKind.ESTATE, code="KJ-C08-E1", name="重复", parent=personas.tree.community_b
+            actor=admin(personas),
+            kind=OrgKind.ESTATE,
+            code="KJ-C08-E1",
+            name="重复",
+            parent=personas.tree.community_b,
         )
     assert caught.value.code == "duplicate_code"
     assert caught.value.field == "code"
@@ -84,18 +92,28 @@ def test_create_refuses_a_malformed_code(personas, code):
 def test_create_refuses_a_blank_name(personas):
     with pytest.raises(UserError) as caught:
         services.orgunit_create(
-            actor=admin(personas), kind=OrgKind.ESTATE, code="KJ-C08-E3", name="   ", parent=personas.tree.community_b
+            actor=admin(personas),
+            kind=OrgKind.ESTATE,
+            code="KJ-C08-E3",
+            name="   ",
+            parent=personas.tree.community_b,
         )
     assert caught.value.field == "name"
 
 
 def test_only_a_superuser_creates_a_root_and_only_a_district_is_a_root(personas):
     with pytest.raises(NotAllowed):
-        services.orgunit_create(actor=admin(personas), kind=OrgKind.DISTRICT, code="CN", name="长宁区", parent=None)
+        services.orgunit_create(
+            actor=admin(personas), kind=OrgKind.DISTRICT, code="CN", name="长宁区", parent=None
+        )
     with pytest.raises(UserError) as caught:
-        services.orgunit_create(actor=personas.superuser, kind=OrgKind.STREET, code="S1", name="x", parent=None)
+        services.orgunit_create(
+            actor=personas.superuser, kind=OrgKind.STREET, code="S1", name="x", parent=None
+        )
     assert caught.value.code == "parent_required"
-    root = services.orgunit_create(actor=personas.superuser, kind=OrgKind.DISTRICT, code="CN", name="长宁区", parent=None)
+    root = services.orgunit_create(
+        actor=personas.superuser, kind=OrgKind.DISTRICT, code="CN", name="长宁区", parent=None
+    )
     assert (root.path, root.depth) == ("/CN/", 0)
 
 
@@ -264,7 +282,10 @@ def test_api_validation_errors_name_the_field(api, client, personas):
     )
     assert response.status_code == 422
     assert [f["field"] for f in response.json()["fields"]] == ["sort_order"]
-    response = api.post("/orgs/venues", {"org_code": "KJ-C08", "kind": "other", "name": "x", "address": "y", "latitude": "north"})
+    response = api.post(
+        "/orgs/venues",
+        {"org_code": "KJ-C08", "kind": "other", "name": "x", "address": "y", "latitude": "north"},
+    )
     assert response.status_code == 422
     assert "latitude" in response.json()["message_en"]
     assert not OrgUnit.objects.filter(code="KJ-C08-E5").exists()
@@ -273,10 +294,22 @@ def test_api_validation_errors_name_the_field(api, client, personas):
 @pytest.mark.parametrize(
     ("payload", "code", "field"),
     [
-        ({"kind": "planet", "code": "KJ-C08-P1", "name": "x", "parent_code": "KJ-C08"}, "invalid_kind", "kind"),
-        ({"kind": "estate", "code": "KJ-C01", "name": "x", "parent_code": "KJ-C08"}, "duplicate_code", "code"),
+        (
+            {"kind": "planet", "code": "KJ-C08-P1", "name": "x", "parent_code": "KJ-C08"},
+            "invalid_kind",
+            "kind",
+        ),
+        (
+            {"kind": "estate", "code": "KJ-C01", "name": "x", "parent_code": "KJ-C08"},
+            "duplicate_code",
+            "code",
+        ),
         ({"kind": "area", "code": "KJ-C08-A", "name": "x", "parent_code": "KJ-C08"}, "invalid_kind", "kind"),
-        ({"kind": "estate", "code": "带空格 的", "name": "x", "parent_code": "KJ-C08"}, "invalid_code", "code"),
+        (
+            {"kind": "estate", "code": "带空格 的", "name": "x", "parent_code": "KJ-C08"},
+            "invalid_code",
+            "code",
+        ),
     ],
 )
 def test_api_service_errors_carry_code_field_and_both_messages(api, client, personas, payload, code, field):
@@ -297,16 +330,33 @@ def test_venue_and_registration_point_rules(personas):
         services.registration_point_create(actor=street_admin, org=tree.estate_a, code="P-E", name="x")
     assert (caught.value.code, caught.value.field) == ("invalid_org", "org")
     with pytest.raises(UserError) as caught:
-        services.registration_point_create(actor=street_admin, org=tree.community_b, code="P-V", name="x", venue=tree.venue_a)
+        services.registration_point_create(
+            actor=street_admin, org=tree.community_b, code="P-V", name="x", venue=tree.venue_a
+        )
     assert caught.value.field == "venue"
     with pytest.raises(UserError) as caught:
-        services.venue_create(actor=street_admin, org=tree.community_b, kind=VenueKind.OTHER, name="x", address="y", latitude=91, longitude=0)
+        services.venue_create(
+            actor=street_admin,
+            org=tree.community_b,
+            kind=VenueKind.OTHER,
+            name="x",
+            address="y",
+            latitude=91,
+            longitude=0,
+        )
     assert caught.value.code == "invalid_coordinates"
     venue = services.venue_create(
-        actor=street_admin, org=tree.area_2, kind=VenueKind.WORKSTATION, name="第二片区工作站", address="桂林路 1 号",
-        latitude="31.16", longitude="121.42",
+        actor=street_admin,
+        org=tree.area_2,
+        kind=VenueKind.WORKSTATION,
+        name="第二片区工作站",
+        address="桂林路 1 号",
+        latitude="31.16",
+        longitude="121.42",
     )
-    point = services.registration_point_create(actor=street_admin, org=tree.area_2, code="P-A2", name="片区报到点", venue=venue)
+    point = services.registration_point_create(
+        actor=street_admin, org=tree.area_2, code="P-A2", name="片区报到点", venue=venue
+    )
     assert point.get_absolute_url() == "/r/P-A2/"
     assert not Venue.objects.filter(name="x").exists()
     assert not RegistrationPoint.objects.filter(code__in=["P-E", "P-V"]).exists()

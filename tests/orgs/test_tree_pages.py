@@ -12,7 +12,8 @@ def test_street_admin_adds_a_child_unit_from_the_unit_page(client, personas):
     page = client.get(f"/orgs/units/{personas.tree.community_b.code}/")
     assert b'data-testid="add-child"' in page.content
     response = client.post(
-        f"/orgs/units/{personas.tree.community_b.code}/add-child/", {"kind": "estate", "code": "KJ-C08-E9", "name": "新小区"}
+        f"/orgs/units/{personas.tree.community_b.code}/add-child/",
+        {"kind": "estate", "code": "KJ-C08-E9", "name": "新小区"},
     )
     assert response.status_code == 302
     assert OrgUnit.objects.get(code="KJ-C08-E9").path == personas.tree.community_b.path + "KJ-C08-E9/"
@@ -21,7 +22,8 @@ def test_street_admin_adds_a_child_unit_from_the_unit_page(client, personas):
 def test_a_bad_child_is_refused_with_a_message_and_nothing_written(client, personas):
     client.force_login(personas.street_admin)
     response = client.post(
-        f"/orgs/units/{personas.tree.community_b.code}/add-child/", {"kind": "area", "code": "BAD-1", "name": "错层"}
+        f"/orgs/units/{personas.tree.community_b.code}/add-child/",
+        {"kind": "area", "code": "BAD-1", "name": "错层"},
     )
     assert response.status_code == 400
     assert "不能设在" in response.content.decode()
@@ -52,7 +54,8 @@ def test_others_see_no_forms_and_cannot_post(client, personas, who):
     page = client.get(f"/orgs/units/{personas.tree.community_a.code}/")
     assert b'data-testid="add-child"' not in page.content
     response = client.post(
-        f"/orgs/units/{personas.tree.community_a.code}/add-child/", {"kind": "estate", "code": "X-1", "name": "x"}
+        f"/orgs/units/{personas.tree.community_a.code}/add-child/",
+        {"kind": "estate", "code": "X-1", "name": "x"},
     )
     # Inside their scope but not theirs to change: the form comes back with the refusal; outside: 404.
     assert response.status_code in (400, 404)
@@ -62,5 +65,7 @@ def test_others_see_no_forms_and_cannot_post(client, personas, who):
 def test_outsider_gets_404_on_the_forms_of_another_community(client, personas):
     client.force_login(personas.secretary_b)
     for path in ("add-child", "move"):
-        response = client.post(f"/orgs/units/{personas.tree.community_a.code}/{path}/", {"parent_code": "KJ-A2"})
+        response = client.post(
+            f"/orgs/units/{personas.tree.community_a.code}/{path}/", {"parent_code": "KJ-A2"}
+        )
         assert response.status_code == 404

@@ -20,6 +20,7 @@ from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import resolve_now
 from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import in_scope
 
 TOKEN_PREFIX = "kg_"  # noqa: S105 - a public marker, not a secret
 
@@ -136,6 +137,14 @@ def token_issue(*, actor, user: User, name: str, now: dt.datetime | None = None)
     """Issue a token acting as ``user``; returns the row and the token, which is never shown again."""
     if not can_manage_tokens(actor):
         raise NotAllowed()
+    # A token may act only as someone wholly inside the issuer's scope: otherwise it would widen it.
+    target = User.objects.get(pk=user.pk)
+    if not actor.is_superuser and (
+        target.is_superuser or not all(in_scope(actor, path) for _role, path, _org in target.role_rows)
+    ):
+        raise UserError(
+            "unknown_user", "没有这个用户名", "No user with this username", field="username", status=404
+        )
     name = normalise_text(name)
     if not name:
         raise UserError("blank_name", "请填写令牌用途", "Say what the token is for", field="name")

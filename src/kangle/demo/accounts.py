@@ -12,14 +12,14 @@ DEMO_ACCOUNTS = [
     ("kj_admin", Role.STREET_ADMIN, "XH-KJ", "康健街道"),
     ("kj_area", Role.AREA_ADMIN, "KJ-A1", "康健街道第一片区"),
     ("kj_sec_a", Role.COMMUNITY_SECRETARY, "KJ-C01", "康乐居民区"),
-    ("kj_sec_b", Role.COMMUNITY_SECRETARY, "KJ-C08", "桂林苑居民区，第二片区"),
-    ("kj_grid", Role.GRID_LEADER, "KJ-C01-E1-G1", "康乐1小区第1网格"),
+    ("kj_sec_b", Role.COMMUNITY_SECRETARY, "KJ-C08", "南方居民区，第二片区"),
+    ("kj_grid", Role.GRID_LEADER, "KJ-C01-E1-G1", "康乐居民区1小区第1网格"),
     ("kj_member", Role.MEMBER, "KJ-C01", "康乐居民区"),
     ("kj_employer", Role.EMPLOYER_PARTY_ORG, "XH-KJ", "康健街道"),
     ("hn_admin", Role.STREET_ADMIN, "XH-HN", "湖南街道"),
     ("hn_desk", Role.AREA_ADMIN, "HN-A3", "湖南街道武康片区民情快办工作站"),
     ("hn_contractor", Role.CONTRACTOR, "XH-HN", "湖南街道白蚁防治"),
-    ("hn_resident", Role.RESIDENT, "HN-C08", "武康居民区"),
+    ("hn_resident", Role.RESIDENT, "HN-C08", "东湖居民区，武康片区"),
 ]
 DEMO_LOGINS = [(username, Role(role).label, where) for username, role, _, where in DEMO_ACCOUNTS]
 

@@ -202,7 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "demo":
         return demo_command(rest)
     # Everything else is the management command of that name (dashes allowed: import-members).
-    return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    try:
+        return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    except KeyboardInterrupt:
+        # Ctrl-C before the command installed its own handler (e.g. while Django loads): a quiet stop.
+        return 130
 
 
 if __name__ == "__main__":

@@ -49,3 +49,10 @@ def test_me_shows_roles_and_a_masked_phone(api, client, personas):
     body = api.get("/accounts/me").json()
     assert body["phone"] == "139****0003"
     assert body["roles"] == [{"role": "community_secretary", "org_code": "KJ-C01"}]
+
+
+def test_an_unknown_api_path_answers_in_the_api_error_format(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert response.json()["message_en"] == "No such endpoint"

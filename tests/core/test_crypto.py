@@ -141,3 +141,16 @@ def test_normalising_what_people_type():
     assert not is_mobile("12900000003")
     assert not is_mobile("1390000000")
     assert not is_mobile("02164871234")
+
+
+@pytest.mark.django_db
+def test_rotation_keeps_phone_hashes_and_login_lookup(settings):
+    """A new key in front encrypts from then on; the hashes stay keyed by the original (last) key."""
+    from kangle.accounts.models import User
+
+    settings.KANGLE_FIELD_KEYS = [OLD_KEY]
+    user = User.objects.create_user("rotating", "x" * 12, phone="13912345670")
+    hash_before = crypto.blind_index("13912345670")
+    settings.KANGLE_FIELD_KEYS = [NEW_KEY, OLD_KEY]
+    assert crypto.blind_index("13912345670") == hash_before
+    assert User.objects.get_by_phone("139 1234 5670").pk == user.pk

@@ -111,7 +111,7 @@ def _check_transition(case: Case, step: str) -> str:
 
 def _locked(case: Case) -> Case:
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("org", "category__policy", "contractor")
         .get(pk=case.pk)
     )

@@ -5,17 +5,18 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import PHONE, browser_login
-from personas import PASSWORD
 
 from cases.helpers import png_bytes
+from conftest import PHONE, browser_login
 from kangle.cases.models import Case, CaseEvent, CasePhoto, CaseStatus, EventKind
+from personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_resident_desk_contractor_resident(phone_page, desk_page, chromium, live_server, personas, contractor_org,
-                                          tmp_path):
+def test_resident_desk_contractor_resident(
+    phone_page, desk_page, chromium, live_server, personas, contractor_org, tmp_path
+):
     picture = tmp_path / "termites.png"
     picture.write_bytes(png_bytes((150, 90, 30), (64, 48)))
 
@@ -85,7 +86,13 @@ def test_resident_desk_contractor_resident(phone_page, desk_page, chromium, live
     assert case.status == CaseStatus.CLOSED
     assert CasePhoto.objects.filter(case=case).count() == 3
     kinds = set(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
-    assert {EventKind.DISPATCHED, EventKind.BOOKED, EventKind.CHECKED_IN, EventKind.WORK_DONE, EventKind.CLOSED} <= kinds
+    assert {
+        EventKind.DISPATCHED,
+        EventKind.BOOKED,
+        EventKind.CHECKED_IN,
+        EventKind.WORK_DONE,
+        EventKind.CLOSED,
+    } <= kinds
     # The desk's queue shows the closed case's clocks as met.
     desk_page.goto(f"/cases/desk/{case.number}/")
     assert desk_page.locator("[data-colour=done]").count() == 2

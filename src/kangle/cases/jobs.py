@@ -1,10 +1,17 @@
 """The SLA sweep, run by `kangle worker` (settings.KANGLE_PERIODIC_JOBS).
 
-Three indexed range scans over stored times — ``warn_at``, ``due_at``, ``next_escalation_at`` — each
-followed by a compare-and-set UPDATE per row inside its own transaction. Two workers reading the same row
-both try the UPDATE; the database lets one through and the other's WHERE no longer matches (0 rows), so
-each warning, breach and escalation happens exactly once. A worker killed mid-sweep has committed whole
-rows only; the rows it had not reached still match the scan and the next sweep takes them.
+Three indexed range scans over stored times — ``warn_at``, ``due_at``, ``next_escalation_at``. Each page
+of due rows is claimed and handled in one transaction:
+
+1. ``SELECT … WHERE <time> <= now … FOR UPDATE SKIP LOCKED LIMIT n`` — a second worker skips rows the
+   first one holds, and PostgreSQL re-checks the condition on rows changed meanwhile;
+2. a compare-and-set ``UPDATE … WHERE pk IN (…) AND <time> <= now`` (and, for escalations, the level read);
+3. the timeline events, escalation rows (unique per milestone and level), audit events; notices after the
+   commit.
+
+So two workers at once warn, breach and escalate each milestone exactly once; a worker killed mid-sweep has
+committed whole pages only, and the rows it had not finished still match the scan for the next sweep.
+(SQLite has no row locks; its writers are serialised by the database lock, which gives the same result.)
 """
 
 from __future__ import annotations
@@ -14,10 +21,13 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Case as DbCase
+from django.db.models import DateTimeField, Value, When
+from django.db.models.functions import Cast
 
 from kangle.cases import services
 from kangle.cases.models import CaseEvent, CaseMilestone, Escalation, EventKind, MilestoneState
-from kangle.core import audit
+from kangle.core.models import AuditEvent
 from kangle.core.roles import Role
 from kangle.core.timeutil import local, resolve_now
 
@@ -39,13 +49,14 @@ class SweepResult:
 def sla_sweep(*, worker_id: str = "", now: dt.datetime | None = None, batch: int = BATCH, **_) -> SweepResult:
     moment = resolve_now(now)
     result = SweepResult()
-    result.warned = _drain("warn_at", moment, batch, lambda pk: _warn(pk, moment, worker_id))
-    result.breached = _drain("due_at", moment, batch, lambda pk: _breach(pk, moment, worker_id))
+    worker = (worker_id or "")[:64]
+    result.warned = _drain("warn_at", moment, batch, lambda rows: _warn(rows, moment, worker))
+    result.breached = _drain("due_at", moment, batch, lambda rows: _breach(rows, moment, worker))
     result.escalated = _drain(
-        "next_escalation_at", moment, batch, lambda pk: _escalate(pk, moment, worker_id)
+        "next_escalation_at", moment, batch, lambda rows: _escalate(rows, moment, worker)
     )
     if result.warned or result.breached or result.escalated:
-        logger.info("SLA sweep by %s: %s", worker_id or "-", result.as_dict())
+        logger.info("SLA sweep by %s: %s", worker or "-", result.as_dict())
     return result
 
 
@@ -53,128 +64,216 @@ def due_ids(column: str, moment: dt.datetime, batch: int) -> list[int]:
     """One page of rows whose ``column`` has passed: the range scan the partial indexes serve."""
     return list(
         CaseMilestone.objects.filter(**{f"{column}__lte": moment})
-        .order_by(column, "pk")
+        .order_by(column)
         .values_list("pk", flat=True)[:batch]
     )
 
 
+def _claim(column: str, moment: dt.datetime, batch: int) -> list[CaseMilestone]:
+    ids = (
+        CaseMilestone.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(**{f"{column}__lte": moment})
+        .order_by(column)
+        .values_list("pk", flat=True)[:batch]
+    )
+    return list(
+        CaseMilestone.objects.filter(pk__in=list(ids)).select_related(
+            "case__org", "case__category__policy", "case__contractor", "milestone"
+        )
+    )
+
+
 def _drain(column: str, moment: dt.datetime, batch: int, handle) -> int:
-    """Handle due rows page by page until none is left. A row may be handled again (an escalation due at
-    several levels at once moves one level per pass); a row where nothing happened is not retried."""
+    """Claim and handle pages until none is due. An escalation due at several levels at once moves one
+    level per page, so a row may come back; a page where nothing happened ends the loop."""
     done = 0
-    stuck: set[int] = set()
     while True:
-        ids = [pk for pk in due_ids(column, moment, batch + len(stuck)) if pk not in stuck]
-        if not ids:
+        with transaction.atomic():
+            rows = _claim(column, moment, batch)
+            if not rows:
+                return done
+            handled = handle(rows)
+        done += handled
+        if not handled:
             return done
-        for pk in ids:
-            if handle(pk):
-                done += 1
-            else:
-                stuck.add(pk)
 
 
-def _load(pk: int) -> CaseMilestone:
-    return CaseMilestone.objects.select_related("case__org", "case__category__policy", "milestone").get(pk=pk)
-
-
-@transaction.atomic
-def _warn(pk: int, moment: dt.datetime, worker_id: str) -> int:
-    if not CaseMilestone.objects.filter(pk=pk, warn_at__lte=moment).update(warn_at=None, warned_at=moment):
-        return 0  # another worker did it, or the milestone was met or paused meanwhile
-    row = _load(pk)
-    case = row.case
-    CaseEvent.objects.create(
-        case=case,
-        kind=EventKind.WARNED,
-        at=moment,
-        note=row.milestone.name,
-        public=False,
-        data={"milestone": row.milestone.code, "deadline": row.deadline.isoformat(), "worker": worker_id},
+def _audit(rows: list[tuple[CaseMilestone, str, dict]], moment: dt.datetime) -> None:
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=None,
+                verb=verb,
+                object_type="cases.case",
+                object_id=str(row.case_id),
+                object_repr=str(row.case)[:200],
+                org_path=row.case.org.path,
+                at=moment,
+                details=details,
+            )
+            for row, verb, details in rows
+        ]
     )
-    recipients = list(services._desk_users(case, roles=(Role.AREA_ADMIN,)))
-    if case.contractor_id:
-        recipients += list(case.contractor.users.filter(is_active=True))
-    services._notify_users(
-        recipients,
-        f"催办：案件 {case.number}「{row.milestone.name}」将于 {local(row.deadline):%m-%d %H:%M} 到期",
-        case.title,
-        f"/cases/desk/{case.number}/",
-        now=moment,
-        sms=False,
-    )
-    return 1
 
 
-@transaction.atomic
-def _breach(pk: int, moment: dt.datetime, worker_id: str) -> int:
-    updated = CaseMilestone.objects.filter(pk=pk, due_at__lte=moment, state=MilestoneState.RUNNING).update(
-        due_at=None, warn_at=None, breached_at=moment, state=MilestoneState.BREACHED
-    )
-    if not updated:
+def _warn(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> int:
+    ids = [row.pk for row in rows]
+    if not CaseMilestone.objects.filter(pk__in=ids, warn_at__lte=moment).update(
+        warn_at=None, warned_at=moment
+    ):
         return 0
-    row = _load(pk)
-    CaseEvent.objects.create(
-        case=row.case,
-        kind=EventKind.BREACHED,
-        at=moment,
-        note=row.milestone.name,
-        public=False,
-        data={"milestone": row.milestone.code, "deadline": row.deadline.isoformat(), "worker": worker_id},
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=row.case,
+                kind=EventKind.WARNED,
+                at=moment,
+                note=row.milestone.name,
+                public=False,
+                data={
+                    "milestone": row.milestone.code,
+                    "deadline": row.deadline.isoformat(),
+                    "worker": worker,
+                },
+            )
+            for row in rows
+        ]
     )
-    audit.record(
-        actor=None,
-        verb="case.sla_breach",
-        obj=row.case,
-        details={"milestone": row.milestone.code, "deadline": row.deadline.isoformat()},
-        now=moment,
-    )
-    return 1
+    desk = _Recipients()
+    for row in rows:
+        case = row.case
+        recipients = list(desk.get(case, Role.AREA_ADMIN))
+        if case.contractor_id:
+            recipients += desk.contractor_staff(case.contractor)
+        services._notify_users(
+            recipients,
+            f"催办：案件 {case.number}「{row.milestone.name}」将于 {local(row.deadline):%m-%d %H:%M} 到期",
+            case.title,
+            f"/cases/desk/{case.number}/",
+            now=moment,
+            sms=False,
+        )
+    return len(rows)
 
 
-@transaction.atomic
-def _escalate(pk: int, moment: dt.datetime, worker_id: str) -> int:
-    row = _load(pk)
-    if row.next_escalation_at is None or row.next_escalation_at > moment:
-        return 0
-    policy = row.case.category.policy
-    chain = policy.escalation_chain or []
-    level = row.escalation_level
-    following = (
-        services._first_escalation(policy, row.deadline, level + 1) if level + 1 < len(chain) else None
-    )
-    # Compare-and-set on the level read above: only one worker moves it from ``level`` to ``level + 1``.
+def _breach(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> int:
+    ids = [row.pk for row in rows]
     updated = CaseMilestone.objects.filter(
-        pk=pk, escalation_level=level, next_escalation_at__lte=moment, met_at__isnull=True
-    ).update(escalation_level=level + 1, next_escalation_at=following)
+        pk__in=ids, due_at__lte=moment, state=MilestoneState.RUNNING
+    ).update(due_at=None, warn_at=None, breached_at=moment, state=MilestoneState.BREACHED)
     if not updated:
         return 0
-    step = chain[level] if level < len(chain) else {"role": Role.STREET_ADMIN}
-    role = step.get("role", Role.STREET_ADMIN)
-    Escalation.objects.create(
-        case_milestone=row, level=level + 1, role=role, at=moment, worker_id=worker_id[:64]
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=row.case,
+                kind=EventKind.BREACHED,
+                at=moment,
+                note=row.milestone.name,
+                public=False,
+                data={
+                    "milestone": row.milestone.code,
+                    "deadline": row.deadline.isoformat(),
+                    "worker": worker,
+                },
+            )
+            for row in rows
+        ]
     )
-    case = row.case
-    CaseEvent.objects.create(
-        case=case,
-        kind=EventKind.ESCALATED,
-        at=moment,
-        note=row.milestone.name,
-        public=False,
-        data={"milestone": row.milestone.code, "level": level + 1, "role": role, "worker": worker_id},
+    _audit(
+        [
+            (row, "case.sla_breach", {"milestone": row.milestone.code, "deadline": row.deadline.isoformat()})
+            for row in rows
+        ],
+        moment,
     )
-    audit.record(
-        actor=None,
-        verb="case.escalate",
-        obj=case,
-        details={"milestone": row.milestone.code, "level": level + 1, "role": role},
-        now=moment,
+    return len(rows)
+
+
+def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> int:
+    """Move each claimed row one level up its chain. The UPDATE is a compare-and-set on the level read (one
+    statement per level present in the page, so a page costs a handful of queries, not one per row)."""
+    plans: dict[int, list[tuple[CaseMilestone, dt.datetime | None, str]]] = {}
+    for row in rows:
+        policy = row.case.category.policy
+        chain = policy.escalation_chain or []
+        level = row.escalation_level
+        following = (
+            services._first_escalation(policy, row.deadline, level + 1) if level + 1 < len(chain) else None
+        )
+        step = chain[level] if level < len(chain) else {"role": Role.STREET_ADMIN}
+        plans.setdefault(level, []).append((row, following, step.get("role", Role.STREET_ADMIN)))
+    done: list[tuple[CaseMilestone, int, str]] = []
+    for level, planned in plans.items():
+        ids = [row.pk for row, _following, _role in planned]
+        if all(following is None for _row, following, _role in planned):
+            next_times = None  # the end of every chain in this group
+        else:
+            next_times = Cast(
+                DbCase(*[When(pk=row.pk, then=Value(following)) for row, following, _role in planned]),
+                DateTimeField(),
+            )
+        updated = CaseMilestone.objects.filter(
+            pk__in=ids, escalation_level=level, next_escalation_at__lte=moment, met_at__isnull=True
+        ).update(escalation_level=level + 1, next_escalation_at=next_times)
+        if updated != len(ids):  # cannot happen while the rows are claimed; never guess which ones moved
+            raise RuntimeError(f"escalation compare-and-set moved {updated} of {len(ids)} claimed rows")
+        done += [(row, level + 1, role) for row, _following, role in planned]
+    if not done:
+        return 0
+    Escalation.objects.bulk_create(
+        [
+            Escalation(case_milestone=row, level=level, role=role, at=moment, worker_id=worker)
+            for row, level, role in done
+        ]
     )
-    services._notify_users(
-        services.escalation_recipients(case, role),
-        f"督办：案件 {case.number}「{row.milestone.name}」已超时",
-        f"{case.category.name} · {case.title}",
-        f"/cases/desk/{case.number}/",
-        now=moment,
+    CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=row.case,
+                kind=EventKind.ESCALATED,
+                at=moment,
+                note=row.milestone.name,
+                public=False,
+                data={"milestone": row.milestone.code, "level": level, "role": role, "worker": worker},
+            )
+            for row, level, role in done
+        ]
     )
-    return 1
+    _audit(
+        [
+            (row, "case.escalate", {"milestone": row.milestone.code, "level": level, "role": role})
+            for row, level, role in done
+        ],
+        moment,
+    )
+    recipients = _Recipients()
+    for row, _level, role in done:
+        case = row.case
+        services._notify_users(
+            recipients.get(case, role),
+            f"督办：案件 {case.number}「{row.milestone.name}」已超时",
+            f"{case.category.name} · {case.title}",
+            f"/cases/desk/{case.number}/",
+            now=moment,
+        )
+    return len(done)
+
+
+class _Recipients:
+    """Who holds a role above a place, looked up once per (place, role) within a page."""
+
+    def __init__(self):
+        self.cache: dict[tuple[int, str], list] = {}
+        self.staff: dict[int, list] = {}
+
+    def contractor_staff(self, contractor) -> list:
+        if contractor.pk not in self.staff:
+            self.staff[contractor.pk] = list(contractor.users.filter(is_active=True))
+        return self.staff[contractor.pk]
+
+    def get(self, case, role: str) -> list:
+        key = (case.org_id, role)
+        if key not in self.cache:
+            self.cache[key] = list(services.escalation_recipients(case, role))
+        return self.cache[key]

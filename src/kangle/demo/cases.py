@@ -1,6 +1,6 @@
-"""民情快办 demo data in 湖南街道: contractors, the article's 武康大楼 termite case (reported, visited the same
-day, closed inside 48 hours), and a rainy season of cases walked through the real services — most on time,
-some late, breached and escalated by the real SLA sweep.
+"""民情快办 demo data in 湖南街道: contractors, the article's 武康大楼 termite case (reported, visited the
+same day, closed inside 48 hours), and a rainy season of cases walked through the real services — most on
+time, some late, breached and escalated by the real SLA sweep.
 
 ``bulk_cases`` writes many cases straight to the tables (no timeline) for the SLA sweep benchmark.
 """
@@ -204,7 +204,7 @@ def _season(ctx, contractors: list[Contractor]) -> dict[str, int]:
             by_category.setdefault(category.code, contractor)
     span = (SEASON_END - SEASON_START).total_seconds()
     counts = {"on_time": 0, "late": 0, "open": 0, "cancelled": 0, "rework": 0}
-    for index in range(SEASON_SIZE.get(ctx.scale, 160)):
+    for _ in range(SEASON_SIZE.get(ctx.scale, 160)):
         code = _weighted(ctx, CATEGORY_WEIGHTS)
         category = categories[code]
         place = ctx.rng.choice(places)
@@ -225,7 +225,8 @@ def _season(ctx, contractors: list[Contractor]) -> dict[str, int]:
             title=ctx.rng.choice(TITLES[code]),
             resident_name=ctx.faker.name(),
             phone=f"13{ctx.rng.randint(500000000, 999999999)}",
-            address=f"{road} {ctx.rng.randint(1, 1500)} 弄 {ctx.rng.randint(1, 60)} 号 {ctx.rng.randint(101, 604)} 室",
+            address=f"{road} {ctx.rng.randint(1, 1500)} 弄 {ctx.rng.randint(1, 60)} 号 "
+            f"{ctx.rng.randint(101, 604)} 室",
             now=at,
         )
         fate = _weighted(ctx, [("on_time", 70), ("late", 14), ("open", 6), ("cancelled", 4), ("rework", 6)])
@@ -260,7 +261,7 @@ def _season(ctx, contractors: list[Contractor]) -> dict[str, int]:
         if fate == "open":
             continue
         if fate == "late":
-            # The worker's sweep runs while the visit is still pending: the on-site clock breaches and escalates.
+            # The sweep runs while the visit is still pending: the on-site clock breaches and escalates.
             jobs.sla_sweep(now=at + dt.timedelta(hours=24, minutes=1), worker_id="demo")
         services.case_contact(actor=worker, case=case, now=at + dt.timedelta(hours=visit - 1))
         _check_in(worker, case, at + dt.timedelta(hours=visit + 0.2))
@@ -407,4 +408,85 @@ def bulk_cases(
         made += size
         if progress:
             progress(made)
+    return made
+
+
+CASES_SQL = """
+INSERT INTO cases_case (number, category_id, org_id, status, channel, title, description,
+    resident_name, phone, address, address_hash, reported_at, closed_at, rework_count, version)
+SELECT 'MB' || lpad(g::text, 10, '0'), %(category)s,
+       (%(places)s::bigint[])[1 + (g %% %(n_places)s)],
+       CASE WHEN r.is_open THEN 'booked' ELSE 'closed' END, 'phone_call', 'bench', '', '', '', '', '',
+       r.reported, CASE WHEN r.is_open THEN NULL ELSE r.reported + interval '30 hours' END, 0, 0
+FROM generate_series(%(first)s, %(last)s) AS g,
+LATERAL (SELECT x < %(share)s AS is_open,
+                %(now)s - CASE WHEN x < %(share)s THEN random() * interval '60 hours'
+                               ELSE interval '100 hours' + random() * interval '19900 hours' END
+                AS reported
+         FROM (SELECT random() AS x WHERE g IS NOT NULL) AS draw) AS r
+"""
+
+CLOCKS_SQL = """
+INSERT INTO cases_casemilestone (case_id, milestone_id, state, started_at, deadline, due_at, warn_at,
+    next_escalation_at, escalation_level, met_at, extended_hours)
+SELECT c.id, m.id, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, c.reported_at,
+       c.reported_at + m.hours * interval '1 hour',
+       CASE WHEN c.status = 'closed' THEN NULL ELSE c.reported_at + m.hours * interval '1 hour' END,
+       CASE WHEN c.status = 'closed' THEN NULL
+            ELSE c.reported_at + m.hours * interval '45 minutes' END,
+       CASE WHEN c.status = 'closed' THEN NULL ELSE c.reported_at + m.hours * interval '1 hour' END,
+       0,
+       CASE WHEN c.status = 'closed' THEN c.reported_at + m.hours * interval '30 minutes' END, 0
+FROM cases_case c JOIN cases_milestone m ON m.policy_id = %(policy)s
+WHERE c.number >= %(low)s AND c.number <= %(high)s
+"""
+
+
+def bulk_cases_sql(
+    *,
+    count: int,
+    open_share: float,
+    now: dt.datetime,
+    seed: float = 0.42,
+    chunk: int = 200_000,
+    progress=None,
+) -> int:
+    """The same data as ``bulk_cases``, generated inside PostgreSQL (``generate_series``): a million cases in
+    minutes instead of an hour of Python objects. PostgreSQL only."""
+    from django.db import connection
+
+    category = CaseCategory.objects.select_related("policy").get(code="termite")
+    places = list(
+        OrgUnit.objects.filter(kind__in=["community", "estate"]).values_list("pk", flat=True)[:5000]
+    )
+    start = Case.objects.filter(number__startswith="MB").count()
+    made = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [seed])
+        while made < count:
+            size = min(chunk, count - made)
+            first = start + made
+            cursor.execute(
+                CASES_SQL,
+                {
+                    "category": category.pk,
+                    "places": places,
+                    "n_places": len(places),
+                    "first": first,
+                    "last": first + size - 1,
+                    "share": open_share,
+                    "now": now,
+                },
+            )
+            cursor.execute(
+                CLOCKS_SQL,
+                {
+                    "policy": category.policy_id,
+                    "low": f"MB{first:010d}",
+                    "high": f"MB{first + size - 1:010d}",
+                },
+            )
+            made += size
+            if progress:
+                progress(made)
     return made

@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case as DbCase
 from django.db.models import DateTimeField, Value, When
 from django.db.models.functions import Cast
@@ -209,10 +209,16 @@ def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> in
         if all(following is None for _row, following, _role in planned):
             next_times = None  # the end of every chain in this group
         else:
-            next_times = Cast(
-                DbCase(*[When(pk=row.pk, then=Value(following)) for row, following, _role in planned]),
-                DateTimeField(),
+            next_times = DbCase(
+                *[
+                    When(pk=row.pk, then=Value(following, output_field=DateTimeField()))
+                    for row, following, _role in planned
+                ],
+                output_field=DateTimeField(),
             )
+            if connection.vendor == "postgresql":
+                # PostgreSQL types a CASE of parameters as text; SQLite must keep Django's own datetime format.
+                next_times = Cast(next_times, DateTimeField())
         updated = CaseMilestone.objects.filter(
             pk__in=ids, escalation_level=level, next_escalation_at__lte=moment, met_at__isnull=True
         ).update(escalation_level=level + 1, next_escalation_at=next_times)

@@ -217,7 +217,7 @@ def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> in
                 output_field=DateTimeField(),
             )
             if connection.vendor == "postgresql":
-                # PostgreSQL types a CASE of parameters as text; SQLite must keep Django's own datetime format.
+                # PostgreSQL types a CASE of parameters as text; SQLite keeps Django's datetime format.
                 next_times = Cast(next_times, DateTimeField())
         updated = CaseMilestone.objects.filter(
             pk__in=ids, escalation_level=level, next_escalation_at__lte=moment, met_at__isnull=True

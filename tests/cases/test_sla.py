@@ -295,3 +295,16 @@ def test_sweep_killed_midway_then_restarted_misses_nothing_and_doubles_nothing(
     assert len(per_level) == _expected_escalations(count)
     assert set(Escalation.objects.values_list("worker_id", flat=True)) == {"first", "restarted"}
     assert set(Case.objects.values_list("status", flat=True)) == {"reported"}
+
+
+@pytest.mark.django_db
+def test_the_worker_runs_the_sweep_from_settings(personas, termite, settings):
+    from kangle.core.worker import KangleWorker
+
+    assert ("kangle.cases.jobs.sla_sweep", 30) in settings.KANGLE_PERIODIC_JOBS
+    case = report(personas, termite, now=dt.datetime.now(dt.UTC) - 50 * H)
+    worker = KangleWorker(jobs=[("kangle.cases.jobs.sla_sweep", 30)], worker_id="test-worker")
+    worker.run_due_jobs()
+    assert Escalation.objects.filter(case_milestone__case=case, worker_id="test-worker").count() == 3
+    worker.run_due_jobs(clock=10**9)  # a later tick: nothing new to do
+    assert Escalation.objects.filter(case_milestone__case=case).count() == 3

@@ -494,11 +494,11 @@ def track(request):
     number in the database, and a locked client is refused before anything is looked up.
     """
     number = (request.POST.get("number") or request.GET.get("number") or "").strip().upper()[:20]
-    error = ""
+    error, status = "", 200
     if request.method == "POST":
         suffix = (request.POST.get("suffix") or "").strip()
         if throttle.locked_until(_client(request), number):
-            error = _("Too many attempts. Please try again in 15 minutes.")
+            error, status = _("Too many attempts. Please try again in 15 minutes."), 429
         else:
             case = Case.objects.filter(number=number).select_related("category").first()
             if case is not None and len(suffix) == 4 and case.phone and case.phone[-4:] == suffix:
@@ -508,7 +508,6 @@ def track(request):
                 return redirect("cases:track-case", number=case.number)
             throttle.record_failure(_client(request), number)
             error = _("No case matches this number and phone suffix.")
-    status = 429 if error and "15" in error else 200
     return render(request, "cases/track.html", {"number": number, "error": error}, status=status)
 
 

@@ -321,3 +321,12 @@ def test_figures_page_and_excel_export(client, personas, termite, contractor_org
     assert [row for row in outsider["案件 Cases"].iter_rows(min_row=2, values_only=True)] == []
     login(client, personas.member)
     assert client.get("/cases/figures/").status_code == 404
+
+
+def test_pages_speak_chinese_by_default_and_english_on_request(client, personas, termite):
+    report(personas, termite)
+    login(client, personas.secretary_a)
+    chinese = client.get("/cases/desk/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "案件队列" in chinese and "工作站来访" not in chinese and "已登记" in chinese
+    english = client.get("/cases/desk/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Case queue" in english

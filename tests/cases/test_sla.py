@@ -308,3 +308,19 @@ def test_the_worker_runs_the_sweep_from_settings(personas, termite, settings):
     assert Escalation.objects.filter(case_milestone__case=case, worker_id="test-worker").count() == 3
     worker.run_due_jobs(clock=10**9)  # a later tick: nothing new to do
     assert Escalation.objects.filter(case_milestone__case=case).count() == 3
+
+
+@pytest.mark.django_db
+def test_worker_tick_on_the_real_clock_at_the_deadline(personas, termite):
+    """The same boundary through the worker, which reads the real clock (moved with time-machine)."""
+    import time_machine
+
+    from kangle.core.worker import KangleWorker
+
+    case = report(personas, termite)
+    worker = KangleWorker(jobs=[("kangle.cases.jobs.sla_sweep", 0)], worker_id="tm")
+    for moment, breached in ((T0 + 24 * H - MINUTE, False), (T0 + 24 * H, True), (T0 + 24 * H + MINUTE, True)):
+        with time_machine.travel(moment, tick=False):
+            worker.run_due_jobs(clock=moment.timestamp())
+        assert clocks(case)["on_site"].state == (MilestoneState.BREACHED if breached else MilestoneState.RUNNING)
+    assert Escalation.objects.filter(case_milestone__case=case).count() == 1

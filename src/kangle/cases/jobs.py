@@ -25,6 +25,7 @@ from django.db.models import Case as DbCase
 from django.db.models import DateTimeField, Value, When
 from django.db.models.functions import Cast
 
+from kangle.accounts.models import RoleAssignment
 from kangle.cases import services
 from kangle.cases.models import CaseEvent, CaseMilestone, Escalation, EventKind, MilestoneState
 from kangle.core.models import AuditEvent
@@ -139,7 +140,7 @@ def _warn(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> int:
             for row in rows
         ]
     )
-    desk = _Recipients()
+    desk = _Recipients(rows, (Role.AREA_ADMIN,))
     for row in rows:
         case = row.case
         recipients = list(desk.get(case, Role.AREA_ADMIN))
@@ -253,7 +254,9 @@ def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> in
         ],
         moment,
     )
-    recipients = _Recipients()
+    recipients = _Recipients(
+        [row for row, _level, _role in done], tuple({role for _row, _level, role in done})
+    )
     for row, _level, role in done:
         case = row.case
         services._notify_users(
@@ -267,19 +270,26 @@ def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> in
 
 
 class _Recipients:
-    """Who holds a role above a place, looked up once per (place, role) within a page."""
+    """Who holds a role at or above each place of a page: one query per page, not one per row."""
 
-    def __init__(self):
-        self.cache: dict[tuple[int, str], list] = {}
+    def __init__(self, rows: list[CaseMilestone], roles: tuple[str, ...]):
+        codes = {code for row in rows for code in row.case.org.ancestor_codes()}
+        self.by_code: dict[tuple[str, str], list] = {}
+        assignments = RoleAssignment.objects.filter(
+            is_active=True, user__is_active=True, role__in=roles, org__code__in=codes
+        ).select_related("user", "org")
+        for assignment in assignments:
+            self.by_code.setdefault((assignment.org.code, assignment.role), []).append(assignment.user)
         self.staff: dict[int, list] = {}
+
+    def get(self, case, role: str) -> list:
+        users = {}
+        for code in case.org.ancestor_codes():
+            for user in self.by_code.get((code, role), []):
+                users[user.pk] = user
+        return list(users.values())
 
     def contractor_staff(self, contractor) -> list:
         if contractor.pk not in self.staff:
             self.staff[contractor.pk] = list(contractor.users.filter(is_active=True))
         return self.staff[contractor.pk]
-
-    def get(self, case, role: str) -> list:
-        key = (case.org_id, role)
-        if key not in self.cache:
-            self.cache[key] = list(services.escalation_recipients(case, role))
-        return self.cache[key]

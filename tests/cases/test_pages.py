@@ -330,3 +330,44 @@ def test_pages_speak_chinese_by_default_and_english_on_request(client, personas,
     assert "案件队列" in chinese and "工作站来访" not in chinese and "已登记" in chinese
     english = client.get("/cases/desk/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Case queue" in english
+
+
+def test_extension_asked_on_the_phone_and_approved_on_the_workbench(
+    client, personas, termite, contractor_org, photo
+):
+    case = advance(personas, report(personas, termite), photo, to="assigned")
+    login(client, personas.contractor)
+    page = client.post(
+        f"/cases/c/{case.number}/extension/",
+        {"milestone": "completed", "hours": "0", "reason": "x"},
+        follow=True,
+    )
+    assert "延期时长应为" in page.content.decode()
+    client.post(
+        f"/cases/c/{case.number}/extension/", {"milestone": "completed", "hours": "12", "reason": "药剂起效"}
+    )
+    from kangle.cases.models import ExtensionRequest
+
+    request = ExtensionRequest.objects.get()
+    login(client, personas.secretary_b)
+    assert client.post(f"/cases/desk/extension/{request.pk}/approve/").status_code == 404
+    login(client, personas.secretary_a)
+    client.post(f"/cases/desk/extension/{request.pk}/approve/")
+    request.refresh_from_db()
+    assert request.status == "pending"  # a secretary may not decide
+    login(client, personas.area_admin)
+    client.post(f"/cases/desk/extension/{request.pk}/approve/")
+    request.refresh_from_db()
+    assert request.status == "approved"
+    assert case.milestones.get(milestone__code="completed").extended_hours == 12
+
+
+def test_desk_pauses_and_resumes_the_clock(client, personas, termite):
+    case = report(personas, termite)
+    login(client, personas.secretary_a)
+    page = client.post(f"/cases/desk/{case.number}/pause/", {"reason": ""}, follow=True)
+    assert "请填写暂停理由" in page.content.decode()
+    client.post(f"/cases/desk/{case.number}/pause/", {"reason": "居民不在家"})
+    assert Case.objects.get(pk=case.pk).paused_at is not None
+    client.post(f"/cases/desk/{case.number}/resume/")
+    assert Case.objects.get(pk=case.pk).paused_at is None

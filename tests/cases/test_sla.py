@@ -319,8 +319,14 @@ def test_worker_tick_on_the_real_clock_at_the_deadline(personas, termite):
 
     case = report(personas, termite)
     worker = KangleWorker(jobs=[("kangle.cases.jobs.sla_sweep", 0)], worker_id="tm")
-    for moment, breached in ((T0 + 24 * H - MINUTE, False), (T0 + 24 * H, True), (T0 + 24 * H + MINUTE, True)):
+    for moment, breached in (
+        (T0 + 24 * H - MINUTE, False),
+        (T0 + 24 * H, True),
+        (T0 + 24 * H + MINUTE, True),
+    ):
         with time_machine.travel(moment, tick=False):
             worker.run_due_jobs(clock=moment.timestamp())
-        assert clocks(case)["on_site"].state == (MilestoneState.BREACHED if breached else MilestoneState.RUNNING)
+        assert clocks(case)["on_site"].state == (
+            MilestoneState.BREACHED if breached else MilestoneState.RUNNING
+        )
     assert Escalation.objects.filter(case_milestone__case=case).count() == 1

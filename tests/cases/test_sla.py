@@ -330,3 +330,68 @@ def test_worker_tick_on_the_real_clock_at_the_deadline(personas, termite):
             MilestoneState.BREACHED if breached else MilestoneState.RUNNING
         )
     assert Escalation.objects.filter(case_milestone__case=case).count() == 1
+
+
+KILLED_WORKER = """
+import sys, time
+import django
+django.setup()
+import datetime as dt
+from kangle.cases import jobs
+
+real = jobs._escalate
+
+
+def slow(rows, moment, worker):
+    done = real(rows, moment, worker)
+    print("page", flush=True)
+    time.sleep(30)  # still inside this page's transaction when the process is killed
+    return done
+
+
+jobs._escalate = slow
+jobs.sla_sweep(now=dt.datetime.fromisoformat(sys.argv[1]), worker_id="doomed", batch=5)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_worker_process_killed_with_sigkill_then_restarted(personas, termite, settings):
+    """A real process, killed with SIGKILL inside a page's transaction: nothing doubled, nothing lost."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    count = 10
+    moment = _breached_cases(personas, termite, count)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kangle.settings",
+        "KANGLE_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "KANGLE_LOG_LEVEL": "WARNING",
+        # The keys this test process actually runs with (the encrypted fields must read the same).
+        "KANGLE_FIELD_KEY": ",".join(settings.KANGLE_FIELD_KEYS),
+        "KANGLE_SECRET_KEY": settings.SECRET_KEY,
+    }
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", KILLED_WORKER, moment.isoformat()], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert (
+            process.stdout.readline().strip() == "page"
+        )  # its first page of escalations is done, uncommitted
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert Escalation.objects.count() == 0  # the page died with its transaction
+    assert CaseEvent.objects.filter(kind=EventKind.BREACHED).count() == 2 * count  # earlier pages committed
+    jobs.sla_sweep(now=moment, worker_id="restarted")
+    assert Escalation.objects.count() == _expected_escalations(count)
+    assert set(Escalation.objects.values_list("worker_id", flat=True)) == {"restarted"}
+    assert len(set(Escalation.objects.values_list("case_milestone_id", "level"))) == _expected_escalations(
+        count
+    )

@@ -371,3 +371,10 @@ def test_desk_pauses_and_resumes_the_clock(client, personas, termite):
     assert Case.objects.get(pk=case.pk).paused_at is not None
     client.post(f"/cases/desk/{case.number}/resume/")
     assert Case.objects.get(pk=case.pk).paused_at is None
+
+
+def test_admin_lists_reference_data(client, personas, termite):
+    client.force_login(personas.superuser)
+    for url in ("/admin/cases/slapolicy/", "/admin/cases/casecategory/", "/admin/cases/contractor/"):
+        assert client.get(url).status_code == 200
+    assert "白蚁" in client.get("/admin/cases/casecategory/").content.decode()

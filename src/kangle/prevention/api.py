@@ -76,7 +76,7 @@ def retire_point(request, code: str):
 @paginate(PageNumberPagination, page_size=50)
 def list_rounds(request, open_only: bool = False):
     lookups.require_inspector_pages(request.user)
-    rounds = permissions.inspector_queryset(request.user, InspectionRound.objects.all())
+    rounds = permissions.overlapping_queryset(request.user, InspectionRound.objects.all())
     if open_only:
         rounds = rounds.filter(closed_at__isnull=True)
     return selectors.rounds_with_counts(rounds).order_by("-started_at", "-id")
@@ -213,7 +213,7 @@ def export_analysis(request, start: str, end: str, org: str | None = None):
 @paginate(PageNumberPagination, page_size=50)
 def list_campaigns(request):
     lookups.require_inspector_pages(request.user)
-    campaigns = permissions.inspector_queryset(request.user, Campaign.objects.all())
+    campaigns = permissions.overlapping_queryset(request.user, Campaign.objects.all())
     return selectors.campaigns_with_progress(campaigns).order_by("-starts_on", "-id")
 
 
@@ -254,7 +254,9 @@ def get_campaign(request, campaign_id: int):
 @router.get("/campaigns/{campaign_id}/units", response=list[CampaignUnitOut])
 @paginate(PageNumberPagination, page_size=100)
 def list_campaign_units(request, campaign_id: int, pending: bool = False):
-    units = selectors.campaign_units(lookups.campaign(request.user, campaign_id))
+    units = permissions.inspector_queryset(
+        request.user, selectors.campaign_units(lookups.campaign(request.user, campaign_id)), "unit__path"
+    )
     if pending:
         units = units.filter(inspected_at__isnull=True)
     return units

@@ -46,7 +46,7 @@ def point(actor, code: str) -> MonitoringPoint:
 
 
 def inspection_round(actor, pk) -> InspectionRound:
-    return _one(permissions.inspector_queryset(actor, InspectionRound.objects.select_related("org")), pk=pk)
+    return _one(permissions.overlapping_queryset(actor, InspectionRound.objects.select_related("org")), pk=pk)
 
 
 def warning(actor, pk) -> Warning:
@@ -57,7 +57,7 @@ def warning(actor, pk) -> Warning:
 
 def campaign(actor, pk) -> Campaign:
     return _one(
-        permissions.inspector_queryset(actor, Campaign.objects.select_related("org", "contractor", "lead")),
+        permissions.overlapping_queryset(actor, Campaign.objects.select_related("org", "contractor", "lead")),
         pk=pk,
     )
 

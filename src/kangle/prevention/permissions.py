@@ -8,7 +8,7 @@ campaign findings. Managing points, rounds and campaigns, and opening cases from
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kangle.core.roles import Role
@@ -44,6 +44,44 @@ def inspector_queryset(actor, queryset: QuerySet, path_field: str = "org__path")
     if not paths:
         return queryset.none()
     return queryset.filter(paths_q(paths, path_field))
+
+
+def _ancestor_paths(paths: list[str]) -> list[str]:
+    out = set()
+    for path in paths:
+        codes = [code for code in path.split("/") if code]
+        for n in range(1, len(codes)):
+            out.add("/" + "/".join(codes[:n]) + "/")
+    return sorted(out)
+
+
+def overlapping_queryset(
+    actor, queryset: QuerySet, path_field: str = "org__path", *, staff_only=False
+) -> QuerySet:
+    """Rows whose node lies inside the actor's area or above it (a street's round or campaign is visible
+    to a community's staff, who inspect their own part of it)."""
+    if not _authenticated(actor):
+        return queryset.none()
+    if actor.is_superuser:
+        return queryset
+    paths = list(actor.scope_paths) if staff_only else inspector_paths(actor)
+    if not paths:
+        return queryset.none()
+    return queryset.filter(paths_q(paths, path_field) | Q(**{f"{path_field}__in": _ancestor_paths(paths)}))
+
+
+def overlaps(actor, org, *, staff_only=False) -> bool:
+    if not _authenticated(actor):
+        return False
+    if actor.is_superuser:
+        return True
+    paths = list(actor.scope_paths) if staff_only else inspector_paths(actor)
+    return any(org.path.startswith(path) or path.startswith(org.path) for path in paths)
+
+
+def require_overlap(actor, org) -> None:
+    if not overlaps(actor, org):
+        raise Http404
 
 
 def can_inspect(actor, org) -> bool:

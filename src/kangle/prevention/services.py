@@ -251,8 +251,8 @@ def reading_record(
         InspectionRound.objects.select_for_update().select_related("org").get(pk=inspection_round.pk)
     )
     point = MonitoringPoint.objects.select_related("org").get(pk=point.pk)
+    permissions.require_overlap(actor, inspection_round.org)
     permissions.require_inspector(actor, point.org)
-    permissions.require_inspector(actor, inspection_round.org)
     if not point.org.path.startswith(inspection_round.org.path):
         raise UserError(
             "point_outside_round",
@@ -632,7 +632,7 @@ def campaign_mark_inspected(
 ) -> CampaignUnit:
     moment = resolve_now(now)
     campaign = _open_campaign(campaign)
-    permissions.require_inspector(actor, campaign.org)
+    permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
     row = _campaign_unit(campaign, unit)
     note = _clean(note, field="note", zh="巡查情况", en="Findings", required=False, max_length=500)
@@ -676,7 +676,7 @@ def finding_record(
     """
     moment = resolve_now(now)
     campaign = _open_campaign(campaign)
-    permissions.require_inspector(actor, campaign.org)
+    permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
     row = _campaign_unit(campaign, unit)
     description = _clean(description, field="description", zh="发现情况", en="Description")
@@ -728,6 +728,7 @@ def finding_record(
             now=moment,
         )
         Warning.objects.filter(pk=warning.pk).update(case=case)
+        warning.case = case
     finding = Finding.objects.create(
         campaign_unit=row,
         org=unit,

@@ -150,7 +150,9 @@ def point_retire(request, code):
 @guarded
 def rounds(request):
     lookups.require_workbench(request.user)
-    rows = selectors.rounds_with_counts(scope_queryset(request.user, InspectionRound.objects.all()))
+    rows = selectors.rounds_with_counts(
+        permissions.overlapping_queryset(request.user, InspectionRound.objects.all(), staff_only=True)
+    )
     page = Paginator(rows.order_by("-started_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     openable = _analysis_units(request.user)
     return render(request, "prevention/rounds.html", {"page": page, "units": openable})
@@ -173,13 +175,14 @@ def round_open(request):
 def round_detail(request, pk):
     lookups.require_workbench(request.user)
     inspection_round = lookups.inspection_round(request.user, pk)
-    if not permissions.can_view_staff(request.user, inspection_round.org):
+    if not permissions.overlaps(request.user, inspection_round.org, staff_only=True):
         raise Http404
-    return render(
-        request,
-        "prevention/round_detail.html",
-        {"round": inspection_round, "rows": selectors.round_points(inspection_round)},
-    )
+    rows = [
+        (point, reading)
+        for point, reading in selectors.round_points(inspection_round)
+        if permissions.can_view_staff(request.user, point.org)
+    ]
+    return render(request, "prevention/round_detail.html", {"round": inspection_round, "rows": rows})
 
 
 @guarded
@@ -222,7 +225,9 @@ def warning_open_case(request, pk):
 @guarded
 def campaigns(request):
     lookups.require_workbench(request.user)
-    rows = selectors.campaigns_with_progress(scope_queryset(request.user, Campaign.objects.all()))
+    rows = selectors.campaigns_with_progress(
+        permissions.overlapping_queryset(request.user, Campaign.objects.all(), staff_only=True)
+    )
     return render(
         request,
         "prevention/campaigns.html",
@@ -275,12 +280,12 @@ def _date(value, field_name: str) -> dt.date | None:
 def campaign_detail(request, pk):
     lookups.require_workbench(request.user)
     campaign = lookups.campaign(request.user, pk)
-    if not permissions.can_view_staff(request.user, campaign.org):
+    if not permissions.overlaps(request.user, campaign.org, staff_only=True):
         raise Http404
-    units = selectors.campaign_units(campaign)
+    units = permissions.staff_queryset(request.user, selectors.campaign_units(campaign), "unit__path")
     page = Paginator(units, 100).get_page(request.GET.get("page"))
     findings = (
-        Finding.objects.filter(campaign_unit__campaign=campaign)
+        permissions.staff_queryset(request.user, Finding.objects.filter(campaign_unit__campaign=campaign))
         .select_related("org", "case", "recorded_by")
         .order_by("-recorded_at", "-id")[:100]
     )
@@ -302,10 +307,10 @@ def campaign_detail(request, pk):
 def phone_home(request):
     lookups.require_inspector_pages(request.user)
     open_rounds = selectors.rounds_with_counts(
-        permissions.inspector_queryset(request.user, InspectionRound.objects.filter(closed_at__isnull=True))
+        permissions.overlapping_queryset(request.user, InspectionRound.objects.filter(closed_at__isnull=True))
     ).order_by("-started_at")
     active = selectors.campaigns_with_progress(
-        permissions.inspector_queryset(request.user, Campaign.objects.filter(status=CampaignStatus.ACTIVE))
+        permissions.overlapping_queryset(request.user, Campaign.objects.filter(status=CampaignStatus.ACTIVE))
     ).order_by("-starts_on")
     return render(request, "prevention/phone_home.html", {"rounds": open_rounds, "campaigns": active})
 
@@ -375,7 +380,9 @@ def phone_campaign(request, pk):
         except UserError as error:
             messages.error(request, str(error))
         return redirect("prevention:m-campaign", pk=pk)
-    pending = selectors.campaign_units(campaign).filter(inspected_at__isnull=True).order_by("unit__path")
+    pending = permissions.inspector_queryset(
+        request.user, selectors.campaign_units(campaign).filter(inspected_at__isnull=True), "unit__path"
+    ).order_by("unit__path")
     technicians = list(campaign.contractor.users.filter(is_active=True)) if campaign.contractor_id else []
     return render(
         request,

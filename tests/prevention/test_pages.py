@@ -2,8 +2,8 @@ import datetime as dt
 import io
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from kangle.cases.models import Case

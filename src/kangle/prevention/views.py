@@ -338,7 +338,7 @@ def phone_round(request, pk):
             messages.error(request, str(error))
         return redirect("prevention:m-round", pk=pk)
     rows = [
-        (point, reading)
+        (point, reading, permissions.is_desk_for(request.user, point.org))
         for point, reading in selectors.round_points(inspection_round)
         if permissions.can_inspect(request.user, point.org)
     ]

@@ -262,6 +262,7 @@ def build(ctx) -> None:
             services.campaign_mark_inspected(
                 actor=inspector, campaign=campaign, unit=unit, note="未发现白蚁危害", now=moment
             )
+    services.campaign_close(actor=admin, campaign=campaign, now=_at(dt.date(2026, 6, 30), 18))
     ctx.refs["campaign:HN"] = campaign
     ctx.summary["monitoring_points"] = len(points)
     ctx.summary["readings"] = readings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cases.helpers import upload
-from kangle.cases.models import CaseCategory, Contractor
+from kangle.cases.defaults import seed
+from kangle.cases.models import CaseCategory, Contractor, Milestone, SlaPolicy
 from kangle.cases.uploads import ValidatedImage, validate_image
 
 
@@ -22,6 +23,8 @@ def photo() -> ValidatedImage:
 
 @pytest.fixture
 def termite(db) -> CaseCategory:
+    # The categories come from a data migration; transactional tests flush them, so seed again (idempotent).
+    seed(SlaPolicy, Milestone, CaseCategory)
     return CaseCategory.objects.select_related("policy").get(code="termite")
 
 

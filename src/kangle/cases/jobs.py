@@ -59,15 +59,19 @@ def due_ids(column: str, moment: dt.datetime, batch: int) -> list[int]:
 
 
 def _drain(column: str, moment: dt.datetime, batch: int, handle) -> int:
+    """Handle due rows page by page until none is left. A row may be handled again (an escalation due at
+    several levels at once moves one level per pass); a row where nothing happened is not retried."""
     done = 0
-    seen: set[int] = set()
+    stuck: set[int] = set()
     while True:
-        ids = [pk for pk in due_ids(column, moment, batch) if pk not in seen]
+        ids = [pk for pk in due_ids(column, moment, batch + len(stuck)) if pk not in stuck]
         if not ids:
             return done
         for pk in ids:
-            seen.add(pk)
-            done += handle(pk)
+            if handle(pk):
+                done += 1
+            else:
+                stuck.add(pk)
 
 
 def _load(pk: int) -> CaseMilestone:

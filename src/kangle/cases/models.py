@@ -513,4 +513,3 @@ class TrackThrottle(models.Model):
 
     def __str__(self):
         return self.key_hash[:12]
-

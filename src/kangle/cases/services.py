@@ -111,7 +111,7 @@ def _check_transition(case: Case, step: str) -> str:
 
 def _locked(case: Case) -> Case:
     return (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("org", "category__policy", "contractor")
         .get(pk=case.pk)
     )
@@ -769,7 +769,9 @@ def case_feedback(
     """
     moment = resolve_now(now)
     case = _locked(case)
-    if not verified_by_phone and not permissions.is_reporter(actor, case):
+    # Proof by phone suffix stands in for an account only when the case has no reporter account.
+    by_phone = verified_by_phone and case.reporter_id is None
+    if not by_phone and not permissions.is_reporter(actor, case):
         raise NotAllowed(
             "只有反映问题的居民本人可以评价", "Only the resident who reported the case may rate it"
         )

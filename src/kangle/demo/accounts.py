@@ -25,11 +25,17 @@ DEMO_LOGINS = [(username, Role(role).label, where) for username, role, _, where 
 
 
 def build(ctx) -> None:
-    units = {unit.code: unit for unit in OrgUnit.objects.filter(code__in={code for _, _, code, _ in DEMO_ACCOUNTS})}
+    units = {
+        unit.code: unit for unit in OrgUnit.objects.filter(code__in={code for _, _, code, _ in DEMO_ACCOUNTS})
+    }
     for username, role, code, where in DEMO_ACCOUNTS:
         user = user_create(
-            actor=None, username=username, password=DEMO_PASSWORD, display_name=ctx.faker.name(),
-            phone=f"139{ctx.rng.randint(10000000, 99999999)}", check_password=False,
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            display_name=ctx.faker.name(),
+            phone=f"139{ctx.rng.randint(10000000, 99999999)}",
+            check_password=False,
         )
         role_assign(actor=None, user=user, role=role, org=units[code])
         ctx.refs[f"user:{username}"] = user

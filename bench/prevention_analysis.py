@@ -76,10 +76,16 @@ def fill(target: int, seed: int = 7) -> int:
                 moment = dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60)), tzinfo=tz)
                 copy.write_row(
                     (
-                        "patrol", rng.choice(PLACES), org_id, path, community_id, moment,
+                        "patrol",
+                        rng.choice(PLACES),
+                        org_id,
+                        path,
+                        community_id,
+                        moment,
                         round(centre[0] + rng.uniform(-0.004, 0.004), 6),
                         round(centre[1] + rng.uniform(-0.004, 0.004), 6),
-                        BENCH_NOTE, moment,
+                        BENCH_NOTE,
+                        moment,
                     )
                 )
                 rows_written += 1
@@ -144,7 +150,9 @@ def main() -> int:
     added = fill(args.warnings)
     total = Warning.objects.count()
     district = OrgUnit.objects.filter(kind=OrgKind.DISTRICT).exclude(code="XH").order_by("code").first()
-    street = OrgUnit.objects.filter(kind=OrgKind.STREET, path__startswith=district.path).order_by("code").first()
+    street = (
+        OrgUnit.objects.filter(kind=OrgKind.STREET, path__startswith=district.path).order_by("code").first()
+    )
     scenarios = [
         ("city, 61 days", None, analysis.Period(dt.date(2026, 5, 1), dt.date(2026, 6, 30))),
         ("district, 61 days", district, analysis.Period(dt.date(2026, 5, 1), dt.date(2026, 6, 30))),
@@ -153,7 +161,9 @@ def main() -> int:
     out = []
     for name, org, period in scenarios:
         sql_ms, result = timed(lambda org=org, period=period: analysis.analyse(org, period), args.repeat)
-        py_ms, baseline = timed(lambda org=org, period=period: python_analysis(org, period), max(1, args.repeat // 2))
+        py_ms, baseline = timed(
+            lambda org=org, period=period: python_analysis(org, period), max(1, args.repeat // 2)
+        )
         same = (
             baseline["count"] == result.count
             and baseline["previous"] == result.mom.earlier

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from kangle.cases.models import Case
 from kangle.orgs.models import EstateType, OrgKind
 from kangle.prevention import services
-from kangle.prevention.models import CampaignUnit, Finding, PlaceType, Reading, Warning
+from kangle.prevention.models import CampaignUnit, Finding, MonitoringPoint, PlaceType, Reading, Warning
 from personas import make_unit
 from prevention.conftest import T0, make_point, png_upload
 
@@ -215,3 +215,26 @@ def personas_point(n):
     from kangle.prevention.models import MonitoringPoint
 
     return MonitoringPoint.objects.get(code=f"MP{n}")
+
+
+def test_point_form_adds_and_reports_bad_input(client, personas):
+    client.force_login(personas.secretary_a)
+    data = {
+        "code": "MP5",
+        "name": "香樟树根诱饵站",
+        "org": "KJ-C01-E1",
+        "latitude": "31.16",
+        "longitude": "121.42",
+        "place_type": "green_belt",
+        "device_type": "地下诱饵站",
+        "bait_type": "饵剂",
+        "installed_on": "2026-03-01",
+    }
+    client.post("/prevention/points/new/", data)
+    assert MonitoringPoint.objects.get(code="MP5").org == personas.tree.estate_a
+    response = client.post("/prevention/points/new/", {**data, "code": "MP6", "latitude": "abc"}, follow=True)
+    assert "纬度应为" in response.content.decode() and not MonitoringPoint.objects.filter(code="MP6").exists()
+    client.force_login(personas.secretary_b)
+    assert client.post("/prevention/points/new/", {**data, "code": "MP7"}).status_code == 404
+    client.force_login(personas.member)
+    assert client.post("/prevention/points/new/", {**data, "code": "MP8"}).status_code == 403

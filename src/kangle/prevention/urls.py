@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("export.xlsx", views.export, name="export"),
     path("points/", views.points, name="points"),
+    path("points/new/", views.point_create, name="point-create"),
     path("points/<str:code>/retire/", views.point_retire, name="point-retire"),
     path("rounds/", views.rounds, name="rounds"),
     path("rounds/open/", views.round_open, name="round-open"),

@@ -131,7 +131,39 @@ def points(request):
     rows = selectors.points_with_last_reading(
         scope_queryset(request.user, MonitoringPoint.objects.all())
     ).order_by("code")
-    return render(request, "prevention/points.html", {"points": rows})
+    units = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.ESTATE]), path_field="path"
+    ).order_by("path")[:500]
+    return render(
+        request,
+        "prevention/points.html",
+        {"points": rows, "units": units, "place_types": PlaceType.choices, "today": today().isoformat()},
+    )
+
+
+@guarded
+@require_POST
+def point_create(request):
+    lookups.require_workbench(request.user)
+    org = lookups.staff_unit(request.user, request.POST.get("org", ""))
+    try:
+        point = services.point_create(
+            actor=request.user,
+            code=request.POST.get("code", ""),
+            name=request.POST.get("name", ""),
+            org=org,
+            latitude=request.POST.get("latitude"),
+            longitude=request.POST.get("longitude"),
+            place_type=request.POST.get("place_type", ""),
+            device_type=request.POST.get("device_type", ""),
+            bait_type=request.POST.get("bait_type", ""),
+            installed_on=_date(request.POST.get("installed_on"), "installed_on"),
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, _("Point %(code)s added.") % {"code": point.code})
+    except UserError as error:
+        messages.error(request, str(error))
+    return redirect("prevention:points")
 
 
 @guarded

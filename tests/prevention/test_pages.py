@@ -238,3 +238,14 @@ def test_point_form_adds_and_reports_bad_input(client, personas):
     assert client.post("/prevention/points/new/", {**data, "code": "MP7"}).status_code == 404
     client.force_login(personas.member)
     assert client.post("/prevention/points/new/", {**data, "code": "MP8"}).status_code == 403
+
+
+def test_grid_leader_analysis_is_limited_to_the_grid(client, personas, world):
+    services.warning_record(
+        actor=personas.grid_leader, org=personas.tree.grid_a, place_type="shop", occurred_at=T0, now=T0
+    )
+    client.force_login(personas.grid_leader)
+    response = client.get("/prevention/?start=2026-06-01&end=2026-06-30")
+    assert response.status_code == 200
+    assert response.context["org"] == personas.tree.grid_a and response.context["result"].count == 1
+    assert client.get("/prevention/?org=KJ-C01&start=2026-06-01&end=2026-06-30").status_code == 404

@@ -7,6 +7,8 @@ community" is one indexed query without joins.
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -144,6 +146,11 @@ class Warning(models.Model):
     occurred_at = models.DateTimeField(_("time"))
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Written once with the row, for the analysis to group on without per-row arithmetic: the local date,
+    # and the ~100 m grid cell of the coordinates (round(value × 1000)).
+    occurred_on = models.DateField(editable=False)
+    cell_lat = models.IntegerField(null=True, editable=False)
+    cell_lng = models.IntegerField(null=True, editable=False)
     description = models.CharField(_("description"), max_length=300, blank=True)
     reading = models.OneToOneField(
         Reading, null=True, blank=True, on_delete=models.PROTECT, related_name="warning"
@@ -180,6 +187,13 @@ class Warning(models.Model):
 
     def __str__(self):
         return f"{self.get_source_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+def grid_cell(value) -> int | None:
+    """The ~100 m grid cell of a coordinate: round(value × 1000), half away from zero."""
+    if value is None:
+        return None
+    return int(Decimal(str(value)).scaleb(3).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 class CampaignStatus(models.TextChoices):

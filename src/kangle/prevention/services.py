@@ -39,6 +39,7 @@ from kangle.prevention.models import (
     TeamRole,
     Warning,
     WarningSource,
+    grid_cell,
 )
 
 TERMITE_CATEGORY = "termite"
@@ -367,8 +368,11 @@ def _warning_create(
         org_path=org.path,
         community=community,
         occurred_at=occurred_at,
+        occurred_on=local(occurred_at).date(),
         latitude=latitude,
         longitude=longitude,
+        cell_lat=grid_cell(latitude),
+        cell_lng=grid_cell(longitude),
         description=description[:300],
         reading=reading,
         case=case,

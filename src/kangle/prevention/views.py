@@ -73,9 +73,19 @@ def _analysis_request(request):
     start = request.GET.get("start") or default_start.isoformat()
     end = request.GET.get("end") or default_end.isoformat()
     units = _analysis_units(request.user)
-    code = request.GET.get("org") or (units[0].code if units else "")
+    code = request.GET.get("org") or (units[0].code if units else _own_unit_code(request.user))
     org = lookups.staff_unit(request.user, code) if code else None
+    if org is None and not request.user.is_superuser:
+        raise Http404
+    if org is not None and org not in units:
+        units = [org, *units]
     return org, start, end, units
+
+
+def _own_unit_code(user) -> str:
+    """The node of the user's first staff role (a grid leader's grid, say)."""
+    paths = user.scope_paths
+    return paths[0].rstrip("/").rsplit("/", 1)[-1] if paths else ""
 
 
 @guarded

@@ -249,3 +249,39 @@ def test_grid_leader_analysis_is_limited_to_the_grid(client, personas, world):
     assert response.status_code == 200
     assert response.context["org"] == personas.tree.grid_a and response.context["result"].count == 1
     assert client.get("/prevention/?org=KJ-C01&start=2026-06-01&end=2026-06-30").status_code == 404
+
+
+def test_warning_form_records_patrol_and_case_warnings(client, personas, termite):
+    from kangle.cases.models import Channel
+    from kangle.cases.services import case_report
+
+    client.force_login(personas.secretary_a)
+    client.post(
+        "/prevention/warnings/new/", {"org": "KJ-C01-E1", "place_type": "shop", "description": "商铺后墙"}
+    )
+    assert Warning.objects.get().source == "patrol"
+    case = case_report(
+        actor=personas.secretary_a,
+        category=termite,
+        org=personas.tree.estate_a,
+        channel=Channel.WALK_IN,
+        title="白蚁",
+        phone="13812345678",
+        address="康健路 1 号",
+    )
+    client.post("/prevention/warnings/new/", {"case_number": case.number, "place_type": "old_house"})
+    assert Warning.objects.filter(case=case, source="resident_case").exists()
+    response = client.post(
+        "/prevention/warnings/new/", {"case_number": case.number, "place_type": "old_house"}, follow=True
+    )
+    assert "已登记为预警" in response.content.decode() and Warning.objects.count() == 2
+    client.force_login(personas.secretary_b)
+    assert (
+        client.post("/prevention/warnings/new/", {"case_number": case.number, "place_type": "x"}).status_code
+        == 404
+    )
+    assert (
+        client.post("/prevention/warnings/new/", {"org": "KJ-C01-E1", "place_type": "shop"}).status_code
+        == 404
+    )
+    assert Warning.objects.count() == 2

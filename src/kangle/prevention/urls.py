@@ -15,6 +15,7 @@ urlpatterns = [
     path("rounds/<int:pk>/", views.round_detail, name="round"),
     path("rounds/<int:pk>/close/", views.round_close, name="round-close"),
     path("warnings/", views.warnings, name="warnings"),
+    path("warnings/new/", views.warning_create, name="warning-create"),
     path("warnings/<int:pk>/open-case/", views.warning_open_case, name="warning-open-case"),
     path("campaigns/", views.campaigns, name="campaigns"),
     path("campaigns/new/", views.campaign_create, name="campaign-create"),

@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kangle.cases.models import Case
 from kangle.cases.uploads import validate_image, validate_images
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import today
 from kangle.orgs.models import OrgKind, OrgUnit
-from kangle.orgs.scope import scope_queryset
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.prevention import analysis, lookups, permissions, selectors, services
 from kangle.prevention.export import analysis_workbook
 from kangle.prevention.models import (
@@ -249,7 +250,42 @@ def warnings(request):
     if source:
         rows = rows.filter(source=source)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "prevention/warnings.html", {"page": page, "source": source})
+    places = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.ESTATE]), path_field="path"
+    ).order_by("path")[:500]
+    return render(
+        request,
+        "prevention/warnings.html",
+        {"page": page, "source": source, "places": places, "place_types": PlaceType.choices},
+    )
+
+
+@guarded
+@require_POST
+def warning_create(request):
+    """A patrol's warning, or a resident's termite case registered as a warning."""
+    lookups.require_workbench(request.user)
+    try:
+        if request.POST.get("case_number", "").strip():
+            case = get_in_scope_or_404(
+                request.user, Case.objects.select_related("org"), number=request.POST["case_number"].strip()
+            )
+            services.warning_from_case(
+                actor=request.user, case=case, place_type=request.POST.get("place_type", "")
+            )
+        else:
+            services.warning_record(
+                actor=request.user,
+                org=lookups.staff_unit(request.user, request.POST.get("org", "")),
+                place_type=request.POST.get("place_type", ""),
+                latitude=request.POST.get("latitude") or None,
+                longitude=request.POST.get("longitude") or None,
+                description=request.POST.get("description", ""),
+            )
+        messages.success(request, _("Warning recorded."))
+    except UserError as error:
+        messages.error(request, str(error))
+    return redirect("prevention:warnings")
 
 
 @guarded

@@ -59,3 +59,43 @@ def test_inspector_records_a_reading_on_the_phone_and_desk_sees_the_analysis(
     desk_page.fill("#id_end", start)
     desk_page.click("#analysis-submit")
     assert "结束日期" in desk_page.locator("body").inner_text()
+
+
+def test_contractor_records_a_nest_treated_on_the_spot_on_the_phone(phone_page, personas, seeded, tmp_path):
+    from kangle.cases.models import CaseCategory, Contractor
+    from kangle.core.roles import Role
+    from kangle.prevention.models import Finding, TeamRole
+    from personas import make_user
+
+    technician = make_user("kj_technician", Role.CONTRACTOR, personas.tree.street)
+    contractor = Contractor.objects.create(name="康健白蚁防治所", org=personas.tree.street)
+    contractor.categories.add(CaseCategory.objects.get(code="termite"))
+    contractor.users.add(technician)
+    campaign = services.campaign_create(
+        actor=personas.area_admin,
+        name="康乐地毯式巡查",
+        org=personas.tree.community_a,
+        starts_on=today(),
+        ends_on=today(),
+        units=[personas.tree.estate_a],
+        team=[(TeamRole.CONTRACTOR, "康健白蚁防治所")],
+        contractor=contractor,
+    )
+    photo = tmp_path / "nest.png"
+    photo.write_bytes(png_upload().read())
+
+    browser_login(phone_page, "kj_technician", PASSWORD)
+    phone_page.goto("/prevention/m/")
+    phone_page.click(f"[data-testid=campaign-{campaign.pk}]")
+    phone_page.select_option("#id_unit", "KJ-C01-E1")
+    phone_page.fill("#id_description", "老宅门框内发现白蚁巢")
+    phone_page.select_option("#id_place_type", "old_house")
+    phone_page.check("#id_nest_found")
+    phone_page.check("#id_treated_on_spot")
+    phone_page.set_input_files("#id_photos", str(photo))
+    phone_page.click("#finding-submit")
+    phone_page.wait_for_selector("#campaign-complete")
+    assert "MQ" in phone_page.locator(".ph-message").inner_text()
+    assert "完成100%" in phone_page.locator("#campaign-summary").inner_text()
+    finding = Finding.objects.select_related("case").get()
+    assert finding.case.status == "closed" and finding.recorded_by == technician

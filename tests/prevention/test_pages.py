@@ -285,3 +285,15 @@ def test_warning_form_records_patrol_and_case_warnings(client, personas, termite
         == 404
     )
     assert Warning.objects.count() == 2
+
+
+def test_closed_campaign_offers_no_form_on_the_phone(client, personas, world):
+    services.campaign_close(actor=personas.area_admin, campaign=world["campaign"], now=T0)
+    client.force_login(personas.secretary_a)
+    body = client.get(f"/prevention/m/campaigns/{world['campaign'].pk}/").content.decode()
+    assert 'id="campaign-closed"' in body and 'id="finding-form"' not in body
+    response = client.post(
+        f"/prevention/m/campaigns/{world['campaign'].pk}/", {"unit": "KJ-C01-E1"}, follow=True
+    )
+    assert "本次巡查已结束" in response.content.decode()
+    assert CampaignUnit.objects.get(campaign=world["campaign"]).inspected_at is None

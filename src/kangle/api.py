@@ -16,6 +16,7 @@ from kangle.accounts.services import token_authenticate
 from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
 from kangle.orgs.api import router as orgs_router
+from kangle.prevention.api import router as prevention_router
 
 
 class TokenAuth(HttpBearer):
@@ -93,3 +94,4 @@ def http_error(request, exc: HttpError):
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/cases", cases_router)
+api.add_router("/prevention", prevention_router)

@@ -24,6 +24,7 @@ STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
     "kangle.demo.cases.build",
+    "kangle.demo.prevention.build",
 ]
 
 

@@ -6,3 +6,15 @@ class PreventionConfig(AppConfig):
     name = "kangle.prevention"
     label = "prevention"
     verbose_name = _("Prevention")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import STAFF_ROLES, Role
+
+        navigation.register(_("Termite warnings"), "prevention:dashboard", STAFF_ROLES, order=60)
+        navigation.register(_("Monitoring points"), "prevention:points", STAFF_ROLES, order=61)
+        navigation.register(_("Inspection rounds"), "prevention:rounds", STAFF_ROLES, order=62)
+        navigation.register(_("Warning list"), "prevention:warnings", STAFF_ROLES, order=63)
+        navigation.register(_("Inspection campaigns"), "prevention:campaigns", STAFF_ROLES, order=64)
+        navigation.register(_("Inspection on the phone"), "prevention:m-home", STAFF_ROLES, order=65)
+        navigation.register(_("Inspection"), "prevention:m-home", {Role.CONTRACTOR}, order=60, area="phone")

@@ -1,0 +1,865 @@
+"""Every change in prevention: points, rounds and readings, warnings, campaigns and their findings.
+
+Each service checks permission, validates, writes inside ``transaction.atomic`` and records an audit event.
+Cases are never written here directly: opening a case calls ``kangle.cases.services.case_report``, and a
+nest found and treated on the spot during a campaign is recorded by calling the case services in order
+(``record_completed_case``), all inside the same transaction as the finding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from kangle.cases import services as case_services
+from kangle.cases.models import Case, CaseCategory, Channel, Contractor, WorkStep
+from kangle.cases.uploads import ValidatedImage
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.text import normalise_text
+from kangle.core.timeutil import local, resolve_now
+from kangle.orgs.models import EstateType, OrgKind, OrgUnit
+from kangle.prevention import permissions
+from kangle.prevention.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignUnit,
+    Finding,
+    InspectionRound,
+    MonitoringPoint,
+    PlaceType,
+    PointStatus,
+    Reading,
+    TeamOrganisation,
+    TeamRole,
+    Warning,
+    WarningSource,
+    grid_cell,
+)
+
+TERMITE_CATEGORY = "termite"
+# A campaign finding's on-the-spot visit: the slot booked for it starts this long after the report.
+ON_SPOT_SLOT = dt.timedelta(seconds=1)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+def _clean(value, *, field: str, zh: str, en: str, required: bool = True, max_length: int = 300) -> str:
+    text = normalise_text(value)
+    if required and not text:
+        raise UserError(f"blank_{field}", f"请填写{zh}", f"{en} is required", field=field)
+    if len(text) > max_length:
+        raise UserError(
+            f"long_{field}",
+            f"{zh}不能超过 {max_length} 个字",
+            f"{en} is longer than {max_length} characters",
+            field=field,
+        )
+    return text
+
+
+def _place_type(value) -> str:
+    if value not in PlaceType.values:
+        raise UserError(
+            "invalid_place_type",
+            "场所类型应为：老旧房屋、绿化带、商铺或其他",
+            "Type of place must be old houses, green belt, shops or other",
+            field="place_type",
+        )
+    return value
+
+
+def _coordinate(value, *, field: str, low: int, high: int, zh: str, en: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise UserError(
+            f"invalid_{field}",
+            f"{zh}应为 {low} 到 {high} 之间的数字",
+            f"{en} must be a number between {low} and {high}",
+            field=field,
+        )
+    return number
+
+
+def _require_desk(actor, org: OrgUnit) -> None:
+    if not permissions.can_view_staff(actor, org):
+        raise Http404
+    if not permissions.is_desk_for(actor, org):
+        raise NotAllowed(
+            "只有街道、片区或居民区工作人员可以执行此操作",
+            "Only street, area or community staff may do this",
+        )
+
+
+def community_of(org: OrgUnit) -> OrgUnit | None:
+    if org.kind == OrgKind.COMMUNITY:
+        return org
+    return OrgUnit.objects.filter(code__in=org.ancestor_codes(), kind=OrgKind.COMMUNITY).first()
+
+
+def termite_category() -> CaseCategory:
+    category = CaseCategory.objects.select_related("policy").filter(code=TERMITE_CATEGORY).first()
+    if category is None:
+        raise UserError(
+            "no_termite_category",
+            "系统中没有「白蚁」案件类别，请先在管理后台创建",
+            "There is no termite case category; create it in the admin first",
+            field="category",
+        )
+    return category
+
+
+# --- monitoring points ------------------------------------------------------------------------------------
+@transaction.atomic
+def point_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    org: OrgUnit,
+    latitude,
+    longitude,
+    place_type: str,
+    device_type: str,
+    bait_type: str,
+    installed_on: dt.date | None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> MonitoringPoint:
+    moment = resolve_now(now)
+    _require_desk(actor, org)
+    code = _clean(code, field="code", zh="监测点编号", en="Code", max_length=40)
+    if MonitoringPoint.objects.filter(code=code).exists():
+        raise UserError(
+            "duplicate_code", f"监测点编号 {code} 已存在", f"Point code {code} already exists", field="code"
+        )
+    lat = _coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude")
+    lng = _coordinate(longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude")
+    if lat is None or lng is None:
+        raise UserError(
+            "blank_coordinates",
+            "请填写监测点的经纬度",
+            "The point's coordinates are required",
+            field="latitude",
+        )
+    if installed_on is None:
+        raise UserError(
+            "blank_installed_on", "请填写安装日期", "The installation date is required", field="installed_on"
+        )
+    if installed_on > local(moment).date():
+        raise UserError(
+            "installed_in_future",
+            "安装日期不能晚于今天",
+            "The installation date cannot be in the future",
+            field="installed_on",
+        )
+    point = MonitoringPoint.objects.create(
+        code=code,
+        name=_clean(name, field="name", zh="监测点名称", en="Name", max_length=100),
+        org=org,
+        latitude=lat,
+        longitude=lng,
+        place_type=_place_type(place_type),
+        device_type=_clean(device_type, field="device_type", zh="装置类型", en="Device", max_length=100),
+        bait_type=_clean(bait_type, field="bait_type", zh="饵剂类型", en="Bait", max_length=100),
+        installed_on=installed_on,
+        note=_clean(note, field="note", zh="备注", en="Note", required=False, max_length=200),
+    )
+    audit.record(actor=actor, verb="prevention.point_create", obj=point, now=moment)
+    return point
+
+
+@transaction.atomic
+def point_retire(*, actor, point: MonitoringPoint, now: dt.datetime | None = None) -> MonitoringPoint:
+    moment = resolve_now(now)
+    point = MonitoringPoint.objects.select_for_update().select_related("org").get(pk=point.pk)
+    _require_desk(actor, point.org)
+    if point.status == PointStatus.RETIRED:
+        raise UserError(
+            "point_retired",
+            f"监测点 {point.code} 已停用",
+            f"Point {point.code} is already retired",
+            field="status",
+        )
+    MonitoringPoint.objects.filter(pk=point.pk).update(
+        status=PointStatus.RETIRED, retired_on=local(moment).date()
+    )
+    point.refresh_from_db()
+    audit.record(actor=actor, verb="prevention.point_retire", obj=point, now=moment)
+    return point
+
+
+# --- rounds and readings ----------------------------------------------------------------------------------
+@transaction.atomic
+def round_open(*, actor, org: OrgUnit, name: str = "", now: dt.datetime | None = None) -> InspectionRound:
+    moment = resolve_now(now)
+    _require_desk(actor, org)
+    name = _clean(name, field="name", zh="轮次名称", en="Name", required=False, max_length=100)
+    inspection_round = InspectionRound.objects.create(
+        org=org,
+        name=name or f"{org.name} {local(moment):%Y-%m-%d} 巡检",
+        started_at=moment,
+        created_by=actor,
+    )
+    audit.record(actor=actor, verb="prevention.round_open", obj=inspection_round, now=moment)
+    return inspection_round
+
+
+@transaction.atomic
+def round_close(
+    *, actor, inspection_round: InspectionRound, now: dt.datetime | None = None
+) -> InspectionRound:
+    moment = resolve_now(now)
+    inspection_round = (
+        InspectionRound.objects.select_for_update().select_related("org").get(pk=inspection_round.pk)
+    )
+    _require_desk(actor, inspection_round.org)
+    if not inspection_round.is_open:
+        raise UserError(
+            "round_closed", "该巡检轮次已结束", "This inspection round is already closed", field="round"
+        )
+    InspectionRound.objects.filter(pk=inspection_round.pk).update(closed_at=moment)
+    inspection_round.closed_at = moment
+    audit.record(actor=actor, verb="prevention.round_close", obj=inspection_round, now=moment)
+    return inspection_round
+
+
+@transaction.atomic
+def reading_record(
+    *,
+    actor,
+    inspection_round: InspectionRound,
+    point: MonitoringPoint,
+    activity_found: bool,
+    bait_consumed_pct,
+    photo: ValidatedImage | None = None,
+    note: str = "",
+    open_case: bool = False,
+    now: dt.datetime | None = None,
+) -> Reading:
+    """One reading of one point on one round. A positive reading raises a warning (and, asked, a case)."""
+    moment = resolve_now(now)
+    inspection_round = (
+        InspectionRound.objects.select_for_update().select_related("org").get(pk=inspection_round.pk)
+    )
+    point = MonitoringPoint.objects.select_related("org").get(pk=point.pk)
+    permissions.require_overlap(actor, inspection_round.org)
+    permissions.require_inspector(actor, point.org)
+    if not point.org.path.startswith(inspection_round.org.path):
+        raise UserError(
+            "point_outside_round",
+            f"监测点 {point.code} 不在本轮巡检范围（{inspection_round.org.name}）内",
+            f"Point {point.code} is outside this round's area ({inspection_round.org.name})",
+            field="point",
+        )
+    if not inspection_round.is_open:
+        raise UserError(
+            "round_closed",
+            "该巡检轮次已结束，不能再录入读数",
+            "This round is closed; no more readings",
+            field="round",
+        )
+    if point.status == PointStatus.RETIRED:
+        raise UserError(
+            "point_retired",
+            f"监测点 {point.code} 已停用，不能录入读数",
+            f"Point {point.code} is retired; it takes no readings",
+            field="point",
+        )
+    try:
+        pct = int(bait_consumed_pct)
+    except (TypeError, ValueError):
+        pct = -1
+    if not 0 <= pct <= 100:
+        raise UserError(
+            "invalid_bait_consumed",
+            "饵剂消耗比例应为 0 到 100 之间的整数",
+            "Bait consumed must be a whole number from 0 to 100",
+            field="bait_consumed_pct",
+        )
+    if Reading.objects.filter(round=inspection_round, point=point).exists():
+        raise _duplicate_reading(point)
+    try:
+        with transaction.atomic():
+            reading = Reading.objects.create(
+                round=inspection_round,
+                point=point,
+                activity_found=bool(activity_found),
+                bait_consumed_pct=pct,
+                photo=photo.as_file() if photo is not None else "",
+                note=_clean(note, field="note", zh="备注", en="Note", required=False),
+                recorded_by=actor,
+                recorded_at=moment,
+            )
+    except IntegrityError:  # another inspector recorded the same point a moment ago
+        raise _duplicate_reading(point) from None
+    audit.record(
+        actor=actor,
+        verb="prevention.reading",
+        obj=reading,
+        org_path=point.org.path,
+        details={"point": point.code, "activity": bool(activity_found), "pct": pct},
+        now=moment,
+    )
+    if reading.is_positive:
+        warning = _warning_create(
+            actor=actor,
+            source=WarningSource.MONITORING,
+            place_type=point.place_type,
+            org=point.org,
+            occurred_at=moment,
+            latitude=point.latitude,
+            longitude=point.longitude,
+            description=f"监测点 {point.code} 发现白蚁活动，饵剂消耗 {pct}%",
+            reading=reading,
+            now=moment,
+        )
+        if open_case:
+            warning_open_case(actor=actor, warning=warning, now=moment)
+    elif open_case:
+        raise UserError(
+            "nothing_to_open",
+            "未发现白蚁活动的读数不产生预警，无需立案",
+            "A reading without termite activity raises no warning; there is no case to open",
+            field="open_case",
+        )
+    return reading
+
+
+def _duplicate_reading(point: MonitoringPoint) -> UserError:
+    return UserError(
+        "duplicate_reading",
+        f"监测点 {point.code} 在本轮已有读数，每轮每个监测点只能录入一次",
+        f"Point {point.code} already has a reading in this round (one per point per round)",
+        field="point",
+        status=409,
+    )
+
+
+# --- warnings ---------------------------------------------------------------------------------------------
+def _warning_create(
+    *,
+    actor,
+    source: str,
+    place_type: str,
+    org: OrgUnit,
+    occurred_at: dt.datetime,
+    latitude=None,
+    longitude=None,
+    description: str = "",
+    reading: Reading | None = None,
+    case: Case | None = None,
+    now: dt.datetime,
+) -> Warning:
+    community = community_of(org)
+    warning = Warning.objects.create(
+        source=source,
+        place_type=_place_type(place_type),
+        org=org,
+        org_path=org.path,
+        community=community,
+        occurred_at=occurred_at,
+        occurred_on=local(occurred_at).date(),
+        latitude=latitude,
+        longitude=longitude,
+        cell_lat=grid_cell(latitude),
+        cell_lng=grid_cell(longitude),
+        description=description[:300],
+        reading=reading,
+        case=case,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_at=now,
+    )
+    audit.record(
+        actor=actor,
+        verb="prevention.warning",
+        obj=warning,
+        org_path=org.path,
+        details={"source": source, "place_type": place_type},
+        now=now,
+    )
+    return warning
+
+
+@transaction.atomic
+def warning_record(
+    *,
+    actor,
+    org: OrgUnit,
+    place_type: str,
+    occurred_at: dt.datetime | None = None,
+    latitude=None,
+    longitude=None,
+    description: str = "",
+    source: str = WarningSource.PATROL,
+    now: dt.datetime | None = None,
+) -> Warning:
+    """A warning from a patrol, entered by hand (readings and cases raise theirs through their services)."""
+    moment = resolve_now(now)
+    permissions.require_inspector(actor, org)
+    if source != WarningSource.PATROL:
+        raise UserError(
+            "invalid_source",
+            "手工登记的预警来源只能是巡查；监测读数和居民案件的预警由系统生成",
+            "Only patrol warnings are entered by hand; readings and cases raise their own",
+            field="source",
+        )
+    occurred_at = occurred_at or moment
+    if occurred_at > moment + dt.timedelta(minutes=5):
+        raise UserError(
+            "occurred_in_future",
+            "预警时间不能晚于现在",
+            "The warning time cannot be in the future",
+            field="occurred_at",
+        )
+    return _warning_create(
+        actor=actor,
+        source=source,
+        place_type=place_type,
+        org=org,
+        occurred_at=occurred_at,
+        latitude=_coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude"),
+        longitude=_coordinate(longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude"),
+        description=_clean(description, field="description", zh="情况说明", en="Description", required=False),
+        now=moment,
+    )
+
+
+@transaction.atomic
+def warning_from_case(*, actor, case: Case, place_type: str, now: dt.datetime | None = None) -> Warning:
+    """A resident's termite case becomes a warning (once), at the case's place and report time."""
+    moment = resolve_now(now)
+    case = Case.objects.select_related("org", "category").get(pk=case.pk)
+    _require_desk(actor, case.org)
+    if case.category.code != TERMITE_CATEGORY:
+        raise UserError(
+            "not_termite_case",
+            f"案件 {case.number} 不是白蚁类案件，不能登记为白蚁预警",
+            f"Case {case.number} is not a termite case",
+            field="case",
+        )
+    if Warning.objects.filter(case=case, source=WarningSource.RESIDENT_CASE).exists():
+        raise UserError(
+            "case_already_warned",
+            f"案件 {case.number} 已登记为预警",
+            f"Case {case.number} already has a warning",
+            field="case",
+            status=409,
+        )
+    return _warning_create(
+        actor=actor,
+        source=WarningSource.RESIDENT_CASE,
+        place_type=place_type,
+        org=case.org,
+        occurred_at=case.reported_at,
+        latitude=case.latitude,
+        longitude=case.longitude,
+        description=f"居民反映：{case.title}",
+        case=case,
+        now=moment,
+    )
+
+
+@transaction.atomic
+def warning_open_case(*, actor, warning: Warning, now: dt.datetime | None = None) -> Case:
+    """One step from a warning to a case on the desk's queue (channel: prevention monitoring)."""
+    moment = resolve_now(now)
+    warning = Warning.objects.select_for_update().select_related("org").get(pk=warning.pk)
+    if not permissions.can_inspect(actor, warning.org):
+        raise Http404
+    if warning.case_id is not None:
+        raise UserError(
+            "warning_has_case",
+            "该预警已关联案件，不能重复立案",
+            "This warning already has a case",
+            field="case",
+            status=409,
+        )
+    desk = actor if permissions.is_desk_for(actor, warning.org) else None
+    if desk is None:
+        raise NotAllowed(
+            "只有街道、片区或居民区工作人员可以立案；请联系工作站",
+            "Only street, area or community staff may open a case; contact the desk",
+        )
+    case = case_services.case_report(
+        actor=desk,
+        category=termite_category(),
+        org=warning.org,
+        channel=Channel.PREVENTION,
+        title=f"白蚁预警：{warning.org.name}",
+        description=warning.description,
+        address=warning.org.name,
+        latitude=warning.latitude,
+        longitude=warning.longitude,
+        now=moment,
+    )
+    Warning.objects.filter(pk=warning.pk).update(case=case)
+    warning.case = case
+    audit.record(
+        actor=actor,
+        verb="prevention.warning_open_case",
+        obj=warning,
+        org_path=warning.org_path,
+        details={"case": case.number},
+        now=moment,
+    )
+    return case
+
+
+# --- campaigns --------------------------------------------------------------------------------------------
+@transaction.atomic
+def campaign_create(
+    *,
+    actor,
+    name: str,
+    org: OrgUnit,
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    units: Iterable[OrgUnit],
+    team: Sequence[tuple[str, str]],
+    contractor: Contractor | None = None,
+    now: dt.datetime | None = None,
+) -> Campaign:
+    """A campaign over a list of estates and lanes (all under ``org``) with its joint team."""
+    moment = resolve_now(now)
+    _require_desk(actor, org)
+    name = _clean(name, field="name", zh="巡查名称", en="Name", max_length=100)
+    if starts_on is None or ends_on is None:
+        raise UserError(
+            "blank_dates", "请填写巡查的起止日期", "Start and end dates are required", field="starts_on"
+        )
+    if ends_on < starts_on:
+        raise UserError(
+            "end_before_start",
+            "结束日期不能早于开始日期",
+            "The end date is before the start date",
+            field="ends_on",
+        )
+    units = list(units)
+    if not units:
+        raise UserError(
+            "no_units", "请至少选择一个小区或弄", "Choose at least one estate or lane", field="units"
+        )
+    for unit in units:
+        if unit.kind != OrgKind.ESTATE or not unit.path.startswith(org.path):
+            raise UserError(
+                "unit_not_estate",
+                f"「{unit.name}」不是{org.name}下的小区或弄",
+                f"'{unit.name}' is not an estate or lane under {org.name}",
+                field="units",
+            )
+    if len({unit.pk for unit in units}) != len(units):
+        raise UserError(
+            "duplicate_units", "小区或弄有重复", "An estate or lane is listed twice", field="units"
+        )
+    members = []
+    for role, member_name in team:
+        if role not in TeamRole.values:
+            raise UserError(
+                "invalid_team_role", f"未知的联合队伍角色：{role}", f"Unknown team role: {role}", field="team"
+            )
+        members.append(
+            (
+                role,
+                _clean(
+                    member_name, field="team", zh="联合队伍单位名称", en="Team organisation", max_length=100
+                ),
+            )
+        )
+    if contractor is not None and (not contractor.is_active or not org.path.startswith(contractor.org.path)):
+        raise UserError(
+            "contractor_not_covering",
+            "所选专业组织不服务该区域",
+            "The chosen contractor does not cover this area",
+            field="contractor",
+        )
+    campaign = Campaign.objects.create(
+        name=name,
+        org=org,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        lead=actor,
+        contractor=contractor,
+        created_at=moment,
+    )
+    TeamOrganisation.objects.bulk_create(
+        [TeamOrganisation(campaign=campaign, role=role, name=member_name) for role, member_name in members]
+    )
+    CampaignUnit.objects.bulk_create([CampaignUnit(campaign=campaign, unit=unit) for unit in units])
+    audit.record(
+        actor=actor,
+        verb="prevention.campaign_create",
+        obj=campaign,
+        details={"units": len(units), "team": [name for _, name in members]},
+        now=moment,
+    )
+    return campaign
+
+
+def _campaign_unit(campaign: Campaign, unit: OrgUnit) -> CampaignUnit:
+    row = CampaignUnit.objects.select_for_update().filter(campaign=campaign, unit=unit).first()
+    if row is None:
+        raise UserError(
+            "unit_not_in_campaign",
+            f"「{unit.name}」不在本次巡查「{campaign.name}」的范围内",
+            f"'{unit.name}' is not on the list of campaign '{campaign.name}'",
+            field="unit",
+        )
+    return row
+
+
+def _open_campaign(campaign: Campaign) -> Campaign:
+    campaign = Campaign.objects.select_related("org", "contractor__org", "lead").get(pk=campaign.pk)
+    if campaign.status != CampaignStatus.ACTIVE:
+        raise UserError(
+            "campaign_closed",
+            "本次巡查已结束，不能再登记",
+            "This campaign is closed",
+            field="campaign",
+            status=409,
+        )
+    return campaign
+
+
+@transaction.atomic
+def campaign_mark_inspected(
+    *, actor, campaign: Campaign, unit: OrgUnit, note: str = "", now: dt.datetime | None = None
+) -> CampaignUnit:
+    moment = resolve_now(now)
+    campaign = _open_campaign(campaign)
+    permissions.require_overlap(actor, campaign.org)
+    permissions.require_inspector(actor, unit)
+    row = _campaign_unit(campaign, unit)
+    note = _clean(note, field="note", zh="巡查情况", en="Findings", required=False, max_length=500)
+    fields = {"inspected_by": actor, "note": note}
+    if row.inspected_at is None:
+        fields["inspected_at"] = moment
+    CampaignUnit.objects.filter(pk=row.pk).update(**fields)
+    row.refresh_from_db()
+    audit.record(
+        actor=actor,
+        verb="prevention.campaign_inspect",
+        obj=campaign,
+        org_path=unit.path,
+        details={"unit": unit.code},
+        now=moment,
+    )
+    return row
+
+
+@transaction.atomic
+def finding_record(
+    *,
+    actor,
+    campaign: Campaign,
+    unit: OrgUnit,
+    description: str,
+    place_type: str,
+    nest_found: bool = False,
+    treated_on_spot: bool = False,
+    photos: Sequence[ValidatedImage] = (),
+    technician=None,
+    latitude=None,
+    longitude=None,
+    now: dt.datetime | None = None,
+) -> Finding:
+    """A finding at an estate or lane of the campaign (which marks it inspected).
+
+    A nest raises a patrol warning. A nest treated on the spot is recorded as a completed case: the desk
+    steps are logged by the recorder if they are desk staff (else by the campaign's lead), the contractor
+    steps by the recorder if they work for the campaign's contractor (else by ``technician``, who must).
+    """
+    moment = resolve_now(now)
+    campaign = _open_campaign(campaign)
+    permissions.require_overlap(actor, campaign.org)
+    permissions.require_inspector(actor, unit)
+    row = _campaign_unit(campaign, unit)
+    description = _clean(description, field="description", zh="发现情况", en="Description")
+    place_type = _place_type(place_type)
+    if treated_on_spot and not nest_found:
+        raise UserError(
+            "treated_without_nest",
+            "只有发现蚁巢时才能登记「现场处置」",
+            "'Treated on the spot' needs a nest found",
+            field="treated_on_spot",
+        )
+    desk = technician_user = None
+    if treated_on_spot:
+        desk, technician_user = _on_spot_people(actor, campaign, unit, technician)
+        if not photos:
+            raise UserError(
+                "photo_required",
+                "现场处置需要上传一张现场照片",
+                "Treatment on the spot needs a photo",
+                field="photo",
+            )
+    if row.inspected_at is None:
+        CampaignUnit.objects.filter(pk=row.pk).update(inspected_at=moment, inspected_by=actor)
+    warning = None
+    if nest_found:
+        warning = _warning_create(
+            actor=actor,
+            source=WarningSource.PATROL,
+            place_type=place_type,
+            org=unit,
+            occurred_at=moment,
+            latitude=_coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude"),
+            longitude=_coordinate(
+                longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude"
+            ),
+            description=f"{campaign.name}：{description}",
+            now=moment,
+        )
+    case = None
+    if treated_on_spot:
+        case = record_completed_case(
+            desk=desk,
+            technician=technician_user,
+            contractor=campaign.contractor,
+            org=unit,
+            title=f"巡查发现白蚁巢：{unit.name}",
+            description=description,
+            photos=photos,
+            now=moment,
+        )
+        Warning.objects.filter(pk=warning.pk).update(case=case)
+        warning.case = case
+    finding = Finding.objects.create(
+        campaign_unit=row,
+        org=unit,
+        place_type=place_type,
+        description=description,
+        nest_found=bool(nest_found),
+        treated_on_spot=bool(treated_on_spot),
+        case=case,
+        warning=warning,
+        recorded_by=actor,
+        recorded_at=moment,
+    )
+    audit.record(
+        actor=actor,
+        verb="prevention.finding",
+        obj=finding,
+        org_path=unit.path,
+        details={"campaign": campaign.pk, "nest": bool(nest_found), "case": case.number if case else None},
+        now=moment,
+    )
+    return finding
+
+
+def _on_spot_people(actor, campaign: Campaign, unit: OrgUnit, technician):
+    contractor = campaign.contractor
+    if contractor is None:
+        raise UserError(
+            "no_campaign_contractor",
+            "本次巡查没有专业组织参加，不能登记现场处置",
+            "This campaign has no contractor; treatment on the spot cannot be recorded",
+            field="treated_on_spot",
+        )
+    staff_ids = set(contractor.users.filter(is_active=True).values_list("pk", flat=True))
+    if actor.pk in staff_ids:
+        technician = actor
+    if technician is None or technician.pk not in staff_ids:
+        raise UserError(
+            "technician_required",
+            f"请选择现场处置的{contractor.name}人员",
+            f"Choose the {contractor.name} technician who treated the nest",
+            field="technician",
+        )
+    desk = actor if permissions.is_desk_for(actor, unit) else campaign.lead
+    if not permissions.is_desk_for(desk, unit):
+        raise NotAllowed(
+            "巡查负责人不是该地的工作人员，不能登记现场处置",
+            "The campaign lead is not desk staff for this place",
+        )
+    return desk, technician
+
+
+def record_completed_case(
+    *,
+    desk,
+    technician,
+    contractor: Contractor,
+    org: OrgUnit,
+    title: str,
+    description: str,
+    photos: Sequence[ValidatedImage],
+    now: dt.datetime,
+) -> Case:
+    """A problem found and fixed on the spot, as a case that went through every step at once.
+
+    The case services run in their order inside the caller's transaction: report (channel prevention),
+    accept, dispatch, the contractor accepts, a visit slot one second later, check-in with the photo, the
+    work steps, work done and close. The timeline therefore reads as it happened on site.
+    """
+    category = termite_category()
+    case = case_services.case_report(
+        actor=desk,
+        category=category,
+        org=org,
+        channel=Channel.PREVENTION,
+        title=title,
+        description=description,
+        address=org.name,
+        now=now,
+    )
+    case = case_services.case_accept(actor=desk, case=case, now=now)
+    case = case_services.case_dispatch(actor=desk, case=case, contractor=contractor, now=now)
+    case = case_services.case_contractor_accept(actor=technician, case=case, now=now)
+    on_site = now + ON_SPOT_SLOT
+    case_services.case_book(
+        actor=technician,
+        case=case,
+        slot_start=on_site,
+        slot_end=on_site + dt.timedelta(minutes=30),
+        note="巡查现场处置",
+        now=now,
+    )
+    case = case_services.case_check_in(
+        actor=technician, case=case, photos=list(photos), note=description, now=on_site
+    )
+    for step in (WorkStep.NEST_LOCATED, WorkStep.TREATED, WorkStep.CLEANED_UP):
+        case_services.case_record_step(actor=technician, case=case, step=step, now=on_site)
+    case = case_services.case_finish(actor=technician, case=case, note="巡查中现场处置完成", now=on_site)
+    case = case_services.case_close(actor=desk, case=case, note="巡查中发现并现场处置", now=on_site)
+    return case
+
+
+@transaction.atomic
+def campaign_close(*, actor, campaign: Campaign, now: dt.datetime | None = None) -> Campaign:
+    moment = resolve_now(now)
+    campaign = Campaign.objects.select_for_update().select_related("org").get(pk=campaign.pk)
+    _require_desk(actor, campaign.org)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise UserError(
+            "campaign_closed", "本次巡查已结束", "This campaign is already closed", field="campaign"
+        )
+    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CLOSED)
+    campaign.status = CampaignStatus.CLOSED
+    audit.record(actor=actor, verb="prevention.campaign_close", obj=campaign, now=moment)
+    return campaign
+
+
+def estates_and_lanes(org: OrgUnit):
+    """The estates and lanes under ``org`` (what a campaign covers by default)."""
+    from kangle.orgs.selectors import subtree_q
+
+    return OrgUnit.objects.filter(
+        subtree_q(org.path), kind=OrgKind.ESTATE, estate_type__in=[EstateType.ESTATE, EstateType.LANE]
+    ).order_by("path")
+
+
+def aware(day: dt.date, *, end: bool = False) -> dt.datetime:
+    """The local start of ``day`` (or of the next day when ``end``)."""
+    if end:
+        day = day + dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

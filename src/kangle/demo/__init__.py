@@ -23,6 +23,7 @@ DEMO_PASSWORD = "kangle-demo"  # printed by `kangle up`; demo databases only
 STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
+    "kangle.demo.members.build",
 ]
 
 

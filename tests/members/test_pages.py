@@ -1,0 +1,300 @@
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from kangle.core.models import AuditEvent
+from kangle.members import services
+from kangle.members.constants import Channel, Status
+from kangle.members.models import EmployerPartyOrg, ExpectedCount, ImportJob, ImportStatus, Member
+
+from .conftest import HEADER, row, xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+def make(personas, n=1, *, community=None, prefix="1380000", **extra):
+    members = []
+    for i in range(n):
+        data = {"name": f"成员{i}", "phone": f"{prefix}{i:04d}", "political_status": "full",
+                "community": community or personas.tree.community_a, **extra}
+        members.append(services.member_register(actor=personas.street_admin, data=data, channel=Channel.DESK).member)
+    return members
+
+
+# --- Self-registration on the phone ---------------------------------------------------------------------------
+def test_register_page_prefills_the_point_and_shows_the_consent_text(client, personas):
+    response = client.get(reverse("members:register") + "?point=P-A")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "康乐报到点" in page and 'data-testid="consent-text"' in page
+    assert '<option value="KJ-C01" selected>' in page
+    assert "KJ-C08" not in page  # the point's community only
+
+
+def test_unknown_point_is_404(client, db):
+    assert client.get(reverse("members:register") + "?point=NOPE").status_code == 404
+
+
+def test_public_point_page_links_to_registration(client, personas):
+    page = client.get("/r/P-A/").content.decode()
+    assert reverse("members:register") + "?point=P-A" in page
+
+
+def register_post(client, **extra):
+    form = {"name": "赵六", "phone": "13812345678", "political_status": "full", "community": "KJ-C01",
+            "password": "a-long-password", "consent": "on", "point": "P-A", "availability": ["sat_am"],
+            "willingness": ["convenience"], "skills": ["medical"]}
+    form.update(extra)
+    return client.post(reverse("members:register") + "?point=P-A", form)
+
+
+def test_self_registration_creates_an_account_and_a_pending_file(client, personas):
+    response = register_post(client)
+    assert response.status_code == 302 and response.url == reverse("members:me")
+    member = Member.objects.get()
+    assert member.channel == Channel.PHONE and member.point.code == "P-A" and member.status == Status.PENDING
+    assert member.user.phone == "13812345678"
+    page = client.get(reverse("members:me")).content.decode()
+    assert 'data-status="pending"' in page and "138****5678" in page
+
+
+def test_self_registration_needs_consent_and_names_bad_fields(client, personas):
+    response = register_post(client, phone="12345")
+    page = response.content.decode()
+    assert response.status_code == 200 and not Member.objects.exists()
+    assert "手机号格式不正确" in page and 'data-testid="error-phone"' in page
+    response = register_post(client, consent="")
+    assert response.status_code == 200 and not Member.objects.exists()
+    assert response.context["form"].errors["consent"]
+
+
+def test_member_sees_and_edits_own_file(client, personas):
+    member = services.member_register(actor=personas.member, data={"name": "本人", "phone": "13900000006",
+                                      "political_status": "full", "community": personas.tree.community_a},
+                                      channel=Channel.PHONE, user=personas.member).member
+    client.force_login(personas.member)
+    assert client.get(reverse("members:me")).status_code == 200
+    form = {"name": "本人", "phone": "13900000006", "political_status": "full", "community": "KJ-C01",
+            "position": "工程师", "hours_per_month": "6"}
+    assert client.post(reverse("members:me-edit"), form).status_code == 302
+    member.refresh_from_db()
+    assert member.position == "工程师" and member.hours_per_month == 6
+
+
+def test_me_without_a_file_and_anonymous(client, personas):
+    assert client.get(reverse("members:me")).status_code == 302  # to login
+    client.force_login(personas.resident)
+    response = client.get(reverse("members:me"))
+    assert response.status_code == 200 and reverse("members:register") in response.content.decode()
+
+
+# --- Workbench list, detail, actions ----------------------------------------------------------------------------
+def test_list_is_masked_and_scoped(client, personas):
+    make(personas, 2)
+    make(personas, 1, community=personas.tree.community_b, prefix="1370000")
+    client.force_login(personas.secretary_a)
+    page = client.get(reverse("members:list")).content.decode()
+    assert "138****0000" in page and "13800000000" not in page
+    assert "桂林苑居民区</td>" not in page
+    client.force_login(personas.secretary_b)
+    page = client.get(reverse("members:list")).content.decode()
+    assert "138****0000" not in page and "137****0000" in page
+
+
+def test_list_exact_phone_search_and_filters(client, personas):
+    make(personas, 3)
+    client.force_login(personas.secretary_a)
+    page = client.get(reverse("members:list"), {"phone": "１３８ ０００ ００００２"}).content.decode()
+    assert page.count("data-member=") == 1 and "成员2" in page
+    page = client.get(reverse("members:list"), {"status": "approved"}).content.decode()
+    assert page.count("data-member=") == 0
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_list_query_count_is_flat(client, personas, django_assert_num_queries, rows):
+    make(personas, rows)
+    client.force_login(personas.secretary_a)
+    with django_assert_num_queries(7):
+        response = client.get(reverse("members:list"))
+    assert response.content.decode().count("data-member=") == rows
+
+
+def test_anonymous_and_wrong_role_on_workbench_pages(client, personas):
+    member = make(personas)[0]
+    urls = [reverse("members:list"), reverse("members:detail", args=[member.pk]), reverse("members:new"),
+            reverse("members:import"), reverse("members:base-numbers"), reverse("members:export")]
+    for url in urls:
+        assert client.get(url).status_code == 302, url
+    client.force_login(personas.resident)
+    for url in urls:
+        assert client.get(url).status_code == 403, url
+
+
+def test_outsider_gets_404_for_the_detail_and_actions(client, personas):
+    member = make(personas)[0]
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:detail", args=[member.pk])).status_code == 404
+    for action in ("approve", "return", "transfer", "leave"):
+        assert client.post(reverse("members:action", args=[member.pk, action]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("members:reveal", args=[member.pk])).status_code == 404
+    member.refresh_from_db()
+    assert member.status == Status.PENDING
+
+
+def test_secretary_approves_returns_and_reveals_on_the_workbench(client, personas):
+    first, second = make(personas, 2, id_number="")
+    client.force_login(personas.secretary_a)
+    page = client.get(reverse("members:detail", args=[first.pk])).content.decode()
+    assert "138****0000" in page and 'id="approve"' in page
+    client.post(reverse("members:action", args=[first.pk, "approve"]))
+    client.post(reverse("members:action", args=[second.pk, "return"]), {"reason": "请补充单位"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Status.APPROVED and second.status == Status.RETURNED and second.return_reason == "请补充单位"
+    revealed = client.post(reverse("members:reveal", args=[first.pk])).content.decode()
+    assert "13800000000" in revealed
+    assert AuditEvent.objects.filter(verb="member.reveal", object_id=str(first.pk)).exists()
+    client.post(reverse("members:action", args=[first.pk, "transfer"]), {"to_community": "KJ-C08"})
+    first.refresh_from_db()
+    assert first.community == personas.tree.community_b
+
+
+def test_grid_leader_sees_the_grid_but_may_not_approve_or_reveal(client, personas):
+    member = make(personas, microgrid=personas.tree.microgrid_a.code)[0]
+    client.force_login(personas.grid_leader)
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert 'id="approve"' not in page and 'id="reveal"' not in page
+    assert client.post(reverse("members:action", args=[member.pk, "approve"])).status_code == 403
+    assert client.post(reverse("members:reveal", args=[member.pk])).status_code == 403
+
+
+def test_desk_entry_and_merge_offer(client, personas):
+    make(personas, 1)
+    client.force_login(personas.secretary_a)
+    form = {"name": "成员0", "phone": "13800000000", "political_status": "full", "community": "KJ-C01", "point": "P-A",
+            "position": "会计"}
+    page = client.post(reverse("members:new"), form).content.decode()
+    assert 'id="duplicate"' in page and 'id="merge"' in page
+    response = client.post(reverse("members:new"), {**form, "merge_into": Member.objects.get().pk})
+    assert response.status_code == 302
+    assert Member.objects.count() == 1 and Member.objects.get().position == "会计"
+    response = client.post(reverse("members:new"), {**form, "phone": "13811110000"})
+    assert response.status_code == 302 and Member.objects.count() == 2
+    assert Member.objects.get(phone_hash__isnull=False, position="会计", point__code="P-A").channel == Channel.DESK
+
+
+# --- Export ----------------------------------------------------------------------------------------------------
+def test_export_is_masked_neutralised_and_audited(client, personas):
+    make(personas, 1, name="=cmd|' /C calc'!A0")
+    client.force_login(personas.secretary_a)
+    response = client.get(reverse("members:export"))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [c.value for c in sheet[2]]
+    assert values[1] == "'=cmd|' /C calc'!A0"
+    assert values[4] == "138****0000"
+    event = AuditEvent.objects.get(verb="member.export")
+    assert event.details["unmasked"] is False and event.details["rows"] == 1
+    response = client.get(reverse("members:export"), {"reveal": "1"})
+    assert load_workbook(io.BytesIO(response.content)).active["E2"].value == "13800000000"
+    client.force_login(personas.grid_leader)
+    assert client.get(reverse("members:export")).status_code == 403
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:export"), {"community": "KJ-C01"}).status_code == 404
+
+
+# --- Import pages and collective registration ----------------------------------------------------------------------
+def test_import_pages_upload_map_preview_commit(client, personas, django_capture_on_commit_callbacks):
+    client.force_login(personas.secretary_a)
+    assert client.get(reverse("members:template")).status_code == 200
+    upload = io.BytesIO(xlsx([HEADER, row()]))
+    upload.name = "list.xlsx"
+    response = client.post(reverse("members:import"), {"org": "KJ-C01", "file": upload})
+    job = ImportJob.objects.get()
+    assert response.url == reverse("members:import-job", args=[job.pk])
+    mapping = {f"map_{field}": index for field, index in job.mapping.items()}
+    client.post(reverse("members:import-job", args=[job.pk]), {"mapping": "1", **mapping})
+    page = client.get(reverse("members:import-job", args=[job.pk])).content.decode()
+    assert 'id="good-rows">1<' in page and 'id="commit"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:import-job", args=[job.pk]), {"commit": "1"})
+    progress = client.get(reverse("members:import-progress", args=[job.pk])).content.decode()
+    assert 'data-status="done"' in progress and "100%" in progress
+    assert Member.objects.count() == 1
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 404
+
+
+def test_import_page_refuses_an_oversized_file(client, personas, settings):
+    settings.KANGLE_MEMBER_IMPORT_MAX_BYTES = 1024
+    client.force_login(personas.secretary_a)
+    upload = io.BytesIO(b"x" * 5000)
+    upload.name = "big.csv"
+    page = client.post(reverse("members:import"), {"org": "KJ-C01", "file": upload}).content.decode()
+    assert "文件太大" in page and not ImportJob.objects.exists()
+
+
+def test_collective_registration_by_an_employer_party_org(client, personas, django_capture_on_commit_callbacks):
+    from kangle.members.services import employer_resolve
+
+    _, party_org = employer_resolve("示例公司", "示例公司党支部")
+    EmployerPartyOrg.objects.filter(pk=party_org.pk).update(account=personas.employer)
+    client.force_login(personas.employer)
+    rows = "张三,13800000001,正式党员,康乐居民区,工程师\n李四\t13800000002\t预备党员\t桂林苑居民区\t职员\n王五,123,党员,康乐居民区,"
+    response = client.post(reverse("members:collective"), {"party_org": party_org.pk, "rows": rows})
+    job = ImportJob.objects.get()
+    assert response.url == reverse("members:import-job", args=[job.pk])
+    assert job.status == ImportStatus.PREVIEWED and {e["row"] for e in job.errors} == {4}
+    rows = "\n".join(rows.splitlines()[:2])
+    client.post(reverse("members:collective"), {"party_org": party_org.pk, "rows": rows})
+    job = ImportJob.objects.order_by("-created_at").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:import-job", args=[job.pk]), {"commit": "1"})
+    members = Member.objects.order_by("name")
+    assert [m.channel for m in members] == [Channel.COLLECTIVE, Channel.COLLECTIVE]
+    assert {m.party_org_id for m in members} == {party_org.pk}
+    assert {m.community.code for m in members} == {"KJ-C01", "KJ-C08"}
+    # Other roles may not use the page; another party org's account does not see the job.
+    client.force_login(personas.secretary_a)
+    assert client.get(reverse("members:collective")).status_code == 403
+
+
+# --- Base numbers ---------------------------------------------------------------------------------------------------
+def test_base_numbers_roll_up_and_download(client, personas):
+    from kangle.members.selectors import base_numbers
+
+    services.expected_set(actor=personas.street_admin, org=personas.tree.microgrid_a, expected=4)
+    services.expected_set(actor=personas.street_admin, org=personas.tree.community_b, expected=10)
+    approved = make(personas, 2, microgrid=personas.tree.microgrid_a.code)
+    for member in approved:
+        services.member_approve(actor=personas.street_admin, member=member)
+    make(personas, 1, prefix="1370000")  # pending
+    numbers = base_numbers(personas.tree.street)
+    by_code = {c["unit"]["code"]: c for c in numbers["communities"]}
+    assert by_code["KJ-C01"]["expected"] == 4 and by_code["KJ-C01"]["registered"] == 2 and by_code["KJ-C01"]["pending"] == 1
+    assert by_code["KJ-C01"]["coverage"] == 50.0 and by_code["KJ-C01"]["grids"][0]["coverage"] == 50.0
+    assert by_code["KJ-C08"]["coverage"] == 0.0
+    assert numbers["total"]["expected"] == 14 and numbers["total"]["registered"] == 2
+    assert {a["unit"]["code"]: a["expected"] for a in numbers["areas"]} == {"KJ-A1": 4, "KJ-A2": 10}
+
+    client.force_login(personas.street_admin)
+    page = client.get(reverse("members:base-numbers")).content.decode()
+    assert 'id="total-expected">14<' in page and "chart-heatmap" in page and "echarts.min.js" in page
+    client.post(reverse("members:base-numbers") + "?unit=KJ", {f"expected_{personas.tree.microgrid_a.code}": "8"})
+    assert ExpectedCount.objects.get(org=personas.tree.microgrid_a).expected == 8
+    book = load_workbook(io.BytesIO(client.get(reverse("members:base-numbers-xlsx")).content))
+    assert book.sheetnames == ["汇总", "居民区", "微网格", "专业特长", "服务时间", "服务意愿"]
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:base-numbers"), {"unit": "KJ-C01"}).status_code == 404
+    assert client.get(reverse("members:base-numbers-xlsx"), {"unit": "KJ-C01"}).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_base_numbers_query_count_is_flat(client, personas, django_assert_num_queries, rows):
+    make(personas, rows, microgrid=personas.tree.microgrid_a.code)
+    from kangle.members.selectors import base_numbers, distribution
+
+    with django_assert_num_queries(8):
+        base_numbers(personas.tree.street)
+        distribution(personas.tree.street)

@@ -150,6 +150,8 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = KANGLE_HOME / "static"
+# The vendored front-end files (htmx, WeUI, ECharts) live in the package's own static folder, outside any app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = KANGLE_HOME / "media"
 STATIC_ROOT.mkdir(exist_ok=True)

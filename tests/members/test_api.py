@@ -9,9 +9,17 @@ pytestmark = pytest.mark.django_db
 
 def make(personas, n=1, community=None, prefix="1380000", **extra):
     return [
-        services.member_register(actor=personas.street_admin, channel=Channel.DESK, data={
-            "name": f"成员{i}", "phone": f"{prefix}{i:04d}", "political_status": "full",
-            "community": community or personas.tree.community_a, **extra}).member
+        services.member_register(
+            actor=personas.street_admin,
+            channel=Channel.DESK,
+            data={
+                "name": f"成员{i}",
+                "phone": f"{prefix}{i:04d}",
+                "political_status": "full",
+                "community": community or personas.tree.community_a,
+                **extra,
+            },
+        ).member
         for i in range(n)
     ]
 
@@ -42,25 +50,52 @@ def test_list_query_count_is_flat(client, api, personas, django_assert_num_queri
 
 def test_create_detail_and_the_whole_flow(client, api, personas):
     client.force_login(personas.secretary_a)
-    response = api.post("/members/", {"name": "赵六", "phone": "138 1234 5678", "political_status": "full",
-                                      "community": "KJ-C01", "point": "P-A", "availability": ["sat_am"],
-                                      "willingness": ["convenience"], "skills": ["legal"],
-                                      "household": [{"name": "王芳", "relation": "spouse"}]})
+    response = api.post(
+        "/members/",
+        {
+            "name": "赵六",
+            "phone": "138 1234 5678",
+            "political_status": "full",
+            "community": "KJ-C01",
+            "point": "P-A",
+            "availability": ["sat_am"],
+            "willingness": ["convenience"],
+            "skills": ["legal"],
+            "household": [{"name": "王芳", "relation": "spouse"}],
+        },
+    )
     assert response.status_code == 201, response.content
     pk = response.json()["id"]
     detail = api.get(f"/members/{pk}").json()
-    assert detail["phone"] == "138****5678" and detail["availability"] == ["sat_am"] and detail["skills"] == ["legal"]
+    assert (
+        detail["phone"] == "138****5678"
+        and detail["availability"] == ["sat_am"]
+        and detail["skills"] == ["legal"]
+    )
     assert detail["household"] == [{"name": "王芳", "relation": "spouse", "birth_year": None}]
-    duplicate = api.post("/members/", {"name": "赵六", "phone": "13812345678", "political_status": "full",
-                                       "community": "KJ-C01"})
+    duplicate = api.post(
+        "/members/",
+        {"name": "赵六", "phone": "13812345678", "political_status": "full", "community": "KJ-C01"},
+    )
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "duplicate_member"
-    merged = api.post("/members/", {"name": "赵六", "phone": "13812345678", "political_status": "full",
-                                    "community": "KJ-C01", "position": "律师", "merge_into": pk})
+    merged = api.post(
+        "/members/",
+        {
+            "name": "赵六",
+            "phone": "13812345678",
+            "political_status": "full",
+            "community": "KJ-C01",
+            "position": "律师",
+            "merge_into": pk,
+        },
+    )
     assert merged.status_code == 201 and merged.json()["id"] == pk and merged.json()["position"] == "律师"
     bad = api.post(f"/members/{pk}/return", {"reason": ""})
     assert bad.status_code == 400 and bad.json()["field"] == "reason"
     assert api.post(f"/members/{pk}/return", {"reason": "补充单位"}).json()["status"] == Status.RETURNED
-    assert api.post(f"/members/{pk}/approve").status_code == 409  # returned files are fixed by the member first
+    assert (
+        api.post(f"/members/{pk}/approve").status_code == 409
+    )  # returned files are fixed by the member first
     Member.objects.filter(pk=pk).update(status=Status.PENDING)
     assert api.post(f"/members/{pk}/approve").json()["status"] == Status.APPROVED
     moved = api.post(f"/members/{pk}/transfer", {"to_community": "KJ-C08"})
@@ -73,11 +108,21 @@ def test_create_detail_and_the_whole_flow(client, api, personas):
 
 @pytest.mark.parametrize(
     ("field", "value", "expected_field"),
-    [("phone", "123", "phone"), ("community", "NOPE", "community"), ("political_status", "x", "political_status")],
+    [
+        ("phone", "123", "phone"),
+        ("community", "NOPE", "community"),
+        ("political_status", "x", "political_status"),
+    ],
 )
 def test_create_bad_input(client, api, personas, field, value, expected_field):
     client.force_login(personas.secretary_a)
-    payload = {"name": "赵六", "phone": "13812345678", "political_status": "full", "community": "KJ-C01", field: value}
+    payload = {
+        "name": "赵六",
+        "phone": "13812345678",
+        "political_status": "full",
+        "community": "KJ-C01",
+        field: value,
+    }
     response = api.post("/members/", payload)
     assert response.status_code == 400 and response.json()["field"] == expected_field
     assert response.json()["message"] and response.json()["message_en"]
@@ -92,8 +137,13 @@ def test_anonymous_outsider_and_wrong_role(client, api, personas):
     for action in ("approve", "return", "leave"):
         assert api.post(f"/members/{pk}/{action}", {"reason": "x"}).status_code == 404
     assert api.post(f"/members/{pk}/transfer", {"to_community": "KJ-C08"}).status_code == 404
-    assert api.post("/members/", {"name": "x", "phone": "13812345678", "political_status": "full",
-                                  "community": "KJ-C01"}).status_code == 404
+    assert (
+        api.post(
+            "/members/",
+            {"name": "x", "phone": "13812345678", "political_status": "full", "community": "KJ-C01"},
+        ).status_code
+        == 404
+    )
     client.force_login(personas.resident)
     assert api.get("/members/").status_code == 403
     assert api.get(f"/members/{pk}").status_code == 403

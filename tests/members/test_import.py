@@ -13,14 +13,16 @@ from kangle.members.importing import import_preview, import_request_commit, impo
 from kangle.members.models import HouseholdMember, ImportJob, ImportStatus, Member, StatusChange
 from kangle.members.spreadsheets import read_table, template_bytes
 
-from .conftest import HEADER, id_number, row, xlsx
+from .conftest import HEADER, row, xlsx
 
 pytestmark = pytest.mark.django_db
 
 
 def upload(personas, content, filename="list.xlsx", org=None):
     actor = personas.street_admin if org is not None else personas.secretary_a
-    return import_upload(actor=actor, org=org or personas.tree.community_a, filename=filename, content=content)
+    return import_upload(
+        actor=actor, org=org or personas.tree.community_a, filename=filename, content=content
+    )
 
 
 def preview(personas, content, filename="list.xlsx", org=None):
@@ -38,8 +40,12 @@ def commit(personas, job, django_capture_on_commit_callbacks):
     return ImportJob.objects.get(pk=job.pk)
 
 
-def test_a_clean_list_imports_all_rows_through_the_background_task(personas, django_capture_on_commit_callbacks):
-    content = xlsx([HEADER, row(), row(name="王五", phone="13800000002", 微网格=personas.tree.microgrid_a.code)])
+def test_a_clean_list_imports_all_rows_through_the_background_task(
+    personas, django_capture_on_commit_callbacks
+):
+    content = xlsx(
+        [HEADER, row(), row(name="王五", phone="13800000002", 微网格=personas.tree.microgrid_a.code)]
+    )
     job = preview(personas, content)
     assert job.status == ImportStatus.PREVIEWED and job.good_rows == 2 and job.errors == []
     assert not Member.objects.exists()  # the dry run writes nothing
@@ -47,24 +53,28 @@ def test_a_clean_list_imports_all_rows_through_the_background_task(personas, dja
     assert job.status == ImportStatus.DONE and job.created_count == 2 and job.progress_percent == 100
     members = list(Member.objects.order_by("name"))
     assert {m.channel for m in members} == {Channel.IMPORT}
-    assert members[1].microgrid == personas.tree.microgrid_a or members[0].microgrid == personas.tree.microgrid_a
+    assert (
+        members[1].microgrid == personas.tree.microgrid_a or members[0].microgrid == personas.tree.microgrid_a
+    )
     assert all(m.employer.name == "示例公司" and m.party_org.name == "示例公司党支部" for m in members)
     assert StatusChange.objects.count() == 2
     assert AuditEvent.objects.filter(verb="member.import").get().details["created"] == 2
 
 
 def test_every_bad_row_is_listed_with_a_chinese_reason(personas):
-    content = xlsx([
-        HEADER,
-        row(),                                             # 2: good
-        row(name="", phone="13800000002"),                 # 3: blank name
-        row(phone="1380000"),                              # 4: malformed phone
-        row(phone="13800000001"),                          # 5: duplicate of row 2
-        row(phone="13800000005", 身份证号="110105194912310021"),  # 6: bad check digit
-        row(phone="13800000006", 居民区="火星居民区"),      # 7: unknown community
-        row(phone="13800000007", 微网格="X-M9"),            # 8: unknown micro-grid
-        row(phone="13800000008", 居民区="桂林苑居民区"),     # 9: outside the chosen community's subtree
-    ])
+    content = xlsx(
+        [
+            HEADER,
+            row(),  # 2: good
+            row(name="", phone="13800000002"),  # 3: blank name
+            row(phone="1380000"),  # 4: malformed phone
+            row(phone="13800000001"),  # 5: duplicate of row 2
+            row(phone="13800000005", 身份证号="110105194912310021"),  # 6: bad check digit
+            row(phone="13800000006", 居民区="火星居民区"),  # 7: unknown community
+            row(phone="13800000007", 微网格="X-M9"),  # 8: unknown micro-grid
+            row(phone="13800000008", 居民区="桂林苑居民区"),  # 9: outside the chosen community's subtree
+        ]
+    )
     job = preview(personas, content)
     found = reasons(job)
     assert "姓名不能为空" in found[(3, "name")]
@@ -84,34 +94,57 @@ def test_every_bad_row_is_listed_with_a_chinese_reason(personas):
 def test_a_person_who_already_has_a_file_is_a_bad_row(personas):
     from kangle.members.services import member_register
 
-    member_register(actor=personas.secretary_a, data={"name": "甲", "phone": "13800000001", "political_status": "full",
-                                                       "community": personas.tree.community_a}, channel=Channel.DESK)
+    member_register(
+        actor=personas.secretary_a,
+        data={
+            "name": "甲",
+            "phone": "13800000001",
+            "political_status": "full",
+            "community": personas.tree.community_a,
+        },
+        channel=Channel.DESK,
+    )
     job = preview(personas, xlsx([HEADER, row()]))
     assert "已有在册档案" in reasons(job)[(2, "phone")]
 
 
 def test_full_width_digits_and_spaces_are_normalised(personas):
-    job = preview(personas, xlsx([HEADER, row(name=" 张 三 ", phone="１３８ ０００ ００００１", 出生年份="１９８５")]))
+    job = preview(
+        personas, xlsx([HEADER, row(name=" 张 三 ", phone="１３８ ０００ ００００１", 出生年份="１９８５")])
+    )
     assert job.errors == [] and job.good_rows == 1
 
 
 def test_merged_cells_give_their_value_to_every_row(personas):
-    rows = [HEADER, row(phone="13800000001"), row(phone="13800000002", 居民区=None), row(phone="13800000003", 居民区=None)]
+    rows = [
+        HEADER,
+        row(phone="13800000001"),
+        row(phone="13800000002", 居民区=None),
+        row(phone="13800000003", 居民区=None),
+    ]
     # Column I is 居民区; rows 2-4 merged as offices do for a block of one community.
     job = preview(personas, xlsx(rows, merged=["I2:I4"]), org=personas.tree.street)
     assert job.errors == [] and job.good_rows == 3
 
 
 def test_hidden_sheets_are_ignored_and_blank_rows_skipped(personas):
-    content = xlsx([[], HEADER, row(), [None] * len(HEADER), row(phone="13800000002"), []],
-                   hidden_first=[["这是隐藏的工作表"], ["垃圾数据"]])
+    content = xlsx(
+        [[], HEADER, row(), [None] * len(HEADER), row(phone="13800000002"), []],
+        hidden_first=[["这是隐藏的工作表"], ["垃圾数据"]],
+    )
     job = preview(personas, content)
     assert job.errors == [] and job.good_rows == 2
 
 
 def test_dates_stored_as_serial_numbers_and_real_dates_give_the_birth_year(personas):
-    content = xlsx([HEADER, row(出生年份=31107), row(phone="13800000002", 出生年份=dt.datetime(1979, 5, 4)),
-                    row(phone="13800000003", 出生年份="1990-07-01")])
+    content = xlsx(
+        [
+            HEADER,
+            row(出生年份=31107),
+            row(phone="13800000002", 出生年份=dt.datetime(1979, 5, 4)),
+            row(phone="13800000003", 出生年份="1990-07-01"),
+        ]
+    )
     job = preview(personas, content)
     assert job.errors == []
     table = read_table(content, "x.xlsx")
@@ -122,7 +155,10 @@ def test_dates_stored_as_serial_numbers_and_real_dates_give_the_birth_year(perso
 
 
 def test_formulas_are_refused_not_evaluated(personas):
-    job = preview(personas, xlsx([HEADER, row(phone="=13800000000+1"), row(phone="13800000002", 姓名="=HYPERLINK(\"x\")")]))
+    job = preview(
+        personas,
+        xlsx([HEADER, row(phone="=13800000000+1"), row(phone="13800000002", 姓名='=HYPERLINK("x")')]),
+    )
     found = reasons(job)
     assert "公式" in found[(2, "phone")]
     assert "公式" in found[(3, "name")]
@@ -139,7 +175,9 @@ def test_missing_required_columns_are_named_and_the_mapping_can_fix_them(persona
     assert "name" not in job.mapping and job.mapping["phone"] == 1
     job = import_preview(actor=personas.secretary_a, job=job)
     assert any("缺少必填列：姓名" in e["zh"] for e in job.errors)
-    job = import_set_mapping(actor=personas.secretary_a, job=job, mapping={"name": 0, "phone": 1, "political_status": 2})
+    job = import_set_mapping(
+        actor=personas.secretary_a, job=job, mapping={"name": 0, "phone": 1, "political_status": 2}
+    )
     job = import_preview(actor=personas.secretary_a, job=job)
     assert job.errors == [] and job.good_rows == 1
 
@@ -150,20 +188,31 @@ def test_wrong_columns_and_bad_mappings_are_refused(personas):
     zh = " ".join(e["zh"] for e in job.errors)
     assert "缺少必填列：姓名" in zh and "缺少必填列：手机号" in zh and "缺少必填列：政治面貌" in zh
     with pytest.raises(UserError) as caught:
-        import_set_mapping(actor=personas.secretary_a, job=job, mapping={"name": 0, "phone": 0, "political_status": 1})
+        import_set_mapping(
+            actor=personas.secretary_a, job=job, mapping={"name": 0, "phone": 0, "political_status": 1}
+        )
     assert "多个字段" in caught.value.zh
     with pytest.raises(UserError):
-        import_set_mapping(actor=personas.secretary_a, job=job, mapping={"name": 7, "phone": 1, "political_status": 1})
+        import_set_mapping(
+            actor=personas.secretary_a, job=job, mapping={"name": 7, "phone": 1, "political_status": 1}
+        )
 
 
 def test_a_list_for_a_street_needs_a_community_column(personas):
-    job = preview(personas, xlsx([["姓名", "手机号", "政治面貌"], ["张三", "13800000001", "正式党员"]]),
-                  org=personas.tree.street)
+    job = preview(
+        personas,
+        xlsx([["姓名", "手机号", "政治面貌"], ["张三", "13800000001", "正式党员"]]),
+        org=personas.tree.street,
+    )
     assert any("缺少必填列：居民区" in e["zh"] for e in job.errors)
 
 
 def test_gbk_and_utf8_csv(personas):
-    text = "姓名,手机号,政治面貌,居民区\n张三,13800000001,正式党员,康乐居民区\n李四,13800000002,预备党员,康乐居民区\n"
+    text = (
+        "姓名,手机号,政治面貌,居民区\n"
+        "张三,13800000001,正式党员,康乐居民区\n"
+        "李四,13800000002,预备党员,康乐居民区\n"
+    )
     for encoding, name in (("gbk", "gbk.csv"), ("utf-8-sig", "utf8.csv"), ("utf-8", "plain.csv")):
         job = preview(personas, text.encode(encoding), filename=name)
         assert job.errors == [] and job.good_rows == 2, encoding
@@ -189,8 +238,12 @@ def test_a_file_over_the_size_limit_is_refused(personas, settings):
     assert not ImportJob.objects.exists()
 
 
-def test_a_crash_in_the_middle_of_the_commit_leaves_nothing(personas, monkeypatch, django_capture_on_commit_callbacks):
-    content = xlsx([[*HEADER, "家庭成员"], *[[*row(phone=f"1380000{n:04d}"), "王芳(配偶)"] for n in range(30)]])
+def test_a_crash_in_the_middle_of_the_commit_leaves_nothing(
+    personas, monkeypatch, django_capture_on_commit_callbacks
+):
+    content = xlsx(
+        [[*HEADER, "家庭成员"], *[[*row(phone=f"1380000{n:04d}"), "王芳(配偶)"] for n in range(30)]]
+    )
     job = preview(personas, content)
     assert job.errors == [] and job.good_rows == 30
     monkeypatch.setattr(importing, "BATCH", 10)
@@ -211,15 +264,27 @@ def test_a_crash_in_the_middle_of_the_commit_leaves_nothing(personas, monkeypatc
     job.refresh_from_db()
     assert calls["n"] == 2
     assert job.status == ImportStatus.FAILED and "未导入任何数据" in job.message
-    assert Member.objects.count() == 0 and HouseholdMember.objects.count() == 0 and StatusChange.objects.count() == 0
+    assert (
+        Member.objects.count() == 0
+        and HouseholdMember.objects.count() == 0
+        and StatusChange.objects.count() == 0
+    )
 
 
 def test_rows_that_became_duplicates_before_the_commit_abort_it(personas, django_capture_on_commit_callbacks):
     from kangle.members.services import member_register
 
     job = preview(personas, xlsx([HEADER, row(), row(phone="13800000002")]))
-    member_register(actor=personas.secretary_a, data={"name": "甲", "phone": "13800000002", "political_status": "full",
-                                                       "community": personas.tree.community_a}, channel=Channel.DESK)
+    member_register(
+        actor=personas.secretary_a,
+        data={
+            "name": "甲",
+            "phone": "13800000002",
+            "political_status": "full",
+            "community": personas.tree.community_a,
+        },
+        channel=Channel.DESK,
+    )
     job = commit(personas, job, django_capture_on_commit_callbacks)
     assert job.status == ImportStatus.FAILED and Member.objects.count() == 1
 
@@ -230,7 +295,9 @@ def test_outsider_and_wrong_role_cannot_import(personas):
     from kangle.core.errors import NotAllowed
 
     with pytest.raises(Http404):
-        import_upload(actor=personas.secretary_b, org=personas.tree.community_a, filename="a.csv", content=b"x")
+        import_upload(
+            actor=personas.secretary_b, org=personas.tree.community_a, filename="a.csv", content=b"x"
+        )
     with pytest.raises(NotAllowed):
         import_upload(actor=personas.grid_leader, org=personas.tree.grid_a, filename="a.csv", content=b"x")
 

@@ -17,13 +17,20 @@ pytestmark = pytest.mark.django_db
 def make(personas, n=1, *, community=None, prefix="1380000", **extra):
     members = []
     for i in range(n):
-        data = {"name": f"成员{i}", "phone": f"{prefix}{i:04d}", "political_status": "full",
-                "community": community or personas.tree.community_a, **extra}
-        members.append(services.member_register(actor=personas.street_admin, data=data, channel=Channel.DESK).member)
+        data = {
+            "name": f"成员{i}",
+            "phone": f"{prefix}{i:04d}",
+            "political_status": "full",
+            "community": community or personas.tree.community_a,
+            **extra,
+        }
+        members.append(
+            services.member_register(actor=personas.street_admin, data=data, channel=Channel.DESK).member
+        )
     return members
 
 
-# --- Self-registration on the phone ---------------------------------------------------------------------------
+# --- Self-registration on the phone -----------------------------------------------------
 def test_register_page_prefills_the_point_and_shows_the_consent_text(client, personas):
     response = client.get(reverse("members:register") + "?point=P-A")
     page = response.content.decode()
@@ -43,9 +50,18 @@ def test_public_point_page_links_to_registration(client, personas):
 
 
 def register_post(client, **extra):
-    form = {"name": "赵六", "phone": "13812345678", "political_status": "full", "community": "KJ-C01",
-            "password": "a-long-password", "consent": "on", "point": "P-A", "availability": ["sat_am"],
-            "willingness": ["convenience"], "skills": ["medical"]}
+    form = {
+        "name": "赵六",
+        "phone": "13812345678",
+        "political_status": "full",
+        "community": "KJ-C01",
+        "password": "a-long-password",
+        "consent": "on",
+        "point": "P-A",
+        "availability": ["sat_am"],
+        "willingness": ["convenience"],
+        "skills": ["medical"],
+    }
     form.update(extra)
     return client.post(reverse("members:register") + "?point=P-A", form)
 
@@ -71,13 +87,27 @@ def test_self_registration_needs_consent_and_names_bad_fields(client, personas):
 
 
 def test_member_sees_and_edits_own_file(client, personas):
-    member = services.member_register(actor=personas.member, data={"name": "本人", "phone": "13900000006",
-                                      "political_status": "full", "community": personas.tree.community_a},
-                                      channel=Channel.PHONE, user=personas.member).member
+    member = services.member_register(
+        actor=personas.member,
+        data={
+            "name": "本人",
+            "phone": "13900000006",
+            "political_status": "full",
+            "community": personas.tree.community_a,
+        },
+        channel=Channel.PHONE,
+        user=personas.member,
+    ).member
     client.force_login(personas.member)
     assert client.get(reverse("members:me")).status_code == 200
-    form = {"name": "本人", "phone": "13900000006", "political_status": "full", "community": "KJ-C01",
-            "position": "工程师", "hours_per_month": "6"}
+    form = {
+        "name": "本人",
+        "phone": "13900000006",
+        "political_status": "full",
+        "community": "KJ-C01",
+        "position": "工程师",
+        "hours_per_month": "6",
+    }
     assert client.post(reverse("members:me-edit"), form).status_code == 302
     member.refresh_from_db()
     assert member.position == "工程师" and member.hours_per_month == 6
@@ -90,7 +120,7 @@ def test_me_without_a_file_and_anonymous(client, personas):
     assert response.status_code == 200 and reverse("members:register") in response.content.decode()
 
 
-# --- Workbench list, detail, actions ----------------------------------------------------------------------------
+# --- Workbench list, detail, actions ----------------------------------------------------
 def test_list_is_masked_and_scoped(client, personas):
     make(personas, 2)
     make(personas, 1, community=personas.tree.community_b, prefix="1370000")
@@ -123,8 +153,14 @@ def test_list_query_count_is_flat(client, personas, django_assert_num_queries, r
 
 def test_anonymous_and_wrong_role_on_workbench_pages(client, personas):
     member = make(personas)[0]
-    urls = [reverse("members:list"), reverse("members:detail", args=[member.pk]), reverse("members:new"),
-            reverse("members:import"), reverse("members:base-numbers"), reverse("members:export")]
+    urls = [
+        reverse("members:list"),
+        reverse("members:detail", args=[member.pk]),
+        reverse("members:new"),
+        reverse("members:import"),
+        reverse("members:base-numbers"),
+        reverse("members:export"),
+    ]
     for url in urls:
         assert client.get(url).status_code == 302, url
     client.force_login(personas.resident)
@@ -137,7 +173,10 @@ def test_outsider_gets_404_for_the_detail_and_actions(client, personas):
     client.force_login(personas.secretary_b)
     assert client.get(reverse("members:detail", args=[member.pk])).status_code == 404
     for action in ("approve", "return", "transfer", "leave"):
-        assert client.post(reverse("members:action", args=[member.pk, action]), {"reason": "x"}).status_code == 404
+        assert (
+            client.post(reverse("members:action", args=[member.pk, action]), {"reason": "x"}).status_code
+            == 404
+        )
     assert client.post(reverse("members:reveal", args=[member.pk])).status_code == 404
     member.refresh_from_db()
     assert member.status == Status.PENDING
@@ -152,7 +191,11 @@ def test_secretary_approves_returns_and_reveals_on_the_workbench(client, persona
     client.post(reverse("members:action", args=[second.pk, "return"]), {"reason": "请补充单位"})
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.status == Status.APPROVED and second.status == Status.RETURNED and second.return_reason == "请补充单位"
+    assert (
+        first.status == Status.APPROVED
+        and second.status == Status.RETURNED
+        and second.return_reason == "请补充单位"
+    )
     revealed = client.post(reverse("members:reveal", args=[first.pk])).content.decode()
     assert "13800000000" in revealed
     assert AuditEvent.objects.filter(verb="member.reveal", object_id=str(first.pk)).exists()
@@ -173,8 +216,14 @@ def test_grid_leader_sees_the_grid_but_may_not_approve_or_reveal(client, persona
 def test_desk_entry_and_merge_offer(client, personas):
     make(personas, 1)
     client.force_login(personas.secretary_a)
-    form = {"name": "成员0", "phone": "13800000000", "political_status": "full", "community": "KJ-C01", "point": "P-A",
-            "position": "会计"}
+    form = {
+        "name": "成员0",
+        "phone": "13800000000",
+        "political_status": "full",
+        "community": "KJ-C01",
+        "point": "P-A",
+        "position": "会计",
+    }
     page = client.post(reverse("members:new"), form).content.decode()
     assert 'id="duplicate"' in page and 'id="merge"' in page
     response = client.post(reverse("members:new"), {**form, "merge_into": Member.objects.get().pk})
@@ -182,10 +231,13 @@ def test_desk_entry_and_merge_offer(client, personas):
     assert Member.objects.count() == 1 and Member.objects.get().position == "会计"
     response = client.post(reverse("members:new"), {**form, "phone": "13811110000"})
     assert response.status_code == 302 and Member.objects.count() == 2
-    assert Member.objects.get(phone_hash__isnull=False, position="会计", point__code="P-A").channel == Channel.DESK
+    assert (
+        Member.objects.get(phone_hash__isnull=False, position="会计", point__code="P-A").channel
+        == Channel.DESK
+    )
 
 
-# --- Export ----------------------------------------------------------------------------------------------------
+# --- Export -----------------------------------------------------------------------------
 def test_export_is_masked_neutralised_and_audited(client, personas):
     make(personas, 1, name="=cmd|' /C calc'!A0")
     client.force_login(personas.secretary_a)
@@ -204,7 +256,7 @@ def test_export_is_masked_neutralised_and_audited(client, personas):
     assert client.get(reverse("members:export"), {"community": "KJ-C01"}).status_code == 404
 
 
-# --- Import pages and collective registration ----------------------------------------------------------------------
+# --- Import pages and collective registration -------------------------------------------
 def test_import_pages_upload_map_preview_commit(client, personas, django_capture_on_commit_callbacks):
     client.force_login(personas.secretary_a)
     assert client.get(reverse("members:template")).status_code == 200
@@ -235,13 +287,19 @@ def test_import_page_refuses_an_oversized_file(client, personas, settings):
     assert "文件太大" in page and not ImportJob.objects.exists()
 
 
-def test_collective_registration_by_an_employer_party_org(client, personas, django_capture_on_commit_callbacks):
+def test_collective_registration_by_an_employer_party_org(
+    client, personas, django_capture_on_commit_callbacks
+):
     from kangle.members.services import employer_resolve
 
     _, party_org = employer_resolve("示例公司", "示例公司党支部")
     EmployerPartyOrg.objects.filter(pk=party_org.pk).update(account=personas.employer)
     client.force_login(personas.employer)
-    rows = "张三,13800000001,正式党员,康乐居民区,工程师\n李四\t13800000002\t预备党员\t桂林苑居民区\t职员\n王五,123,党员,康乐居民区,"
+    rows = (
+        "张三,13800000001,正式党员,康乐居民区,工程师\n"
+        "李四\t13800000002\t预备党员\t桂林苑居民区\t职员\n"
+        "王五,123,党员,康乐居民区,"
+    )
     response = client.post(reverse("members:collective"), {"party_org": party_org.pk, "rows": rows})
     job = ImportJob.objects.get()
     assert response.url == reverse("members:import-job", args=[job.pk])
@@ -260,7 +318,7 @@ def test_collective_registration_by_an_employer_party_org(client, personas, djan
     assert client.get(reverse("members:collective")).status_code == 403
 
 
-# --- Base numbers ---------------------------------------------------------------------------------------------------
+# --- Base numbers -----------------------------------------------------------------------
 def test_base_numbers_roll_up_and_download(client, personas):
     from kangle.members.selectors import base_numbers
 
@@ -272,7 +330,11 @@ def test_base_numbers_roll_up_and_download(client, personas):
     make(personas, 1, prefix="1370000")  # pending
     numbers = base_numbers(personas.tree.street)
     by_code = {c["unit"]["code"]: c for c in numbers["communities"]}
-    assert by_code["KJ-C01"]["expected"] == 4 and by_code["KJ-C01"]["registered"] == 2 and by_code["KJ-C01"]["pending"] == 1
+    assert (
+        by_code["KJ-C01"]["expected"] == 4
+        and by_code["KJ-C01"]["registered"] == 2
+        and by_code["KJ-C01"]["pending"] == 1
+    )
     assert by_code["KJ-C01"]["coverage"] == 50.0 and by_code["KJ-C01"]["grids"][0]["coverage"] == 50.0
     assert by_code["KJ-C08"]["coverage"] == 0.0
     assert numbers["total"]["expected"] == 14 and numbers["total"]["registered"] == 2
@@ -281,7 +343,9 @@ def test_base_numbers_roll_up_and_download(client, personas):
     client.force_login(personas.street_admin)
     page = client.get(reverse("members:base-numbers")).content.decode()
     assert 'id="total-expected">14<' in page and "chart-heatmap" in page and "echarts.min.js" in page
-    client.post(reverse("members:base-numbers") + "?unit=KJ", {f"expected_{personas.tree.microgrid_a.code}": "8"})
+    client.post(
+        reverse("members:base-numbers") + "?unit=KJ", {f"expected_{personas.tree.microgrid_a.code}": "8"}
+    )
     assert ExpectedCount.objects.get(org=personas.tree.microgrid_a).expected == 8
     book = load_workbook(io.BytesIO(client.get(reverse("members:base-numbers-xlsx")).content))
     assert book.sheetnames == ["汇总", "居民区", "微网格", "专业特长", "服务时间", "服务意愿"]

@@ -20,20 +20,38 @@ NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC)
 
 
 def data(tree, **extra):
-    values = {"name": "李四", "phone": "13811112222", "political_status": "full", "community": tree.community_a}
+    values = {
+        "name": "李四",
+        "phone": "13811112222",
+        "political_status": "full",
+        "community": tree.community_a,
+    }
     values.update(extra)
     return values
 
 
 def desk(personas, **extra):
-    return services.member_register(actor=personas.secretary_a, data=data(personas.tree, **extra), channel=Channel.DESK,
-                                    point=personas.tree.point_a, now=NOW).member
+    return services.member_register(
+        actor=personas.secretary_a,
+        data=data(personas.tree, **extra),
+        channel=Channel.DESK,
+        point=personas.tree.point_a,
+        now=NOW,
+    ).member
 
 
 def test_register_at_a_desk_stores_everything_and_audits(personas):
-    member = desk(personas, skills="医疗、魔术", availability=["sat_am", "sun_pm"], willingness="便民服务、平安守护",
-                  microgrid=personas.tree.microgrid_a.code, household="王芳(配偶)；王小明(子女)", hours_per_month="8",
-                  id_number=id_number(), address="康健路 100 弄 1 号")
+    member = desk(
+        personas,
+        skills="医疗、魔术",
+        availability=["sat_am", "sun_pm"],
+        willingness="便民服务、平安守护",
+        microgrid=personas.tree.microgrid_a.code,
+        household="王芳(配偶)；王小明(子女)",
+        hours_per_month="8",
+        id_number=id_number(),
+        address="康健路 100 弄 1 号",
+    )
     member.refresh_from_db()
     assert member.status == Status.PENDING and member.channel == Channel.DESK
     assert member.point == personas.tree.point_a
@@ -41,8 +59,14 @@ def test_register_at_a_desk_stores_everything_and_audits(personas):
     assert list(member.skills.values_list("code", flat=True)) == ["medical"]
     assert member.skills_other == "魔术"
     assert member.has_slot(15) and member.has_slot(19) and not member.has_slot(0)
-    assert set(MemberWillingness.objects.filter(member=member).values_list("aspect", flat=True)) == {"convenience", "safety"}
-    assert [(h.name, h.relation) for h in HouseholdMember.objects.filter(member=member)] == [("王芳", "spouse"), ("王小明", "child")]
+    assert set(MemberWillingness.objects.filter(member=member).values_list("aspect", flat=True)) == {
+        "convenience",
+        "safety",
+    }
+    assert [(h.name, h.relation) for h in HouseholdMember.objects.filter(member=member)] == [
+        ("王芳", "spouse"),
+        ("王小明", "child"),
+    ]
     assert member.birth_year == 1985 and member.gender == "m"  # taken from the ID number
     assert StatusChange.objects.get(member=member).to_status == Status.PENDING
     assert AuditEvent.objects.filter(verb="member.register", object_id=str(member.pk)).exists()
@@ -51,7 +75,9 @@ def test_register_at_a_desk_stores_everything_and_audits(personas):
 def test_personal_data_is_encrypted_at_rest(personas):
     member = desk(personas, id_number=id_number(), address="康健路 100 弄 1 号 302 室")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT phone, id_number, address, phone_hash FROM members_member WHERE id = %s", [member.pk])
+        cursor.execute(
+            "SELECT phone, id_number, address, phone_hash FROM members_member WHERE id = %s", [member.pk]
+        )
         phone, number, address, phone_hash = cursor.fetchone()
     for stored, plain in ((phone, "13811112222"), (number, id_number()), (address, "康健路")):
         assert stored.startswith("enc1:") and plain not in stored
@@ -100,13 +126,18 @@ def test_a_micro_grid_of_another_community_is_unknown(personas):
 
 
 def test_duplicate_phone_is_caught_and_a_merge_offered(personas):
-    first = services.member_register(actor=None, data=data(personas.tree), channel=Channel.PHONE, now=NOW).member
+    first = services.member_register(
+        actor=None, data=data(personas.tree), channel=Channel.PHONE, now=NOW
+    ).member
     with pytest.raises(services.DuplicateFile) as caught:
         desk(personas, position="工程师", skills="法律")
     assert caught.value.existing.pk == first.pk and caught.value.visible
     merged = services.member_register(
-        actor=personas.secretary_a, data=data(personas.tree, position="工程师", skills="法律"), channel=Channel.DESK,
-        merge_into=first, now=NOW,
+        actor=personas.secretary_a,
+        data=data(personas.tree, position="工程师", skills="法律"),
+        channel=Channel.DESK,
+        merge_into=first,
+        now=NOW,
     )
     assert merged.merged and merged.member.pk == first.pk
     assert Member.objects.count() == 1
@@ -130,8 +161,16 @@ def test_phone_self_registration_duplicate_does_not_reveal_the_file(personas):
 
 def test_the_database_refuses_two_active_files_for_one_phone(personas):
     first = desk(personas)
-    clone = Member(community=first.community, org=first.community, name="x", phone=first.phone, phone_hash=first.phone_hash,
-                   political_status="full", channel=Channel.IMPORT, registered_at=NOW)
+    clone = Member(
+        community=first.community,
+        org=first.community,
+        name="x",
+        phone=first.phone,
+        phone_hash=first.phone_hash,
+        political_status="full",
+        channel=Channel.IMPORT,
+        registered_at=NOW,
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
     # Once the first file has left, the person may register again.
@@ -145,19 +184,32 @@ def test_outsider_gets_404_and_wrong_role_403(personas):
     with pytest.raises(Http404):
         services.member_approve(actor=personas.secretary_b, member=member, now=NOW)
     with pytest.raises(NotAllowed):
-        services.member_approve(actor=personas.grid_leader, member=desk(personas, phone="13722223333", microgrid=personas.tree.microgrid_a.code), now=NOW)
+        services.member_approve(
+            actor=personas.grid_leader,
+            member=desk(personas, phone="13722223333", microgrid=personas.tree.microgrid_a.code),
+            now=NOW,
+        )
     with pytest.raises(Http404):
-        services.member_register(actor=personas.secretary_b, data=data(personas.tree), channel=Channel.DESK, now=NOW)
+        services.member_register(
+            actor=personas.secretary_b, data=data(personas.tree), channel=Channel.DESK, now=NOW
+        )
     with pytest.raises(Http404):
         services.member_reveal(actor=personas.secretary_b, member=member)
     member.refresh_from_db()
     assert member.status == Status.PENDING
 
 
-def test_approve_notifies_by_inbox_and_sms_and_grants_the_member_role(personas, django_capture_on_commit_callbacks):
+def test_approve_notifies_by_inbox_and_sms_and_grants_the_member_role(
+    personas, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        registration = services.member_register(actor=personas.member, data=data(personas.tree, phone="13900000006"),
-                                                channel=Channel.PHONE, user=personas.member, now=NOW)
+        registration = services.member_register(
+            actor=personas.member,
+            data=data(personas.tree, phone="13900000006"),
+            channel=Channel.PHONE,
+            user=personas.member,
+            now=NOW,
+        )
     with django_capture_on_commit_callbacks(execute=True):
         member = services.member_approve(actor=personas.secretary_a, member=registration.member, now=NOW)
     assert member.status == Status.APPROVED and member.approved_at == NOW
@@ -165,12 +217,21 @@ def test_approve_notifies_by_inbox_and_sms_and_grants_the_member_role(personas, 
     assert notice.title == "报到审核已通过"
     sms = OutboxMessage.objects.get(body__contains="报到审核已通过")
     assert sms.to == "13900000006"
-    assert personas.member.role_assignments.filter(role=Role.MEMBER, org=personas.tree.community_a, is_active=True).exists()
+    assert personas.member.role_assignments.filter(
+        role=Role.MEMBER, org=personas.tree.community_a, is_active=True
+    ).exists()
 
 
-def test_return_needs_a_reason_the_member_sees_and_an_edit_resubmits(personas, django_capture_on_commit_callbacks):
-    member = services.member_register(actor=personas.member, data=data(personas.tree, phone="13900000006"),
-                                      channel=Channel.PHONE, user=personas.member, now=NOW).member
+def test_return_needs_a_reason_the_member_sees_and_an_edit_resubmits(
+    personas, django_capture_on_commit_callbacks
+):
+    member = services.member_register(
+        actor=personas.member,
+        data=data(personas.tree, phone="13900000006"),
+        channel=Channel.PHONE,
+        user=personas.member,
+        now=NOW,
+    ).member
     with pytest.raises(UserError) as caught:
         services.member_return(actor=personas.secretary_a, member=member, reason="  ", now=NOW)
     assert caught.value.field == "reason"
@@ -181,23 +242,32 @@ def test_return_needs_a_reason_the_member_sees_and_an_edit_resubmits(personas, d
     assert OutboxMessage.objects.filter(body__contains="请填写工作单位").exists()
     services.member_update(actor=personas.member, member=member, data={"employer": "示例公司"}, now=NOW)
     member.refresh_from_db()
-    assert member.status == Status.PENDING and member.employer.name == "示例公司" and member.return_reason == ""
+    assert (
+        member.status == Status.PENDING and member.employer.name == "示例公司" and member.return_reason == ""
+    )
     assert list(member.history.values_list("to_status", flat=True)) == ["pending", "returned", "pending"]
 
 
 def test_a_member_cannot_move_their_own_file_to_another_community(personas):
-    member = services.member_register(actor=personas.member, data=data(personas.tree), channel=Channel.PHONE,
-                                      user=personas.member, now=NOW).member
-    services.member_update(actor=personas.member, member=member, data={"community": personas.tree.community_b}, now=NOW)
+    member = services.member_register(
+        actor=personas.member, data=data(personas.tree), channel=Channel.PHONE, user=personas.member, now=NOW
+    ).member
+    services.member_update(
+        actor=personas.member, member=member, data={"community": personas.tree.community_b}, now=NOW
+    )
     member.refresh_from_db()
     assert member.community == personas.tree.community_a
 
 
-def test_transfer_moves_the_file_to_the_new_community_which_approves(personas, django_capture_on_commit_callbacks):
+def test_transfer_moves_the_file_to_the_new_community_which_approves(
+    personas, django_capture_on_commit_callbacks
+):
     member = desk(personas)
     services.member_approve(actor=personas.secretary_a, member=member, now=NOW)
     with django_capture_on_commit_callbacks(execute=True):
-        services.member_transfer(actor=personas.secretary_a, member=member, to_community=personas.tree.community_b, now=NOW)
+        services.member_transfer(
+            actor=personas.secretary_a, member=member, to_community=personas.tree.community_b, now=NOW
+        )
     member.refresh_from_db()
     assert member.status == Status.TRANSFERRED and member.community == personas.tree.community_b
     assert OutboxMessage.objects.filter(body__contains="桂林苑居民区").exists()
@@ -212,7 +282,9 @@ def test_transfer_moves_the_file_to_the_new_community_which_approves(personas, d
 def test_transfer_refuses_the_same_community_and_leave_twice(personas):
     member = desk(personas)
     with pytest.raises(UserError):
-        services.member_transfer(actor=personas.secretary_a, member=member, to_community=personas.tree.community_a, now=NOW)
+        services.member_transfer(
+            actor=personas.secretary_a, member=member, to_community=personas.tree.community_a, now=NOW
+        )
     services.member_leave(actor=personas.secretary_a, member=member, now=NOW)
     with pytest.raises(UserError) as caught:
         services.member_leave(actor=personas.secretary_a, member=member, now=NOW)
@@ -228,18 +300,33 @@ def test_reveal_is_for_secretaries_and_is_audited(personas):
         services.member_reveal(actor=personas.grid_leader, member=Member.objects.get(pk=member.pk))
 
 
-@pytest.mark.parametrize(("days_after", "minutes", "anonymised"), [(365, -1, False), (365, 0, True), (365, 1, True)])
-def test_left_files_are_anonymised_after_the_retention_period(personas, settings, days_after, minutes, anonymised):
+@pytest.mark.parametrize(
+    ("days_after", "minutes", "anonymised"), [(365, -1, False), (365, 0, True), (365, 1, True)]
+)
+def test_left_files_are_anonymised_after_the_retention_period(
+    personas, settings, days_after, minutes, anonymised
+):
     settings.KANGLE_MEMBER_RETENTION_DAYS = 365
-    member = desk(personas, id_number=id_number(), address="康健路 1 号", skills="医疗", willingness="便民服务",
-                  household="王芳(配偶)")
+    member = desk(
+        personas,
+        id_number=id_number(),
+        address="康健路 1 号",
+        skills="医疗",
+        willingness="便民服务",
+        household="王芳(配偶)",
+    )
     services.member_leave(actor=personas.secretary_a, member=member, now=NOW)
     moment = NOW + dt.timedelta(days=days_after, minutes=minutes)
     count = services.anonymise_left_members(now=moment)
     member.refresh_from_db()
     assert (count == 1) is anonymised
     if anonymised:
-        assert member.name.startswith("已匿名") and member.phone == "" and member.id_hash is None and member.address == ""
+        assert (
+            member.name.startswith("已匿名")
+            and member.phone == ""
+            and member.id_hash is None
+            and member.address == ""
+        )
         assert not HouseholdMember.objects.filter(member=member).exists()
         # Statistics stay: community, skills, willingness, history.
         assert member.community == personas.tree.community_a and member.skills.count() == 1
@@ -257,7 +344,9 @@ def test_periodic_job_is_registered(settings):
 
 
 def test_expected_numbers_per_micro_grid(personas):
-    row = services.expected_set(actor=personas.secretary_a, org=personas.tree.microgrid_a, expected=30, now=NOW)
+    row = services.expected_set(
+        actor=personas.secretary_a, org=personas.tree.microgrid_a, expected=30, now=NOW
+    )
     assert row.expected == 30
     with pytest.raises(UserError):
         services.expected_set(actor=personas.secretary_a, org=personas.tree.microgrid_a, expected=-1, now=NOW)
@@ -269,6 +358,17 @@ def test_expected_numbers_per_micro_grid(personas):
 
 def test_skill_taxonomy_is_seeded_and_editable(db):
     names = set(Skill.objects.values_list("name", flat=True))
-    assert {"医疗", "法律", "理发", "水电维修", "心理咨询", "教育辅导", "信息技术", "文艺", "驾驶", "外语"} <= names
+    assert {
+        "医疗",
+        "法律",
+        "理发",
+        "水电维修",
+        "心理咨询",
+        "教育辅导",
+        "信息技术",
+        "文艺",
+        "驾驶",
+        "外语",
+    } <= names
     Skill.objects.create(code="gardening", name="园艺")
     assert Skill.objects.filter(name="园艺").exists()

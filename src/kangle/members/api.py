@@ -36,9 +36,15 @@ class MemberRow(Schema):
     @staticmethod
     def from_member(m: Member) -> dict:
         return {
-            "id": m.pk, "name": m.name, "phone": m.masked_phone, "community": m.community.code,
-            "community_name": m.community.name, "microgrid": m.microgrid.code if m.microgrid_id else None,
-            "status": m.status, "channel": m.channel, "point": m.point.code if m.point_id else None,
+            "id": m.pk,
+            "name": m.name,
+            "phone": m.masked_phone,
+            "community": m.community.code,
+            "community_name": m.community.name,
+            "microgrid": m.microgrid.code if m.microgrid_id else None,
+            "status": m.status,
+            "channel": m.channel,
+            "point": m.point.code if m.point_id else None,
         }
 
 
@@ -102,36 +108,62 @@ def _detail(m: Member) -> dict:
     from kangle.members.constants import SLOTS
 
     return {
-        **MemberRow.from_member(m), "gender": m.gender, "birth_year": m.birth_year, "id_number": m.masked_id_number,
-        "address": m.masked_address, "political_status": m.political_status,
-        "employer": m.employer.name if m.employer_id else None, "party_org": m.party_org.name if m.party_org_id else None,
-        "position": m.position, "skills": [s.code for s in m.skills.all()], "skills_other": m.skills_other,
+        **MemberRow.from_member(m),
+        "gender": m.gender,
+        "birth_year": m.birth_year,
+        "id_number": m.masked_id_number,
+        "address": m.masked_address,
+        "political_status": m.political_status,
+        "employer": m.employer.name if m.employer_id else None,
+        "party_org": m.party_org.name if m.party_org_id else None,
+        "position": m.position,
+        "skills": [s.code for s in m.skills.all()],
+        "skills_other": m.skills_other,
         "availability": [code for index, code in SLOTS if m.has_slot(index)],
-        "willingness": [w.aspect for w in m.willingness.all()], "hours_per_month": m.hours_per_month,
-        "household": [{"name": h.name, "relation": h.relation, "birth_year": h.birth_year} for h in m.household.all()],
+        "willingness": [w.aspect for w in m.willingness.all()],
+        "hours_per_month": m.hours_per_month,
+        "household": [
+            {"name": h.name, "relation": h.relation, "birth_year": h.birth_year} for h in m.household.all()
+        ],
         "return_reason": m.return_reason,
-        "history": [{"from": h.from_status, "to": h.to_status, "reason": h.reason, "at": h.at.isoformat()}
-                    for h in m.history.all()],
+        "history": [
+            {"from": h.from_status, "to": h.to_status, "reason": h.reason, "at": h.at.isoformat()}
+            for h in m.history.all()
+        ],
     }
 
 
 def _get(request, pk: int) -> Member:
     _require_staff(request)
     return get_in_scope_or_404(
-        request.user, Member.objects.select_related("community", "microgrid", "point", "employer", "party_org", "org"),
-        "org__path", pk=pk,
+        request.user,
+        Member.objects.select_related("community", "microgrid", "point", "employer", "party_org", "org"),
+        "org__path",
+        pk=pk,
     )
 
 
 @router.get("/", response=list[MemberRow])
 @paginate(LimitOffsetPagination)
-def member_list(request, community: str = "", microgrid: str = "", skill: str = "", status: str = "",
-                channel: str = "", phone: str = ""):
+def member_list(
+    request,
+    community: str = "",
+    microgrid: str = "",
+    skill: str = "",
+    status: str = "",
+    channel: str = "",
+    phone: str = "",
+):
     _require_staff(request)
     normalised = normalise_phone(phone)
     rows = selectors.filter_members(
-        selectors.members_for(request.user), community=community, microgrid=microgrid, skill=skill, status=status,
-        channel=channel, phone_hash=blind_index(normalised) if normalised else "",
+        selectors.members_for(request.user),
+        community=community,
+        microgrid=microgrid,
+        skill=skill,
+        status=status,
+        channel=channel,
+        phone_hash=blind_index(normalised) if normalised else "",
     ).order_by("community__path", "name", "pk")
     return _Rows(rows)
 
@@ -170,10 +202,15 @@ def member_create(request, payload: MemberIn):
     community = OrgUnit.objects.filter(code=payload.community, kind=OrgKind.COMMUNITY).first()
     if community is not None:
         data["community"] = community
-    merge_into = get_in_scope_or_404(request.user, Member.objects.all(), "org__path", pk=merge_into_pk) if merge_into_pk else None
+    merge_into = (
+        get_in_scope_or_404(request.user, Member.objects.all(), "org__path", pk=merge_into_pk)
+        if merge_into_pk
+        else None
+    )
     try:
-        registration = services.member_register(actor=request.user, data=data, channel=Channel.DESK, point=point,
-                                                merge_into=merge_into)
+        registration = services.member_register(
+            actor=request.user, data=data, channel=Channel.DESK, point=point, merge_into=merge_into
+        )
     except PermissionDenied:
         raise NotAllowed() from None
     return 201, _detail(_get(request, registration.member.pk))
@@ -198,9 +235,15 @@ def member_transfer(request, pk: int, payload: TransferIn):
     if target is None:
         from kangle.core.errors import UserError
 
-        raise UserError("invalid_community", f"未知的居民区：{payload.to_community}",
-                        f"Unknown community: {payload.to_community}", field="to_community")
-    member = services.member_transfer(actor=request.user, member=member, to_community=target, reason=payload.reason)
+        raise UserError(
+            "invalid_community",
+            f"未知的居民区：{payload.to_community}",
+            f"Unknown community: {payload.to_community}",
+            field="to_community",
+        )
+    member = services.member_transfer(
+        actor=request.user, member=member, to_community=target, reason=payload.reason
+    )
     member = Member.objects.select_related("community", "microgrid", "point").get(pk=member.pk)
     return MemberRow.from_member(member)
 

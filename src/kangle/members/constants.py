@@ -104,7 +104,11 @@ PERIODS = [
     ("eve", _("Evening"), "晚上"),
 ]
 # Slot index = day * 3 + period; availability is a 21-bit mask with bit ``index`` set when free.
-SLOTS = [(d * 3 + p, f"{day}_{period}") for d, (day, _d, _dz) in enumerate(DAYS) for p, (period, _p, _pz) in enumerate(PERIODS)]
+SLOTS = [
+    (d * 3 + p, f"{day}_{period}")
+    for d, (day, _d, _dz) in enumerate(DAYS)
+    for p, (period, _p, _pz) in enumerate(PERIODS)
+]
 SLOT_CODES = {code: index for index, code in SLOTS}
 ALL_SLOTS_MASK = (1 << 21) - 1
 

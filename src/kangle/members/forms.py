@@ -12,8 +12,23 @@ from kangle.orgs.selectors import subtree_q
 
 # The raw keys the services understand (validation.FIELD_LABELS).
 MEMBER_KEYS = (
-    "name", "gender", "birth_year", "phone", "id_number", "address", "political_status", "employer", "party_org",
-    "position", "community", "microgrid", "skills", "skills_other", "availability", "willingness", "hours_per_month",
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "address",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "community",
+    "microgrid",
+    "skills",
+    "skills_other",
+    "availability",
+    "willingness",
+    "hours_per_month",
     "household",
 )
 
@@ -29,20 +44,35 @@ class MemberForm(forms.Form):
     party_org = forms.CharField(label=_("Employer Party organisation"), max_length=200, required=False)
     position = forms.CharField(label=_("Position"), max_length=100, required=False)
     address = forms.CharField(label=_("Home address"), max_length=300, required=False)
-    community = forms.ModelChoiceField(label=_("Community"), queryset=OrgUnit.objects.none(), to_field_name="code")
-    microgrid = forms.ModelChoiceField(label=_("Micro-grid"), queryset=OrgUnit.objects.none(), to_field_name="code",
-                                       required=False)
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=OrgUnit.objects.none(), to_field_name="code"
+    )
+    microgrid = forms.ModelChoiceField(
+        label=_("Micro-grid"), queryset=OrgUnit.objects.none(), to_field_name="code", required=False
+    )
     skills = forms.MultipleChoiceField(label=_("Skills"), required=False, widget=forms.CheckboxSelectMultiple)
     skills_other = forms.CharField(label=_("Other skills"), max_length=200, required=False)
-    availability = forms.MultipleChoiceField(label=_("When you can serve"), required=False,
-                                             choices=[(code, slot_label_zh(i)) for i, code in SLOTS],
-                                             widget=forms.CheckboxSelectMultiple)
-    willingness = forms.MultipleChoiceField(label=_("Kinds of service you want to do"), choices=Aspect.choices,
-                                            required=False, widget=forms.CheckboxSelectMultiple)
-    hours_per_month = forms.IntegerField(label=_("Hours per month you can offer"), min_value=0, max_value=200,
-                                         required=False)
-    household = forms.CharField(label=_("Household members"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                help_text=_("One per line or separated by ；, written as name(relation), e.g. 王芳(配偶)"))
+    availability = forms.MultipleChoiceField(
+        label=_("When you can serve"),
+        required=False,
+        choices=[(code, slot_label_zh(i)) for i, code in SLOTS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    willingness = forms.MultipleChoiceField(
+        label=_("Kinds of service you want to do"),
+        choices=Aspect.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    hours_per_month = forms.IntegerField(
+        label=_("Hours per month you can offer"), min_value=0, max_value=200, required=False
+    )
+    household = forms.CharField(
+        label=_("Household members"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line or separated by ；, written as name(relation), e.g. 王芳(配偶)"),
+    )
 
     def __init__(self, *args, communities_under: OrgUnit | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -64,13 +94,18 @@ class MemberForm(forms.Form):
 
 
 class SelfRegistrationForm(MemberForm):
-    password = forms.CharField(label=_("Password for logging in"), widget=forms.PasswordInput, required=False,
-                               min_length=8)
-    consent = forms.BooleanField(label=_("I agree that my personal data is used as described above"), required=True)
+    password = forms.CharField(
+        label=_("Password for logging in"), widget=forms.PasswordInput, required=False, min_length=8
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that my personal data is used as described above"), required=True
+    )
 
 
 class DeskEntryForm(MemberForm):
-    point = forms.ModelChoiceField(label=_("Registration point"), queryset=None, to_field_name="code", required=False)
+    point = forms.ModelChoiceField(
+        label=_("Registration point"), queryset=None, to_field_name="code", required=False
+    )
 
 
 class ReasonForm(forms.Form):
@@ -78,8 +113,11 @@ class ReasonForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_community = forms.ModelChoiceField(label=_("Move to community"), to_field_name="code",
-                                          queryset=OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True))
+    to_community = forms.ModelChoiceField(
+        label=_("Move to community"),
+        to_field_name="code",
+        queryset=OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True),
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
 
@@ -89,8 +127,12 @@ class UploadForm(forms.Form):
 
 class CollectiveForm(forms.Form):
     rows = forms.CharField(
-        label=_("Your members, one per line"), required=False, widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("Columns separated by commas or tabs: name, mobile number, political status, community, position"),
+        label=_("Your members, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Columns separated by commas or tabs: name, mobile number, political status, community, position"
+        ),
     )
     file = forms.FileField(label=_("Or upload a list (.xlsx or .csv)"), required=False)
 

@@ -25,7 +25,10 @@ def check_character(first17: str) -> str:
 def id_number_problem(number: str) -> tuple[str, str] | None:
     """None when valid, else (中文, English) saying what is wrong."""
     if not PATTERN.match(number):
-        return "身份证号应为 18 位（17 位数字加 1 位校验码）", "The ID number must be 18 characters (17 digits and a check character)"
+        return (
+            "身份证号应为 18 位（17 位数字加 1 位校验码）",
+            "The ID number must be 18 characters (17 digits and a check character)",
+        )
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:

@@ -51,22 +51,41 @@ def _check_actor(actor, org: OrgUnit, party_org: EmployerPartyOrg | None) -> Non
 
 @transaction.atomic
 def import_upload(
-    *, actor, org: OrgUnit, filename: str, content: bytes, party_org: EmployerPartyOrg | None = None,
+    *,
+    actor,
+    org: OrgUnit,
+    filename: str,
+    content: bytes,
+    party_org: EmployerPartyOrg | None = None,
     now: dt.datetime | None = None,
 ) -> ImportJob:
     """Store an uploaded list and guess its column mapping; nothing is imported yet."""
     moment = resolve_now(now)
     _check_actor(actor, org, party_org)
     if org.kind not in (OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY):
-        raise UserError("invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org")
+        raise UserError(
+            "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
+        )
     table = read_table(content, filename)
     job = ImportJob.objects.create(
-        org=org, created_by=actor, created_at=moment, filename=filename[:200], content=content, headers=table.headers,
-        mapping=auto_mapping(table.headers), total_rows=len(table.rows), party_org=party_org,
+        org=org,
+        created_by=actor,
+        created_at=moment,
+        filename=filename[:200],
+        content=content,
+        headers=table.headers,
+        mapping=auto_mapping(table.headers),
+        total_rows=len(table.rows),
+        party_org=party_org,
         channel=Channel.COLLECTIVE if party_org else Channel.IMPORT,
     )
-    audit.record(actor=actor, verb="member_import.upload", obj=job, now=moment,
-                 details={"filename": job.filename, "rows": job.total_rows})
+    audit.record(
+        actor=actor,
+        verb="member_import.upload",
+        obj=job,
+        now=moment,
+        details={"filename": job.filename, "rows": job.total_rows},
+    )
     return job
 
 
@@ -87,12 +106,19 @@ def mapping_problems(job: ImportJob, mapping: dict[str, int]) -> list[tuple[str,
     return problems
 
 
-def import_set_mapping(*, actor, job: ImportJob, mapping: dict[str, int], now: dt.datetime | None = None) -> ImportJob:
+def import_set_mapping(
+    *, actor, job: ImportJob, mapping: dict[str, int], now: dt.datetime | None = None
+) -> ImportJob:
     _check_actor(actor, job.org, job.party_org)
     mapping = {k: v for k, v in mapping.items() if v is not None and v != ""}
     problems = mapping_problems(job, mapping)
     if problems:
-        raise UserError("bad_mapping", "；".join(p[0] for p in problems), "; ".join(p[1] for p in problems), field="mapping")
+        raise UserError(
+            "bad_mapping",
+            "；".join(p[0] for p in problems),
+            "; ".join(p[1] for p in problems),
+            field="mapping",
+        )
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportStatus.UPLOADED)
     job.mapping, job.status = mapping, ImportStatus.UPLOADED
     return job
@@ -130,18 +156,36 @@ def check_rows(job: ImportJob, *, progress=None) -> tuple[list[tuple[int, Cleane
         row_errors = [{"row": number, "field": p.field, "zh": p.zh, "en": p.en} for p in row_problems]
         for field in formulas:
             zh, en = FIELD_LABELS[field]
-            row_errors.append({"row": number, "field": field, "zh": f"{zh}是公式，请复制后“粘贴为数值”",
-                               "en": f"The {en} cell is a formula; paste it as a value"})
+            row_errors.append(
+                {
+                    "row": number,
+                    "field": field,
+                    "zh": f"{zh}是公式，请复制后“粘贴为数值”",
+                    "en": f"The {en} cell is a formula; paste it as a value",
+                }
+            )
         if cleaned.phone_hash:
             if cleaned.phone_hash in seen_phone:
-                row_errors.append({"row": number, "field": "phone", "zh": f"手机号与第 {seen_phone[cleaned.phone_hash]} 行重复",
-                                   "en": f"Same mobile number as row {seen_phone[cleaned.phone_hash]}"})
+                row_errors.append(
+                    {
+                        "row": number,
+                        "field": "phone",
+                        "zh": f"手机号与第 {seen_phone[cleaned.phone_hash]} 行重复",
+                        "en": f"Same mobile number as row {seen_phone[cleaned.phone_hash]}",
+                    }
+                )
             else:
                 seen_phone[cleaned.phone_hash] = number
         if cleaned.id_hash:
             if cleaned.id_hash in seen_id:
-                row_errors.append({"row": number, "field": "id_number", "zh": f"身份证号与第 {seen_id[cleaned.id_hash]} 行重复",
-                                   "en": f"Same ID number as row {seen_id[cleaned.id_hash]}"})
+                row_errors.append(
+                    {
+                        "row": number,
+                        "field": "id_number",
+                        "zh": f"身份证号与第 {seen_id[cleaned.id_hash]} 行重复",
+                        "en": f"Same ID number as row {seen_id[cleaned.id_hash]}",
+                    }
+                )
             else:
                 seen_id[cleaned.id_hash] = number
         if row_errors:
@@ -157,8 +201,15 @@ def check_rows(job: ImportJob, *, progress=None) -> tuple[list[tuple[int, Cleane
         for number, cleaned in good:
             if cleaned.phone_hash in clashes or (cleaned.id_hash and cleaned.id_hash in clashes):
                 field = "phone" if cleaned.phone_hash in clashes else "id_number"
-                errors.append({"row": number, "field": field, "zh": "此人已有在册档案（同一手机号或身份证号），请在工作台逐个合并",
-                               "en": "This person already has an active file (same phone or ID); merge it on the workbench"})
+                errors.append(
+                    {
+                        "row": number,
+                        "field": field,
+                        "zh": "此人已有在册档案（同一手机号或身份证号），请在工作台逐个合并",
+                        "en": "This person already has an active file (same phone or ID); merge it on the "
+                        "workbench",
+                    }
+                )
             else:
                 kept.append((number, cleaned))
         good = kept
@@ -170,7 +221,9 @@ def _existing_hashes(phones: list[str], ids: list[str]) -> set[str]:
     found: set[str] = set()
     active = Member.objects.filter(status__in=ACTIVE_STATUSES)
     for start in range(0, len(phones), BATCH):
-        found.update(active.filter(phone_hash__in=phones[start : start + BATCH]).values_list("phone_hash", flat=True))
+        found.update(
+            active.filter(phone_hash__in=phones[start : start + BATCH]).values_list("phone_hash", flat=True)
+        )
     for start in range(0, len(ids), BATCH):
         found.update(active.filter(id_hash__in=ids[start : start + BATCH]).values_list("id_hash", flat=True))
     return found
@@ -180,7 +233,9 @@ def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> 
     """The dry run: every bad row with its reason; nothing is written but the job's result."""
     _check_actor(actor, job.org, job.party_org)
     if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
-        raise UserError("import_started", "该导入已提交", "This import has already been committed", status=409)
+        raise UserError(
+            "import_started", "该导入已提交", "This import has already been committed", status=409
+        )
     good, errors = check_rows(job)
     job.errors, job.good_rows, job.status = errors, len(good), ImportStatus.PREVIEWED
     job.total_rows = len(good) + len({e["row"] for e in errors if e["row"]})
@@ -197,10 +252,19 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
     _check_actor(actor, job.org, job.party_org)
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.PREVIEWED:
-        raise UserError("not_previewed", "请先预览检查，再提交导入", "Check the file (preview) before importing", status=409)
+        raise UserError(
+            "not_previewed",
+            "请先预览检查，再提交导入",
+            "Check the file (preview) before importing",
+            status=409,
+        )
     if job.errors:
-        raise UserError("has_errors", f"还有 {len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
-                        "Some rows have errors; fix the file and upload it again", status=409)
+        raise UserError(
+            "has_errors",
+            f"还有 {len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
+            "Some rows have errors; fix the file and upload it again",
+            status=409,
+        )
     if not job.good_rows:
         raise UserError("nothing_to_import", "没有可导入的行", "There are no rows to import", status=409)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED, processed=0)
@@ -213,16 +277,19 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
 
 def _fail(job: ImportJob, zh: str, en: str, errors: list[dict] | None = None) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.FAILED, message=f"{zh} / {en}"[:500], errors=errors or job.errors, finished_at=resolve_now(None)
+        status=ImportStatus.FAILED,
+        message=f"{zh} / {en}"[:500],
+        errors=errors or job.errors,
+        finished_at=resolve_now(None),
     )
 
 
 def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
     """The body of the background task: re-check, then write everything or nothing."""
     moment = resolve_now(now)
-    updated = ImportJob.objects.filter(pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]).update(
-        status=ImportStatus.RUNNING, processed=0
-    )
+    updated = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]
+    ).update(status=ImportStatus.RUNNING, processed=0)
     job = ImportJob.objects.select_related("org", "party_org__employer", "created_by").get(pk=job_id)
     if not updated:
         return job  # another worker has it, or it is finished
@@ -233,15 +300,25 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
     try:
         good, errors = check_rows(job, progress=progress)
         if errors:
-            _fail(job, "数据已变化，有行不再有效，未导入任何数据", "Rows are no longer valid; nothing was imported", errors)
+            _fail(
+                job,
+                "数据已变化，有行不再有效，未导入任何数据",
+                "Rows are no longer valid; nothing was imported",
+                errors,
+            )
             return ImportJob.objects.get(pk=job.pk)
         with transaction.atomic():
             created = write_members(job, good, moment)
     except Exception as exc:
-        _fail(job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})")
+        _fail(
+            job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})"
+        )
         raise
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.DONE, processed=len(good), created_count=created, finished_at=resolve_now(None),
+        status=ImportStatus.DONE,
+        processed=len(good),
+        created_count=created,
+        finished_at=resolve_now(None),
         message="",
     )
     return ImportJob.objects.get(pk=job.pk)
@@ -257,7 +334,9 @@ def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str,
         employers = {e.name: e for e in Employer.objects.filter(name__in=employer_names)}
     org_pairs = {(c.party_org, c.employer) for c in rows if c.party_org}
     party_orgs = {p.name: p for p in EmployerPartyOrg.objects.filter(name__in={n for n, _ in org_pairs})}
-    new = [EmployerPartyOrg(name=n, employer=employers[e]) for n, e in sorted(org_pairs) if n not in party_orgs]
+    new = [
+        EmployerPartyOrg(name=n, employer=employers[e]) for n, e in sorted(org_pairs) if n not in party_orgs
+    ]
     new = list({p.name: p for p in new}.values())
     EmployerPartyOrg.objects.bulk_create(new)
     party_orgs = {p.name: p for p in EmployerPartyOrg.objects.filter(name__in={n for n, _ in org_pairs})}
@@ -265,21 +344,41 @@ def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str,
 
 
 def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> int:
-    """Insert every file, its skills, willingness, household and first history entry (caller holds the transaction)."""
+    """Insert every file, its skills, willingness, household and first history entry.
+
+    The caller holds the transaction."""
     rows = [c for _, c in good]
     employers, party_orgs = _shared_records(rows)
     members = []
     for cleaned in rows:
-        members.append(Member(
-            community=cleaned.community, estate=cleaned.estate, microgrid=cleaned.microgrid,
-            building_group=cleaned.building_group, org=cleaned.org, name=cleaned.name, gender=cleaned.gender,
-            birth_year=cleaned.birth_year, phone=cleaned.phone, phone_hash=cleaned.phone_hash,
-            id_number=cleaned.id_number, id_hash=cleaned.id_hash, address=cleaned.address,
-            political_status=cleaned.political_status, employer=employers.get(cleaned.employer),
-            party_org=party_orgs.get(cleaned.party_org), position=cleaned.position, skills_other=cleaned.skills_other,
-            availability=cleaned.availability, hours_per_month=cleaned.hours_per_month, channel=job.channel,
-            status=Status.PENDING, registered_at=moment, import_job=job,
-        ))
+        members.append(
+            Member(
+                community=cleaned.community,
+                estate=cleaned.estate,
+                microgrid=cleaned.microgrid,
+                building_group=cleaned.building_group,
+                org=cleaned.org,
+                name=cleaned.name,
+                gender=cleaned.gender,
+                birth_year=cleaned.birth_year,
+                phone=cleaned.phone,
+                phone_hash=cleaned.phone_hash,
+                id_number=cleaned.id_number,
+                id_hash=cleaned.id_hash,
+                address=cleaned.address,
+                political_status=cleaned.political_status,
+                employer=employers.get(cleaned.employer),
+                party_org=party_orgs.get(cleaned.party_org),
+                position=cleaned.position,
+                skills_other=cleaned.skills_other,
+                availability=cleaned.availability,
+                hours_per_month=cleaned.hours_per_month,
+                channel=job.channel,
+                status=Status.PENDING,
+                registered_at=moment,
+                import_job=job,
+            )
+        )
     through = Member.skills.through
     for start in range(0, len(members), BATCH):
         chunk = Member.objects.bulk_create(members[start : start + BATCH])
@@ -288,16 +387,31 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
         for member, cleaned in zip(chunk, chunk_rows, strict=True):
             skills.extend(through(member_id=member.pk, skill_id=pk) for pk in cleaned.skill_ids)
             wishes.extend(MemberWillingness(member_id=member.pk, aspect=a) for a in cleaned.aspects)
-            household.extend(HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
-                             for n, r, y in cleaned.household)
-            history.append(StatusChange(member_id=member.pk, from_status="", to_status=Status.PENDING,
-                                        reason=f"channel:{job.channel} import:{job.pk}", community=member.community,
-                                        actor=job.created_by, at=moment))
+            household.extend(
+                HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
+                for n, r, y in cleaned.household
+            )
+            history.append(
+                StatusChange(
+                    member_id=member.pk,
+                    from_status="",
+                    to_status=Status.PENDING,
+                    reason=f"channel:{job.channel} import:{job.pk}",
+                    community=member.community,
+                    actor=job.created_by,
+                    at=moment,
+                )
+            )
         through.objects.bulk_create(skills)
         MemberWillingness.objects.bulk_create(wishes)
         HouseholdMember.objects.bulk_create(household)
         StatusChange.objects.bulk_create(history)
         ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
-    audit.record(actor=job.created_by, verb="member.import", obj=job, now=moment,
-                 details={"created": len(members), "filename": job.filename, "channel": job.channel})
+    audit.record(
+        actor=job.created_by,
+        verb="member.import",
+        obj=job,
+        now=moment,
+        details={"created": len(members), "filename": job.filename, "channel": job.channel},
+    )
     return len(members)

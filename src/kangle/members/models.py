@@ -65,7 +65,9 @@ class Employer(models.Model):
 class EmployerPartyOrg(models.Model):
     """单位党组织: the employer's Party organisation; it may register its members collectively."""
 
-    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="party_orgs", verbose_name=_("employer"))
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, related_name="party_orgs", verbose_name=_("employer")
+    )
     name = models.CharField(_("name"), max_length=200, unique=True)
     contact_person = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
@@ -73,7 +75,11 @@ class EmployerPartyOrg(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     # The login that acts for this organisation (role employer_party_org).
     account = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_orgs",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="party_orgs",
         verbose_name=_("account"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -92,16 +98,42 @@ class Member(models.Model):
     so a grid leader sees the members of their grid and a secretary those of the whole community."""
 
     # Where the person lives.
-    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
-    estate = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("estate or lane"))
-    microgrid = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("micro-grid"))
-    building_group = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                       verbose_name=_("building group"))
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("community")
+    )
+    estate = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("estate or lane"),
+    )
+    microgrid = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("micro-grid"),
+    )
+    building_group = models.ForeignKey(
+        OrgUnit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("building group"),
+    )
     org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="members", verbose_name=_("unit"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="member_files", verbose_name=_("account"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="member_files",
+        verbose_name=_("account"),
+    )
 
     name = models.CharField(_("name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
@@ -112,10 +144,22 @@ class Member(models.Model):
     id_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
     address = EncryptedTextField(_("home address"), blank=True, default="")
     political_status = models.CharField(_("political status"), max_length=20, choices=PoliticalStatus.choices)
-    employer = models.ForeignKey(Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="members",
-                                 verbose_name=_("employer"))
-    party_org = models.ForeignKey(EmployerPartyOrg, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="members", verbose_name=_("employer Party organisation"))
+    employer = models.ForeignKey(
+        Employer,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("employer"),
+    )
+    party_org = models.ForeignKey(
+        EmployerPartyOrg,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("employer Party organisation"),
+    )
     position = models.CharField(_("position"), max_length=100, blank=True)
     skills = models.ManyToManyField(Skill, blank=True, related_name="members", verbose_name=_("skills"))
     skills_other = models.CharField(_("other skills"), max_length=200, blank=True)
@@ -124,26 +168,43 @@ class Member(models.Model):
     hours_per_month = models.PositiveSmallIntegerField(_("hours per month offered"), default=0)
 
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
-    point = models.ForeignKey(RegistrationPoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                              verbose_name=_("registration point"))
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING,
-                              db_index=True)
+    point = models.ForeignKey(
+        RegistrationPoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("registration point"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
     return_reason = models.CharField(_("reason for return"), max_length=300, blank=True)
     registered_at = models.DateTimeField(_("registered"))
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     left_at = models.DateTimeField(_("left"), null=True, blank=True, db_index=True)
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True)
-    import_job = models.ForeignKey("ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    import_job = models.ForeignKey(
+        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["community__path", "name", "id"]
         constraints = [
             # Never two active files for one person: per phone, and per ID number when given.
-            models.UniqueConstraint(fields=["phone_hash"], condition=Q(status__in=ACTIVE_STATUSES),
-                                    name="members_one_active_file_per_phone"),
-            models.UniqueConstraint(fields=["id_hash"], condition=Q(status__in=ACTIVE_STATUSES, id_hash__isnull=False),
-                                    name="members_one_active_file_per_id_number"),
-            models.CheckConstraint(condition=Q(availability__lt=1 << 21), name="members_availability_21_slots"),
+            models.UniqueConstraint(
+                fields=["phone_hash"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="members_one_active_file_per_phone",
+            ),
+            models.UniqueConstraint(
+                fields=["id_hash"],
+                condition=Q(status__in=ACTIVE_STATUSES, id_hash__isnull=False),
+                name="members_one_active_file_per_id_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(availability__lt=1 << 21), name="members_availability_21_slots"
+            ),
         ]
         indexes = [
             models.Index(fields=["community", "status"], name="members_community_status_idx"),
@@ -181,7 +242,10 @@ class Member(models.Model):
     @property
     def availability_grid(self) -> list[tuple[str, list[bool]]]:
         """Rows of (day label, [morning, afternoon, evening]) for display."""
-        return [(label, [self.has_slot(d * 3 + p) for p in range(len(PERIODS))]) for d, (_c, label, _z) in enumerate(DAYS)]
+        return [
+            (label, [self.has_slot(d * 3 + p) for p in range(len(PERIODS))])
+            for d, (_c, label, _z) in enumerate(DAYS)
+        ]
 
 
 class MemberWillingness(models.Model):
@@ -224,8 +288,9 @@ class StatusChange(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField()
 
     class Meta:
@@ -243,8 +308,9 @@ class ExpectedCount(models.Model):
     org = models.OneToOneField(OrgUnit, on_delete=models.CASCADE, related_name="expected_members")
     expected = models.PositiveIntegerField(_("expected members"))
     updated_at = models.DateTimeField()
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("expected members")
@@ -268,10 +334,14 @@ class ImportJob(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.IMPORT)
-    party_org = models.ForeignKey(EmployerPartyOrg, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    party_org = models.ForeignKey(
+        EmployerPartyOrg, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     filename = models.CharField(max_length=200)
     content = models.BinaryField()
     headers = models.JSONField(default=list)

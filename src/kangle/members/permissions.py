@@ -25,7 +25,9 @@ def _holds(actor, roles, unit: OrgUnit) -> bool:
 
 
 def is_staff(actor) -> bool:
-    return getattr(actor, "is_authenticated", False) and (actor.is_superuser or bool(actor.roles & STAFF_ROLES))
+    return getattr(actor, "is_authenticated", False) and (
+        actor.is_superuser or bool(actor.roles & STAFF_ROLES)
+    )
 
 
 def can_view_members(actor) -> bool:
@@ -60,4 +62,8 @@ def is_collective_registrar(actor) -> bool:
 
 
 def owns(actor, member) -> bool:
-    return getattr(actor, "is_authenticated", False) and member.user_id is not None and member.user_id == actor.pk
+    return (
+        getattr(actor, "is_authenticated", False)
+        and member.user_id is not None
+        and member.user_id == actor.pk
+    )

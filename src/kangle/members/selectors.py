@@ -15,11 +15,21 @@ from kangle.orgs.selectors import subtree_q
 
 def members_for(actor) -> QuerySet[Member]:
     """Files in the actor's subtree, with what a list row shows (no per-row queries)."""
-    return scope_queryset(actor, Member.objects.all(), "org__path").select_related("community", "microgrid", "point")
+    return scope_queryset(actor, Member.objects.all(), "org__path").select_related(
+        "community", "microgrid", "point"
+    )
 
 
-def filter_members(rows: QuerySet[Member], *, community: str = "", microgrid: str = "", skill: str = "",
-                   status: str = "", channel: str = "", phone_hash: str = "") -> QuerySet[Member]:
+def filter_members(
+    rows: QuerySet[Member],
+    *,
+    community: str = "",
+    microgrid: str = "",
+    skill: str = "",
+    status: str = "",
+    channel: str = "",
+    phone_hash: str = "",
+) -> QuerySet[Member]:
     if community:
         rows = rows.filter(community__code=community)
     if microgrid:
@@ -38,8 +48,12 @@ def filter_members(rows: QuerySet[Member], *, community: str = "", microgrid: st
 def own_file(user) -> Member | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    return (Member.objects.filter(user=user).select_related("community", "microgrid", "employer", "party_org", "point")
-            .order_by(F("left_at").desc(nulls_first=True), "-registered_at").first())
+    return (
+        Member.objects.filter(user=user)
+        .select_related("community", "microgrid", "employer", "party_org", "point")
+        .order_by(F("left_at").desc(nulls_first=True), "-registered_at")
+        .first()
+    )
 
 
 def _ratio(registered: int, expected: int) -> float | None:
@@ -47,17 +61,33 @@ def _ratio(registered: int, expected: int) -> float | None:
 
 
 def base_numbers(unit: OrgUnit) -> dict:
-    """底数 under ``unit``: per community (grouped by area) and per micro-grid — expected, registered (approved),
+    """底数 under ``unit``: per community (grouped by area) and per micro-grid — expected,
+    registered (approved),
     pending, coverage %. A fixed number of GROUP BY queries whatever the size of the subtree."""
-    units = list(OrgUnit.objects.filter(subtree_q(unit.path), kind__in=[OrgKind.AREA, OrgKind.COMMUNITY, OrgKind.MICROGRID])
-                 .order_by("path").values("pk", "kind", "code", "name", "path", "parent_id"))
-    expected = dict(ExpectedCount.objects.filter(subtree_q(unit.path, "org__path")).values_list("org_id", "expected"))
+    units = list(
+        OrgUnit.objects.filter(
+            subtree_q(unit.path), kind__in=[OrgKind.AREA, OrgKind.COMMUNITY, OrgKind.MICROGRID]
+        )
+        .order_by("path")
+        .values("pk", "kind", "code", "name", "path", "parent_id")
+    )
+    expected = dict(
+        ExpectedCount.objects.filter(subtree_q(unit.path, "org__path")).values_list("org_id", "expected")
+    )
     in_unit = Member.objects.filter(subtree_q(unit.path, "community__path"))
-    approved_by_grid = dict(in_unit.filter(status=Status.APPROVED, microgrid__isnull=False)
-                            .values_list("microgrid_id").annotate(n=Count("pk")).order_by())
+    approved_by_grid = dict(
+        in_unit.filter(status=Status.APPROVED, microgrid__isnull=False)
+        .values_list("microgrid_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     counts = defaultdict(lambda: {"approved": 0, "pending": 0})
-    for community_id, status, n in in_unit.filter(status__in=ACTIVE_STATUSES).values_list("community_id", "status") \
-            .annotate(n=Count("pk")).order_by():
+    for community_id, status, n in (
+        in_unit.filter(status__in=ACTIVE_STATUSES)
+        .values_list("community_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
         key = "approved" if status == Status.APPROVED else "pending"
         counts[community_id][key] += n
     communities, grids_of, areas = [], defaultdict(list), []
@@ -66,9 +96,16 @@ def base_numbers(unit: OrgUnit) -> dict:
         by_path[row["path"]] = row
     for row in units:
         if row["kind"] == OrgKind.MICROGRID:
-            community_path = next((p for p in _prefixes(row["path"]) if by_path.get(p, {}).get("kind") == OrgKind.COMMUNITY), None)
+            community_path = next(
+                (p for p in _prefixes(row["path"]) if by_path.get(p, {}).get("kind") == OrgKind.COMMUNITY),
+                None,
+            )
             if community_path:
-                grid = {"unit": row, "expected": expected.get(row["pk"], 0), "registered": approved_by_grid.get(row["pk"], 0)}
+                grid = {
+                    "unit": row,
+                    "expected": expected.get(row["pk"], 0),
+                    "registered": approved_by_grid.get(row["pk"], 0),
+                }
                 grid["coverage"] = _ratio(grid["registered"], grid["expected"])
                 grids_of[community_path].append(grid)
     for row in units:
@@ -76,9 +113,11 @@ def base_numbers(unit: OrgUnit) -> dict:
             continue
         grids = grids_of[row["path"]]
         item = {
-            "unit": row, "grids": grids,
+            "unit": row,
+            "grids": grids,
             "expected": sum(g["expected"] for g in grids) + expected.get(row["pk"], 0),
-            "registered": counts[row["pk"]]["approved"], "pending": counts[row["pk"]]["pending"],
+            "registered": counts[row["pk"]]["approved"],
+            "pending": counts[row["pk"]]["pending"],
         }
         item["coverage"] = _ratio(item["registered"], item["expected"])
         communities.append(item)
@@ -98,8 +137,10 @@ def _prefixes(path: str) -> list[str]:
 
 def _total(row, communities) -> dict:
     item = {
-        "unit": row, "communities": len(communities),
-        "expected": sum(c["expected"] for c in communities), "registered": sum(c["registered"] for c in communities),
+        "unit": row,
+        "communities": len(communities),
+        "expected": sum(c["expected"] for c in communities),
+        "registered": sum(c["registered"] for c in communities),
         "pending": sum(c["pending"] for c in communities),
     }
     item["coverage"] = _ratio(item["registered"], item["expected"])
@@ -112,9 +153,16 @@ def distribution(unit: OrgUnit) -> dict:
     skill_counts = dict(active.values_list("skills").annotate(n=Count("pk")).order_by())
     skills = [(s.name, skill_counts.get(s.pk, 0)) for s in Skill.objects.order_by("sort_order", "code")]
     aliases = {f"slot{i}": F("availability").bitand(1 << i) for i in range(21)}
-    heat = active.alias(**aliases).aggregate(**{f"n{i}": Count("pk", filter=Q(**{f"slot{i}__gt": 0})) for i in range(21)})
+    heat = active.alias(**aliases).aggregate(
+        **{f"n{i}": Count("pk", filter=Q(**{f"slot{i}__gt": 0})) for i in range(21)}
+    )
     heatmap = [[d, p, heat[f"n{d * 3 + p}"]] for d in range(len(DAYS)) for p in range(len(PERIODS))]
-    wishes = dict(MemberWillingness.objects.filter(member__in=active).values_list("aspect").annotate(n=Count("pk")).order_by())
+    wishes = dict(
+        MemberWillingness.objects.filter(member__in=active)
+        .values_list("aspect")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     willingness = [(str(label), wishes.get(code, 0)) for code, label in Aspect.choices]
     return {
         "skills": skills,

@@ -39,9 +39,24 @@ from kangle.orgs.scope import in_scope
 
 # Fields a member may change in their own file (not their community or status: those go through staff).
 SELF_EDITABLE = (
-    "name", "gender", "birth_year", "phone", "id_number", "address", "political_status", "employer", "party_org",
-    "position", "skills", "skills_other", "availability", "willingness", "hours_per_month", "household",
-    "microgrid", "building_group",
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "address",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "skills",
+    "skills_other",
+    "availability",
+    "willingness",
+    "hours_per_month",
+    "household",
+    "microgrid",
+    "building_group",
 )
 
 
@@ -55,15 +70,20 @@ class DuplicateFile(UserError):
         self.visible = visible
         if visible:
             super().__init__(
-                "duplicate_member", f"此人已有在册档案（{existing.masked_name}，{existing.community.name}），可合并到该档案",
-                f"This person already has an active file ({existing.masked_name}, {existing.community.code}); "
-                "it can be merged", field="phone",
+                "duplicate_member",
+                f"此人已有在册档案（{existing.masked_name}，{existing.community.name}），可合并到该档案",
+                f"This person already has an active file "
+                f"({existing.masked_name}, {existing.community.code}); "
+                "it can be merged",
+                field="phone",
             )
         else:
             super().__init__(
-                "duplicate_member", "该手机号或身份证号已有在册档案；请登录后查看，或联系居民区办理转接",
+                "duplicate_member",
+                "该手机号或身份证号已有在册档案；请登录后查看，或联系居民区办理转接",
                 "This phone or ID number already has an active file; log in to see it, or ask the community "
-                "to transfer it", field="phone",
+                "to transfer it",
+                field="phone",
             )
 
 
@@ -89,17 +109,29 @@ def employer_resolve(name: str, party_org_name: str = "") -> tuple[Employer | No
     employer = Employer.objects.get_or_create(name=name)[0] if name else None
     party_org = None
     if party_org_name and employer is not None:
-        party_org = EmployerPartyOrg.objects.get_or_create(name=party_org_name, defaults={"employer": employer})[0]
+        party_org = EmployerPartyOrg.objects.get_or_create(
+            name=party_org_name, defaults={"employer": employer}
+        )[0]
     return employer, party_org
 
 
 def _apply(member: Member, cleaned: Cleaned, *, fields=None) -> None:
     """Copy cleaned scalar values onto ``member`` (all, or only ``fields``)."""
+
     def wanted(name):
         return fields is None or name in fields
 
-    for name in ("name", "gender", "birth_year", "address", "political_status", "position", "skills_other",
-                 "availability", "hours_per_month"):
+    for name in (
+        "name",
+        "gender",
+        "birth_year",
+        "address",
+        "political_status",
+        "position",
+        "skills_other",
+        "availability",
+        "hours_per_month",
+    ):
         if wanted(name):
             setattr(member, name, getattr(cleaned, name))
     if wanted("phone") and cleaned.phone:
@@ -109,7 +141,11 @@ def _apply(member: Member, cleaned: Cleaned, *, fields=None) -> None:
     if wanted("community") and cleaned.community is not None:
         member.community = cleaned.community
     if wanted("microgrid") or wanted("community"):
-        member.estate, member.microgrid, member.building_group = cleaned.estate, cleaned.microgrid, cleaned.building_group
+        member.estate, member.microgrid, member.building_group = (
+            cleaned.estate,
+            cleaned.microgrid,
+            cleaned.building_group,
+        )
         member.org = cleaned.org or member.community
     if wanted("employer"):
         member.employer, member.party_org = employer_resolve(cleaned.employer, cleaned.party_org)
@@ -132,14 +168,22 @@ def _write_related(member: Member, cleaned: Cleaned, *, fields=None, replace: bo
         if replace:
             HouseholdMember.objects.filter(member=member).delete()
         HouseholdMember.objects.bulk_create(
-            [HouseholdMember(member=member, name=n, relation=r, birth_year=y) for n, r, y in cleaned.household]
+            [
+                HouseholdMember(member=member, name=n, relation=r, birth_year=y)
+                for n, r, y in cleaned.household
+            ]
         )
 
 
 def _history(member: Member, *, from_status: str, to_status: str, actor, moment, reason: str = "") -> None:
     StatusChange.objects.create(
-        member=member, from_status=from_status, to_status=to_status, reason=reason[:300], community=member.community,
-        actor=actor if getattr(actor, "is_authenticated", False) else None, at=moment,
+        member=member,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason[:300],
+        community=member.community,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        at=moment,
     )
 
 
@@ -149,11 +193,22 @@ def _tell(member: Member, title: str, body: str, moment) -> None:
 
     def send():
         if member.user_id:
-            notify_user(recipient=member.user, title=title, body=body, link=link, sms=True, now=moment,
-                        reference=f"member:{member.pk}")
+            notify_user(
+                recipient=member.user,
+                title=title,
+                body=body,
+                link=link,
+                sms=True,
+                now=moment,
+                reference=f"member:{member.pk}",
+            )
         elif member.phone:
-            queue_sms(phone=member.phone, text=f"{title}。{body}" if body else title, reference=f"member:{member.pk}",
-                      now=moment)
+            queue_sms(
+                phone=member.phone,
+                text=f"{title}。{body}" if body else title,
+                reference=f"member:{member.pk}",
+                now=moment,
+            )
 
     transaction.on_commit(send)
 
@@ -168,19 +223,36 @@ def _check_channel(actor, channel: str, community: OrgUnit, party_org: EmployerP
             raise NotAllowed()
         return
     if channel == Channel.COLLECTIVE:
-        if party_org is None or not permissions.is_collective_registrar(actor) or party_org.account_id != actor.pk:
+        if (
+            party_org is None
+            or not permissions.is_collective_registrar(actor)
+            or party_org.account_id != actor.pk
+        ):
             raise NotAllowed()
         if not actor.has_role(Role.EMPLOYER_PARTY_ORG, within=community):
-            raise UserError("invalid_community", f"未知的居民区：{community.name}", f"Unknown community: {community.code}",
-                            field="community")
+            raise UserError(
+                "invalid_community",
+                f"未知的居民区：{community.name}",
+                f"Unknown community: {community.code}",
+                field="community",
+            )
         return
-    raise UserError("invalid_channel", f"未知的报到渠道：{channel}", f"Unknown channel: {channel}", field="channel")
+    raise UserError(
+        "invalid_channel", f"未知的报到渠道：{channel}", f"Unknown channel: {channel}", field="channel"
+    )
 
 
 @transaction.atomic
 def member_register(
-    *, actor, data: dict, channel: str, point: RegistrationPoint | None = None, party_org: EmployerPartyOrg | None = None,
-    user: User | None = None, merge_into: Member | None = None, resolver: Resolver | None = None,
+    *,
+    actor,
+    data: dict,
+    channel: str,
+    point: RegistrationPoint | None = None,
+    party_org: EmployerPartyOrg | None = None,
+    user: User | None = None,
+    merge_into: Member | None = None,
+    resolver: Resolver | None = None,
     now: dt.datetime | None = None,
 ) -> Registration:
     """Register a person (报到). A second arrival of the same person (same phone or ID number) raises
@@ -195,7 +267,9 @@ def member_register(
         visible = channel != Channel.PHONE and in_scope(actor, existing.community.path)
         if merge_into is None or merge_into.pk != existing.pk or not visible:
             raise DuplicateFile(existing, visible=visible)
-        return Registration(_merge(actor=actor, member=existing, cleaned=cleaned, channel=channel, moment=moment), True)
+        return Registration(
+            _merge(actor=actor, member=existing, cleaned=cleaned, channel=channel, moment=moment), True
+        )
 
     member = Member(channel=channel, point=point, status=Status.PENDING, registered_at=moment, user=user)
     _apply(member, cleaned)
@@ -209,18 +283,37 @@ def member_register(
         existing = find_active_duplicate(cleaned)
         if existing is None:
             raise
-        raise DuplicateFile(existing, visible=channel != Channel.PHONE and in_scope(actor, existing.community.path)) from None
+        raise DuplicateFile(
+            existing, visible=channel != Channel.PHONE and in_scope(actor, existing.community.path)
+        ) from None
     _write_related(member, cleaned)
-    _history(member, from_status="", to_status=Status.PENDING, actor=actor, moment=moment,
-             reason=f"channel:{channel}" + (f" point:{point.code}" if point else ""))
-    audit.record(actor=actor, verb="member.register", obj=member, now=moment,
-                 details={"channel": channel, "point": point.code if point else "", "community": member.community.code})
+    _history(
+        member,
+        from_status="",
+        to_status=Status.PENDING,
+        actor=actor,
+        moment=moment,
+        reason=f"channel:{channel}" + (f" point:{point.code}" if point else ""),
+    )
+    audit.record(
+        actor=actor,
+        verb="member.register",
+        obj=member,
+        now=moment,
+        details={
+            "channel": channel,
+            "point": point.code if point else "",
+            "community": member.community.code,
+        },
+    )
     _tell(member, "报到申请已收到", f"{member.community.name}将审核您的报到信息", moment)
     return Registration(member, False)
 
 
 def _merge(*, actor, member: Member, cleaned: Cleaned, channel: str, moment) -> Member:
-    """Fill the gaps of an existing file with what the second arrival brought; nothing filled is overwritten."""
+    """Fill the gaps of an existing file with what the second arrival brought.
+
+    Nothing already filled is overwritten."""
     member = Member.objects.select_for_update().get(pk=member.pk)
     filled = []
     for name in ("gender", "birth_year", "address", "position", "skills_other"):
@@ -233,8 +326,16 @@ def _merge(*, actor, member: Member, cleaned: Cleaned, channel: str, moment) -> 
     if member.employer_id is None and cleaned.employer:
         member.employer, member.party_org = employer_resolve(cleaned.employer, cleaned.party_org)
         filled.append("employer")
-    if member.microgrid_id is None and cleaned.microgrid is not None and cleaned.community.pk == member.community_id:
-        member.estate, member.microgrid, member.building_group = cleaned.estate, cleaned.microgrid, cleaned.building_group
+    if (
+        member.microgrid_id is None
+        and cleaned.microgrid is not None
+        and cleaned.community.pk == member.community_id
+    ):
+        member.estate, member.microgrid, member.building_group = (
+            cleaned.estate,
+            cleaned.microgrid,
+            cleaned.building_group,
+        )
         member.org = cleaned.org
         filled.append("microgrid")
     if not member.hours_per_month and cleaned.hours_per_month:
@@ -243,9 +344,21 @@ def _merge(*, actor, member: Member, cleaned: Cleaned, channel: str, moment) -> 
     member.availability |= cleaned.availability
     member.save()
     _write_related(member, cleaned, replace=False)
-    _history(member, from_status=member.status, to_status=member.status, actor=actor, moment=moment,
-             reason=f"merged:{channel}")
-    audit.record(actor=actor, verb="member.merge", obj=member, now=moment, details={"channel": channel, "filled": filled})
+    _history(
+        member,
+        from_status=member.status,
+        to_status=member.status,
+        actor=actor,
+        moment=moment,
+        reason=f"merged:{channel}",
+    )
+    audit.record(
+        actor=actor,
+        verb="member.merge",
+        obj=member,
+        now=moment,
+        details={"channel": channel, "filled": filled},
+    )
     return member
 
 
@@ -261,8 +374,12 @@ def _require_manage(actor, member: Member) -> None:
 
 
 def _bad_state(member: Member, action_zh: str, action_en: str) -> UserError:
-    return UserError("invalid_status", f"档案当前状态为“{member.get_status_display()}”，不能{action_zh}",
-                     f"The file is {member.status}; it cannot be {action_en}", status=409)
+    return UserError(
+        "invalid_status",
+        f"档案当前状态为“{member.get_status_display()}”，不能{action_zh}",
+        f"The file is {member.status}; it cannot be {action_en}",
+        status=409,
+    )
 
 
 @transaction.atomic
@@ -288,7 +405,9 @@ def member_return(*, actor, member: Member, reason: str, now: dt.datetime | None
     moment = resolve_now(now)
     reason = normalise_text(reason)
     if not reason:
-        raise UserError("blank_reason", "退回时必须填写原因", "A reason is required to return a file", field="reason")
+        raise UserError(
+            "blank_reason", "退回时必须填写原因", "A reason is required to return a file", field="reason"
+        )
     member = _locked(member)
     _require_manage(actor, member)
     if member.status not in (Status.PENDING, Status.TRANSFERRED):
@@ -313,21 +432,43 @@ def member_transfer(
     if member.status not in (Status.APPROVED, Status.PENDING, Status.RETURNED):
         raise _bad_state(member, "转接", "transferred")
     if to_community.kind != OrgKind.COMMUNITY or not to_community.is_active:
-        raise UserError("invalid_community", f"未知的居民区：{to_community.name}", f"Unknown community: {to_community.code}",
-                        field="to_community")
+        raise UserError(
+            "invalid_community",
+            f"未知的居民区：{to_community.name}",
+            f"Unknown community: {to_community.code}",
+            field="to_community",
+        )
     if to_community.pk == member.community_id:
-        raise UserError("same_community", "目标居民区与当前相同", "The file is already in that community", field="to_community")
+        raise UserError(
+            "same_community",
+            "目标居民区与当前相同",
+            "The file is already in that community",
+            field="to_community",
+        )
     before, old = member.status, member.community
     member.community = member.org = to_community
     member.estate = member.microgrid = member.building_group = None
     member.status = Status.TRANSFERRED
     member.save(update_fields=["community", "org", "estate", "microgrid", "building_group", "status"])
     if member.user_id:
-        RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=old).update(is_active=False)
-    _history(member, from_status=before, to_status=Status.TRANSFERRED, actor=actor, moment=moment,
-             reason=normalise_text(reason) or f"{old.code}→{to_community.code}")
-    audit.record(actor=actor, verb="member.transfer", obj=member, now=moment,
-                 details={"from": old.code, "to": to_community.code})
+        RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=old).update(
+            is_active=False
+        )
+    _history(
+        member,
+        from_status=before,
+        to_status=Status.TRANSFERRED,
+        actor=actor,
+        moment=moment,
+        reason=normalise_text(reason) or f"{old.code}→{to_community.code}",
+    )
+    audit.record(
+        actor=actor,
+        verb="member.transfer",
+        obj=member,
+        now=moment,
+        details={"from": old.code, "to": to_community.code},
+    )
     _tell(member, "报到关系已转接", f"您的档案已由{old.name}转至{to_community.name}，待新居民区确认", moment)
     return member
 
@@ -343,16 +484,29 @@ def member_leave(*, actor, member: Member, reason: str = "", now: dt.datetime | 
     member.status, member.left_at = Status.LEFT, moment
     member.save(update_fields=["status", "left_at"])
     if member.user_id:
-        RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=member.community).update(is_active=False)
-    _history(member, from_status=before, to_status=Status.LEFT, actor=actor, moment=moment, reason=normalise_text(reason))
-    audit.record(actor=actor, verb="member.leave", obj=member, now=moment, details={"reason": normalise_text(reason)})
+        RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=member.community).update(
+            is_active=False
+        )
+    _history(
+        member,
+        from_status=before,
+        to_status=Status.LEFT,
+        actor=actor,
+        moment=moment,
+        reason=normalise_text(reason),
+    )
+    audit.record(
+        actor=actor, verb="member.leave", obj=member, now=moment, details={"reason": normalise_text(reason)}
+    )
     _tell(member, "报到关系已结束", f"您在{member.community.name}的报到档案已标记为离开", moment)
     return member
 
 
 @transaction.atomic
 def member_update(*, actor, member: Member, data: dict, now: dt.datetime | None = None) -> Member:
-    """Staff correct a file, or the member edits their own. A member's edit of a returned file resubmits it."""
+    """Staff correct a file, or the member edits their own.
+
+    A member's edit of a returned file resubmits it."""
     moment = resolve_now(now)
     member = _locked(member)
     is_owner = permissions.owns(actor, member)
@@ -377,8 +531,17 @@ def member_update(*, actor, member: Member, data: dict, now: dt.datetime | None 
     member.save()
     _write_related(member, cleaned, fields=fields)
     if before != member.status:
-        _history(member, from_status=before, to_status=member.status, actor=actor, moment=moment, reason="resubmitted")
-    audit.record(actor=actor, verb="member.update", obj=member, now=moment, details={"fields": sorted(fields)})
+        _history(
+            member,
+            from_status=before,
+            to_status=member.status,
+            actor=actor,
+            moment=moment,
+            reason="resubmitted",
+        )
+    audit.record(
+        actor=actor, verb="member.update", obj=member, now=moment, details={"fields": sorted(fields)}
+    )
     return member
 
 
@@ -396,19 +559,29 @@ def member_reveal(*, actor, member: Member, now: dt.datetime | None = None) -> d
 def expected_set(*, actor, org: OrgUnit, expected: int, now: dt.datetime | None = None) -> ExpectedCount:
     moment = resolve_now(now)
     if org.kind not in (OrgKind.MICROGRID, OrgKind.COMMUNITY):
-        raise UserError("invalid_unit", "底数按微网格（或没有微网格的居民区）填写", "Expected numbers are entered per micro-grid "
-                        "(or per community without micro-grids)", field="org")
+        raise UserError(
+            "invalid_unit",
+            "底数按微网格（或没有微网格的居民区）填写",
+            "Expected numbers are entered per micro-grid (or per community without micro-grids)",
+            field="org",
+        )
     if not in_scope(actor, org.path):
         raise Http404
     if not permissions.can_set_expected(actor, org):
         raise NotAllowed()
     if not isinstance(expected, int) or expected < 0 or expected > 100000:
-        raise UserError("invalid_expected", "底数应为 0 到 100000 的整数", "The expected number must be 0 to 100000",
-                        field="expected")
+        raise UserError(
+            "invalid_expected",
+            "底数应为 0 到 100000 的整数",
+            "The expected number must be 0 to 100000",
+            field="expected",
+        )
     row, _ = ExpectedCount.objects.update_or_create(
         org=org, defaults={"expected": expected, "updated_at": moment, "updated_by": actor}
     )
-    audit.record(actor=actor, verb="members.expected_set", obj=org, now=moment, details={"expected": expected})
+    audit.record(
+        actor=actor, verb="members.expected_set", obj=org, now=moment, details={"expected": expected}
+    )
     return row
 
 
@@ -442,12 +615,28 @@ def anonymise_left_members(*, now: dt.datetime | None = None, **_) -> int:
         if not ids:
             return 0
         count = Member.objects.filter(pk__in=ids, anonymised_at__isnull=True).update(
-            name=Concat(Value("已匿名"), Cast("id", CharField())), phone="", phone_hash="", id_number="", id_hash=None,
-            address="", position="", user=None, employer=None, party_org=None, gender="", birth_year=None,
+            name=Concat(Value("已匿名"), Cast("id", CharField())),
+            phone="",
+            phone_hash="",
+            id_number="",
+            id_hash=None,
+            address="",
+            position="",
+            user=None,
+            employer=None,
+            party_org=None,
+            gender="",
+            birth_year=None,
             anonymised_at=moment,
         )
         HouseholdMember.objects.filter(member_id__in=ids).delete()
         if count:
-            audit.record(actor=None, verb="member.anonymise", object_type="members.member", object_id="",
-                         details={"count": count}, now=moment)
+            audit.record(
+                actor=None,
+                verb="member.anonymise",
+                object_type="members.member",
+                object_id="",
+                details={"count": count},
+                now=moment,
+            )
     return count

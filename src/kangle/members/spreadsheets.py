@@ -45,9 +45,24 @@ ALIASES = {
     "household": ["家庭成员"],
 }
 TEMPLATE_COLUMNS = [
-    "name", "gender", "birth_year", "phone", "id_number", "political_status", "employer", "party_org", "position",
-    "address", "community", "microgrid", "building_group", "skills", "availability", "willingness",
-    "hours_per_month", "household",
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "address",
+    "community",
+    "microgrid",
+    "building_group",
+    "skills",
+    "availability",
+    "willingness",
+    "hours_per_month",
+    "household",
 ]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
@@ -75,9 +90,12 @@ def check_size(size: int) -> None:
     limit = settings.KANGLE_MEMBER_IMPORT_MAX_BYTES
     if size > limit:
         raise UserError(
-            "file_too_large", f"文件太大（{size / 1048576:.1f} MB），上限为 {limit / 1048576:.1f} MB；请分成几个文件导入",
-            f"The file is too large ({size / 1048576:.1f} MB); the limit is {limit / 1048576:.1f} MB — split it",
-            field="file", status=413,
+            "file_too_large",
+            f"文件太大（{size / 1048576:.1f} MB），上限为 {limit / 1048576:.1f} MB；请分成几个文件导入",
+            f"The file is too large ({size / 1048576:.1f} MB); "
+            f"the limit is {limit / 1048576:.1f} MB — split it",
+            field="file",
+            status=413,
         )
 
 
@@ -89,9 +107,15 @@ def read_table(content: bytes, filename: str) -> Table:
     if name.endswith((".csv", ".txt")):
         return _read_csv(content)
     if name.endswith(".xls"):
-        raise UserError("old_excel", "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx", "Old .xls files are not supported; "
-                        "save as .xlsx", field="file")
-    raise UserError("bad_file_type", "只接受 .xlsx 或 .csv 文件", "Only .xlsx or .csv files are accepted", field="file")
+        raise UserError(
+            "old_excel",
+            "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx",
+            "Old .xls files are not supported; save as .xlsx",
+            field="file",
+        )
+    raise UserError(
+        "bad_file_type", "只接受 .xlsx 或 .csv 文件", "Only .xlsx or .csv files are accepted", field="file"
+    )
 
 
 def _table_from_rows(rows: list[tuple[int, list]]) -> Table:
@@ -112,12 +136,18 @@ def _read_xlsx(content: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise UserError("unreadable_file", "无法读取该 Excel 文件（文件损坏或不是 .xlsx）",
-                        "The Excel file cannot be read (damaged, or not .xlsx)", field="file") from None
+        raise UserError(
+            "unreadable_file",
+            "无法读取该 Excel 文件（文件损坏或不是 .xlsx）",
+            "The Excel file cannot be read (damaged, or not .xlsx)",
+            field="file",
+        ) from None
     try:
         sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
         if sheet is None:
-            raise UserError("no_visible_sheet", "文件中没有可见的工作表", "The file has no visible sheet", field="file")
+            raise UserError(
+                "no_visible_sheet", "文件中没有可见的工作表", "The file has no visible sheet", field="file"
+            )
         grid: list[list] = []
         for values in sheet.iter_rows(values_only=True):
             grid.append([FormulaCell(v) if isinstance(v, str) and v.startswith("=") else v for v in values])
@@ -156,8 +186,12 @@ def _read_csv(content: bytes) -> Table:
         except UnicodeDecodeError:
             continue
     else:
-        raise UserError("bad_encoding", "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV",
-                        "Unknown text encoding; save the CSV as UTF-8 or GBK", field="file")
+        raise UserError(
+            "bad_encoding",
+            "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV",
+            "Unknown text encoding; save the CSV as UTF-8 or GBK",
+            field="file",
+        )
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -184,7 +218,9 @@ def auto_mapping(headers: list[str]) -> dict[str, int]:
 
 
 def neutralise(value):
-    """Cells starting with = + - @ (or a tab / carriage return) become text, so a spreadsheet never runs them."""
+    """Cells starting with = + - @ (or a tab / carriage return) become text.
+
+    So a spreadsheet never runs them as formulas."""
     if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
@@ -204,22 +240,45 @@ def workbook_bytes(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
 
 
 def template_bytes(skill_names: list[str]) -> bytes:
-    example = ["张三", "男", 1985, "13800138000", "", "正式党员", "示例科技有限公司", "示例科技有限公司党支部", "工程师",
-               "康健路 100 弄 1 号 101 室", "康乐居民区", "", "", "信息技术、驾驶", "周六上午、周日下午", "便民服务、平安守护",
-               8, "王芳(配偶)"]
+    example = [
+        "张三",
+        "男",
+        1985,
+        "13800138000",
+        "",
+        "正式党员",
+        "示例科技有限公司",
+        "示例科技有限公司党支部",
+        "工程师",
+        "康健路 100 弄 1 号 101 室",
+        "康乐居民区",
+        "",
+        "",
+        "信息技术、驾驶",
+        "周六上午、周日下午",
+        "便民服务、平安守护",
+        8,
+        "王芳(配偶)",
+    ]
     notes = [
         ["带 * 的列必填 / columns marked * are required"],
         ["政治面貌 / political status: " + "、".join(names[0] for names in POLITICAL_NAMES_ZH.values())],
         ["服务意愿 / aspects: " + "、".join(ASPECT_NAMES_ZH.values())],
         ["服务时间 / availability: 周一上午 … 周日晚上、周末、工作日晚上、周六全天"],
-        ["专业特长 / skills: " + "、".join(skill_names) + "（其他写法记为其他特长 / others become free text）"],
+        [
+            "专业特长 / skills: "
+            + "、".join(skill_names)
+            + "（其他写法记为其他特长 / others become free text）"
+        ],
         ["身份证号请设为文本格式 / format the ID column as text"],
         ["居民区、微网格可填名称或编码 / community and micro-grid: name or code"],
     ]
-    return workbook_bytes([
-        ("在职党员", [header_label(f) for f in TEMPLATE_COLUMNS], [example]),
-        ("填写说明", ["说明 / notes"], notes),
-    ])
+    return workbook_bytes(
+        [
+            ("在职党员", [header_label(f) for f in TEMPLATE_COLUMNS], [example]),
+            ("填写说明", ["说明 / notes"], notes),
+        ]
+    )
 
 
 def excel_date(value) -> str:

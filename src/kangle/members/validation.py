@@ -123,7 +123,9 @@ def _lookup_table(names: dict) -> dict[str, str]:
 
 POLITICAL_LOOKUP = _lookup_table(POLITICAL_NAMES_ZH)
 GENDER_LOOKUP = _lookup_table(GENDER_NAMES_ZH)
-ASPECT_LOOKUP = _lookup_table(ASPECT_NAMES_ZH) | {str(label).lower(): a.value for a, label in zip(Aspect, Aspect.labels, strict=True)}
+ASPECT_LOOKUP = _lookup_table(ASPECT_NAMES_ZH) | {
+    str(label).lower(): a.value for a, label in zip(Aspect, Aspect.labels, strict=True)
+}
 RELATION_LOOKUP = _lookup_table(RELATION_NAMES_ZH)
 
 
@@ -150,7 +152,9 @@ class Resolver:
         if not key:
             return None
         if key not in self._communities:
-            rows = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).filter(Q(code=key) | Q(name=key))
+            rows = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).filter(
+                Q(code=key) | Q(name=key)
+            )
             if self.root is not None:
                 rows = rows.filter(subtree_q(self.root.path))
             found = list(rows[:2])
@@ -241,7 +245,7 @@ def _availability(value) -> tuple[int, list[str]]:
             mask |= 1 << SLOT_NAMES_ZH[token]
         elif token in ("周末", "双休日"):
             mask |= sum(1 << (d * 3 + p) for d in (5, 6) for p in range(3))
-        elif token == "工作日晚上":
+        elif token == "工作日晚上":  # noqa: S105 - a word people type, not a secret
             mask |= sum(1 << (d * 3 + 2) for d in range(5))
         elif token.endswith("全天") and token[:-2] in [z for _c, _l, z in DAYS]:
             d = [z for _c, _l, z in DAYS].index(token[:-2])
@@ -294,8 +298,12 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
     def present(name: str) -> bool:
         return not partial or name in raw
 
-    text = {key: normalise_text(raw.get(key)) if not isinstance(raw.get(key), list | tuple | int | float | dt.date)
-            else raw.get(key) for key in FIELD_LABELS}
+    text = {
+        key: normalise_text(raw.get(key))
+        if not isinstance(raw.get(key), list | tuple | int | float | dt.date)
+        else raw.get(key)
+        for key in FIELD_LABELS
+    }
     for name in REQUIRED:
         value = text.get(name)
         if present(name) and (value is None or value == "" or value == []):
@@ -306,8 +314,11 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
 
     if present("id_number") and raw.get("id_number") not in (None, ""):
         if isinstance(raw["id_number"], float | int) and not isinstance(raw["id_number"], bool):
-            bad("id_number", "身份证号被存成了数字，末几位已丢失；请把该列设为文本格式后重新导出",
-                "The ID number was stored as a number and lost digits; format the column as text")
+            bad(
+                "id_number",
+                "身份证号被存成了数字，末几位已丢失；请把该列设为文本格式后重新导出",
+                "The ID number was stored as a number and lost digits; format the column as text",
+            )
         else:
             number = normalise_id_number(raw["id_number"])
             problem = id_number_problem(number)
@@ -322,7 +333,11 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
             value = int(value)
         phone = normalise_phone(str(value))
         if not is_mobile(phone):
-            bad("phone", f"手机号格式不正确：{phone}（应为 11 位手机号）", f"Malformed mobile number: {phone} (11 digits)")
+            bad(
+                "phone",
+                f"手机号格式不正确：{phone}（应为 11 位手机号）",
+                f"Malformed mobile number: {phone} (11 digits)",
+            )
         else:
             out.phone, out.phone_hash = phone, blind_index(phone)
 
@@ -339,9 +354,15 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
         try:
             out.birth_year = _year(raw["birth_year"])
         except ValueError:
-            bad("birth_year", f"无法识别的出生年份：{raw['birth_year']}", f"Unrecognised birth year: {raw['birth_year']}")
+            bad(
+                "birth_year",
+                f"无法识别的出生年份：{raw['birth_year']}",
+                f"Unrecognised birth year: {raw['birth_year']}",
+            )
         if out.birth_year is not None and not 1900 <= out.birth_year <= today().year - 14:
-            bad("birth_year", f"出生年份不合理：{out.birth_year}", f"Implausible birth year: {out.birth_year}")
+            bad(
+                "birth_year", f"出生年份不合理：{out.birth_year}", f"Implausible birth year: {out.birth_year}"
+            )
             out.birth_year = None
     if out.birth_year is None and out.id_number:
         out.birth_year = birth_year_of(out.id_number)
@@ -350,8 +371,12 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
     if present("political_status") and status:
         code = POLITICAL_LOOKUP.get(str(status).lower())
         if code is None:
-            bad("political_status", f"政治面貌应为正式党员、预备党员、入党申请人或群众：{status}",
-                f"Political status must be full member, probationary member, applicant or non-Party: {status}")
+            bad(
+                "political_status",
+                f"政治面貌应为正式党员、预备党员、入党申请人或群众：{status}",
+                "Political status must be full member, probationary member, applicant or "
+                f"non-Party: {status}",
+            )
         out.political_status = code or ""
 
     out.address = normalise_text(raw.get("address"))[:300]
@@ -359,7 +384,11 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
     out.party_org = normalise_text(raw.get("party_org"))[:200]
     out.position = normalise_text(raw.get("position"))[:100]
     if out.party_org and not out.employer:
-        bad("employer", "填写单位党组织时必须同时填写工作单位", "An employer is required with an employer Party organisation")
+        bad(
+            "employer",
+            "填写单位党组织时必须同时填写工作单位",
+            "An employer is required with an employer Party organisation",
+        )
 
     if present("community") and raw.get("community") not in (None, ""):
         community = resolver.community(raw["community"])
@@ -377,17 +406,28 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
                 zh, en = FIELD_LABELS[key]
                 shown = value.name if isinstance(value, OrgUnit) else normalise_text(value)
                 if why == "ambiguous":
-                    bad(key, f"{zh}名称“{shown}”在{out.community.name}不唯一，请填写编码",
-                        f"The {en} name '{shown}' is not unique in {out.community.code}; use its code")
+                    bad(
+                        key,
+                        f"{zh}名称“{shown}”在{out.community.name}不唯一，请填写编码",
+                        f"The {en} name '{shown}' is not unique in {out.community.code}; use its code",
+                    )
                 else:
-                    bad(key, f"{out.community.name}没有这个{zh}：{shown}", f"Unknown {en} in {out.community.code}: {shown}")
+                    bad(
+                        key,
+                        f"{out.community.name}没有这个{zh}：{shown}",
+                        f"Unknown {en} in {out.community.code}: {shown}",
+                    )
             setattr(out, key, unit)
         if out.building_group is not None:
             parent_grid = resolver.ancestor(out.community, out.building_group, OrgKind.MICROGRID)
             if out.microgrid is None:
                 out.microgrid = parent_grid
             elif parent_grid is not None and parent_grid.pk != out.microgrid.pk:
-                bad("building_group", "楼组不在所填微网格内", "The building group is not inside the micro-grid")
+                bad(
+                    "building_group",
+                    "楼组不在所填微网格内",
+                    "The building group is not inside the micro-grid",
+                )
         if out.microgrid is not None:
             out.estate = resolver.ancestor(out.community, out.microgrid, OrgKind.ESTATE)
 
@@ -409,8 +449,11 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
     if raw.get("availability") not in (None, ""):
         mask, unknown = _availability(raw["availability"])
         if unknown or not 0 <= mask < (1 << 21):
-            bad("availability", f"无法识别的服务时间：{'、'.join(unknown)}（例如“周六上午、周日下午、工作日晚上”）",
-                f"Unrecognised availability: {', '.join(unknown)} (e.g. 周六上午, 周日下午, 工作日晚上)")
+            bad(
+                "availability",
+                f"无法识别的服务时间：{'、'.join(unknown)}（例如“周六上午、周日下午、工作日晚上”）",
+                f"Unrecognised availability: {', '.join(unknown)} (e.g. 周六上午, 周日下午, 工作日晚上)",
+            )
         out.availability = mask if 0 <= mask < (1 << 21) else 0
 
     if raw.get("willingness") not in (None, ""):
@@ -428,13 +471,20 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
                 raise ValueError
             out.hours_per_month = int(hours)
         except ValueError:
-            bad("hours_per_month", "每月可服务小时应为 0 到 200 的整数", "Hours per month must be a whole number from 0 to 200")
+            bad(
+                "hours_per_month",
+                "每月可服务小时应为 0 到 200 的整数",
+                "Hours per month must be a whole number from 0 to 200",
+            )
 
     if raw.get("household") not in (None, "", []):
         people, wrong = _household(raw["household"])
         if wrong:
-            bad("household", f"家庭成员应写成“姓名(关系)”：{'、'.join(wrong)}",
-                f"Household members must be written as name(relation): {', '.join(wrong)}")
+            bad(
+                "household",
+                f"家庭成员应写成“姓名(关系)”：{'、'.join(wrong)}",
+                f"Household members must be written as name(relation): {', '.join(wrong)}",
+            )
         out.household = people
     return out, problems
 

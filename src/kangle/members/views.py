@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -39,7 +38,6 @@ from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.orgs.selectors import subtree_q
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -56,13 +54,20 @@ def _form_error(form, exc: UserError) -> None:
 
 def _initial_from(member: Member) -> dict:
     return {
-        "name": member.name, "gender": member.gender, "birth_year": member.birth_year or "", "phone": member.phone,
-        "id_number": member.id_number, "political_status": member.political_status,
+        "name": member.name,
+        "gender": member.gender,
+        "birth_year": member.birth_year or "",
+        "phone": member.phone,
+        "id_number": member.id_number,
+        "political_status": member.political_status,
         "employer": member.employer.name if member.employer_id else "",
-        "party_org": member.party_org.name if member.party_org_id else "", "position": member.position,
-        "address": member.address, "community": member.community.code,
+        "party_org": member.party_org.name if member.party_org_id else "",
+        "position": member.position,
+        "address": member.address,
+        "community": member.community.code,
         "microgrid": member.microgrid.code if member.microgrid_id else "",
-        "skills": list(member.skills.values_list("code", flat=True)), "skills_other": member.skills_other,
+        "skills": list(member.skills.values_list("code", flat=True)),
+        "skills_other": member.skills_other,
         "availability": [code for index, code in _slots() if member.has_slot(index)],
         "willingness": list(member.willingness.values_list("aspect", flat=True)),
         "hours_per_month": member.hours_per_month,
@@ -76,7 +81,7 @@ def _slots():
     return SLOTS
 
 
-# --- Phone: self-registration and the member's own file ---------------------------------------------------------
+# --- Phone: self-registration and the member's own file ---------------------------------
 def register(request):
     """报到 on the phone, from a registration point's QR code (?point=CODE) or the public link."""
     point = None
@@ -85,8 +90,11 @@ def register(request):
         point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
         if point is None:
             raise Http404
-    if request.user.is_authenticated and selectors.own_file(request.user) and \
-            selectors.own_file(request.user).is_active_file:
+    if (
+        request.user.is_authenticated
+        and selectors.own_file(request.user)
+        and selectors.own_file(request.user).is_active_file
+    ):
         return redirect("members:me")
     under = point.org if point is not None else None
     form = SelfRegistrationForm(request.POST or None, communities_under=under)
@@ -104,7 +112,11 @@ def register(request):
             _form_error(form, exc)
         else:
             if not request.user.is_authenticated:
-                login(request, registration.member.user, backend="kangle.accounts.backends.UsernameOrPhoneBackend")
+                login(
+                    request,
+                    registration.member.user,
+                    backend="kangle.accounts.backends.UsernameOrPhoneBackend",
+                )
             messages.success(request, _("Your registration has been received; the community will review it."))
             return redirect("members:me")
     return render(request, "members/register.html", {"form": form, "point": point})
@@ -120,10 +132,19 @@ def _register_self(form, point, user):
             from kangle.accounts.models import User
 
             if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
-                raise UserError("account_exists", "该手机号已有账号，请先登录再报到", "An account with this mobile number exists; "
-                                "log in first", field="phone")
-            user = user_create(actor=None, username=phone or raw.get("name", ""), password=form.cleaned_data["password"],
-                               display_name=raw.get("name", ""), phone=phone)
+                raise UserError(
+                    "account_exists",
+                    "该手机号已有账号，请先登录再报到",
+                    "An account with this mobile number exists; log in first",
+                    field="phone",
+                )
+            user = user_create(
+                actor=None,
+                username=phone or raw.get("name", ""),
+                password=form.cleaned_data["password"],
+                display_name=raw.get("name", ""),
+                phone=phone,
+            )
         return services.member_register(actor=user, data=raw, channel=Channel.PHONE, point=point, user=user)
 
 
@@ -155,18 +176,27 @@ def me_edit(request):
     return render(request, "members/me_edit.html", {"form": form, "member": member})
 
 
-# --- Workbench ------------------------------------------------------------------------------------------------
+# --- Workbench --------------------------------------------------------------------------
 @login_required
 def member_list(request):
     _staff_only(request)
-    params = {key: request.GET.get(key, "").strip() for key in ("community", "microgrid", "skill", "status", "channel")}
+    params = {
+        key: request.GET.get(key, "").strip()
+        for key in ("community", "microgrid", "skill", "status", "channel")
+    }
     rows = selectors.members_for(request.user)
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
     page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
     context = {
-        "page": page, "params": params, "phone": phone, "statuses": Status.choices, "channels": Channel.choices,
-        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path").order_by("path"),
+        "page": page,
+        "params": params,
+        "phone": phone,
+        "statuses": Status.choices,
+        "channels": Channel.choices,
+        "communities": scope_queryset(
+            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
+        ).order_by("path"),
         "skills": Skill.objects.filter(is_active=True),
     }
     return render(request, "members/list.html", context)
@@ -176,9 +206,19 @@ def _member_in_scope(request, pk) -> Member:
     _staff_only(request)
     return get_in_scope_or_404(
         request.user,
-        Member.objects.select_related("community", "estate", "microgrid", "building_group", "employer", "party_org", "point",
-                                      "org", "user"),
-        "org__path", pk=pk,
+        Member.objects.select_related(
+            "community",
+            "estate",
+            "microgrid",
+            "building_group",
+            "employer",
+            "party_org",
+            "point",
+            "org",
+            "user",
+        ),
+        "org__path",
+        pk=pk,
     )
 
 
@@ -186,10 +226,12 @@ def _member_in_scope(request, pk) -> Member:
 def member_detail(request, pk):
     member = _member_in_scope(request, pk)
     context = {
-        "member": member, "history": member.history.select_related("actor", "community"),
+        "member": member,
+        "history": member.history.select_related("actor", "community"),
         "can_manage": permissions.can_manage_member(request.user, member.community),
         "can_reveal": permissions.can_reveal(request.user, member.community),
-        "reason_form": ReasonForm(), "transfer_form": TransferForm(),
+        "reason_form": ReasonForm(),
+        "transfer_form": TransferForm(),
     }
     return render(request, "members/detail.html", context)
 
@@ -225,9 +267,15 @@ def member_action(request, pk, action):
             code = request.POST.get("to_community", "")
             target = OrgUnit.objects.filter(code=code, kind=OrgKind.COMMUNITY).first()
             if target is None:
-                raise UserError("invalid_community", f"未知的居民区：{code}", f"Unknown community: {code}", field="to_community")
-            services.member_transfer(actor=request.user, member=member, to_community=target,
-                                     reason=request.POST.get("reason", ""))
+                raise UserError(
+                    "invalid_community",
+                    f"未知的居民区：{code}",
+                    f"Unknown community: {code}",
+                    field="to_community",
+                )
+            services.member_transfer(
+                actor=request.user, member=member, to_community=target, reason=request.POST.get("reason", "")
+            )
             messages.success(request, _("Transferred."))
         else:
             raise Http404
@@ -244,21 +292,30 @@ def member_action(request, pk, action):
 def member_new(request):
     """Staff-assisted entry at a registration point; a second arrival of the same person offers a merge."""
     _staff_only(request)
-    points = scope_queryset(request.user, RegistrationPoint.objects.filter(is_active=True)).select_related("org")
+    points = scope_queryset(request.user, RegistrationPoint.objects.filter(is_active=True)).select_related(
+        "org"
+    )
     form = DeskEntryForm(request.POST or None, communities_under=None)
     form.fields["point"].queryset = points
     form.fields["community"].queryset = scope_queryset(
-        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path").order_by("path")
+        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path"
+    ).order_by("path")
     form.fields["microgrid"].queryset = scope_queryset(
-        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path").order_by("path")
+        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path"
+    ).order_by("path")
     duplicate = None
     if request.method == "POST" and form.is_valid():
         merge_into = None
         if request.POST.get("merge_into"):
-            merge_into = get_in_scope_or_404(request.user, Member.objects.all(), "org__path", pk=request.POST["merge_into"])
+            merge_into = get_in_scope_or_404(
+                request.user, Member.objects.all(), "org__path", pk=request.POST["merge_into"]
+            )
         try:
             registration = services.member_register(
-                actor=request.user, data=form.raw(), channel=Channel.DESK, point=form.cleaned_data.get("point"),
+                actor=request.user,
+                data=form.raw(),
+                channel=Channel.DESK,
+                point=form.cleaned_data.get("point"),
                 merge_into=merge_into,
             )
         except services.DuplicateFile as exc:
@@ -270,7 +327,9 @@ def member_new(request):
                 raise PermissionDenied from None
             _form_error(form, exc)
         else:
-            messages.success(request, _("Merged into the existing file.") if registration.merged else _("Registered."))
+            messages.success(
+                request, _("Merged into the existing file.") if registration.merged else _("Registered.")
+            )
             return redirect("members:detail", pk=registration.member.pk)
     return render(request, "members/new.html", {"form": form, "duplicate": duplicate})
 
@@ -285,29 +344,84 @@ def member_export(request):
     if code and unit is None:
         raise Http404
     roots = [unit] if unit else list(OrgUnit.objects.filter(path__in=request.user.scope_paths))
-    if not request.user.is_superuser and (not roots or not all(permissions.can_export(request.user, u) for u in roots)):
+    if not request.user.is_superuser and (
+        not roots or not all(permissions.can_export(request.user, u) for u in roots)
+    ):
         raise PermissionDenied
     reveal = request.GET.get("reveal") == "1"
-    if reveal and not request.user.is_superuser and not all(permissions.can_reveal(request.user, u) for u in roots):
+    if (
+        reveal
+        and not request.user.is_superuser
+        and not all(permissions.can_reveal(request.user, u) for u in roots)
+    ):
         raise PermissionDenied
-    params = {key: request.GET.get(key, "").strip() for key in ("community", "microgrid", "skill", "status", "channel")}
-    rows = selectors.filter_members(selectors.members_for(request.user), **params).select_related(
-        "employer", "party_org").prefetch_related("skills", "willingness").order_by("community__path", "name", "pk")
-    headers = ["编号", *(FIELD_LABELS[f][0] for f in ("name", "gender", "birth_year", "phone", "id_number", "political_status",
-               "employer", "party_org", "position", "address", "community", "microgrid", "skills", "willingness",
-               "hours_per_month")), "报到渠道", "状态"]
+    params = {
+        key: request.GET.get(key, "").strip()
+        for key in ("community", "microgrid", "skill", "status", "channel")
+    }
+    rows = (
+        selectors.filter_members(selectors.members_for(request.user), **params)
+        .select_related("employer", "party_org")
+        .prefetch_related("skills", "willingness")
+        .order_by("community__path", "name", "pk")
+    )
+    headers = [
+        "编号",
+        *(
+            FIELD_LABELS[f][0]
+            for f in (
+                "name",
+                "gender",
+                "birth_year",
+                "phone",
+                "id_number",
+                "political_status",
+                "employer",
+                "party_org",
+                "position",
+                "address",
+                "community",
+                "microgrid",
+                "skills",
+                "willingness",
+                "hours_per_month",
+            )
+        ),
+        "报到渠道",
+        "状态",
+    ]
     body = []
     for m in rows.iterator(chunk_size=2000):
-        body.append([
-            m.pk, m.name, m.get_gender_display(), m.birth_year, m.phone if reveal else m.masked_phone,
-            m.id_number if reveal else m.masked_id_number, m.get_political_status_display(),
-            m.employer.name if m.employer_id else "", m.party_org.name if m.party_org_id else "", m.position,
-            m.address if reveal else m.masked_address, m.community.name, m.microgrid.name if m.microgrid_id else "",
-            "、".join(s.name for s in m.skills.all()), "、".join(w.get_aspect_display() for w in m.willingness.all()),
-            m.hours_per_month, m.get_channel_display(), m.get_status_display(),
-        ])
-    audit.record(actor=request.user, verb="member.export", object_type="members.member", object_id="",
-                 org_path=unit.path if unit else "", details={"rows": len(body), "unmasked": reveal, "filters": params})
+        body.append(
+            [
+                m.pk,
+                m.name,
+                m.get_gender_display(),
+                m.birth_year,
+                m.phone if reveal else m.masked_phone,
+                m.id_number if reveal else m.masked_id_number,
+                m.get_political_status_display(),
+                m.employer.name if m.employer_id else "",
+                m.party_org.name if m.party_org_id else "",
+                m.position,
+                m.address if reveal else m.masked_address,
+                m.community.name,
+                m.microgrid.name if m.microgrid_id else "",
+                "、".join(s.name for s in m.skills.all()),
+                "、".join(w.get_aspect_display() for w in m.willingness.all()),
+                m.hours_per_month,
+                m.get_channel_display(),
+                m.get_status_display(),
+            ]
+        )
+    audit.record(
+        actor=request.user,
+        verb="member.export",
+        object_type="members.member",
+        object_id="",
+        org_path=unit.path if unit else "",
+        details={"rows": len(body), "unmasked": reveal, "filters": params},
+    )
     response = HttpResponse(workbook_bytes([("在职党员", headers, body)]), content_type=XLSX)
     response["Content-Disposition"] = 'attachment; filename="members.xlsx"'
     return response
@@ -317,26 +431,33 @@ def member_export(request):
 def template_download(request):
     from kangle.members.spreadsheets import template_bytes
 
-    response = HttpResponse(template_bytes(list(Skill.objects.filter(is_active=True).values_list("name", flat=True))),
-                            content_type=XLSX)
+    response = HttpResponse(
+        template_bytes(list(Skill.objects.filter(is_active=True).values_list("name", flat=True))),
+        content_type=XLSX,
+    )
     response["Content-Disposition"] = 'attachment; filename="member-import-template.xlsx"'
     return response
 
 
-# --- Import and collective registration -------------------------------------------------------------------
+# --- Import and collective registration -------------------------------------------------
 def _upload(request, *, org, party_org=None):
     upload = request.FILES["file"]
     from kangle.members.spreadsheets import check_size
 
     check_size(upload.size)
-    return import_upload(actor=request.user, org=org, filename=upload.name, content=upload.read(), party_org=party_org)
+    return import_upload(
+        actor=request.user, org=org, filename=upload.name, content=upload.read(), party_org=party_org
+    )
 
 
 @login_required
 def import_start(request):
     _staff_only(request)
-    units = scope_queryset(request.user, OrgUnit.objects.filter(
-        kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]), "path").order_by("path")
+    units = scope_queryset(
+        request.user,
+        OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
+        "path",
+    ).order_by("path")
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         org = units.filter(code=request.POST.get("org", "")).first()
@@ -390,8 +511,14 @@ def import_job(request, pk):
         return redirect("members:import-job", pk=job.pk)
     fields = [(f, FIELD_LABELS[f], job.mapping.get(f)) for f in FIELD_LABELS]
     bad_rows = sorted({e["row"] for e in job.errors})
-    context = {"job": job, "fields": fields, "headers": list(enumerate(job.headers)), "bad_row_count": len(bad_rows),
-               "errors": job.errors[:2000], "more_errors": max(0, len(job.errors) - 2000)}
+    context = {
+        "job": job,
+        "fields": fields,
+        "headers": list(enumerate(job.headers)),
+        "bad_row_count": len(bad_rows),
+        "errors": job.errors[:2000],
+        "more_errors": max(0, len(job.errors) - 2000),
+    }
     template = "members/import_job.html"
     return render(request, template, context)
 
@@ -414,15 +541,25 @@ def collective(request):
         units = OrgUnit.objects.filter(pk__in=request.user.units_for("employer_party_org")).order_by("path")
         try:
             if party_org is None:
-                raise UserError("invalid_party_org", "请选择单位党组织", "Choose your Party organisation", field="party_org")
+                raise UserError(
+                    "invalid_party_org",
+                    "请选择单位党组织",
+                    "Choose your Party organisation",
+                    field="party_org",
+                )
             if not units:
                 raise PermissionDenied
             if form.cleaned_data.get("file"):
                 job = _upload(request, org=units[0], party_org=party_org)
             else:
                 content = _rows_as_csv(form.cleaned_data.get("rows", ""))
-                job = import_upload(actor=request.user, org=units[0], filename="list.csv", content=content,
-                                    party_org=party_org)
+                job = import_upload(
+                    actor=request.user,
+                    org=units[0],
+                    filename="list.csv",
+                    content=content,
+                    party_org=party_org,
+                )
             job = import_preview(actor=request.user, job=job)
         except UserError as exc:
             form.add_error(None, str(exc))
@@ -441,12 +578,15 @@ def _rows_as_csv(text: str) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-# --- Base numbers -----------------------------------------------------------------------------------------------
+# --- Base numbers -----------------------------------------------------------------------
 def _base_unit(request) -> OrgUnit:
     _staff_only(request)
     code = request.GET.get("unit", "")
-    units = scope_queryset(request.user, OrgUnit.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.STREET, OrgKind.AREA,
-                                                                          OrgKind.COMMUNITY]), "path")
+    units = scope_queryset(
+        request.user,
+        OrgUnit.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
+        "path",
+    )
     if code:
         return get_object_or_404(units, code=code)
     unit = units.order_by("depth", "path").first()
@@ -463,12 +603,16 @@ def base_numbers(request):
         for key, value in request.POST.items():
             if not key.startswith("expected_") or value.strip() == "":
                 continue
-            target = get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", code=key[len("expected_"):])
+            target = get_in_scope_or_404(
+                request.user, OrgUnit.objects.all(), "path", code=key[len("expected_") :]
+            )
             try:
                 services.expected_set(actor=request.user, org=target, expected=int(value))
                 saved += 1
             except ValueError:
-                messages.error(request, f"底数应为整数：{target.name} / expected number must be a whole number")
+                messages.error(
+                    request, f"底数应为整数：{target.name} / expected number must be a whole number"
+                )
             except UserError as exc:
                 if exc.status == 403:
                     raise PermissionDenied from None
@@ -478,8 +622,12 @@ def base_numbers(request):
         return redirect(f"{request.path}?unit={unit.code}")
     numbers = selectors.base_numbers(unit)
     charts = selectors.distribution(unit)
-    context = {"numbers": numbers, "charts": charts, "unit": unit,
-               "can_edit": permissions.can_set_expected(request.user, unit)}
+    context = {
+        "numbers": numbers,
+        "charts": charts,
+        "unit": unit,
+        "can_edit": permissions.can_set_expected(request.user, unit),
+    }
     return render(request, "members/base_numbers.html", context)
 
 
@@ -492,24 +640,62 @@ def base_numbers_xlsx(request):
     def pct(value):
         return "" if value is None else value
 
-    summary = [[a["unit"]["name"], a["communities"], a["expected"], a["registered"], a["pending"], pct(a["coverage"])]
-               for a in numbers["areas"]]
+    summary = [
+        [
+            a["unit"]["name"],
+            a["communities"],
+            a["expected"],
+            a["registered"],
+            a["pending"],
+            pct(a["coverage"]),
+        ]
+        for a in numbers["areas"]
+    ]
     total = numbers["total"]
-    summary.append(["合计", total["communities"], total["expected"], total["registered"], total["pending"],
-                    pct(total["coverage"])])
-    per_community = [[c["unit"]["name"], c["unit"]["code"], c["expected"], c["registered"], c["pending"], pct(c["coverage"])]
-                     for c in numbers["communities"]]
-    per_grid = [[c["unit"]["name"], g["unit"]["name"], g["unit"]["code"], g["expected"], g["registered"], pct(g["coverage"])]
-                for c in numbers["communities"] for g in c["grids"]]
+    summary.append(
+        [
+            "合计",
+            total["communities"],
+            total["expected"],
+            total["registered"],
+            total["pending"],
+            pct(total["coverage"]),
+        ]
+    )
+    per_community = [
+        [
+            c["unit"]["name"],
+            c["unit"]["code"],
+            c["expected"],
+            c["registered"],
+            c["pending"],
+            pct(c["coverage"]),
+        ]
+        for c in numbers["communities"]
+    ]
+    per_grid = [
+        [
+            c["unit"]["name"],
+            g["unit"]["name"],
+            g["unit"]["code"],
+            g["expected"],
+            g["registered"],
+            pct(g["coverage"]),
+        ]
+        for c in numbers["communities"]
+        for g in c["grids"]
+    ]
     heat = [[charts["days"][d], charts["periods"][p], n] for d, p, n in charts["heatmap"]]
-    content = workbook_bytes([
-        ("汇总", ["片区", "居民区数", "底数", "已报到", "待审核", "覆盖率%"], summary),
-        ("居民区", ["居民区", "编码", "底数", "已报到", "待审核", "覆盖率%"], per_community),
-        ("微网格", ["居民区", "微网格", "编码", "底数", "已报到", "覆盖率%"], per_grid),
-        ("专业特长", ["特长", "人数"], [list(s) for s in charts["skills"]]),
-        ("服务时间", ["星期", "时段", "人数"], heat),
-        ("服务意愿", ["服务方面", "人数"], [list(w) for w in charts["willingness"]]),
-    ])
+    content = workbook_bytes(
+        [
+            ("汇总", ["片区", "居民区数", "底数", "已报到", "待审核", "覆盖率%"], summary),
+            ("居民区", ["居民区", "编码", "底数", "已报到", "待审核", "覆盖率%"], per_community),
+            ("微网格", ["居民区", "微网格", "编码", "底数", "已报到", "覆盖率%"], per_grid),
+            ("专业特长", ["特长", "人数"], [list(s) for s in charts["skills"]]),
+            ("服务时间", ["星期", "时段", "人数"], heat),
+            ("服务意愿", ["服务方面", "人数"], [list(w) for w in charts["willingness"]]),
+        ]
+    )
     audit.record(actor=request.user, verb="members.base_numbers_export", obj=unit, now=current_time())
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'

@@ -17,19 +17,25 @@ from kangle.orgs.models import OrgUnit
 
 
 class Command(BaseCommand):
-    help = "Check (dry run) or import a member list (.xlsx or .csv, UTF-8 or GBK) into a community, area or street."
+    help = "Check (dry run) or import a member list (.xlsx or .csv, UTF-8 or GBK) into a community or area."
 
     def add_arguments(self, parser):
         parser.add_argument("file")
-        parser.add_argument("community", help="code or name of the community (or area / street) to import into")
-        parser.add_argument("--commit", action="store_true", help="import the rows when the check finds no problem")
+        parser.add_argument(
+            "community", help="code or name of the community (or area / street) to import into"
+        )
+        parser.add_argument(
+            "--commit", action="store_true", help="import the rows when the check finds no problem"
+        )
 
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(f"文件不存在 / no such file: {path}")
-        unit = OrgUnit.objects.filter(code=options["community"]).first() or \
-            OrgUnit.objects.filter(name=options["community"]).first()
+        unit = (
+            OrgUnit.objects.filter(code=options["community"]).first()
+            or OrgUnit.objects.filter(name=options["community"]).first()
+        )
         if unit is None:
             raise CommandError(f"未知的居民区 / unknown community: {options['community']}")
         try:
@@ -38,9 +44,14 @@ class Command(BaseCommand):
         except UserError as exc:
             raise CommandError(str(exc)) from None
         for error in job.errors:
-            self.stdout.write(f"第 {error['row']} 行 row {error['row']} · {error['field']}: {error['zh']} / {error['en']}")
+            self.stdout.write(
+                f"第 {error['row']} 行 row {error['row']} · {error['field']}: {error['zh']} / {error['en']}"
+            )
         bad = len({e["row"] for e in job.errors})
-        self.stdout.write(f"可导入 {job.good_rows} 行，有问题 {bad} 行 / {job.good_rows} rows ready, {bad} rows with problems")
+        self.stdout.write(
+            f"可导入 {job.good_rows} 行，有问题 {bad} 行 / "
+            f"{job.good_rows} rows ready, {bad} rows with problems"
+        )
         if not options["commit"]:
             return
         if job.errors:

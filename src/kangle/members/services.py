@@ -363,7 +363,9 @@ def _merge(*, actor, member: Member, cleaned: Cleaned, channel: str, moment) -> 
 
 
 def _locked(member: Member) -> Member:
-    return Member.objects.select_for_update(of=("self",)).select_related("community", "user").get(pk=member.pk)
+    return (
+        Member.objects.select_for_update(of=("self",)).select_related("community", "user").get(pk=member.pk)
+    )
 
 
 def _require_manage(actor, member: Member) -> None:

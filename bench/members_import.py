@@ -37,7 +37,7 @@ def main() -> None:
 
     from kangle import demo
     from kangle.members.importing import import_preview, import_upload, run_commit
-    from kangle.members.models import ImportJob, Member
+    from kangle.members.models import HouseholdMember, ImportJob, Member, MemberWillingness, StatusChange
     from kangle.orgs.models import OrgKind, OrgUnit
     from kangle.orgs.selectors import subtree_q
 
@@ -47,7 +47,10 @@ def main() -> None:
     street = OrgUnit.objects.get(code=demo.STREET_CODE)
     # Leave the database as the demo made it: drop files of earlier runs of this script.
     previous = ImportJob.objects.filter(filename="bench-members.xlsx")
-    Member.objects.filter(import_job__in=previous).delete()
+    old = Member.objects.filter(import_job__in=previous)
+    for model in (Member.skills.through, MemberWillingness, HouseholdMember, StatusChange):
+        model.objects.filter(member__in=old).delete()
+    old._raw_delete(old.db)
     previous.delete()
 
     rng = random.Random(7)
@@ -55,18 +58,47 @@ def main() -> None:
     communities = {c.path: c for c in OrgUnit.objects.filter(subtree_q(street.path), kind=OrgKind.COMMUNITY)}
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("名单")
-    sheet.append(["姓名", "性别", "出生年份", "手机号", "政治面貌", "工作单位", "单位党组织", "职务", "居住地址",
-                  "居民区", "微网格", "专业特长", "服务时间", "服务意愿", "每月可服务小时"])
+    sheet.append(
+        [
+            "姓名",
+            "性别",
+            "出生年份",
+            "手机号",
+            "政治面貌",
+            "工作单位",
+            "单位党组织",
+            "职务",
+            "居住地址",
+            "居民区",
+            "微网格",
+            "专业特长",
+            "服务时间",
+            "服务意愿",
+            "每月可服务小时",
+        ]
+    )
     for n in range(args.rows):
         grid = rng.choice(grids)
         community = next(c for p, c in communities.items() if grid.path.startswith(p))
-        sheet.append([
-            f"导入{n:05d}", rng.choice("男女"), rng.randint(1965, 2000), f"15{n % 10}{n:08d}",
-            rng.choice(["正式党员", "预备党员"]), f"示例单位{n % 300}", f"示例单位{n % 300}党支部", "职员",
-            f"康健路{n % 900}弄{n % 30}号", community.name, grid.code, rng.choice(["医疗", "法律、驾驶", "", "信息技术"]),
-            rng.choice(["周六上午", "周日下午、工作日晚上", "周末"]), rng.choice(["便民服务", "平安守护、楼组建设"]),
-            rng.choice([4, 8, 12]),
-        ])
+        sheet.append(
+            [
+                f"导入{n:05d}",
+                rng.choice("男女"),
+                rng.randint(1965, 2000),
+                f"15{n % 10}{n:08d}",
+                rng.choice(["正式党员", "预备党员"]),
+                f"示例单位{n % 300}",
+                f"示例单位{n % 300}党支部",
+                "职员",
+                f"康健路{n % 900}弄{n % 30}号",
+                community.name,
+                grid.code,
+                rng.choice(["医疗", "法律、驾驶", "", "信息技术"]),
+                rng.choice(["周六上午", "周日下午、工作日晚上", "周末"]),
+                rng.choice(["便民服务", "平安守护、楼组建设"]),
+                rng.choice([4, 8, 12]),
+            ]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     content = buffer.getvalue()
@@ -87,14 +119,27 @@ def main() -> None:
     total = time.perf_counter() - started
     assert job.created_count == args.rows, job.message
 
-    print(json.dumps({
-        "bench": "members_import", "database": connection.vendor, "rows": args.rows, "file_bytes": len(content),
-        "cells": cells, "baseline_openpyxl_rows_per_s": round(args.rows / baseline),
-        "preview_rows_per_s": round(args.rows / previewed), "import_rows_per_s": round(args.rows / total),
-        "seconds": {"openpyxl_read": round(baseline, 2), "upload_and_preview": round(previewed, 2),
-                    "preview_and_commit_total": round(total, 2)},
-        "ratio_vs_openpyxl_read": round(baseline / total, 3),
-    }, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "bench": "members_import",
+                "database": connection.vendor,
+                "rows": args.rows,
+                "file_bytes": len(content),
+                "cells": cells,
+                "baseline_openpyxl_rows_per_s": round(args.rows / baseline),
+                "preview_rows_per_s": round(args.rows / previewed),
+                "import_rows_per_s": round(args.rows / total),
+                "seconds": {
+                    "openpyxl_read": round(baseline, 2),
+                    "upload_and_preview": round(previewed, 2),
+                    "preview_and_commit_total": round(total, 2),
+                },
+                "ratio_vs_openpyxl_read": round(baseline / total, 3),
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

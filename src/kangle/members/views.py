@@ -184,7 +184,8 @@ def member_list(request):
         key: request.GET.get(key, "").strip()
         for key in ("community", "microgrid", "skill", "status", "channel")
     }
-    rows = selectors.members_for(request.user)
+    # A list row shows the masked phone only: leave the other encrypted columns undecrypted.
+    rows = selectors.members_for(request.user).defer("id_number", "address")
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
     page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))

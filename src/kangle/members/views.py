@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -143,7 +144,8 @@ def _register_self(form, point, user):
                 )
             user = user_create(
                 actor=None,
-                username=phone or raw.get("name", ""),
+                # Not the phone number: usernames are stored in clear. People log in with their phone.
+                username=f"m{secrets.token_hex(6)}",
                 password=form.cleaned_data["password"],
                 display_name=raw.get("name", ""),
                 phone=phone,

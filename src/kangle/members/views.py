@@ -194,6 +194,10 @@ def member_list(request):
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
     page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
+    # Labels looked up once, not through get_FOO_display per row (it re-hashes the choices each call).
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    for member in page:
+        member.channel_label, member.status_label = channels[member.channel], statuses[member.status]
     context = {
         "page": page,
         "params": params,

@@ -448,3 +448,36 @@ def test_a_raw_dump_of_the_database_shows_no_phone_id_number_or_address(
     assert Member.objects.count() == 1 and ImportJob.objects.get().status == ImportStatus.PREVIEWED
     for secret in ("13812345678", secret_id, "秘密路", "13899990000", "隐秘路"):
         assert secret not in text, secret
+
+
+def test_remaining_pages_for_anonymous_outsider_and_wrong_role(client, personas):
+    member = make(personas)[0]
+    job = ImportJob.objects.create(
+        org=personas.tree.community_a,
+        created_by=personas.secretary_a,
+        created_at=member.registered_at,
+        filename="x.csv",
+        content=b"",
+        headers=[],
+    )
+    anonymous_redirects = [
+        reverse("members:me-edit"),
+        reverse("members:import-progress", args=[job.pk]),
+        reverse("members:template"),
+        reverse("members:employers"),
+        reverse("members:collective"),
+        reverse("members:base-numbers-xlsx"),
+        reverse("members:import-job", args=[job.pk]),
+    ]
+    for url in anonymous_redirects:
+        assert client.get(url).status_code == 302, url
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:import-progress", args=[job.pk])).status_code == 404
+    assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("members:import-job", args=[job.pk]), {"commit": "1"}).status_code == 404
+    client.force_login(personas.resident)  # no file of their own: nothing to edit
+    assert client.get(reverse("members:me-edit")).status_code == 404
+    assert client.get(reverse("members:import-progress", args=[job.pk])).status_code == 403
+    assert client.get(reverse("members:collective")).status_code == 403
+    client.force_login(personas.employer)  # an employer account sees only its own organisation's lists
+    assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 403

@@ -481,3 +481,10 @@ def test_remaining_pages_for_anonymous_outsider_and_wrong_role(client, personas)
     assert client.get(reverse("members:collective")).status_code == 403
     client.force_login(personas.employer)  # an employer account sees only its own organisation's lists
     assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 403
+
+
+def test_public_link_without_a_point_lists_communities_but_not_micro_grids(client, personas):
+    page = client.get(reverse("members:register")).content.decode()
+    assert 'value="KJ-C01"' in page and 'value="KJ-C08"' in page and 'name="microgrid"' not in page
+    page = client.get(reverse("members:register") + "?point=P-A").content.decode()
+    assert f'value="{personas.tree.microgrid_a.code}"' in page

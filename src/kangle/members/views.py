@@ -108,6 +108,9 @@ def register(request):
         del form.fields["password"]
     if under is not None and under.kind == OrgKind.COMMUNITY:
         form.fields["community"].initial = under.code
+    else:
+        # Micro-grids are offered only once the community is known (a street has hundreds of them).
+        del form.fields["microgrid"]
     if request.method == "POST" and form.is_valid():
         try:
             user = request.user if request.user.is_authenticated else None

@@ -250,6 +250,30 @@ def member_detail(request, pk):
 
 
 @login_required
+def member_edit(request, pk):
+    """Staff correct a file (the member's own edits go through the phone page)."""
+    member = _member_in_scope(request, pk)
+    if not permissions.can_manage_member(request.user, member.community) or member.status == Status.LEFT:
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, initial=_initial_from(member))
+    form.fields["community"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path"
+    ).order_by("path")
+    form.fields["microgrid"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path"
+    ).order_by("path")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(actor=request.user, member=member, data=form.raw())
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your file has been saved."))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/edit.html", {"form": form, "member": member})
+
+
+@login_required
 @require_POST
 def member_reveal(request, pk):
     member = _member_in_scope(request, pk)

@@ -25,7 +25,7 @@ from kangle.core.roles import Role
 from kangle.core.text import normalise_phone
 from kangle.core.timeutil import now as current_time
 from kangle.members import permissions, selectors, services
-from kangle.members.constants import ACTIVE_STATUSES, Channel, Status
+from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
     DeskEntryForm,
@@ -36,7 +36,7 @@ from kangle.members.forms import (
     UploadForm,
 )
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
-from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, ImportStatus, Member, Skill
+from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
@@ -72,17 +72,11 @@ def _initial_from(member: Member) -> dict:
         "microgrid": member.microgrid.code if member.microgrid_id else "",
         "skills": list(member.skills.values_list("code", flat=True)),
         "skills_other": member.skills_other,
-        "availability": [code for index, code in _slots() if member.has_slot(index)],
+        "availability": [code for index, code in SLOTS if member.has_slot(index)],
         "willingness": list(member.willingness.values_list("aspect", flat=True)),
         "hours_per_month": member.hours_per_month,
         "household": "\n".join(f"{h.name}({h.get_relation_display()})" for h in member.household.all()),
     }
-
-
-def _slots():
-    from kangle.members.constants import SLOTS
-
-    return SLOTS
 
 
 # --- Phone: self-registration and the member's own file ---------------------------------
@@ -792,7 +786,3 @@ def base_numbers_xlsx(request):
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'
     return response
-
-
-STATUS_PENDING = Status.PENDING
-IMPORT_DONE = ImportStatus.DONE

@@ -117,6 +117,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 KANGLE_PERIODIC_JOBS = [
     ("kangle.notify.jobs.deliver_outbox", 3),
     ("kangle.core.jobs.record_heartbeat", 15),
+    ("kangle.cases.jobs.sla_sweep", 30),
 ]
 
 # --- Accounts and sessions ---------------------------------------------------------------------------------

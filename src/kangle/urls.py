@@ -28,6 +28,8 @@ urlpatterns = [
     path("orgs/", include("kangle.orgs.urls")),
     path("notify/", include("kangle.notify.urls")),
     path("members/", include("kangle.members.urls")),
+    path("cases/", include("kangle.cases.urls")),
+    path("open311/v2/", include("kangle.cases.open311_urls")),
     # The public page a registration point's QR code opens (short, so the code stays coarse).
     path("r/<str:code>/", org_views.registration_point_public, name="registration-point-public"),
     path("api/v1/", api.urls),

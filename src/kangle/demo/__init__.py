@@ -24,6 +24,7 @@ STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
     "kangle.demo.members.build",
+    "kangle.demo.cases.build",
 ]
 
 
@@ -49,7 +50,20 @@ def build(*, scale: str = "street", seed: int = 2024, steps: list[str] | None = 
     with transaction.atomic():
         for path in steps or STEPS:
             import_string(path)(ctx)
+        _settle_history()
     return ctx
+
+
+def _settle_history() -> None:
+    """The demo replays months of history through the services; the texts and e-mails they queued belong to
+    that past, so they are recorded as sent when they were written instead of going out on first start."""
+    from django.db.models import F
+
+    from kangle.notify.models import OutboxMessage, OutboxStatus
+
+    OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(
+        status=OutboxStatus.SENT, sent_at=F("created_at")
+    )
 
 
 def logins_text() -> str:

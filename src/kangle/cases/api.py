@@ -1,0 +1,408 @@
+"""/api/v1/cases/…: everything the desk, contractor and resident pages do, as JSON.
+
+Staff see cases in their subtree; a contractor sees the cases dispatched to them; a resident the cases
+they reported. Anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
+
+from kangle.cases import figures, permissions, selectors, services
+from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
+from kangle.cases.uploads import validate_images
+from kangle.core.errors import UserError
+from kangle.core.timeutil import now as current_time
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+
+router = Router(tags=["cases"])
+
+
+class ClockOut(Schema):
+    code: str
+    name: str
+    deadline: dt.datetime
+    state: str
+    colour: str
+    met_at: dt.datetime | None
+
+
+class CaseOut(Schema):
+    number: str
+    category: str
+    category_name: str
+    org_code: str
+    org_name: str
+    status: str
+    channel: str
+    title: str
+    description: str
+    phone: str
+    address: str
+    contractor: str | None
+    reported_at: dt.datetime
+    closed_at: dt.datetime | None
+    paused: bool
+    clocks: list[ClockOut]
+
+
+class CaseDetailOut(CaseOut):
+    events: list[dict]
+    duplicates: list[str] = []
+
+
+class CaseIn(Schema):
+    category: str
+    org: str
+    channel: str = Channel.WALK_IN
+    title: str
+    description: str = ""
+    resident_name: str = ""
+    phone: str = ""
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+
+class DispatchIn(Schema):
+    contractor: int | None = None
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class BookIn(Schema):
+    slot_start: dt.datetime
+    slot_end: dt.datetime
+    note: str = ""
+
+
+class FeedbackIn(Schema):
+    satisfied: bool
+    rating: int
+    comment: str = ""
+
+
+class ExtensionIn(Schema):
+    milestone: str
+    hours: int
+    reason: str
+
+
+class DecisionIn(Schema):
+    approve: bool
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    policy: str
+    precautions: str
+    milestones: list[dict]
+
+
+def _out(case: Case, now: dt.datetime) -> dict:
+    return {
+        "number": case.number,
+        "category": case.category.code,
+        "category_name": case.category.name,
+        "org_code": case.org.code,
+        "org_name": case.org.name,
+        "status": case.status,
+        "channel": case.channel,
+        "title": case.title,
+        "description": case.description,
+        "phone": case.masked_phone,
+        "address": case.masked_address,
+        "contractor": case.contractor.name if case.contractor else None,
+        "reported_at": case.reported_at,
+        "closed_at": case.closed_at,
+        "paused": case.is_paused,
+        "clocks": [vars(view) for view in selectors.clock_views(case, now)],
+    }
+
+
+def _detail(case: Case) -> dict:
+    moment = current_time()
+    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    events = [
+        {
+            "at": e.at,
+            "kind": e.kind,
+            "step": e.step,
+            "note": e.note,
+            "actor": str(e.actor) if e.actor else None,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+        }
+        for e in selectors.timeline(case)
+    ]
+    return {**_out(case, moment), "events": events}
+
+
+def visible_cases(actor):
+    """Staff in scope, the contractor's dispatched cases, the reporter's own: one queryset."""
+    query = Q(pk__in=scope_queryset(actor, Case.objects.all()).values("pk"))
+    ids = permissions.contractor_ids(actor)
+    if ids:
+        query |= Q(contractor_id__in=ids)
+    if actor.is_authenticated:
+        query |= Q(reporter=actor)
+    return Case.objects.filter(query)
+
+
+def _case(request, number: str) -> Case:
+    return get_object_or_404(
+        visible_cases(request.user).select_related("org", "category", "contractor"), number=number
+    )
+
+
+@router.get("/categories", response=list[CategoryOut])
+def categories(request):
+    rows = (
+        CaseCategory.objects.filter(is_active=True)
+        .select_related("parent", "policy")
+        .prefetch_related("policy__milestones")
+    )
+    return [
+        {
+            "code": c.code,
+            "name": c.name,
+            "parent": c.parent.code if c.parent else None,
+            "policy": c.policy.code,
+            "precautions": c.precautions,
+            "milestones": [
+                {"code": m.code, "name": m.name, "hours": m.hours} for m in c.policy.milestones.all()
+            ],
+        }
+        for c in rows
+    ]
+
+
+@router.get("/", response=list[CaseOut])
+@paginate(PageNumberPagination, page_size=50)
+def list_cases(
+    request,
+    status: str = "",
+    category: str = "",
+    org: str = "",
+    sla: str = "",
+    q: str = "",
+    contractor: str = "",
+):
+    moment = current_time()
+    params = {
+        "status": status,
+        "category": category,
+        "org": org,
+        "sla": sla,
+        "q": q,
+        "contractor": contractor,
+    }
+    cases = selectors.filter_cases(visible_cases(request.user), params, moment).order_by(
+        "-reported_at", "-id"
+    )
+    return _Page(cases, moment)
+
+
+class _Page:
+    """Paginate the ids first, then load the page with its clocks (two queries, whatever the page size)."""
+
+    def __init__(self, queryset, moment):
+        self.queryset, self.moment = queryset, moment
+
+    def count(self):
+        return self.queryset.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, key):
+        page = list(self.queryset[key])
+        rows = {c.pk: c for c in selectors.with_clocks(Case.objects.filter(pk__in=[c.pk for c in page]))}
+        return [_out(rows[c.pk], self.moment) for c in page]
+
+
+@router.post("/", response={201: CaseDetailOut})
+def create_case(request, payload: CaseIn):
+    category = CaseCategory.objects.filter(code=payload.category).first()
+    if category is None:
+        raise UserError("unknown_category", "没有这个问题类别", "Unknown category", field="category")
+    if payload.channel == Channel.ONLINE:
+        org = get_object_or_404(OrgUnit, code=payload.org)
+    else:
+        org = get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", code=payload.org)
+    case = services.case_report(
+        actor=request.user,
+        category=category,
+        org=org,
+        channel=payload.channel,
+        title=payload.title,
+        description=payload.description,
+        resident_name=payload.resident_name,
+        phone=payload.phone,
+        address=payload.address,
+        latitude=payload.latitude,
+        longitude=payload.longitude,
+    )
+    duplicates = list(
+        services.open_duplicates(category, payload.address)
+        .exclude(pk=case.pk)
+        .values_list("number", flat=True)[:5]
+    )
+    return 201, {**_detail(case), "duplicates": duplicates}
+
+
+@router.get("/figures", response=dict)
+def case_figures(request, start: dt.date | None = None, end: dt.date | None = None):
+    if not permissions.can_view_figures(request.user):
+        raise Http404
+    params = {"start": start.isoformat() if start else "", "end": end.isoformat() if end else ""}
+    first, last = figures.period_from(params)
+    return figures.compute(request.user, start=first, end=last)
+
+
+@router.get("/{number}", response=CaseDetailOut)
+def case_detail(request, number: str):
+    return _detail(_case(request, number))
+
+
+@router.post("/{number}/accept", response=CaseDetailOut)
+def accept(request, number: str):
+    return _detail(services.case_accept(actor=request.user, case=_case(request, number)))
+
+
+@router.post("/{number}/dispatch", response=CaseDetailOut)
+def dispatch(request, number: str, payload: DispatchIn):
+    contractor = None
+    if payload.contractor is not None:
+        contractor = Contractor.objects.filter(pk=payload.contractor).first()
+        if contractor is None:
+            raise UserError(
+                "unknown_contractor", "没有这个专业组织", "No such contractor", field="contractor"
+            )
+    return _detail(
+        services.case_dispatch(actor=request.user, case=_case(request, number), contractor=contractor)
+    )
+
+
+@router.post("/{number}/contractor-accept", response=CaseDetailOut)
+def contractor_accept(request, number: str):
+    return _detail(services.case_contractor_accept(actor=request.user, case=_case(request, number)))
+
+
+@router.post("/{number}/return", response=CaseDetailOut)
+def return_case(request, number: str, payload: ReasonIn):
+    case = _case(request, number)
+    services.case_return(actor=request.user, case=case, reason=payload.reason)
+    return _detail(case)
+
+
+@router.post("/{number}/book", response=CaseDetailOut)
+def book(request, number: str, payload: BookIn):
+    case = _case(request, number)
+    services.case_book(
+        actor=request.user,
+        case=case,
+        slot_start=payload.slot_start,
+        slot_end=payload.slot_end,
+        note=payload.note,
+    )
+    return _detail(case)
+
+
+@router.post("/{number}/contact", response=CaseDetailOut)
+def contact(request, number: str, payload: NoteIn):
+    return _detail(services.case_contact(actor=request.user, case=_case(request, number), note=payload.note))
+
+
+@router.post("/{number}/check-in", response=CaseDetailOut)
+def check_in(request, number: str, note: Form[str] = "", photo: File[UploadedFile] = None):
+    case = _case(request, number)
+    photos = validate_images([photo] if photo else [], field="photo")
+    return _detail(services.case_check_in(actor=request.user, case=case, photos=photos, note=note))
+
+
+@router.post("/{number}/steps", response=CaseDetailOut)
+def step(request, number: str, step: Form[str], note: Form[str] = "", photo: File[UploadedFile] = None):
+    case = _case(request, number)
+    photos = validate_images([photo] if photo else [], field="photo")
+    services.case_record_step(actor=request.user, case=case, step=step, note=note, photos=photos)
+    return _detail(case)
+
+
+@router.post("/{number}/finish", response=CaseDetailOut)
+def finish(request, number: str, payload: NoteIn):
+    return _detail(services.case_finish(actor=request.user, case=_case(request, number), note=payload.note))
+
+
+@router.post("/{number}/feedback", response=CaseDetailOut)
+def feedback(request, number: str, payload: FeedbackIn):
+    case = _case(request, number)
+    services.case_feedback(
+        actor=request.user,
+        case=case,
+        satisfied=payload.satisfied,
+        rating=payload.rating,
+        comment=payload.comment,
+    )
+    return _detail(case)
+
+
+@router.post("/{number}/close", response=CaseDetailOut)
+def close(request, number: str, payload: NoteIn):
+    return _detail(services.case_close(actor=request.user, case=_case(request, number), note=payload.note))
+
+
+@router.post("/{number}/cancel", response=CaseDetailOut)
+def cancel(request, number: str, payload: ReasonIn):
+    return _detail(
+        services.case_cancel(actor=request.user, case=_case(request, number), reason=payload.reason)
+    )
+
+
+@router.post("/{number}/pause", response=CaseDetailOut)
+def pause(request, number: str, payload: ReasonIn):
+    return _detail(
+        services.case_pause(actor=request.user, case=_case(request, number), reason=payload.reason)
+    )
+
+
+@router.post("/{number}/resume", response=CaseDetailOut)
+def resume(request, number: str):
+    return _detail(services.case_resume(actor=request.user, case=_case(request, number)))
+
+
+@router.post("/{number}/extensions", response={201: dict})
+def request_extension(request, number: str, payload: ExtensionIn):
+    row = services.extension_request(
+        actor=request.user,
+        case=_case(request, number),
+        milestone_code=payload.milestone,
+        hours=payload.hours,
+        reason=payload.reason,
+    )
+    return 201, {"id": row.pk, "status": row.status, "hours": row.hours}
+
+
+@router.post("/extensions/{pk}/decide", response=dict)
+def decide_extension(request, pk: int, payload: DecisionIn):
+    row = get_object_or_404(ExtensionRequest.objects.select_related("case_milestone__case"), pk=pk)
+    get_in_scope_or_404(request.user, Case.objects.all(), pk=row.case_milestone.case_id)
+    row = services.extension_decide(actor=request.user, request=row, approve=payload.approve)
+    return {"id": row.pk, "status": row.status}

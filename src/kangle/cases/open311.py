@@ -1,0 +1,318 @@
+"""Open311 GeoReport v2 at /open311/v2/ — services, service definitions, requests — in JSON and XML.
+
+Services are the active leaf categories (service_code = category code). POST requests needs ``api_key``:
+an API token issued by a street admin (the same tokens as /api/v1/), acting as a staff user who may log
+cases; the case is placed at ``address_id`` (an org unit code in that user's subtree) or, with only
+``lat``/``long``, at the token user's own unit for the desk to refine. GET is open to the public and shows
+no personal data (no phone, name, description, and a shortened address); with a valid ``api_key`` it is
+limited to the token user's subtree and includes the description.
+
+Status mapping (GeoReport has ``open`` and ``closed``; ``status_notes`` carries ours):
+  open   ← reported, accepted, dispatched, assigned, booked, contacted, on_site, work_done, rework
+  closed ← closed, cancelled
+``expected_datetime`` is the due time of the case's last milestone (the whole job, e.g. 48 h for 白蚁),
+moved by pauses and approved extensions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from xml.etree import ElementTree as ET  # noqa: S405 (only used to build documents, never to parse input)
+
+from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from kangle.accounts.services import token_authenticate
+from kangle.cases import services
+from kangle.cases.models import OPEN_STATUSES, Case, CaseCategory, CaseStatus, Channel
+from kangle.core.errors import UserError
+from kangle.core.timeutil import now as current_time
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import scope_queryset
+
+MAX_REQUESTS = 1000
+DEFAULT_DAYS = 90
+
+
+class Open311Error(Exception):
+    def __init__(self, code: int, description: str):
+        self.code, self.description = code, description
+        super().__init__(description)
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+def _render(fmt: str, root: str, item: str, rows: list[dict], status: int = 200) -> HttpResponse:
+    if fmt == "json":
+        return JsonResponse(rows, safe=False, status=status, json_dumps_params={"ensure_ascii": False})
+    element = ET.Element(root)
+    for row in rows:
+        child = ET.SubElement(element, item)
+        for key, value in row.items():
+            _xml_value(child, key, value)
+    body = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(
+        element, encoding="utf-8", xml_declaration=False
+    )
+    return HttpResponse(body, content_type="text/xml; charset=utf-8", status=status)
+
+
+def _xml_value(parent, key: str, value) -> None:
+    node = ET.SubElement(parent, key)
+    if isinstance(value, list):
+        for entry in value:
+            sub = ET.SubElement(node, key.rstrip("s") or "value")
+            if isinstance(entry, dict):
+                for k, v in entry.items():
+                    _xml_value(sub, k, v)
+            else:
+                sub.text = _text(entry)
+    else:
+        node.text = _text(value)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _error(fmt: str, code: int, description: str) -> HttpResponse:
+    return _render(fmt, "errors", "error", [{"code": code, "description": description}], status=code)
+
+
+def _guard(view):
+    def wrapped(request, *args, fmt: str = "json", **kwargs):
+        if fmt not in ("json", "xml"):
+            return _error("json", 404, "format must be json or xml / 格式只能是 json 或 xml")
+        try:
+            return view(request, *args, fmt=fmt, **kwargs)
+        except Open311Error as error:
+            return _error(fmt, error.code, error.description)
+        except UserError as error:
+            return _error(
+                fmt, error.status if error.status in (400, 403, 404, 409) else 400, f"{error.zh} / {error.en}"
+            )
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return csrf_exempt(wrapped)
+
+
+# --- services ---------------------------------------------------------------------------------------------
+def _leaf_categories():
+    return CaseCategory.objects.filter(is_active=True, children__isnull=True).select_related(
+        "parent", "policy"
+    )
+
+
+def _service(category: CaseCategory) -> dict:
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description or category.policy.name,
+        "metadata": False,
+        "type": "realtime",
+        "keywords": category.parent.name if category.parent else "",
+        "group": category.parent.name if category.parent else "",
+    }
+
+
+@_guard
+def services_list(request, *, fmt):
+    return _render(
+        fmt, "services", "service", [_service(c) for c in _leaf_categories().order_by("sort_order", "code")]
+    )
+
+
+@_guard
+def service_definition(request, code: str, *, fmt):
+    category = _leaf_categories().filter(code=code).first()
+    if category is None:
+        raise Open311Error(404, f"service_code not found: {code} / 没有这个服务代码")
+    body = {"service_code": category.code, "attributes": []}
+    if fmt == "json":
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    element = ET.Element("service_definition")
+    ET.SubElement(element, "service_code").text = category.code
+    ET.SubElement(element, "attributes")
+    return HttpResponse(
+        b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8"),
+        content_type="text/xml; charset=utf-8",
+    )
+
+
+# --- requests ---------------------------------------------------------------------------------------------
+def _api_user(request, *, required: bool):
+    key = (request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")) or ""
+    if not key:
+        if required:
+            raise Open311Error(403, "api_key required / 需要 api_key")
+        return None
+    user = token_authenticate(key)
+    if user is None:
+        raise Open311Error(403, "api_key invalid / api_key 无效")
+    return user
+
+
+def _status(case: Case) -> str:
+    return "open" if case.status in OPEN_STATUSES else "closed"
+
+
+def _request_row(case: Case, *, full: bool) -> dict:
+    clocks = list(case.milestones.all())
+    expected = clocks[-1].deadline if clocks else None
+    updated = max((e.at for e in case.events.all()), default=case.reported_at)
+    notes = f"{case.status}: {CaseStatus(case.status).label}"
+    return {
+        "service_request_id": case.number,
+        "status": _status(case),
+        "status_notes": notes,
+        "service_name": case.category.name,
+        "service_code": case.category.code,
+        "description": case.description or case.title if full else "",
+        "agency_responsible": case.contractor.name if case.contractor else "",
+        "service_notice": case.category.precautions[:200],
+        "requested_datetime": timezone.localtime(case.reported_at),
+        "updated_datetime": timezone.localtime(updated),
+        "expected_datetime": timezone.localtime(expected) if expected else None,
+        "address": case.address if full else case.masked_address,
+        "address_id": case.org.code,
+        "zipcode": "",
+        "lat": case.latitude,
+        "long": case.longitude,
+        "media_url": "",
+    }
+
+
+def _requests_queryset(user):
+    from django.db.models import Prefetch
+
+    from kangle.cases.models import CaseEvent, CaseMilestone
+
+    cases = Case.objects.all() if user is None else scope_queryset(user, Case.objects.all())
+    return cases.select_related("category", "org", "contractor").prefetch_related(
+        Prefetch("milestones", queryset=CaseMilestone.objects.order_by("milestone__order")),
+        Prefetch("events", queryset=CaseEvent.objects.only("id", "case_id", "at")),
+    )
+
+
+def _parse_date(value: str, name: str) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a W3C date-time / {name} 时间格式不正确") from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@_guard
+def requests_view(request, *, fmt):
+    if request.method == "POST":
+        return _post_request(request, fmt)
+    if request.method != "GET":
+        raise Open311Error(405, "method not allowed / 不支持的请求方法")
+    user = _api_user(request, required=False)
+    cases = _requests_queryset(user)
+    params = request.GET
+    if params.get("service_request_id"):
+        ids = [part.strip() for part in params["service_request_id"].split(",") if part.strip()][
+            :MAX_REQUESTS
+        ]
+        cases = cases.filter(number__in=ids)
+    else:
+        end = _parse_date(params["end_date"], "end_date") if params.get("end_date") else current_time()
+        start = (
+            _parse_date(params["start_date"], "start_date")
+            if params.get("start_date")
+            else end - dt.timedelta(days=DEFAULT_DAYS)
+        )
+        cases = cases.filter(reported_at__gte=start, reported_at__lte=end)
+        if params.get("service_code"):
+            cases = cases.filter(category__code__in=[c.strip() for c in params["service_code"].split(",")])
+        status = params.get("status", "")
+        if status == "open":
+            cases = cases.filter(status__in=OPEN_STATUSES)
+        elif status == "closed":
+            cases = cases.exclude(status__in=OPEN_STATUSES)
+        elif status:
+            raise Open311Error(400, "status must be open or closed / status 只能是 open 或 closed")
+    rows = [
+        _request_row(case, full=user is not None) for case in cases.order_by("-reported_at")[:MAX_REQUESTS]
+    ]
+    return _render(fmt, "service_requests", "request", rows)
+
+
+@_guard
+def request_detail(request, number: str, *, fmt):
+    user = _api_user(request, required=False)
+    case = _requests_queryset(user).filter(number=number).first()
+    if case is None:
+        raise Open311Error(404, f"service_request_id not found: {number} / 没有这个案件")
+    return _render(fmt, "service_requests", "request", [_request_row(case, full=user is not None)])
+
+
+def _decimal(value: str, name: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError):
+        raise Open311Error(400, f"{name} must be a number / {name} 必须是数字") from None
+    if not number.is_finite():
+        raise Open311Error(400, f"{name} must be a number / {name} 必须是数字")
+    return number.quantize(Decimal("0.000001"))
+
+
+def _post_request(request, fmt: str) -> HttpResponse:
+    user = _api_user(request, required=True)
+    data = request.POST
+    code = (data.get("service_code") or "").strip()
+    if not code:
+        raise Open311Error(400, "service_code required / 需要 service_code")
+    category = _leaf_categories().filter(code=code).first()
+    if category is None:
+        raise Open311Error(400, f"service_code not found: {code} / 没有这个服务代码")
+    lat, lng = data.get("lat", "").strip(), data.get("long", "").strip()
+    address_id, address = data.get("address_id", "").strip(), data.get("address_string", "").strip()
+    if not (address_id or address or (lat and lng)):
+        raise Open311Error(
+            400, "a location is required: lat and long, address_string or address_id / 需要提供地点"
+        )
+    latitude = _decimal(lat, "lat") if lat else None
+    longitude = _decimal(lng, "long") if lng else None
+    if (
+        latitude is not None
+        and not -90 <= latitude <= 90
+        or longitude is not None
+        and not -180 <= longitude <= 180
+    ):
+        raise Open311Error(400, "lat/long out of range / 经纬度超出范围")
+    if not user.scope_paths and not user.is_superuser:
+        raise Open311Error(403, "api_key does not belong to a staff account / api_key 不属于工作人员账号")
+    if address_id:
+        org = scope_queryset(user, OrgUnit.objects.all(), "path").filter(code=address_id).first()
+        if org is None:
+            raise Open311Error(400, f"address_id not found: {address_id} / 没有这个地点代码")
+    else:
+        org = OrgUnit.objects.filter(path__in=user.scope_paths).order_by("depth").first()
+        if org is None:
+            raise Open311Error(400, "address_id required for this api_key / 需要 address_id")
+    name = " ".join(part for part in (data.get("last_name", ""), data.get("first_name", "")) if part).strip()
+    description = data.get("description", "").strip()
+    case = services.case_report(
+        actor=user,
+        category=category,
+        org=org,
+        channel=Channel.OPEN311,
+        title=(description or category.name)[:60],
+        description=description,
+        resident_name=name,
+        phone=data.get("phone", ""),
+        address=address or (f"{latitude},{longitude}" if latitude is not None else ""),
+        latitude=latitude,
+        longitude=longitude,
+    )
+    row = {"service_request_id": case.number, "service_notice": category.precautions[:200], "account_id": ""}
+    return _render(fmt, "service_requests", "request", [row], status=201)

@@ -1,0 +1,565 @@
+"""Pages of 民情快办: the desk workbench, the contractor's and the resident's phone pages, photos.
+
+Views parse input, call one service, render. Services raise ``UserError`` for what a person can get wrong;
+the page shows the message (Chinese, then English) and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.cases import figures, permissions, selectors, services, throttle
+from kangle.cases.models import (
+    OPEN_STATUSES,
+    AppointmentStatus,
+    Case,
+    CaseCategory,
+    CasePhoto,
+    CaseStatus,
+    Channel,
+    Contractor,
+    ExtensionRequest,
+    ExtensionStatus,
+    WorkStep,
+)
+from kangle.cases.uploads import validate_images
+from kangle.core.errors import UserError
+from kangle.core.roles import Role
+from kangle.core.timeutil import now as current_time
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.selectors import subtree_q
+
+PAGE_SIZE = 50
+
+
+def _fail(request, error: UserError) -> None:
+    messages.error(request, str(error))
+
+
+def _require_staff(request) -> None:
+    if not request.user.is_workbench_user:
+        raise Http404
+
+
+def _leaf_categories():
+    return (
+        CaseCategory.objects.filter(is_active=True, children__isnull=True)
+        .select_related("parent")
+        .order_by("sort_order", "code")
+    )
+
+
+def _parse_local(value: str | None, field: str) -> dt.datetime:
+    """A datetime-local input (Asia/Shanghai)."""
+    try:
+        parsed = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise UserError(
+            f"invalid_{field}", "时间格式不正确", "Malformed date and time", field=field
+        ) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+# --- desk workbench ---------------------------------------------------------------------------------------
+@login_required
+def desk_queue(request, overdue: bool = False):
+    _require_staff(request)
+    moment = current_time()
+    params = request.GET.copy()
+    if overdue:
+        params["sla"] = "overdue"
+    elif "status" not in params:
+        params["status"] = "open"
+    cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
+    cases = (
+        cases.order_by("reported_at", "id")
+        if overdue or params.get("sla")
+        else cases.order_by("-reported_at")
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(selectors.with_clocks(Case.objects.filter(pk__in=[case.pk for case in page.object_list])))
+    order = {case.pk: index for index, case in enumerate(page.object_list)}
+    rows.sort(key=lambda case: order[case.pk])
+    context = {
+        "page": page,
+        "rows": [(case, selectors.worst_clock(case, moment)) for case in rows],
+        "overdue": overdue,
+        "params": params,
+        "statuses": CaseStatus.choices,
+        "categories": _leaf_categories(),
+        "contractors": Contractor.objects.filter(is_active=True).order_by("name"),
+        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"),
+        "now": moment,
+    }
+    return render(request, "cases/desk_queue.html", context)
+
+
+@login_required
+def desk_new(request):
+    _require_staff(request)
+    scope = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.ESTATE]), "path"
+    )
+    context = {
+        "categories": _leaf_categories(),
+        "places": scope.order_by("path")[:500],
+        "channels": [
+            (Channel.WALK_IN, Channel.WALK_IN.label),
+            (Channel.PHONE_CALL, Channel.PHONE_CALL.label),
+            (Channel.GRID_PATROL, Channel.GRID_PATROL.label),
+        ],
+        "form": request.POST,
+    }
+    if request.method == "POST":
+        try:
+            category = get_object_or_404(CaseCategory, code=request.POST.get("category", ""))
+            org = get_in_scope_or_404(
+                request.user, OrgUnit.objects.all(), "path", code=request.POST.get("org", "")
+            )
+            duplicates = list(
+                services.open_duplicates(category, request.POST.get("address", "")).filter(
+                    pk__in=selectors.staff_cases(request.user).values("pk")
+                )[:5]
+            )
+            if duplicates and not request.POST.get("confirm_duplicate"):
+                context["duplicates"] = duplicates
+                return render(request, "cases/desk_new.html", context)
+            photos = validate_images(request.FILES.getlist("photos"))
+            case = services.case_report(
+                actor=request.user,
+                category=category,
+                org=org,
+                channel=request.POST.get("channel", ""),
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                resident_name=request.POST.get("resident_name", ""),
+                phone=request.POST.get("phone", ""),
+                address=request.POST.get("address", ""),
+                photos=photos,
+            )
+        except UserError as error:
+            _fail(request, error)
+        else:
+            messages.success(request, _("Case %(number)s logged.") % {"number": case.number})
+            return redirect("cases:desk-detail", number=case.number)
+    return render(request, "cases/desk_new.html", context)
+
+
+def _staff_case(request, number: str) -> Case:
+    _require_staff(request)
+    return get_in_scope_or_404(
+        request.user,
+        Case.objects.select_related("category__policy", "org", "contractor", "reporter"),
+        number=number,
+    )
+
+
+@login_required
+def desk_detail(request, number: str):
+    case = _staff_case(request, number)
+    moment = current_time()
+    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    codes = case.org.ancestor_codes()
+    context = {
+        "case": case,
+        "clocks": selectors.clock_views(case, moment),
+        "events": selectors.timeline(case),
+        "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
+        "contractors": Contractor.objects.filter(is_active=True, org__code__in=codes).distinct(),
+        "default_contractor": services.default_contractor(case)
+        if case.status == CaseStatus.ACCEPTED
+        else None,
+        "extensions": ExtensionRequest.objects.filter(case_milestone__case=case).select_related(
+            "case_milestone__milestone", "requested_by"
+        ),
+        "can_handle": permissions.can_handle_case(request.user, case),
+        "can_decide": permissions.can_decide_extension(request.user, case),
+        "feedback": case.feedback.first(),
+        "now": moment,
+    }
+    return render(request, "cases/desk_detail.html", context)
+
+
+DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "pause", "resume"}
+
+
+@login_required
+@require_POST
+def desk_act(request, number: str, action: str):
+    case = _staff_case(request, number)
+    if action not in DESK_ACTIONS:
+        raise Http404
+    post = request.POST
+    try:
+        if str(case.version) != post.get("version", str(case.version)):
+            raise UserError(
+                "stale",
+                "案件已被他人更新，请刷新后再操作",
+                "Someone else updated the case; reload and retry",
+                status=409,
+            )
+        if action == "accept":
+            services.case_accept(actor=request.user, case=case)
+        elif action == "dispatch":
+            contractor = None
+            if post.get("contractor"):
+                contractor = (
+                    Contractor.objects.filter(pk=post["contractor"]).first()
+                    if post["contractor"].isdigit()
+                    else None
+                )
+                if contractor is None:
+                    raise UserError(
+                        "unknown_contractor", "没有这个专业组织", "No such contractor", field="contractor"
+                    )
+            services.case_dispatch(actor=request.user, case=case, contractor=contractor)
+        elif action == "book":
+            services.case_book(
+                actor=request.user,
+                case=case,
+                slot_start=_parse_local(post.get("slot_start"), "slot_start"),
+                slot_end=_parse_local(post.get("slot_end"), "slot_end"),
+                note=post.get("note", ""),
+            )
+        elif action == "cancel":
+            services.case_cancel(actor=request.user, case=case, reason=post.get("reason", ""))
+        elif action == "close":
+            services.case_close(actor=request.user, case=case, note=post.get("note", ""))
+        elif action == "pause":
+            services.case_pause(actor=request.user, case=case, reason=post.get("reason", ""))
+        elif action == "resume":
+            services.case_resume(actor=request.user, case=case)
+    except UserError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("cases:desk-detail", number=case.number)
+
+
+@login_required
+@require_POST
+def desk_extension(request, pk: int, decision: str):
+    _require_staff(request)
+    request_row = get_object_or_404(
+        ExtensionRequest.objects.select_related("case_milestone__case__org"),
+        pk=pk,
+        status=ExtensionStatus.PENDING,
+    )
+    case = get_in_scope_or_404(request.user, Case.objects.all(), pk=request_row.case_milestone.case_id)
+    if decision not in ("approve", "reject"):
+        raise Http404
+    try:
+        services.extension_decide(actor=request.user, request=request_row, approve=decision == "approve")
+    except UserError as error:
+        _fail(request, error)
+    return redirect("cases:desk-detail", number=case.number)
+
+
+@login_required
+def figures_page(request):
+    if not permissions.can_view_figures(request.user):
+        raise Http404
+    start, end = figures.period_from(request.GET)
+    data = figures.compute(request.user, start=start, end=end)
+    return render(request, "cases/figures.html", {"data": data, "start": start, "end": end})
+
+
+@login_required
+def figures_export(request):
+    if not permissions.can_view_figures(request.user):
+        raise Http404
+    start, end = figures.period_from(request.GET)
+    content = figures.export_xlsx(request.user, start=start, end=end)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="cases-figures-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    return response
+
+
+# --- contractor phone pages -------------------------------------------------------------------------------
+def _require_contractor_user(request) -> None:
+    if not permissions.contractor_ids(request.user):
+        raise Http404
+
+
+@login_required
+def contractor_list(request):
+    _require_contractor_user(request)
+    moment = current_time()
+    show = request.GET.get("show", "open")
+    cases = selectors.contractor_cases(request.user)
+    cases = (
+        cases.filter(status__in=OPEN_STATUSES) if show == "open" else cases.exclude(status__in=OPEN_STATUSES)
+    )
+    rows = list(selectors.with_clocks(cases.order_by("reported_at")[:100]))
+    return render(
+        request,
+        "cases/contractor_list.html",
+        {
+            "rows": [(case, selectors.worst_clock(case, moment)) for case in rows],
+            "show": show,
+        },
+    )
+
+
+def _contractor_case(request, number: str) -> Case:
+    _require_contractor_user(request)
+    return get_object_or_404(
+        selectors.contractor_cases(request.user).select_related("category__policy", "org", "contractor"),
+        number=number,
+    )
+
+
+@login_required
+def contractor_detail(request, number: str):
+    case = _contractor_case(request, number)
+    moment = current_time()
+    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    return render(
+        request,
+        "cases/contractor_detail.html",
+        {
+            "case": case,
+            "clocks": selectors.clock_views(case, moment),
+            "events": selectors.timeline(case),
+            "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
+            "steps": WorkStep.choices,
+            "now": moment,
+        },
+    )
+
+
+CONTRACTOR_ACTIONS = {"accept", "return", "book", "contact", "check_in", "step", "finish", "extension"}
+
+
+@login_required
+@require_POST
+def contractor_act(request, number: str, action: str):
+    case = _contractor_case(request, number)
+    if action not in CONTRACTOR_ACTIONS:
+        raise Http404
+    post, user = request.POST, request.user
+    try:
+        if action == "accept":
+            services.case_contractor_accept(actor=user, case=case)
+        elif action == "return":
+            services.case_return(actor=user, case=case, reason=post.get("reason", ""))
+            messages.success(request, _("Returned to the desk."))
+            return redirect("cases:contractor-list")
+        elif action == "book":
+            services.case_book(
+                actor=user,
+                case=case,
+                slot_start=_parse_local(post.get("slot_start"), "slot_start"),
+                slot_end=_parse_local(post.get("slot_end"), "slot_end"),
+                note=post.get("note", ""),
+            )
+        elif action == "contact":
+            services.case_contact(actor=user, case=case, note=post.get("note", ""))
+        elif action == "check_in":
+            services.case_check_in(
+                actor=user,
+                case=case,
+                photos=validate_images(request.FILES.getlist("photos")),
+                note=post.get("note", ""),
+            )
+        elif action == "step":
+            services.case_record_step(
+                actor=user,
+                case=case,
+                step=post.get("step", ""),
+                note=post.get("note", ""),
+                photos=validate_images(request.FILES.getlist("photos")),
+            )
+        elif action == "finish":
+            services.case_finish(
+                actor=user,
+                case=case,
+                note=post.get("note", ""),
+                photos=validate_images(request.FILES.getlist("photos")),
+            )
+        elif action == "extension":
+            services.extension_request(
+                actor=user,
+                case=case,
+                milestone_code=post.get("milestone", ""),
+                hours=post.get("hours", ""),
+                reason=post.get("reason", ""),
+            )
+    except UserError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("cases:contractor-detail", number=case.number)
+
+
+# --- resident phone pages ---------------------------------------------------------------------------------
+@login_required
+def resident_report(request):
+    if not permissions.can_report_online(request.user):
+        raise Http404
+    homes = list(OrgUnit.objects.filter(pk__in=request.user.units_for(Role.RESIDENT)))
+    places = OrgUnit.objects.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.ESTATE])
+    query = Q(pk__in=[])
+    for home in homes:
+        query |= subtree_q(home.path)
+    places = places.filter(query).order_by("path")[:200]
+    context = {"categories": _leaf_categories(), "places": places, "form": request.POST}
+    if request.method == "POST":
+        try:
+            category = get_object_or_404(CaseCategory, code=request.POST.get("category", ""))
+            org = get_object_or_404(places.model.objects.filter(query), code=request.POST.get("org", ""))
+            photos = validate_images(request.FILES.getlist("photos"))
+            case = services.case_report(
+                actor=request.user,
+                category=category,
+                org=org,
+                channel=Channel.ONLINE,
+                title=request.POST.get("title", ""),
+                description=request.POST.get("description", ""),
+                address=request.POST.get("address", ""),
+                phone=request.POST.get("phone", ""),
+                photos=photos,
+            )
+        except UserError as error:
+            _fail(request, error)
+        else:
+            messages.success(
+                request, _("Reported. Your case number is %(number)s.") % {"number": case.number}
+            )
+            return redirect("cases:resident-case", number=case.number)
+    return render(request, "cases/resident_report.html", context)
+
+
+@login_required
+def resident_mine(request):
+    if not request.user.has_role(Role.RESIDENT):
+        raise Http404
+    moment = current_time()
+    cases = selectors.with_clocks(Case.objects.filter(reporter=request.user).order_by("-reported_at")[:50])
+    return render(
+        request,
+        "cases/resident_mine.html",
+        {
+            "rows": [(case, selectors.worst_clock(case, moment)) for case in cases],
+        },
+    )
+
+
+@login_required
+def resident_case(request, number: str):
+    case = get_object_or_404(Case.objects.filter(reporter=request.user), number=number)
+    return _render_tracking(request, case, can_rate=True)
+
+
+def _render_tracking(request, case: Case, *, can_rate: bool):
+    moment = current_time()
+    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    return render(
+        request,
+        "cases/track_case.html",
+        {
+            "case": case,
+            "clocks": selectors.clock_views(case, moment),
+            "events": selectors.timeline(case, public_only=True),
+            "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
+            "can_rate": can_rate and case.status == CaseStatus.WORK_DONE,
+        },
+    )
+
+
+TRACK_SESSION_KEY = "cases_tracked"
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def track(request):
+    """Follow a case by its number and the last 4 digits of the phone; no login needed.
+
+    An unknown number and a wrong suffix get the same answer; failures are counted per client and per
+    number in the database, and a locked client is refused before anything is looked up.
+    """
+    number = (request.POST.get("number") or request.GET.get("number") or "").strip().upper()[:20]
+    error, status = "", 200
+    if request.method == "POST":
+        suffix = (request.POST.get("suffix") or "").strip()
+        if throttle.locked_until(_client(request), number):
+            error, status = _("Too many attempts. Please try again in 15 minutes."), 429
+        else:
+            case = Case.objects.filter(number=number).select_related("category").first()
+            if case is not None and len(suffix) == 4 and case.phone and case.phone[-4:] == suffix:
+                request.session[TRACK_SESSION_KEY] = sorted(
+                    set(request.session.get(TRACK_SESSION_KEY, [])) | {case.pk}
+                )
+                return redirect("cases:track-case", number=case.number)
+            throttle.record_failure(_client(request), number)
+            error = _("No case matches this number and phone suffix.")
+    return render(request, "cases/track.html", {"number": number, "error": error}, status=status)
+
+
+def _tracked_case(request, number: str) -> Case:
+    case = Case.objects.filter(number=number).first()
+    if case is None or case.pk not in request.session.get(TRACK_SESSION_KEY, []):
+        raise Http404
+    return case
+
+
+def track_case(request, number: str):
+    return _render_tracking(request, _tracked_case(request, number), can_rate=True)
+
+
+@require_POST
+def rate(request, number: str):
+    """Feedback from the reporter: a logged-in reporter, or whoever proved the phone suffix on this device."""
+    case = Case.objects.filter(number=number).first()
+    if case is None:
+        raise Http404
+    verified = case.pk in request.session.get(TRACK_SESSION_KEY, [])
+    if not verified and not permissions.is_reporter(request.user, case):
+        raise Http404
+    try:
+        services.case_feedback(
+            actor=request.user,
+            case=case,
+            satisfied=request.POST.get("satisfied") == "yes",
+            rating=request.POST.get("rating", ""),
+            comment=request.POST.get("comment", ""),
+            verified_by_phone=verified and not permissions.is_reporter(request.user, case),
+        )
+    except UserError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("Thank you for your feedback."))
+    if permissions.is_reporter(request.user, case):
+        return redirect("cases:resident-case", number=case.number)
+    return redirect("cases:track-case", number=case.number)
+
+
+# --- photos -----------------------------------------------------------------------------------------------
+def photo(request, pk: int):
+    """A case photo, to whoever may see the case (staff in scope, its contractor, its reporter, a verified
+    tracker); everyone else gets a 404."""
+    item = get_object_or_404(CasePhoto.objects.select_related("case__org"), pk=pk)
+    case = item.case
+    if not (
+        permissions.can_view_case(request.user, case) or case.pk in request.session.get(TRACK_SESSION_KEY, [])
+    ):
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -15,6 +15,7 @@ from kangle.accounts.api import router as accounts_router
 from kangle.accounts.services import token_authenticate
 from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
+from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
 from kangle.prevention.api import router as prevention_router
 
@@ -93,5 +94,6 @@ def http_error(request, exc: HttpError):
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
+api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)

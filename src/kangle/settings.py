@@ -227,3 +227,12 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# --- Members (康乐吾家 member files) ----------------------------------------------------------
+# A member who left is anonymised this many days later (service statistics are kept).
+KANGLE_MEMBER_RETENTION_DAYS = config.integer("KANGLE_MEMBER_RETENTION_DAYS", 365, minimum=1)
+# Largest member list accepted for import (bytes).
+KANGLE_MEMBER_IMPORT_MAX_BYTES = config.integer(
+    "KANGLE_MEMBER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+KANGLE_PERIODIC_JOBS.append(("kangle.members.jobs.anonymise_left_members", 3600))

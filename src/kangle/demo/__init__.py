@@ -23,6 +23,7 @@ DEMO_PASSWORD = "kangle-demo"  # noqa: S105 - printed by `kangle up`; demo datab
 STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
+    "kangle.demo.members.build",
     "kangle.demo.cases.build",
     "kangle.demo.prevention.build",
 ]

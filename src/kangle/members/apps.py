@@ -6,3 +6,19 @@ class MembersConfig(AppConfig):
     name = "kangle.members"
     label = "members"
     verbose_name = _("Members")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import STAFF_ROLES, Role
+
+        navigation.register(_("Members"), "members:list", STAFF_ROLES, order=20)
+        navigation.register(_("Register a member"), "members:new", STAFF_ROLES - {Role.GRID_LEADER}, order=21)
+        navigation.register(_("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22)
+        navigation.register(
+            _("Base numbers"), "members:base-numbers", STAFF_ROLES - {Role.GRID_LEADER}, order=23
+        )
+        navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24)
+        navigation.register(
+            _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
+        )
+        navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")

@@ -1,0 +1,137 @@
+"""Forms collect what a person typed; the services validate it (one place for the rules and the messages)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kangle.members.constants import SLOTS, Aspect, Gender, PoliticalStatus, slot_label_zh
+from kangle.members.models import Skill
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.selectors import subtree_q
+
+# The raw keys the services understand (validation.FIELD_LABELS).
+MEMBER_KEYS = (
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "address",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "community",
+    "microgrid",
+    "skills",
+    "skills_other",
+    "availability",
+    "willingness",
+    "hours_per_month",
+    "household",
+)
+
+
+class MemberForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
+    birth_year = forms.CharField(label=_("Birth year"), max_length=10, required=False)
+    phone = forms.CharField(label=_("Mobile number"), max_length=30)
+    id_number = forms.CharField(label=_("ID number (optional)"), max_length=30, required=False)
+    political_status = forms.ChoiceField(label=_("Political status"), choices=PoliticalStatus.choices)
+    employer = forms.CharField(label=_("Employer"), max_length=200, required=False)
+    party_org = forms.CharField(label=_("Employer Party organisation"), max_length=200, required=False)
+    position = forms.CharField(label=_("Position"), max_length=100, required=False)
+    address = forms.CharField(label=_("Home address"), max_length=300, required=False)
+    community = forms.ModelChoiceField(
+        label=_("Community"), queryset=OrgUnit.objects.none(), to_field_name="code"
+    )
+    microgrid = forms.ModelChoiceField(
+        label=_("Micro-grid"), queryset=OrgUnit.objects.none(), to_field_name="code", required=False
+    )
+    skills = forms.MultipleChoiceField(label=_("Skills"), required=False, widget=forms.CheckboxSelectMultiple)
+    skills_other = forms.CharField(label=_("Other skills"), max_length=200, required=False)
+    availability = forms.MultipleChoiceField(
+        label=_("When you can serve"),
+        required=False,
+        choices=[(code, slot_label_zh(i)) for i, code in SLOTS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    willingness = forms.MultipleChoiceField(
+        label=_("Kinds of service you want to do"),
+        choices=Aspect.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    hours_per_month = forms.IntegerField(
+        label=_("Hours per month you can offer"), min_value=0, max_value=200, required=False
+    )
+    household = forms.CharField(
+        label=_("Household members"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line or separated by ；, written as name(relation), e.g. 王芳(配偶)"),
+    )
+
+    def __init__(self, *args, communities_under: OrgUnit | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("path")
+        grids = OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True).order_by("path")
+        if communities_under is not None:
+            communities = communities.filter(subtree_q(communities_under.path))
+            grids = grids.filter(subtree_q(communities_under.path))
+        self.fields["community"].queryset = communities
+        self.fields["microgrid"].queryset = grids
+        self.fields["skills"].choices = list(Skill.objects.filter(is_active=True).values_list("code", "name"))
+
+    def raw(self) -> dict:
+        data = {key: self.cleaned_data.get(key) for key in MEMBER_KEYS}
+        data["household"] = (data.get("household") or "").replace("\n", "；")
+        if data.get("hours_per_month") is None:
+            data["hours_per_month"] = ""
+        return {k: v for k, v in data.items() if v is not None}
+
+
+class SelfRegistrationForm(MemberForm):
+    password = forms.CharField(
+        label=_("Password for logging in"), widget=forms.PasswordInput, required=False, min_length=8
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that my personal data is used as described above"), required=True
+    )
+
+
+class DeskEntryForm(MemberForm):
+    point = forms.ModelChoiceField(
+        label=_("Registration point"), queryset=None, to_field_name="code", required=False
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class TransferForm(forms.Form):
+    to_community = forms.ModelChoiceField(
+        label=_("Move to community"),
+        to_field_name="code",
+        queryset=OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+
+
+class CollectiveForm(forms.Form):
+    rows = forms.CharField(
+        label=_("Your members, one per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Columns separated by commas or tabs: name, mobile number, political status, community, position"
+        ),
+    )
+    file = forms.FileField(label=_("Or upload a list (.xlsx or .csv)"), required=False)

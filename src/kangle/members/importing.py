@@ -1,0 +1,461 @@
+"""Member list import: upload → column mapping → dry run listing every bad row → all-or-nothing commit.
+
+The commit runs as a background task (``tasks.commit_import``). It re-checks every row against the
+database as it stands then (someone may have registered meanwhile), reporting progress as it goes; then it
+writes everything in ONE transaction, so a failure at any point leaves nothing half-imported.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+
+from django.db import connection, transaction
+from django.http import Http404
+
+from kangle.core import audit, crypto
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.timeutil import resolve_now
+from kangle.members import permissions
+from kangle.members.constants import ACTIVE_STATUSES, Channel, Status
+from kangle.members.models import (
+    Employer,
+    EmployerPartyOrg,
+    HouseholdMember,
+    ImportJob,
+    ImportStatus,
+    Member,
+    MemberWillingness,
+    StatusChange,
+)
+from kangle.members.spreadsheets import (
+    FormulaCell,
+    Table,
+    auto_mapping,
+    read_table,
+    table_from_json,
+    table_to_json,
+)
+from kangle.members.validation import FIELD_LABELS, REQUIRED, Cleaned, Resolver, clean_member
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import in_scope
+
+PROGRESS_EVERY = 500
+BATCH = 1000
+
+
+def _seal(data: bytes) -> bytes:
+    """Encrypt an uploaded file or its parsed rows at rest (they hold personal data)."""
+    return crypto.encrypt(base64.b64encode(data).decode("ascii")).encode("ascii")
+
+
+def _unseal(data) -> bytes:
+    return base64.b64decode(crypto.decrypt(bytes(data).decode("ascii")))
+
+
+def _check_actor(actor, org: OrgUnit, party_org: EmployerPartyOrg | None) -> None:
+    if actor is None:  # the management command: the operator of the machine
+        return
+    if party_org is not None:
+        if party_org.account_id != actor.pk or not permissions.is_collective_registrar(actor):
+            raise NotAllowed()
+        return
+    if not in_scope(actor, org.path):
+        raise Http404
+    if not permissions.can_register_at(actor, org):
+        raise NotAllowed()
+
+
+@transaction.atomic
+def import_upload(
+    *,
+    actor,
+    org: OrgUnit,
+    filename: str,
+    content: bytes,
+    party_org: EmployerPartyOrg | None = None,
+    now: dt.datetime | None = None,
+) -> ImportJob:
+    """Store an uploaded list and guess its column mapping; nothing is imported yet."""
+    moment = resolve_now(now)
+    _check_actor(actor, org, party_org)
+    if org.kind not in (OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY):
+        raise UserError(
+            "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
+        )
+    table = read_table(content, filename, header_only=True)
+    job = ImportJob.objects.create(
+        org=org,
+        created_by=actor,
+        created_at=moment,
+        filename=filename[:200],
+        content=_seal(content),
+        headers=table.headers,
+        mapping=auto_mapping(table.headers),
+        total_rows=0,
+        party_org=party_org,
+        channel=Channel.COLLECTIVE if party_org else Channel.IMPORT,
+    )
+    audit.record(
+        actor=actor,
+        verb="member_import.upload",
+        obj=job,
+        now=moment,
+        details={"filename": job.filename},
+    )
+    return job
+
+
+def mapping_problems(job: ImportJob, mapping: dict[str, int]) -> list[tuple[str, str]]:
+    problems = []
+    for field, index in mapping.items():
+        if field not in FIELD_LABELS or not isinstance(index, int) or not 0 <= index < len(job.headers):
+            problems.append((f"无效的列对应：{field}", f"Invalid column mapping: {field}"))
+    used = [i for i in mapping.values()]
+    if len(used) != len(set(used)):
+        problems.append(("同一列被对应到了多个字段", "One column is mapped to several fields"))
+    for field in REQUIRED:
+        if field == "community" and job.org.kind == OrgKind.COMMUNITY:
+            continue  # every row goes to the chosen community
+        if field not in mapping:
+            zh, en = FIELD_LABELS[field]
+            problems.append((f"缺少必填列：{zh}", f"Missing required column: {en}"))
+    return problems
+
+
+def import_set_mapping(
+    *, actor, job: ImportJob, mapping: dict[str, int], now: dt.datetime | None = None
+) -> ImportJob:
+    _check_actor(actor, job.org, job.party_org)
+    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
+        raise UserError(
+            "import_started", "该导入已提交", "This import has already been committed", status=409
+        )
+    mapping = {k: v for k, v in mapping.items() if v is not None and v != ""}
+    problems = mapping_problems(job, mapping)
+    if problems:
+        raise UserError(
+            "bad_mapping",
+            "；".join(p[0] for p in problems),
+            "; ".join(p[1] for p in problems),
+            field="mapping",
+        )
+    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportStatus.UPLOADED)
+    job.mapping, job.status = mapping, ImportStatus.UPLOADED
+    return job
+
+
+def _raw_rows(job: ImportJob, table: Table):
+    for number, values in table.rows:
+        raw, formulas = {}, []
+        for field, index in job.mapping.items():
+            value = values[index] if index < len(values) else None
+            if isinstance(value, FormulaCell):
+                formulas.append(field)
+                value = None
+            raw[field] = value
+        if "community" not in job.mapping and job.org.kind == OrgKind.COMMUNITY:
+            raw["community"] = job.org
+        if job.party_org_id:
+            raw["employer"], raw["party_org"] = job.party_org.employer.name, job.party_org.name
+        yield number, raw, formulas
+
+
+def parse(job: ImportJob) -> Table:
+    """The file's table: parsed from the upload at the dry run, reused (decrypted) by the commit."""
+    if job.parsed:
+        return table_from_json(_unseal(job.parsed).decode("utf-8"))
+    return read_table(_unseal(job.content), job.filename)
+
+
+def check_rows(
+    job: ImportJob, *, progress=None, table: Table | None = None
+) -> tuple[list[tuple[int, Cleaned]], list[dict]]:
+    """Every row cleaned, or the reasons it is bad; duplicates within the file and against active files."""
+    table = table or parse(job)
+    problems = mapping_problems(job, job.mapping)
+    if problems:
+        return [], [{"row": 0, "field": "mapping", "zh": p[0], "en": p[1]} for p in problems]
+    resolver = Resolver(job.org)
+    good: list[tuple[int, Cleaned]] = []
+    errors: list[dict] = []
+    seen_phone: dict[str, int] = {}
+    seen_id: dict[str, int] = {}
+    for count, (number, raw, formulas) in enumerate(_raw_rows(job, table), start=1):
+        cleaned, row_problems = clean_member(raw, resolver)
+        row_errors = [{"row": number, "field": p.field, "zh": p.zh, "en": p.en} for p in row_problems]
+        for field in formulas:
+            zh, en = FIELD_LABELS[field]
+            row_errors.append(
+                {
+                    "row": number,
+                    "field": field,
+                    "zh": f"{zh}是公式，请复制后“粘贴为数值”",
+                    "en": f"The {en} cell is a formula; paste it as a value",
+                }
+            )
+        if cleaned.phone_hash:
+            if cleaned.phone_hash in seen_phone:
+                row_errors.append(
+                    {
+                        "row": number,
+                        "field": "phone",
+                        "zh": f"手机号与第 {seen_phone[cleaned.phone_hash]} 行重复",
+                        "en": f"Same mobile number as row {seen_phone[cleaned.phone_hash]}",
+                    }
+                )
+            else:
+                seen_phone[cleaned.phone_hash] = number
+        if cleaned.id_hash:
+            if cleaned.id_hash in seen_id:
+                row_errors.append(
+                    {
+                        "row": number,
+                        "field": "id_number",
+                        "zh": f"身份证号与第 {seen_id[cleaned.id_hash]} 行重复",
+                        "en": f"Same ID number as row {seen_id[cleaned.id_hash]}",
+                    }
+                )
+            else:
+                seen_id[cleaned.id_hash] = number
+        if row_errors:
+            errors.extend(row_errors)
+        else:
+            good.append((number, cleaned))
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count)
+    # Against files already in the database: one query per thousand rows.
+    clashes = _existing_hashes([c.phone_hash for _, c in good], [c.id_hash for _, c in good if c.id_hash])
+    if clashes:
+        kept = []
+        for number, cleaned in good:
+            if cleaned.phone_hash in clashes or (cleaned.id_hash and cleaned.id_hash in clashes):
+                field = "phone" if cleaned.phone_hash in clashes else "id_number"
+                errors.append(
+                    {
+                        "row": number,
+                        "field": field,
+                        "zh": "此人已有在册档案（同一手机号或身份证号），请在工作台逐个合并",
+                        "en": "This person already has an active file (same phone or ID); merge it on the "
+                        "workbench",
+                    }
+                )
+            else:
+                kept.append((number, cleaned))
+        good = kept
+    errors.sort(key=lambda e: e["row"])
+    return good, errors
+
+
+def _existing_hashes(phones: list[str], ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    active = Member.objects.filter(status__in=ACTIVE_STATUSES)
+    for start in range(0, len(phones), BATCH):
+        found.update(
+            active.filter(phone_hash__in=phones[start : start + BATCH]).values_list("phone_hash", flat=True)
+        )
+    for start in range(0, len(ids), BATCH):
+        found.update(active.filter(id_hash__in=ids[start : start + BATCH]).values_list("id_hash", flat=True))
+    return found
+
+
+def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> ImportJob:
+    """The dry run: every bad row with its reason; nothing is written but the job's result."""
+    _check_actor(actor, job.org, job.party_org)
+    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
+        raise UserError(
+            "import_started", "该导入已提交", "This import has already been committed", status=409
+        )
+    table = read_table(_unseal(job.content), job.filename)
+    good, errors = check_rows(job, table=table)
+    job.errors, job.good_rows, job.status = errors, len(good), ImportStatus.PREVIEWED
+    job.total_rows = len(table.rows)
+    job.processed = 0
+    job.parsed = _seal(table_to_json(table).encode("utf-8"))
+    job.save(update_fields=["errors", "good_rows", "status", "total_rows", "processed", "parsed"])
+    return job
+
+
+@transaction.atomic
+def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = None) -> ImportJob:
+    """Queue the commit of a previewed job without errors (a background task; see tasks.commit_import)."""
+    from kangle.members.tasks import commit_import
+
+    _check_actor(actor, job.org, job.party_org)
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportStatus.PREVIEWED:
+        raise UserError(
+            "not_previewed",
+            "请先预览检查，再提交导入",
+            "Check the file (preview) before importing",
+            status=409,
+        )
+    if job.errors:
+        raise UserError(
+            "has_errors",
+            f"还有 {len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
+            "Some rows have errors; fix the file and upload it again",
+            status=409,
+        )
+    if not job.good_rows:
+        raise UserError("nothing_to_import", "没有可导入的行", "There are no rows to import", status=409)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED, processed=0)
+    job.status = ImportStatus.QUEUED
+    audit.record(actor=actor, verb="member_import.commit", obj=job, now=now, details={"rows": job.good_rows})
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: commit_import.enqueue(job_id))
+    return job
+
+
+def _fail(job: ImportJob, zh: str, en: str, errors: list[dict] | None = None) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED,
+        message=f"{zh} / {en}"[:500],
+        errors=errors or job.errors,
+        finished_at=resolve_now(None),
+    )
+
+
+def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
+    """The body of the background task: re-check, then write everything or nothing."""
+    moment = resolve_now(now)
+    updated = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportStatus.QUEUED, ImportStatus.PREVIEWED]
+    ).update(status=ImportStatus.RUNNING, processed=0)
+    job = ImportJob.objects.select_related("org", "party_org__employer", "created_by").get(pk=job_id)
+    if not updated:
+        return job  # another worker has it, or it is finished
+
+    def progress(count):
+        ImportJob.objects.filter(pk=job.pk).update(processed=count)
+
+    try:
+        good, errors = check_rows(job, progress=progress)
+        if errors:
+            _fail(
+                job,
+                "数据已变化，有行不再有效，未导入任何数据",
+                "Rows are no longer valid; nothing was imported",
+                errors,
+            )
+            return ImportJob.objects.get(pk=job.pk)
+        with transaction.atomic():
+            created = write_members(job, good, moment)
+    except Exception as exc:
+        _fail(
+            job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})"
+        )
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.DONE,
+        processed=len(good),
+        created_count=created,
+        finished_at=resolve_now(None),
+        message="",
+        # The personal data of the upload is not kept once it has become member files.
+        content=b"",
+        parsed=b"",
+    )
+    return ImportJob.objects.get(pk=job.pk)
+
+
+def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str, EmployerPartyOrg]]:
+    employer_names = {c.employer for c in rows if c.employer}
+    employers = {e.name: e for e in Employer.objects.filter(name__in=employer_names)}
+    missing = [Employer(name=n) for n in sorted(employer_names - set(employers))]
+    for employer in Employer.objects.bulk_create(missing):
+        employers[employer.name] = employer
+    if any(e.pk is None for e in employers.values()):
+        employers = {e.name: e for e in Employer.objects.filter(name__in=employer_names)}
+    org_pairs = {(c.party_org, c.employer) for c in rows if c.party_org}
+    party_orgs = {p.name: p for p in EmployerPartyOrg.objects.filter(name__in={n for n, _ in org_pairs})}
+    new = [
+        EmployerPartyOrg(name=n, employer=employers[e]) for n, e in sorted(org_pairs) if n not in party_orgs
+    ]
+    new = list({p.name: p for p in new}.values())
+    EmployerPartyOrg.objects.bulk_create(new)
+    party_orgs = {p.name: p for p in EmployerPartyOrg.objects.filter(name__in={n for n, _ in org_pairs})}
+    return employers, party_orgs
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names come from the models, values are bound
+        quote(model._meta.db_table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> int:
+    """Insert every file, its skills, willingness, household and first history entry.
+
+    The caller holds the transaction."""
+    rows = [c for _, c in good]
+    employers, party_orgs = _shared_records(rows)
+    members = []
+    for cleaned in rows:
+        members.append(
+            Member(
+                community=cleaned.community,
+                estate=cleaned.estate,
+                microgrid=cleaned.microgrid,
+                building_group=cleaned.building_group,
+                org=cleaned.org,
+                name=cleaned.name,
+                gender=cleaned.gender,
+                birth_year=cleaned.birth_year,
+                phone=cleaned.phone,
+                phone_hash=cleaned.phone_hash,
+                id_number=cleaned.id_number,
+                id_hash=cleaned.id_hash,
+                address=cleaned.address,
+                political_status=cleaned.political_status,
+                employer=employers.get(cleaned.employer),
+                party_org=party_orgs.get(cleaned.party_org),
+                position=cleaned.position,
+                skills_other=cleaned.skills_other,
+                availability=cleaned.availability,
+                hours_per_month=cleaned.hours_per_month,
+                channel=job.channel,
+                status=Status.PENDING,
+                registered_at=moment,
+                import_job=job,
+            )
+        )
+    through = Member.skills.through
+    at = connection.ops.adapt_datetimefield_value(moment)
+    reason = f"channel:{job.channel} import:{job.pk}"
+    actor_id = job.created_by_id
+    for start in range(0, len(members), BATCH):
+        chunk = Member.objects.bulk_create(members[start : start + BATCH])
+        chunk_rows = rows[start : start + BATCH]
+        skills, wishes, household, history = [], [], [], []
+        for member, cleaned in zip(chunk, chunk_rows, strict=True):
+            skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
+            wishes.extend((member.pk, a) for a in cleaned.aspects)
+            household.extend(
+                HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
+                for n, r, y in cleaned.household
+            )
+            history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
+        # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
+        _insert(through, ("member_id", "skill_id"), skills)
+        _insert(MemberWillingness, ("member_id", "aspect"), wishes)
+        HouseholdMember.objects.bulk_create(household)
+        _insert(
+            StatusChange,
+            ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
+            history,
+        )
+        ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
+    audit.record(
+        actor=job.created_by,
+        verb="member.import",
+        obj=job,
+        now=moment,
+        details={"created": len(members), "filename": job.filename, "channel": job.channel},
+    )
+    return len(members)

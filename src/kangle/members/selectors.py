@@ -1,0 +1,173 @@
+"""Reads of member files reused by pages, the API, exports and reports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import Count, F, Q, QuerySet
+
+from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Aspect, Status
+from kangle.members.models import ExpectedCount, Member, MemberWillingness, Skill
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import scope_queryset
+from kangle.orgs.selectors import subtree_q
+
+
+def members_for(actor) -> QuerySet[Member]:
+    """Files in the actor's subtree, with what a list row shows (no per-row queries)."""
+    return scope_queryset(actor, Member.objects.all(), "org__path").select_related(
+        "community", "microgrid", "point"
+    )
+
+
+def filter_members(
+    rows: QuerySet[Member],
+    *,
+    community: str = "",
+    microgrid: str = "",
+    skill: str = "",
+    status: str = "",
+    channel: str = "",
+    phone_hash: str = "",
+) -> QuerySet[Member]:
+    if community:
+        rows = rows.filter(community__code=community)
+    if microgrid:
+        rows = rows.filter(microgrid__code=microgrid)
+    if skill:
+        rows = rows.filter(skills__code=skill)
+    if status:
+        rows = rows.filter(status=status)
+    if channel:
+        rows = rows.filter(channel=channel)
+    if phone_hash:
+        rows = rows.filter(phone_hash=phone_hash)
+    return rows
+
+
+def own_file(user) -> Member | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Member.objects.filter(user=user)
+        .select_related("community", "microgrid", "employer", "party_org", "point")
+        .order_by(F("left_at").desc(nulls_first=True), "-registered_at")
+        .first()
+    )
+
+
+def _ratio(registered: int, expected: int) -> float | None:
+    return round(registered * 100 / expected, 1) if expected else None
+
+
+def base_numbers(unit: OrgUnit) -> dict:
+    """底数 under ``unit``: per community (grouped by area) and per micro-grid — expected,
+    registered (approved),
+    pending, coverage %. A fixed number of GROUP BY queries whatever the size of the subtree."""
+    units = list(
+        OrgUnit.objects.filter(
+            subtree_q(unit.path), kind__in=[OrgKind.AREA, OrgKind.COMMUNITY, OrgKind.MICROGRID]
+        )
+        .order_by("path")
+        .values("pk", "kind", "code", "name", "path", "parent_id")
+    )
+    expected = dict(
+        ExpectedCount.objects.filter(subtree_q(unit.path, "org__path")).values_list("org_id", "expected")
+    )
+    in_unit = Member.objects.filter(subtree_q(unit.path, "community__path"))
+    approved_by_grid = dict(
+        in_unit.filter(status=Status.APPROVED, microgrid__isnull=False)
+        .values_list("microgrid_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = defaultdict(lambda: {"approved": 0, "pending": 0})
+    for community_id, status, n in (
+        in_unit.filter(status__in=ACTIVE_STATUSES)
+        .values_list("community_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        key = "approved" if status == Status.APPROVED else "pending"
+        counts[community_id][key] += n
+    communities, grids_of, areas = [], defaultdict(list), []
+    by_path = {}
+    for row in units:
+        by_path[row["path"]] = row
+    for row in units:
+        if row["kind"] == OrgKind.MICROGRID:
+            community_path = next(
+                (p for p in _prefixes(row["path"]) if by_path.get(p, {}).get("kind") == OrgKind.COMMUNITY),
+                None,
+            )
+            if community_path:
+                grid = {
+                    "unit": row,
+                    "expected": expected.get(row["pk"], 0),
+                    "registered": approved_by_grid.get(row["pk"], 0),
+                }
+                grid["coverage"] = _ratio(grid["registered"], grid["expected"])
+                grids_of[community_path].append(grid)
+    for row in units:
+        if row["kind"] != OrgKind.COMMUNITY:
+            continue
+        grids = grids_of[row["path"]]
+        item = {
+            "unit": row,
+            "grids": grids,
+            "expected": sum(g["expected"] for g in grids) + expected.get(row["pk"], 0),
+            "registered": counts[row["pk"]]["approved"],
+            "pending": counts[row["pk"]]["pending"],
+        }
+        item["coverage"] = _ratio(item["registered"], item["expected"])
+        communities.append(item)
+    for row in units:
+        if row["kind"] != OrgKind.AREA:
+            continue
+        inside = [c for c in communities if c["unit"]["path"].startswith(row["path"])]
+        areas.append(_total(row, inside))
+    total = _total({"name": unit.name, "code": unit.code, "path": unit.path}, communities)
+    return {"unit": unit, "communities": communities, "areas": areas, "total": total}
+
+
+def _prefixes(path: str) -> list[str]:
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[:i]) + "/" for i in range(len(codes), 0, -1)]
+
+
+def _total(row, communities) -> dict:
+    item = {
+        "unit": row,
+        "communities": len(communities),
+        "expected": sum(c["expected"] for c in communities),
+        "registered": sum(c["registered"] for c in communities),
+        "pending": sum(c["pending"] for c in communities),
+    }
+    item["coverage"] = _ratio(item["registered"], item["expected"])
+    return item
+
+
+def distribution(unit: OrgUnit) -> dict:
+    """Skills, availability heatmap and willingness of the active files under ``unit``: three queries."""
+    active = Member.objects.filter(subtree_q(unit.path, "community__path"), status__in=ACTIVE_STATUSES)
+    skill_counts = dict(active.values_list("skills").annotate(n=Count("pk")).order_by())
+    skills = [(s.name, skill_counts.get(s.pk, 0)) for s in Skill.objects.order_by("sort_order", "code")]
+    aliases = {f"slot{i}": F("availability").bitand(1 << i) for i in range(21)}
+    heat = active.alias(**aliases).aggregate(
+        **{f"n{i}": Count("pk", filter=Q(**{f"slot{i}__gt": 0})) for i in range(21)}
+    )
+    heatmap = [[d, p, heat[f"n{d * 3 + p}"]] for d in range(len(DAYS)) for p in range(len(PERIODS))]
+    wishes = dict(
+        MemberWillingness.objects.filter(member__in=active)
+        .values_list("aspect")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    willingness = [(str(label), wishes.get(code, 0)) for code, label in Aspect.choices]
+    return {
+        "skills": skills,
+        "heatmap": heatmap,
+        "days": [str(label) for _c, label, _z in DAYS],
+        "periods": [str(label) for _c, label, _z in PERIODS],
+        "willingness": willingness,
+    }

@@ -1,0 +1,788 @@
+"""Pages: self-registration and the member's own file (phone), and the staff workbench."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.accounts.services import user_create
+from kangle.core import audit
+from kangle.core.crypto import blind_index
+from kangle.core.errors import UserError
+from kangle.core.roles import Role
+from kangle.core.text import normalise_phone
+from kangle.core.timeutil import now as current_time
+from kangle.members import permissions, selectors, services
+from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
+from kangle.members.forms import (
+    CollectiveForm,
+    DeskEntryForm,
+    MemberForm,
+    ReasonForm,
+    SelfRegistrationForm,
+    TransferForm,
+    UploadForm,
+)
+from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
+from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
+from kangle.members.spreadsheets import workbook_bytes
+from kangle.members.validation import FIELD_LABELS
+from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.selectors import paths_q
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _staff_only(request) -> None:
+    if not permissions.can_view_members(request.user):
+        raise PermissionDenied
+
+
+def _form_error(form, exc: UserError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc))
+
+
+def _initial_from(member: Member) -> dict:
+    return {
+        "name": member.name,
+        "gender": member.gender,
+        "birth_year": member.birth_year or "",
+        "phone": member.phone,
+        "id_number": member.id_number,
+        "political_status": member.political_status,
+        "employer": member.employer.name if member.employer_id else "",
+        "party_org": member.party_org.name if member.party_org_id else "",
+        "position": member.position,
+        "address": member.address,
+        "community": member.community.code,
+        "microgrid": member.microgrid.code if member.microgrid_id else "",
+        "skills": list(member.skills.values_list("code", flat=True)),
+        "skills_other": member.skills_other,
+        "availability": [code for index, code in SLOTS if member.has_slot(index)],
+        "willingness": list(member.willingness.values_list("aspect", flat=True)),
+        "hours_per_month": member.hours_per_month,
+        "household": "\n".join(f"{h.name}({h.get_relation_display()})" for h in member.household.all()),
+    }
+
+
+# --- Phone: self-registration and the member's own file ---------------------------------
+def register(request):
+    """报到 on the phone, from a registration point's QR code (?point=CODE) or the public link."""
+    point = None
+    code = request.GET.get("point") or request.POST.get("point")
+    if code:
+        point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
+        if point is None:
+            raise Http404
+    if (
+        request.user.is_authenticated
+        and selectors.own_file(request.user)
+        and selectors.own_file(request.user).is_active_file
+    ):
+        return redirect("members:me")
+    under = point.org if point is not None else None
+    form = SelfRegistrationForm(request.POST or None, communities_under=under)
+    if not request.user.is_authenticated:
+        form.fields["password"].required = True
+    else:
+        del form.fields["password"]
+    if under is not None and under.kind == OrgKind.COMMUNITY:
+        form.fields["community"].initial = under.code
+    else:
+        # Micro-grids are offered only once the community is known (a street has hundreds of them).
+        del form.fields["microgrid"]
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = request.user if request.user.is_authenticated else None
+            registration = _register_self(form, point, user)
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            if not request.user.is_authenticated:
+                login(
+                    request,
+                    registration.member.user,
+                    backend="kangle.accounts.backends.UsernameOrPhoneBackend",
+                )
+            messages.success(request, _("Your registration has been received; the community will review it."))
+            return redirect("members:me")
+    return render(request, "members/register.html", {"form": form, "point": point})
+
+
+def _register_self(form, point, user):
+    from django.db import transaction
+
+    raw = form.raw()
+    with transaction.atomic():
+        if user is None:
+            phone = normalise_phone(raw.get("phone"))
+            from kangle.accounts.models import User
+
+            if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
+                raise UserError(
+                    "account_exists",
+                    "该手机号已有账号，请先登录再报到",
+                    "An account with this mobile number exists; log in first",
+                    field="phone",
+                )
+            user = user_create(
+                actor=None,
+                # Not the phone number: usernames are stored in clear. People log in with their phone.
+                username=f"m{secrets.token_hex(6)}",
+                password=form.cleaned_data["password"],
+                display_name=raw.get("name", ""),
+                phone=phone,
+            )
+        return services.member_register(actor=user, data=raw, channel=Channel.PHONE, point=point, user=user)
+
+
+@login_required
+def me(request):
+    member = selectors.own_file(request.user)
+    if member is None:
+        return render(request, "members/me_none.html")
+    return render(request, "members/me.html", {"member": member, "history": member.history.all()})
+
+
+@login_required
+def me_edit(request):
+    member = selectors.own_file(request.user)
+    if member is None or not member.is_active_file:
+        raise Http404
+    form = MemberForm(request.POST or None, initial=_initial_from(member), communities_under=member.community)
+    form.fields["community"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        data = form.raw()
+        data.pop("community", None)
+        try:
+            services.member_update(actor=request.user, member=member, data=data)
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your file has been saved."))
+            return redirect("members:me")
+    return render(request, "members/me_edit.html", {"form": form, "member": member})
+
+
+# --- Workbench --------------------------------------------------------------------------
+@login_required
+def member_list(request):
+    _staff_only(request)
+    params = {
+        key: request.GET.get(key, "").strip()
+        for key in ("community", "microgrid", "skill", "status", "channel")
+    }
+    # A list row shows the masked phone only: leave the other encrypted columns undecrypted.
+    rows = selectors.members_for(request.user).defer("id_number", "address")
+    phone = normalise_phone(request.GET.get("phone", ""))
+    rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
+    page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
+    # Labels looked up once, not through get_FOO_display per row (it re-hashes the choices each call).
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    for member in page:
+        member.channel_label, member.status_label = channels[member.channel], statuses[member.status]
+    context = {
+        "page": page,
+        "params": params,
+        "phone": phone,
+        "statuses": Status.choices,
+        "channels": Channel.choices,
+        "communities": scope_queryset(
+            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
+        ).order_by("path"),
+        "skills": Skill.objects.filter(is_active=True),
+    }
+    return render(request, "members/list.html", context)
+
+
+def _member_in_scope(request, pk) -> Member:
+    _staff_only(request)
+    return get_in_scope_or_404(
+        request.user,
+        Member.objects.select_related(
+            "community",
+            "estate",
+            "microgrid",
+            "building_group",
+            "employer",
+            "party_org",
+            "point",
+            "org",
+            "user",
+        ),
+        "org__path",
+        pk=pk,
+    )
+
+
+@login_required
+def member_detail(request, pk):
+    member = _member_in_scope(request, pk)
+    context = {
+        "member": member,
+        "history": member.history.select_related("actor", "community"),
+        "can_manage": permissions.can_manage_member(request.user, member.community),
+        "can_reveal": permissions.can_reveal(request.user, member.community),
+        "reason_form": ReasonForm(),
+        "transfer_form": TransferForm(),
+    }
+    return render(request, "members/detail.html", context)
+
+
+@login_required
+def member_edit(request, pk):
+    """Staff correct a file (the member's own edits go through the phone page)."""
+    member = _member_in_scope(request, pk)
+    if not permissions.can_manage_member(request.user, member.community) or member.status == Status.LEFT:
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, initial=_initial_from(member))
+    form.fields["community"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path"
+    ).order_by("path")
+    form.fields["microgrid"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path"
+    ).order_by("path")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(actor=request.user, member=member, data=form.raw())
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your file has been saved."))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/edit.html", {"form": form, "member": member})
+
+
+@login_required
+@require_POST
+def member_reveal(request, pk):
+    member = _member_in_scope(request, pk)
+    try:
+        revealed = services.member_reveal(actor=request.user, member=member)
+    except UserError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from None
+        raise
+    return render(request, "members/_revealed.html", {"revealed": revealed, "member": member})
+
+
+@login_required
+@require_POST
+def member_action(request, pk, action):
+    member = _member_in_scope(request, pk)
+    try:
+        if action == "approve":
+            services.member_approve(actor=request.user, member=member)
+            messages.success(request, _("Approved."))
+        elif action == "return":
+            services.member_return(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Returned to the member with your reason."))
+        elif action == "leave":
+            services.member_leave(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Marked as left."))
+        elif action == "transfer":
+            code = request.POST.get("to_community", "")
+            target = OrgUnit.objects.filter(code=code, kind=OrgKind.COMMUNITY).first()
+            if target is None:
+                raise UserError(
+                    "invalid_community",
+                    f"未知的居民区：{code}",
+                    f"Unknown community: {code}",
+                    field="to_community",
+                )
+            services.member_transfer(
+                actor=request.user, member=member, to_community=target, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("Transferred."))
+        else:
+            raise Http404
+    except UserError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from None
+        messages.error(request, str(exc))
+    if action == "transfer" and not selectors.members_for(request.user).filter(pk=member.pk).exists():
+        return redirect("members:list")
+    return redirect("members:detail", pk=member.pk)
+
+
+@login_required
+def member_new(request):
+    """Staff-assisted entry at a registration point; a second arrival of the same person offers a merge."""
+    _staff_only(request)
+    points = scope_queryset(request.user, RegistrationPoint.objects.filter(is_active=True)).select_related(
+        "org"
+    )
+    form = DeskEntryForm(request.POST or None, communities_under=None)
+    form.fields["point"].queryset = points
+    form.fields["community"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path"
+    ).order_by("path")
+    form.fields["microgrid"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path"
+    ).order_by("path")
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        merge_into = None
+        if request.POST.get("merge_into"):
+            merge_into = get_in_scope_or_404(
+                request.user, Member.objects.all(), "org__path", pk=request.POST["merge_into"]
+            )
+        try:
+            registration = services.member_register(
+                actor=request.user,
+                data=form.raw(),
+                channel=Channel.DESK,
+                point=form.cleaned_data.get("point"),
+                merge_into=merge_into,
+            )
+        except services.DuplicateFile as exc:
+            duplicate = exc
+            if not exc.visible:
+                form.add_error("phone", str(exc))
+        except UserError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from None
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, _("Merged into the existing file.") if registration.merged else _("Registered.")
+            )
+            return redirect("members:detail", pk=registration.member.pk)
+    return render(request, "members/new.html", {"form": form, "duplicate": duplicate})
+
+
+@login_required
+def member_export(request):
+    """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
+    _staff_only(request)
+    units = scope_queryset(request.user, OrgUnit.objects.all(), "path")
+    code = request.GET.get("community", "")
+    unit = units.filter(code=code).first() if code else None
+    if code and unit is None:
+        raise Http404
+    roots = [unit] if unit else list(OrgUnit.objects.filter(path__in=request.user.scope_paths))
+    if not request.user.is_superuser and (
+        not roots or not all(permissions.can_export(request.user, u) for u in roots)
+    ):
+        raise PermissionDenied
+    reveal = request.GET.get("reveal") == "1"
+    if (
+        reveal
+        and not request.user.is_superuser
+        and not all(permissions.can_reveal(request.user, u) for u in roots)
+    ):
+        raise PermissionDenied
+    params = {
+        key: request.GET.get(key, "").strip()
+        for key in ("community", "microgrid", "skill", "status", "channel")
+    }
+    rows = (
+        selectors.filter_members(selectors.members_for(request.user), **params)
+        .select_related("employer", "party_org")
+        .prefetch_related("skills", "willingness")
+        .order_by("community__path", "name", "pk")
+    )
+    headers = [
+        "编号",
+        *(
+            FIELD_LABELS[f][0]
+            for f in (
+                "name",
+                "gender",
+                "birth_year",
+                "phone",
+                "id_number",
+                "political_status",
+                "employer",
+                "party_org",
+                "position",
+                "address",
+                "community",
+                "microgrid",
+                "skills",
+                "willingness",
+                "hours_per_month",
+            )
+        ),
+        "报到渠道",
+        "状态",
+    ]
+    body = []
+    for m in rows.iterator(chunk_size=2000):
+        body.append(
+            [
+                m.pk,
+                m.name,
+                m.get_gender_display(),
+                m.birth_year,
+                m.phone if reveal else m.masked_phone,
+                m.id_number if reveal else m.masked_id_number,
+                m.get_political_status_display(),
+                m.employer.name if m.employer_id else "",
+                m.party_org.name if m.party_org_id else "",
+                m.position,
+                m.address if reveal else m.masked_address,
+                m.community.name,
+                m.microgrid.name if m.microgrid_id else "",
+                "、".join(s.name for s in m.skills.all()),
+                "、".join(w.get_aspect_display() for w in m.willingness.all()),
+                m.hours_per_month,
+                m.get_channel_display(),
+                m.get_status_display(),
+            ]
+        )
+    audit.record(
+        actor=request.user,
+        verb="member.export",
+        object_type="members.member",
+        object_id="",
+        org_path=unit.path if unit else "",
+        details={"rows": len(body), "unmasked": reveal, "filters": params},
+    )
+    response = HttpResponse(workbook_bytes([("在职党员", headers, body)]), content_type=XLSX)
+    response["Content-Disposition"] = 'attachment; filename="members.xlsx"'
+    return response
+
+
+@login_required
+def template_download(request):
+    from kangle.members.spreadsheets import template_bytes
+
+    response = HttpResponse(
+        template_bytes(list(Skill.objects.filter(is_active=True).values_list("name", flat=True))),
+        content_type=XLSX,
+    )
+    response["Content-Disposition"] = 'attachment; filename="member-import-template.xlsx"'
+    return response
+
+
+# --- Import and collective registration -------------------------------------------------
+def _upload(request, *, org, party_org=None):
+    upload = request.FILES["file"]
+    from kangle.members.spreadsheets import check_size
+
+    check_size(upload.size)
+    return import_upload(
+        actor=request.user, org=org, filename=upload.name, content=upload.read(), party_org=party_org
+    )
+
+
+@login_required
+def import_start(request):
+    _staff_only(request)
+    units = scope_queryset(
+        request.user,
+        OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
+        "path",
+    ).order_by("path")
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        org = units.filter(code=request.POST.get("org", "")).first()
+        if org is None:
+            form.add_error(None, "请选择导入到哪个单位 / Choose where to import")
+        else:
+            try:
+                job = _upload(request, org=org)
+            except UserError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from None
+                _form_error(form, UserError(exc.code, exc.zh, exc.en, field="file"))
+            else:
+                return redirect("members:import-job", pk=job.pk)
+    recent = ImportJob.objects.filter(created_by=request.user).select_related("org")[:10]
+    return render(request, "members/import_start.html", {"form": form, "units": units, "recent": recent})
+
+
+def _job_for(request, pk) -> ImportJob:
+    job = get_object_or_404(ImportJob.objects.select_related("org", "party_org__employer"), pk=pk)
+    if job.party_org_id:
+        if job.party_org.account_id != request.user.pk:
+            raise Http404
+    else:
+        _staff_only(request)
+        get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", pk=job.org_id)
+    return job
+
+
+@login_required
+def import_job(request, pk):
+    job = _job_for(request, pk)
+    if request.method == "POST":
+        try:
+            if "mapping" in request.POST:
+                mapping = {}
+                for field in FIELD_LABELS:
+                    value = request.POST.get(f"map_{field}", "")
+                    if value != "":
+                        mapping[field] = int(value)
+                job = import_set_mapping(actor=request.user, job=job, mapping=mapping)
+                job = import_preview(actor=request.user, job=job)
+            elif "commit" in request.POST:
+                job = import_request_commit(actor=request.user, job=job)
+        except UserError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from None
+            messages.error(request, str(exc))
+        except ValueError:
+            messages.error(request, "列对应无效 / invalid mapping")
+        return redirect("members:import-job", pk=job.pk)
+    fields = [(f, FIELD_LABELS[f], job.mapping.get(f)) for f in FIELD_LABELS]
+    bad_rows = sorted({e["row"] for e in job.errors})
+    context = {
+        "job": job,
+        "fields": fields,
+        "headers": list(enumerate(job.headers)),
+        "bad_row_count": len(bad_rows),
+        "errors": job.errors[:2000],
+        "more_errors": max(0, len(job.errors) - 2000),
+    }
+    template = "members/import_job.html"
+    return render(request, template, context)
+
+
+@login_required
+def import_progress(request, pk):
+    job = _job_for(request, pk)
+    return render(request, "members/_progress.html", {"job": job})
+
+
+@login_required
+def collective(request):
+    """集体报到: an employer Party organisation enters or uploads its list; members are linked to it."""
+    if not permissions.is_collective_registrar(request.user):
+        raise PermissionDenied
+    party_orgs = EmployerPartyOrg.objects.filter(account=request.user).select_related("employer")
+    form = CollectiveForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        party_org = party_orgs.filter(pk=request.POST.get("party_org") or 0).first()
+        units = OrgUnit.objects.filter(pk__in=request.user.units_for("employer_party_org")).order_by("path")
+        try:
+            if party_org is None:
+                raise UserError(
+                    "invalid_party_org",
+                    "请选择单位党组织",
+                    "Choose your Party organisation",
+                    field="party_org",
+                )
+            if not units:
+                raise PermissionDenied
+            if form.cleaned_data.get("file"):
+                job = _upload(request, org=units[0], party_org=party_org)
+            else:
+                content = _rows_as_csv(form.cleaned_data.get("rows", ""))
+                job = import_upload(
+                    actor=request.user,
+                    org=units[0],
+                    filename="list.csv",
+                    content=content,
+                    party_org=party_org,
+                )
+            job = import_preview(actor=request.user, job=job)
+        except UserError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("members:import-job", pk=job.pk)
+    return render(request, "members/collective.html", {"form": form, "party_orgs": party_orgs})
+
+
+def _rows_as_csv(text: str) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["姓名", "手机号", "政治面貌", "居民区", "职务"])
+    for line in (text or "").splitlines():
+        if line.strip():
+            writer.writerow([part.strip() for part in line.replace("\t", ",").replace("，", ",").split(",")])
+    return buffer.getvalue().encode("utf-8")
+
+
+# --- Base numbers -----------------------------------------------------------------------
+def _base_unit(request) -> OrgUnit:
+    _staff_only(request)
+    code = request.GET.get("unit", "")
+    units = scope_queryset(
+        request.user,
+        OrgUnit.objects.filter(kind__in=[OrgKind.DISTRICT, OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
+        "path",
+    )
+    if code:
+        return get_object_or_404(units, code=code)
+    unit = units.order_by("depth", "path").first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+@login_required
+def base_numbers(request):
+    unit = _base_unit(request)
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        try:
+            from kangle.members.spreadsheets import check_size
+
+            check_size(upload.size)
+            saved, errors = services.expected_import(
+                actor=request.user, unit=unit, content=upload.read(), filename=upload.name
+            )
+        except UserError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from None
+            messages.error(request, str(exc))
+        else:
+            for error in errors[:50]:
+                messages.error(
+                    request, f"第 {error['row']} 行：{error['zh']} / row {error['row']}: {error['en']}"
+                )
+            if saved:
+                messages.success(request, _("Expected numbers saved."))
+        return redirect(f"{request.path}?unit={unit.code}")
+    if request.method == "POST":
+        saved = 0
+        for key, value in request.POST.items():
+            if not key.startswith("expected_") or value.strip() == "":
+                continue
+            target = get_in_scope_or_404(
+                request.user, OrgUnit.objects.all(), "path", code=key[len("expected_") :]
+            )
+            try:
+                services.expected_set(actor=request.user, org=target, expected=int(value))
+                saved += 1
+            except ValueError:
+                messages.error(
+                    request, f"底数应为整数：{target.name} / expected number must be a whole number"
+                )
+            except UserError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from None
+                messages.error(request, f"{target.name}：{exc}")
+        if saved:
+            messages.success(request, _("Expected numbers saved."))
+        return redirect(f"{request.path}?unit={unit.code}")
+    numbers = selectors.base_numbers(unit)
+    charts = selectors.distribution(unit)
+    context = {
+        "numbers": numbers,
+        "charts": charts,
+        "unit": unit,
+        "can_edit": permissions.can_set_expected(request.user, unit),
+    }
+    return render(request, "members/base_numbers.html", context)
+
+
+@login_required
+def employers(request):
+    """Employers and their Party organisations: the contact details letters are sent to."""
+    _staff_only(request)
+    may_edit = (
+        request.user.is_superuser
+        or request.user.has_role(Role.STREET_ADMIN)
+        or request.user.has_role(Role.AREA_ADMIN)
+    )
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        employer = get_object_or_404(Employer, pk=request.POST.get("employer"))
+        data = {k: request.POST.get(k, "") for k in ("contact_person", "contact_phone", "email", "address")}
+        try:
+            services.employer_update(actor=request.user, employer=employer, data=data)
+        except UserError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Contact details saved."))
+        return redirect("members:employers")
+    # How many of each employer's active members live in the viewer's part of the tree.
+    mine = Q(members__status__in=ACTIVE_STATUSES)
+    if not request.user.is_superuser:
+        mine &= paths_q(request.user.scope_paths, "members__org__path")
+    rows = (
+        Employer.objects.annotate(n=Count("members", filter=mine))
+        .prefetch_related("party_orgs")
+        .order_by("name")
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "members/employers.html", {"page": page, "may_edit": may_edit})
+
+
+@login_required
+def base_numbers_xlsx(request):
+    unit = _base_unit(request)
+    numbers = selectors.base_numbers(unit)
+    charts = selectors.distribution(unit)
+
+    def pct(value):
+        return "" if value is None else value
+
+    summary = [
+        [
+            a["unit"]["name"],
+            a["communities"],
+            a["expected"],
+            a["registered"],
+            a["pending"],
+            pct(a["coverage"]),
+        ]
+        for a in numbers["areas"]
+    ]
+    total = numbers["total"]
+    summary.append(
+        [
+            "合计",
+            total["communities"],
+            total["expected"],
+            total["registered"],
+            total["pending"],
+            pct(total["coverage"]),
+        ]
+    )
+    per_community = [
+        [
+            c["unit"]["name"],
+            c["unit"]["code"],
+            c["expected"],
+            c["registered"],
+            c["pending"],
+            pct(c["coverage"]),
+        ]
+        for c in numbers["communities"]
+    ]
+    per_grid = [
+        [
+            c["unit"]["name"],
+            g["unit"]["name"],
+            g["unit"]["code"],
+            g["expected"],
+            g["registered"],
+            pct(g["coverage"]),
+        ]
+        for c in numbers["communities"]
+        for g in c["grids"]
+    ]
+    heat = [[charts["days"][d], charts["periods"][p], n] for d, p, n in charts["heatmap"]]
+    content = workbook_bytes(
+        [
+            ("汇总", ["片区", "居民区数", "底数", "已报到", "待审核", "覆盖率%"], summary),
+            ("居民区", ["居民区", "编码", "底数", "已报到", "待审核", "覆盖率%"], per_community),
+            ("微网格", ["居民区", "微网格", "编码", "底数", "已报到", "覆盖率%"], per_grid),
+            ("专业特长", ["特长", "人数"], [list(s) for s in charts["skills"]]),
+            ("服务时间", ["星期", "时段", "人数"], heat),
+            ("服务意愿", ["服务方面", "人数"], [list(w) for w in charts["willingness"]]),
+        ]
+    )
+    audit.record(actor=request.user, verb="members.base_numbers_export", obj=unit, now=current_time())
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'
+    return response

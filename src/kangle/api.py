@@ -16,6 +16,7 @@ from kangle.accounts.services import token_authenticate
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.posts.api import router as posts_router
 
 
 class TokenAuth(HttpBearer):
@@ -76,3 +77,4 @@ def http_error(request, exc: HttpError):
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
+api.add_router("/posts", posts_router)

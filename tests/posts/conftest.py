@@ -98,7 +98,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _catalogue(request):
-    """The catalogue comes from a data migration; a transactional test elsewhere flushes it, so put it back."""
+    """The catalogue comes from a data migration; a transactional test elsewhere flushes it: put it back."""
     if not request.node.get_closest_marker("django_db"):
         return
     from django.apps import apps as django_apps

@@ -23,7 +23,7 @@ from kangle.posts.schedule import codes_from_mask
 router = Router(tags=["posts"])
 
 
-# --- Schemas ---------------------------------------------------------------------------------------------------
+# --- Schemas ----------------------------------------------------------------------------------------------
 class AspectOut(Schema):
     code: str
     name: str
@@ -187,7 +187,7 @@ class ProposalOut(Schema):
     items: list[ProposalItemOut]
 
 
-# --- Helpers -----------------------------------------------------------------------------------------------------
+# --- Helpers ----------------------------------------------------------------------------------------------
 def _require_staff(request) -> None:
     if not permissions.can_view_posts(request.user):
         raise NotAllowed()
@@ -261,7 +261,7 @@ def _proposal_out(proposal: BulkProposal) -> dict:
     }
 
 
-# --- Catalogue ---------------------------------------------------------------------------------------------------
+# --- Catalogue --------------------------------------------------------------------------------------------
 @router.get("/catalogue", response=list[CategoryOut])
 def catalogue(request):
     return [
@@ -301,7 +301,7 @@ def category_edit(request, code: str, payload: CatalogueEdit):
     }
 
 
-# --- Member side -------------------------------------------------------------------------------------------------
+# --- Member side ------------------------------------------------------------------------------------------
 @router.get("/recommendations", response=list[MatchOut])
 def recommendations(request, limit: int = 10):
     member = services.member_of(request.user)
@@ -338,7 +338,7 @@ def claim_withdraw(request, pk: int, payload: ReasonIn):
     return ClaimOut.of(services.claim_withdraw(actor=request.user, claim=claim, reason=payload.reason))
 
 
-# --- Staff side --------------------------------------------------------------------------------------------------
+# --- Staff side -------------------------------------------------------------------------------------------
 @router.get("/", response=list[PostOut])
 @paginate(LimitOffsetPagination)
 def post_list(request, status: str = "", aspect: str = "", org: str = ""):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import browser_login
-from personas import PASSWORD
 
+from conftest import browser_login
 from kangle.posts.models import Claim
+from personas import PASSWORD
 
 from .conftest import make_member, make_post
 

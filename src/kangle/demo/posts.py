@@ -1,5 +1,6 @@
-"""Service posts (服务岗位) in 康健街道 across all 9 aspects, at 康乐会客厅, 雷锋亭 and the communities' service
-stations, with claims placed from the matching (and one claimed by ``kj_member`` itself). Runs after members."""
+"""Service posts (服务岗位) in 康健街道 across all 9 aspects, at 康乐会客厅, 雷锋亭 and the communities'
+service stations, with claims placed from the matching (one claimed by ``kj_member`` itself).
+Runs after the members step."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from kangle.orgs.selectors import subtree_q
 from kangle.posts import matching, services
 from kangle.posts.models import ClaimSource, Post, PostStatus
 
-# (title, aspect, where: "street" | "leifeng" | "community", venue, weekly slots, required, preferred, capacity,
-#  difficulty, description)
+# (title, aspect, venue, weekly slots, required skills, preferred skills, capacity, difficulty,
+#  description)
 STREET_POSTS = [
     (
         "爱心益剪 · 康乐会客厅",

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from kangle.core.timeutil import today
 from kangle.members.constants import Status
 from kangle.members.models import Member, MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -454,6 +455,7 @@ def _posts_sql(m: MemberFacts, owners: list[int], aspect_ids: list[int], w: dict
                    WHERE skill_id IN {skills_in} GROUP BY post_id) pr
                ON pr.post_id = p.id
         WHERE p.status = %s AND p.claimed_count < p.capacity AND p.org_id IN {owners_in}
+          AND (p.last_day IS NULL OR p.last_day >= %s)
           AND COALESCE(r.n, 0) = COALESCE(r.have, 0)
           AND ({m.availability} = 0 OR (p.slot_mask & {m.availability}) <> 0)
           AND NOT EXISTS (SELECT 1 FROM {claim_t} c WHERE c.post_id = p.id AND c.member_id = %s
@@ -468,6 +470,7 @@ def _posts_sql(m: MemberFacts, owners: list[int], aspect_ids: list[int], w: dict
         + skills_params
         + [str(PostStatus.OPEN)]
         + owners_params
+        + [today()]
         + [m.id]
         + status_params
     )

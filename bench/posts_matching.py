@@ -383,6 +383,7 @@ def main() -> None:
     from kangle.posts.models import Post, PostStatus
 
     call_command("migrate", verbosity=0)
+    calibration = cpu_calibration_ms()
     if not Member.objects.exists():
         demo.build(scale="city")
     rng = random.Random(args.seed)
@@ -437,6 +438,7 @@ def main() -> None:
                 "bench": "posts_matching",
                 "database": connection.vendor,
                 "setup_s": round(setup_s, 1),
+                "cpu_calibration_ms": round(calibration, 1),
                 "members_total": Member.objects.count(),
                 "posts_total": Post.objects.count(),
                 "members_for_post": {

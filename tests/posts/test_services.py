@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.http import Http404
 
 from kangle.core.errors import NotAllowed, UserError
@@ -193,6 +195,7 @@ def test_clashing_times(personas, kj_member):
     assert err.value.code == "schedule_clash" and "理发" in err.value.zh
 
 
+@time_machine.travel(dt.datetime(2025, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
 def test_session_clashes_with_weekly_slot_only_inside_its_date_range(personas, kj_member):
     t = personas.tree
     weekly = make_post(

@@ -98,14 +98,17 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _catalogue(request):
-    """The catalogue comes from a data migration; a transactional test elsewhere flushes it: put it back."""
+    """The catalogue and the skills come from data migrations; a transactional test that ran earlier in the
+    session flushed them, so put them back (the migrations' own seed functions)."""
     if not request.node.get_closest_marker("django_db"):
         return
+    import importlib
+
     from django.apps import apps as django_apps
 
     from kangle.posts.models import ServiceAspect
 
+    if not Skill.objects.exists():
+        importlib.import_module("kangle.members.migrations.0002_seed_skills").seed(django_apps, None)
     if not ServiceAspect.objects.exists():
-        import importlib
-
         importlib.import_module("kangle.posts.migrations.0002_seed_catalogue").seed(django_apps, None)

@@ -293,6 +293,7 @@ def test_invitation(personas, kj_member, django_capture_on_commit_callbacks):
     assert Notification.objects.filter(recipient=personas.member, title__contains="邀请").exists()
     with pytest.raises(UserError):
         services.invitation_send(actor=personas.secretary_a, post=post, member=kj_member)
+    assert services.claim_create(actor=personas.member, post=post).source == "invitation"
     outsider = make_member(personas.tree.community_b, slots=["sat_am"])
     with pytest.raises(Http404):
         services.invitation_send(actor=personas.secretary_a, post=post, member=outsider)

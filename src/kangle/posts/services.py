@@ -559,6 +559,12 @@ def claim_create(
                     field="post",
                     status=409,
                 )
+        if (
+            not by_staff
+            and source == ClaimSource.SELF
+            and Invitation.objects.filter(post=locked, member=member).exists()
+        ):
+            source = ClaimSource.INVITATION
         confirmed = by_staff or not locked.needs_confirmation
         claim = Claim.objects.create(
             post=locked,

@@ -17,6 +17,7 @@ from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.posts.api import router as posts_router
 from kangle.prevention.api import router as prevention_router
 
 
@@ -97,3 +98,4 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)
+api.add_router("/posts", posts_router)

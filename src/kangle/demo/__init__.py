@@ -26,6 +26,7 @@ STEPS = [
     "kangle.demo.members.build",
     "kangle.demo.cases.build",
     "kangle.demo.prevention.build",
+    "kangle.demo.posts.build",
 ]
 
 

@@ -6,3 +6,13 @@ class PostsConfig(AppConfig):
     name = "kangle.posts"
     label = "posts"
     verbose_name = _("Service posts")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import STAFF_ROLES, Role
+
+        navigation.register(_("Service posts"), "posts:list", STAFF_ROLES, order=30)
+        navigation.register(_("Bulk assignment"), "posts:bulk", STAFF_ROLES - {Role.GRID_LEADER}, order=31)
+        navigation.register(_("Service catalogue"), "posts:catalogue", {Role.STREET_ADMIN}, order=32)
+        navigation.register(_("Recommended for you"), "posts:for-me", {Role.MEMBER}, order=5, area="phone")
+        navigation.register(_("My posts"), "posts:mine", {Role.MEMBER}, order=6, area="phone")

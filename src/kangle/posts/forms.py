@@ -1,0 +1,80 @@
+"""Forms of the post pages. Fields stay permissive; the services validate and name the field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kangle.members.constants import SLOTS
+from kangle.members.models import Skill
+from kangle.orgs.models import OrgKind, OrgUnit, Venue
+from kangle.orgs.scope import scope_queryset
+from kangle.posts.models import ServiceAspect
+from kangle.posts.schedule import slot_label
+
+
+def slot_choices():
+    return [(code, slot_label(index)) for index, code in SLOTS]
+
+
+class PostForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    aspect = forms.ChoiceField(label=_("Aspect"), required=False)
+    org = forms.ChoiceField(label=_("Owning unit"), required=False)
+    venue = forms.ChoiceField(label=_("Venue"), required=False)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    required_skills = forms.MultipleChoiceField(
+        label=_("Required skills"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    preferred_skills = forms.MultipleChoiceField(
+        label=_("Preferred skills"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    weekly_slots = forms.MultipleChoiceField(
+        label=_("Weekly slots"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    starts_on = forms.CharField(
+        label=_("Starts on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.CharField(
+        label=_("Ends on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sessions = forms.CharField(
+        label=_("Dated sessions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One per line, e.g. 2026-12-05 09:00-11:00"),
+    )
+    capacity = forms.CharField(label=_("Capacity"), required=False)
+    difficulty = forms.CharField(label=_("Difficulty (1–5)"), required=False)
+    needs_confirmation = forms.BooleanField(label=_("Claims need confirmation"), required=False)
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["aspect"].choices = [
+            (a.code, f"{a.category.name} · {a.name}")
+            for a in ServiceAspect.objects.filter(is_active=True, category__is_active=True).select_related(
+                "category"
+            )
+        ]
+        units = scope_queryset(
+            actor, OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]), "path"
+        ).order_by("path")
+        self.fields["org"].choices = [(u.code, u.name) for u in units]
+        venues = scope_queryset(actor, Venue.objects.filter(is_active=True)).order_by("org__path", "name")
+        self.fields["venue"].choices = [("", "—")] + [(str(v.pk), v.name) for v in venues]
+        skills = [(s.code, s.name) for s in Skill.objects.filter(is_active=True)]
+        self.fields["required_skills"].choices = skills
+        self.fields["preferred_skills"].choices = skills
+        self.fields["weekly_slots"].choices = slot_choices()
+
+    def raw(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["capacity"] = data.get("capacity") or "1"
+        data["difficulty"] = data.get("difficulty") or "1"
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

@@ -1,0 +1,861 @@
+"""Every change to the catalogue, posts, claims, invitations and bulk proposals. Each runs in one transaction,
+checks the permission, writes its audit event and sends notices only after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import F
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+
+from kangle.accounts.models import RoleAssignment
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.roles import Role
+from kangle.core.text import normalise_text
+from kangle.core.timeutil import resolve_now
+from kangle.members.constants import SLOT_CODES, Status
+from kangle.members.models import Member, Skill
+from kangle.notify.services import after_commit, notify_user
+from kangle.orgs.models import OrgKind, OrgUnit, Venue
+from kangle.posts import permissions
+from kangle.posts.models import (
+    ACTIVE_CLAIM_STATUSES,
+    BulkProposal,
+    BulkProposalItem,
+    Claim,
+    ClaimSource,
+    ClaimStatus,
+    Invitation,
+    Post,
+    PostSession,
+    PostStatus,
+    ProposalStatus,
+    ServiceAspect,
+    ServiceCategory,
+)
+from kangle.posts.schedule import Schedule, clash, mask_from_codes
+
+OWNER_KINDS = (OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY)
+
+
+# --- Catalogue --------------------------------------------------------------------------------------------
+def _catalogue_fields(obj, *, name=None, sort_order=None, is_active=None, description=None) -> dict:
+    changes = {}
+    if name is not None:
+        name = normalise_text(name)
+        if not name:
+            raise UserError("name_required", "名称不能为空", "The name is required", field="name")
+        changes["name"] = name
+    if sort_order is not None:
+        changes["sort_order"] = int(sort_order)
+    if is_active is not None:
+        changes["is_active"] = bool(is_active)
+    if description is not None:
+        changes["description"] = normalise_text(description)
+    for key, value in changes.items():
+        setattr(obj, key, value)
+    return changes
+
+
+def category_update(
+    *,
+    actor,
+    category: ServiceCategory,
+    name=None,
+    sort_order=None,
+    is_active=None,
+    now: dt.datetime | None = None,
+) -> ServiceCategory:
+    if not permissions.can_manage_catalogue(actor):
+        raise NotAllowed
+    with transaction.atomic():
+        changes = _catalogue_fields(category, name=name, sort_order=sort_order, is_active=is_active)
+        if changes:
+            category.save(update_fields=list(changes))
+            audit.record(actor=actor, verb="posts.category_update", obj=category, details=changes, now=now)
+    return category
+
+
+def aspect_update(
+    *,
+    actor,
+    aspect: ServiceAspect,
+    name=None,
+    sort_order=None,
+    is_active=None,
+    description=None,
+    now: dt.datetime | None = None,
+) -> ServiceAspect:
+    """Rename, reorder, retire or restore an aspect. Posts keep it; a retired one takes no new posts."""
+    if not permissions.can_manage_catalogue(actor):
+        raise NotAllowed
+    with transaction.atomic():
+        changes = _catalogue_fields(
+            aspect, name=name, sort_order=sort_order, is_active=is_active, description=description
+        )
+        if changes:
+            aspect.save(update_fields=list(changes))
+            audit.record(actor=actor, verb="posts.aspect_update", obj=aspect, details=changes, now=now)
+    return aspect
+
+
+# --- Posts ------------------------------------------------------------------------------------------------
+@dataclass
+class PostData:
+    title: str
+    aspect: ServiceAspect
+    org: OrgUnit
+    venue: Venue | None
+    description: str
+    required_skills: list[Skill]
+    preferred_skills: list[Skill]
+    weekly_slots: int
+    starts_on: dt.date
+    ends_on: dt.date | None
+    sessions: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+    capacity: int = 1
+    difficulty: int = 1
+    needs_confirmation: bool = False
+
+
+def _int(value, name: str, zh: str, en: str) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise UserError(
+            f"invalid_{name}", f"{zh}必须是整数", f"{en} must be a whole number", field=name
+        ) from None
+
+
+def _date(value, name: str, zh: str, en: str, *, required: bool) -> dt.date | None:
+    if value in (None, ""):
+        if required:
+            raise UserError(f"{name}_required", f"请填写{zh}", f"{en} is required", field=name)
+        return None
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UserError(
+            f"invalid_{name}", f"{zh}格式应为 YYYY-MM-DD", f"{en} must be YYYY-MM-DD", field=name
+        ) from None
+
+
+def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Sessions as pairs of datetimes, dicts {starts_at, ends_at}, or text lines "2026-12-05 09:00-11:00"."""
+    if not value:
+        return []
+    items = value.splitlines() if isinstance(value, str) else list(value)
+    sessions = []
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, str):
+            text = (
+                normalise_text(item).replace("–", "-").replace("—", "-").replace("～", "-").replace("~", "-")
+            )
+            if not text:
+                continue
+            try:
+                day_text, times = text.split(" ", 1)
+                start_text, end_text = (t.strip() for t in times.split("-", 1))
+                day = dt.date.fromisoformat(day_text)
+                start = dt.datetime.combine(day, dt.time.fromisoformat(start_text))
+                end = dt.datetime.combine(day, dt.time.fromisoformat(end_text))
+            except ValueError:
+                raise UserError(
+                    "invalid_session",
+                    f"第 {number} 个场次格式应为“2026-12-05 09:00-11:00”",
+                    f"Session {number} must look like 2026-12-05 09:00-11:00",
+                    field="sessions",
+                ) from None
+        elif isinstance(item, dict):
+            try:
+                start = _aware_datetime(item["starts_at"])
+                end = _aware_datetime(item["ends_at"])
+            except (KeyError, ValueError, TypeError):
+                raise UserError(
+                    "invalid_session",
+                    f"第 {number} 个场次需要有效的开始和结束时间",
+                    f"Session {number} needs a valid start and end",
+                    field="sessions",
+                ) from None
+        else:
+            start, end = item
+        start, end = _aware_datetime(start), _aware_datetime(end)
+        if end <= start:
+            raise UserError(
+                "schedule_ends_before_start",
+                f"第 {number} 个场次的结束时间早于或等于开始时间",
+                f"Session {number} ends before it starts",
+                field="sessions",
+            )
+        sessions.append((start, end))
+    return sessions
+
+
+def _aware_datetime(value) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.strip())
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def clean_post(raw: dict, *, actor) -> PostData:
+    """Turn form or API input into PostData; every problem names its field (Chinese first, then English)."""
+    title = normalise_text(raw.get("title", ""))
+    if not title:
+        raise UserError("title_required", "请填写岗位名称", "The title is required", field="title")
+    aspect_code = raw.get("aspect") or ""
+    aspect = ServiceAspect.objects.filter(code=aspect_code).select_related("category").first()
+    if aspect is None or not aspect.is_active or not aspect.category.is_active:
+        raise UserError(
+            "invalid_aspect",
+            "服务方面不存在或已停用",
+            "The aspect does not exist or is retired",
+            field="aspect",
+        )
+    org = raw.get("org")
+    if not isinstance(org, OrgUnit):
+        org = OrgUnit.objects.filter(code=org or "").first()
+    if org is None or not permissions.can_manage_post(actor, org):
+        raise UserError(
+            "invalid_org",
+            "所属单位不存在或不在您的管辖范围内",
+            "The owning unit does not exist or is outside your scope",
+            field="org",
+        )
+    if org.kind not in OWNER_KINDS:
+        raise UserError(
+            "invalid_org_kind",
+            "岗位只能属于居民区、片区或街道",
+            "A post belongs to a community, an area or the street",
+            field="org",
+        )
+    venue = raw.get("venue")
+    if venue not in (None, "") and not isinstance(venue, Venue):
+        venue = Venue.objects.select_related("org").filter(pk=_int(venue, "venue", "场所", "Venue")).first()
+        if venue is None:
+            raise UserError("invalid_venue", "场所不存在", "The venue does not exist", field="venue")
+    if venue and not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
+        raise UserError(
+            "venue_elsewhere",
+            "场所不在该岗位所属单位的范围内",
+            "The venue is outside the owning unit",
+            field="venue",
+        )
+    skills = {}
+    for name in ("required_skills", "preferred_skills"):
+        codes = [c for c in (raw.get(name) or []) if c]
+        found = list(Skill.objects.filter(code__in=codes))
+        if len(found) != len(set(codes)):
+            missing = sorted(set(codes) - {s.code for s in found})
+            raise UserError(
+                "invalid_skill",
+                f"未知的专业特长：{'、'.join(missing)}",
+                f"Unknown skills: {', '.join(missing)}",
+                field=name,
+            )
+        skills[name] = found
+    slot_codes = [c for c in (raw.get("weekly_slots") or []) if c]
+    unknown = [c for c in slot_codes if c not in SLOT_CODES]
+    if unknown:
+        raise UserError(
+            "invalid_slot",
+            f"未知的时段：{'、'.join(unknown)}",
+            f"Unknown slots: {', '.join(unknown)}",
+            field="weekly_slots",
+        )
+    weekly = mask_from_codes(slot_codes)
+    starts_on = _date(raw.get("starts_on"), "starts_on", "开始日期", "Start date", required=True)
+    ends_on = _date(raw.get("ends_on"), "ends_on", "结束日期", "End date", required=False)
+    if ends_on is not None and ends_on < starts_on:
+        raise UserError(
+            "schedule_ends_before_start",
+            "结束日期早于开始日期",
+            "The schedule ends before it starts",
+            field="ends_on",
+        )
+    sessions = parse_sessions(raw.get("sessions"))
+    if not weekly and not sessions:
+        raise UserError(
+            "schedule_required",
+            "请至少选择一个每周时段或填写一个场次",
+            "Choose at least one weekly slot or add a session",
+            field="weekly_slots",
+        )
+    capacity = _int(raw.get("capacity", 1), "capacity", "招募人数", "Capacity")
+    if capacity < 1 or capacity > 10000:
+        raise UserError(
+            "invalid_capacity",
+            "招募人数应在 1 到 10000 之间",
+            "Capacity must be between 1 and 10000",
+            field="capacity",
+        )
+    difficulty = _int(raw.get("difficulty", 1), "difficulty", "难度", "Difficulty")
+    if not 1 <= difficulty <= 5:
+        raise UserError(
+            "invalid_difficulty", "难度应为 1 到 5", "Difficulty must be between 1 and 5", field="difficulty"
+        )
+    return PostData(
+        title=title,
+        aspect=aspect,
+        org=org,
+        venue=venue or None,
+        description=normalise_text(raw.get("description", "")),
+        required_skills=skills["required_skills"],
+        preferred_skills=skills["preferred_skills"],
+        weekly_slots=weekly,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        sessions=sessions,
+        capacity=capacity,
+        difficulty=difficulty,
+        needs_confirmation=bool(raw.get("needs_confirmation")),
+    )
+
+
+def _place_columns(org: OrgUnit, venue: Venue | None) -> dict:
+    place = venue.org if venue is not None else org
+    chain = {u.kind: u for u in OrgUnit.objects.filter(code__in=place.ancestor_codes())}
+    return {
+        "place_microgrid": chain.get(OrgKind.MICROGRID),
+        "place_estate": chain.get(OrgKind.ESTATE),
+        "place_community": chain.get(OrgKind.COMMUNITY),
+        "place_area": chain.get(OrgKind.AREA),
+    }
+
+
+def _write_post(post: Post, data: PostData, moment: dt.datetime) -> None:
+    post.title, post.aspect, post.org, post.venue = data.title, data.aspect, data.org, data.venue
+    post.description, post.weekly_slots = data.description, data.weekly_slots
+    post.starts_on, post.ends_on = data.starts_on, data.ends_on
+    post.capacity, post.difficulty, post.needs_confirmation = (
+        data.capacity,
+        data.difficulty,
+        data.needs_confirmation,
+    )
+    post.slot_mask = Schedule(data.weekly_slots, data.starts_on, data.ends_on, data.sessions).mask
+    for key, value in _place_columns(data.org, data.venue).items():
+        setattr(post, key, value)
+    post.updated_at = moment
+    post.save()
+    post.required_skills.set(data.required_skills)
+    post.preferred_skills.set(data.preferred_skills)
+    post.sessions.all().delete()
+    PostSession.objects.bulk_create(
+        [PostSession(post=post, starts_at=s, ends_at=e) for s, e in data.sessions]
+    )
+
+
+def _audit_data(data: PostData) -> dict:
+    return {
+        "title": data.title,
+        "aspect": data.aspect.code,
+        "org": data.org.code,
+        "capacity": data.capacity,
+        "difficulty": data.difficulty,
+        "weekly_slots": data.weekly_slots,
+        "sessions": len(data.sessions),
+    }
+
+
+def post_create(*, actor, raw: dict, publish: bool = False, now: dt.datetime | None = None) -> Post:
+    moment = resolve_now(now)
+    with transaction.atomic():
+        data = clean_post(raw, actor=actor)
+        post = Post(
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_at=moment,
+            status=PostStatus.OPEN if publish else PostStatus.DRAFT,
+        )
+        _write_post(post, data, moment)
+        audit.record(actor=actor, verb="posts.post_create", obj=post, details=_audit_data(data), now=moment)
+    return post
+
+
+def post_update(*, actor, post: Post, raw: dict, now: dt.datetime | None = None) -> Post:
+    """Edit a post. Capacity cannot drop below the places already claimed."""
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, post.org):
+        raise NotAllowed
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        data = clean_post(raw, actor=actor)
+        if data.capacity < locked.claimed_count:
+            raise UserError(
+                "capacity_below_claims",
+                f"招募人数不能少于已认领人数（{locked.claimed_count} 人）",
+                f"Capacity cannot be lower than the current claims ({locked.claimed_count})",
+                field="capacity",
+                status=409,
+            )
+        _write_post(locked, data, moment)
+        _sync_full(locked)
+        audit.record(actor=actor, verb="posts.post_update", obj=locked, details=_audit_data(data), now=moment)
+    return locked
+
+
+def _sync_full(post: Post) -> None:
+    """Open ⇄ full follows the claim count (closed and draft stay as they are)."""
+    if post.status == PostStatus.OPEN and post.claimed_count >= post.capacity:
+        post.status = PostStatus.FULL
+    elif post.status == PostStatus.FULL and post.claimed_count < post.capacity:
+        post.status = PostStatus.OPEN
+    else:
+        return
+    Post.objects.filter(pk=post.pk).update(status=post.status)
+
+
+def post_set_status(*, actor, post: Post, action: str, now: dt.datetime | None = None) -> Post:
+    """publish (draft → open), close (→ closed), reopen (closed → open or full)."""
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, post.org):
+        raise NotAllowed
+    with transaction.atomic():
+        locked = Post.objects.select_for_update().get(pk=post.pk)
+        before = locked.status
+        if action == "publish" and before == PostStatus.DRAFT:
+            locked.status = PostStatus.OPEN
+        elif action == "close" and before != PostStatus.CLOSED:
+            locked.status = PostStatus.CLOSED
+        elif action == "reopen" and before == PostStatus.CLOSED:
+            locked.status = PostStatus.OPEN
+        else:
+            raise UserError(
+                "invalid_transition",
+                "岗位当前状态不允许此操作",
+                "The post's status does not allow this",
+                field="status",
+                status=409,
+            )
+        locked.updated_at = moment
+        locked.save(update_fields=["status", "updated_at"])
+        _sync_full(locked)
+        audit.record(
+            actor=actor,
+            verb=f"posts.post_{action}",
+            obj=locked,
+            details={"from": before, "to": locked.status},
+            now=moment,
+        )
+    return locked
+
+
+# --- Claims -----------------------------------------------------------------------------------------------
+def member_of(user) -> Member | None:
+    from kangle.members.selectors import own_file
+
+    return own_file(user)
+
+
+def _staff_of(post: Post):
+    """Secretaries and staff holding the post's owning unit (notified of claims)."""
+    return [
+        ra.user
+        for ra in RoleAssignment.objects.select_related("user").filter(
+            org=post.org,
+            is_active=True,
+            role__in=[Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.AREA_ADMIN, Role.STREET_ADMIN],
+        )
+    ]
+
+
+def _notify_member(member: Member, title: str, body: str, link: str, moment) -> None:
+    if member.user_id:
+        after_commit(
+            notify_user, recipient=member.user, title=title, body=body, link=link, sms=True, now=moment
+        )
+
+
+def active_schedules_of(member: Member, *, exclude_post: int | None = None) -> list[tuple[Post, Schedule]]:
+    claims = (
+        Claim.objects.filter(member=member, status__in=ACTIVE_CLAIM_STATUSES)
+        .select_related("post")
+        .prefetch_related("post__sessions")
+    )
+    return [(c.post, Schedule.of(c.post)) for c in claims if c.post_id != exclude_post]
+
+
+def claim_create(
+    *,
+    actor,
+    post: Post,
+    member: Member | None = None,
+    source: str = ClaimSource.SELF,
+    score: int | None = None,
+    now: dt.datetime | None = None,
+) -> Claim:
+    """A member claims a place. Staff may place a member (``member``, from an invitation or a bulk proposal).
+
+    The member row and the post row are locked (in that order), so the capacity holds exactly under
+    concurrency and one member's two simultaneous claims cannot both pass the clash check."""
+    moment = resolve_now(now)
+    by_staff = member is not None
+    if member is None:
+        member = member_of(actor)
+        if member is None:
+            raise NotAllowed("只有登记在册的党员可以认领岗位", "Only members with a file can claim posts")
+    with transaction.atomic():
+        member = Member.objects.select_for_update().select_related("community").get(pk=member.pk)
+        locked = Post.objects.select_for_update().select_related("org", "aspect").get(pk=post.pk)
+        if by_staff and not permissions.can_manage_post(actor, locked.org):
+            raise Http404
+        if not permissions.member_reaches(member, locked) or locked.status == PostStatus.DRAFT:
+            raise Http404
+        if member.status != Status.APPROVED:
+            raise UserError(
+                "member_not_approved",
+                "报到审核通过后才能认领岗位",
+                "Only approved members can claim posts",
+                field="member",
+                status=403,
+            )
+        if locked.status == PostStatus.CLOSED:
+            raise UserError("post_closed", "该岗位已关闭", "This post is closed", field="post", status=409)
+        if Claim.objects.filter(post=locked, member=member, status__in=ACTIVE_CLAIM_STATUSES).exists():
+            raise UserError(
+                "already_claimed",
+                "您已认领该岗位",
+                "This post is already claimed by this member",
+                field="post",
+                status=409,
+            )
+        if locked.claimed_count >= locked.capacity or locked.status == PostStatus.FULL:
+            raise UserError("post_full", "该岗位已满员", "This post is full", field="post", status=409)
+        mine = Schedule.of(locked)
+        for other, schedule in active_schedules_of(member, exclude_post=locked.pk):
+            if clash(mine, schedule):
+                raise UserError(
+                    "schedule_clash",
+                    f"与已认领的岗位“{other.title}”时间冲突",
+                    f"The times clash with the claimed post “{other.title}”",
+                    field="post",
+                    status=409,
+                )
+        confirmed = by_staff or not locked.needs_confirmation
+        claim = Claim.objects.create(
+            post=locked,
+            member=member,
+            status=ClaimStatus.CONFIRMED if confirmed else ClaimStatus.PENDING,
+            source=source,
+            score=score,
+            claimed_at=moment,
+            decided_at=moment if confirmed else None,
+            decided_by=actor if by_staff else None,
+        )
+        locked.claimed_count += 1
+        Post.objects.filter(pk=locked.pk).update(claimed_count=F("claimed_count") + 1, updated_at=moment)
+        _sync_full(locked)
+        audit.record(
+            actor=actor,
+            verb="posts.claim_create",
+            obj=claim,
+            org_path=locked.org.path,
+            details={"post": locked.pk, "member": member.pk, "status": claim.status, "source": source},
+            now=moment,
+        )
+        link = reverse("posts:phone-detail", args=[locked.pk])
+        if by_staff:
+            _notify_member(
+                member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
+            )
+        else:
+            body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
+            for user in _staff_of(locked):
+                after_commit(
+                    notify_user,
+                    recipient=user,
+                    title="新的岗位认领",
+                    body=body,
+                    link=reverse("posts:detail", args=[locked.pk]),
+                    now=moment,
+                )
+            text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
+            _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+    return claim
+
+
+def _release(claim: Claim, moment) -> Post:
+    post = Post.objects.select_for_update().get(pk=claim.post_id)
+    post.claimed_count -= 1
+    Post.objects.filter(pk=post.pk).update(claimed_count=F("claimed_count") - 1, updated_at=moment)
+    _sync_full(post)
+    return post
+
+
+def _lock_claim(claim: Claim) -> Claim:
+    locked = Claim.objects.select_for_update().select_related("post__org", "member").get(pk=claim.pk)
+    if locked.status not in ACTIVE_CLAIM_STATUSES:
+        raise UserError(
+            "claim_ended", "该认领已结束", "This claim has already ended", field="claim", status=409
+        )
+    return locked
+
+
+def claim_withdraw(*, actor, claim: Claim, reason: str = "", now: dt.datetime | None = None) -> Claim:
+    moment = resolve_now(now)
+    if claim.member.user_id != getattr(actor, "pk", None):
+        raise Http404
+    with transaction.atomic():
+        claim = _lock_claim(claim)
+        claim.status, claim.ended_at, claim.reason = (
+            ClaimStatus.WITHDRAWN,
+            moment,
+            normalise_text(reason)[:300],
+        )
+        claim.save(update_fields=["status", "ended_at", "reason"])
+        post = _release(claim, moment)
+        audit.record(
+            actor=actor,
+            verb="posts.claim_withdraw",
+            obj=claim,
+            org_path=claim.post.org.path,
+            details={"post": post.pk},
+            now=moment,
+        )
+        for user in _staff_of(claim.post):
+            after_commit(
+                notify_user,
+                recipient=user,
+                title="党员退出岗位",
+                body=f"{claim.member.name} 退出了 {post.title}",
+                link=reverse("posts:detail", args=[post.pk]),
+                now=moment,
+            )
+    return claim
+
+
+def claim_confirm(*, actor, claim: Claim, now: dt.datetime | None = None) -> Claim:
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, claim.post.org):
+        raise NotAllowed
+    with transaction.atomic():
+        claim = _lock_claim(claim)
+        if claim.status != ClaimStatus.PENDING:
+            raise UserError(
+                "claim_not_pending",
+                "该认领无需确认",
+                "This claim is not awaiting confirmation",
+                field="claim",
+                status=409,
+            )
+        claim.status, claim.decided_at, claim.decided_by = ClaimStatus.CONFIRMED, moment, actor
+        claim.save(update_fields=["status", "decided_at", "decided_by"])
+        audit.record(
+            actor=actor, verb="posts.claim_confirm", obj=claim, org_path=claim.post.org.path, now=moment
+        )
+        _notify_member(
+            claim.member,
+            f"认领已确认：{claim.post.title}",
+            "",
+            reverse("posts:phone-detail", args=[claim.post_id]),
+            moment,
+        )
+    return claim
+
+
+def claim_remove(*, actor, claim: Claim, reason: str, now: dt.datetime | None = None) -> Claim:
+    """Staff take a member off a post (or decline a pending claim); the reason is required and sent."""
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, claim.post.org):
+        raise NotAllowed
+    reason = normalise_text(reason)
+    if not reason:
+        raise UserError("reason_required", "请填写移除原因", "A reason is required", field="reason")
+    with transaction.atomic():
+        claim = _lock_claim(claim)
+        claim.status, claim.ended_at, claim.reason = ClaimStatus.REMOVED, moment, reason[:300]
+        claim.decided_by, claim.decided_at = actor, moment
+        claim.save(update_fields=["status", "ended_at", "reason", "decided_by", "decided_at"])
+        _release(claim, moment)
+        audit.record(
+            actor=actor,
+            verb="posts.claim_remove",
+            obj=claim,
+            org_path=claim.post.org.path,
+            details={"reason": reason},
+            now=moment,
+        )
+        _notify_member(
+            claim.member,
+            f"您已被移出岗位：{claim.post.title}",
+            f"原因：{reason}",
+            reverse("posts:phone-detail", args=[claim.post_id]),
+            moment,
+        )
+    return claim
+
+
+# --- Invitations ------------------------------------------------------------------------------------------
+def invitation_send(
+    *, actor, post: Post, member: Member, reasons: str = "", now: dt.datetime | None = None
+) -> Invitation:
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, post.org):
+        raise NotAllowed
+    if not permissions.member_reaches(member, post) or member.status != Status.APPROVED:
+        raise Http404
+    if not post.is_claimable:
+        raise UserError(
+            "post_not_open", "岗位未开放或已满员", "The post is not open or is full", field="post", status=409
+        )
+    with transaction.atomic():
+        invitation, created = Invitation.objects.get_or_create(
+            post=post,
+            member=member,
+            defaults={"invited_by": actor, "invited_at": moment, "reasons": reasons[:300]},
+        )
+        if not created:
+            raise UserError(
+                "already_invited",
+                "已邀请过该党员",
+                "This member has already been invited",
+                field="member",
+                status=409,
+            )
+        audit.record(
+            actor=actor,
+            verb="posts.invitation_send",
+            obj=invitation,
+            org_path=post.org.path,
+            details={"post": post.pk, "member": member.pk},
+            now=moment,
+        )
+        _notify_member(
+            member,
+            f"邀请您认领服务岗位：{post.title}",
+            reasons,
+            reverse("posts:phone-detail", args=[post.pk]),
+            moment,
+        )
+    return invitation
+
+
+# --- Bulk proposals ---------------------------------------------------------------------------------------
+def proposal_create(
+    *, actor, org: OrgUnit, posts: list[Post], now: dt.datetime | None = None
+) -> BulkProposal:
+    """Compute the score-maximising assignment for ``posts`` and store it as an editable proposal."""
+    from kangle.posts.assignment import solve_for_posts
+
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, org):
+        raise NotAllowed
+    posts = [p for p in posts if p.org.path.startswith(org.path)]
+    if not posts:
+        raise UserError(
+            "no_posts", "请至少选择一个开放中的岗位", "Choose at least one open post", field="posts"
+        )
+    result = solve_for_posts(posts)
+    with transaction.atomic():
+        proposal = BulkProposal.objects.create(
+            org=org,
+            created_by=actor,
+            created_at=moment,
+            total_score=result.total,
+            greedy_score=result.greedy_total,
+        )
+        proposal.posts.set(posts)
+        BulkProposalItem.objects.bulk_create(
+            [
+                BulkProposalItem(
+                    proposal=proposal,
+                    post_id=pair.post_id,
+                    member_id=pair.member_id,
+                    score=pair.score,
+                    reasons=pair.reasons[:300],
+                )
+                for pair in result.pairs
+            ]
+        )
+        audit.record(
+            actor=actor,
+            verb="posts.proposal_create",
+            obj=proposal,
+            details={
+                "posts": [p.pk for p in posts],
+                "items": len(result.pairs),
+                "total": result.total,
+                "greedy": result.greedy_total,
+            },
+            now=moment,
+        )
+    return proposal
+
+
+def proposal_confirm(
+    *, actor, proposal: BulkProposal, pairs: list[tuple[int, int]], now: dt.datetime | None = None
+) -> list[Claim]:
+    """Turn the kept (post, member) pairs — the proposal as the secretary edited it — into confirmed claims.
+    All or nothing: if one pair fails (full, clash, outside reach), nothing is written; the row is named."""
+    moment = resolve_now(now)
+    if not permissions.can_manage_post(actor, proposal.org):
+        raise NotAllowed
+    post_ids = set(proposal.posts.values_list("pk", flat=True))
+    claims = []
+    with transaction.atomic():
+        locked = BulkProposal.objects.select_for_update().get(pk=proposal.pk)
+        if locked.status != ProposalStatus.DRAFT:
+            raise UserError(
+                "proposal_done",
+                "该方案已确认或作废",
+                "This proposal is already confirmed or discarded",
+                status=409,
+            )
+        scores = {(i.post_id, i.member_id): i.score for i in locked.items.all()}
+        posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids).select_related("org")}
+        members = {
+            m.pk: m for m in Member.objects.filter(pk__in={m for _p, m in pairs}).select_related("community")
+        }
+        for row, (post_id, member_id) in enumerate(pairs, start=1):
+            if post_id not in posts or member_id not in members:
+                raise UserError(
+                    "invalid_pair",
+                    f"第 {row} 行：岗位或党员不在本方案范围内",
+                    f"Row {row}: the post or member is not part of this proposal",
+                    field="items",
+                )
+            try:
+                claims.append(
+                    claim_create(
+                        actor=actor,
+                        post=posts[post_id],
+                        member=members[member_id],
+                        source=ClaimSource.BULK,
+                        score=scores.get((post_id, member_id)),
+                        now=moment,
+                    )
+                )
+            except Http404:
+                raise UserError(
+                    "invalid_pair",
+                    f"第 {row} 行：党员不在该岗位的服务范围内",
+                    f"Row {row}: the member is outside the post's reach",
+                    field="items",
+                ) from None
+            except UserError as exc:
+                raise UserError(
+                    exc.code,
+                    f"第 {row} 行（{members[member_id].name} → {posts[post_id].title}）：{exc.zh}",
+                    f"Row {row} ({posts[post_id].title}): {exc.en}",
+                    field="items",
+                    status=exc.status,
+                ) from None
+        locked.status, locked.confirmed_at = ProposalStatus.CONFIRMED, moment
+        locked.save(update_fields=["status", "confirmed_at"])
+        audit.record(
+            actor=actor,
+            verb="posts.proposal_confirm",
+            obj=locked,
+            details={"claims": len(claims)},
+            now=moment,
+        )
+    return claims

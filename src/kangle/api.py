@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, django_auth
 
 from kangle.accounts.api import router as accounts_router
 from kangle.accounts.services import token_authenticate
+from kangle.activities.api import router as activities_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
@@ -76,3 +77,4 @@ def http_error(request, exc: HttpError):
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
+api.add_router("/activities", activities_router)

@@ -1,0 +1,134 @@
+"""Shared pieces for benchmarks: a database with demo data at a scale, a real server, a load generator.
+
+Benchmarks are scripts, not tests. Each prints one JSON line with its figure, the scale and a ratio
+against a baseline run in the same process (ARCHITECTURE.md, Benchmarks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def prepare_environment(database: str, name: str) -> dict[str, str]:
+    """Environment for a benchmark database: ``sqlite`` (a temp file) or ``postgres`` (a fresh database)."""
+    home = Path(tempfile.mkdtemp(prefix=f"kangle-bench-{name}-"))
+    env = dict(os.environ)
+    env.update(
+        KANGLE_HOME=str(home),
+        KANGLE_SECRET_KEY="bench-secret-" + "s" * 50,
+        KANGLE_FIELD_KEY="bench-field-" + "f" * 32,
+        KANGLE_DEBUG="false",
+        KANGLE_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="kangle.settings",
+    )
+    if database == "postgres":
+        db = f"kangle_bench_{name}"
+        for statement in (f"DROP DATABASE IF EXISTS {db}", f"CREATE DATABASE {db}"):
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement, "postgres"], check=True
+            )
+        env["KANGLE_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{db}"
+    elif database != "sqlite":
+        raise SystemExit("database must be sqlite or postgres")
+    os.environ.update(env)
+    return env
+
+
+def setup_django() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(
+    env: dict[str, str], *, app: str = "kangle.wsgi:application", workers: int = 2, threads: int = 4
+):
+    """Serve ``app`` the way `kangle up` does; yields the base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env={**env, "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("server did not start")
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def wrk(
+    url: str, *, seconds: int = 10, connections: int = 8, threads: int = 2, headers: dict | None = None
+) -> dict:
+    """Requests per second and latency from wrk (a separate process, keep-alive connections)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    for key, value in (headers or {}).items():
+        command += ["-H", f"{key}: {value}"]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
+    return {
+        "rps": rps,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+    }
+
+
+def emit(result: dict) -> None:
+    print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -49,8 +49,12 @@ def test_a_clean_list_imports_all_rows_through_the_background_task(
     job = preview(personas, content)
     assert job.status == ImportStatus.PREVIEWED and job.good_rows == 2 and job.errors == []
     assert not Member.objects.exists()  # the dry run writes nothing
+    # The upload and its parsed rows are stored encrypted, and dropped once imported.
+    assert b"13800000001" not in bytes(job.content) and b"13800000001" not in bytes(job.parsed)
+    assert "张三".encode() not in bytes(job.parsed)
     job = commit(personas, job, django_capture_on_commit_callbacks)
     assert job.status == ImportStatus.DONE and job.created_count == 2 and job.progress_percent == 100
+    assert bytes(job.content) == b"" and bytes(job.parsed) == b""
     members = list(Member.objects.order_by("name"))
     assert {m.channel for m in members} == {Channel.IMPORT}
     assert (

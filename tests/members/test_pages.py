@@ -362,3 +362,50 @@ def test_base_numbers_query_count_is_flat(client, personas, django_assert_num_qu
     with django_assert_num_queries(8):
         base_numbers(personas.tree.street)
         distribution(personas.tree.street)
+
+
+def test_expected_numbers_uploaded_all_or_nothing(client, personas):
+    client.force_login(personas.secretary_a)
+    grid = personas.tree.microgrid_a
+    bad = io.BytesIO(xlsx([["微网格", "底数"], [grid.code, 12], ["NO-SUCH", 3], [grid.name, "很多"]]))
+    bad.name = "expected.xlsx"
+    response = client.post(reverse("members:base-numbers") + "?unit=KJ-C01", {"file": bad}, follow=True)
+    page = response.content.decode()
+    assert "第 3 行：未知的微网格：NO-SUCH" in page and "第 4 行：底数应为" in page
+    assert not ExpectedCount.objects.exists()
+    good = io.BytesIO("微网格,底数\n1号微网格,12\n".encode("gbk"))
+    good.name = "expected.csv"
+    client.post(reverse("members:base-numbers") + "?unit=KJ-C01", {"file": good})
+    assert ExpectedCount.objects.get(org=grid).expected == 12
+    client.force_login(personas.secretary_b)
+    assert client.post(reverse("members:base-numbers") + "?unit=KJ-C01", {"file": good}).status_code == 404
+
+
+def test_employers_page_shows_shared_records_and_admins_edit_contacts(client, personas):
+    from kangle.members.models import Employer
+
+    make(personas, 2, employer="示例公司", party_org="示例公司党支部")
+    make(personas, 1, community=personas.tree.community_b, prefix="1370000", employer="示例公司")
+    employer = Employer.objects.get()
+    client.force_login(personas.secretary_a)
+    page = client.get(reverse("members:employers")).content.decode()
+    assert "示例公司党支部" in page and "<td>2</td>" in page  # only the members in the secretary's community
+    assert client.post(reverse("members:employers"), {"employer": employer.pk}).status_code == 403
+    client.force_login(personas.street_admin)
+    form = {
+        "employer": employer.pk,
+        "contact_person": "王主任",
+        "contact_phone": "021-12345678",
+        "email": "hr@example.com",
+        "address": "漕宝路 1 号",
+    }
+    client.post(reverse("members:employers"), form)
+    employer.refresh_from_db()
+    assert employer.contact_person == "王主任" and employer.email == "hr@example.com"
+    page = client.post(
+        reverse("members:employers"), {**form, "email": "not-an-email"}, follow=True
+    ).content.decode()
+    assert "电子邮箱格式不正确" in page
+    assert AuditEvent.objects.filter(verb="employer.update").count() == 1
+    client.force_login(personas.resident)
+    assert client.get(reverse("members:employers")).status_code == 403

@@ -157,7 +157,7 @@ def member_list(
     _require_staff(request)
     normalised = normalise_phone(phone)
     rows = selectors.filter_members(
-        selectors.members_for(request.user),
+        selectors.members_for(request.user).defer("id_number", "address"),
         community=community,
         microgrid=microgrid,
         skill=skill,

@@ -7,12 +7,13 @@ writes everything in ONE transaction, so a failure at any point leaves nothing h
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 from django.db import transaction
 from django.http import Http404
 
-from kangle.core import audit
+from kangle.core import audit, crypto
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.members import permissions
@@ -27,13 +28,29 @@ from kangle.members.models import (
     MemberWillingness,
     StatusChange,
 )
-from kangle.members.spreadsheets import FormulaCell, Table, auto_mapping, read_table
+from kangle.members.spreadsheets import (
+    FormulaCell,
+    Table,
+    auto_mapping,
+    read_table,
+    table_from_json,
+    table_to_json,
+)
 from kangle.members.validation import FIELD_LABELS, REQUIRED, Cleaned, Resolver, clean_member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
 
 PROGRESS_EVERY = 500
 BATCH = 1000
+
+
+def _seal(data: bytes) -> bytes:
+    """Encrypt an uploaded file or its parsed rows at rest (they hold personal data)."""
+    return crypto.encrypt(base64.b64encode(data).decode("ascii")).encode("ascii")
+
+
+def _unseal(data) -> bytes:
+    return base64.b64decode(crypto.decrypt(bytes(data).decode("ascii")))
 
 
 def _check_actor(actor, org: OrgUnit, party_org: EmployerPartyOrg | None) -> None:
@@ -66,16 +83,16 @@ def import_upload(
         raise UserError(
             "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
         )
-    table = read_table(content, filename)
+    table = read_table(content, filename, header_only=True)
     job = ImportJob.objects.create(
         org=org,
         created_by=actor,
         created_at=moment,
         filename=filename[:200],
-        content=content,
+        content=_seal(content),
         headers=table.headers,
         mapping=auto_mapping(table.headers),
-        total_rows=len(table.rows),
+        total_rows=0,
         party_org=party_org,
         channel=Channel.COLLECTIVE if party_org else Channel.IMPORT,
     )
@@ -84,7 +101,7 @@ def import_upload(
         verb="member_import.upload",
         obj=job,
         now=moment,
-        details={"filename": job.filename, "rows": job.total_rows},
+        details={"filename": job.filename},
     )
     return job
 
@@ -140,9 +157,18 @@ def _raw_rows(job: ImportJob, table: Table):
         yield number, raw, formulas
 
 
-def check_rows(job: ImportJob, *, progress=None) -> tuple[list[tuple[int, Cleaned]], list[dict]]:
+def parse(job: ImportJob) -> Table:
+    """The file's table: parsed from the upload at the dry run, reused (decrypted) by the commit."""
+    if job.parsed:
+        return table_from_json(_unseal(job.parsed).decode("utf-8"))
+    return read_table(_unseal(job.content), job.filename)
+
+
+def check_rows(
+    job: ImportJob, *, progress=None, table: Table | None = None
+) -> tuple[list[tuple[int, Cleaned]], list[dict]]:
     """Every row cleaned, or the reasons it is bad; duplicates within the file and against active files."""
-    table = read_table(bytes(job.content), job.filename)
+    table = table or parse(job)
     problems = mapping_problems(job, job.mapping)
     if problems:
         return [], [{"row": 0, "field": "mapping", "zh": p[0], "en": p[1]} for p in problems]
@@ -236,11 +262,13 @@ def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> 
         raise UserError(
             "import_started", "该导入已提交", "This import has already been committed", status=409
         )
-    good, errors = check_rows(job)
+    table = read_table(_unseal(job.content), job.filename)
+    good, errors = check_rows(job, table=table)
     job.errors, job.good_rows, job.status = errors, len(good), ImportStatus.PREVIEWED
-    job.total_rows = len(good) + len({e["row"] for e in errors if e["row"]})
+    job.total_rows = len(table.rows)
     job.processed = 0
-    job.save(update_fields=["errors", "good_rows", "status", "total_rows", "processed"])
+    job.parsed = _seal(table_to_json(table).encode("utf-8"))
+    job.save(update_fields=["errors", "good_rows", "status", "total_rows", "processed", "parsed"])
     return job
 
 
@@ -320,6 +348,9 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
         created_count=created,
         finished_at=resolve_now(None),
         message="",
+        # The personal data of the upload is not kept once it has become member files.
+        content=b"",
+        parsed=b"",
     )
     return ImportJob.objects.get(pk=job.pk)
 

@@ -343,7 +343,10 @@ class ImportJob(models.Model):
         EmployerPartyOrg, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     filename = models.CharField(max_length=200)
+    # The uploaded file and, after the dry run, its parsed rows — both encrypted (they hold personal data)
+    # and cleared once the import has finished.
     content = models.BinaryField()
+    parsed = models.BinaryField(default=b"")
     headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)

@@ -8,6 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
@@ -363,7 +365,9 @@ def _merge(*, actor, member: Member, cleaned: Cleaned, channel: str, moment) -> 
 
 
 def _locked(member: Member) -> Member:
-    return Member.objects.select_for_update(of=("self",)).select_related("community", "user").get(pk=member.pk)
+    return (
+        Member.objects.select_for_update(of=("self",)).select_related("community", "user").get(pk=member.pk)
+    )
 
 
 def _require_manage(actor, member: Member) -> None:
@@ -590,6 +594,17 @@ def employer_update(*, actor, employer: Employer, data: dict, now: dt.datetime |
     """Contact details of an employer (where letters go). Street and area admins keep them."""
     if not (actor.is_superuser or actor.has_role(Role.STREET_ADMIN) or actor.has_role(Role.AREA_ADMIN)):
         raise NotAllowed()
+    email = normalise_text(data.get("email", ""))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise UserError(
+                "invalid_email",
+                f"电子邮箱格式不正确：{email}",
+                f"Malformed e-mail address: {email}",
+                field="email",
+            ) from None
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
     changed = []
     for name in ("contact_person", "contact_phone", "email", "address"):
@@ -640,3 +655,81 @@ def anonymise_left_members(*, now: dt.datetime | None = None, **_) -> int:
                 now=moment,
             )
     return count
+
+
+EXPECTED_UNIT_HEADERS = ("微网格", "微网格编码", "单元", "编码", "居民区", "microgrid", "unit")
+EXPECTED_VALUE_HEADERS = ("底数", "应报到人数", "在职党员底数", "expected")
+
+
+@transaction.atomic
+def expected_import(
+    *, actor, unit: OrgUnit, content: bytes, filename: str, now: dt.datetime | None = None
+) -> tuple[int, list[dict]]:
+    """Expected numbers from a spreadsheet (a micro-grid — code or name — and a number per row).
+
+    All or nothing: with any bad row nothing is saved and every bad row is returned with its reason.
+    """
+    from kangle.members.spreadsheets import read_table
+    from kangle.orgs.selectors import subtree_q
+
+    moment = resolve_now(now)
+    if not in_scope(actor, unit.path):
+        raise Http404
+    if not permissions.can_set_expected(actor, unit):
+        raise NotAllowed()
+    table = read_table(content, filename)
+    headers = [h.lower() for h in table.headers]
+    where = next((headers.index(h) for h in EXPECTED_UNIT_HEADERS if h in headers), None)
+    value = next((headers.index(h) for h in EXPECTED_VALUE_HEADERS if h in headers), None)
+    if where is None or value is None:
+        raise UserError(
+            "bad_columns",
+            "缺少“微网格”或“底数”列",
+            "The file needs a 微网格 (micro-grid) and a 底数 (expected) column",
+            field="file",
+        )
+    targets = OrgUnit.objects.filter(subtree_q(unit.path), kind__in=[OrgKind.MICROGRID, OrgKind.COMMUNITY])
+    by_code = {u.code: u for u in targets}
+    by_name: dict[str, list[OrgUnit]] = {}
+    for u in by_code.values():
+        by_name.setdefault(u.name, []).append(u)
+    rows, errors = [], []
+    for number, values in table.rows:
+        key = normalise_text(values[where] if where < len(values) else "")
+        raw = values[value] if value < len(values) else None
+        found = by_code.get(key) or (by_name.get(key, [None])[0] if len(by_name.get(key, [])) == 1 else None)
+        if found is None:
+            errors.append(
+                {
+                    "row": number,
+                    "field": "microgrid",
+                    "zh": f"未知的微网格：{key}",
+                    "en": f"Unknown micro-grid: {key}",
+                }
+            )
+            continue
+        try:
+            count = int(normalise_text(str(raw)).replace(".0", "")) if raw not in (None, "") else -1
+        except ValueError:
+            count = -1
+        if not 0 <= count <= 100000:
+            errors.append(
+                {
+                    "row": number,
+                    "field": "expected",
+                    "zh": f"底数应为 0 到 100000 的整数：{raw}",
+                    "en": f"The expected number must be a whole number from 0 to 100000: {raw}",
+                }
+            )
+            continue
+        rows.append((found, count))
+    if errors:
+        return 0, errors
+    for org, count in rows:
+        ExpectedCount.objects.update_or_create(
+            org=org, defaults={"expected": count, "updated_at": moment, "updated_by": actor}
+        )
+    audit.record(
+        actor=actor, verb="members.expected_import", obj=unit, now=moment, details={"rows": len(rows)}
+    )
+    return len(rows), []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass
@@ -99,11 +100,12 @@ def check_size(size: int) -> None:
         )
 
 
-def read_table(content: bytes, filename: str) -> Table:
+def read_table(content: bytes, filename: str, *, header_only: bool = False) -> Table:
+    """The table of the first visible sheet; with ``header_only`` just its header row (cheap)."""
     check_size(len(content))
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(content)
+        return _read_xlsx(content, header_only=header_only)
     if name.endswith((".csv", ".txt")):
         return _read_csv(content)
     if name.endswith(".xls"):
@@ -132,7 +134,7 @@ def _table_from_rows(rows: list[tuple[int, list]]) -> Table:
     return Table(headers=headers, rows=body)
 
 
-def _read_xlsx(content: bytes) -> Table:
+def _read_xlsx(content: bytes, *, header_only: bool = False) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -151,6 +153,8 @@ def _read_xlsx(content: bytes) -> Table:
         grid: list[list] = []
         for values in sheet.iter_rows(values_only=True):
             grid.append([FormulaCell(v) if isinstance(v, str) and v.startswith("=") else v for v in values])
+            if header_only and any(v is not None and str(v).strip() for v in values):
+                return Table(headers=[_normal_header(v) for v in values], rows=[])
         merged = _merged_ranges(workbook, sheet)
     finally:
         workbook.close()
@@ -201,6 +205,34 @@ def _read_csv(content: bytes) -> Table:
     for values in reader:
         rows.append((reader.line_num, [FormulaCell(v) if v.startswith("=") else v for v in values]))
     return _table_from_rows(rows)
+
+
+def table_to_json(table: Table) -> str:
+    """A compact, lossless-enough JSON form of a parsed table (dates as ISO dates, formulas marked)."""
+
+    def cell(value):
+        if isinstance(value, FormulaCell):
+            return {"formula": str(value)}
+        if isinstance(value, dt.datetime | dt.date):
+            return value.strftime("%Y-%m-%d")
+        if isinstance(value, dt.time):
+            return value.isoformat()
+        return value
+
+    return json.dumps(
+        {"headers": table.headers, "rows": [[n, [cell(v) for v in values]] for n, values in table.rows]},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def table_from_json(text: str) -> Table:
+    data = json.loads(text)
+
+    def cell(value):
+        return FormulaCell(value["formula"]) if isinstance(value, dict) else value
+
+    return Table(headers=data["headers"], rows=[(n, [cell(v) for v in values]) for n, values in data["rows"]])
 
 
 def auto_mapping(headers: list[str]) -> dict[str, int]:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("import/<uuid:pk>/", views.import_job, name="import-job"),
     path("import/<uuid:pk>/progress/", views.import_progress, name="import-progress"),
     path("collective/", views.collective, name="collective"),
+    path("employers/", views.employers, name="employers"),
     path("base-numbers/", views.base_numbers, name="base-numbers"),
     path("base-numbers.xlsx", views.base_numbers_xlsx, name="base-numbers-xlsx"),
 ]

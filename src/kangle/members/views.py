@@ -10,6 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,10 +20,11 @@ from kangle.accounts.services import user_create
 from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError
+from kangle.core.roles import Role
 from kangle.core.text import normalise_phone
 from kangle.core.timeutil import now as current_time
 from kangle.members import permissions, selectors, services
-from kangle.members.constants import Channel, Status
+from kangle.members.constants import ACTIVE_STATUSES, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
     DeskEntryForm,
@@ -33,11 +35,12 @@ from kangle.members.forms import (
     UploadForm,
 )
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
-from kangle.members.models import EmployerPartyOrg, ImportJob, ImportStatus, Member, Skill
+from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, ImportStatus, Member, Skill
 from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.selectors import paths_q
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -184,7 +187,8 @@ def member_list(request):
         key: request.GET.get(key, "").strip()
         for key in ("community", "microgrid", "skill", "status", "channel")
     }
-    rows = selectors.members_for(request.user)
+    # A list row shows the masked phone only: leave the other encrypted columns undecrypted.
+    rows = selectors.members_for(request.user).defer("id_number", "address")
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
     page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
@@ -598,6 +602,27 @@ def _base_unit(request) -> OrgUnit:
 @login_required
 def base_numbers(request):
     unit = _base_unit(request)
+    if request.method == "POST" and request.FILES.get("file"):
+        upload = request.FILES["file"]
+        try:
+            from kangle.members.spreadsheets import check_size
+
+            check_size(upload.size)
+            saved, errors = services.expected_import(
+                actor=request.user, unit=unit, content=upload.read(), filename=upload.name
+            )
+        except UserError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from None
+            messages.error(request, str(exc))
+        else:
+            for error in errors[:50]:
+                messages.error(
+                    request, f"第 {error['row']} 行：{error['zh']} / row {error['row']}: {error['en']}"
+                )
+            if saved:
+                messages.success(request, _("Expected numbers saved."))
+        return redirect(f"{request.path}?unit={unit.code}")
     if request.method == "POST":
         saved = 0
         for key, value in request.POST.items():
@@ -629,6 +654,40 @@ def base_numbers(request):
         "can_edit": permissions.can_set_expected(request.user, unit),
     }
     return render(request, "members/base_numbers.html", context)
+
+
+@login_required
+def employers(request):
+    """Employers and their Party organisations: the contact details letters are sent to."""
+    _staff_only(request)
+    may_edit = (
+        request.user.is_superuser
+        or request.user.has_role(Role.STREET_ADMIN)
+        or request.user.has_role(Role.AREA_ADMIN)
+    )
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied
+        employer = get_object_or_404(Employer, pk=request.POST.get("employer"))
+        data = {k: request.POST.get(k, "") for k in ("contact_person", "contact_phone", "email", "address")}
+        try:
+            services.employer_update(actor=request.user, employer=employer, data=data)
+        except UserError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Contact details saved."))
+        return redirect("members:employers")
+    # How many of each employer's active members live in the viewer's part of the tree.
+    mine = Q(members__status__in=ACTIVE_STATUSES)
+    if not request.user.is_superuser:
+        mine &= paths_q(request.user.scope_paths, "members__org__path")
+    rows = (
+        Employer.objects.annotate(n=Count("members", filter=mine))
+        .prefetch_related("party_orgs")
+        .order_by("name")
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "members/employers.html", {"page": page, "may_edit": may_edit})
 
 
 @login_required

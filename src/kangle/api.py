@@ -17,6 +17,7 @@ from kangle.activities.api import router as activities_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.posts.api import router as posts_router
 
 
 class TokenAuth(HttpBearer):
@@ -78,3 +79,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
 api.add_router("/activities", activities_router)
+api.add_router("/posts", posts_router)

@@ -94,3 +94,18 @@ def kj_member(personas):
 def _fast_password_hashing(settings):
     """Personas are created per test; a fast hasher keeps these tests about the posts, not about argon2."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(request):
+    """The catalogue comes from a data migration; a transactional test elsewhere flushes it: put it back."""
+    if not request.node.get_closest_marker("django_db"):
+        return
+    from django.apps import apps as django_apps
+
+    from kangle.posts.models import ServiceAspect
+
+    if not ServiceAspect.objects.exists():
+        import importlib
+
+        importlib.import_module("kangle.posts.migrations.0002_seed_catalogue").seed(django_apps, None)

@@ -93,6 +93,17 @@ class Kit:
         return make_member(community, user=user, name=name, party_org=party_org, org=org), user
 
 
+def _aspect(code: str, name: str) -> ServiceAspect:
+    """The seeded catalogue row (transactional tests flush the seed, so recreate it when missing)."""
+    from kangle.posts.models import ServiceCategory
+
+    found = ServiceAspect.objects.filter(code=code).first()
+    if found is not None:
+        return found
+    category, _ = ServiceCategory.objects.get_or_create(code="volunteer", defaults={"name": "参与志愿服务"})
+    return ServiceAspect.objects.create(category=category, code=code, name=name)
+
+
 @pytest.fixture
 def kit(personas) -> Kit:
     employer = Employer.objects.create(name="示例美发公司")
@@ -106,6 +117,4 @@ def kit(personas) -> Kit:
         name="李明",
         party_org=party_org,
     )
-    return Kit(
-        p=personas, member=member, party_org=party_org, aspect=ServiceAspect.objects.get(code="convenience")
-    )
+    return Kit(p=personas, member=member, party_org=party_org, aspect=_aspect("convenience", "便民服务"))

@@ -1,4 +1,4 @@
-"""Pages: happy path, anonymous (to login), outsider (404), wrong role (403), query counts with 1 and 3 rows."""
+"""Pages: happy path, anonymous, outsider (404), wrong role (403), query counts with 1 and 3 rows."""
 
 from __future__ import annotations
 

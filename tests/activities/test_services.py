@@ -665,3 +665,16 @@ def test_every_service_writes_audit(kit):
     _in(kit, activity, T0)
     verbs = set(AuditEvent.objects.values_list("verb", flat=True))
     assert {"activities.activity_create", "activities.signup_create", "activities.check_in"} <= verbs
+
+
+def test_staff_signs_up_a_member_who_asked_at_the_desk(kit):
+    activity = kit.activity(capacity=1)
+    elder = make_member(kit.p.tree.community_a, name="老李")
+    signup = services.signup_create(actor=kit.p.secretary_a, activity=activity, member=elder, now=T0 - MIN)
+    assert signup.status == SignupStatus.CONFIRMED and signup.created_by == kit.p.secretary_a
+    with pytest.raises(Http404):
+        services.signup_create(actor=kit.p.secretary_b, activity=activity, member=elder, now=T0 - MIN)
+    far = make_member(kit.p.tree.community_b, name="远处")
+    with pytest.raises(UserError) as error:
+        services.signup_create(actor=kit.p.secretary_a, activity=activity, member=far, now=T0 - MIN)
+    assert error.value.field == "member"

@@ -347,12 +347,28 @@ def _place(locked: Activity, member: Member, *, actor, party_org, moment) -> Sig
     return signup
 
 
-def signup_create(*, actor, activity: Activity, now: dt.datetime | None = None) -> Signup:
-    """A member signs up; past the capacity they go on the waiting list."""
+def signup_create(
+    *, actor, activity: Activity, member: Member | None = None, now: dt.datetime | None = None
+) -> Signup:
+    """A member signs up; past the capacity they go on the waiting list. Staff may sign up a member who
+    asked at the desk or by telephone (``member``)."""
     moment = resolve_now(now)
-    member = _approved_member_of(actor)
-    if not _reaches(member, activity.org):
-        raise Http404
+    if member is None:
+        member = _approved_member_of(actor)
+        if not _reaches(member, activity.org):
+            raise Http404
+    else:
+        if not in_scope(actor, activity.org.path):
+            raise Http404
+        if not permissions.can_manage_activity(actor, activity.org):
+            raise NotAllowed()
+        if member.status != Status.APPROVED or not _reaches(member, activity.org):
+            raise UserError(
+                "not_a_member",
+                f"{member.name} 不是可参加该活动的已报到党员",
+                f"{member.name} is not an approved member who can join this activity",
+                field="member",
+            )
     with transaction.atomic():
         locked = _lock_open(activity, moment)
         signup = _place(locked, member, actor=actor, party_org=None, moment=moment)
@@ -363,7 +379,7 @@ def signup_create(*, actor, activity: Activity, now: dt.datetime | None = None) 
             obj=signup,
             org_path=locked.org.path,
             now=moment,
-            details={"activity": locked.pk, "status": signup.status},
+            details={"activity": locked.pk, "status": signup.status, "member": member.pk},
         )
         _tell_signup(signup, locked, moment)
     return signup

@@ -25,6 +25,7 @@ STEPS = [
     "kangle.demo.accounts.build",
     "kangle.demo.members.build",
     "kangle.demo.posts.build",
+    "kangle.demo.activities.build",
 ]
 
 

@@ -8,6 +8,7 @@ verification of the credited attendance. Nothing here writes a total.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.utils import timezone
@@ -139,10 +140,9 @@ def _calls(ctx, admin, totals) -> None:
             )
     member_user = ctx.refs.get("user:kj_member")
     if member_user is not None and Member.objects.filter(user=member_user, status=Status.APPROVED).exists():
-        try:
+        # (Refused harmlessly if the grid leader already reported them.)
+        with contextlib.suppress(UserError):
             services.response_create(actor=member_user, call=call, now=blown + dt.timedelta(minutes=9))
-        except UserError:
-            pass  # already reported by the grid leader
     services.call_close(
         actor=admin,
         call=call,

@@ -5,8 +5,8 @@
 
 Builds the city-scale demo (`kangle demo --scale city`: ~62,000 org units, ~54,000 member files) if the
 database holds no members yet. A community secretary opens the workbench list of their community (50 rows a
-page) and the API list; the baseline, in the same process, is the same page fetched with raw SQL (the count
-and the 50 rows, no masking, no template). Prints one JSON line.
+page) and the API list. Baselines, in the same process: a minimal Django view behind the same middleware
+returning the same page (count + 50 rows by raw SQL) as JSON, and the raw SQL alone. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import time
+import types
+from importlib import import_module
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kangle.settings")
 
@@ -31,8 +34,10 @@ def main() -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
+    from django.http import JsonResponse
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+    from django.urls import path
 
     from kangle import demo
     from kangle.accounts.models import User
@@ -83,6 +88,30 @@ def main() -> None:
             )
             cursor.fetchall()
 
+    # The baseline view: the same page (count + 50 rows) by raw SQL behind the same middleware, as JSON.
+    def minimal_view(request):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM members_member WHERE community_id = %s", [community.pk])
+            count = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT m.id, m.name, m.status FROM members_member m WHERE m.community_id = %s "
+                "ORDER BY m.name, m.id LIMIT 50",
+                [community.pk],
+            )
+            rows = cursor.fetchall()
+        return JsonResponse({"count": count, "rows": rows})
+
+    urlconf = types.ModuleType("bench_urls")
+    urlconf.urlpatterns = [
+        path("bench-minimal/", minimal_view),
+        *import_module(settings.ROOT_URLCONF).urlpatterns,
+    ]
+    sys.modules["bench_urls"] = urlconf
+    settings.ROOT_URLCONF = "bench_urls"
+
+    def minimal():
+        assert client.get("/bench-minimal/").status_code == 200
+
     queries = {}
     for limit in (1, 3):
         with CaptureQueriesContext(connection) as captured:
@@ -92,7 +121,7 @@ def main() -> None:
         page()
     queries["page_50_rows"] = len(captured)
 
-    page_ms, api_ms, raw_ms = timed(page), timed(api_page), timed(raw_page)
+    page_ms, api_ms, raw_ms, view_ms = timed(page), timed(api_page), timed(raw_page), timed(minimal)
     print(
         json.dumps(
             {
@@ -105,6 +134,9 @@ def main() -> None:
                 "page_ms": round(page_ms, 2),
                 "api_ms": round(api_ms, 2),
                 "baseline_raw_sql_ms": round(raw_ms, 2),
+                "baseline_minimal_view_ms": round(view_ms, 2),
+                "ratio_page_vs_minimal_view": round(page_ms / view_ms, 1),
+                "ratio_api_vs_minimal_view": round(api_ms / view_ms, 1),
                 "ratio_page_vs_raw_sql": round(page_ms / raw_ms, 1),
                 "ratio_api_vs_raw_sql": round(api_ms / raw_ms, 1),
                 "queries": queries,

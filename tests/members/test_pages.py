@@ -71,7 +71,10 @@ def test_self_registration_creates_an_account_and_a_pending_file(client, persona
     assert response.status_code == 302 and response.url == reverse("members:me")
     member = Member.objects.get()
     assert member.channel == Channel.PHONE and member.point.code == "P-A" and member.status == Status.PENDING
-    assert member.user.phone == "13812345678"
+    assert member.user.phone == "13812345678" and "13812345678" not in member.user.username
+    # They can log in again with the phone number.
+    client.logout()
+    assert client.login(username="138 1234 5678", password="a-long-password")
     page = client.get(reverse("members:me")).content.decode()
     assert 'data-status="pending"' in page and "138****5678" in page
 
@@ -409,3 +412,72 @@ def test_employers_page_shows_shared_records_and_admins_edit_contacts(client, pe
     assert AuditEvent.objects.filter(verb="employer.update").count() == 1
     client.force_login(personas.resident)
     assert client.get(reverse("members:employers")).status_code == 403
+
+
+def test_a_raw_dump_of_the_database_shows_no_phone_id_number_or_address(
+    client, personas, django_capture_on_commit_callbacks
+):
+    """Register through the phone page and import a list, then read every table as stored."""
+    from django.db import connection
+
+    from .conftest import id_number
+
+    secret_id = id_number("31010419770707123")
+    with django_capture_on_commit_callbacks(execute=True):
+        register_post(client, id_number=secret_id, address="秘密路 99 弄 7 号 701 室")
+    client.force_login(personas.secretary_a)
+    upload = io.BytesIO(xlsx([HEADER + ["居住地址"], row(phone="13899990000") + ["隐秘路 8 号"]]))
+    upload.name = "list.xlsx"
+    client.post(reverse("members:import"), {"org": "KJ-C01", "file": upload})
+    job = ImportJob.objects.get()
+    client.post(
+        reverse("members:import-job", args=[job.pk]),
+        {"mapping": "1", **{f"map_{field}": index for field, index in job.mapping.items()}},
+    )
+    dump = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            for record in cursor.fetchall():
+                # Binary columns (the stored upload) are decoded, so plaintext inside them would show.
+                dump.extend(
+                    bytes(v).decode("utf-8", "replace") if isinstance(v, bytes | memoryview) else str(v)
+                    for v in record
+                )
+    text = "\n".join(dump)
+    assert Member.objects.count() == 1 and ImportJob.objects.get().status == ImportStatus.PREVIEWED
+    for secret in ("13812345678", secret_id, "秘密路", "13899990000", "隐秘路"):
+        assert secret not in text, secret
+
+
+def test_remaining_pages_for_anonymous_outsider_and_wrong_role(client, personas):
+    member = make(personas)[0]
+    job = ImportJob.objects.create(
+        org=personas.tree.community_a,
+        created_by=personas.secretary_a,
+        created_at=member.registered_at,
+        filename="x.csv",
+        content=b"",
+        headers=[],
+    )
+    anonymous_redirects = [
+        reverse("members:me-edit"),
+        reverse("members:import-progress", args=[job.pk]),
+        reverse("members:template"),
+        reverse("members:employers"),
+        reverse("members:collective"),
+        reverse("members:base-numbers-xlsx"),
+        reverse("members:import-job", args=[job.pk]),
+    ]
+    for url in anonymous_redirects:
+        assert client.get(url).status_code == 302, url
+    client.force_login(personas.secretary_b)
+    assert client.get(reverse("members:import-progress", args=[job.pk])).status_code == 404
+    assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 404
+    assert client.post(reverse("members:import-job", args=[job.pk]), {"commit": "1"}).status_code == 404
+    client.force_login(personas.resident)  # no file of their own: nothing to edit
+    assert client.get(reverse("members:me-edit")).status_code == 404
+    assert client.get(reverse("members:import-progress", args=[job.pk])).status_code == 403
+    assert client.get(reverse("members:collective")).status_code == 403
+    client.force_login(personas.employer)  # an employer account sees only its own organisation's lists
+    assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 403

@@ -11,7 +11,7 @@ import datetime as dt
 from django.utils import timezone
 
 from kangle.core.crypto import blind_index
-from kangle.members.constants import Aspect, Channel, PoliticalStatus, Relation, Status
+from kangle.members.constants import DEFAULT_SKILLS, Aspect, Channel, PoliticalStatus, Relation, Status
 from kangle.members.models import (
     Employer,
     EmployerPartyOrg,
@@ -199,6 +199,10 @@ def build(ctx) -> None:
     }
     points = list(RegistrationPoint.objects.filter(subtree_q(street.path, "org__path")).select_related("org"))
     points_of = {c.pk: [p for p in points if c.path.startswith(p.org.path)] for c in communities}
+    if not Skill.objects.exists():  # a flushed database has lost the migration's seed
+        Skill.objects.bulk_create(
+            [Skill(code=c, name=n, sort_order=i) for i, (c, n) in enumerate(DEFAULT_SKILLS, 1)]
+        )
     skills = list(Skill.objects.values_list("pk", flat=True))
     party_orgs = _employers(ctx)
 

@@ -118,3 +118,22 @@ def slot_label_zh(index: int) -> str:
 
 
 SLOT_NAMES_ZH = {slot_label_zh(index): index for index, _code in SLOTS}
+
+
+# The skill taxonomy seeded by migration 0002 (a frozen copy lives there); street admins edit it afterwards.
+DEFAULT_SKILLS = [
+    ("medical", "医疗"),
+    ("legal", "法律"),
+    ("haircut", "理发"),
+    ("repair", "水电维修"),
+    ("counselling", "心理咨询"),
+    ("tutoring", "教育辅导"),
+    ("it", "信息技术"),
+    ("arts", "文艺"),
+    ("driving", "驾驶"),
+    ("language", "外语"),
+    ("finance", "财会金融"),
+    ("cooking", "烹饪"),
+    ("nursing", "护理照护"),
+    ("photography", "摄影摄像"),
+]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 
 from kangle.core import audit, crypto
@@ -374,6 +374,17 @@ def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str,
     return employers, party_orgs
 
 
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 - names come from the models, values are bound
+        quote(model._meta.db_table), ", ".join(quote(c) for c in columns), ", ".join(["%s"] * len(columns))
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> int:
     """Insert every file, its skills, willingness, household and first history entry.
 
@@ -411,32 +422,30 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
             )
         )
     through = Member.skills.through
+    at = connection.ops.adapt_datetimefield_value(moment)
+    reason = f"channel:{job.channel} import:{job.pk}"
+    actor_id = job.created_by_id
     for start in range(0, len(members), BATCH):
         chunk = Member.objects.bulk_create(members[start : start + BATCH])
         chunk_rows = rows[start : start + BATCH]
         skills, wishes, household, history = [], [], [], []
         for member, cleaned in zip(chunk, chunk_rows, strict=True):
-            skills.extend(through(member_id=member.pk, skill_id=pk) for pk in cleaned.skill_ids)
-            wishes.extend(MemberWillingness(member_id=member.pk, aspect=a) for a in cleaned.aspects)
+            skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
+            wishes.extend((member.pk, a) for a in cleaned.aspects)
             household.extend(
                 HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
                 for n, r, y in cleaned.household
             )
-            history.append(
-                StatusChange(
-                    member_id=member.pk,
-                    from_status="",
-                    to_status=Status.PENDING,
-                    reason=f"channel:{job.channel} import:{job.pk}",
-                    community=member.community,
-                    actor=job.created_by,
-                    at=moment,
-                )
-            )
-        through.objects.bulk_create(skills)
-        MemberWillingness.objects.bulk_create(wishes)
+            history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
+        # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
+        _insert(through, ("member_id", "skill_id"), skills)
+        _insert(MemberWillingness, ("member_id", "aspect"), wishes)
         HouseholdMember.objects.bulk_create(household)
-        StatusChange.objects.bulk_create(history)
+        _insert(
+            StatusChange,
+            ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
+            history,
+        )
         ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
     audit.record(
         actor=job.created_by,

@@ -299,10 +299,9 @@ def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tup
         return not partial or name in raw
 
     text = {
-        key: normalise_text(raw.get(key))
-        if not isinstance(raw.get(key), list | tuple | int | float | dt.date)
-        else raw.get(key)
-        for key in FIELD_LABELS
+        key: value if isinstance(value, list | tuple | int | float | dt.date) else normalise_text(value)
+        for key, value in raw.items()
+        if key in FIELD_LABELS and value is not None
     }
     for name in REQUIRED:
         value = text.get(name)

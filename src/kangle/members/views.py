@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -143,7 +144,8 @@ def _register_self(form, point, user):
                 )
             user = user_create(
                 actor=None,
-                username=phone or raw.get("name", ""),
+                # Not the phone number: usernames are stored in clear. People log in with their phone.
+                username=f"m{secrets.token_hex(6)}",
                 password=form.cleaned_data["password"],
                 display_name=raw.get("name", ""),
                 phone=phone,
@@ -192,6 +194,10 @@ def member_list(request):
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
     page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
+    # Labels looked up once, not through get_FOO_display per row (it re-hashes the choices each call).
+    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    for member in page:
+        member.channel_label, member.status_label = channels[member.channel], statuses[member.status]
     context = {
         "page": page,
         "params": params,

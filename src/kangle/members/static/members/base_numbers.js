@@ -5,7 +5,7 @@
     var chart = echarts.init(document.getElementById(id));
     chart.setOption({
       title: { text: title, textStyle: { fontSize: 14 } }, tooltip: {}, grid: { left: 100 },
-      xAxis: { type: "value" }, yAxis: { type: "category", data: rows.map(function (r) { return r[0]; }) },
+      xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", axisLabel: { interval: 0 }, data: rows.map(function (r) { return r[0]; }) },
       series: [{ type: "bar", data: rows.map(function (r) { return r[1]; }), itemStyle: { color: "#c8161d" } }]
     });
   }

@@ -93,7 +93,9 @@ def total(score: np.ndarray, pairs) -> int:
 
 
 # --- Building the problem from the database ---------------------------------------------------------------
-def build_problem(posts: list[Post]) -> Problem:
+def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> Problem:
+    """The score matrix for ``posts`` over the approved members in their reach (or only ``member_ids``:
+    a pool the secretary chose, e.g. volunteers)."""
     w = weights()
     posts = [
         p
@@ -123,10 +125,11 @@ def build_problem(posts: list[Post]) -> Problem:
         [[path.startswith(p.org.path) for _pk, path in communities] for p in posts], dtype=bool
     ).reshape(n_posts, len(communities))
 
+    pool = Member.objects.filter(status=Status.APPROVED, community_id__in=list(comm_index))
+    if member_ids is not None:
+        pool = pool.filter(pk__in=member_ids)
     rows = list(
-        Member.objects.filter(status=Status.APPROVED, community_id__in=list(comm_index))
-        .order_by("pk")
-        .values_list("pk", "community_id", "estate_id", "microgrid_id", "availability")
+        pool.order_by("pk").values_list("pk", "community_id", "estate_id", "microgrid_id", "availability")
     )
     n_members = len(rows)
     member_ids = np.array([r[0] for r in rows], dtype=np.int64)
@@ -143,7 +146,7 @@ def build_problem(posts: list[Post]) -> Problem:
 
     skills = {pk: i for i, pk in enumerate(Skill.objects.order_by("pk").values_list("pk", flat=True))}
     m_skills = np.zeros((n_members, len(skills)), dtype=np.int32)
-    member_rows = Member.objects.filter(status=Status.APPROVED, community_id__in=list(comm_index))
+    member_rows = pool
     for member_id, skill_id in Member.skills.through.objects.filter(member__in=member_rows).values_list(
         "member_id", "skill_id"
     ):

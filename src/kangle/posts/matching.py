@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from kangle.core.timeutil import today
 from kangle.members.constants import Status
 from kangle.members.models import Member, MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -298,6 +299,21 @@ def _members_sql(p: PostFacts, reach: list[int], area_communities: list[int], w:
     return inner, params
 
 
+SHOWN_MEMBER_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "community_id",
+    "estate_id",
+    "microgrid_id",
+    "user_id",
+    "community__name",
+    "community__path",
+    "community__code",
+    "microgrid__name",
+)
+
+
 def members_for_post(post: Post, *, limit: int = 20) -> list[Match]:
     """The best members to invite to ``post``: eligible only, best first, with reasons."""
     p = post_facts(post)
@@ -317,7 +333,7 @@ def members_for_post(post: Post, *, limit: int = 20) -> list[Match]:
     schedule = Schedule.of(post)
     names = skill_names()
     found: list[Match] = []
-    offset, batch = 0, limit * 2 + 10
+    offset, batch = 0, limit + 10
     while len(found) < limit:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -329,18 +345,26 @@ def members_for_post(post: Post, *, limit: int = 20) -> list[Match]:
         if not rows:
             break
         offset += batch
-        clashing = _members_with_clash([r["id"] for r in rows], schedule, post.pk)
+        ids = [r["id"] for r in rows]
+        clashing = _members_with_clash(ids, schedule, post.pk)
+        # Only what a row shows: personal data stays encrypted and unread.
         members = {
             m.pk: m
-            for m in Member.objects.filter(pk__in=[r["id"] for r in rows])
+            for m in Member.objects.filter(pk__in=ids)
             .select_related("community", "microgrid")
-            .prefetch_related("skills")
+            .only(*SHOWN_MEMBER_FIELDS)
         }
+        held_by: dict[int, set[int]] = {}
+        wanted = p.required | p.preferred
+        if wanted:
+            through = Member.skills.through.objects.filter(member_id__in=ids, skill_id__in=wanted)
+            for member_id, skill_id in through.values_list("member_id", "skill_id"):
+                held_by.setdefault(member_id, set()).add(skill_id)
         for row in rows:
             if row["id"] in clashing:
                 continue
             member = members[row["id"]]
-            held = {s.pk for s in member.skills.all()}
+            held = held_by.get(member.pk, set())
             c = Components(
                 required=sorted(p.required & held),
                 preferred=sorted(p.preferred & held),
@@ -431,6 +455,7 @@ def _posts_sql(m: MemberFacts, owners: list[int], aspect_ids: list[int], w: dict
                    WHERE skill_id IN {skills_in} GROUP BY post_id) pr
                ON pr.post_id = p.id
         WHERE p.status = %s AND p.claimed_count < p.capacity AND p.org_id IN {owners_in}
+          AND (p.last_day IS NULL OR p.last_day >= %s)
           AND COALESCE(r.n, 0) = COALESCE(r.have, 0)
           AND ({m.availability} = 0 OR (p.slot_mask & {m.availability}) <> 0)
           AND NOT EXISTS (SELECT 1 FROM {claim_t} c WHERE c.post_id = p.id AND c.member_id = %s
@@ -445,6 +470,7 @@ def _posts_sql(m: MemberFacts, owners: list[int], aspect_ids: list[int], w: dict
         + skills_params
         + [str(PostStatus.OPEN)]
         + owners_params
+        + [today()]
         + [m.id]
         + status_params
     )

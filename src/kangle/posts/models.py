@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from kangle.core.timeutil import today
 from kangle.members.models import Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
 
@@ -85,6 +86,8 @@ class Post(models.Model):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     slot_mask = models.PositiveIntegerField(default=0, editable=False)
+    # The last day the post runs (the weekly end or the last session); null while it runs open-ended.
+    last_day = models.DateField(null=True, blank=True, editable=False, db_index=True)
     capacity = models.PositiveIntegerField(_("capacity"))
     claimed_count = models.PositiveIntegerField(default=0, editable=False)
     difficulty = models.PositiveSmallIntegerField(_("difficulty"), default=1)
@@ -138,8 +141,12 @@ class Post(models.Model):
         return max(self.capacity - self.claimed_count, 0)
 
     @property
+    def has_ended(self) -> bool:
+        return self.last_day is not None and self.last_day < today()
+
+    @property
     def is_claimable(self) -> bool:
-        return self.status == PostStatus.OPEN and self.claimed_count < self.capacity
+        return self.status == PostStatus.OPEN and self.claimed_count < self.capacity and not self.has_ended
 
 
 class PostSession(models.Model):

@@ -343,6 +343,7 @@ def _write_post(post: Post, data: PostData, moment: dt.datetime) -> None:
         data.needs_confirmation,
     )
     post.slot_mask = Schedule(data.weekly_slots, data.starts_on, data.ends_on, data.sessions).mask
+    post.last_day = last_day(data)
     for key, value in _place_columns(data.org, data.venue).items():
         setattr(post, key, value)
     post.updated_at = moment
@@ -353,6 +354,16 @@ def _write_post(post: Post, data: PostData, moment: dt.datetime) -> None:
     PostSession.objects.bulk_create(
         [PostSession(post=post, starts_at=s, ends_at=e) for s, e in data.sessions]
     )
+
+
+def last_day(data: PostData) -> dt.date | None:
+    """The weekly schedule's end or the last session's (local) day, whichever is later; None if open-ended."""
+    days = [timezone.localtime(end).date() for _start, end in data.sessions]
+    if data.weekly_slots:
+        if data.ends_on is None:
+            return None
+        days.append(data.ends_on)
+    return max(days) if days else None
 
 
 def _audit_data(data: PostData) -> dict:
@@ -525,6 +536,14 @@ def claim_create(
                 "already_claimed",
                 "您已认领该岗位",
                 "This post is already claimed by this member",
+                field="post",
+                status=409,
+            )
+        if locked.last_day is not None and locked.last_day < timezone.localtime(moment).date():
+            raise UserError(
+                "post_ended",
+                "该岗位的服务时间已结束",
+                "This post's schedule has ended",
                 field="post",
                 status=409,
             )

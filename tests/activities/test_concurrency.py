@@ -127,3 +127,18 @@ def test_individual_and_collective_reports_racing_count_each_member_once(kit):
     call.refresh_from_db()
     assert WhistleResponse.objects.filter(call=call).count() == 10
     assert call.responded_count == 10
+
+
+def test_five_workers_sending_reminders_at_once_send_each_once(kit):
+    from kangle.activities import jobs
+    from kangle.notify.models import Notification
+
+    activities = [kit.activity(title=f"活动{i}") for i in range(3)]
+    users, _ = _racers(kit, 4)
+    for activity in activities:
+        for user in users:
+            services.signup_create(actor=user, activity=activity, now=BEFORE)
+    moment = T0 - dt.timedelta(hours=2)
+    sent = _run_all(lambda i: jobs.send_activity_reminders(now=moment), 5)
+    assert sum(sent) == 12
+    assert Notification.objects.filter(title__startswith="活动提醒").count() == 12

@@ -155,3 +155,20 @@ def test_figures_page_and_grid_page(kit, client):
         make_member(kit.p.tree.community_b, name="别处党员").name
         not in client.get(reverse("activities:grid")).content.decode()
     )
+
+
+def test_party_org_signs_up_a_team_on_its_page(kit, client):
+    activity = kit.activity(starts_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=2), capacity=1)
+    second, _ = kit.member_with_user("周杰", party_org=kit.party_org)
+    client.force_login(kit.p.employer)
+    listing = client.get(reverse("activities:party-calls")).content.decode()
+    assert f'data-activity="{activity.pk}"' in listing
+    url = reverse("activities:team-signup", args=[activity.pk])
+    assert f'data-member="{second.pk}"' in client.get(url).content.decode()
+    client.post(url, {"member": [kit.member.pk, second.pk]})
+    statuses = dict(activity.signups.values_list("member_id", "status"))
+    assert statuses == {kit.member.pk: "confirmed", second.pk: "waitlisted"}
+    outsider = kit.activity(org=kit.p.tree.community_b, actor=kit.p.secretary_b)
+    assert client.get(reverse("activities:team-signup", args=[outsider.pk])).status_code == 404
+    client.force_login(kit.p.member)
+    assert client.get(url).status_code == 403

@@ -52,19 +52,37 @@ def calls_for_member(member: Member) -> QuerySet[WhistleCall]:
     return WhistleCall.objects.filter(_reach_q(member)).select_related("org").order_by("-created_at", "-id")
 
 
-def calls_for_party_org(party_org) -> QuerySet[WhistleCall]:
-    """Calls where members of this organisation live (they could answer collectively)."""
+def _party_org_reach_q(party_org):
+    """Units where members of this organisation live, the units above them, and the units inside them."""
+    from django.db.models import Q
+
     communities = (
         Member.objects.filter(party_org=party_org).values_list("community__path", flat=True).distinct()
     )
-    from django.db.models import Q
-
     query = Q(pk__in=[])
     for path in set(communities):
         codes = [c for c in path.split("/") if c]
         query |= Q(org__path__in=["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)])
         query |= subtree_q(path, "org__path")
-    return WhistleCall.objects.filter(query).select_related("org").order_by("-created_at", "-id")
+    return query
+
+
+def calls_for_party_org(party_org) -> QuerySet[WhistleCall]:
+    """Calls where members of this organisation live (they could answer collectively)."""
+    return (
+        WhistleCall.objects.filter(_party_org_reach_q(party_org))
+        .select_related("org")
+        .order_by("-created_at", "-id")
+    )
+
+
+def activities_for_party_org(party_org) -> QuerySet[Activity]:
+    """Open activities its members may join (the organisation may sign up a team)."""
+    return (
+        Activity.objects.filter(_party_org_reach_q(party_org), status=ActivityStatus.OPEN)
+        .select_related("org", "aspect")
+        .order_by("starts_at", "id")
+    )
 
 
 def records_for(actor) -> QuerySet[ServiceRecord]:

@@ -25,4 +25,5 @@ urlpatterns = [
     path("m/records/", views.my_records, name="my-records"),
     path("party/calls/", views.party_calls, name="party-calls"),
     path("party/calls/<int:pk>/", views.collective, name="collective"),
+    path("party/activities/<int:pk>/", views.team_signup, name="team-signup"),
 ]

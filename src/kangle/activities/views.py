@@ -359,7 +359,16 @@ def party_calls(request):
         raise PermissionDenied
     party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
     rows = selectors.calls_for_party_org(party_org)[:50] if party_org else []
-    return render(request, "activities/party_calls.html", {"rows": rows, "party_org": party_org})
+    activities = (
+        selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
+        if party_org
+        else []
+    )
+    return render(
+        request,
+        "activities/party_calls.html",
+        {"rows": rows, "party_org": party_org, "activities": activities},
+    )
 
 
 @login_required
@@ -392,6 +401,51 @@ def collective(request, pk: int):
             "names": names,
             "done": done,
             "reported": reported,
+        },
+    )
+
+
+@login_required
+def team_signup(request, pk: int):
+    """An employer Party organisation signs up a team of its approved members for an activity."""
+    if not permissions.is_party_org_account(request.user):
+        raise PermissionDenied
+    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    if party_org is None:
+        raise Http404
+    activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
+    if request.method == "POST":
+        try:
+            made = services.team_signup(
+                actor=request.user,
+                activity=activity,
+                party_org_id=party_org.pk,
+                member_ids=request.POST.getlist("member"),
+            )
+            messages.success(request, _("%(n)d signed up.") % {"n": len(made)})
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:team-signup", activity.pk)
+    signed = dict(
+        activity.signups.filter(status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]).values_list(
+            "member_id", "status"
+        )
+    )
+    members = Member.objects.filter(party_org=party_org, status=Status.APPROVED).select_related("community")
+    rows = [
+        (m, signed.get(m.pk))
+        for m in members.order_by("name")
+        if m.community.path.startswith(activity.org.path) or activity.org.path.startswith(m.community.path)
+    ]
+    upcoming = selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
+    return render(
+        request,
+        "activities/team_signup.html",
+        {
+            "activity": activity,
+            "party_org": party_org,
+            "rows": rows,
+            "upcoming": upcoming,
         },
     )
 

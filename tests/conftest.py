@@ -29,6 +29,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_settings():
+    """Settings every test runs with.
+
+    pytest-django loads kangle.settings before this module runs, so the environment defaults above come too
+    late for it: the SMS backend is set here. Argon2 (settings.PASSWORD_HASHERS[0]) costs ~0.4 s a hash;
+    tests hash with MD5 and still verify Argon2 (tests/test_settings.py checks the real settings use Argon2).
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    override = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS],
+        KANGLE_SMS_BACKEND="kangle.notify.sms.MemoryBackend",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
+    override.enable()
+    yield
+    override.disable()
+
+
 @pytest.fixture(autouse=True)
 def _sms_outbox():
     from kangle.notify.sms import MemoryBackend
@@ -54,18 +75,32 @@ class JsonApi:
         return self.client.get(self.prefix + path, params, headers=self.headers)
 
     def post(self, path, data=None):
-        return self.client.post(self.prefix + path, data or {}, content_type="application/json", headers=self.headers)
+        return self.client.post(
+            self.prefix + path, data or {}, content_type="application/json", headers=self.headers
+        )
 
     def patch(self, path, data=None):
-        return self.client.patch(self.prefix + path, data or {}, content_type="application/json", headers=self.headers)
+        return self.client.patch(
+            self.prefix + path, data or {}, content_type="application/json", headers=self.headers
+        )
 
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 DESKTOP = {"viewport": {"width": 1280, "height": 860}}
 
 

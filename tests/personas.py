@@ -21,14 +21,25 @@ PASSWORD = "correct horse battery"
 
 def make_unit(parent: OrgUnit | None, kind: str, code: str, name: str, **extra) -> OrgUnit:
     return OrgUnit.objects.create(
-        kind=kind, code=code, name=name, parent=parent, path=build_path(parent, code),
-        depth=(parent.depth + 1) if parent else 0, **extra,
+        kind=kind,
+        code=code,
+        name=name,
+        parent=parent,
+        path=build_path(parent, code),
+        depth=(parent.depth + 1) if parent else 0,
+        **extra,
     )
 
 
 def make_user(username: str, role: str | None = None, org: OrgUnit | None = None, *, phone: str = "") -> User:
-    user = user_create(actor=None, username=username, password=PASSWORD, display_name=username, phone=phone,
-                       check_password=False)
+    user = user_create(
+        actor=None,
+        username=username,
+        password=PASSWORD,
+        display_name=username,
+        phone=phone,
+        check_password=False,
+    )
     if role is not None:
         role_assign(actor=None, user=user, role=role, org=org)
     return User.objects.get(pk=user.pk)  # fresh instance: no cached roles
@@ -81,14 +92,34 @@ def tree(db) -> Tree:
     grid_a = make_unit(estate_a, OrgKind.GRID, "KJ-C01-E1-G1", "康乐1小区第1网格")
     microgrid_a = make_unit(grid_a, OrgKind.MICROGRID, "KJ-C01-E1-G1-M1", "1号微网格")
     building_group_a = make_unit(microgrid_a, OrgKind.BUILDING_GROUP, "KJ-C01-E1-G1-M1-B1", "1号楼组")
-    estate_b = make_unit(community_b, OrgKind.ESTATE, "KJ-C08-E1", "桂林苑1小区", estate_type=EstateType.ESTATE)
+    estate_b = make_unit(
+        community_b, OrgKind.ESTATE, "KJ-C08-E1", "桂林苑1小区", estate_type=EstateType.ESTATE
+    )
     other_street = make_unit(district, OrgKind.STREET, "HN", "湖南街道")
-    venue_a = Venue.objects.create(org=community_a, kind=VenueKind.SERVICE_CENTRE, name="康乐党群服务站", address="康健路 300 弄")
+    venue_a = Venue.objects.create(
+        org=community_a, kind=VenueKind.SERVICE_CENTRE, name="康乐党群服务站", address="康健路 300 弄"
+    )
     point_street = RegistrationPoint.objects.create(org=street, code="P-ST", name="街道报到点")
     point_a = RegistrationPoint.objects.create(org=community_a, code="P-A", name="康乐报到点", venue=venue_a)
     point_b = RegistrationPoint.objects.create(org=community_b, code="P-B", name="桂林苑报到点")
-    return Tree(district, street, area_1, area_2, community_a, community_b, estate_a, grid_a, microgrid_a,
-                building_group_a, estate_b, other_street, venue_a, point_street, point_a, point_b)
+    return Tree(
+        district,
+        street,
+        area_1,
+        area_2,
+        community_a,
+        community_b,
+        estate_a,
+        grid_a,
+        microgrid_a,
+        building_group_a,
+        estate_b,
+        other_street,
+        venue_a,
+        point_street,
+        point_a,
+        point_b,
+    )
 
 
 @pytest.fixture

@@ -40,7 +40,9 @@ api = NinjaAPI(
 
 
 def _error(request, status: int, code: str, zh: str, en: str, **extra):
-    return api.create_response(request, {"code": code, "message": zh, "message_en": en, **extra}, status=status)
+    return api.create_response(
+        request, {"code": code, "message": zh, "message_en": en, **extra}, status=status
+    )
 
 
 @api.exception_handler(UserError)
@@ -50,23 +52,38 @@ def user_error(request, exc: UserError):
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return _error(request, 404, "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope")
+    return _error(
+        request, 404, "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope"
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request, exc):
-    return _error(request, 401, "unauthorized", "需要登录或有效的 API 令牌", "A session or a valid API token is required")
+    return _error(
+        request,
+        401,
+        "unauthorized",
+        "需要登录或有效的 API 令牌",
+        "A session or a valid API token is required",
+    )
 
 
 @api.exception_handler(ValidationError)
 def invalid_input(request, exc: ValidationError):
     fields = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        location = [
+            str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")
+        ]
         fields.append({"field": ".".join(location), "problem": error.get("msg", "")})
     names = "、".join(item["field"] for item in fields if item["field"]) or "请求"
     return _error(
-        request, 422, "invalid_input", f"输入有误：{names}", f"Invalid input: {names.replace('、', ', ')}", fields=fields
+        request,
+        422,
+        "invalid_input",
+        f"输入有误：{names}",
+        f"Invalid input: {names.replace('、', ', ')}",
+        fields=fields,
     )
 
 

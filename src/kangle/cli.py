@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-PASS_THROUGH = {"worker", "demo", "createadmin"}
+PASS_THROUGH = {"worker", "createadmin"}
 
 
 def _setup_django() -> None:
@@ -50,7 +50,9 @@ def web_workers() -> int:
 
 
 def up(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="kangle up", description="Set up and run kangle: web server and worker.")
+    parser = argparse.ArgumentParser(
+        prog="kangle up", description="Set up and run kangle: web server and worker."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--no-demo", action="store_true", help="do not load demo data into an empty database")
@@ -82,22 +84,37 @@ def up(argv: list[str]) -> int:
 
     url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
     env = dict(os.environ)
-    web = subprocess.Popen(
+    web = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         [
-            sys.executable, "-m", "gunicorn", "kangle.wsgi:application",
-            "--bind", f"{args.host}:{args.port}", "--workers", str(web_workers()), "--threads", "4",
-            "--worker-class", "gthread", "--graceful-timeout", "10", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kangle.wsgi:application",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(web_workers()),
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--graceful-timeout",
+            "10",
+            "--log-level",
+            "warning",
         ],
         env=env,
     )
-    worker = subprocess.Popen([sys.executable, "-m", "kangle.cli", "worker"], env=env)
+    worker = subprocess.Popen([sys.executable, "-m", "kangle.cli", "worker"], env=env)  # noqa: S603
     children = [web, worker]
 
     stopping = False
+    received: list[int] = []
 
-    def stop(*_):
+    def stop(signum, _frame):
         nonlocal stopping
         stopping = True
+        received.append(signum)
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
@@ -111,11 +128,19 @@ def up(argv: list[str]) -> int:
     while not stopping:
         for child in children:
             if child.poll() is not None:
-                sys.stderr.write(f"kangle: a process stopped unexpectedly (exit {child.returncode}); stopping\n")
+                sys.stderr.write(
+                    f"kangle: a process stopped unexpectedly (exit {child.returncode}); stopping\n"
+                )
                 exit_code = 1
                 stopping = True
         time.sleep(0.3)
 
+    if received[:1] == [signal.SIGINT]:
+        # Ctrl-C in a terminal signals the whole process group: the children are already stopping.
+        # Let them finish their current step; another signal now would make the worker leave mid-job.
+        grace = time.monotonic() + 10
+        while any(child.poll() is None for child in children) and time.monotonic() < grace:
+            time.sleep(0.1)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
@@ -127,6 +152,33 @@ def up(argv: list[str]) -> int:
             child.kill()
     print("kangle 已停止 / kangle stopped", flush=True)
     return exit_code
+
+
+def demo_command(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="kangle demo", description="Load deterministic demo data into an empty database."
+    )
+    parser.add_argument("--scale", choices=("street", "district", "city"), default="street")
+    parser.add_argument("--seed", type=int, default=2024)
+    args = parser.parse_args(argv)
+    _setup_django()
+    from django.core.management import call_command
+
+    from kangle import demo
+    from kangle.orgs.models import OrgUnit
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if OrgUnit.objects.exists():
+        sys.stderr.write(
+            "kangle: 数据库中已有数据，演示数据只能载入空数据库 / the database is not empty; demo data loads only into an empty one\n"
+        )
+        return 2
+    started = time.monotonic()
+    ctx = demo.build(scale=args.scale, seed=args.seed)
+    summary = ", ".join(f"{key}={value}" for key, value in ctx.summary.items())
+    print(f"demo data ({args.scale}, seed {args.seed}) in {time.monotonic() - started:.1f}s: {summary}")
+    print(demo.logins_text())
+    return 0
 
 
 def manage(argv: list[str]) -> int:
@@ -147,8 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         return up(rest)
     if command == "manage":
         return manage(rest)
+    if command == "demo":
+        return demo_command(rest)
     # Everything else is the management command of that name (dashes allowed: import-members).
-    return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    try:
+        return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    except KeyboardInterrupt:
+        # Ctrl-C before the command installed its own handler (e.g. while Django loads): a quiet stop.
+        return 130
 
 
 if __name__ == "__main__":

@@ -51,7 +51,9 @@ def integer(name: str, default: int, *, minimum: int | None = None, maximum: int
     try:
         number = int(value)
     except ValueError:
-        raise ConfigError(name, f"应为整数，实际为 “{value}”", f"expected an integer, got {value!r}") from None
+        raise ConfigError(
+            name, f"应为整数，实际为 “{value}”", f"expected an integer, got {value!r}"
+        ) from None
     if minimum is not None and number < minimum:
         raise ConfigError(name, f"不能小于 {minimum}", f"must be at least {minimum}")
     if maximum is not None and number > maximum:

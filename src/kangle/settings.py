@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from kangle import config
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -17,9 +15,9 @@ KANGLE_HOME = config.home_directory("KANGLE_HOME", "./var")
 DEBUG = config.boolean("KANGLE_DEBUG", False)
 SECRET_KEY = config.kept_secret("KANGLE_SECRET_KEY", KANGLE_HOME, "secret_key", minimum_length=50)
 # Comma-separated; the first key encrypts, every key decrypts (so keys can be rotated).
-KANGLE_FIELD_KEYS = config.kept_secret(
-    "KANGLE_FIELD_KEY", KANGLE_HOME, "field_key", minimum_length=32
-).split(",")
+KANGLE_FIELD_KEYS = config.kept_secret("KANGLE_FIELD_KEY", KANGLE_HOME, "field_key", minimum_length=32).split(
+    ","
+)
 ALLOWED_HOSTS = config.string_list("KANGLE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = config.string_list("KANGLE_CSRF_TRUSTED_ORIGINS", [])
 # Public base URL used in QR codes, SMS texts and letters (no trailing slash).
@@ -49,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the API docs page's Swagger UI from our own static files, not a CDN
     "kangle.core",
     "kangle.orgs",
     "kangle.accounts",
@@ -96,7 +95,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------------
-DATABASES = {"default": config.database_url("KANGLE_DATABASE_URL", f"sqlite:///{KANGLE_HOME / 'kangle.sqlite3'}")}
+DATABASES = {
+    "default": config.database_url("KANGLE_DATABASE_URL", f"sqlite:///{KANGLE_HOME / 'kangle.sqlite3'}")
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server and the worker read while one of them writes; IMMEDIATE takes the write
@@ -142,7 +143,7 @@ KANGLE_LOGIN_LOCK_MINUTES = config.integer("KANGLE_LOGIN_LOCK_MINUTES", 15, mini
 # --- Language and time ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Each app keeps its own catalogue in <app>/locale/, found through INSTALLED_APPS.
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
 USE_TZ = True
@@ -150,7 +151,7 @@ USE_TZ = True
 # --- Static files -----------------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = KANGLE_HOME / "static"
-# The vendored front-end files (htmx, WeUI, ECharts) live in the package's own static folder, outside any app.
+# Vendored front-end files (htmx, WeUI, ECharts) live beside the apps, in kangle/static/vendor.
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = KANGLE_HOME / "media"
@@ -201,7 +202,9 @@ KANGLE_SMS_TOKEN = config.raw("KANGLE_SMS_TOKEN", "")
 KANGLE_SMS_SIGN = config.raw("KANGLE_SMS_SIGN", "康乐吾家")
 KANGLE_SMS_DIR = KANGLE_HOME / "sms"
 if KANGLE_SMS_BACKEND.endswith("HttpGatewayBackend") and not KANGLE_SMS_URL:
-    raise config.ConfigError("KANGLE_SMS_URL", "使用 http 短信通道时必须设置", "required when the SMS backend is http")
+    raise config.ConfigError(
+        "KANGLE_SMS_URL", "使用 http 短信通道时必须设置", "required when the SMS backend is http"
+    )
 
 # --- Logging ----------------------------------------------------------------------------------------------
 LOGGING = {
@@ -211,13 +214,18 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {
         "handlers": ["console"],
-        "level": config.choice("KANGLE_LOG_LEVEL", "INFO", {n: n for n in ("DEBUG", "INFO", "WARNING", "ERROR")}),
+        "level": config.choice(
+            "KANGLE_LOG_LEVEL", "INFO", {n: n for n in ("DEBUG", "INFO", "WARNING", "ERROR")}
+        ),
     },
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The task runner logs every poll at INFO; its warnings and errors still show.
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
-KANGLE_TITLE = _("Kangle")
 
 # --- Members (康乐吾家 member files) ----------------------------------------------------------
 # A member who left is anonymised this many days later (service statistics are kept).

@@ -1,14 +1,16 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
+from django.urls import include, path, re_path
 
 from kangle.accounts import views as account_views
 from kangle.api import api
 from kangle.orgs import views as org_views
 
-admin.site.site_header = _("Kangle administration")
-admin.site.site_title = _("Kangle")
+
+def api_not_found(request):
+    return JsonResponse(
+        {"code": "not_found", "message": "没有这个接口", "message_en": "No such endpoint"}, status=404
+    )
 
 
 def healthz(request):
@@ -31,6 +33,8 @@ urlpatterns = [
     # The public page a registration point's QR code opens (short, so the code stays coarse).
     path("r/<str:code>/", org_views.registration_point_public, name="registration-point-public"),
     path("api/v1/", api.urls),
+    # Anything else under the API answers in the API's error format, not with an HTML page.
+    re_path(r"^api/v1/.*$", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

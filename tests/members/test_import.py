@@ -55,6 +55,12 @@ def test_a_clean_list_imports_all_rows_through_the_background_task(
     job = commit(personas, job, django_capture_on_commit_callbacks)
     assert job.status == ImportStatus.DONE and job.created_count == 2 and job.progress_percent == 100
     assert bytes(job.content) == b"" and bytes(job.parsed) == b""
+    with pytest.raises(UserError) as caught:
+        import_set_mapping(actor=personas.secretary_a, job=job, mapping=job.mapping)
+    assert caught.value.status == 409
+    with pytest.raises(UserError):
+        import_request_commit(actor=personas.secretary_a, job=job)
+    assert Member.objects.count() == 2
     members = list(Member.objects.order_by("name"))
     assert {m.channel for m in members} == {Channel.IMPORT}
     assert (

@@ -481,3 +481,46 @@ def test_remaining_pages_for_anonymous_outsider_and_wrong_role(client, personas)
     assert client.get(reverse("members:collective")).status_code == 403
     client.force_login(personas.employer)  # an employer account sees only its own organisation's lists
     assert client.get(reverse("members:import-job", args=[job.pk])).status_code == 403
+
+
+def test_public_link_without_a_point_lists_communities_but_not_micro_grids(client, personas):
+    page = client.get(reverse("members:register")).content.decode()
+    assert 'value="KJ-C01"' in page and 'value="KJ-C08"' in page and 'name="microgrid"' not in page
+    page = client.get(reverse("members:register") + "?point=P-A").content.decode()
+    assert f'value="{personas.tree.microgrid_a.code}"' in page
+
+
+def test_staff_edit_a_file_and_a_clash_with_another_file_is_refused(client, personas):
+    first, second = make(personas, 2, microgrid=personas.tree.microgrid_a.code)
+    url = reverse("members:edit", args=[first.pk])
+    client.force_login(personas.secretary_a)
+    assert client.get(url).status_code == 200
+    form = {
+        "name": "改名",
+        "phone": "13800000000",
+        "political_status": "probationary",
+        "community": "KJ-C01",
+        "microgrid": personas.tree.microgrid_a.code,
+        "willingness": ["care"],
+        "household": "王芳(配偶)",
+    }
+    assert client.post(url, form).status_code == 302
+    first.refresh_from_db()
+    assert (
+        first.name == "改名"
+        and first.political_status == "probationary"
+        and first.microgrid == personas.tree.microgrid_a
+    )
+    assert list(first.willingness.values_list("aspect", flat=True)) == ["care"]
+    page = client.post(url, {**form, "phone": "13800000001"}).content.decode()
+    assert "已有在册档案" in page
+    first.refresh_from_db()
+    assert first.phone == "13800000000"
+    client.force_login(personas.secretary_b)
+    assert client.get(url).status_code == 404
+    client.force_login(personas.grid_leader)
+    assert client.get(url).status_code == 403
+    client.logout()
+    assert client.get(url).status_code == 302
+    second.refresh_from_db()
+    assert second.name == "成员1" and second.phone == "13800000001"

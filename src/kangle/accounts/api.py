@@ -49,8 +49,12 @@ class TokenIssuedOut(TokenOut):
 
 def _token_out(row: ApiToken) -> dict:
     return {
-        "prefix": row.prefix, "name": row.name, "username": row.user.username, "created_at": row.created_at,
-        "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
+        "prefix": row.prefix,
+        "name": row.name,
+        "username": row.user.username,
+        "created_at": row.created_at,
+        "last_used_at": row.last_used_at,
+        "revoked_at": row.revoked_at,
     }
 
 
@@ -83,7 +87,9 @@ def issue_token(request, payload: TokenIssueIn):
         raise Http404
     target = User.objects.filter(username=payload.username.strip()).first()
     if target is None:
-        raise UserError("unknown_user", "没有这个用户名", "No user with this username", field="username", status=404)
+        raise UserError(
+            "unknown_user", "没有这个用户名", "No user with this username", field="username", status=404
+        )
     row, token = services.token_issue(actor=request.user, user=target, name=payload.name)
     return 201, {**_token_out(row), "token": token}
 

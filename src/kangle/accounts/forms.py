@@ -28,7 +28,8 @@ class LoginForm(forms.Form):
             if self.user is None:
                 if getattr(self.request, "kangle_login_locked", False):
                     raise forms.ValidationError(
-                        self.error_messages["locked"], code="locked",
+                        self.error_messages["locked"],
+                        code="locked",
                         params={"minutes": settings.KANGLE_LOGIN_LOCK_MINUTES},
                     )
                 raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")

@@ -75,17 +75,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         if not self.pk:
             return []
         return list(
-            self.role_assignments.filter(is_active=True).values_list("role", "org__path", "org_id").order_by("org__path")
+            self.role_assignments.filter(is_active=True)
+            .values_list("role", "org__path", "org_id")
+            .order_by("org__path")
         )
 
     @property
     def roles(self) -> set[str]:
-        return {role for role, _, _ in self.role_rows}
+        return {row[0] for row in self.role_rows}
 
     @property
     def scope_paths(self) -> list[str]:
         """Paths of the units where this person holds a staff role: everything they may see lies below."""
-        return [path for role, path, _ in self.role_rows if role in STAFF_ROLES]
+        return [path for role, path, _org in self.role_rows if role in STAFF_ROLES]
 
     @property
     def is_workbench_user(self) -> bool:
@@ -93,13 +95,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def has_role(self, role: str, *, within: OrgUnit | None = None) -> bool:
         """Holds ``role`` at ``within`` or at one of its ancestors (an area admin is one for every community)."""
-        for assigned, path, _ in self.role_rows:
+        for assigned, path, _org in self.role_rows:
             if assigned == role and (within is None or within.path.startswith(path)):
                 return True
         return False
 
     def units_for(self, role: str) -> list[int]:
-        return [org_id for assigned, _, org_id in self.role_rows if assigned == role]
+        return [org_id for assigned, _path, org_id in self.role_rows if assigned == role]
 
 
 class RoleAssignment(models.Model):
@@ -107,13 +109,17 @@ class RoleAssignment(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
-    org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="role_assignments", verbose_name=_("unit"))
+    org = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="role_assignments", verbose_name=_("unit")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     granted_at = models.DateTimeField(_("granted"), default=timezone.now)
     granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "role", "org"], name="accounts_unique_role_at_unit")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "org"], name="accounts_unique_role_at_unit")
+        ]
         indexes = [models.Index(fields=["role", "org"])]
         verbose_name = _("role assignment")
         verbose_name_plural = _("role assignments")
@@ -130,11 +136,16 @@ class LoginThrottle(models.Model):
     first_failure_at = models.DateTimeField(null=True)
     locked_until = models.DateTimeField(null=True)
 
+    def __str__(self):
+        return f"{self.failures} failures"
+
 
 class ApiToken(models.Model):
     """A token for an integration. Only a hash is stored; the token is shown once, when issued."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("acts as"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("acts as")
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)

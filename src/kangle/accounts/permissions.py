@@ -8,7 +8,9 @@ from kangle.orgs.scope import in_scope
 
 
 def can_manage_tokens(actor) -> bool:
-    return getattr(actor, "is_authenticated", False) and (actor.is_superuser or actor.has_role(Role.STREET_ADMIN))
+    return getattr(actor, "is_authenticated", False) and (
+        actor.is_superuser or actor.has_role(Role.STREET_ADMIN)
+    )
 
 
 def can_assign_role(actor, role: str, unit: OrgUnit) -> bool:
@@ -17,7 +19,13 @@ def can_assign_role(actor, role: str, unit: OrgUnit) -> bool:
         return False
     if actor.is_superuser or actor.has_role(Role.STREET_ADMIN, within=unit):
         return True
-    community_roles = {Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.MEMBER, Role.RESIDENT}
+    community_roles = {
+        Role.COMMUNITY_SECRETARY,
+        Role.COMMUNITY_STAFF,
+        Role.GRID_LEADER,
+        Role.MEMBER,
+        Role.RESIDENT,
+    }
     return actor.has_role(Role.AREA_ADMIN, within=unit) and role in community_roles
 
 

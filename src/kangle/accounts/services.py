@@ -20,37 +20,69 @@ from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import resolve_now
 from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import in_scope
 
-TOKEN_PREFIX = "kg_"
+TOKEN_PREFIX = "kg_"  # noqa: S105 - a public marker, not a secret
 
 
 def _checked_phone(phone: str) -> str:
     normalised = normalise_phone(phone)
     if normalised and not is_mobile(normalised):
-        raise UserError("invalid_phone", "手机号格式不正确（应为 11 位手机号）", "Malformed mobile number (11 digits)", field="phone")
+        raise UserError(
+            "invalid_phone",
+            "手机号格式不正确（应为 11 位手机号）",
+            "Malformed mobile number (11 digits)",
+            field="phone",
+        )
     if normalised and User.objects.filter(phone_hash=blind_index(normalised)).exists():
-        raise UserError("duplicate_phone", "该手机号已被其他账号使用", "This mobile number is used by another account", field="phone")
+        raise UserError(
+            "duplicate_phone",
+            "该手机号已被其他账号使用",
+            "This mobile number is used by another account",
+            field="phone",
+        )
     return normalised
 
 
 @transaction.atomic
 def user_create(
-    *, actor, username: str, password: str | None, display_name: str = "", phone: str = "", email: str = "",
-    check_password: bool = True, now: dt.datetime | None = None,
+    *,
+    actor,
+    username: str,
+    password: str | None,
+    display_name: str = "",
+    phone: str = "",
+    email: str = "",
+    check_password: bool = True,
+    now: dt.datetime | None = None,
 ) -> User:
     """Create a login. ``actor`` None means the system (demo data, createadmin)."""
     username = normalise_text(username)
     if not username:
-        raise UserError("blank_username", "用户名不能为空", "The username must not be blank", field="username")
+        raise UserError(
+            "blank_username", "用户名不能为空", "The username must not be blank", field="username"
+        )
     if User.objects.filter(username=username).exists():
-        raise UserError("duplicate_username", "该用户名已存在", "This username already exists", field="username")
+        raise UserError(
+            "duplicate_username", "该用户名已存在", "This username already exists", field="username"
+        )
     phone = _checked_phone(phone)
     if password is not None and check_password:
         try:
             validate_password(password)
         except ValidationError as exc:
-            raise UserError("weak_password", "密码不符合要求：" + "；".join(exc.messages), "The password is too weak", field="password") from None
-    user = User(username=username, display_name=normalise_text(display_name), email=email.strip(), date_joined=resolve_now(now))
+            raise UserError(
+                "weak_password",
+                "密码不符合要求：" + "；".join(exc.messages),
+                "The password is too weak",
+                field="password",
+            ) from None
+    user = User(
+        username=username,
+        display_name=normalise_text(display_name),
+        email=email.strip(),
+        date_joined=resolve_now(now),
+    )
     user.set_phone(phone)
     if password is None:
         user.set_unusable_password()
@@ -62,7 +94,9 @@ def user_create(
 
 
 @transaction.atomic
-def role_assign(*, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None) -> RoleAssignment:
+def role_assign(
+    *, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None
+) -> RoleAssignment:
     if role not in Role.values:
         raise UserError("invalid_role", f"未知角色：{role}", f"Unknown role: {role}", field="role")
     if actor is not None and not can_assign_role(actor, role, org):
@@ -76,7 +110,9 @@ def role_assign(*, actor, user: User, role: str, org: OrgUnit, now: dt.datetime 
     if role == Role.STREET_ADMIN and not user.is_staff:
         # Street admins keep the reference data in the Django admin.
         User.objects.filter(pk=user.pk).update(is_staff=True)
-    audit.record(actor=actor, verb="role.assign", obj=assignment, details={"role": role, "org": org.code}, now=now)
+    audit.record(
+        actor=actor, verb="role.assign", obj=assignment, details={"role": role, "org": org.code}, now=now
+    )
     return assignment
 
 
@@ -101,13 +137,26 @@ def token_issue(*, actor, user: User, name: str, now: dt.datetime | None = None)
     """Issue a token acting as ``user``; returns the row and the token, which is never shown again."""
     if not can_manage_tokens(actor):
         raise NotAllowed()
+    # A token may act only as someone wholly inside the issuer's scope: otherwise it would widen it.
+    target = User.objects.get(pk=user.pk)
+    if not actor.is_superuser and (
+        target.is_superuser or not all(in_scope(actor, path) for _role, path, _org in target.role_rows)
+    ):
+        raise UserError(
+            "unknown_user", "没有这个用户名", "No user with this username", field="username", status=404
+        )
     name = normalise_text(name)
     if not name:
         raise UserError("blank_name", "请填写令牌用途", "Say what the token is for", field="name")
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken.objects.create(
-        user=user, name=name, prefix=prefix, key_hash=_hash_token(token), created_by=actor, created_at=resolve_now(now)
+        user=user,
+        name=name,
+        prefix=prefix,
+        key_hash=_hash_token(token),
+        created_by=actor,
+        created_at=resolve_now(now),
     )
     audit.record(actor=actor, verb="token.issue", obj=row, details={"acts_as": user.username}, now=now)
     return row, token

@@ -15,12 +15,15 @@ from django.db.models import F
 
 from kangle.accounts.models import LoginThrottle
 from kangle.core.crypto import blind_index
-from kangle.core.text import normalise_text
+from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import resolve_now
 
 
 def _key(identifier: str) -> str:
-    return blind_index("login:" + normalise_text(identifier).lower())
+    text = normalise_text(identifier)
+    # Every spelling of one mobile number (spaces, +86, full-width digits) counts as the same identifier.
+    phone = normalise_phone(text)
+    return blind_index("login:" + (phone if is_mobile(phone) else text.lower()))
 
 
 def _window() -> dt.timedelta:
@@ -49,7 +52,9 @@ def record_failure(identifier: str, *, now: dt.datetime | None = None) -> None:
                 row = LoginThrottle.objects.select_for_update().get(key_hash=key)
         if row.first_failure_at is None or moment - row.first_failure_at > _window():
             # An old streak of failures does not count towards a new lockout.
-            LoginThrottle.objects.filter(pk=row.pk).update(failures=1, first_failure_at=moment, locked_until=None)
+            LoginThrottle.objects.filter(pk=row.pk).update(
+                failures=1, first_failure_at=moment, locked_until=None
+            )
             return
         LoginThrottle.objects.filter(pk=row.pk).update(failures=F("failures") + 1)
         if row.failures + 1 >= settings.KANGLE_LOGIN_MAX_FAILURES:

@@ -26,7 +26,9 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
         target = request.POST.get("next") or request.GET.get("next") or ""
-        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            target, {request.get_host()}, require_https=request.is_secure()
+        ):
             target = reverse("home")
         return HttpResponseRedirect(target)
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
@@ -45,7 +47,9 @@ def home(request):
     if user.is_workbench_user:
         return _workbench_home(request)
     if user.has_role(Role.EMPLOYER_PARTY_ORG):
-        return render(request, "accounts/home_employer.html", {"units": _units_of(user, Role.EMPLOYER_PARTY_ORG)})
+        return render(
+            request, "accounts/home_employer.html", {"units": _units_of(user, Role.EMPLOYER_PARTY_ORG)}
+        )
     return _phone_home(request)
 
 
@@ -60,13 +64,17 @@ def _workbench_home(request):
     else:
         roots = list(OrgUnit.objects.filter(path__in=user.scope_paths).order_by("path"))
         # A unit inside another of the user's units is already shown within it.
-        roots = [unit for unit in roots if not any(unit.path != other.path and unit.is_within(other) for other in roots)]
+        roots = [
+            unit
+            for unit in roots
+            if not any(unit.path != other.path and unit.is_within(other) for other in roots)
+        ]
     sections = []
     for root in roots:
         sections.append(
             {
                 "unit": root,
-                "counts": [(kind, n) for kind, n in counts_by_kind(subtree(root)).items() if n],
+                "counts": counts_by_kind(subtree(root)),
                 "children": children_with_counts(root),
             }
         )
@@ -101,7 +109,11 @@ def _phone_home(request):
     if member_units:
         # Registration points of the member's community and of the areas and street above it.
         paths = {code for unit in member_units for code in unit.ancestor_codes()}
-        points = list(RegistrationPoint.objects.filter(org__code__in=paths, is_active=True).select_related("venue", "org"))
+        points = list(
+            RegistrationPoint.objects.filter(org__code__in=paths, is_active=True).select_related(
+                "venue", "org"
+            )
+        )
     return render(request, "accounts/home_phone.html", {"places": places, "points": points})
 
 
@@ -117,7 +129,9 @@ def tokens(request):
             form.add_error("username", _("No user with this username."))
         else:
             try:
-                _row, issued = services.token_issue(actor=request.user, user=target, name=form.cleaned_data["name"])
+                _row, issued = services.token_issue(
+                    actor=request.user, user=target, name=form.cleaned_data["name"]
+                )
             except UserError as exc:
                 form.add_error(exc.field or None, str(exc))
             else:

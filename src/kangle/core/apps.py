@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.contrib import admin
+
+        admin.site.site_header = _("Kangle administration")
+        admin.site.site_title = _("Kangle")
         from kangle.core import navigation
         from kangle.core.roles import PHONE_ROLES, STAFF_ROLES, Role
 

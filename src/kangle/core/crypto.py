@@ -3,7 +3,8 @@
 Phone numbers, ID numbers and addresses are stored as Fernet tokens, so a raw dump of the database shows
 none of them. Exact search (a phone number at login or at registration) goes through an HMAC of the
 normalised value, stored beside the ciphertext and indexed. Both keys are derived from KANGLE_FIELD_KEY;
-it may hold several comma-separated keys — the first encrypts, all decrypt — so keys can be rotated.
+it may hold several comma-separated keys — the first encrypts, all decrypt, the last (the original)
+keys the hashes — so keys can be rotated by putting a new key in front.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
-TOKEN_PREFIX = "enc1:"
+TOKEN_PREFIX = "enc1:"  # noqa: S105 - a format marker, not a secret
 
 
 def _derive(secret: str, purpose: bytes) -> bytes:
@@ -26,12 +27,14 @@ def _derive(secret: str, purpose: bytes) -> bytes:
 
 @cache
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(base64.urlsafe_b64encode(_derive(key, b"kangle-field-encryption"))) for key in keys])
+    return MultiFernet(
+        [Fernet(base64.urlsafe_b64encode(_derive(key, b"kangle-field-encryption"))) for key in keys]
+    )
 
 
 @cache
-def _hash_key(first_key: str) -> bytes:
-    return _derive(first_key, b"kangle-blind-index")
+def _hash_key(original_key: str) -> bytes:
+    return _derive(original_key, b"kangle-blind-index")
 
 
 def _keys() -> tuple[str, ...]:
@@ -54,10 +57,11 @@ def decrypt(stored: str) -> str:
 def blind_index(normalised: str) -> str:
     """A keyed hash of an already normalised value (same input → same hash; useless without the key).
 
-    The hash key stays tied to the first key that was ever configured, so keep the old key first and
-    re-hash after a rotation (rotation of the hash key is a migration, not a setting change).
+    The hash key comes from the LAST key of KANGLE_FIELD_KEY — the original one. A rotation puts the new key
+    first (it encrypts from then on) and keeps the old one at the end, so every stored hash stays valid and
+    phone lookups keep working without re-hashing anything.
     """
-    return hmac.new(_hash_key(_keys()[0]), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_hash_key(_keys()[-1]), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class EncryptedTextField(models.TextField):

@@ -11,9 +11,7 @@ from kangle.core.timeutil import now as current_time
 
 def record_heartbeat(*, worker_id: str, started_at, jobs_run: int = 0, **_) -> None:
     moment = current_time()
-    updated = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(
-        last_seen=moment, jobs_run=jobs_run
-    )
+    updated = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(last_seen=moment, jobs_run=jobs_run)
     if not updated:
         WorkerHeartbeat.objects.create(
             worker_id=worker_id,

@@ -36,9 +36,14 @@ class PeriodicJob:
 
 
 class KangleWorker:
-    def __init__(self, *, interval: float = 1.0, jobs: list[tuple[str, float]] | None = None, worker_id: str = ""):
+    def __init__(
+        self, *, interval: float = 1.0, jobs: list[tuple[str, float]] | None = None, worker_id: str = ""
+    ):
         self.interval = interval
-        self.jobs = [PeriodicJob(path, every) for path, every in (jobs if jobs is not None else settings.KANGLE_PERIODIC_JOBS)]
+        self.jobs = [
+            PeriodicJob(path, every)
+            for path, every in (jobs if jobs is not None else settings.KANGLE_PERIODIC_JOBS)
+        ]
         self.worker_id = worker_id or f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.started_at = now()
         self.running = True
@@ -55,8 +60,14 @@ class KangleWorker:
         from django_tasks_db.management.commands.db_worker import Worker
 
         Worker(
-            queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-            max_tasks=None, worker_id=self.worker_id[:64], excluded_queue_names=[],
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=self.worker_id[:64],
+            excluded_queue_names=[],
         ).run()
 
     def run_due_jobs(self, clock: float | None = None) -> None:

@@ -17,7 +17,7 @@ from faker import Faker
 
 SCALES = ("street", "district", "city")
 STREET_CODE = "XH-KJ"  # 康健街道
-DEMO_PASSWORD = "kangle-demo"  # printed by `kangle up`; demo databases only
+DEMO_PASSWORD = "kangle-demo"  # noqa: S105 - printed by `kangle up`; demo databases only
 
 # Each step's build(ctx) runs in this order, inside one transaction.
 STEPS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from kangle.members.constants import SLOTS, Aspect, Gender, PoliticalStatus, Relation, slot_label_zh
+from kangle.members.constants import SLOTS, Aspect, Gender, PoliticalStatus, slot_label_zh
 from kangle.members.models import Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
@@ -135,6 +135,3 @@ class CollectiveForm(forms.Form):
         ),
     )
     file = forms.FileField(label=_("Or upload a list (.xlsx or .csv)"), required=False)
-
-
-RELATIONS = Relation

@@ -127,6 +127,10 @@ def import_set_mapping(
     *, actor, job: ImportJob, mapping: dict[str, int], now: dt.datetime | None = None
 ) -> ImportJob:
     _check_actor(actor, job.org, job.party_org)
+    if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
+        raise UserError(
+            "import_started", "该导入已提交", "This import has already been committed", status=409
+        )
     mapping = {k: v for k, v in mapping.items() if v is not None and v != ""}
     problems = mapping_problems(job, mapping)
     if problems:

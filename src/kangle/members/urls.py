@@ -13,6 +13,7 @@ urlpatterns = [
     path("template.xlsx", views.template_download, name="template"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/reveal/", views.member_reveal, name="reveal"),
+    path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/<str:action>/", views.member_action, name="action"),
     path("import/", views.import_start, name="import"),
     path("import/<uuid:pk>/", views.import_job, name="import-job"),

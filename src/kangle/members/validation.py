@@ -26,8 +26,6 @@ from kangle.members.constants import (
     SLOT_CODES,
     SLOT_NAMES_ZH,
     Aspect,
-    Gender,
-    PoliticalStatus,
     Relation,
 )
 from kangle.members.idnumber import birth_year_of, gender_of, id_number_problem, normalise_id_number
@@ -493,8 +491,3 @@ def clean_or_raise(raw: dict, resolver: Resolver, *, partial: bool = False) -> C
     if problems:
         raise problems[0].as_error()
     return cleaned
-
-
-# Re-exported for forms.
-GENDERS = Gender
-POLITICAL = PoliticalStatus

@@ -25,7 +25,7 @@ from kangle.core.roles import Role
 from kangle.core.text import normalise_phone
 from kangle.core.timeutil import now as current_time
 from kangle.members import permissions, selectors, services
-from kangle.members.constants import ACTIVE_STATUSES, Channel, Status
+from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
     DeskEntryForm,
@@ -36,7 +36,7 @@ from kangle.members.forms import (
     UploadForm,
 )
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
-from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, ImportStatus, Member, Skill
+from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
@@ -72,17 +72,11 @@ def _initial_from(member: Member) -> dict:
         "microgrid": member.microgrid.code if member.microgrid_id else "",
         "skills": list(member.skills.values_list("code", flat=True)),
         "skills_other": member.skills_other,
-        "availability": [code for index, code in _slots() if member.has_slot(index)],
+        "availability": [code for index, code in SLOTS if member.has_slot(index)],
         "willingness": list(member.willingness.values_list("aspect", flat=True)),
         "hours_per_month": member.hours_per_month,
         "household": "\n".join(f"{h.name}({h.get_relation_display()})" for h in member.household.all()),
     }
-
-
-def _slots():
-    from kangle.members.constants import SLOTS
-
-    return SLOTS
 
 
 # --- Phone: self-registration and the member's own file ---------------------------------
@@ -108,6 +102,9 @@ def register(request):
         del form.fields["password"]
     if under is not None and under.kind == OrgKind.COMMUNITY:
         form.fields["community"].initial = under.code
+    else:
+        # Micro-grids are offered only once the community is known (a street has hundreds of them).
+        del form.fields["microgrid"]
     if request.method == "POST" and form.is_valid():
         try:
             user = request.user if request.user.is_authenticated else None
@@ -244,6 +241,30 @@ def member_detail(request, pk):
         "transfer_form": TransferForm(),
     }
     return render(request, "members/detail.html", context)
+
+
+@login_required
+def member_edit(request, pk):
+    """Staff correct a file (the member's own edits go through the phone page)."""
+    member = _member_in_scope(request, pk)
+    if not permissions.can_manage_member(request.user, member.community) or member.status == Status.LEFT:
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, initial=_initial_from(member))
+    form.fields["community"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True), "path"
+    ).order_by("path")
+    form.fields["microgrid"].queryset = scope_queryset(
+        request.user, OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True), "path"
+    ).order_by("path")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(actor=request.user, member=member, data=form.raw())
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Your file has been saved."))
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/edit.html", {"form": form, "member": member})
 
 
 @login_required
@@ -765,7 +786,3 @@ def base_numbers_xlsx(request):
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'
     return response
-
-
-STATUS_PENDING = Status.PENDING
-IMPORT_DONE = ImportStatus.DONE

@@ -31,9 +31,9 @@ def deliver_outbox(*, batch: int = BATCH, now: dt.datetime | None = None, **_) -
     sent = 0
     sms = None
     for message_id, attempts in due:
-        claimed = OutboxMessage.objects.filter(id=message_id, status=OutboxStatus.PENDING, attempts=attempts).update(
-            attempts=attempts + 1, next_attempt_at=moment + dt.timedelta(minutes=2 ** attempts)
-        )
+        claimed = OutboxMessage.objects.filter(
+            id=message_id, status=OutboxStatus.PENDING, attempts=attempts
+        ).update(attempts=attempts + 1, next_attempt_at=moment + dt.timedelta(minutes=2**attempts))
         if not claimed:
             continue  # another worker took it
         message = OutboxMessage.objects.get(id=message_id)

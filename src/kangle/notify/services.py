@@ -12,14 +12,24 @@ from kangle.notify.models import Channel, Notification, OutboxMessage
 
 
 def notify_user(
-    *, recipient, title: str, body: str = "", link: str = "", sms: bool = False, now: dt.datetime | None = None,
+    *,
+    recipient,
+    title: str,
+    body: str = "",
+    link: str = "",
+    sms: bool = False,
+    now: dt.datetime | None = None,
     reference: str = "",
 ) -> Notification:
     """Put a notice in ``recipient``'s inbox; with ``sms`` also text their phone (if they have one)."""
     moment = resolve_now(now)
-    notice = Notification.objects.create(recipient=recipient, title=title, body=body, link=link, created_at=moment)
+    notice = Notification.objects.create(
+        recipient=recipient, title=title, body=body, link=link, created_at=moment
+    )
     if sms and recipient.phone:
-        queue_sms(phone=recipient.phone, text=f"{title}。{body}" if body else title, reference=reference, now=moment)
+        queue_sms(
+            phone=recipient.phone, text=f"{title}。{body}" if body else title, reference=reference, now=moment
+        )
     return notice
 
 
@@ -27,27 +37,49 @@ def queue_sms(*, phone: str, text: str, reference: str = "", now: dt.datetime | 
     """Queue a text; it is delivered by the worker, so a slow gateway never holds up a request."""
     moment = resolve_now(now)
     return OutboxMessage.objects.create(
-        channel=Channel.SMS, to=phone, body=text, reference=reference, created_at=moment, next_attempt_at=moment
+        channel=Channel.SMS,
+        to=phone,
+        body=text,
+        reference=reference,
+        created_at=moment,
+        next_attempt_at=moment,
     )
 
 
 def queue_email(
-    *, to: str, subject: str, body: str, attachment_name: str = "", attachment: bytes | None = None,
-    reference: str = "", now: dt.datetime | None = None,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    attachment_name: str = "",
+    attachment: bytes | None = None,
+    reference: str = "",
+    now: dt.datetime | None = None,
 ) -> OutboxMessage:
     moment = resolve_now(now)
     return OutboxMessage.objects.create(
-        channel=Channel.EMAIL, to=to, subject=subject, body=body, attachment_name=attachment_name,
-        attachment=attachment, reference=reference, created_at=moment, next_attempt_at=moment,
+        channel=Channel.EMAIL,
+        to=to,
+        subject=subject,
+        body=body,
+        attachment_name=attachment_name,
+        attachment=attachment,
+        reference=reference,
+        created_at=moment,
+        next_attempt_at=moment,
     )
 
 
-def notification_mark_read(*, actor, notification: Notification, now: dt.datetime | None = None) -> Notification:
+def notification_mark_read(
+    *, actor, notification: Notification, now: dt.datetime | None = None
+) -> Notification:
     if notification.recipient_id != actor.pk:
         raise Http404
     if notification.read_at is None:
         notification.read_at = resolve_now(now)
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
     return notification
 
 

@@ -57,7 +57,10 @@ class HttpGatewayBackend:
         request = urllib.request.Request(  # noqa: S310 - the URL is the operator's configured gateway
             settings.KANGLE_SMS_URL,
             data=payload,
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.KANGLE_SMS_TOKEN}"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {settings.KANGLE_SMS_TOKEN}",
+            },
             method="POST",
         )
         try:

@@ -18,6 +18,14 @@ class ScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return scope_queryset(request.user, super().get_queryset(request), self.scope_path_field)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # The choices (and what a posted id may be) are scoped too, not only the lists.
+        if db_field.related_model is OrgUnit:
+            kwargs["queryset"] = scope_queryset(request.user, OrgUnit.objects.all(), "path")
+        elif db_field.related_model is Venue:
+            kwargs["queryset"] = scope_queryset(request.user, Venue.objects.all())
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def _is_street_admin(self, request) -> bool:
         user = request.user
         return user.is_active and (user.is_superuser or user.has_role(Role.STREET_ADMIN))
@@ -40,7 +48,9 @@ class ScopedAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         audit.record(
-            actor=request.user, verb=f"{obj._meta.model_name}.{'update' if change else 'create'}.admin", obj=obj,
+            actor=request.user,
+            verb=f"{obj._meta.model_name}.{'update' if change else 'create'}.admin",
+            obj=obj,
             details={"fields": list(form.changed_data)},
         )
 

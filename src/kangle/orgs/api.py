@@ -55,7 +55,11 @@ def unit_children(request, code: str):
 def create_unit(request, payload: UnitCreateIn):
     parent = _unit(request, payload.parent_code)
     unit = services.orgunit_create(
-        actor=request.user, kind=payload.kind, code=payload.code, name=payload.name, parent=parent,
+        actor=request.user,
+        kind=payload.kind,
+        code=payload.code,
+        name=payload.name,
+        parent=parent,
         sort_order=payload.sort_order,
     )
     return 201, unit
@@ -63,12 +67,16 @@ def create_unit(request, payload: UnitCreateIn):
 
 @router.patch("/units/{code}", response=UnitOut)
 def update_unit(request, code: str, payload: UnitUpdateIn):
-    return services.orgunit_update(actor=request.user, unit=_unit(request, code), **payload.dict(exclude_unset=True))
+    return services.orgunit_update(
+        actor=request.user, unit=_unit(request, code), **payload.dict(exclude_unset=True)
+    )
 
 
 @router.post("/units/{code}/move", response=UnitOut)
 def move_unit(request, code: str, payload: UnitMoveIn):
-    return services.orgunit_move(actor=request.user, unit=_unit(request, code), new_parent=_unit(request, payload.parent_code))
+    return services.orgunit_move(
+        actor=request.user, unit=_unit(request, code), new_parent=_unit(request, payload.parent_code)
+    )
 
 
 @router.get("/venues", response=list[VenueOut])
@@ -111,5 +119,7 @@ def create_registration_point(request, payload: RegistrationPointCreateIn):
     venue = None
     if payload.venue_id is not None:
         venue = get_in_scope_or_404(request.user, Venue.objects.select_related("org"), pk=payload.venue_id)
-    point = services.registration_point_create(actor=request.user, org=org, code=payload.code, name=payload.name, venue=venue)
+    point = services.registration_point_create(
+        actor=request.user, org=org, code=payload.code, name=payload.name, venue=venue
+    )
     return 201, point

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +41,12 @@ class OrgUnit(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("parent")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     # Unique, hence indexed; on PostgreSQL Django adds a varchar_pattern_ops twin for LIKE 'prefix%'.
     path = models.CharField(max_length=500, unique=True, editable=False)
@@ -128,3 +134,12 @@ class RegistrationPoint(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("registration-point-public", args=[self.code])
+
+    def clean(self):
+        # The same rule the service applies, for the admin form.
+        if self.org_id and self.org.kind not in self.ALLOWED_KINDS:
+            raise ValidationError(
+                {
+                    "org": "报到登记入口只能设在街道、片区或居民区 / A registration point sits on a street, an area or a community"
+                }
+            )

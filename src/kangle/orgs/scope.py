@@ -37,7 +37,9 @@ def scope_queryset(actor: ScopedActor, queryset: QuerySet[M], path_field: str = 
     return queryset.filter(paths_q(paths, path_field))
 
 
-def get_in_scope_or_404(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path", **lookup) -> M:
+def get_in_scope_or_404(
+    actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path", **lookup
+) -> M:
     try:
         return scope_queryset(actor, queryset, path_field).get(**lookup)
     except queryset.model.DoesNotExist:

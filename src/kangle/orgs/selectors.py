@@ -52,10 +52,10 @@ def ancestor_of_kind(unit: OrgUnit, kind: str) -> OrgUnit | None:
     return ancestors(unit).filter(kind=kind).first()
 
 
-def counts_by_kind(units: QuerySet[OrgUnit]) -> dict[str, int]:
-    """How many units of each kind, in tree order of the kinds, from one GROUP BY."""
+def counts_by_kind(units: QuerySet[OrgUnit]) -> list[tuple[OrgKind, int]]:
+    """How many units of each kind, in tree order of the kinds (kinds with none left out), from one GROUP BY."""
     rows = dict(units.values_list("kind").annotate(n=Count("id")).order_by())
-    return {kind.value: rows.get(kind.value, 0) for kind in OrgKind}
+    return [(kind, rows[kind.value]) for kind in OrgKind if rows.get(kind.value)]
 
 
 def children_with_counts(unit: OrgUnit) -> list[tuple[OrgUnit, int]]:

@@ -7,8 +7,8 @@ import re
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Func, IntegerField, Value
-from django.db.models.functions import Concat, Length, Substr
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -45,7 +45,9 @@ def _check_child_kind(kind: str, parent: OrgUnit | None) -> None:
         raise UserError("invalid_kind", f"未知的层级：{kind}", f"Unknown kind: {kind}", field="kind")
     if parent is None:
         if kind != OrgKind.DISTRICT:
-            raise UserError("parent_required", "只有区可以没有上级", "Only a district may have no parent", field="parent")
+            raise UserError(
+                "parent_required", "只有区可以没有上级", "Only a district may have no parent", field="parent"
+            )
         return
     if KIND_RANK[kind] <= KIND_RANK[parent.kind]:
         raise UserError(
@@ -62,7 +64,14 @@ def build_path(parent: OrgUnit | None, code: str) -> str:
 
 @transaction.atomic
 def orgunit_create(
-    *, actor, kind: str, code: str, name: str, parent: OrgUnit | None, sort_order: int = 0, now: dt.datetime | None = None
+    *,
+    actor,
+    kind: str,
+    code: str,
+    name: str,
+    parent: OrgUnit | None,
+    sort_order: int = 0,
+    now: dt.datetime | None = None,
 ) -> OrgUnit:
     if parent is None:
         if not actor.is_superuser:
@@ -86,7 +95,12 @@ def orgunit_create(
 
 @transaction.atomic
 def orgunit_update(
-    *, actor, unit: OrgUnit, name: str | None = None, sort_order: int | None = None, is_active: bool | None = None,
+    *,
+    actor,
+    unit: OrgUnit,
+    name: str | None = None,
+    sort_order: int | None = None,
+    is_active: bool | None = None,
     now: dt.datetime | None = None,
 ) -> OrgUnit:
     unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
@@ -148,26 +162,45 @@ def _check_coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | N
     try:
         lat, lng = Decimal(str(latitude)), Decimal(str(longitude))
     except Exception:
-        raise UserError("invalid_coordinates", "经纬度格式不正确", "Coordinates are malformed", field="latitude") from None
+        raise UserError(
+            "invalid_coordinates", "经纬度格式不正确", "Coordinates are malformed", field="latitude"
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise UserError("invalid_coordinates", "经纬度超出范围", "Coordinates are out of range", field="latitude")
+        raise UserError(
+            "invalid_coordinates", "经纬度超出范围", "Coordinates are out of range", field="latitude"
+        )
     return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
 
 
 @transaction.atomic
 def venue_create(
-    *, actor, org: OrgUnit, kind: str, name: str, address: str, latitude=None, longitude=None,
-    opening_hours: str = "", now: dt.datetime | None = None,
+    *,
+    actor,
+    org: OrgUnit,
+    kind: str,
+    name: str,
+    address: str,
+    latitude=None,
+    longitude=None,
+    opening_hours: str = "",
+    now: dt.datetime | None = None,
 ) -> Venue:
     if not can_manage_tree(actor, org):
         raise NotAllowed()
     if kind not in VenueKind.values:
-        raise UserError("invalid_kind", f"未知的场所类型：{kind}", f"Unknown venue kind: {kind}", field="kind")
+        raise UserError(
+            "invalid_kind", f"未知的场所类型：{kind}", f"Unknown venue kind: {kind}", field="kind"
+        )
     if not (address or "").strip():
         raise UserError("blank_address", "地址不能为空", "The address must not be blank", field="address")
     lat, lng = _check_coordinates(latitude, longitude)
     venue = Venue.objects.create(
-        org=org, kind=kind, name=_check_name(name), address=address.strip(), latitude=lat, longitude=lng,
+        org=org,
+        kind=kind,
+        name=_check_name(name),
+        address=address.strip(),
+        latitude=lat,
+        longitude=lng,
         opening_hours=opening_hours.strip(),
     )
     audit.record(actor=actor, verb="venue.create", obj=venue, now=now)
@@ -188,8 +221,12 @@ def registration_point_create(
             field="org",
         )
     if venue is not None and not venue.org.is_within(org) and not org.is_within(venue.org):
-        raise UserError("invalid_venue", "场所不在该节点范围内", "The venue is outside this unit", field="venue")
-    point = RegistrationPoint.objects.create(org=org, code=_check_code(code, RegistrationPoint), name=_check_name(name), venue=venue)
+        raise UserError(
+            "invalid_venue", "场所不在该节点范围内", "The venue is outside this unit", field="venue"
+        )
+    point = RegistrationPoint.objects.create(
+        org=org, code=_check_code(code, RegistrationPoint), name=_check_name(name), venue=venue
+    )
     audit.record(actor=actor, verb="registration_point.create", obj=point, now=now)
     return point
 
@@ -204,5 +241,10 @@ def registration_point_set_active(
     if point.is_active != is_active:
         point.is_active = is_active
         point.save(update_fields=["is_active"])
-        audit.record(actor=actor, verb="registration_point.activate" if is_active else "registration_point.deactivate", obj=point, now=now)
+        audit.record(
+            actor=actor,
+            verb="registration_point.activate" if is_active else "registration_point.deactivate",
+            obj=point,
+            now=now,
+        )
     return point

@@ -8,7 +8,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
-        parser.add_argument("--once", action="store_true", help="run one round and exit (for scripts and tests)")
+        parser.add_argument(
+            "--once", action="store_true", help="run one round and exit (for scripts and tests)"
+        )
 
     def handle(self, *args, interval, once, **options):
         worker = KangleWorker(interval=interval)

@@ -1,7 +1,7 @@
 """Import of 20,000 member rows (preview + commit) against openpyxl only reading the same file.
 
-    KANGLE_HOME=<dir> python bench/members_import.py [--rows 20000]
-    KANGLE_DATABASE_URL=postgresql://… KANGLE_HOME=<dir> python bench/members_import.py
+    KANGLE_HOME=<dir> python bench/bench_members_import.py [--rows 20000]
+    KANGLE_DATABASE_URL=postgresql://… KANGLE_HOME=<dir> python bench/bench_members_import.py
 
 Builds the street-scale demo (康健街道) if the database is empty, writes an .xlsx of valid rows spread over
 its communities and micro-grids, then times, in the same process:

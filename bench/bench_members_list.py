@@ -1,7 +1,7 @@
 """Member list of one community at city scale: ms per page and queries per page (flat from 1 to 3 rows).
 
-    KANGLE_HOME=<dir> python bench/members_list.py [--repeat 30]
-    KANGLE_DATABASE_URL=postgresql://… KANGLE_HOME=<dir> python bench/members_list.py
+    KANGLE_HOME=<dir> python bench/bench_members_list.py [--repeat 30]
+    KANGLE_DATABASE_URL=postgresql://… KANGLE_HOME=<dir> python bench/bench_members_list.py
 
 Builds the city-scale demo (`kangle demo --scale city`: ~62,000 org units, ~54,000 member files) if the
 database holds no members yet. A community secretary opens the workbench list of their community (50 rows a

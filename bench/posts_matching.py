@@ -203,7 +203,7 @@ def top_up(rng: random.Random, members_in_reach: int, posts_in_reach: int) -> No
             for row in counts:
                 Post.objects.filter(pk=row["post_id"]).update(claimed_count=row["n"])
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def naive_members_for_post(post, limit=20):
@@ -327,6 +327,25 @@ def milp_optimum(score, eligible, capacity) -> int:
     return int(round(-result.fun))
 
 
+def cpu_calibration_ms() -> float:
+    """A fixed pure-Python loop: how busy this machine was during the run (about 150 ms when idle)."""
+    start = time.perf_counter()
+    sum(range(10_000_000))
+    return (time.perf_counter() - start) * 1000
+
+
+def timed_runs(function, runs: int) -> tuple[float, object]:
+    """For the slow baseline: no warm-up run; the median ms of ``runs`` runs and the first run's result."""
+    samples, first = [], None
+    for i in range(runs):
+        start = time.perf_counter()
+        result = function()
+        samples.append((time.perf_counter() - start) * 1000)
+        if i == 0:
+            first = result
+    return statistics.median(samples), first
+
+
 def median_ms(function, repeat: int) -> float:
     function()
     samples = []
@@ -341,8 +360,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--members", type=int, default=MEMBERS_IN_REACH, help="members in reach (smoke runs: fewer)")
-    parser.add_argument("--posts", type=int, default=POSTS_IN_REACH, help="posts in reach (smoke runs: fewer)")
+    parser.add_argument(
+        "--members", type=int, default=MEMBERS_IN_REACH, help="members in reach (smoke runs: fewer)"
+    )
+    parser.add_argument(
+        "--posts", type=int, default=POSTS_IN_REACH, help="posts in reach (smoke runs: fewer)"
+    )
     args = parser.parse_args()
 
     import django
@@ -360,6 +383,7 @@ def main() -> None:
     from kangle.posts.models import Post, PostStatus
 
     call_command("migrate", verbosity=0)
+    calibration = cpu_calibration_ms()
     if not Member.objects.exists():
         demo.build(scale="city")
     rng = random.Random(args.seed)
@@ -377,14 +401,12 @@ def main() -> None:
     member = own_file(User.objects.get(username="kj_member"))
 
     sql_members = [(m.obj.pk, m.score) for m in matching.members_for_post(street_post, limit=20)]
-    naive_members = naive_members_for_post(street_post)
     members_ms = median_ms(lambda: matching.members_for_post(street_post, limit=20), args.repeat)
-    naive_members_ms = median_ms(lambda: naive_members_for_post(street_post), max(2, args.repeat // 10))
+    naive_members_ms, naive_members = timed_runs(lambda: naive_members_for_post(street_post), 2)
 
     sql_posts = [(m.obj.pk, m.score) for m in matching.posts_for_member(member, limit=10)]
-    naive_posts = naive_posts_for_member(member)
     posts_ms = median_ms(lambda: matching.posts_for_member(member, limit=10), args.repeat)
-    naive_posts_ms = median_ms(lambda: naive_posts_for_member(member), max(2, args.repeat // 10))
+    naive_posts_ms, naive_posts = timed_runs(lambda: naive_posts_for_member(member), 2)
 
     area = OrgUnit.objects.get(code="KJ-A1")
     bulk_posts = list(
@@ -416,6 +438,7 @@ def main() -> None:
                 "bench": "posts_matching",
                 "database": connection.vendor,
                 "setup_s": round(setup_s, 1),
+                "cpu_calibration_ms": round(calibration, 1),
                 "members_total": Member.objects.count(),
                 "posts_total": Post.objects.count(),
                 "members_for_post": {

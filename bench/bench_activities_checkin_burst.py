@@ -1,6 +1,6 @@
 """A burst of 500 QR check-ins at one venue through the HTTP API, against a bare view in the same run.
 
-    python bench/activities_checkin_burst.py --database postgres --scale street
+    python bench/bench_activities_checkin_burst.py --database postgres --scale street
 
 Builds the demo data at the stated scale, gives 500 approved members of 康健街道 a login and an API token,
 opens one activity at 康乐会客厅 and starts the server the way `kangle up` does (gunicorn, 2 gthread workers

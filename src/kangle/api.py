@@ -13,6 +13,7 @@ from ninja.security import HttpBearer, django_auth
 
 from kangle.accounts.api import router as accounts_router
 from kangle.accounts.services import token_authenticate
+from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
@@ -98,4 +99,5 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)
+api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)

@@ -236,3 +236,15 @@ KANGLE_MEMBER_IMPORT_MAX_BYTES = config.integer(
     "KANGLE_MEMBER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
 )
 KANGLE_PERIODIC_JOBS.append(("kangle.members.jobs.anonymise_left_members", 3600))
+
+# --- Activities, whistle calls and service records -------------------------------------------------------
+# A check-in QR code changes every this many seconds; a token is accepted in its window and the next one,
+# so a code is useless at most two windows (about a minute) after it was shown.
+KANGLE_QR_WINDOW_SECONDS = config.integer("KANGLE_QR_WINDOW_SECONDS", 30, minimum=5, maximum=300)
+# Share of the activity's time a participant must be present for the attendance to be credited.
+KANGLE_ATTENDANCE_CREDIT_RATIO = (
+    config.integer("KANGLE_ATTENDANCE_CREDIT_PERCENT", 60, minimum=1, maximum=100) / 100
+)
+# Members with a confirmed sign-up are reminded this many hours before the activity starts.
+KANGLE_ACTIVITY_REMINDER_HOURS = config.integer("KANGLE_ACTIVITY_REMINDER_HOURS", 24, minimum=1, maximum=168)
+KANGLE_PERIODIC_JOBS.append(("kangle.activities.jobs.send_activity_reminders", 60))

@@ -32,6 +32,7 @@ urlpatterns = [
     path("open311/v2/", include("kangle.cases.open311_urls")),
     path("prevention/", include("kangle.prevention.urls")),
     path("posts/", include("kangle.posts.urls")),
+    path("activities/", include("kangle.activities.urls")),
     # The public page a registration point's QR code opens (short, so the code stays coarse).
     path("r/<str:code>/", org_views.registration_point_public, name="registration-point-public"),
     path("api/v1/", api.urls),

@@ -27,6 +27,7 @@ STEPS = [
     "kangle.demo.cases.build",
     "kangle.demo.prevention.build",
     "kangle.demo.posts.build",
+    "kangle.demo.activities.build",
 ]
 
 

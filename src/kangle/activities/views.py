@@ -1,0 +1,619 @@
+"""Pages: the workbench (activities, venue screen, whistle calls, service records, figures, grid)
+and the phone
+(activities, scanning, calls, own records; an employer Party organisation's collective report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.activities import permissions, qr, selectors, services
+from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
+from kangle.activities.models import (
+    Activity,
+    CallStatus,
+    RecordStatus,
+    ServiceRecord,
+    Signup,
+    SignupStatus,
+    WhistleCall,
+)
+from kangle.core.errors import UserError
+from kangle.core.timeutil import now as current_time
+from kangle.core.timeutil import today
+from kangle.members.constants import Status
+from kangle.members.models import EmployerPartyOrg, Member
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.selectors import subtree_q
+
+
+def _staff_only(request) -> None:
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+
+
+def _form_error(form, exc: UserError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+
+
+def _member_or_403(request) -> Member:
+    member = services.own_member(request.user)
+    if member is None or member.status != Status.APPROVED:
+        raise PermissionDenied
+    return member
+
+
+# --- workbench: activities --------------------------------------------------------------------------------
+@login_required
+def activity_list(request):
+    _staff_only(request)
+    rows = selectors.activities_for(request.user)[:100]
+    return render(request, "activities/list.html", {"rows": rows})
+
+
+@login_required
+def activity_create(request):
+    _staff_only(request)
+    form = ActivityForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            activity = services.activity_create(
+                actor=request.user,
+                org=data["org"],
+                aspect=data["aspect"],
+                title=data["title"],
+                theme=data["theme"],
+                venue=data["venue"],
+                place=data["place"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                capacity=data["capacity"],
+                difficulty=data["difficulty"],
+                description=data["description"],
+            )
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Activity published."))
+            return redirect("activities:detail", activity.pk)
+    return render(request, "activities/form.html", {"form": form, "title": _("New activity")})
+
+
+@login_required
+def activity_detail(request, pk: int):
+    _staff_only(request)
+    activity = get_in_scope_or_404(
+        request.user, Activity.objects.select_related("org", "aspect", "venue"), pk=pk
+    )
+    signups = list(selectors.signups_of(activity))
+    attendances = list(activity.attendances.select_related("member").order_by("checked_in_at", "id"))
+    return render(
+        request,
+        "activities/detail.html",
+        {
+            "activity": activity,
+            "confirmed": [s for s in signups if s.status == SignupStatus.CONFIRMED],
+            "waitlisted": [s for s in signups if s.status == SignupStatus.WAITLISTED],
+            "attendances": attendances,
+            "can_manage": permissions.can_manage_activity(request.user, activity.org),
+        },
+    )
+
+
+@login_required
+@require_POST
+def activity_action(request, pk: int, action: str):
+    _staff_only(request)
+    activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "aspect"), pk=pk)
+    try:
+        if action == "beneficiaries":
+            services.activity_set_beneficiaries(
+                actor=request.user, activity=activity, count=request.POST.get("count", "")
+            )
+            messages.success(request, _("Beneficiaries saved."))
+        elif action in ("check-in", "check-out"):
+            member = get_object_or_404(Member, pk=request.POST.get("member") or 0)
+            function = services.attendance_check_in if action == "check-in" else services.attendance_check_out
+            function(actor=request.user, activity=activity, member=member)
+            messages.success(request, _("Done: %(name)s") % {"name": member.name})
+        elif action == "cancel":
+            services.activity_cancel(
+                actor=request.user, activity=activity, reason=request.POST.get("reason", "")
+            )
+        else:
+            raise Http404
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect("activities:detail", activity.pk)
+
+
+@login_required
+def screen(request, pk: int):
+    """The venue screen: a QR code that changes every window (htmx reloads it)."""
+    _staff_only(request)
+    activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "venue"), pk=pk)
+    if not permissions.can_manage_activity(request.user, activity.org):
+        raise PermissionDenied
+    action = "out" if request.GET.get("action") == "out" else "in"
+    return render(
+        request,
+        "activities/screen.html",
+        {"activity": activity, "action": action, **_qr_context(request, activity, action)},
+    )
+
+
+@login_required
+def screen_qr(request, pk: int):
+    _staff_only(request)
+    activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org"), pk=pk)
+    if not permissions.can_manage_activity(request.user, activity.org):
+        raise PermissionDenied
+    action = "out" if request.GET.get("action") == "out" else "in"
+    return render(
+        request,
+        "activities/_qr.html",
+        {"activity": activity, "action": action, **_qr_context(request, activity, action)},
+    )
+
+
+def _qr_context(request, activity: Activity, action: str) -> dict:
+    token = qr.make_token(activity, action)
+    path = reverse("activities:scan", args=[activity.pk, action]) + f"?t={token}"
+    return {
+        "qr_svg": qr.qr_svg(request.build_absolute_uri(path)),
+        "scan_path": path,
+        "expires_at": qr.token_expires_at(token),
+    }
+
+
+# --- phone: activities, scanning --------------------------------------------------------------------------
+@login_required
+def phone_list(request):
+    member = _member_or_403(request)
+    rows = selectors.activities_for_member(member).filter(ends_at__gt=current_time())[:50]
+    mine = dict(
+        Signup.objects.filter(
+            member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
+        ).values_list("activity_id", "status")
+    )
+    return render(request, "activities/phone_list.html", {"rows": rows, "mine": mine})
+
+
+@login_required
+def phone_detail(request, pk: int):
+    member = _member_or_403(request)
+    activity = get_object_or_404(selectors.activities_for_member(member), pk=pk)
+    signup = Signup.objects.filter(
+        activity=activity, member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
+    ).first()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "cancel" and signup is not None:
+                services.signup_cancel(actor=request.user, signup=signup)
+                messages.success(request, _("Your sign-up is cancelled."))
+            else:
+                signup = services.signup_create(actor=request.user, activity=activity)
+                if signup.status == SignupStatus.CONFIRMED:
+                    messages.success(request, _("You are signed up."))
+                else:
+                    messages.success(request, _("The activity is full: you are on the waiting list."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:phone-detail", activity.pk)
+    return render(request, "activities/phone_detail.html", {"activity": activity, "signup": signup})
+
+
+@login_required
+def scan(request, pk: int, action: str):
+    """What a member's phone opens from the venue's code: one button to check in (or out)."""
+    if action not in qr.ACTIONS:
+        raise Http404
+    member = _member_or_403(request)
+    activity = get_object_or_404(selectors.activities_for_member(member), pk=pk)
+    token = request.POST.get("t") or request.GET.get("t", "")
+    result = error = None
+    if request.method == "POST":
+        function = services.attendance_check_in if action == "in" else services.attendance_check_out
+        try:
+            result = function(actor=request.user, activity=activity, token=token)
+        except UserError as exc:
+            error = str(exc)
+    return render(
+        request,
+        "activities/scan.html",
+        {"activity": activity, "action": action, "token": token, "result": result, "error": error},
+    )
+
+
+# --- whistle calls ----------------------------------------------------------------------------------------
+@login_required
+def call_list(request):
+    _staff_only(request)
+    rows = selectors.calls_for(request.user)[:100]
+    return render(request, "activities/calls.html", {"rows": rows})
+
+
+@login_required
+def call_create(request):
+    _staff_only(request)
+    form = CallForm(request.POST or None, actor=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            call = services.call_create(
+                actor=request.user,
+                org=data["org"],
+                title=data["title"],
+                place=data["place"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+                people_needed=data["people_needed"],
+                deadline=data["deadline"],
+                grids=data["grids"],
+                skills=data["skills"],
+                description=data["description"],
+            )
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The whistle is blown."))
+            return redirect("activities:call-detail", call.pk)
+    return render(request, "activities/form.html", {"form": form, "title": _("Blow the whistle")})
+
+
+def _call_in_reach(user, pk: int) -> WhistleCall:
+    """Staff see the calls of their subtree.
+
+    A grid leader also sees the community's calls that target their grid."""
+    rows = WhistleCall.objects.select_related("org", "created_by")
+    try:
+        return get_in_scope_or_404(user, rows, pk=pk)
+    except Http404:
+        call = rows.filter(pk=pk, grids__pk__in=user.units_for("grid_leader")).first()
+        if call is None:
+            raise
+        return call
+
+
+@login_required
+def call_detail(request, pk: int):
+    _staff_only(request)
+    call = _call_in_reach(request.user, pk)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "close":
+                services.call_close(actor=request.user, call=call, outcome=request.POST.get("outcome", ""))
+                messages.success(request, _("The call is closed."))
+            elif request.POST.get("action") == "group":
+                fresh = services.grid_response(
+                    actor=request.user, call=call, member_ids=request.POST.getlist("member")
+                )
+                messages.success(request, _("%(n)d reported for the group.") % {"n": len(fresh)})
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:call-detail", call.pk)
+    responses = list(call.responses.select_related("member", "party_org").order_by("responded_at", "id"))
+    answered = {r.member_id for r in responses}
+    group = []
+    if request.user.has_role("grid_leader"):
+        group = [
+            m
+            for m in scope_queryset(request.user, Member.objects.filter(status=Status.APPROVED)).order_by(
+                "name"
+            )[:200]
+            if m.pk not in answered
+        ]
+    return render(
+        request,
+        "activities/call_detail.html",
+        {
+            "call": call,
+            "responses": responses,
+            "times": selectors.response_times(call),
+            "group": group,
+            "can_close": call.status == CallStatus.OPEN
+            and (
+                permissions.can_blow_whistle(request.user, call.org) or call.created_by_id == request.user.pk
+            ),
+        },
+    )
+
+
+@login_required
+def phone_calls(request):
+    member = _member_or_403(request)
+    rows = selectors.calls_for_member(member)[:50]
+    return render(request, "activities/phone_calls.html", {"rows": rows})
+
+
+@login_required
+def phone_call(request, pk: int):
+    member = _member_or_403(request)
+    call = get_object_or_404(selectors.calls_for_member(member), pk=pk)
+    mine = call.responses.filter(member=member).first()
+    if request.method == "POST":
+        try:
+            services.response_create(actor=request.user, call=call)
+            messages.success(request, _("You have reported for this call."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:phone-call", call.pk)
+    return render(request, "activities/phone_call.html", {"call": call, "mine": mine})
+
+
+@login_required
+def party_calls(request):
+    if not permissions.is_party_org_account(request.user):
+        raise PermissionDenied
+    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    rows = selectors.calls_for_party_org(party_org)[:50] if party_org else []
+    activities = (
+        selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
+        if party_org
+        else []
+    )
+    return render(
+        request,
+        "activities/party_calls.html",
+        {"rows": rows, "party_org": party_org, "activities": activities},
+    )
+
+
+@login_required
+def collective(request, pk: int):
+    if not permissions.is_party_org_account(request.user):
+        raise PermissionDenied
+    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    if party_org is None:
+        raise Http404
+    call = get_object_or_404(selectors.calls_for_party_org(party_org), pk=pk)
+    rows, names, done = [], "", None
+    if request.method == "POST":
+        names = request.POST.get("names", "")
+        try:
+            done = services.collective_response(actor=request.user, call=call, names=names)
+            call.refresh_from_db()
+            names = ""
+        except services.CollectiveListError as exc:
+            rows = exc.rows
+        except UserError as exc:
+            messages.error(request, str(exc))
+    reported = list(call.responses.filter(party_org=party_org).select_related("member"))
+    return render(
+        request,
+        "activities/collective.html",
+        {
+            "call": call,
+            "party_org": party_org,
+            "rows": rows,
+            "names": names,
+            "done": done,
+            "reported": reported,
+        },
+    )
+
+
+@login_required
+def team_signup(request, pk: int):
+    """An employer Party organisation signs up a team of its approved members for an activity."""
+    if not permissions.is_party_org_account(request.user):
+        raise PermissionDenied
+    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    if party_org is None:
+        raise Http404
+    activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
+    if request.method == "POST":
+        try:
+            made = services.team_signup(
+                actor=request.user,
+                activity=activity,
+                party_org_id=party_org.pk,
+                member_ids=request.POST.getlist("member"),
+            )
+            messages.success(request, _("%(n)d signed up.") % {"n": len(made)})
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:team-signup", activity.pk)
+    signed = dict(
+        activity.signups.filter(status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]).values_list(
+            "member_id", "status"
+        )
+    )
+    members = Member.objects.filter(party_org=party_org, status=Status.APPROVED).select_related("community")
+    rows = [
+        (m, signed.get(m.pk))
+        for m in members.order_by("name")
+        if m.community.path.startswith(activity.org.path) or activity.org.path.startswith(m.community.path)
+    ]
+    upcoming = selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
+    return render(
+        request,
+        "activities/team_signup.html",
+        {
+            "activity": activity,
+            "party_org": party_org,
+            "rows": rows,
+            "upcoming": upcoming,
+        },
+    )
+
+
+# --- service records --------------------------------------------------------------------------------------
+@login_required
+def record_list(request):
+    _staff_only(request)
+    status = request.GET.get("status", RecordStatus.PENDING)
+    rows = selectors.records_for(request.user)
+    if status in RecordStatus.values:
+        rows = rows.filter(status=status)
+    form = StaffRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        member = scope_queryset(request.user, Member.objects.filter(pk=data["member"])).first()
+        if member is None:
+            form.add_error("member", _("No such member in your area."))
+        else:
+            try:
+                services.record_staff_enter(
+                    actor=request.user,
+                    member=member,
+                    title=data["title"],
+                    aspect=data["aspect"],
+                    started_at=data["started_at"],
+                    minutes=int(round(data["hours"] * 60)),
+                    beneficiaries=data["beneficiaries"] or 0,
+                    difficulty=data["difficulty"],
+                )
+            except UserError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Record saved; it awaits verification."))
+                return redirect("activities:records")
+    return render(
+        request,
+        "activities/records.html",
+        {
+            "rows": rows[:100],
+            "status": status,
+            "statuses": RecordStatus.choices,
+            "form": form,
+        },
+    )
+
+
+@login_required
+@require_POST
+def record_decide(request, pk: int):
+    _staff_only(request)
+    record = get_in_scope_or_404(request.user, ServiceRecord.objects.select_related("org", "member"), pk=pk)
+    try:
+        if request.POST.get("action") == "verify":
+            services.record_verify(actor=request.user, record=record)
+            messages.success(request, _("Record verified."))
+        else:
+            services.record_reject(actor=request.user, record=record, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Record rejected."))
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect(reverse("activities:records") + f"?status={request.POST.get('status', '')}")
+
+
+@login_required
+def my_records(request):
+    member = _member_or_403(request)
+    form = SelfReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_self_report(
+                actor=request.user,
+                title=data["title"],
+                aspect=data["aspect"],
+                started_at=data["started_at"],
+                minutes=int(round(data["hours"] * 60)),
+                beneficiaries=data["beneficiaries"] or 0,
+                photo=data["photo"],
+            )
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Reported; the community will verify it."))
+            return redirect("activities:my-records")
+    rows = member.service_records.select_related("aspect").order_by("-started_at", "-id")[:50]
+    return render(request, "activities/my_records.html", {"rows": rows, "form": form})
+
+
+# --- figures and grids ------------------------------------------------------------------------------------
+def _period(request) -> tuple[dt.date, dt.date]:
+    try:
+        start = dt.date.fromisoformat(request.GET.get("from", ""))
+    except ValueError:
+        start = today().replace(month=1, day=1)
+    try:
+        end = dt.date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        end = today()
+    if end < start:
+        start, end = end, start
+    return start, end
+
+
+def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = timezone.get_current_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=zone),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
+    )
+
+
+@login_required
+def figures_page(request):
+    _staff_only(request)
+    units = scope_queryset(
+        request.user,
+        OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
+        "path",
+    ).order_by("path")
+    code = request.GET.get("org", "")
+    unit = units.filter(code=code).first() if code else units.first()
+    if unit is None:
+        raise Http404
+    start, end = _period(request)
+    data = selectors.figures(unit, *period_bounds(start, end))
+    chart = {
+        "names": [r["name"] for r in data["by_aspect"]],
+        "participants": [r["participants"] for r in data["by_aspect"]],
+        "beneficiaries": [r["beneficiaries"] for r in data["by_aspect"]],
+        "hours": [r["hours"] for r in data["by_aspect"]],
+    }
+    return render(
+        request,
+        "activities/figures.html",
+        {
+            "data": data,
+            "unit": unit,
+            "units": units[:300],
+            "start": start,
+            "end": end,
+            "chart_json": json.dumps(chart, ensure_ascii=False),
+        },
+    )
+
+
+@login_required
+def grid_page(request):
+    """A grid leader's grid: its members and the calls that target it."""
+    if not request.user.has_role("grid_leader"):
+        raise PermissionDenied
+    grids = list(OrgUnit.objects.filter(pk__in=request.user.units_for("grid_leader")))
+    query = subtree_q(grids[0].path, "org__path") if grids else None
+    for grid in grids[1:]:
+        query |= subtree_q(grid.path, "org__path")
+    members = (
+        Member.objects.filter(query, status=Status.APPROVED)
+        .select_related("microgrid")
+        .order_by("name")[:300]
+        if grids
+        else []
+    )
+    calls = (
+        WhistleCall.objects.filter(grids__in=grids)
+        .select_related("org")
+        .distinct()
+        .order_by("-created_at")[:50]
+        if grids
+        else []
+    )
+    return render(request, "activities/grid.html", {"grids": grids, "members": members, "calls": calls})

@@ -29,10 +29,10 @@ def raw(sql: str, params=()) -> None:
     """Corrupt a row behind the services' back (on PostgreSQL the append-only trigger must be lifted first)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE points_ledgerentry DISABLE TRIGGER points_ledger_append_only")
+            cursor.execute("SET session_replication_role = replica")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE points_ledgerentry ENABLE TRIGGER points_ledger_append_only")
+            cursor.execute("SET session_replication_role = DEFAULT")
 
 
 @pytest.fixture

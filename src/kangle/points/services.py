@@ -574,7 +574,7 @@ def booking_create(*, actor, slot: Slot, member: Member, household_member: House
     key = f"h{household_member.pk}" if household_member else "self"
     with transaction.atomic():
         balance = _locked_balance(member)
-        slot = Slot.objects.select_for_update().select_related("benefit").get(pk=slot.pk)
+        slot = Slot.objects.select_for_update(of=("self",)).select_related("benefit").get(pk=slot.pk)
         _check_reaches(benefit, member, balance.total, moment)
         if slot.starts_at <= moment:
             raise UserError("slot_past", "该时段已开始或已结束", "This slot has already started", field="slot")
@@ -606,7 +606,7 @@ def booking_cancel(*, actor, booking: Booking, now: dt.datetime | None = None) -
     _may_act_for(actor, booking.member)
     with transaction.atomic():
         balance = _locked_balance(booking.member)
-        booking = Booking.objects.select_for_update().select_related("slot", "spend").get(pk=booking.pk)
+        booking = Booking.objects.select_for_update(of=("self",)).select_related("slot", "spend").get(pk=booking.pk)
         if booking.status != BookingStatus.BOOKED:
             raise UserError("not_booked", "预约已取消", "The booking is already cancelled", field="booking")
         if booking.slot.starts_at <= moment:
@@ -657,11 +657,13 @@ def pass_use(*, actor, code: str, now: dt.datetime | None = None) -> PriorityPas
     moment = resolve_now(now)
     code = (code or "").strip().upper()
     with transaction.atomic():
-        issued = (PriorityPass.objects.select_for_update().select_related("benefit__org", "member")
+        issued = (PriorityPass.objects.select_for_update(of=("self",)).select_related("benefit__org", "member__community")
                   .filter(code=code).first())
-        if issued is None or not in_scope(actor, issued.benefit.org.path):
+        # Counter staff over the benefit's unit or over the holder's community accept it.
+        units = [issued.benefit.org, issued.member.community] if issued is not None else []
+        if not any(in_scope(actor, unit.path) for unit in units):
             raise Http404
-        if not permissions.can_manage_benefits(actor, issued.benefit.org):
+        if not any(permissions.can_manage_benefits(actor, unit) for unit in units):
             raise NotAllowed()
         if issued.used_at is not None:
             raise UserError("pass_used", "通行证已使用", "The pass has already been used", field="code")

@@ -9,7 +9,7 @@ from django.db import migrations
 CREATE = """
 CREATE OR REPLACE FUNCTION points_ledger_append_only() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'points_ledgerentry is append-only (% refused)', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'points_ledgerentry is append-only (' || TG_OP || ' refused)';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER points_ledger_append_only BEFORE UPDATE OR DELETE ON points_ledgerentry

@@ -16,6 +16,8 @@ from kangle.accounts.services import token_authenticate
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.points.api import router as points_router
+from kangle.recognition.api import router as recognition_router
 
 
 class TokenAuth(HttpBearer):
@@ -76,3 +78,5 @@ def http_error(request, exc: HttpError):
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
+api.add_router("/points", points_router)
+api.add_router("/recognition", recognition_router)

@@ -44,8 +44,15 @@ def run_threads(count: int, target) -> list:
 def test_concurrent_verification_awards_once(member_a, rule):
     def verify(_):
         return services.award_for_service(
-            actor=None, member=member_a, source_type="service_record", source_id="42", difficulty=4,
-            duration_minutes=240, occurred_at=T0, evidence={"title": "爱心益剪"}, now=T0 + dt.timedelta(hours=1),
+            actor=None,
+            member=member_a,
+            source_type="service_record",
+            source_id="42",
+            difficulty=4,
+            duration_minutes=240,
+            occurred_at=T0,
+            evidence={"title": "爱心益剪"},
+            now=T0 + dt.timedelta(hours=1),
         ).pk
 
     results = run_threads(8, verify)
@@ -58,8 +65,15 @@ def test_concurrent_verification_awards_once(member_a, rule):
 def test_concurrent_awards_respect_the_daily_cap(member_a, rule):
     def verify(i):
         return services.award_for_service(
-            actor=None, member=member_a, source_type="service_record", source_id=f"r{i}", difficulty=5,
-            duration_minutes=600, occurred_at=T0, evidence={}, now=T0 + dt.timedelta(hours=1),
+            actor=None,
+            member=member_a,
+            source_type="service_record",
+            source_id=f"r{i}",
+            difficulty=5,
+            duration_minutes=600,
+            occurred_at=T0,
+            evidence={},
+            now=T0 + dt.timedelta(hours=1),
         ).points
 
     results = run_threads(6, verify)
@@ -68,10 +82,23 @@ def test_concurrent_awards_respect_the_daily_cap(member_a, rule):
 
 
 def test_capacity_exact_under_concurrent_bookings(personas, rule):
-    room = services.benefit_create(actor=personas.street_admin, org=personas.tree.street, kind="resource",
-                                   name="康乐会客厅", resource_kind="room", cost_points=1, now=T0)
-    slot = services.slot_create(actor=personas.street_admin, benefit=room, starts_at=T0 + dt.timedelta(days=1),
-                                ends_at=T0 + dt.timedelta(days=1, hours=1), capacity=3, now=T0)
+    room = services.benefit_create(
+        actor=personas.street_admin,
+        org=personas.tree.street,
+        kind="resource",
+        name="康乐会客厅",
+        resource_kind="room",
+        cost_points=1,
+        now=T0,
+    )
+    slot = services.slot_create(
+        actor=personas.street_admin,
+        benefit=room,
+        starts_at=T0 + dt.timedelta(days=1),
+        ends_at=T0 + dt.timedelta(days=1, hours=1),
+        capacity=3,
+        now=T0,
+    )
     members = [make_member(personas.tree.community_a, name=f"成员{i}") for i in range(8)]
     for m in members:
         services.points_adjust(actor=personas.street_admin, member=m, points=1, reason="开户", now=T0)
@@ -89,17 +116,33 @@ def test_capacity_exact_under_concurrent_bookings(personas, rule):
 
 
 def test_one_member_cannot_overspend_concurrently(personas, member_a, household_a, rule):
-    room = services.benefit_create(actor=personas.street_admin, org=personas.tree.street, kind="resource",
-                                   name="体检设备", resource_kind="equipment", cost_points=3, now=T0)
-    family = [household_a] + [HouseholdMember.objects.create(member=member_a, name=f"家属{i}", relation=Relation.OTHER)
-                              for i in range(5)]
-    slot = services.slot_create(actor=personas.street_admin, benefit=room, starts_at=T0 + dt.timedelta(days=1),
-                                ends_at=T0 + dt.timedelta(days=1, hours=1), capacity=10, now=T0)
+    room = services.benefit_create(
+        actor=personas.street_admin,
+        org=personas.tree.street,
+        kind="resource",
+        name="体检设备",
+        resource_kind="equipment",
+        cost_points=3,
+        now=T0,
+    )
+    family = [household_a] + [
+        HouseholdMember.objects.create(member=member_a, name=f"家属{i}", relation=Relation.OTHER)
+        for i in range(5)
+    ]
+    slot = services.slot_create(
+        actor=personas.street_admin,
+        benefit=room,
+        starts_at=T0 + dt.timedelta(days=1),
+        ends_at=T0 + dt.timedelta(days=1, hours=1),
+        capacity=10,
+        now=T0,
+    )
     services.points_adjust(actor=personas.street_admin, member=member_a, points=7, reason="开户", now=T0)
 
     def book(i):
-        return services.booking_create(actor=personas.member, slot=slot, member=member_a, household_member=family[i],
-                                       now=T0).pk
+        return services.booking_create(
+            actor=personas.member, slot=slot, member=member_a, household_member=family[i], now=T0
+        ).pk
 
     results = run_threads(6, book)
     assert sum(isinstance(r, int) for r in results) == 2

@@ -26,7 +26,7 @@ def run_check(capsys) -> tuple[int, str]:
 
 
 def raw(sql: str, params=()) -> None:
-    """Corrupt a row behind the services' back (on PostgreSQL the append-only trigger must be lifted first)."""
+    """Corrupt a row behind the services' back (on PostgreSQL the append-only trigger is lifted first)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")
@@ -40,7 +40,9 @@ def sound_ledger(personas, member_a, member_b, rule):
     award(member_a, "1", difficulty=5, minutes=600)
     award(member_a, "2", at=T0 + dt.timedelta(days=1))
     award(member_b, "3")
-    services.reverse_award(actor=None, source_type="test", source_id="2", reason="撤销", now=T0 + dt.timedelta(days=2))
+    services.reverse_award(
+        actor=None, source_type="test", source_id="2", reason="撤销", now=T0 + dt.timedelta(days=2)
+    )
     services.points_adjust(actor=personas.street_admin, member=member_b, points=2, reason="补录", now=T0)
     return member_a
 
@@ -90,18 +92,24 @@ def test_cap_breach_is_caught(sound_ledger, capsys):
 
 
 def test_overspend_is_caught(sound_ledger, member_b, capsys):
-    raw("INSERT INTO points_ledgerentry (member_id, kind, points, idempotency_key, source_type, source_id, "
+    raw(
+        "INSERT INTO points_ledgerentry (member_id, kind, points, idempotency_key, source_type, source_id, "
         "occurred_at, occurred_on, recorded_at, reason, evidence, org_path) VALUES "
         "(%s, 'spend', -500, 'spend:forged', 'benefit', 'forged', %s, %s, %s, '', '{}', '')",
-        [member_b.pk, T0, T0.date(), T0])
+        [member_b.pk, T0, T0.date(), T0],
+    )
     Balance.objects.filter(member=member_b).update(total=services.balance_of(member_b), entries=3)
     code, out = run_check(capsys)
     assert code == 1 and "FAIL spending within the balance" in out
 
 
 def test_wrong_version_is_caught(personas, sound_ledger, capsys):
-    v2 = services.rule_create(actor=personas.street_admin, street=personas.tree.street,
-                              effective_from=T0 + dt.timedelta(days=30), now=T0)
+    v2 = services.rule_create(
+        actor=personas.street_admin,
+        street=personas.tree.street,
+        effective_from=T0 + dt.timedelta(days=30),
+        now=T0,
+    )
     entry = LedgerEntry.objects.filter(kind="award").order_by("id").first()
     raw("UPDATE points_ledgerentry SET rule_id = %s, rule_version = 2 WHERE id = %s", [v2.pk, entry.pk])
     code, out = run_check(capsys)
@@ -113,6 +121,13 @@ def test_database_refuses_update_and_delete(sound_ledger):
     from django.db import DatabaseError, transaction
 
     entry = LedgerEntry.objects.first()
-    for sql in ("UPDATE points_ledgerentry SET points = 0 WHERE id = %s", "DELETE FROM points_ledgerentry WHERE id = %s"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for sql in (
+        "UPDATE points_ledgerentry SET points = 0 WHERE id = %s",
+        "DELETE FROM points_ledgerentry WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(sql, [entry.pk])

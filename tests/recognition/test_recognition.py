@@ -14,7 +14,6 @@ from kangle.notify.models import OutboxMessage
 from kangle.recognition import services
 from kangle.recognition.models import LetterDispatch, NominationStatus
 from kangle.recognition.pdf import chinese_date
-
 from points.conftest import T0, award
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +21,21 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def served(member_a, rule):
-    award(member_a, "s1", difficulty=4, minutes=180, evidence={"title": "爱心益剪", "beneficiaries": 35, "rating": 5})
-    award(member_a, "s2", difficulty=3, minutes=120, at=T0 + dt.timedelta(days=30),
-          evidence={"title": "夏送凉", "beneficiaries": 12, "rating": 4})
+    award(
+        member_a,
+        "s1",
+        difficulty=4,
+        minutes=180,
+        evidence={"title": "爱心益剪", "beneficiaries": 35, "rating": 5},
+    )
+    award(
+        member_a,
+        "s2",
+        difficulty=3,
+        minutes=120,
+        at=T0 + dt.timedelta(days=30),
+        evidence={"title": "夏送凉", "beneficiaries": 12, "rating": 4},
+    )
     return member_a
 
 
@@ -37,7 +48,13 @@ def test_chinese_date():
 def test_letter_draft_from_verified_history(personas, served):
     letter = services.letter_draft(actor=personas.secretary_a, member=served, now=T0 + dt.timedelta(days=40))
     ev = letter.evidence
-    assert (ev["services"], ev["hours"], ev["beneficiaries"], ev["ratings"], ev["approval"]) == (2, 5.0, 47, 2, 4.5)
+    assert (ev["services"], ev["hours"], ev["beneficiaries"], ev["ratings"], ev["approval"]) == (
+        2,
+        5.0,
+        47,
+        2,
+        4.5,
+    )
     assert "王建华" in letter.body and "47人次" in letter.body and "“爱心益剪”" in letter.body
     assert letter.salutation == "美发沙龙有限公司党支部" and letter.signature == "中共康健街道工作委员会"
     assert letter.status == "draft" and not letter.number
@@ -66,7 +83,9 @@ def test_letter_permissions(personas, served):
     with pytest.raises(NotAllowed):
         services.letter_issue(actor=personas.secretary_a, letter=letter)
     with pytest.raises(Http404):
-        services.letter_download(actor=personas.employer, letter=letter)  # not issued: not shown to the employer
+        services.letter_download(
+            actor=personas.employer, letter=letter
+        )  # not issued: not shown to the employer
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -80,7 +99,9 @@ def test_issue_numbers_renders_and_sends(personas, served, tmp_path):
     assert first.pdf[:5] == b"%PDF-"
     pdf = tmp_path / "letter.pdf"
     pdf.write_bytes(first.pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
     assert list(tmp_path.glob("page*.png"))
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "NotoSerifCJK" in fonts.replace(" ", "") or "Noto" in fonts
@@ -100,22 +121,38 @@ def test_issue_numbers_renders_and_sends(personas, served, tmp_path):
 
 
 def test_nomination_steps_and_result(personas, served):
-    nomination = services.nominate(actor=personas.secretary_a, member=served, honour="excellent_member",
-                                   reason="带领支部党员每月义务理发", now=T0)
+    nomination = services.nominate(
+        actor=personas.secretary_a,
+        member=served,
+        honour="excellent_member",
+        reason="带领支部党员每月义务理发",
+        now=T0,
+    )
     assert nomination.evidence["services"] == 2
     with pytest.raises(NotAllowed):
         services.nomination_review(actor=personas.secretary_a, nomination=nomination, approve=True)
     with pytest.raises(Http404):
         services.nomination_review(actor=personas.secretary_b, nomination=nomination, approve=True)
-    nomination = services.nomination_review(actor=personas.area_admin, nomination=nomination, approve=True, now=T0)
+    nomination = services.nomination_review(
+        actor=personas.area_admin, nomination=nomination, approve=True, now=T0
+    )
     assert nomination.status == NominationStatus.AREA_APPROVED
     with pytest.raises(NotAllowed):
         services.nomination_review(actor=personas.area_admin, nomination=nomination, approve=True)
     with pytest.raises(UserError):
-        services.nomination_result(actor=personas.street_admin, nomination=nomination, honoured=True, result="x")
-    nomination = services.nomination_review(actor=personas.street_admin, nomination=nomination, approve=True, now=T0)
-    nomination = services.nomination_result(actor=personas.street_admin, nomination=nomination, honoured=True,
-                                            result="2026年度徐汇区优秀共产党员", now=T0)
+        services.nomination_result(
+            actor=personas.street_admin, nomination=nomination, honoured=True, result="x"
+        )
+    nomination = services.nomination_review(
+        actor=personas.street_admin, nomination=nomination, approve=True, now=T0
+    )
+    nomination = services.nomination_result(
+        actor=personas.street_admin,
+        nomination=nomination,
+        honoured=True,
+        result="2026年度徐汇区优秀共产党员",
+        now=T0,
+    )
     assert nomination.status == "honoured" and served.nominations.get().result == "2026年度徐汇区优秀共产党员"
     assert [s.step for s in nomination.steps.all()] == ["nominate", "area_review", "street_review", "result"]
 
@@ -137,10 +174,12 @@ def test_nomination_bad_input(personas, served, party_org):
     assert caught.value.field == "member"
     with pytest.raises(Http404):
         services.nominate(actor=personas.secretary_a, party_org=party_org, honour="advanced_org", reason="x")
-    branch = services.nominate(actor=personas.street_admin, party_org=party_org, honour="advanced_org",
-                               reason="集体报到、集体服务")
-    rejected = services.nomination_review(actor=personas.street_admin, nomination=branch, approve=False,
-                                          comment="材料不全")
+    branch = services.nominate(
+        actor=personas.street_admin, party_org=party_org, honour="advanced_org", reason="集体报到、集体服务"
+    )
+    rejected = services.nomination_review(
+        actor=personas.street_admin, nomination=branch, approve=False, comment="材料不全"
+    )
     assert rejected.status == "rejected"
     with pytest.raises(UserError):
         services.nomination_review(actor=personas.street_admin, nomination=branch, approve=True)
@@ -152,8 +191,14 @@ def test_story_publish(personas, served):
     assert caught.value.field == "title"
     with pytest.raises(Http404):
         services.story_create(actor=personas.secretary_b, org=personas.tree.community_a, title="t", body="b")
-    story = services.story_create(actor=personas.secretary_a, org=personas.tree.community_a, title="剪出温暖",
-                                  body="正文", members=[served], activity_refs=["activity:1"])
+    story = services.story_create(
+        actor=personas.secretary_a,
+        org=personas.tree.community_a,
+        title="剪出温暖",
+        body="正文",
+        members=[served],
+        activity_refs=["activity:1"],
+    )
     assert story.status == "draft"
     story = services.story_publish(actor=personas.secretary_a, story=story, now=T0)
     assert story.status == "published" and story.published_at == T0

@@ -26,7 +26,8 @@ def check_kinds() -> list[str]:
         | Q(kind=EntryKind.AWARD, base_points__isnull=True)
         | Q(kind=EntryKind.AWARD, points__lt=0)
         | Q(kind=EntryKind.AWARD, points__gt=F("base_points"))
-        | Q(kind=EntryKind.AWARD, base_points__lt=1) | Q(kind=EntryKind.AWARD, base_points__gt=5)
+        | Q(kind=EntryKind.AWARD, base_points__lt=1)
+        | Q(kind=EntryKind.AWARD, base_points__gt=5)
         | Q(kind=EntryKind.AWARD) & ~Q(rule_version=F("rule__version"))
         | Q(kind=EntryKind.SPEND, points__gte=0)
         | Q(kind=EntryKind.REFUND, reverses__isnull=True)
@@ -38,16 +39,24 @@ def check_kinds() -> list[str]:
 
 
 def check_idempotency() -> list[str]:
-    dupes = (LedgerEntry.objects.values("idempotency_key").annotate(n=Count("pk")).filter(n__gt=1)
-             .order_by("idempotency_key"))
+    dupes = (
+        LedgerEntry.objects.values("idempotency_key")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .order_by("idempotency_key")
+    )
     return _fmt(list(dupes[:LIMIT]), "idempotency key {idempotency_key} used {n} times")
 
 
 def check_award_values() -> list[str]:
     """The table of the stored version gives ``base_points`` for the stored difficulty and duration."""
     rules = {rule.pk: rule for rule in PointsRule.objects.all()}
-    combos = (LedgerEntry.objects.filter(kind=EntryKind.AWARD, rule__isnull=False)
-              .values("rule_id", "difficulty", "duration_minutes", "base_points").distinct().order_by())
+    combos = (
+        LedgerEntry.objects.filter(kind=EntryKind.AWARD, rule__isnull=False)
+        .values("rule_id", "difficulty", "duration_minutes", "base_points")
+        .distinct()
+        .order_by()
+    )
     problems = []
     for row in combos.iterator(chunk_size=5000):
         rule = rules.get(row["rule_id"])
@@ -57,7 +66,8 @@ def check_award_values() -> list[str]:
             expected = None
         if expected != row["base_points"]:
             problems.append(
-                f"rule v{rule.version if rule else '?'} gives {expected} for difficulty {row['difficulty']} and "
+                f"rule v{rule.version if rule else '?'} gives {expected} for difficulty {row['difficulty']} "
+                f"and "
                 f"{row['duration_minutes']} min, entries say {row['base_points']}"
             )
             if len(problems) >= LIMIT:
@@ -67,24 +77,43 @@ def check_award_values() -> list[str]:
 
 def check_rule_in_force() -> list[str]:
     """Each award's version was the one in force at ``occurred_at`` (no later version had started)."""
-    later = PointsRule.objects.filter(org=OuterRef("rule__org"), effective_from__gt=OuterRef("rule__effective_from"),
-                                      effective_from__lte=OuterRef("occurred_at"))
-    bad = LedgerEntry.objects.filter(kind=EntryKind.AWARD).filter(
-        Q(occurred_at__lt=F("rule__effective_from")) | Q(pk__in=Subquery(
-            LedgerEntry.objects.filter(kind=EntryKind.AWARD).annotate(
-                newer=Subquery(later.values("pk")[:1])).filter(newer__isnull=False).values("pk")
-        ))
-    ).values("pk", "rule_version")
-    return _fmt(list(bad[:LIMIT]), "entry {pk}: rule v{rule_version} was not in force when the service happened")
+    later = PointsRule.objects.filter(
+        org=OuterRef("rule__org"),
+        effective_from__gt=OuterRef("rule__effective_from"),
+        effective_from__lte=OuterRef("occurred_at"),
+    )
+    bad = (
+        LedgerEntry.objects.filter(kind=EntryKind.AWARD)
+        .filter(
+            Q(occurred_at__lt=F("rule__effective_from"))
+            | Q(
+                pk__in=Subquery(
+                    LedgerEntry.objects.filter(kind=EntryKind.AWARD)
+                    .annotate(newer=Subquery(later.values("pk")[:1]))
+                    .filter(newer__isnull=False)
+                    .values("pk")
+                )
+            )
+        )
+        .values("pk", "rule_version")
+    )
+    return _fmt(
+        list(bad[:LIMIT]), "entry {pk}: rule v{rule_version} was not in force when the service happened"
+    )
 
 
 def check_reversals() -> list[str]:
     """A reversal negates one award of the same member; a refund negates one spend of the same member."""
-    bad = LedgerEntry.objects.filter(kind__in=(EntryKind.REVERSAL, EntryKind.REFUND), reverses__isnull=False).filter(
-        ~Q(points=-F("reverses__points")) | ~Q(member=F("reverses__member"))
-        | Q(kind=EntryKind.REVERSAL) & ~Q(reverses__kind=EntryKind.AWARD)
-        | Q(kind=EntryKind.REFUND) & ~Q(reverses__kind=EntryKind.SPEND)
-    ).values("pk", "kind")
+    bad = (
+        LedgerEntry.objects.filter(kind__in=(EntryKind.REVERSAL, EntryKind.REFUND), reverses__isnull=False)
+        .filter(
+            ~Q(points=-F("reverses__points"))
+            | ~Q(member=F("reverses__member"))
+            | Q(kind=EntryKind.REVERSAL) & ~Q(reverses__kind=EntryKind.AWARD)
+            | Q(kind=EntryKind.REFUND) & ~Q(reverses__kind=EntryKind.SPEND)
+        )
+        .values("pk", "kind")
+    )
     return _fmt(list(bad[:LIMIT]), "entry {pk}: {kind} does not negate what it reverses")
 
 
@@ -94,12 +123,25 @@ def check_caps() -> list[str]:
     if caps["d"] is None:
         return []
     net = LedgerEntry.objects.filter(kind__in=(EntryKind.AWARD, EntryKind.REVERSAL))
-    days = (net.values("member_id", "occurred_on").annotate(total=Sum("points")).filter(total__gt=caps["d"])
-            .order_by("member_id", "occurred_on"))
-    problems = _fmt(list(days[:LIMIT]), "member {member_id}: {total} points on {occurred_on} exceed the daily cap")
-    months = (net.annotate(month=TruncMonth("occurred_on")).values("member_id", "month").annotate(total=Sum("points"))
-              .filter(total__gt=caps["m"]).order_by("member_id", "month"))
-    problems += _fmt(list(months[:LIMIT]), "member {member_id}: {total} points in {month} exceed the monthly cap")
+    days = (
+        net.values("member_id", "occurred_on")
+        .annotate(total=Sum("points"))
+        .filter(total__gt=caps["d"])
+        .order_by("member_id", "occurred_on")
+    )
+    problems = _fmt(
+        list(days[:LIMIT]), "member {member_id}: {total} points on {occurred_on} exceed the daily cap"
+    )
+    months = (
+        net.annotate(month=TruncMonth("occurred_on"))
+        .values("member_id", "month")
+        .annotate(total=Sum("points"))
+        .filter(total__gt=caps["m"])
+        .order_by("member_id", "month")
+    )
+    problems += _fmt(
+        list(months[:LIMIT]), "member {member_id}: {total} points in {month} exceed the monthly cap"
+    )
     return problems[:LIMIT]
 
 
@@ -121,14 +163,26 @@ def check_spends() -> list[str]:
 
 def check_balances() -> list[str]:
     """The cached total and count equal the ledger's, for every member with either."""
-    sums = LedgerEntry.objects.filter(member_id=OuterRef("member_id")).values("member_id").annotate(
-        s=Sum("points"), n=Count("pk")).order_by()
-    bad = (Balance.objects.annotate(s=Subquery(sums.values("s")[:1]), n=Subquery(sums.values("n")[:1]))
-           .exclude(total=F("s"), entries=F("n")).exclude(s__isnull=True, total=0, entries=0)
-           .values("member_id", "total", "s").order_by("member_id"))
+    sums = (
+        LedgerEntry.objects.filter(member_id=OuterRef("member_id"))
+        .values("member_id")
+        .annotate(s=Sum("points"), n=Count("pk"))
+        .order_by()
+    )
+    bad = (
+        Balance.objects.annotate(s=Subquery(sums.values("s")[:1]), n=Subquery(sums.values("n")[:1]))
+        .exclude(total=F("s"), entries=F("n"))
+        .exclude(s__isnull=True, total=0, entries=0)
+        .values("member_id", "total", "s")
+        .order_by("member_id")
+    )
     problems = _fmt(list(bad[:LIMIT]), "member {member_id}: cached balance {total}, ledger says {s}")
-    orphans = (LedgerEntry.objects.exclude(member_id__in=Balance.objects.values("member_id"))
-               .values("member_id").distinct().order_by("member_id"))
+    orphans = (
+        LedgerEntry.objects.exclude(member_id__in=Balance.objects.values("member_id"))
+        .values("member_id")
+        .distinct()
+        .order_by("member_id")
+    )
     problems += [f"member {row['member_id']}: entries without a balance row" for row in orphans[:LIMIT]]
     return problems[:LIMIT]
 

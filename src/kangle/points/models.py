@@ -47,8 +47,9 @@ class PointsRule(models.Model):
     daily_cap = models.PositiveSmallIntegerField(_("daily cap"), default=10)
     monthly_cap = models.PositiveSmallIntegerField(_("monthly cap"), default=60)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"))
 
     class Meta:
@@ -56,7 +57,9 @@ class PointsRule(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["org", "version"], name="points_rule_version_once"),
             models.UniqueConstraint(fields=["org", "effective_from"], name="points_rule_one_per_moment"),
-            models.CheckConstraint(condition=Q(daily_cap__gte=1, monthly_cap__gte=1), name="points_rule_caps_positive"),
+            models.CheckConstraint(
+                condition=Q(daily_cap__gte=1, monthly_cap__gte=1), name="points_rule_caps_positive"
+            ),
         ]
         verbose_name = _("points rule")
         verbose_name_plural = _("points rules")
@@ -114,41 +117,57 @@ class LedgerEntry(models.Model):
     source_type = models.CharField(_("source type"), max_length=40, blank=True)
     source_id = models.CharField(_("source id"), max_length=80, blank=True)
     # Awards: the rule version, the inputs and the uncapped points the table gave.
-    rule = models.ForeignKey(PointsRule, null=True, blank=True, on_delete=models.PROTECT, related_name="entries")
+    rule = models.ForeignKey(
+        PointsRule, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
     rule_version = models.PositiveIntegerField(null=True, blank=True)
     difficulty = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     base_points = models.PositiveSmallIntegerField(null=True, blank=True)
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="reversed_by")
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
     occurred_at = models.DateTimeField(_("occurred"))
     occurred_on = models.DateField()  # local date of occurred_at, for daily caps and checks
     recorded_at = models.DateTimeField(_("recorded"))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True)
     community = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     grid = models.ForeignKey(OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    party_org = models.ForeignKey(EmployerPartyOrg, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    party_org = models.ForeignKey(
+        EmployerPartyOrg, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     org_path = models.CharField(max_length=500, db_index=True)  # the member's org at the time, for scoping
 
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(kind="award") | Q(points__gte=0, points__lte=5, rule__isnull=False),
-                                   name="points_award_has_rule_and_0_to_5"),
-            models.CheckConstraint(condition=~Q(kind="spend") | Q(points__lt=0), name="points_spend_negative"),
-            models.CheckConstraint(condition=~Q(kind="adjustment") | ~Q(reason=""), name="points_adjust_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(kind="award") | Q(points__gte=0, points__lte=5, rule__isnull=False),
+                name="points_award_has_rule_and_0_to_5",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="spend") | Q(points__lt=0), name="points_spend_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | ~Q(reason=""), name="points_adjust_has_reason"
+            ),
         ]
         indexes = [
             # One member's balance: an index-only sum on PostgreSQL.
             models.Index(fields=["member", "points"], name="points_ledger_member_idx"),
             models.Index(fields=["member", "occurred_on"], name="points_ledger_member_day_idx"),
             # Rankings for a period.
-            models.Index(fields=["community", "occurred_at", "member", "points"], name="points_rank_community_idx"),
+            models.Index(
+                fields=["community", "occurred_at", "member", "points"], name="points_rank_community_idx"
+            ),
             models.Index(fields=["grid", "occurred_at", "member", "points"], name="points_rank_grid_idx"),
-            models.Index(fields=["party_org", "occurred_at", "member", "points"], name="points_rank_party_idx"),
+            models.Index(
+                fields=["party_org", "occurred_at", "member", "points"], name="points_rank_party_idx"
+            ),
             models.Index(fields=["source_type", "source_id"], name="points_ledger_source_idx"),
         ]
         verbose_name = _("ledger entry")
@@ -170,7 +189,9 @@ class Balance(models.Model):
     """A cached total per member, written in the same transaction as each entry; its row is also the lock
     that serialises a member's awards and spends. ``kangle ledger-check`` compares it with the sum."""
 
-    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="points_balance", primary_key=True)
+    member = models.OneToOneField(
+        Member, on_delete=models.PROTECT, related_name="points_balance", primary_key=True
+    )
     total = models.IntegerField(default=0)
     entries = models.PositiveIntegerField(default=0)
     hide_from_rankings = models.BooleanField(_("hide me from public rankings"), default=False)
@@ -206,9 +227,12 @@ class Benefit(models.Model):
     min_points = models.PositiveIntegerField(_("minimum balance"), default=0)
     cost_points = models.PositiveIntegerField(_("cost in points"), default=0)
     early_hours = models.PositiveIntegerField(_("hours before everyone else"), default=0)
-    resource_kind = models.CharField(_("resource kind"), max_length=20, choices=ResourceKind.choices, blank=True)
-    venue = models.ForeignKey(Venue, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                              verbose_name=_("venue"))
+    resource_kind = models.CharField(
+        _("resource kind"), max_length=20, choices=ResourceKind.choices, blank=True
+    )
+    venue = models.ForeignKey(
+        Venue, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("venue")
+    )
     pass_valid_days = models.PositiveSmallIntegerField(_("pass valid for days"), default=30)
     for_household = models.BooleanField(_("household members may use it"), default=True)
     active_from = models.DateTimeField(_("active from"), null=True, blank=True)
@@ -247,8 +271,12 @@ class Slot(models.Model):
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(booked__lte=models.F("capacity")), name="points_slot_not_overbooked"),
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="points_slot_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=models.F("capacity")), name="points_slot_not_overbooked"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="points_slot_ends_after_start"
+            ),
         ]
         indexes = [models.Index(fields=["benefit", "starts_at"], name="points_slot_benefit_idx")]
         verbose_name = _("slot")
@@ -275,20 +303,33 @@ class Booking(models.Model):
 
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="bookings")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="bookings")
-    household_member = models.ForeignKey(HouseholdMember, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="+", verbose_name=_("for household member"))
+    household_member = models.ForeignKey(
+        HouseholdMember,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("for household member"),
+    )
     # "self" or "h<household id>": who uses the slot, so one person holds one place per slot.
     beneficiary_key = models.CharField(max_length=30)
-    status = models.CharField(_("status"), max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
-    spend = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=12, choices=BookingStatus.choices, default=BookingStatus.BOOKED
+    )
+    spend = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("booked at"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["slot", "member", "beneficiary_key"], condition=Q(status="booked"),
-                                    name="points_booking_once_per_person"),
+            models.UniqueConstraint(
+                fields=["slot", "member", "beneficiary_key"],
+                condition=Q(status="booked"),
+                name="points_booking_once_per_person",
+            ),
         ]
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
@@ -306,15 +347,19 @@ class PriorityPass(models.Model):
 
     benefit = models.ForeignKey(Benefit, on_delete=models.PROTECT, related_name="passes")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="priority_passes")
-    household_member = models.ForeignKey(HouseholdMember, null=True, blank=True, on_delete=models.PROTECT,
-                                         related_name="+")
+    household_member = models.ForeignKey(
+        HouseholdMember, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     code = models.CharField(max_length=20, unique=True)
-    spend = models.OneToOneField(LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    spend = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     issued_at = models.DateTimeField(_("issued"))
     valid_until = models.DateTimeField(_("valid until"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
-    used_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+")
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-issued_at"]

@@ -13,7 +13,13 @@ from kangle.orgs.scope import in_scope
 # Roles that set up benefits and slots, and serve priority passes at a counter.
 BENEFIT_ROLES = (Role.STREET_ADMIN, Role.AREA_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF)
 # Roles that verify service and so may award points (activities call the award service as them).
-AWARDING_ROLES = (Role.STREET_ADMIN, Role.AREA_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.GRID_LEADER)
+AWARDING_ROLES = (
+    Role.STREET_ADMIN,
+    Role.AREA_ADMIN,
+    Role.COMMUNITY_SECRETARY,
+    Role.COMMUNITY_STAFF,
+    Role.GRID_LEADER,
+)
 
 
 def _holds(actor, roles, unit: OrgUnit) -> bool:
@@ -25,7 +31,9 @@ def _holds(actor, roles, unit: OrgUnit) -> bool:
 
 
 def is_staff(actor) -> bool:
-    return getattr(actor, "is_authenticated", False) and (actor.is_superuser or bool(actor.roles & STAFF_ROLES))
+    return getattr(actor, "is_authenticated", False) and (
+        actor.is_superuser or bool(actor.roles & STAFF_ROLES)
+    )
 
 
 def can_edit_rules(actor, street: OrgUnit) -> bool:
@@ -48,4 +56,8 @@ def can_manage_benefits(actor, unit: OrgUnit) -> bool:
 
 
 def owns(actor, member) -> bool:
-    return getattr(actor, "is_authenticated", False) and member.user_id is not None and member.user_id == actor.pk
+    return (
+        getattr(actor, "is_authenticated", False)
+        and member.user_id is not None
+        and member.user_id == actor.pk
+    )

@@ -15,25 +15,39 @@ DIMENSIONS = {"community": "community_id", "grid": "grid_id", "party_org": "part
 
 def history(member: Member) -> QuerySet[LedgerEntry]:
     """Entries newest first, each with the rule that gave it (one query with the join)."""
-    return (LedgerEntry.objects.filter(member=member).select_related("rule", "reverses")
-            .order_by("-recorded_at", "-id"))
+    return (
+        LedgerEntry.objects.filter(member=member)
+        .select_related("rule", "reverses")
+        .order_by("-recorded_at", "-id")
+    )
 
 
 def cached_balance(member: Member) -> int:
     return Balance.objects.filter(member=member).values_list("total", flat=True).first() or 0
 
 
-def ranking(*, dimension: str, unit_id: int, start: dt.datetime, end: dt.datetime, limit: int = 20,
-            public: bool = True) -> list[dict]:
+def ranking(
+    *,
+    dimension: str,
+    unit_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int = 20,
+    public: bool = True,
+) -> list[dict]:
     """Members by points earned in [start, end) within one community, grid or employer Party organisation.
 
     One GROUP BY over the ranking index (dimension, occurred_at, member, points); only earning entries
     carry the dimension, so spending does not count. ``public`` drops members who opted out and masks names.
     """
     column = DIMENSIONS[dimension]
-    rows = (LedgerEntry.objects.filter(**{column: unit_id}, occurred_at__gte=start, occurred_at__lt=end)
-            .values("member_id").annotate(total=Sum("points")).filter(total__gt=0)
-            .order_by("-total", "member_id"))
+    rows = (
+        LedgerEntry.objects.filter(**{column: unit_id}, occurred_at__gte=start, occurred_at__lt=end)
+        .values("member_id")
+        .annotate(total=Sum("points"))
+        .filter(total__gt=0)
+        .order_by("-total", "member_id")
+    )
     if public:
         rows = rows.exclude(member_id__in=Balance.objects.filter(hide_from_rankings=True).values("member_id"))
     rows = list(rows[:limit])
@@ -43,8 +57,14 @@ def ranking(*, dimension: str, unit_id: int, start: dt.datetime, end: dt.datetim
         if row["total"] != previous:
             rank, previous = index, row["total"]
         name = names.get(row["member_id"], "")
-        result.append({"rank": rank, "member_id": row["member_id"], "points": row["total"],
-                       "name": mask_name(name) if public else name})
+        result.append(
+            {
+                "rank": rank,
+                "member_id": row["member_id"],
+                "points": row["total"],
+                "name": mask_name(name) if public else name,
+            }
+        )
     return result
 
 
@@ -55,20 +75,29 @@ def service_summary(member: Member) -> dict:
     evidence (activities store them there)."""
     awards = list(
         LedgerEntry.objects.filter(member=member, kind=EntryKind.AWARD, reversed_by__isnull=True)
-        .order_by("occurred_at").values("occurred_at", "points", "duration_minutes", "evidence", "source_type")
+        .order_by("occurred_at")
+        .values("occurred_at", "points", "duration_minutes", "evidence", "source_type")
     )
-    ratings = [a["evidence"].get("rating") for a in awards if isinstance(a["evidence"].get("rating"), int | float)]
-    beneficiaries = sum(int(a["evidence"].get("beneficiaries") or 0) for a in awards
-                        if str(a["evidence"].get("beneficiaries") or "0").isdigit())
+    ratings = [
+        a["evidence"].get("rating") for a in awards if isinstance(a["evidence"].get("rating"), int | float)
+    ]
+    beneficiaries = sum(
+        int(a["evidence"].get("beneficiaries") or 0)
+        for a in awards
+        if str(a["evidence"].get("beneficiaries") or "0").isdigit()
+    )
     titles: dict[str, int] = {}
     for a in awards:
         title = str(a["evidence"].get("title") or "").strip()
         if title:
             titles[title] = titles.get(title, 0) + 1
     balance = LedgerEntry.objects.filter(member=member).aggregate(s=Sum("points"))["s"] or 0
-    earned = (LedgerEntry.objects.filter(member=member, kind__in=(EntryKind.AWARD, EntryKind.REVERSAL,
-                                                                   EntryKind.ADJUSTMENT))
-              .aggregate(s=Sum("points"))["s"] or 0)
+    earned = (
+        LedgerEntry.objects.filter(
+            member=member, kind__in=(EntryKind.AWARD, EntryKind.REVERSAL, EntryKind.ADJUSTMENT)
+        ).aggregate(s=Sum("points"))["s"]
+        or 0
+    )
     return {
         "services": len(awards),
         "first": awards[0]["occurred_at"] if awards else None,
@@ -85,10 +114,13 @@ def service_summary(member: Member) -> dict:
 
 def benefits_for(member: Member, moment: dt.datetime) -> QuerySet[Benefit]:
     """Open benefits that apply to the member's community (defined at it or above)."""
-    return (Benefit.objects.filter(org__code__in=member.community.ancestor_codes(), is_active=True)
-            .filter(Q(active_from__isnull=True) | Q(active_from__lte=moment))
-            .filter(Q(active_until__isnull=True) | Q(active_until__gt=moment))
-            .select_related("venue").order_by("kind", "min_points", "name"))
+    return (
+        Benefit.objects.filter(org__code__in=member.community.ancestor_codes(), is_active=True)
+        .filter(Q(active_from__isnull=True) | Q(active_from__lte=moment))
+        .filter(Q(active_until__isnull=True) | Q(active_until__gt=moment))
+        .select_related("venue")
+        .order_by("kind", "min_points", "name")
+    )
 
 
 def upcoming_slots(benefit: Benefit, moment: dt.datetime) -> QuerySet[Slot]:
@@ -96,9 +128,14 @@ def upcoming_slots(benefit: Benefit, moment: dt.datetime) -> QuerySet[Slot]:
 
 
 def bookings_of(member: Member) -> QuerySet[Booking]:
-    return (Booking.objects.filter(member=member).select_related("slot__benefit", "household_member")
-            .order_by("-created_at", "-id"))
+    return (
+        Booking.objects.filter(member=member)
+        .select_related("slot__benefit", "household_member")
+        .order_by("-created_at", "-id")
+    )
 
 
 def totals_by_kind(member: Member) -> dict[str, int]:
-    return dict(LedgerEntry.objects.filter(member=member).values_list("kind").annotate(n=Count("pk")).order_by())
+    return dict(
+        LedgerEntry.objects.filter(member=member).values_list("kind").annotate(n=Count("pk")).order_by()
+    )

@@ -24,11 +24,18 @@ class CommendationLetter(models.Model):
 
     street = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("street"))
     org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("community"))
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="commendation_letters",
-                               verbose_name=_("member"))
-    party_org = models.ForeignKey(EmployerPartyOrg, on_delete=models.PROTECT, related_name="commendation_letters",
-                                  verbose_name=_("employer Party organisation"))
-    status = models.CharField(_("status"), max_length=12, choices=LetterStatus.choices, default=LetterStatus.DRAFT)
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="commendation_letters", verbose_name=_("member")
+    )
+    party_org = models.ForeignKey(
+        EmployerPartyOrg,
+        on_delete=models.PROTECT,
+        related_name="commendation_letters",
+        verbose_name=_("employer Party organisation"),
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=LetterStatus.choices, default=LetterStatus.DRAFT
+    )
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     serial = models.PositiveIntegerField(null=True, blank=True)
     number = models.CharField(_("number"), max_length=60, blank=True)
@@ -36,10 +43,13 @@ class CommendationLetter(models.Model):
     body = models.TextField(_("text"))
     signature = models.CharField(_("signed by"), max_length=100)
     evidence = models.JSONField(_("evidence"), default=dict)
-    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     drafted_at = models.DateTimeField(_("drafted"))
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     issued_at = models.DateTimeField(_("issued"), null=True, blank=True)
     issued_on = models.DateField(_("date"), null=True, blank=True)
     pdf = models.BinaryField(null=True, blank=True, editable=False)
@@ -47,8 +57,11 @@ class CommendationLetter(models.Model):
     class Meta:
         ordering = ["-drafted_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["street", "year", "serial"], condition=Q(serial__isnull=False),
-                                    name="recognition_letter_number_once"),
+            models.UniqueConstraint(
+                fields=["street", "year", "serial"],
+                condition=Q(serial__isnull=False),
+                name="recognition_letter_number_once",
+            ),
         ]
         verbose_name = _("commendation letter")
         verbose_name_plural = _("commendation letters")
@@ -67,6 +80,9 @@ class LetterSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["street", "year"], name="recognition_sequence_once")]
 
+    def __str__(self):
+        return f"{self.street_id} {self.year}: {self.last}"
+
 
 class DispatchChannel(models.TextChoices):
     DOWNLOAD = "download", _("Downloaded")
@@ -79,7 +95,9 @@ class LetterDispatch(models.Model):
     letter = models.ForeignKey(CommendationLetter, on_delete=models.CASCADE, related_name="dispatches")
     channel = models.CharField(max_length=12, choices=DispatchChannel.choices)
     to = models.CharField(max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField()
     outbox_id = models.PositiveBigIntegerField(null=True, blank=True)
 
@@ -120,17 +138,23 @@ class Nomination(models.Model):
     kind = models.CharField(_("nominee"), max_length=10, choices=NomineeKind.choices)
     honour = models.CharField(_("honour"), max_length=20, choices=Honour.choices)
     honour_name = models.CharField(_("name of the honour"), max_length=100, blank=True)
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.PROTECT, related_name="nominations")
-    party_org = models.ForeignKey(EmployerPartyOrg, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="nominations")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="nominations"
+    )
+    party_org = models.ForeignKey(
+        EmployerPartyOrg, null=True, blank=True, on_delete=models.PROTECT, related_name="nominations"
+    )
     org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit"))
     reason = models.TextField(_("reason"))
     evidence = models.JSONField(_("evidence"), default=dict)
-    status = models.CharField(_("status"), max_length=20, choices=NominationStatus.choices,
-                              default=NominationStatus.SUBMITTED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=NominationStatus.choices, default=NominationStatus.SUBMITTED
+    )
     result = models.CharField(_("result"), max_length=300, blank=True)
     result_on = models.DateField(_("result date"), null=True, blank=True)
-    nominated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     nominated_at = models.DateTimeField(_("nominated"))
 
     class Meta:
@@ -138,7 +162,8 @@ class Nomination(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="member", member__isnull=False) | Q(kind="branch", party_org__isnull=False),
-                name="recognition_nominee_present"),
+                name="recognition_nominee_present",
+            ),
         ]
         verbose_name = _("nomination")
         verbose_name_plural = _("nominations")
@@ -160,11 +185,16 @@ class NominationStep(models.Model):
     step = models.CharField(max_length=20)
     decision = models.CharField(max_length=20)
     comment = models.CharField(max_length=500, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField()
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.step}: {self.decision}"
 
 
 class StoryStatus(models.TextChoices):
@@ -182,9 +212,13 @@ class Story(models.Model):
     members = models.ManyToManyField(Member, blank=True, related_name="stories", verbose_name=_("members"))
     # Activities live in a later app; the links are kept as "<source_type>:<source_id>" references.
     activity_refs = models.JSONField(_("activities"), default=list, blank=True)
-    status = models.CharField(_("status"), max_length=12, choices=StoryStatus.choices, default=StoryStatus.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=12, choices=StoryStatus.choices, default=StoryStatus.DRAFT
+    )
     published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"))
 
     class Meta:

@@ -39,9 +39,10 @@ class FontMissing(UserError):
     def __init__(self):
         super().__init__(
             "font_missing",
-            "找不到中文字体，无法生成表扬信PDF；请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）或设置 KANGLE_CJK_FONT",
-            "No Chinese font found to make the letter's PDF; install fonts-noto-cjk (apt-get install fonts-noto-cjk) "
-            "or set KANGLE_CJK_FONT",
+            "找不到中文字体，无法生成表扬信PDF；"
+            "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）或设置 KANGLE_CJK_FONT",
+            "No Chinese font found to make the letter's PDF; "
+            "install fonts-noto-cjk (apt-get install fonts-noto-cjk) or set KANGLE_CJK_FONT",
         )
 
 
@@ -79,8 +80,9 @@ def _add_fonts(pdf: FPDF) -> None:
     pdf.add_font("cjk", "B", bold_path, collection_font_number=bold_index)
 
 
-def render_letter(*, number: str, salutation: str, body: str, signature: str, issued_on: dt.date,
-                  summary_lines: list[str]) -> bytes:
+def render_letter(
+    *, number: str, salutation: str, body: str, signature: str, issued_on: dt.date, summary_lines: list[str]
+) -> bytes:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(28, 25, 26)
     pdf.set_auto_page_break(True, margin=25)
@@ -109,8 +111,9 @@ def render_letter(*, number: str, salutation: str, body: str, signature: str, is
     pdf.set_font("cjk", "", 14)
     pdf.cell(0, 10, f"{salutation}：", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for paragraph in [p.strip() for p in body.split("\n") if p.strip()]:
-        pdf.multi_cell(0, 9, "\u3000\u3000" + paragraph, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN,
-                       new_y=YPos.NEXT)
+        pdf.multi_cell(
+            0, 9, "\u3000\u3000" + paragraph, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
         pdf.ln(1)
 
     pdf.ln(12)

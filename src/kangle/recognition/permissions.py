@@ -20,7 +20,9 @@ def _holds(actor, roles, unit: OrgUnit) -> bool:
 
 
 def is_staff(actor) -> bool:
-    return getattr(actor, "is_authenticated", False) and (actor.is_superuser or bool(actor.roles & STAFF_ROLES))
+    return getattr(actor, "is_authenticated", False) and (
+        actor.is_superuser or bool(actor.roles & STAFF_ROLES)
+    )
 
 
 def can_draft_letter(actor, community: OrgUnit) -> bool:
@@ -49,5 +51,8 @@ def can_publish_story(actor, unit: OrgUnit) -> bool:
 
 
 def is_party_org_account(actor, party_org) -> bool:
-    return (getattr(actor, "is_authenticated", False) and actor.has_role(Role.EMPLOYER_PARTY_ORG)
-            and party_org.account_id == actor.pk)
+    return (
+        getattr(actor, "is_authenticated", False)
+        and actor.has_role(Role.EMPLOYER_PARTY_ORG)
+        and party_org.account_id == actor.pk
+    )

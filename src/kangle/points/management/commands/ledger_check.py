@@ -28,6 +28,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"ok   {name} ({elapsed:.2f}s)")
         total = time.perf_counter() - started
         if failed:
-            self.stdout.write(f"积分流水校验失败：{failed} 项 / ledger check failed: {failed} invariant(s) ({total:.2f}s)")
+            self.stdout.write(
+                f"积分流水校验失败：{failed} 项 / ledger check failed: {failed} invariant(s) ({total:.2f}s)"
+            )
             raise SystemExit(1)
         self.stdout.write(f"积分流水校验通过 / ledger check passed ({total:.2f}s)")

@@ -250,7 +250,7 @@ def letter_download(*, actor, letter: CommendationLetter, now: dt.datetime | Non
 def letter_send(*, actor, letter: CommendationLetter, now: dt.datetime | None = None) -> LetterDispatch:
     """E-mail the issued PDF to the employer Party organisation's contact (through the outbox)."""
     moment = resolve_now(now)
-    if not in_scope(actor, letter.org.path):
+    if not can_see_letter(actor, letter):
         raise Http404
     if not permissions.can_issue_letter(actor, letter.street):
         raise NotAllowed("只有街道管理员可以寄送表扬信", "Only a street admin may send a letter")

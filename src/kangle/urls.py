@@ -26,6 +26,8 @@ urlpatterns = [
     path("orgs/", include("kangle.orgs.urls")),
     path("notify/", include("kangle.notify.urls")),
     path("members/", include("kangle.members.urls")),
+    path("points/", include("kangle.points.urls")),
+    path("recognition/", include("kangle.recognition.urls")),
     # The public page a registration point's QR code opens (short, so the code stays coarse).
     path("r/<str:code>/", org_views.registration_point_public, name="registration-point-public"),
     path("api/v1/", api.urls),

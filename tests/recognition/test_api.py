@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from kangle.notify.models import OutboxMessage
-
 from points.conftest import award
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +12,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def served(member_a, rule):
-    award(member_a, "s1", difficulty=4, minutes=180, evidence={"title": "爱心益剪", "beneficiaries": 35, "rating": 5})
+    award(
+        member_a,
+        "s1",
+        difficulty=4,
+        minutes=180,
+        evidence={"title": "爱心益剪", "beneficiaries": 35, "rating": 5},
+    )
     return member_a
 
 
@@ -61,29 +65,48 @@ def test_letter_without_verified_service_api(client, api, personas, member_a, ru
 
 def test_nomination_flow_api(client, api, personas, served, member_b):
     client.force_login(personas.secretary_a)
-    made = api.post("/recognition/nominations", {"member": served.pk, "honour": "excellent_member",
-                                                 "reason": "每月组织义剪"})
+    made = api.post(
+        "/recognition/nominations",
+        {"member": served.pk, "honour": "excellent_member", "reason": "每月组织义剪"},
+    )
     assert made.status_code == 201
     nid = made.json()["id"]
-    assert api.post("/recognition/nominations", {"member": member_b.pk, "honour": "excellent_member",
-                                                 "reason": "x"}).status_code == 404
+    assert (
+        api.post(
+            "/recognition/nominations", {"member": member_b.pk, "honour": "excellent_member", "reason": "x"}
+        ).status_code
+        == 404
+    )
     assert api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).status_code == 403
     client.force_login(personas.secretary_b)
     assert api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).status_code == 404
     assert api.get("/recognition/nominations").json() == []
     client.force_login(personas.area_admin)
-    assert api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).json()["status"] == "area_approved"
+    assert (
+        api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).json()["status"]
+        == "area_approved"
+    )
     client.force_login(personas.street_admin)
     api.post(f"/recognition/nominations/{nid}/review", {"approve": True})
-    done = api.post(f"/recognition/nominations/{nid}/result", {"honoured": True, "result": "区优秀共产党员",
-                                                               "result_on": "2026-07-01"}).json()
+    done = api.post(
+        f"/recognition/nominations/{nid}/result",
+        {"honoured": True, "result": "区优秀共产党员", "result_on": "2026-07-01"},
+    ).json()
     assert done["status"] == "honoured" and [s["step"] for s in done["steps"]][-1] == "result"
 
 
 def test_stories_api(client, api, personas, served):
     client.force_login(personas.secretary_a)
-    made = api.post("/recognition/stories", {"org": "KJ-C01", "title": "剪出邻里温情", "body": "正文",
-                                             "members": [served.pk], "activity_refs": ["activity:7"]})
+    made = api.post(
+        "/recognition/stories",
+        {
+            "org": "KJ-C01",
+            "title": "剪出邻里温情",
+            "body": "正文",
+            "members": [served.pk],
+            "activity_refs": ["activity:7"],
+        },
+    )
     assert made.status_code == 201
     client.logout()
     assert api.get("/recognition/stories").json() == []
@@ -95,4 +118,3 @@ def test_stories_api(client, api, personas, served):
     assert api.post(f"/recognition/stories/{made.json()['id']}/publish").json()["status"] == "published"
     client.logout()
     assert [s["title"] for s in api.get("/recognition/stories").json()] == ["剪出邻里温情"]
-

@@ -1,0 +1,191 @@
+"""Pages: the member's points, benefits and bookings (phone), and rankings (workbench)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.core.errors import UserError
+from kangle.core.timeutil import now as current_time
+from kangle.members.models import HouseholdMember
+from kangle.members.selectors import own_file
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import scope_queryset
+from kangle.points import permissions, selectors, services
+from kangle.points.models import Benefit, BenefitKind, Booking, Slot
+
+
+def _my_file(request):
+    member = own_file(request.user)
+    if member is None:
+        raise Http404
+    return member
+
+
+@login_required
+def me(request):
+    """积分: balance, then every entry with the rule version and the table cell that gave it."""
+    member = _my_file(request)
+    entries = list(selectors.history(member)[:100])
+    for entry in entries:
+        if entry.rule is not None and entry.duration_minutes:
+            entry.band_label = entry.rule.band_labels()[entry.rule.band_of(entry.duration_minutes) - 1]
+    balance = selectors.cached_balance(member)
+    hidden = bool(getattr(getattr(member, "points_balance", None), "hide_from_rankings", False))
+    return render(
+        request,
+        "points/me.html",
+        {"member": member, "entries": entries, "balance": balance, "hidden": hidden},
+    )
+
+
+@login_required
+@require_POST
+def visibility(request):
+    member = _my_file(request)
+    services.ranking_visibility_set(
+        actor=request.user, member=member, hidden=request.POST.get("hidden") == "1"
+    )
+    messages.success(request, _("Saved."))
+    return redirect("points:me")
+
+
+@login_required
+def benefits(request):
+    member = _my_file(request)
+    moment = current_time()
+    rows = list(selectors.benefits_for(member, moment))
+    slots = {}
+    for slot in Slot.objects.filter(
+        benefit__in=[b for b in rows if b.kind == BenefitKind.RESOURCE], starts_at__gt=moment
+    ).order_by("starts_at"):
+        slots.setdefault(slot.benefit_id, []).append(slot)
+    for benefit in rows:
+        benefit.open_slots = slots.get(benefit.pk, [])[:10]
+    return render(
+        request,
+        "points/benefits.html",
+        {
+            "member": member,
+            "benefits": rows,
+            "balance": selectors.cached_balance(member),
+            "household": list(HouseholdMember.objects.filter(member=member)),
+            "bookings": list(selectors.bookings_of(member)[:20]),
+            "passes": list(member.priority_passes.select_related("benefit", "household_member")[:20]),
+        },
+    )
+
+
+def _household_from(request, member):
+    raw = request.POST.get("household_member") or ""
+    if not raw:
+        return None
+    household = HouseholdMember.objects.filter(pk=int(raw) if raw.isdigit() else 0, member=member).first()
+    if household is None:
+        raise UserError(
+            "not_household",
+            "此人不是您登记的家庭成员",
+            "Not one of your household members",
+            field="household_member",
+        )
+    return household
+
+
+@login_required
+@require_POST
+def book(request, slot_id: int):
+    member = _my_file(request)
+    slot = Slot.objects.select_related("benefit__org").filter(pk=slot_id).first()
+    if slot is None or not member.community.path.startswith(slot.benefit.org.path):
+        raise Http404
+    try:
+        services.booking_create(
+            actor=request.user, slot=slot, member=member, household_member=_household_from(request, member)
+        )
+        messages.success(request, _("Booked."))
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect("points:benefits")
+
+
+@login_required
+@require_POST
+def cancel(request, booking_id: int):
+    member = _my_file(request)
+    booking = Booking.objects.filter(pk=booking_id, member=member).first()
+    if booking is None:
+        raise Http404
+    try:
+        services.booking_cancel(actor=request.user, booking=booking)
+        messages.success(request, _("Booking cancelled."))
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect("points:benefits")
+
+
+@login_required
+@require_POST
+def take_pass(request, benefit_id: int):
+    member = _my_file(request)
+    benefit = Benefit.objects.select_related("org").filter(pk=benefit_id).first()
+    if benefit is None or not member.community.path.startswith(benefit.org.path):
+        raise Http404
+    try:
+        issued = services.pass_issue(
+            actor=request.user,
+            benefit=benefit,
+            member=member,
+            household_member=_household_from(request, member),
+        )
+        messages.success(request, _("Your pass code is %(code)s.") % {"code": issued.code})
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect("points:benefits")
+
+
+@login_required
+def rankings(request):
+    """Workbench: a ranking for a community or grid in the actor's scope, for a period."""
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+    units = list(
+        scope_queryset(
+            request.user,
+            OrgUnit.objects.filter(kind__in=(OrgKind.COMMUNITY, OrgKind.GRID)),
+            path_field="path",
+        ).order_by("path")[:300]
+    )
+    code = request.GET.get("unit") or (units[0].code if units else "")
+    today = timezone.localdate()
+    try:
+        start = dt.date.fromisoformat(request.GET.get("start") or today.replace(day=1).isoformat())
+        end = dt.date.fromisoformat(request.GET.get("end") or today.isoformat())
+    except ValueError:
+        start, end = today.replace(day=1), today
+        messages.error(request, _("Dates must look like 2026-01-31."))
+    unit = next((u for u in units if u.code == code), None)
+    if code and unit is None:
+        raise Http404
+    rows = []
+    if unit is not None:
+        rows = selectors.ranking(
+            dimension="community" if unit.kind == OrgKind.COMMUNITY else "grid",
+            unit_id=unit.pk,
+            start=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+            end=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)),
+            limit=50,
+            public=False,
+        )
+    return render(
+        request,
+        "points/rankings.html",
+        {"units": units, "unit": unit, "rows": rows, "start": start, "end": end},
+    )

@@ -24,6 +24,7 @@ STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
     "kangle.demo.members.build",
+    "kangle.demo.points.build",
 ]
 
 

@@ -20,7 +20,8 @@ def test_points_page_shows_rule_per_entry(client, personas, member_a, rule):
     client.force_login(personas.member)
     page = client.get("/points/me/").content.decode()
     assert 'data-testid="balance">5<' in page and "爱心益剪" in page
-    assert "v1" in page and "8 h" in page  # the rule version and the duration band
+    assert "规则 v1" in page and "8 h" in page  # the rule version and the duration band, in Chinese
+    assert "积分明细" in page
 
 
 @pytest.mark.parametrize("rows", [1, 3])

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import browser_login
 from django.utils import timezone
-from personas import PASSWORD
 
+from conftest import browser_login
 from kangle.points import services
+from personas import PASSWORD
 
 from .conftest import award
 

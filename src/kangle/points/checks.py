@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import TruncMonth
 
 from kangle.points.models import Balance, EntryKind, LedgerEntry, PointsRule
@@ -76,27 +76,21 @@ def check_award_values() -> list[str]:
 
 
 def check_rule_in_force() -> list[str]:
-    """Each award's version was the one in force at ``occurred_at`` (no later version had started)."""
-    later = PointsRule.objects.filter(
-        org=OuterRef("rule__org"),
-        effective_from__gt=OuterRef("rule__effective_from"),
-        effective_from__lte=OuterRef("occurred_at"),
+    """Each award's version was the one in force at ``occurred_at``: inside [its effective_from, the next
+    version's effective_from). One scan with one condition per version."""
+    rules = list(
+        PointsRule.objects.order_by("org_id", "effective_from").values("pk", "org_id", "effective_from")
     )
-    bad = (
-        LedgerEntry.objects.filter(kind=EntryKind.AWARD)
-        .filter(
-            Q(occurred_at__lt=F("rule__effective_from"))
-            | Q(
-                pk__in=Subquery(
-                    LedgerEntry.objects.filter(kind=EntryKind.AWARD)
-                    .annotate(newer=Subquery(later.values("pk")[:1]))
-                    .filter(newer__isnull=False)
-                    .values("pk")
-                )
-            )
-        )
-        .values("pk", "rule_version")
-    )
+    outside = Q()
+    for index, rule in enumerate(rules):
+        following = rules[index + 1] if index + 1 < len(rules) else None
+        window = Q(occurred_at__lt=rule["effective_from"])
+        if following is not None and following["org_id"] == rule["org_id"]:
+            window |= Q(occurred_at__gte=following["effective_from"])
+        outside |= Q(rule_id=rule["pk"]) & window
+    if not rules:
+        return []
+    bad = LedgerEntry.objects.filter(kind=EntryKind.AWARD).filter(outside).values("pk", "rule_version")
     return _fmt(
         list(bad[:LIMIT]), "entry {pk}: rule v{rule_version} was not in force when the service happened"
     )
@@ -146,45 +140,43 @@ def check_caps() -> list[str]:
 
 
 def check_spends() -> list[str]:
-    """No spend took the balance below zero (running sum in entry order)."""
+    """No spend took the balance below zero (running sum in entry order, for members who ever spent)."""
     from django.db import connection
 
     table = LedgerEntry._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, member_id, after FROM (SELECT id, member_id, kind, SUM(points) OVER "  # noqa: S608
-            f"(PARTITION BY member_id ORDER BY id) AS after FROM {table}) AS r "
+            f"(PARTITION BY member_id ORDER BY id) AS after FROM {table} "
+            f"WHERE member_id IN (SELECT member_id FROM {table} WHERE kind = %s)) AS r "
             f"WHERE kind = %s AND after < 0 ORDER BY id LIMIT {LIMIT}",
-            [EntryKind.SPEND.value],
+            [EntryKind.SPEND.value, EntryKind.SPEND.value],
         )
         rows = cursor.fetchall()
     return [f"entry {pk}: spending left member {member} at {after}" for pk, member, after in rows]
 
 
 def check_balances() -> list[str]:
-    """The cached total and count equal the ledger's, for every member with either."""
-    sums = (
-        LedgerEntry.objects.filter(member_id=OuterRef("member_id"))
-        .values("member_id")
-        .annotate(s=Sum("points"), n=Count("pk"))
-        .order_by()
-    )
-    bad = (
-        Balance.objects.annotate(s=Subquery(sums.values("s")[:1]), n=Subquery(sums.values("n")[:1]))
-        .exclude(total=F("s"), entries=F("n"))
-        .exclude(s__isnull=True, total=0, entries=0)
-        .values("member_id", "total", "s")
-        .order_by("member_id")
-    )
-    problems = _fmt(list(bad[:LIMIT]), "member {member_id}: cached balance {total}, ledger says {s}")
-    orphans = (
-        LedgerEntry.objects.exclude(member_id__in=Balance.objects.values("member_id"))
-        .values("member_id")
-        .distinct()
-        .order_by("member_id")
-    )
-    problems += [f"member {row['member_id']}: entries without a balance row" for row in orphans[:LIMIT]]
-    return problems[:LIMIT]
+    """The cached total and count equal the ledger's for every member (one GROUP BY, one outer join)."""
+    from django.db import connection
+
+    table, cache = LedgerEntry._meta.db_table, Balance._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(b.member_id, s.member_id), b.total, s.total FROM {cache} b "  # noqa: S608
+            f"FULL OUTER JOIN (SELECT member_id, SUM(points) AS total, COUNT(*) AS n FROM {table} "
+            f"GROUP BY member_id) s ON s.member_id = b.member_id "
+            f"WHERE b.member_id IS NULL OR (s.member_id IS NULL AND (b.total <> 0 OR b.entries <> 0)) "
+            f"OR b.total <> s.total OR b.entries <> s.n ORDER BY 1 LIMIT {LIMIT}"
+        )
+        rows = cursor.fetchall()
+    problems = []
+    for member, cached, summed in rows:
+        if cached is None:
+            problems.append(f"member {member}: entries without a balance row")
+        else:
+            problems.append(f"member {member}: cached balance {cached}, ledger says {summed}")
+    return problems
 
 
 CHECKS: list[tuple[str, Callable[[], list[str]]]] = [

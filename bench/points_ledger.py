@@ -69,8 +69,9 @@ def ensure_members(target: int) -> None:
         )
 
 
-def load_entries(count: int, seed: int) -> float:
-    """COPY ``count`` award entries; returns seconds spent."""
+def load_entries(count: int, seed: int, first: int = 0) -> float:
+    """COPY ``count`` award entries numbered from ``first``; returns seconds spent. Indexes and unique
+    constraints are rebuilt even if the load fails."""
     from django.db import connection
 
     from kangle.members.models import Member
@@ -144,36 +145,43 @@ def load_entries(count: int, seed: int) -> float:
         indexes = cursor.fetchall()
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {name}")
-        written = 0
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            buffer = io.StringIO()
-            for member_id, community_id, grid_id, party_org_id, org_path in member_rows:
-                # Distinct days per member keep every day's and month's total within the caps.
-                picks = rng.sample(range(days), min(per_member, days))
-                for day_index in picks:
+        try:
+            # The rows reference existing members, rule and units by construction: skip the per-row
+            # foreign-key triggers during the load (needs a superuser, as the bench database owner is).
+            cursor.execute("SET session_replication_role = replica")
+            written = 0
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                buffer = io.StringIO()
+                for member_id, community_id, grid_id, party_org_id, org_path in member_rows:
+                    # Distinct days per member keep every day's and month's total within the caps.
+                    picks = rng.sample(range(days), min(per_member, days))
+                    for day_index in picks:
+                        if written >= count:
+                            break
+                        difficulty = rng.randint(1, 5)
+                        minutes = rng.choice((30, 60, 90, 120, 180, 240, 360, 480))
+                        points = rule.points_for(difficulty, minutes)
+                        at = start + dt.timedelta(days=day_index, hours=rng.randint(1, 10))
+                        number = first + written
+                        buffer.write(
+                            f"{member_id}\taward\t{points}\taward:bench:{number}\tbench\t{number}\t{rule.pk}\t"
+                            f"{rule.version}\t{difficulty}\t{minutes}\t{points}\t{at.isoformat()}\t"
+                            f"{(at + dt.timedelta(hours=8)).date().isoformat()}\t{at.isoformat()}\t\t{{}}\t"
+                            f"{community_id}\t{grid_id or NULL}\t{party_org_id or NULL}\t{org_path}\n"
+                        )
+                        written += 1
+                    if buffer.tell() > 8_000_000:
+                        copy.write(buffer.getvalue())
+                        buffer = io.StringIO()
                     if written >= count:
                         break
-                    difficulty = rng.randint(1, 5)
-                    minutes = rng.choice((30, 60, 90, 120, 180, 240, 360, 480))
-                    points = rule.points_for(difficulty, minutes)
-                    at = start + dt.timedelta(days=day_index, hours=rng.randint(1, 10))
-                    buffer.write(
-                        f"{member_id}\taward\t{points}\taward:bench:{written}\tbench\t{written}\t{rule.pk}\t"
-                        f"{rule.version}\t{difficulty}\t{minutes}\t{points}\t{at.isoformat()}\t"
-                        f"{(at + dt.timedelta(hours=8)).date().isoformat()}\t{at.isoformat()}\t\t{{}}\t"
-                        f"{community_id}\t{grid_id or NULL}\t{party_org_id or NULL}\t{org_path}\n"
-                    )
-                    written += 1
-                if buffer.tell() > 8_000_000:
-                    copy.write(buffer.getvalue())
-                    buffer = io.StringIO()
-                if written >= count:
-                    break
-            copy.write(buffer.getvalue())
-        for name, definition in constraints:
-            cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
-        for _name, definition in indexes:
-            cursor.execute(definition)
+                copy.write(buffer.getvalue())
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+            for name, definition in constraints:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
+            for _name, definition in indexes:
+                cursor.execute(definition)
         cursor.execute(
             "INSERT INTO points_balance (member_id, total, entries, hide_from_rankings) "
             f"SELECT member_id, SUM(points), COUNT(*), false FROM {table} GROUP BY member_id "
@@ -229,9 +237,8 @@ def main() -> None:
     ensure_members(args.members)
     load_seconds = None
     if LedgerEntry.objects.filter(source_type="bench").count() < args.entries:
-        load_seconds = load_entries(
-            args.entries - LedgerEntry.objects.filter(source_type="bench").count(), args.seed
-        )
+        existing = LedgerEntry.objects.filter(source_type="bench").count()
+        load_seconds = load_entries(args.entries - existing, args.seed + existing, first=existing)
     total = LedgerEntry.objects.count()
 
     rng = random.Random(args.seed)
@@ -250,7 +257,8 @@ def main() -> None:
     last = (
         LedgerEntry.objects.filter(community_id=community["community_id"]).latest("occurred_at").occurred_at
     )
-    month_start = last.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    # A full month a year before the newest entry (the newest month is partial).
+    month_start = (last - dt.timedelta(days=365)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     month_end = (month_start + dt.timedelta(days=32)).replace(day=1)
     in_month = LedgerEntry.objects.filter(
         community_id=community["community_id"], occurred_at__gte=month_start, occurred_at__lt=month_end

@@ -41,16 +41,31 @@ def ranking(
     carry the dimension, so spending does not count. ``public`` drops members who opted out and masks names.
     """
     column = DIMENSIONS[dimension]
-    rows = (
+    query = (
         LedgerEntry.objects.filter(**{column: unit_id}, occurred_at__gte=start, occurred_at__lt=end)
         .values("member_id")
         .annotate(total=Sum("points"))
         .filter(total__gt=0)
         .order_by("-total", "member_id")
     )
-    if public:
-        rows = rows.exclude(member_id__in=Balance.objects.filter(hide_from_rankings=True).values("member_id"))
-    rows = list(rows[:limit])
+    if not public:
+        rows = list(query[:limit])
+    else:
+        # Opting out is rare: drop hidden members from the top rows (one small IN query per chunk) rather
+        # than anti-joining every balance row.
+        rows, offset = [], 0
+        while len(rows) < limit:
+            chunk = list(query[offset : offset + limit * 2])
+            if not chunk:
+                break
+            hidden = set(
+                Balance.objects.filter(
+                    member_id__in=[r["member_id"] for r in chunk], hide_from_rankings=True
+                ).values_list("member_id", flat=True)
+            )
+            rows += [r for r in chunk if r["member_id"] not in hidden]
+            offset += len(chunk)
+        rows = rows[:limit]
     names = dict(Member.objects.filter(pk__in=[r["member_id"] for r in rows]).values_list("pk", "name"))
     result, previous, rank = [], None, 0
     for index, row in enumerate(rows, start=1):

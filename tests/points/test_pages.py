@@ -115,3 +115,54 @@ def test_rankings_page(client, personas, member_a, rule):
     assert client.get("/points/rankings/").status_code == 403
     client.logout()
     assert client.get("/points/rankings/").status_code == 302
+
+
+def test_rules_page(client, personas, member_a, rule):
+    award(member_a, "1")
+    client.force_login(personas.street_admin)
+    page = client.get("/points/rules/").content.decode()
+    assert 'data-testid="rule-version"' in page and "rule-form" in page
+    rows = {f"row{d}": ",".join(["5"] * 5) for d in range(1, 6)}
+    past = client.post(
+        "/points/rules/",
+        {
+            "effective_from": "2026-03-01T00:00",
+            "band_limits": "60,120,240,480",
+            "daily_cap": 10,
+            "monthly_cap": 60,
+            **rows,
+        },
+        follow=True,
+    )
+    assert "会改变已发放的积分" in past.content.decode()
+    bad = client.post(
+        "/points/rules/",
+        {
+            "effective_from": "2026-06-01T00:00",
+            "band_limits": "60,120,240,480",
+            "daily_cap": 10,
+            "monthly_cap": 60,
+            **rows,
+            "row3": "5,5,x",
+        },
+        follow=True,
+    )
+    assert "以逗号分隔的整数" in bad.content.decode()
+    client.post(
+        "/points/rules/",
+        {
+            "effective_from": "2026-06-01T00:00",
+            "band_limits": "60,120,240,480",
+            "daily_cap": 10,
+            "monthly_cap": 60,
+            **rows,
+        },
+    )
+    assert client.get("/points/rules/").content.decode().count('data-testid="rule-version"') == 2
+    client.force_login(personas.secretary_a)
+    assert "rule-form" not in client.get("/points/rules/").content.decode()
+    assert client.post("/points/rules/", {"effective_from": "2026-07-01T00:00"}).status_code == 403
+    client.force_login(personas.contractor)
+    assert client.get("/points/rules/").status_code == 404
+    client.logout()
+    assert client.get("/points/rules/").status_code == 302

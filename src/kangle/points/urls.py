@@ -12,4 +12,5 @@ urlpatterns = [
     path("bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
     path("benefits/<int:benefit_id>/pass/", views.take_pass, name="pass"),
     path("rankings/", views.rankings, name="rankings"),
+    path("rules/", views.rules, name="rules"),
 ]

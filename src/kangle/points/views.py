@@ -189,3 +189,78 @@ def rankings(request):
         "points/rankings.html",
         {"units": units, "unit": unit, "rows": rows, "start": start, "end": end},
     )
+
+
+def _parse_ints(text: str, field: str) -> list[int]:
+    try:
+        return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
+    except ValueError:
+        raise UserError(
+            "invalid_number", "请填写以逗号分隔的整数", "Enter whole numbers separated by commas", field=field
+        ) from None
+
+
+@login_required
+def rules(request):
+    """Workbench: the street's rule versions, each table shown; street admins add a version."""
+    from kangle.orgs.scope import in_scope
+    from kangle.points.models import PointsRule
+
+    streets = [OrgUnit.objects.get(pk=pk) for pk in request.user.units_for("street_admin")]
+    if not streets:
+        paths = request.user.scope_paths
+        mine = own_file(request.user)
+        candidates = OrgUnit.objects.filter(kind=OrgKind.STREET)
+        streets = [
+            s
+            for s in candidates
+            if any(p.startswith(s.path) for p in paths)
+            or (mine is not None and mine.community.path.startswith(s.path))
+        ]
+    if not streets:
+        raise Http404
+    street = streets[0]
+    can_edit = permissions.can_edit_rules(request.user, street) and in_scope(request.user, street.path)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        try:
+            raw = request.POST.get("effective_from", "")
+            try:
+                effective = timezone.make_aware(dt.datetime.fromisoformat(raw))
+            except ValueError:
+                raise UserError(
+                    "invalid_time",
+                    "请填写生效时间",
+                    "Enter the effective date and time",
+                    field="effective_from",
+                ) from None
+            services.rule_create(
+                actor=request.user,
+                street=street,
+                effective_from=effective,
+                band_limits=_parse_ints(request.POST.get("band_limits", ""), "band_limits"),
+                table=[_parse_ints(request.POST.get(f"row{d}", ""), "table") for d in range(1, 6)],
+                daily_cap=int(request.POST.get("daily_cap") or 0),
+                monthly_cap=int(request.POST.get("monthly_cap") or 0),
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, _("New rule version saved."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("points:rules")
+    versions = list(PointsRule.objects.filter(org=street).order_by("-effective_from"))
+    latest = versions[0] if versions else None
+    return render(
+        request,
+        "points/rules.html",
+        {
+            "street": street,
+            "versions": versions,
+            "can_edit": can_edit,
+            "latest": latest,
+            "rows": [(d, ",".join(str(v) for v in latest.table[d - 1])) for d in range(1, 6)]
+            if latest
+            else [],
+        },
+    )

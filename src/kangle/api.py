@@ -18,8 +18,10 @@ from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.points.api import router as points_router
 from kangle.posts.api import router as posts_router
 from kangle.prevention.api import router as prevention_router
+from kangle.recognition.api import router as recognition_router
 
 
 class TokenAuth(HttpBearer):
@@ -101,3 +103,5 @@ api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)
 api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)
+api.add_router("/points", points_router)
+api.add_router("/recognition", recognition_router)

@@ -24,6 +24,8 @@ STEPS = [
     "kangle.demo.orgs.build",
     "kangle.demo.accounts.build",
     "kangle.demo.members.build",
+    # Before activities: its verified service records earn points under the rule this step creates.
+    "kangle.demo.points.build",
     "kangle.demo.cases.build",
     "kangle.demo.prevention.build",
     "kangle.demo.posts.build",

@@ -6,3 +6,12 @@ class PointsConfig(AppConfig):
     name = "kangle.points"
     label = "points"
     verbose_name = _("Points")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import STAFF_ROLES, Role
+
+        navigation.register(_("My points"), "points:me", {Role.MEMBER}, order=30, area="phone")
+        navigation.register(_("Benefits"), "points:benefits", {Role.MEMBER}, order=31, area="phone")
+        navigation.register(_("Points rankings"), "points:rankings", STAFF_ROLES, order=40)
+        navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39)

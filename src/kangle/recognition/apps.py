@@ -6,3 +6,16 @@ class RecognitionConfig(AppConfig):
     name = "kangle.recognition"
     label = "recognition"
     verbose_name = _("Recognition")
+
+    def ready(self):
+        from kangle.core import navigation
+        from kangle.core.roles import STAFF_ROLES, Role
+
+        navigation.register(
+            _("Commendation letters"),
+            "recognition:letters",
+            STAFF_ROLES | {Role.EMPLOYER_PARTY_ORG},
+            order=41,
+        )
+        navigation.register(_("Honour nominations"), "recognition:nominations", STAFF_ROLES, order=42)
+        navigation.register(_("My honours"), "recognition:me", {Role.MEMBER}, order=32, area="phone")

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kangle.points import views
+
+app_name = "points"
+
+urlpatterns = [
+    path("me/", views.me, name="me"),
+    path("me/visibility/", views.visibility, name="visibility"),
+    path("benefits/", views.benefits, name="benefits"),
+    path("slots/<int:slot_id>/book/", views.book, name="book"),
+    path("bookings/<int:booking_id>/cancel/", views.cancel, name="cancel"),
+    path("benefits/<int:benefit_id>/pass/", views.take_pass, name="pass"),
+    path("rankings/", views.rankings, name="rankings"),
+    path("rules/", views.rules, name="rules"),
+]

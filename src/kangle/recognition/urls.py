@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kangle.recognition import views
+
+app_name = "recognition"
+
+urlpatterns = [
+    path("letters/", views.letters, name="letters"),
+    path("letters/draft/", views.letter_draft, name="letter-draft"),
+    path("letters/<int:letter_id>/", views.letter, name="letter"),
+    path("letters/<int:letter_id>/pdf/", views.letter_pdf, name="letter-pdf"),
+    path("nominations/", views.nominations, name="nominations"),
+    path("me/", views.me, name="me"),
+    path("stories/", views.stories, name="stories"),
+    path("stories/<int:story_id>/", views.story, name="story"),
+]

@@ -1,0 +1,189 @@
+"""Pages: letters and nominations (workbench; the employer Party organisation sees its letters), the
+member's honours (phone), and the public stories."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.core.errors import UserError
+from kangle.members.models import Member
+from kangle.members.selectors import own_file
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.points.models import EntryKind, LedgerEntry
+from kangle.recognition import permissions, services
+from kangle.recognition.api import _letters_for, _nominations_for
+from kangle.recognition.models import CommendationLetter, LetterStatus, Nomination, Story, StoryStatus
+
+
+@login_required
+def letters(request):
+    rows = _letters_for(request.user)
+    if (
+        not permissions.is_staff(request.user)
+        and not rows.exists()
+        and not request.user.has_role("employer_party_org")
+    ):
+        raise PermissionDenied
+    candidates = []
+    if permissions.is_staff(request.user):
+        # Members in scope with at least one award that was not reversed: those a letter can be drafted for.
+        awarded = LedgerEntry.objects.filter(kind=EntryKind.AWARD, reversed_by__isnull=True).values(
+            "member_id"
+        )
+        candidates = list(
+            scope_queryset(
+                request.user,
+                Member.objects.filter(pk__in=awarded, party_org__isnull=False).select_related("community"),
+            ).order_by("name")[:200]
+        )
+    return render(
+        request,
+        "recognition/letters.html",
+        {
+            "letters": list(rows.order_by("-drafted_at", "-id")[:100]),
+            "candidates": candidates,
+            "staff": permissions.is_staff(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def letter_draft(request):
+    member_id = request.POST.get("member") or ""
+    member = get_in_scope_or_404(
+        request.user,
+        Member.objects.select_related("community", "party_org"),
+        pk=int(member_id) if member_id.isdigit() else 0,
+    )
+    try:
+        letter = services.letter_draft(actor=request.user, member=member)
+    except UserError as exc:
+        messages.error(request, str(exc))
+        return redirect("recognition:letters")
+    return redirect("recognition:letter", letter.pk)
+
+
+def _letter(request, letter_id: int) -> CommendationLetter:
+    letter = _letters_for(request.user).filter(pk=letter_id).first()
+    if letter is None:
+        raise Http404
+    return letter
+
+
+@login_required
+def letter(request, letter_id: int):
+    item = _letter(request, letter_id)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "save":
+                services.letter_update(actor=request.user, letter=item, body=request.POST.get("body", ""))
+                messages.success(request, _("Saved."))
+            elif action == "issue":
+                services.letter_issue(actor=request.user, letter=item)
+                messages.success(request, _("Letter issued."))
+            elif action == "send":
+                services.letter_send(actor=request.user, letter=item)
+                messages.success(request, _("Letter e-mailed to the employer's Party organisation."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("recognition:letter", item.pk)
+    return render(
+        request,
+        "recognition/letter.html",
+        {
+            "letter": item,
+            "dispatches": list(item.dispatches.select_related("actor")),
+            "can_issue": permissions.can_issue_letter(request.user, item.street),
+            "staff": permissions.is_staff(request.user),
+        },
+    )
+
+
+@login_required
+def letter_pdf(request, letter_id: int):
+    item = _letter(request, letter_id)
+    try:
+        data = services.letter_download(actor=request.user, letter=item)
+    except UserError as exc:
+        messages.error(request, str(exc))
+        return redirect("recognition:letter", item.pk)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="commendation-{item.year}-{item.serial:03d}.pdf"'
+    return response
+
+
+@login_required
+def nominations(request):
+    if not permissions.is_staff(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        item = get_in_scope_or_404(
+            request.user,
+            Nomination.objects.select_related("org"),
+            pk=int(request.POST.get("nomination", "0") or 0),
+        )
+        try:
+            if request.POST.get("action") == "result":
+                services.nomination_result(
+                    actor=request.user,
+                    nomination=item,
+                    honoured=request.POST.get("honoured") == "1",
+                    result=request.POST.get("result", ""),
+                )
+            else:
+                services.nomination_review(
+                    actor=request.user,
+                    nomination=item,
+                    approve=request.POST.get("action") == "approve",
+                    comment=request.POST.get("comment", ""),
+                )
+            messages.success(request, _("Saved."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("recognition:nominations")
+    return render(
+        request, "recognition/nominations.html", {"nominations": list(_nominations_for(request.user)[:100])}
+    )
+
+
+@login_required
+def me(request):
+    """The member's file in recognition: honours (nomination results) and letters issued about them."""
+    member = own_file(request.user)
+    if member is None:
+        raise Http404
+    return render(
+        request,
+        "recognition/me.html",
+        {
+            "member": member,
+            "nominations": list(member.nominations.order_by("-nominated_at")),
+            "letters": list(
+                member.commendation_letters.filter(status=LetterStatus.ISSUED).select_related("party_org")
+            ),
+        },
+    )
+
+
+def stories(request):
+    rows = (
+        Story.objects.filter(status=StoryStatus.PUBLISHED)
+        .prefetch_related("members")
+        .order_by("-published_at")
+    )
+    return render(request, "recognition/stories.html", {"stories": list(rows[:50])})
+
+
+def story(request, story_id: int):
+    item = get_object_or_404(
+        Story.objects.prefetch_related("members"), pk=story_id, status=StoryStatus.PUBLISHED
+    )
+    return render(request, "recognition/story.html", {"story": item})

@@ -17,6 +17,7 @@ from kangle.activities.models import Activity, WhistleCall
 from kangle.core.crypto import blind_index
 from kangle.members.constants import Channel, Status
 from kangle.members.models import Employer, EmployerPartyOrg, Member
+from kangle.points import services as points_services
 from kangle.posts.models import ServiceAspect
 
 _phones = itertools.count(13700000000)
@@ -106,6 +107,13 @@ def _aspect(code: str, name: str) -> ServiceAspect:
 
 @pytest.fixture
 def kit(personas) -> Kit:
+    # The street's points rule: verified records earn points through the real ledger.
+    points_services.rule_create(
+        actor=personas.street_admin,
+        street=personas.tree.street,
+        effective_from=dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        now=dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    )
     employer = Employer.objects.create(name="示例美发公司")
     party_org = EmployerPartyOrg.objects.create(
         employer=employer, name="示例美发公司党支部", account=personas.employer

@@ -216,40 +216,43 @@ def test_records_over_the_api(kit, client, api):
             },
         )
         assert future.status_code == 400 and future.json()["code"] == "future_date"
-    pk = made.json()["id"]
-    assert api.get("/activities/records").json()["count"] == 1
-    assert api.post(f"/activities/records/{pk}/verify").status_code == 403
-    client.force_login(kit.p.secretary_b)
-    assert api.post(f"/activities/records/{pk}/verify").status_code == 404
-    client.force_login(kit.p.secretary_a)
-    assert api.post(f"/activities/records/{pk}/reject", {"reason": ""}).json()["field"] == "reason"
-    assert api.post(f"/activities/records/{pk}/verify").json()["status"] == "verified"
-    entered = api.post(
-        "/activities/records",
-        {
-            "member": kit.member.pk,
-            "title": "巡逻",
-            "aspect": "safety",
-            "started_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(),
-            "minutes": 60,
-        },
-    )
-    assert entered.status_code == 201
-    client.force_login(kit.p.secretary_b)
-    assert (
-        api.post(
+    # Decided after the service it records (the ledger refuses services dated in the future).
+    with time_machine.travel(T0 + dt.timedelta(hours=1), tick=False):
+        pk = made.json()["id"]
+        assert api.get("/activities/records").json()["count"] == 1
+        assert api.post(f"/activities/records/{pk}/verify").status_code == 403
+        client.force_login(kit.p.secretary_b)
+        assert api.post(f"/activities/records/{pk}/verify").status_code == 404
+        client.force_login(kit.p.secretary_a)
+        assert api.post(f"/activities/records/{pk}/reject", {"reason": ""}).json()["field"] == "reason"
+        verified = api.post(f"/activities/records/{pk}/verify")
+        assert verified.json().get("status") == "verified", verified.json()
+        entered = api.post(
             "/activities/records",
             {
                 "member": kit.member.pk,
                 "title": "巡逻",
                 "aspect": "safety",
-                "started_at": T0.isoformat(),
+                "started_at": (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat(),
                 "minutes": 60,
             },
-        ).status_code
-        == 404
-    )
-    assert ServiceRecord.objects.count() == 2
+        )
+        assert entered.status_code == 201
+        client.force_login(kit.p.secretary_b)
+        assert (
+            api.post(
+                "/activities/records",
+                {
+                    "member": kit.member.pk,
+                    "title": "巡逻",
+                    "aspect": "safety",
+                    "started_at": T0.isoformat(),
+                    "minutes": 60,
+                },
+            ).status_code
+            == 404
+        )
+        assert ServiceRecord.objects.count() == 2
 
 
 def test_figures_over_the_api(kit, client, api):

@@ -475,18 +475,15 @@ def test_self_report_needs_photo(kit):
 
 @pytest.fixture
 def award_calls(monkeypatch):
-    """Stand in for kangle.points.services (it lands in the points branch): record every call."""
-    import sys
+    """Record every call activities makes to the points ledger (the real ledger is tested in tests/points)."""
     import types
 
     calls = []
-    module = types.ModuleType("kangle.points.services")
-    module.award_for_service = lambda **kwargs: calls.append(("award", kwargs)) or "entry"
-    module.reverse_award = lambda **kwargs: calls.append(("reverse", kwargs)) or "reversal"
-    monkeypatch.setitem(sys.modules, "kangle.points.services", module)
-    import kangle.points
-
-    monkeypatch.setattr(kangle.points, "services", module, raising=False)
+    ledger = types.SimpleNamespace(
+        award_for_service=lambda **kwargs: calls.append(("award", kwargs)) or "entry",
+        reverse_award=lambda **kwargs: calls.append(("reverse", kwargs)) or "reversal",
+    )
+    monkeypatch.setattr(services, "points_services", ledger)
     return calls
 
 
@@ -640,23 +637,27 @@ def test_verification_scope_and_role(kit):
         services.record_verify(actor=kit.p.grid_leader, record=grid_record, now=T0)
 
 
-def test_verify_without_points_app_still_verifies(kit, monkeypatch):
-    import sys
+def test_verification_awards_points_once_on_the_real_ledger(kit):
+    """Verified → one ledger entry under the street's rule; rejecting afterwards → one reversal."""
+    from kangle.points.models import LedgerEntry
 
-    monkeypatch.setitem(sys.modules, "kangle.points.services", None)  # import raises ImportError
     record = services.record_staff_enter(
         actor=kit.p.secretary_a,
         member=kit.member,
         title="助老",
         aspect=kit.aspect,
         started_at=T0 - dt.timedelta(hours=3),
-        minutes=60,
+        minutes=120,
         now=T0,
     )
-    assert services.request_award(record, actor=kit.p.secretary_a, now=T0) is None
     services.record_verify(actor=kit.p.area_admin, record=record, now=T0)
-    record.refresh_from_db()
-    assert record.status == RecordStatus.VERIFIED
+    entries = LedgerEntry.objects.filter(source_type="activities.servicerecord", source_id=str(record.pk))
+    assert entries.count() == 1
+    award = entries.get()
+    assert award.points > 0 and award.rule_version is not None
+    assert services.request_award(record, actor=kit.p.area_admin, now=T0).pk == award.pk  # idempotent
+    services.record_reject(actor=kit.p.area_admin, record=record, reason="重复登记", now=T0)
+    assert sum(entries.values_list("points", flat=True)) == 0
 
 
 def test_every_service_writes_audit(kit):

@@ -45,6 +45,7 @@ from kangle.notify.services import after_commit, notify_user
 from kangle.orgs.models import OrgKind, OrgUnit, Venue
 from kangle.orgs.scope import in_scope
 from kangle.orgs.selectors import subtree_q
+from kangle.points import services as points_services
 from kangle.posts.models import Post, ServiceAspect
 
 # The ledger's name for a service record (points.services: source_type / source_id).
@@ -156,14 +157,9 @@ def award_evidence(record: ServiceRecord) -> dict:
 def request_award(record: ServiceRecord, *, actor, now: dt.datetime | None = None):
     """Ask the points ledger for this verified record's award — the one place activities meets points.
 
-    ``kangle.points.services.award_for_service`` is imported here, inside a try/except ImportError: until
-    the points app provides it, verification works and no award is made (returns None). The ledger's
-    idempotency key (source type + record id) makes a repeated call harmless."""
-    try:
-        from kangle.points.services import award_for_service
-    except ImportError:
-        return None
-    return award_for_service(
+    The ledger's idempotency key (source type + record id) makes a repeated call harmless; a refusal by the
+    ledger (no rule in force, say) raises, and the verification around it is rolled back with it."""
+    return points_services.award_for_service(
         actor=actor,
         member=record.member,
         source_type=AWARD_SOURCE_TYPE,
@@ -177,12 +173,8 @@ def request_award(record: ServiceRecord, *, actor, now: dt.datetime | None = Non
 
 
 def request_reversal(record: ServiceRecord, *, actor, reason: str, now: dt.datetime | None = None):
-    """Undo the award of a record that was verified and is now rejected or revoked (same import rule)."""
-    try:
-        from kangle.points.services import reverse_award
-    except ImportError:
-        return None
-    return reverse_award(
+    """Undo the award of a record that was verified and is now rejected or revoked."""
+    return points_services.reverse_award(
         actor=actor, source_type=AWARD_SOURCE_TYPE, source_id=str(record.pk), reason=reason, now=now
     )
 

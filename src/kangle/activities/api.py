@@ -46,6 +46,7 @@ class ActivityOut(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     capacity: int
+    signup_opens_at: dt.datetime | None
     confirmed: int
     beneficiary_count: int
     difficulty: int
@@ -64,6 +65,7 @@ class ActivityOut(Schema):
             "starts_at": a.starts_at,
             "ends_at": a.ends_at,
             "capacity": a.capacity,
+            "signup_opens_at": a.signup_opens_at,
             "confirmed": a.confirmed_count,
             "beneficiary_count": a.beneficiary_count,
             "difficulty": a.difficulty,
@@ -84,6 +86,7 @@ class ActivityIn(Schema):
     venue: int | None = None
     post: int | None = None
     difficulty: int = 1
+    signup_opens_at: dt.datetime | None = None
 
 
 class SignupOut(Schema):
@@ -386,6 +389,7 @@ def create_activity(request, payload: ActivityIn):
         description=payload.description,
         place=payload.place,
         difficulty=payload.difficulty,
+        signup_opens_at=payload.signup_opens_at,
     )
     return 201, ActivityOut.of(activity)
 

@@ -8,6 +8,10 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
+        from kangle.activities.panels import member_panel
+        from kangle.members import panels
+
+        panels.register("activities/_member_panel.html", member_panel, order=10)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

@@ -14,7 +14,7 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 class ActivityForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=100)
+    title = forms.CharField(label=_("Activity title"), max_length=100)
     theme = forms.CharField(label=_("Theme"), max_length=50, required=False)
     aspect = forms.ModelChoiceField(label=_("Aspect"), queryset=ServiceAspect.objects.filter(is_active=True))
     org = forms.ModelChoiceField(label=_("Organiser"), queryset=OrgUnit.objects.none())
@@ -23,9 +23,17 @@ class ActivityForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
     capacity = forms.IntegerField(label=_("Capacity"))
+    signup_opens_at = forms.DateTimeField(
+        label=_("Sign-up opens for everyone"),
+        widget=DATETIME,
+        required=False,
+        help_text=_(
+            "Leave empty to open at once; the street's early sign-up benefits open it earlier for some."
+        ),
+    )
     difficulty = forms.IntegerField(label=_("Difficulty (1–5)"), initial=1)
     description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("About the activity"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
     def __init__(self, *args, actor, **kwargs):

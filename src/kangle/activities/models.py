@@ -60,6 +60,9 @@ class Activity(models.Model):
     starts_at = models.DateTimeField(_("starts"), db_index=True)
     ends_at = models.DateTimeField(_("ends"))
     capacity = models.PositiveIntegerField(_("capacity"))
+    # When sign-up opens for everyone; members with enough points (and their families) may start earlier,
+    # as the street's early sign-up benefits say. Empty: open as soon as the activity is published.
+    signup_opens_at = models.DateTimeField(_("sign-up opens"), null=True, blank=True)
     confirmed_count = models.PositiveIntegerField(default=0, editable=False)
     difficulty = models.PositiveSmallIntegerField(_("difficulty"), default=1)
     beneficiary_count = models.PositiveIntegerField(_("beneficiaries (person-times)"), default=0)
@@ -193,8 +196,8 @@ class Attendance(models.Model):
 
 
 class CallStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", _("Taking reports")
+    CLOSED = "closed", _("Call closed")
 
 
 class WhistleCall(models.Model):

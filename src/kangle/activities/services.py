@@ -195,6 +195,7 @@ def activity_create(
     description: str = "",
     place: str = "",
     difficulty: int = 1,
+    signup_opens_at: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Activity:
     moment = resolve_now(now)
@@ -216,6 +217,15 @@ def activity_create(
         )
     capacity = _int_in(capacity, "capacity", "名额", "Capacity", 1, 10000)
     difficulty = _int_in(difficulty, "difficulty", "难度", "Difficulty", 1, 5)
+    if signup_opens_at is not None:
+        signup_opens_at = _aware(signup_opens_at, "signup_opens_at", "报名开始时间", "Sign-up opening")
+        if signup_opens_at >= starts_at:
+            raise UserError(
+                "signup_opens_too_late",
+                "报名开始时间必须早于活动开始时间",
+                "Sign-up must open before the activity starts",
+                field="signup_opens_at",
+            )
     if not aspect.is_active:
         raise UserError("aspect_retired", "该服务方面已停用", "This aspect is retired", field="aspect")
     if venue is not None and not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
@@ -240,6 +250,7 @@ def activity_create(
             ends_at=ends_at,
             capacity=capacity,
             difficulty=difficulty,
+            signup_opens_at=signup_opens_at,
             created_by=actor,
             created_at=moment,
         )
@@ -361,6 +372,7 @@ def signup_create(
                 f"{member.name} is not an approved member who can join this activity",
                 field="member",
             )
+    _check_signup_window(activity, member, moment)
     with transaction.atomic():
         locked = _lock_open(activity, moment)
         signup = _place(locked, member, actor=actor, party_org=None, moment=moment)
@@ -375,6 +387,23 @@ def signup_create(
         )
         _tell_signup(signup, locked, moment)
     return signup
+
+
+def _check_signup_window(activity: Activity, member: Member, moment: dt.datetime) -> None:
+    """Before sign-up opens for everyone, only those whose points earn an early window may sign up."""
+    if activity.signup_opens_at is None or moment >= activity.signup_opens_at:
+        return
+    opens = points_services.signup_opens_at(
+        member_or_household=member, base_opens_at=activity.signup_opens_at, now=moment, org=activity.org
+    )
+    if moment < opens:
+        raise UserError(
+            "signup_not_open",
+            f"报名尚未开始，{member.name} 可于 {local(opens):%m月%d日 %H:%M} 起报名",
+            f"Sign-up has not opened yet; {member.name} may sign up from {local(opens):%Y-%m-%d %H:%M}",
+            field="activity",
+            status=409,
+        )
 
 
 def _tell_signup(signup: Signup, activity: Activity, moment) -> None:
@@ -444,6 +473,8 @@ def team_signup(
             f"Not approved members of your organisation who can join this activity: {names}",
             field="member_ids",
         )
+    for pk in ids:
+        _check_signup_window(activity, members[pk], moment)
     with transaction.atomic():
         locked = _lock_open(activity, moment)
         signups = [_place(locked, members[pk], actor=actor, party_org=party_org, moment=moment) for pk in ids]

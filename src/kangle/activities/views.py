@@ -82,6 +82,7 @@ def activity_create(request):
                 capacity=data["capacity"],
                 difficulty=data["difficulty"],
                 description=data["description"],
+                signup_opens_at=data["signup_opens_at"],
             )
         except UserError as exc:
             _form_error(form, exc)

@@ -37,6 +37,7 @@ from kangle.members.forms import (
 )
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
+from kangle.members.panels import panels_for
 from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
@@ -239,6 +240,7 @@ def member_detail(request, pk):
         "can_reveal": permissions.can_reveal(request.user, member.community),
         "reason_form": ReasonForm(),
         "transfer_form": TransferForm(),
+        "panels": panels_for(request, member),
     }
     return render(request, "members/detail.html", context)
 

@@ -33,7 +33,7 @@ class Channel(models.TextChoices):
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", _("Waiting to send")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
 

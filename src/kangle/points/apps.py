@@ -8,6 +8,10 @@ class PointsConfig(AppConfig):
     verbose_name = _("Points")
 
     def ready(self):
+        from kangle.members import panels
+        from kangle.points.panels import member_panel
+
+        panels.register("points/_member_panel.html", member_panel, order=20)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

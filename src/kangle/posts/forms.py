@@ -18,12 +18,12 @@ def slot_choices():
 
 
 class PostForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    title = forms.CharField(label=_("Post title"), max_length=100, required=False)
     aspect = forms.ChoiceField(label=_("Aspect"), required=False)
     org = forms.ChoiceField(label=_("Owning unit"), required=False)
     venue = forms.ChoiceField(label=_("Venue"), required=False)
     description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("About the post"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     required_skills = forms.MultipleChoiceField(
         label=_("Required skills"), required=False, widget=forms.CheckboxSelectMultiple

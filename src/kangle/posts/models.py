@@ -54,9 +54,9 @@ class ServiceAspect(models.Model):
 
 class PostStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    OPEN = "open", _("Open")
+    OPEN = "open", _("Recruiting")
     FULL = "full", _("Full")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed to claims")
 
 
 class Post(models.Model):

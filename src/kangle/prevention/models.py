@@ -198,7 +198,7 @@ def grid_cell(value) -> int | None:
 
 class CampaignStatus(models.TextChoices):
     ACTIVE = "active", _("Under way")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Finished")
 
 
 class Campaign(models.Model):

@@ -8,6 +8,10 @@ class RecognitionConfig(AppConfig):
     verbose_name = _("Recognition")
 
     def ready(self):
+        from kangle.members import panels
+        from kangle.recognition.panels import member_panel
+
+        panels.register("recognition/_member_panel.html", member_panel, order=30)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

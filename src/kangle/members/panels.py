@@ -1,0 +1,36 @@
+"""Sections of the member file (一人一档) contributed by the apps above members.
+
+Points, activities and recognition know members; members must not know them. So each of them registers a
+panel here in its AppConfig.ready() — a template and a function giving its context — and the member file
+page shows every registered panel. The arrow keeps pointing down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    context: Callable  # (request, member) -> dict, or None to leave the panel out
+    order: int = 100
+
+
+_panels: list[Panel] = []
+
+
+def register(template: str, context: Callable, *, order: int = 100) -> None:
+    panel = Panel(template, context, order)
+    if panel not in _panels:
+        _panels.append(panel)
+
+
+def panels_for(request, member) -> list[dict]:
+    shown = []
+    for panel in sorted(_panels, key=lambda p: (p.order, p.template)):
+        context = panel.context(request, member)
+        if context is not None:
+            shown.append({"template": panel.template, "context": context})
+    return shown

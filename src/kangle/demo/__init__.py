@@ -55,7 +55,8 @@ def build(*, scale: str = "street", seed: int = 2024, steps: list[str] | None = 
     with transaction.atomic():
         for path in steps or STEPS:
             import_string(path)(ctx)
-        _settle_history()
+    # After the commit: the services queue their texts in on-commit callbacks, which have run by now.
+    _settle_history()
     return ctx
 
 

@@ -17,7 +17,18 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_produces_the_articles_figures(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    demo.build(scale="street", seed=2024)
+    demo.build(
+        scale="street",
+        seed=2024,
+        steps=[
+            "kangle.demo.orgs.build",
+            "kangle.demo.accounts.build",
+            "kangle.demo.members.build",
+            "kangle.demo.points.build",
+            "kangle.demo.posts.build",
+            "kangle.demo.activities.build",
+        ],
+    )
     street = OrgUnit.objects.get(code=demo.STREET_CODE)
     zone = dt.timezone(dt.timedelta(hours=8))
     figures = selectors.figures(

@@ -14,7 +14,16 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_builds_points_and_recognition(settings, capsys):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    ctx = demo.build(scale="street", seed=7)
+    ctx = demo.build(
+        scale="street",
+        seed=7,
+        steps=[
+            "kangle.demo.orgs.build",
+            "kangle.demo.accounts.build",
+            "kangle.demo.members.build",
+            "kangle.demo.points.build",
+        ],
+    )
     assert PointsRule.objects.get().version == 1
     assert LedgerEntry.objects.filter(source_type="demo").count() > 300
     salon = ctx.refs["member:salon_manager"]

@@ -12,7 +12,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_posts_cover_every_aspect_with_claims():
-    ctx = build(scale="street", seed=7)
+    ctx = build(
+        scale="street",
+        seed=7,
+        steps=[
+            "kangle.demo.orgs.build",
+            "kangle.demo.accounts.build",
+            "kangle.demo.members.build",
+            "kangle.demo.posts.build",
+        ],
+    )
     assert set(Post.objects.values_list("aspect__code", flat=True)) == set(Aspect.values)
     assert Post.objects.filter(venue__name="康乐会客厅").exists()
     assert Post.objects.filter(venue__kind="leifeng_pavilion").exists()

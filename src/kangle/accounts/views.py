@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
@@ -19,6 +21,9 @@ from kangle.core.timeutil import now
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.scope import scope_queryset
 from kangle.orgs.selectors import children_with_counts, counts_by_kind, subtree
+
+# A worker that has not written its heartbeat for this long is not counted as running.
+HEARTBEAT_WINDOW = dt.timedelta(minutes=1)
 
 
 def login_view(request):
@@ -79,7 +84,7 @@ def _workbench_home(request):
             }
         )
     staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
-    alive = WorkerHeartbeat.objects.filter(last_seen__gte=now() - _heartbeat_window()).count()
+    alive = WorkerHeartbeat.objects.filter(last_seen__gte=now() - HEARTBEAT_WINDOW).count()
     context = {
         "sections": sections,
         "staff_roles": _labelled_units(staff_roles),
@@ -93,12 +98,6 @@ def _workbench_home(request):
 def _labelled_units(rows) -> list[tuple[str, OrgUnit]]:
     units = OrgUnit.objects.in_bulk([org_id for _role, _path, org_id in rows])
     return [(Role(role).label, units[org_id]) for role, _path, org_id in rows]
-
-
-def _heartbeat_window():
-    import datetime as dt
-
-    return dt.timedelta(minutes=1)
 
 
 def _phone_home(request):

@@ -18,6 +18,7 @@ from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
+from kangle.people.api import router as people_router
 from kangle.points.api import router as points_router
 from kangle.posts.api import router as posts_router
 from kangle.prevention.api import router as prevention_router
@@ -98,6 +99,7 @@ def http_error(request, exc: HttpError):
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
+api.add_router("/people", people_router)
 api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)

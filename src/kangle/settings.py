@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "kangle.orgs",
     "kangle.accounts",
     "kangle.notify",
+    "kangle.people",
     "kangle.members",
     "kangle.points",
     "kangle.posts",
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kangle.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("kangle.accounts.urls")),
     path("orgs/", include("kangle.orgs.urls")),
     path("notify/", include("kangle.notify.urls")),
+    path("people/", include("kangle.people.urls")),
     path("members/", include("kangle.members.urls")),
     path("cases/", include("kangle.cases.urls")),
     path("open311/v2/", include("kangle.cases.open311_urls")),

@@ -8,6 +8,7 @@ from kangle.accounts import throttle
 from kangle.accounts.models import User
 from kangle.core.crypto import blind_index
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
+from kangle.core.timeutil import resolve_now
 
 
 class UsernameOrPhoneBackend(ModelBackend):
@@ -24,7 +25,11 @@ class UsernameOrPhoneBackend(ModelBackend):
         user = self._find(identifier)
         if user is None:
             User().set_password(password)
-        elif user.check_password(password) and self.user_can_authenticate(user):
+        elif (
+            user.check_password(password)
+            and self.user_can_authenticate(user)
+            and not one_time_code_expired(user)
+        ):
             throttle.clear(identifier)
             return user
         throttle.record_failure(identifier)
@@ -40,3 +45,9 @@ class UsernameOrPhoneBackend(ModelBackend):
             if user is not None:
                 return user
         return User.objects.filter(username=identifier).first()
+
+
+def one_time_code_expired(user: User) -> bool:
+    """A one-time code an administrator issued opens the account only until it expires."""
+    expires = user.one_time_code_expires_at
+    return user.must_change_password and expires is not None and expires <= resolve_now(None)

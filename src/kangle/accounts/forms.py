@@ -39,3 +39,17 @@ class LoginForm(forms.Form):
 class TokenIssueForm(forms.Form):
     name = forms.CharField(label=_("What the token is for"), max_length=100)
     username = forms.CharField(label=_("Acts as (username)"), max_length=150)
+
+
+class PasswordChangeForm(forms.Form):
+    new_password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, strip=False)
+    repeat_password = forms.CharField(
+        label=_("Repeat the new password"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self):
+        first = self.cleaned_data.get("new_password")
+        second = self.cleaned_data.get("repeat_password")
+        if first and second and first != second:
+            self.add_error("repeat_password", _("The two passwords differ."))
+        return self.cleaned_data

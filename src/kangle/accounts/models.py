@@ -45,6 +45,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # May open the Django admin (street admins' reference data).
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Set when an administrator creates the account or resets its password: the password is then a one-time
+    # code, valid until ``one_time_code_expires_at``, and the person must choose their own at the next login.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    one_time_code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

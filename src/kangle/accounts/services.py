@@ -23,6 +23,10 @@ from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import in_scope
 
 TOKEN_PREFIX = "kg_"  # noqa: S105 - a public marker, not a secret
+# How long a one-time code from an administrator opens an account before it must be reissued.
+ONE_TIME_CODE_LIFETIME = dt.timedelta(hours=72)
+# Letters and digits that cannot be mistaken for one another when read out over the phone.
+_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def _checked_phone(phone: str) -> str:
@@ -126,6 +130,48 @@ def role_revoke(*, actor, assignment: RoleAssignment, now: dt.datetime | None = 
         assignment.is_active = False
         audit.record(actor=actor, verb="role.revoke", obj=assignment, now=now)
     return assignment
+
+
+def one_time_code_set(*, user: User, now: dt.datetime | None = None) -> str:
+    """Replace ``user``'s password with a fresh one-time code and make them choose their own at next login.
+
+    A building block for the administration services (which check permission and write the audit event);
+    returns the code, which is shown once and never stored in clear.
+    """
+    code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+    user.set_password(code)
+    user.must_change_password = True
+    user.one_time_code_expires_at = resolve_now(now) + ONE_TIME_CODE_LIFETIME
+    user.save(update_fields=["password", "must_change_password", "one_time_code_expires_at"])
+    return code
+
+
+@transaction.atomic
+def password_change(*, actor, new_password: str, now: dt.datetime | None = None) -> User:
+    """A signed-in person sets their own password (required after an administrator's one-time code)."""
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise UserError(
+            "weak_password",
+            "密码不符合要求：" + "；".join(exc.messages),
+            "The password is too weak",
+            field="new_password",
+        ) from None
+    if user.check_password(new_password):
+        raise UserError(
+            "same_password",
+            "新密码不能与一次性密码相同",
+            "The new password must differ from the current one",
+            field="new_password",
+        )
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.one_time_code_expires_at = None
+    user.save(update_fields=["password", "must_change_password", "one_time_code_expires_at"])
+    audit.record(actor=user, verb="user.password_change", obj=user, now=now)
+    return user
 
 
 def _hash_token(token: str) -> str:

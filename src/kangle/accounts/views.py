@@ -1,7 +1,7 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts import services
-from kangle.accounts.forms import LoginForm, TokenIssueForm
+from kangle.accounts.forms import LoginForm, PasswordChangeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
 from kangle.core.errors import UserError
@@ -37,6 +37,29 @@ def login_view(request):
             target = reverse("home")
         return HttpResponseRedirect(target)
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@login_required
+def password_change(request):
+    """Choose one's own password; required after logging in with an administrator's one-time code."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.password_change(
+                actor=request.user, new_password=form.cleaned_data["new_password"]
+            )
+        except UserError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("home")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {"form": form, "forced": request.user.must_change_password},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST

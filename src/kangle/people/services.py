@@ -1,0 +1,255 @@
+"""Administering people from the workbench: accounts, roles, one-time codes. Each change is audited and the
+person concerned gets a notice (inbox, and an SMS when a code must reach them), written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.urls import reverse
+
+from kangle.accounts.models import RoleAssignment, User
+from kangle.accounts.permissions import can_assign_role
+from kangle.accounts.services import one_time_code_set, role_assign, role_revoke, user_create
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.roles import Role
+from kangle.core.timeutil import resolve_now
+from kangle.notify.services import notify_user
+from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.scope import in_scope
+from kangle.people.permissions import can_manage_people, can_manage_user
+
+
+@dataclass(frozen=True)
+class IssuedAccount:
+    """A new account and the one-time code that opens it (shown once to the administrator)."""
+
+    user: User
+    code: str
+
+
+def _outside() -> UserError:
+    return UserError(
+        "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
+    )
+
+
+def _check_grant(actor, role: str, org: OrgUnit) -> None:
+    if role not in Role.values:
+        raise UserError("invalid_role", f"未知角色：{role}", f"Unknown role: {role}", field="role")
+    if actor is None:
+        return
+    if not can_manage_people(actor) or not in_scope(actor, org.path):
+        raise _outside()
+    if not can_assign_role(actor, role, org):
+        raise NotAllowed("不能授予高于本人权限的角色", "You cannot grant a role above your own")
+
+
+def _login_link() -> str:
+    return reverse("accounts:login")
+
+
+def _send_code(user: User, code: str, title: str, moment) -> None:
+    body = f"用户名：{user.username}，一次性密码：{code}，登录后请立即修改密码。"
+    notify_user(
+        recipient=user,
+        title=title,
+        body=body,
+        link=_login_link(),
+        sms=True,
+        now=moment,
+        reference=f"accounts.user:{user.pk}",
+    )
+
+
+@transaction.atomic
+def staff_account_create(
+    *,
+    actor,
+    username: str,
+    display_name: str,
+    phone: str,
+    role: str,
+    org: OrgUnit,
+    now: dt.datetime | None = None,
+) -> IssuedAccount:
+    """Create a login holding ``role`` at ``org``; it opens with a one-time code the person must replace."""
+    moment = resolve_now(now)
+    _check_grant(actor, role, org)
+    if not (display_name or "").strip():
+        raise UserError("blank_name", "请填写姓名", "Enter the person's name", field="display_name")
+    user = user_create(
+        actor=actor, username=username, password=None, display_name=display_name, phone=phone, now=moment
+    )
+    code = one_time_code_set(user=user, now=moment)
+    role_assign(actor=actor, user=user, role=role, org=org, now=moment)
+    _send_code(user, code, f"您的{Role(role).label}账号已开通", moment)
+    return IssuedAccount(user=User.objects.get(pk=user.pk), code=code)
+
+
+@transaction.atomic
+def role_grant(
+    *, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None
+) -> RoleAssignment:
+    moment = resolve_now(now)
+    _check_grant(actor, role, org)
+    assignment = role_assign(actor=actor, user=user, role=role, org=org, now=moment)
+    notify_user(
+        recipient=user,
+        title="您获得了新的角色",
+        body=f"{org.name}：{Role(role).label}",
+        link=reverse("home"),
+        now=moment,
+    )
+    return assignment
+
+
+def _other_street_admins(street_path: str, *, excluding_user: User) -> bool:
+    return (
+        RoleAssignment.objects.filter(
+            role=Role.STREET_ADMIN, is_active=True, org__path=street_path, user__is_active=True
+        )
+        .exclude(user=excluding_user)
+        .exists()
+    )
+
+
+def _refuse_last_street_admin(user: User, assignments) -> None:
+    for assignment in assignments:
+        is_street_admin = assignment.role == Role.STREET_ADMIN and assignment.org.kind == OrgKind.STREET
+        if is_street_admin and not _other_street_admins(assignment.org.path, excluding_user=user):
+            raise UserError(
+                "last_street_admin",
+                f"{assignment.org.name}只剩这一位街道管理员，请先任命另一位",
+                f"This is the last street admin of {assignment.org.name}; appoint another one first",
+            )
+
+
+@transaction.atomic
+def role_withdraw(*, actor, assignment: RoleAssignment, now: dt.datetime | None = None) -> RoleAssignment:
+    moment = resolve_now(now)
+    assignment = (
+        RoleAssignment.objects.select_for_update().select_related("org", "user").get(pk=assignment.pk)
+    )
+    if not can_manage_people(actor) or not in_scope(actor, assignment.org.path):
+        raise _outside()
+    if not can_assign_role(actor, assignment.role, assignment.org):
+        raise NotAllowed("不能撤销高于本人权限的角色", "You cannot revoke a role above your own")
+    if assignment.is_active:
+        _refuse_last_street_admin(assignment.user, [assignment])
+    was_active = assignment.is_active
+    assignment = role_revoke(actor=actor, assignment=assignment, now=moment)
+    if was_active:
+        notify_user(
+            recipient=assignment.user,
+            title="您的角色已被撤销",
+            body=f"{assignment.org.name}：{assignment.get_role_display()}",
+            now=moment,
+        )
+    return assignment
+
+
+def _check_manage(actor, user: User) -> None:
+    if not can_manage_people(actor):
+        raise _outside()
+    if not can_manage_user(actor, user):
+        raise NotAllowed("此人持有高于您权限的角色", "This person holds a role above your own")
+
+
+@transaction.atomic
+def account_disable(*, actor, user: User, reason: str = "", now: dt.datetime | None = None) -> User:
+    moment = resolve_now(now)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk:
+        raise UserError("disable_self", "不能停用自己的账号", "You cannot disable your own account")
+    _check_manage(actor, user)
+    if not user.is_active:
+        return user
+    active = user.role_assignments.filter(is_active=True).select_related("org")
+    _refuse_last_street_admin(user, active)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    audit.record(actor=actor, verb="user.disable", obj=user, details={"reason": reason[:200]}, now=moment)
+    notify_user(recipient=user, title="您的账号已停用", body=reason[:200], now=moment)
+    return user
+
+
+@transaction.atomic
+def account_enable(*, actor, user: User, now: dt.datetime | None = None) -> User:
+    moment = resolve_now(now)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    _check_manage(actor, user)
+    if user.is_active:
+        return user
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    audit.record(actor=actor, verb="user.enable", obj=user, now=moment)
+    notify_user(recipient=user, title="您的账号已恢复使用", link=_login_link(), now=moment)
+    return user
+
+
+@transaction.atomic
+def password_reset(*, actor, user: User, now: dt.datetime | None = None) -> str:
+    """Replace the password with a one-time code, sent to the person's phone and shown once to the admin."""
+    moment = resolve_now(now)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk:
+        raise UserError(
+            "reset_self", "请在“修改密码”页修改自己的密码", "Change your own password on the password page"
+        )
+    _check_manage(actor, user)
+    code = one_time_code_set(user=user, now=moment)
+    audit.record(actor=actor, verb="user.password_reset", obj=user, now=moment)
+    _send_code(user, code, "您的密码已重置", moment)
+    return code
+
+
+@transaction.atomic
+def grid_leader_appoint(
+    *, actor, grid: OrgUnit, user: User, now: dt.datetime | None = None
+) -> RoleAssignment:
+    """Make ``user`` the leader of ``grid``; a grid has one leader, so the previous one steps down."""
+    moment = resolve_now(now)
+    if grid.kind != OrgKind.GRID:
+        raise UserError(
+            "not_a_grid", "只能在网格上任命网格长", "Grid leaders are appointed on a grid", field="org"
+        )
+    _check_grant(actor, Role.GRID_LEADER, grid)
+    _step_down_grid_leaders(actor, grid, keep=user, now=moment)
+    return role_grant(actor=actor, user=user, role=Role.GRID_LEADER, org=grid, now=moment)
+
+
+@transaction.atomic
+def grid_leader_create(
+    *, actor, grid: OrgUnit, username: str, display_name: str, phone: str, now: dt.datetime | None = None
+) -> IssuedAccount:
+    """Appoint a person without an account yet: the account is created on the grid with a one-time code."""
+    moment = resolve_now(now)
+    if grid.kind != OrgKind.GRID:
+        raise UserError(
+            "not_a_grid", "只能在网格上任命网格长", "Grid leaders are appointed on a grid", field="org"
+        )
+    _check_grant(actor, Role.GRID_LEADER, grid)
+    _step_down_grid_leaders(actor, grid, keep=None, now=moment)
+    return staff_account_create(
+        actor=actor,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        role=Role.GRID_LEADER,
+        org=grid,
+        now=moment,
+    )
+
+
+def _step_down_grid_leaders(actor, grid: OrgUnit, *, keep: User | None, now) -> None:
+    previous = RoleAssignment.objects.select_for_update().filter(
+        role=Role.GRID_LEADER, org=grid, is_active=True
+    )
+    if keep is not None:
+        previous = previous.exclude(user=keep)
+    for assignment in previous:
+        role_withdraw(actor=actor, assignment=assignment, now=now)

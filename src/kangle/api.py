@@ -15,6 +15,7 @@ from kangle.accounts.api import router as accounts_router
 from kangle.accounts.services import token_authenticate
 from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
+from kangle.cases.reference_api import router as reference_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
@@ -102,6 +103,7 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/people", people_router)
 api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
+api.add_router("/reference", reference_router)
 api.add_router("/prevention", prevention_router)
 api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)

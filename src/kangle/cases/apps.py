@@ -15,6 +15,10 @@ class CasesConfig(AppConfig):
         navigation.register(_("Overdue cases"), "cases:desk-overdue", STAFF_ROLES, order=41)
         navigation.register(_("Log a case"), "cases:desk-new", STAFF_ROLES, order=42)
         navigation.register(_("Case figures"), "cases:figures", STAFF_ROLES, order=43)
+        navigation.register(
+            _("Case categories and SLA"), "cases:ref-categories", {Role.STREET_ADMIN}, order=86
+        )
+        navigation.register(_("Contractors"), "cases:ref-contractors", {Role.STREET_ADMIN}, order=87)
         navigation.register(_("My cases"), "cases:contractor-list", {Role.CONTRACTOR}, order=40, area="phone")
         navigation.register(
             _("Report a problem"), "cases:resident-report", {Role.RESIDENT}, order=40, area="phone"

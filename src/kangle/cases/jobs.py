@@ -79,7 +79,7 @@ def _claim(column: str, moment: dt.datetime, batch: int) -> list[CaseMilestone]:
     )
     return list(
         CaseMilestone.objects.filter(pk__in=list(ids)).select_related(
-            "case__org", "case__category__policy", "case__contractor", "milestone"
+            "case__org", "case__category__policy", "case__contractor", "milestone__policy"
         )
     )
 
@@ -196,7 +196,8 @@ def _escalate(rows: list[CaseMilestone], moment: dt.datetime, worker: str) -> in
     statement per level present in the page, so a page costs a handful of queries, not one per row)."""
     plans: dict[int, list[tuple[CaseMilestone, dt.datetime | None, str]]] = {}
     for row in rows:
-        policy = row.case.category.policy
+        # The clock's own policy version: a later revision of the category's policy does not reach it.
+        policy = row.milestone.policy
         chain = policy.escalation_chain or []
         level = row.escalation_level
         following = (

@@ -28,7 +28,15 @@ class ClockType(models.TextChoices):
 class SlaPolicy(models.Model):
     """How fast a category of case must be handled: milestones, their clock, warnings, escalation."""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
+    # A revision is a new row with the same code and the next version: clocks already running keep the
+    # milestones (and so the policy version) they started with; categories point at the current version.
+    code = models.CharField(_("code"), max_length=40)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    is_current = models.BooleanField(_("current version"), default=True)
+    revised_at = models.DateTimeField(_("revised"), null=True, blank=True)
+    revised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     name = models.CharField(_("name"), max_length=100)
     clock_type = models.CharField(
         _("clock"), max_length=10, choices=ClockType.choices, default=ClockType.NATURAL
@@ -45,7 +53,13 @@ class SlaPolicy(models.Model):
     escalation_chain = models.JSONField(_("escalation chain"), default=list, blank=True)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["code", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="cases_policy_code_version"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(is_current=True), name="cases_policy_one_current"
+            ),
+        ]
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
 

@@ -894,9 +894,14 @@ def case_pause(*, actor, case: Case, reason: str, now: dt.datetime | None = None
             "already_paused", "计时已暂停", "The clock is already paused", field="status", status=409
         )
     reason = _clean(reason, field="reason", zh="暂停理由", en="Reason", max_length=300)
-    policy = case.category.policy
     paused = []
-    for row in CaseMilestone.objects.select_for_update().filter(case=case, state=MilestoneState.RUNNING):
+    for row in (
+        CaseMilestone.objects.select_for_update(of=("self",))
+        .select_related("milestone__policy")
+        .filter(case=case, state=MilestoneState.RUNNING)
+    ):
+        # Each clock runs on the policy version in force when it started, never on a later revision.
+        policy = row.milestone.policy
         remaining = clock.policy_between(policy, moment, row.deadline)
         CaseMilestone.objects.filter(pk=row.pk, state=MilestoneState.RUNNING).update(
             state=MilestoneState.PAUSED,
@@ -929,13 +934,13 @@ def case_resume(*, actor, case: Case, now: dt.datetime | None = None) -> Case:
         _require_desk(actor, case)
     if not case.is_paused:
         raise UserError("not_paused", "计时没有暂停", "The clock is not paused", field="status", status=409)
-    policy = case.category.policy
     moved = []
     for row in (
-        CaseMilestone.objects.select_for_update()
-        .select_related("milestone")
+        CaseMilestone.objects.select_for_update(of=("self",))
+        .select_related("milestone__policy")
         .filter(case=case, state=MilestoneState.PAUSED)
     ):
+        policy = row.milestone.policy
         deadline = clock.policy_add(policy, moment, max(row.remaining_seconds or 0, 0))
         warn_at = None
         if row.warned_at is None:
@@ -1064,7 +1069,11 @@ def extension_decide(
             "This extension request has already been decided",
             status=409,
         )
-    row = CaseMilestone.objects.select_for_update().get(pk=request.case_milestone_id)
+    row = (
+        CaseMilestone.objects.select_for_update(of=("self",))
+        .select_related("milestone__policy")
+        .get(pk=request.case_milestone_id)
+    )
     details = {"milestone": row.milestone_id, "hours": request.hours, "approved": bool(approve)}
     if approve:
         if row.state not in (MilestoneState.RUNNING, MilestoneState.PAUSED):
@@ -1074,7 +1083,7 @@ def extension_decide(
                 "This milestone is already met or breached; it cannot be extended",
                 status=409,
             )
-        policy = case.category.policy
+        policy = row.milestone.policy
         new_deadline = clock.policy_add(policy, row.deadline, request.hours * 3600)
         changes = {"deadline": new_deadline, "extended_hours": row.extended_hours + request.hours}
         if row.state == MilestoneState.RUNNING:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.cases import views
+from kangle.cases import reference_views, views
 
 app_name = "cases"
 
@@ -14,6 +14,20 @@ urlpatterns = [
     path("desk/<str:number>/<str:action>/", views.desk_act, name="desk-act"),
     path("figures/", views.figures_page, name="figures"),
     path("figures.xlsx", views.figures_export, name="figures-export"),
+    # reference data (street admins)
+    path("reference/categories/", reference_views.categories, name="ref-categories"),
+    path("reference/categories/<str:code>/", reference_views.category_edit, name="ref-category"),
+    path(
+        "reference/categories/<str:code>/delete/", reference_views.category_delete, name="ref-category-delete"
+    ),
+    path(
+        "reference/categories/<str:code>/reinstate/",
+        reference_views.category_reinstate,
+        name="ref-category-reinstate",
+    ),
+    path("reference/policies/<str:code>/", reference_views.policy_edit, name="ref-policy"),
+    path("reference/contractors/", reference_views.contractors, name="ref-contractors"),
+    path("reference/contractors/<int:pk>/", reference_views.contractor_detail, name="ref-contractor"),
     # contractor phone pages
     path("c/", views.contractor_list, name="contractor-list"),
     path("c/<str:number>/", views.contractor_detail, name="contractor-detail"),

@@ -20,7 +20,7 @@ from kangle.core.timeutil import resolve_now
 from kangle.notify.services import notify_user
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
-from kangle.people.permissions import can_manage_people, can_manage_user
+from kangle.people.permissions import CREATABLE_ROLES, can_manage_people, can_manage_user
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def _send_code(user: User, code: str, title: str, moment) -> None:
 
 
 @transaction.atomic
-def staff_account_create(
+def account_create(
     *,
     actor,
     username: str,
@@ -76,7 +76,10 @@ def staff_account_create(
     org: OrgUnit,
     now: dt.datetime | None = None,
 ) -> IssuedAccount:
-    """Create a login holding ``role`` at ``org``; it opens with a one-time code the person must replace."""
+    """Create a login holding ``role`` at ``org``; it opens with a one-time code the person must replace.
+
+    Contractor and employer accounts come through here too (from ``cases`` and ``members``).
+    """
     moment = resolve_now(now)
     _check_grant(actor, role, org)
     if not (display_name or "").strip():
@@ -88,6 +91,29 @@ def staff_account_create(
     role_assign(actor=actor, user=user, role=role, org=org, now=moment)
     _send_code(user, code, f"您的{Role(role).label}账号已开通", moment)
     return IssuedAccount(user=User.objects.get(pk=user.pk), code=code)
+
+
+def staff_account_create(
+    *,
+    actor,
+    username: str,
+    display_name: str,
+    phone: str,
+    role: str,
+    org: OrgUnit,
+    now: dt.datetime | None = None,
+) -> IssuedAccount:
+    """A workbench account: street or area admin, community secretary or desk staff, grid leader."""
+    if role not in CREATABLE_ROLES:
+        raise UserError(
+            "not_a_staff_role",
+            "这里只能创建工作人员账号（党员、居民、专业组织和单位党组织账号另有入口）",
+            "Only staff accounts are created here (members, residents, contractors and employers have their own)",
+            field="role",
+        )
+    return account_create(
+        actor=actor, username=username, display_name=display_name, phone=phone, role=role, org=org, now=now
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,499 @@
+"""Reference data of 民情快办 kept by street admins from the workbench: categories, SLA policies, contractors.
+
+Categories and SLA policies are shared by every street of a deployment (one office's platform); any street
+admin keeps them. Contractors cover a part of the tree and are kept by the street admin of that part.
+A policy is never edited in place: a revision is a new version, so a running clock keeps the rules it
+started with and only cases reported afterwards get the new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.http import Http404
+
+from kangle.cases.models import (
+    STATUS_RANK,
+    Case,
+    CaseCategory,
+    CaseStatus,
+    ClockType,
+    Contractor,
+    Milestone,
+    SlaPolicy,
+)
+from kangle.core import audit
+from kangle.core.errors import UserError
+from kangle.core.roles import Role
+from kangle.core.text import normalise_text
+from kangle.core.timeutil import resolve_now
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, in_scope
+from kangle.people.services import IssuedAccount, account_create
+
+# Statuses a milestone may be met on (the case's workflow, from acceptance to close).
+MET_ON_CHOICES = tuple(
+    status
+    for status in STATUS_RANK
+    if status not in (CaseStatus.REPORTED, CaseStatus.REWORK, CaseStatus.CANCELLED)
+)
+ESCALATION_ROLES = (Role.COMMUNITY_SECRETARY, Role.AREA_ADMIN, Role.STREET_ADMIN)
+
+
+# --- permissions --------------------------------------------------------------------------------------------
+def can_manage_reference(actor) -> bool:
+    return getattr(actor, "is_authenticated", False) and (
+        actor.is_superuser or actor.has_role(Role.STREET_ADMIN)
+    )
+
+
+def access_category(actor, code: str) -> CaseCategory:
+    if not can_manage_reference(actor):
+        raise Http404
+    try:
+        return CaseCategory.objects.select_related("policy", "parent").get(code=code)
+    except CaseCategory.DoesNotExist:
+        raise Http404 from None
+
+
+def access_policy(actor, code: str) -> SlaPolicy:
+    """The current version of a policy."""
+    if not can_manage_reference(actor):
+        raise Http404
+    try:
+        return SlaPolicy.objects.prefetch_related("milestones").get(code=code, is_current=True)
+    except SlaPolicy.DoesNotExist:
+        raise Http404 from None
+
+
+def access_contractor(actor, pk) -> Contractor:
+    if not can_manage_reference(actor):
+        raise Http404
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    return get_in_scope_or_404(actor, Contractor.objects.select_related("org"), pk=pk)
+
+
+def _require(actor) -> None:
+    if not can_manage_reference(actor):
+        raise UserError(
+            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
+        )
+
+
+# --- categories ---------------------------------------------------------------------------------------------
+def _text(value: str, *, field: str, zh: str, en: str, max_length: int, required: bool = False) -> str:
+    value = normalise_text(value or "") if max_length <= 200 else (value or "").strip()
+    if required and not value:
+        raise UserError(f"blank_{field}", f"请填写{zh}", f"Enter the {en}", field=field)
+    if len(value) > max_length:
+        raise UserError(
+            f"long_{field}",
+            f"{zh}不能超过 {max_length} 字",
+            f"The {en} is longer than {max_length}",
+            field=field,
+        )
+    return value
+
+
+@transaction.atomic
+def category_update(
+    *,
+    actor,
+    category: CaseCategory,
+    name: str,
+    precautions: str = "",
+    prevention_tips: str = "",
+    description: str = "",
+    sort_order: int = 0,
+    policy: SlaPolicy | None = None,
+    now: dt.datetime | None = None,
+) -> CaseCategory:
+    _require(actor)
+    category = CaseCategory.objects.select_for_update().get(pk=category.pk)
+    before = {"name": category.name, "policy": category.policy_id}
+    category.name = _text(name, field="name", zh="名称", en="name", max_length=100, required=True)
+    category.precautions = _text(
+        precautions, field="precautions", zh="注意事项", en="precautions", max_length=4000
+    )
+    category.prevention_tips = _text(
+        prevention_tips, field="prevention_tips", zh="预防提示", en="prevention tips", max_length=4000
+    )
+    category.description = _text(
+        description, field="description", zh="说明", en="description", max_length=4000
+    )
+    category.sort_order = sort_order
+    if policy is not None:
+        if not policy.is_current:
+            raise UserError(
+                "old_policy", "只能选择现行的时限规则", "Pick a current SLA policy", field="policy"
+            )
+        category.policy = policy
+    category.save()
+    audit.record(
+        actor=actor, verb="category.update", obj=category, details={"before": before}, now=resolve_now(now)
+    )
+    return category
+
+
+@transaction.atomic
+def category_create(
+    *,
+    actor,
+    code: str,
+    name: str,
+    policy: SlaPolicy,
+    parent: CaseCategory | None = None,
+    precautions: str = "",
+    sort_order: int = 0,
+    now: dt.datetime | None = None,
+) -> CaseCategory:
+    _require(actor)
+    code = _text(code, field="code", zh="编码", en="code", max_length=40, required=True)
+    if CaseCategory.objects.filter(code=code).exists():
+        raise UserError("duplicate_code", "该编码已存在", "This code already exists", field="code")
+    if not policy.is_current:
+        raise UserError("old_policy", "只能选择现行的时限规则", "Pick a current SLA policy", field="policy")
+    category = CaseCategory.objects.create(
+        code=code,
+        name=_text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        policy=policy,
+        parent=parent,
+        precautions=_text(precautions, field="precautions", zh="注意事项", en="precautions", max_length=4000),
+        sort_order=sort_order,
+    )
+    audit.record(actor=actor, verb="category.create", obj=category, now=resolve_now(now))
+    return category
+
+
+@transaction.atomic
+def category_delete(*, actor, category: CaseCategory, now: dt.datetime | None = None) -> str:
+    """Delete an unused category; one with cases (or children) is retired instead. Returns what happened."""
+    _require(actor)
+    category = CaseCategory.objects.select_for_update().get(pk=category.pk)
+    in_use = (
+        Case.objects.filter(category=category).exists()
+        or category.children.exists()
+        or category.contractors.exists()
+    )
+    if in_use:
+        if category.is_active:
+            CaseCategory.objects.filter(pk=category.pk).update(is_active=False)
+            audit.record(actor=actor, verb="category.retire", obj=category, now=resolve_now(now))
+        return "retired"
+    audit.record(actor=actor, verb="category.delete", obj=category, now=resolve_now(now))
+    category.delete()
+    return "deleted"
+
+
+@transaction.atomic
+def category_reinstate(*, actor, category: CaseCategory, now: dt.datetime | None = None) -> CaseCategory:
+    _require(actor)
+    CaseCategory.objects.filter(pk=category.pk).update(is_active=True)
+    category.is_active = True
+    audit.record(actor=actor, verb="category.reinstate", obj=category, now=resolve_now(now))
+    return category
+
+
+# --- SLA policies -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MilestoneSpec:
+    code: str
+    name: str
+    hours: int
+    met_on: str
+
+
+def _checked_milestones(milestones: list[MilestoneSpec]) -> list[MilestoneSpec]:
+    if not milestones:
+        raise UserError(
+            "no_milestones",
+            "至少需要一个时限节点",
+            "A policy needs at least one milestone",
+            field="milestones",
+        )
+    seen = set()
+    for index, spec in enumerate(milestones, start=1):
+        field = f"milestones.{index}"
+        if not normalise_text(spec.code) or not normalise_text(spec.name):
+            raise UserError(
+                "blank_milestone",
+                f"第 {index} 个节点缺少编码或名称",
+                f"Milestone {index} needs a code and a name",
+                field=field,
+            )
+        if spec.code in seen:
+            raise UserError(
+                "duplicate_milestone",
+                f"节点编码重复：{spec.code}",
+                f"Duplicate milestone code: {spec.code}",
+                field=field,
+            )
+        seen.add(spec.code)
+        if not isinstance(spec.hours, int) or spec.hours <= 0:
+            raise UserError(
+                "bad_hours",
+                f"第 {index} 个节点的时限必须是正整数小时",
+                f"Milestone {index}: the hours must be a whole number above zero",
+                field=field,
+            )
+        if spec.hours > 24 * 365:
+            raise UserError(
+                "too_many_hours",
+                f"第 {index} 个节点的时限超过一年",
+                f"Milestone {index}: more than a year",
+                field=field,
+            )
+        if spec.met_on not in MET_ON_CHOICES:
+            raise UserError(
+                "bad_met_on",
+                f"第 {index} 个节点的完成条件无效",
+                f"Milestone {index}: unknown completion status",
+                field=field,
+            )
+    return milestones
+
+
+def _checked_ratio(warn_percent) -> Decimal:
+    try:
+        ratio = Decimal(str(warn_percent)) / 100
+    except (InvalidOperation, TypeError):
+        ratio = Decimal(-1)
+    if not (Decimal(0) < ratio < Decimal(1)):
+        raise UserError(
+            "bad_warn_ratio",
+            "预警比例必须大于 0% 且小于 100%",
+            "The warning threshold must be above 0 % and below 100 %",
+            field="warn_percent",
+        )
+    return ratio.quantize(Decimal("0.01"))
+
+
+def _checked_chain(chain: list[dict]) -> list[dict]:
+    cleaned = []
+    for index, step in enumerate(chain or [], start=1):
+        role = step.get("role")
+        hours = step.get("after_hours")
+        if role not in ESCALATION_ROLES:
+            raise UserError(
+                "bad_escalation_role",
+                f"第 {index} 级升级对象无效",
+                f"Escalation step {index}: unknown role",
+                field="escalation_chain",
+            )
+        if not isinstance(hours, int) or hours < 0:
+            raise UserError(
+                "bad_escalation_hours",
+                f"第 {index} 级升级的小时数不能为负",
+                f"Escalation step {index}: the hours must not be negative",
+                field="escalation_chain",
+            )
+        cleaned.append({"role": role, "after_hours": hours})
+    return cleaned
+
+
+@transaction.atomic
+def sla_policy_revise(
+    *,
+    actor,
+    policy: SlaPolicy,
+    name: str,
+    clock_type: str,
+    warn_percent,
+    escalation_chain: list[dict],
+    milestones: list[MilestoneSpec],
+    work_start: dt.time | None = None,
+    work_end: dt.time | None = None,
+    now: dt.datetime | None = None,
+) -> SlaPolicy:
+    """Publish a new version of ``policy``; categories move to it, running clocks keep the old one."""
+    _require(actor)
+    moment = resolve_now(now)
+    current = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+    if not current.is_current:
+        raise UserError(
+            "stale_policy",
+            "该规则已被修订，请刷新后重试",
+            "This policy was revised meanwhile; reload",
+            status=409,
+        )
+    if clock_type not in ClockType.values:
+        raise UserError("bad_clock", "计时方式无效", "Unknown clock", field="clock_type")
+    work_start = work_start or current.work_start
+    work_end = work_end or current.work_end
+    if work_start >= work_end:
+        raise UserError(
+            "bad_work_hours",
+            "工作时间的结束须晚于开始",
+            "The working day must end after it starts",
+            field="work_end",
+        )
+    ratio = _checked_ratio(warn_percent)
+    chain = _checked_chain(escalation_chain)
+    specs = _checked_milestones(milestones)
+    SlaPolicy.objects.filter(pk=current.pk).update(is_current=False)
+    revised = SlaPolicy.objects.create(
+        code=current.code,
+        version=current.version + 1,
+        is_current=True,
+        revised_at=moment,
+        revised_by=actor if getattr(actor, "is_authenticated", False) else None,
+        name=_text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        clock_type=clock_type,
+        work_start=work_start,
+        work_end=work_end,
+        warn_ratio=ratio,
+        escalation_chain=chain,
+    )
+    Milestone.objects.bulk_create(
+        [
+            Milestone(policy=revised, code=s.code, name=s.name, hours=s.hours, met_on=s.met_on, order=i)
+            for i, s in enumerate(specs)
+        ]
+    )
+    moved = CaseCategory.objects.filter(policy=current).update(policy=revised)
+    audit.record(
+        actor=actor,
+        verb="sla_policy.revise",
+        obj=revised,
+        details={
+            "from_version": current.version,
+            "to_version": revised.version,
+            "categories": moved,
+            "milestones": [[s.code, s.hours] for s in specs],
+            "warn_ratio": str(ratio),
+            "clock_type": clock_type,
+        },
+        now=moment,
+    )
+    return revised
+
+
+# --- contractors --------------------------------------------------------------------------------------------
+def _contractor_fields(
+    actor, *, name: str, org: OrgUnit, categories: list[CaseCategory], priority: int
+) -> dict:
+    if not in_scope(actor, org.path):
+        raise UserError(
+            "not_found",
+            "未找到，或不在您的管辖范围内",
+            "Not found, or outside your scope",
+            field="org",
+            status=404,
+        )
+    if not categories:
+        raise UserError(
+            "no_categories", "请至少选择一个类别", "Pick at least one category", field="categories"
+        )
+    if not -100 <= priority <= 100:
+        raise UserError(
+            "bad_priority",
+            "优先级须在 -100 到 100 之间",
+            "Priority must be between -100 and 100",
+            field="priority",
+        )
+    return {
+        "name": _text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        "org": org,
+        "priority": priority,
+    }
+
+
+@transaction.atomic
+def contractor_create(
+    *,
+    actor,
+    name: str,
+    org: OrgUnit,
+    categories: list[CaseCategory],
+    phone: str = "",
+    priority: int = 0,
+    now: dt.datetime | None = None,
+) -> Contractor:
+    """A contractor serving ``org``'s subtree for ``categories``; default dispatch picks by priority."""
+    _require(actor)
+    fields = _contractor_fields(actor, name=name, org=org, categories=categories, priority=priority)
+    contractor = Contractor.objects.create(phone=normalise_text(phone)[:30], **fields)
+    contractor.categories.set(categories)
+    audit.record(
+        actor=actor,
+        verb="contractor.create",
+        obj=contractor,
+        details={"categories": sorted(c.code for c in categories)},
+        now=resolve_now(now),
+    )
+    return contractor
+
+
+@transaction.atomic
+def contractor_update(
+    *,
+    actor,
+    contractor: Contractor,
+    name: str,
+    org: OrgUnit,
+    categories: list[CaseCategory],
+    phone: str = "",
+    priority: int = 0,
+    is_active: bool = True,
+    now: dt.datetime | None = None,
+) -> Contractor:
+    _require(actor)
+    contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
+    if not in_scope(actor, contractor.org.path):
+        raise UserError(
+            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
+        )
+    fields = _contractor_fields(actor, name=name, org=org, categories=categories, priority=priority)
+    for key, value in fields.items():
+        setattr(contractor, key, value)
+    contractor.phone = normalise_text(phone)[:30]
+    contractor.is_active = is_active
+    contractor.save()
+    contractor.categories.set(categories)
+    audit.record(
+        actor=actor,
+        verb="contractor.update",
+        obj=contractor,
+        details={"categories": sorted(c.code for c in categories), "active": is_active},
+        now=resolve_now(now),
+    )
+    return contractor
+
+
+@transaction.atomic
+def contractor_staff_create(
+    *,
+    actor,
+    contractor: Contractor,
+    username: str,
+    display_name: str,
+    phone: str = "",
+    now: dt.datetime | None = None,
+) -> IssuedAccount:
+    """An account for one of the contractor's staff: the contractor role on the area it serves."""
+    _require(actor)
+    moment = resolve_now(now)
+    issued = account_create(
+        actor=actor,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        role=Role.CONTRACTOR,
+        org=contractor.org,
+        now=moment,
+    )
+    contractor.users.add(issued.user)
+    audit.record(
+        actor=actor,
+        verb="contractor.staff_add",
+        obj=contractor,
+        details={"user": issued.user.username},
+        now=moment,
+    )
+    return issued

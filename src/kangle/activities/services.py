@@ -433,10 +433,18 @@ def party_org_of(actor, party_org_id: int | None = None) -> EmployerPartyOrg:
     orgs = EmployerPartyOrg.objects.filter(account=actor).order_by("pk")
     if party_org_id is not None:
         orgs = orgs.filter(pk=party_org_id)
-    org = orgs.first()
-    if org is None:
+    found = list(orgs[:2])
+    if not found:
         raise Http404
-    return org
+    if len(found) > 1:
+        # An account serving several branches says which one it acts for; it is never guessed.
+        raise UserError(
+            "choose_party_org",
+            "请先选择代表哪个单位党组织",
+            "Choose the Party organisation you act for",
+            field="party_org",
+        )
+    return found[0]
 
 
 def team_signup(

@@ -33,6 +33,7 @@ from kangle.core.timeutil import now as current_time
 from kangle.core.timeutil import today
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member
+from kangle.members.party_accounts import acting_party_org
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
@@ -358,7 +359,9 @@ def phone_call(request, pk: int):
 def party_calls(request):
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    party_org = acting_party_org(request)
+    if party_org is None and EmployerPartyOrg.objects.filter(account=request.user).exists():
+        return redirect(f"{reverse('members:acting')}?next={request.path}")
     rows = selectors.calls_for_party_org(party_org)[:50] if party_org else []
     activities = (
         selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
@@ -376,15 +379,19 @@ def party_calls(request):
 def collective(request, pk: int):
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    party_org = acting_party_org(request)
     if party_org is None:
+        if EmployerPartyOrg.objects.filter(account=request.user).exists():
+            return redirect(f"{reverse('members:acting')}?next={request.path}")
         raise Http404
     call = get_object_or_404(selectors.calls_for_party_org(party_org), pk=pk)
     rows, names, done = [], "", None
     if request.method == "POST":
         names = request.POST.get("names", "")
         try:
-            done = services.collective_response(actor=request.user, call=call, names=names)
+            done = services.collective_response(
+                actor=request.user, call=call, names=names, party_org_id=party_org.pk
+            )
             call.refresh_from_db()
             names = ""
         except services.CollectiveListError as exc:
@@ -411,8 +418,10 @@ def team_signup(request, pk: int):
     """An employer Party organisation signs up a team of its approved members for an activity."""
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    party_org = acting_party_org(request)
     if party_org is None:
+        if EmployerPartyOrg.objects.filter(account=request.user).exists():
+            return redirect(f"{reverse('members:acting')}?next={request.path}")
         raise Http404
     activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
     if request.method == "POST":

@@ -19,6 +19,12 @@ class MembersConfig(AppConfig):
         )
         navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24)
         navigation.register(
+            _("Employer Party organisation accounts"), "members:party-orgs", {Role.STREET_ADMIN}, order=81
+        )
+        navigation.register(
+            _("Which Party organisation I act for"), "members:acting", {Role.EMPLOYER_PARTY_ORG}, order=19
+        )
+        navigation.register(
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )
         navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")

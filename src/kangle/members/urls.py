@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.members import views
+from kangle.members import party_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("import/<uuid:pk>/progress/", views.import_progress, name="import-progress"),
     path("collective/", views.collective, name="collective"),
     path("employers/", views.employers, name="employers"),
+    path("party-orgs/", party_views.party_orgs, name="party-orgs"),
+    path("party-orgs/link/", party_views.party_org_link, name="party-org-link"),
+    path("acting/", party_views.acting, name="acting"),
     path("base-numbers/", views.base_numbers, name="base-numbers"),
     path("base-numbers.xlsx", views.base_numbers_xlsx, name="base-numbers-xlsx"),
 ]

@@ -1,0 +1,113 @@
+"""Pages for employer Party organisation accounts: street admins create them; an account picks its branch."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kangle.accounts.models import User
+from kangle.core.errors import UserError
+from kangle.members import party_accounts
+from kangle.members.models import EmployerPartyOrg
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404
+
+
+class PartyAccountForm(forms.Form):
+    party_orgs = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Party organisations it acts for"),
+        queryset=EmployerPartyOrg.objects.select_related("employer").order_by("name"),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    display_name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=30, required=False)
+    org = forms.CharField(label=gettext_lazy("Unit code"), max_length=64)
+
+
+def _require(request) -> None:
+    if not party_accounts.can_manage_party_accounts(request.user):
+        raise Http404
+
+
+@login_required
+def party_orgs(request):
+    _require(request)
+    form = PartyAccountForm(request.POST or None)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org = get_in_scope_or_404(
+                request.user, OrgUnit.objects.all(), path_field="path", code=data["org"].strip()
+            )
+        except Http404:
+            form.add_error("org", _("No unit with this code in your area."))
+        else:
+            try:
+                issued = party_accounts.party_org_account_create(
+                    actor=request.user,
+                    party_orgs=list(data["party_orgs"]),
+                    org=org,
+                    username=data["username"],
+                    display_name=data["display_name"],
+                    phone=data["phone"],
+                )
+            except UserError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            else:
+                form = PartyAccountForm()
+    rows = EmployerPartyOrg.objects.select_related("employer", "account").order_by("name")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/party_orgs.html",
+        {"page": page, "form": form, "issued": issued},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def party_org_link(request):
+    _require(request)
+    user = User.objects.filter(username=(request.POST.get("username") or "").strip()).first()
+    chosen = list(EmployerPartyOrg.objects.filter(pk__in=request.POST.getlist("party_orgs")))
+    try:
+        if user is None:
+            raise UserError("unknown_user", "没有这个用户名", "No user with this username", field="username")
+        party_accounts.party_org_account_link(actor=request.user, party_orgs=chosen, user=user)
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The account now acts for these Party organisations."))
+    return redirect("members:party-orgs")
+
+
+@login_required
+def acting(request):
+    """An account serving several branches chooses the one it acts for."""
+    mine = EmployerPartyOrg.objects.filter(account=request.user).select_related("employer").order_by("name")
+    if not mine.exists():
+        raise Http404
+    if request.method == "POST":
+        chosen = party_accounts.acting_party_org_choose(request, request.POST.get("party_org"))
+        messages.success(request, _("You now act for %(name)s.") % {"name": chosen.name})
+        target = request.POST.get("next") or ""
+        return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
+    return render(
+        request,
+        "members/acting.html",
+        {
+            "party_orgs": mine,
+            "current": party_accounts.acting_party_org(request),
+            "next": request.GET.get("next", ""),
+        },
+    )

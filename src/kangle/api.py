@@ -19,6 +19,7 @@ from kangle.cases.reference_api import router as reference_router
 from kangle.core.errors import UserError
 from kangle.members.api import router as members_router
 from kangle.members.party_api import router as party_orgs_router
+from kangle.members.staff_import_api import router as staff_import_router
 from kangle.orgs.api import router as orgs_router
 from kangle.people.api import router as people_router
 from kangle.points.api import router as points_router
@@ -104,6 +105,7 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/people", people_router)
 api.add_router("/members", members_router)
 api.add_router("/party-orgs", party_orgs_router)
+api.add_router("/staff-import", staff_import_router)
 api.add_router("/cases", cases_router)
 api.add_router("/reference", reference_router)
 api.add_router("/prevention", prevention_router)

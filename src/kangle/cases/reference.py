@@ -80,7 +80,8 @@ def access_contractor(actor, pk) -> Contractor:
 
 
 def _require(actor) -> None:
-    if not can_manage_reference(actor):
+    """``actor`` None is the system (the demo data), like everywhere else."""
+    if actor is not None and not can_manage_reference(actor):
         raise UserError(
             "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
         )
@@ -378,7 +379,7 @@ def sla_policy_revise(
 def _contractor_fields(
     actor, *, name: str, org: OrgUnit, categories: list[CaseCategory], priority: int
 ) -> dict:
-    if not in_scope(actor, org.path):
+    if actor is not None and not in_scope(actor, org.path):
         raise UserError(
             "not_found",
             "未找到，或不在您的管辖范围内",
@@ -445,7 +446,7 @@ def contractor_update(
 ) -> Contractor:
     _require(actor)
     contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
-    if not in_scope(actor, contractor.org.path):
+    if actor is not None and not in_scope(actor, contractor.org.path):
         raise UserError(
             "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
         )
@@ -474,6 +475,7 @@ def contractor_staff_create(
     username: str,
     display_name: str,
     phone: str = "",
+    initial_password: str | None = None,
     now: dt.datetime | None = None,
 ) -> IssuedAccount:
     """An account for one of the contractor's staff: the contractor role on the area it serves."""
@@ -486,6 +488,7 @@ def contractor_staff_create(
         phone=phone,
         role=Role.CONTRACTOR,
         org=contractor.org,
+        initial_password=initial_password,
         now=moment,
     )
     contractor.users.add(issued.user)
@@ -497,3 +500,27 @@ def contractor_staff_create(
         now=moment,
     )
     return issued
+
+
+@transaction.atomic
+def contractor_staff_link(
+    *, actor, contractor: Contractor, user, now: dt.datetime | None = None
+) -> Contractor:
+    """Let an existing contractor account work for ``contractor`` too (it must hold the contractor role)."""
+    _require(actor)
+    if not user.has_role(Role.CONTRACTOR):
+        raise UserError(
+            "not_contractor_account",
+            "该账号不是专业组织账号",
+            "This account is not a contractor's account",
+            field="username",
+        )
+    contractor.users.add(user)
+    audit.record(
+        actor=actor,
+        verb="contractor.staff_add",
+        obj=contractor,
+        details={"user": user.username},
+        now=resolve_now(now),
+    )
+    return contractor

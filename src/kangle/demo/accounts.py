@@ -1,11 +1,15 @@
-"""Demo logins, one (or two) per role, printed by `kangle up`. The password is DEMO_PASSWORD."""
+"""Demo logins, one (or two) per role, printed by `kangle up`. The password is DEMO_PASSWORD.
+
+They are created through the same service the people pages use (``kangle.people.services.account_create``),
+by the system, with the demo password instead of a one-time code.
+"""
 
 from __future__ import annotations
 
-from kangle.accounts.services import role_assign, user_create
 from kangle.core.roles import Role
 from kangle.demo import DEMO_PASSWORD
 from kangle.orgs.models import OrgUnit
+from kangle.people.services import account_create
 
 # username, role, org code, what to print
 DEMO_ACCOUNTS = [
@@ -29,15 +33,15 @@ def build(ctx) -> None:
         unit.code: unit for unit in OrgUnit.objects.filter(code__in={code for _, _, code, _ in DEMO_ACCOUNTS})
     }
     for username, role, code, where in DEMO_ACCOUNTS:
-        user = user_create(
+        issued = account_create(
             actor=None,
             username=username,
-            password=DEMO_PASSWORD,
             display_name=ctx.faker.name(),
             phone=f"139{ctx.rng.randint(10000000, 99999999)}",
-            check_password=False,
+            role=role,
+            org=units[code],
+            initial_password=DEMO_PASSWORD,
         )
-        role_assign(actor=None, user=user, role=role, org=units[code])
-        ctx.refs[f"user:{username}"] = user
+        ctx.refs[f"user:{username}"] = issued.user
         ctx.logins.append((username, str(Role(role).label), where))
     ctx.summary["users"] = len(DEMO_ACCOUNTS)

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw
 
-from kangle.accounts.services import role_assign, user_create
-from kangle.cases import jobs, services
+from kangle.cases import jobs, reference, services
 from kangle.cases.models import (
     Case,
     CaseCategory,
@@ -70,27 +69,33 @@ def _photo(label: str, colour: tuple[int, int, int]) -> ValidatedImage:
 
 
 def _contractors(ctx) -> list[Contractor]:
+    """The street's contractors and their staff accounts, through the reference-data services."""
     street = ctx.refs["street:HN"]
     categories = {c.code: c for c in CaseCategory.objects.all()}
-    termite = Contractor.objects.create(name="衡复白蚁防治所", org=street, phone="021-64330000", priority=10)
-    termite.categories.add(categories["termite"], categories["pests"])
-    termite.users.add(ctx.refs["user:hn_contractor"])
+    termite = reference.contractor_create(
+        actor=None,
+        name="衡复白蚁防治所",
+        org=street,
+        categories=[categories["termite"], categories["pests"]],
+        phone="021-64330000",
+        priority=10,
+    )
+    reference.contractor_staff_link(actor=None, contractor=termite, user=ctx.refs["user:hn_contractor"])
     made = [termite]
     for username, name, codes, where in EXTRA_CONTRACTORS:
-        user = user_create(
+        contractor = reference.contractor_create(
+            actor=None, name=name, org=street, categories=[categories[code] for code in codes], priority=5
+        )
+        issued = reference.contractor_staff_create(
             actor=None,
+            contractor=contractor,
             username=username,
-            password=DEMO_PASSWORD,
             display_name=ctx.faker.name(),
             phone=f"137{ctx.rng.randint(10000000, 99999999)}",
-            check_password=False,
+            initial_password=DEMO_PASSWORD,
         )
-        role_assign(actor=None, user=user, role=Role.CONTRACTOR, org=street)
-        ctx.refs[f"user:{username}"] = user
+        ctx.refs[f"user:{username}"] = issued.user
         ctx.logins.append((username, str(Role.CONTRACTOR.label), where))
-        contractor = Contractor.objects.create(name=name, org=street, priority=5)
-        contractor.categories.add(*[categories[code] for code in codes])
-        contractor.users.add(user)
         made.append(contractor)
     ctx.refs["contractor:termite"] = termite
     return made

@@ -22,6 +22,7 @@ from kangle.members.models import (
     Skill,
     StatusChange,
 )
+from kangle.members.party_accounts import party_org_account_link
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.selectors import subtree_q
 
@@ -86,7 +87,8 @@ def _employers(ctx) -> list[EmployerPartyOrg]:
     )
     account = ctx.refs.get("user:kj_employer")
     if account is not None:
-        EmployerPartyOrg.objects.filter(pk=party_orgs[0].pk).update(account=account)
+        # The employer account acts for two branches, so the demo shows the choice of branch.
+        party_org_account_link(actor=None, party_orgs=party_orgs[:2], user=account)
     return party_orgs
 
 

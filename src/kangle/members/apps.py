@@ -22,6 +22,9 @@ class MembersConfig(AppConfig):
             _("Employer Party organisation accounts"), "members:party-orgs", {Role.STREET_ADMIN}, order=81
         )
         navigation.register(
+            _("Import staff accounts"), "members:staff-import", {Role.STREET_ADMIN, Role.AREA_ADMIN}, order=82
+        )
+        navigation.register(
             _("Which Party organisation I act for"), "members:acting", {Role.EMPLOYER_PARTY_ORG}, order=19
         )
         navigation.register(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.members import party_views, views
+from kangle.members import party_views, staff_import_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("party-orgs/", party_views.party_orgs, name="party-orgs"),
     path("party-orgs/link/", party_views.party_org_link, name="party-org-link"),
     path("acting/", party_views.acting, name="acting"),
+    path("staff-import/", staff_import_views.staff_import_page, name="staff-import"),
     path("base-numbers/", views.base_numbers, name="base-numbers"),
     path("base-numbers.xlsx", views.base_numbers_xlsx, name="base-numbers-xlsx"),
 ]

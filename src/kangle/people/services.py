@@ -74,22 +74,36 @@ def account_create(
     phone: str,
     role: str,
     org: OrgUnit,
+    initial_password: str | None = None,
     now: dt.datetime | None = None,
 ) -> IssuedAccount:
     """Create a login holding ``role`` at ``org``; it opens with a one-time code the person must replace.
 
-    Contractor and employer accounts come through here too (from ``cases`` and ``members``).
+    Contractor and employer accounts come through here too (from ``cases`` and ``members``). Only the
+    system (``actor`` None: the demo data) may set ``initial_password`` instead; no code is issued then.
     """
     moment = resolve_now(now)
+    if initial_password is not None and actor is not None:
+        raise ValueError("only the system sets an initial password; people get a one-time code")
     _check_grant(actor, role, org)
     if not (display_name or "").strip():
         raise UserError("blank_name", "请填写姓名", "Enter the person's name", field="display_name")
     user = user_create(
-        actor=actor, username=username, password=None, display_name=display_name, phone=phone, now=moment
+        actor=actor,
+        username=username,
+        password=initial_password,
+        display_name=display_name,
+        phone=phone,
+        check_password=False,
+        now=moment,
     )
-    code = one_time_code_set(user=user, now=moment)
     role_assign(actor=actor, user=user, role=role, org=org, now=moment)
-    _send_code(user, code, f"您的{Role(role).label}账号已开通", moment)
+    code = ""
+    if initial_password is None:
+        code = one_time_code_set(user=user, now=moment)
+        _send_code(user, code, f"您的{Role(role).label}账号已开通", moment)
+    else:
+        notify_user(recipient=user, title=f"您的{Role(role).label}账号已开通", link=_login_link(), now=moment)
     return IssuedAccount(user=User.objects.get(pk=user.pk), code=code)
 
 
@@ -101,6 +115,7 @@ def staff_account_create(
     phone: str,
     role: str,
     org: OrgUnit,
+    initial_password: str | None = None,
     now: dt.datetime | None = None,
 ) -> IssuedAccount:
     """A workbench account: street or area admin, community secretary or desk staff, grid leader."""
@@ -112,7 +127,14 @@ def staff_account_create(
             field="role",
         )
     return account_create(
-        actor=actor, username=username, display_name=display_name, phone=phone, role=role, org=org, now=now
+        actor=actor,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        role=role,
+        org=org,
+        initial_password=initial_password,
+        now=now,
     )
 
 

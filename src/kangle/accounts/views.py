@@ -14,10 +14,11 @@ from kangle.accounts import services
 from kangle.accounts.forms import LoginForm, PasswordChangeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
+from kangle.core import workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import WorkerHeartbeat
 from kangle.core.roles import STAFF_ROLES, Role
-from kangle.core.timeutil import now
+from kangle.core.timeutil import now, today
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.scope import scope_queryset
 from kangle.orgs.selectors import children_with_counts, counts_by_kind, subtree
@@ -114,6 +115,12 @@ def _workbench_home(request):
         "points_count": scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).count(),
         "venues_count": scope_queryset(user, Venue.objects.filter(is_active=True)).count(),
         "workers_alive": alive,
+        # Street admins keep the holiday calendar: a year the clocks need and nobody covers is their warning.
+        "calendar_uncovered": (
+            workcalendar.uncovered_years(today())
+            if user.is_superuser or user.has_role(Role.STREET_ADMIN)
+            else []
+        ),
     }
     return render(request, "accounts/home_workbench.html", context)
 

@@ -19,6 +19,7 @@ class CasesConfig(AppConfig):
             _("Case categories and SLA"), "cases:ref-categories", {Role.STREET_ADMIN}, order=86
         )
         navigation.register(_("Contractors"), "cases:ref-contractors", {Role.STREET_ADMIN}, order=87)
+        navigation.register(_("Holiday calendar"), "cases:ref-calendar", {Role.STREET_ADMIN}, order=88)
         navigation.register(_("My cases"), "cases:contractor-list", {Role.CONTRACTOR}, order=40, area="phone")
         navigation.register(
             _("Report a problem"), "cases:resident-report", {Role.RESIDENT}, order=40, area="phone"

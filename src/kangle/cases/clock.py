@@ -1,25 +1,20 @@
 """SLA clocks: natural hours, or working hours that skip weekends and Chinese public holidays and count
-make-up workdays (调休), from the maintained ``chinesecalendar`` package."""
+make-up workdays (调休), from the holiday calendar kept per year (``kangle.core.workcalendar``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
-import chinese_calendar
 from django.utils import timezone
 
+from kangle.core import workcalendar
 from kangle.core.timeutil import local
 
 
-@lru_cache(maxsize=4096)
 def is_workday(day: dt.date) -> bool:
-    """Official workday: holidays are off, make-up Saturdays/Sundays are on. Beyond the package's years,
-    Monday to Friday."""
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
+    """Official workday from the street's holiday calendar (``kangle.core.workcalendar``): holidays are off,
+    make-up Saturdays/Sundays are on; a year nobody has entered is flagged to the street admin."""
+    return workcalendar.is_workday(day)
 
 
 def _window(day: dt.date, start: dt.time, end: dt.time) -> tuple[dt.datetime, dt.datetime]:

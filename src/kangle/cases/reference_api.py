@@ -10,7 +10,10 @@ from ninja import Router, Schema
 
 from kangle.cases import reference
 from kangle.cases.models import CaseCategory, Contractor, SlaPolicy
+from kangle.core import workcalendar
 from kangle.core.errors import UserError
+from kangle.core.models import CalendarYear
+from kangle.core.timeutil import today
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 
@@ -309,3 +312,54 @@ def add_contractor_staff(request, pk: int, payload: StaffIn):
         phone=payload.phone,
     )
     return 201, {"username": issued.user.username, "one_time_code": issued.code}
+
+
+class CalendarOut(Schema):
+    package_years: list[int]
+    manual_years: list[int]
+    uncovered: list[int]
+
+
+class CalendarDayIO(Schema):
+    day: dt.date
+    name: str = ""
+
+
+class CalendarYearIO(Schema):
+    holidays: list[CalendarDayIO]
+    workdays: list[CalendarDayIO]
+
+
+@router.get("/calendar", response=CalendarOut)
+def calendar_overview(request):
+    _require(request)
+    return {
+        "package_years": sorted(workcalendar.package_years()),
+        "manual_years": list(CalendarYear.objects.order_by("year").values_list("year", flat=True)),
+        "uncovered": workcalendar.uncovered_years(today()),
+    }
+
+
+@router.get("/calendar/{year}", response=CalendarYearIO)
+def calendar_year_get(request, year: int):
+    _require(request)
+    row = CalendarYear.objects.filter(year=year).first()
+    if row is None:
+        raise Http404
+    days = list(row.days.all())
+    return {
+        "holidays": [{"day": d.day, "name": d.name} for d in days if not d.is_workday],
+        "workdays": [{"day": d.day, "name": d.name} for d in days if d.is_workday],
+    }
+
+
+@router.put("/calendar/{year}", response=CalendarYearIO)
+def calendar_year_put(request, year: int, payload: CalendarYearIO):
+    _require(request)
+    workcalendar.calendar_year_set(
+        actor=request.user,
+        year=year,
+        holidays="\n".join(f"{d.day.isoformat()} {d.name}" for d in payload.holidays),
+        workdays="\n".join(f"{d.day.isoformat()} {d.name}" for d in payload.workdays),
+    )
+    return calendar_year_get(request, year)

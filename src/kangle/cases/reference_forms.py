@@ -58,3 +58,14 @@ class ContractorStaffForm(forms.Form):
     display_name = forms.CharField(label=_("Name"), max_length=100)
     username = forms.CharField(label=_("Username"), max_length=150)
     phone = forms.CharField(label=_("Mobile number"), max_length=30, required=False)
+
+
+class CalendarYearForm(forms.Form):
+    holidays = forms.CharField(
+        label=_("Public holidays (one a line: YYYY-MM-DD name)"), widget=forms.Textarea, required=False
+    )
+    workdays = forms.CharField(
+        label=_("Make-up workdays at weekends (one a line: YYYY-MM-DD)"),
+        widget=forms.Textarea,
+        required=False,
+    )

@@ -12,13 +12,17 @@ from django.views.decorators.http import require_POST
 from kangle.cases import reference
 from kangle.cases.models import CaseCategory, Contractor, SlaPolicy
 from kangle.cases.reference_forms import (
+    CalendarYearForm,
     CategoryCreateForm,
     CategoryForm,
     ContractorForm,
     ContractorStaffForm,
     PolicyForm,
 )
+from kangle.core import workcalendar
 from kangle.core.errors import UserError
+from kangle.core.models import CalendarYear
+from kangle.core.timeutil import today
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 
@@ -309,4 +313,41 @@ def contractor_detail(request, pk):
         "cases/reference/contractor_detail.html",
         context,
         status=400 if (form.errors or staff_form.errors) else 200,
+    )
+
+
+@login_required
+def calendar_years(request):
+    _require(request)
+    context = {
+        "package_years": sorted(workcalendar.package_years()),
+        "manual_years": CalendarYear.objects.select_related("updated_by"),
+        "uncovered": workcalendar.uncovered_years(today()),
+    }
+    return render(request, "cases/reference/calendar.html", context)
+
+
+@login_required
+def calendar_year(request, year):
+    _require(request)
+    row = CalendarYear.objects.filter(year=year).first()
+    days = list(row.days.all()) if row else []
+    initial = {
+        "holidays": "\n".join(f"{d.day.isoformat()} {d.name}" for d in days if not d.is_workday),
+        "workdays": "\n".join(f"{d.day.isoformat()} {d.name}" for d in days if d.is_workday),
+    }
+    form = CalendarYearForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workcalendar.calendar_year_set(actor=request.user, year=year, **form.cleaned_data)
+        except UserError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The %(year)s calendar is saved.") % {"year": year})
+            return redirect("cases:ref-calendar")
+    return render(
+        request,
+        "cases/reference/calendar_year.html",
+        {"year": year, "form": form, "published": year in workcalendar.package_years()},
+        status=400 if form.errors else 200,
     )

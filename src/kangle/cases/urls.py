@@ -26,6 +26,8 @@ urlpatterns = [
         name="ref-category-reinstate",
     ),
     path("reference/policies/<str:code>/", reference_views.policy_edit, name="ref-policy"),
+    path("reference/calendar/", reference_views.calendar_years, name="ref-calendar"),
+    path("reference/calendar/<int:year>/", reference_views.calendar_year, name="ref-calendar-year"),
     path("reference/contractors/", reference_views.contractors, name="ref-contractors"),
     path("reference/contractors/<int:pk>/", reference_views.contractor_detail, name="ref-contractor"),
     # contractor phone pages

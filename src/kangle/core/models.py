@@ -44,3 +44,44 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname}:{self.pid}"
+
+
+class CalendarSource(models.TextChoices):
+    PACKAGE = "package", _("Published calendar (chinesecalendar package)")
+    MANUAL = "manual", _("Entered by hand")
+
+
+class CalendarYear(models.Model):
+    """A year whose public holidays and make-up workdays are known; working-hour clocks need one per year."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=10, choices=CalendarSource.choices)
+    updated_at = models.DateTimeField(_("updated"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("holiday calendar year")
+        verbose_name_plural = _("holiday calendar years")
+
+    def __str__(self):
+        return str(self.year)
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday–Friday rule: a holiday on a weekday or a make-up workday (调休) at a weekend."""
+
+    calendar_year = models.ForeignKey(CalendarYear, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("workday"))
+    name = models.CharField(_("name"), max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.day} {'workday' if self.is_workday else 'holiday'}"

@@ -15,9 +15,9 @@ from kangle.cases.models import (
     EventKind,
     MilestoneState,
 )
-from kangle.cases.uploads import validate_image
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
+from kangle.core.uploads import validate_image
 from kangle.notify.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -388,7 +388,7 @@ def test_non_image_uploads_are_refused(name, content, code):
 
 
 def test_oversized_upload_is_refused(settings):
-    settings.KANGLE_CASE_PHOTO_MAX_BYTES = 1000
+    settings.KANGLE_UPLOAD_MAX_BYTES = 1000
     with pytest.raises(UserError) as error:
         validate_image(upload("big.png", b"\x89PNG" + b"0" * 2000))
     assert error.value.code == "upload_too_large"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.files.base import ContentFile
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
@@ -26,6 +25,7 @@ from kangle.activities.models import (
     WhistleResponse,
 )
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.uploads import validate_image
 from kangle.members.models import Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -669,7 +669,7 @@ def enter_record(request, payload: StaffRecordIn):
 def self_report(request, payload: Form[SelfReportIn], photo: File[UploadedFile] = None):
     """Multipart form: the fields and a ``photo`` file."""
     call = _call_for(request, payload.call) if payload.call else None
-    content = ContentFile(photo.read(), name=photo.name) if photo is not None else None
+    content = validate_image(photo, field="photo") if photo is not None else None
     record = services.record_self_report(
         actor=request.user,
         title=payload.title,

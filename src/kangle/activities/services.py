@@ -39,6 +39,7 @@ from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import local, resolve_now
+from kangle.core.uploads import ValidatedImage
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member, Skill
 from kangle.notify.services import after_commit, notify_user
@@ -1157,7 +1158,7 @@ def record_self_report(
     started_at: dt.datetime,
     minutes: int,
     aspect: ServiceAspect,
-    photo,
+    photo: ValidatedImage | None,
     beneficiaries: int = 0,
     call: WhistleCall | None = None,
     now: dt.datetime | None = None,
@@ -1183,7 +1184,8 @@ def record_self_report(
             created_at=moment,
             **fields,
         )
-        record.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+        image = photo.as_file()
+        record.photo.save(image.name, image, save=False)
         record.save()
         audit.record(
             actor=actor,

@@ -31,6 +31,7 @@ from kangle.activities.models import (
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
 from kangle.core.timeutil import today
+from kangle.core.uploads import validate_image
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -525,7 +526,7 @@ def my_records(request):
                 started_at=data["started_at"],
                 minutes=int(round(data["hours"] * 60)),
                 beneficiaries=data["beneficiaries"] or 0,
-                photo=data["photo"],
+                photo=validate_image(data["photo"], field="photo") if data["photo"] else None,
             )
         except UserError as exc:
             _form_error(form, exc)

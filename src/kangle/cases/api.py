@@ -18,9 +18,9 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from kangle.cases import figures, permissions, selectors, services
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
-from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
+from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 

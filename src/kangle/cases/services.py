@@ -35,13 +35,13 @@ from kangle.cases.models import (
     MilestoneState,
     WorkStep,
 )
-from kangle.cases.uploads import ValidatedImage
 from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import local, resolve_now
+from kangle.core.uploads import ValidatedImage
 from kangle.notify.services import notify_user, queue_sms
 from kangle.orgs.models import OrgUnit
 

@@ -306,10 +306,14 @@ def test_full_width_phone_is_normalised(personas, termite):
 
 def test_duplicate_hint_for_same_address_and_category(personas, termite):
     first = report(personas, termite, address="康健路 300 弄 5 号")
-    assert list(services.open_duplicates(termite, "康健路300弄5号")) == [first]
-    assert not services.open_duplicates(termite, "康健路 300 弄 6 号").exists()
-    services.case_cancel(actor=personas.secretary_a, case=first, reason="重复")
-    assert not services.open_duplicates(termite, "康健路 300 弄 5 号").exists()
+    staff = personas.secretary_a
+    assert list(services.open_duplicates(termite, "康健路300弄5号", actor=staff)) == [first]
+    assert not services.open_duplicates(termite, "康健路 300 弄 6 号", actor=staff).exists()
+    # The hint never names a case outside the asker's reach (another community, another street, a resident).
+    for outsider in (personas.secretary_b, personas.contractor, personas.resident):
+        assert not services.open_duplicates(termite, "康健路300弄5号", actor=outsider).exists()
+    services.case_cancel(actor=staff, case=first, reason="重复")
+    assert not services.open_duplicates(termite, "康健路 300 弄 5 号", actor=staff).exists()
 
 
 def test_online_report_by_resident_only_in_own_community(personas, termite, photo):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.activities import permissions, qr, selectors, services
+from kangle.activities.access import access_attendee
 from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
 from kangle.activities.models import (
     Activity,
@@ -126,7 +127,7 @@ def activity_action(request, pk: int, action: str):
             )
             messages.success(request, _("Beneficiaries saved."))
         elif action in ("check-in", "check-out"):
-            member = get_object_or_404(Member, pk=request.POST.get("member") or 0)
+            member = access_attendee(request.user, activity, request.POST.get("member"))
             function = services.attendance_check_in if action == "check-in" else services.attendance_check_out
             function(actor=request.user, activity=activity, member=member)
             messages.success(request, _("Done: %(name)s") % {"name": member.name})

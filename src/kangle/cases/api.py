@@ -261,7 +261,7 @@ def create_case(request, payload: CaseIn):
         longitude=payload.longitude,
     )
     duplicates = list(
-        services.open_duplicates(category, payload.address)
+        services.open_duplicates(category, payload.address, actor=request.user)
         .exclude(pk=case.pk)
         .values_list("number", flat=True)[:5]
     )

@@ -130,9 +130,7 @@ def desk_new(request):
                 request.user, OrgUnit.objects.all(), "path", code=request.POST.get("org", "")
             )
             duplicates = list(
-                services.open_duplicates(category, request.POST.get("address", "")).filter(
-                    pk__in=selectors.staff_cases(request.user).values("pk")
-                )[:5]
+                services.open_duplicates(category, request.POST.get("address", ""), actor=request.user)[:5]
             )
             if duplicates and not request.POST.get("confirm_duplicate"):
                 context["duplicates"] = duplicates

@@ -24,6 +24,7 @@ from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.roles import Role
 from kangle.core.text import normalise_phone
 from kangle.members import permissions, selectors, services
+from kangle.members.access import access_member
 from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
@@ -208,9 +209,10 @@ def member_list(request):
 
 def _member_in_scope(request, pk) -> Member:
     _staff_only(request)
-    return get_in_scope_or_404(
+    return access_member(
         request.user,
-        Member.objects.select_related(
+        pk,
+        queryset=Member.objects.select_related(
             "community",
             "estate",
             "microgrid",
@@ -221,8 +223,6 @@ def _member_in_scope(request, pk) -> Member:
             "org",
             "user",
         ),
-        "org__path",
-        pk=pk,
     )
 
 

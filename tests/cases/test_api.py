@@ -302,3 +302,28 @@ def test_open311_keyed_reads_are_masked_and_audited_public_coordinates_are_coars
         assert "4321" not in json.dumps(row) and "3456" not in json.dumps(row)
     events = AuditEvent.objects.filter(verb="cases.open311_read")
     assert events.count() == 2 and all(number in e.details["numbers"] for e in events)
+
+
+def test_resident_case_api_shows_only_the_public_events_the_page_shows(
+    client, personas, termite, contractor_org, photo
+):
+    from kangle.cases import services
+
+    case = advance(personas, report(personas, termite), photo, to="assigned")
+    Case.objects.filter(pk=case.pk).update(reporter=personas.resident)
+    services.extension_request(
+        actor=personas.contractor,
+        case=case,
+        milestone_code="completed",
+        hours=12,
+        reason="内部原因：药剂缺货",
+    )
+    client.force_login(personas.resident)
+    mine = client.get(f"/api/v1/cases/{case.number}")
+    assert mine.status_code == 200 and mine.json()["events"]
+    assert "药剂缺货" not in json.dumps(mine.json(), ensure_ascii=False)
+    page = client.get(f"/cases/mine/{case.number}/")
+    assert page.status_code == 200 and "药剂缺货" not in page.content.decode()
+    client.force_login(personas.secretary_a)
+    staff = client.get(f"/api/v1/cases/{case.number}").json()
+    assert "药剂缺货" in json.dumps(staff, ensure_ascii=False)

@@ -39,4 +39,4 @@ def test_party_org_ranking_shows_staff_only_their_own_members(client, personas, 
     refused = _ranking(client, other_street, "party_org", party_org.pk)
     missing = _ranking(client, other_street, "party_org", 999999)
     assert refused.status_code == missing.status_code == 404
-    assert "王建华" not in refused.content.decode() and "赵丽" not in refused.content.decode()
+    assert refused.json()["code"] == missing.json()["code"] == "not_found"

@@ -15,6 +15,7 @@ CASE_PAGES = [
     ("get", "/cases/c/{n}/"),
     ("post", "/cases/c/{n}/accept/"),
     ("post", "/cases/c/{n}/finish/"),
+    ("post", "/cases/c/{n}/reveal/"),
     ("get", "/cases/mine/{n}/"),
     ("get", "/cases/track/{n}/"),
     ("post", "/cases/rate/{n}/"),

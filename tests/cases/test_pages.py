@@ -399,3 +399,24 @@ def test_figures_workbook_writes_typed_text_as_text_and_is_audited(client, perso
     assert category.value == "'+cmd|' /C calc'!A0" and place.value.startswith("'=HYPERLINK")
     event = AuditEvent.objects.get(verb="cases.figures_export")
     assert event.actor == personas.secretary_a and event.org_path == personas.tree.community_a.path
+
+
+def test_contractor_sees_masked_contact_and_reveals_it_with_an_audit_event(
+    client, personas, termite, contractor_org, photo
+):
+    from kangle.core.models import AuditEvent
+
+    case = advance(personas, report(personas, termite), photo, to="assigned")
+    login(client, personas.contractor)
+    page = client.get(f"/cases/c/{case.number}/").content.decode()
+    assert RESIDENT_PHONE not in page and "201 室" not in page
+    assert case.masked_phone in page
+    assert not AuditEvent.objects.filter(verb="case.contact_reveal").exists()
+    revealed = client.post(f"/cases/c/{case.number}/reveal/")
+    assert revealed.status_code == 200
+    body = revealed.content.decode()
+    assert RESIDENT_PHONE in body and "201 室" in body
+    event = AuditEvent.objects.get(verb="case.contact_reveal")
+    assert event.actor == personas.contractor and event.object_id == str(case.pk)
+    login(client, personas.secretary_b)
+    assert client.post(f"/cases/c/{case.number}/reveal/").status_code == 404

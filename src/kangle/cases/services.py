@@ -255,6 +255,22 @@ def _require_contractor(actor, case: Case) -> None:
         raise Http404
 
 
+def case_reveal_contact(*, actor, case: Case, now: dt.datetime | None = None) -> dict:
+    """The contractor on the job sees the resident's full phone and address only by asking; each reveal is
+    an audit event (personal data is masked on screen otherwise)."""
+    moment = resolve_now(now)
+    _require_contractor(actor, case)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            verb="case.contact_reveal",
+            obj=case,
+            now=moment,
+            details={"fields": ["phone", "address"]},
+        )
+    return {"phone": case.phone, "address": case.address}
+
+
 def _clean(
     value: str | None, *, field: str, zh: str, en: str, required: bool = True, max_length: int = 2000
 ) -> str:

@@ -17,6 +17,7 @@ urlpatterns = [
     # contractor phone pages
     path("c/", views.contractor_list, name="contractor-list"),
     path("c/<str:number>/", views.contractor_detail, name="contractor-detail"),
+    path("c/<str:number>/reveal/", views.contractor_reveal, name="contractor-reveal"),
     path("c/<str:number>/<str:action>/", views.contractor_act, name="contractor-act"),
     # resident phone pages
     path("report/", views.resident_report, name="resident-report"),

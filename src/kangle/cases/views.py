@@ -319,7 +319,7 @@ def _contractor_case(request, number: str) -> Case:
 
 
 @login_required
-def contractor_detail(request, number: str):
+def contractor_detail(request, number: str, *, revealed: dict | None = None):
     case = _contractor_case(request, number)
     moment = current_time()
     case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
@@ -333,8 +333,18 @@ def contractor_detail(request, number: str):
             "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
             "steps": WorkStep.choices,
             "now": moment,
+            "revealed": revealed,
         },
     )
+
+
+@login_required
+@require_POST
+def contractor_reveal(request, number: str):
+    """Show the resident's full phone and address once, on request, with an audit event."""
+    case = _contractor_case(request, number)
+    revealed = services.case_reveal_contact(actor=request.user, case=case)
+    return contractor_detail(request, number, revealed=revealed)
 
 
 CONTRACTOR_ACTIONS = {"accept", "return", "book", "contact", "check_in", "step", "finish", "extension"}

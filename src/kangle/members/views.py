@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import secrets
 
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.services import user_create
+from kangle.core import throttle
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
@@ -106,7 +108,7 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = request.user if request.user.is_authenticated else None
-            registration = _register_self(form, point, user)
+            registration = _register_self(request, form, point, user)
         except UserError as exc:
             _form_error(form, exc)
         else:
@@ -121,22 +123,53 @@ def register(request):
     return render(request, "members/register.html", {"form": form, "point": point})
 
 
-def _register_self(form, point, user):
+REGISTER_SCOPE = "member-register"
+REGISTER_LIMIT_PER_CLIENT = 10
+REGISTER_LIMIT_PER_PHONE = 5
+REGISTER_WINDOW = dt.timedelta(hours=1)
+
+
+def _register_self(request, form, point, user):
+    """Register the person on the phone. An anonymous sign-up is throttled per client address and per phone
+    number, and never says whether a number already has an account: with the account's password it
+    registers that account (and counts towards its login lockout like any login); otherwise it answers as
+    a failed login does."""
+    from django.contrib.auth import authenticate
     from django.db import transaction
 
     raw = form.raw()
+    if user is None:
+        phone = normalise_phone(raw.get("phone"))
+        client = request.META.get("REMOTE_ADDR", "") or "unknown"
+        allowed = [
+            throttle.hit(
+                REGISTER_SCOPE, f"client:{client}", limit=REGISTER_LIMIT_PER_CLIENT, window=REGISTER_WINDOW
+            ),
+            throttle.hit(
+                REGISTER_SCOPE, f"phone:{phone}", limit=REGISTER_LIMIT_PER_PHONE, window=REGISTER_WINDOW
+            ),
+        ]
+        if not all(allowed):
+            raise UserError(
+                "too_many_attempts",
+                "尝试次数过多，请一小时后再试",
+                "Too many attempts; please try again in an hour",
+                status=429,
+            )
+        from kangle.accounts.models import User
+
+        if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
+            user = authenticate(request, username=phone, password=form.cleaned_data["password"])
+            if user is None:
+                raise UserError(
+                    "register_refused",
+                    "无法用这个手机号和密码报到。如果您已有账号，请先登录再报到",
+                    "Cannot register with this mobile number and password. If you have an account, log in "
+                    "first",
+                    field="password",
+                )
     with transaction.atomic():
         if user is None:
-            phone = normalise_phone(raw.get("phone"))
-            from kangle.accounts.models import User
-
-            if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
-                raise UserError(
-                    "account_exists",
-                    "该手机号已有账号，请先登录再报到",
-                    "An account with this mobile number exists; log in first",
-                    field="phone",
-                )
             user = user_create(
                 actor=None,
                 # Not the phone number: usernames are stored in clear. People log in with their phone.

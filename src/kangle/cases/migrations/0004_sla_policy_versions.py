@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_default_categories'),
+        ('cases', '0003_drop_track_throttle'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -22,6 +22,7 @@ from kangle.members.party_api import router as party_orgs_router
 from kangle.members.staff_import_api import router as staff_import_router
 from kangle.orgs.api import router as orgs_router
 from kangle.people.api import router as people_router
+from kangle.people.audit_api import router as audit_router
 from kangle.points.api import router as points_router
 from kangle.posts.api import router as posts_router
 from kangle.prevention.api import router as prevention_router
@@ -115,6 +116,7 @@ def http_error(request, exc: HttpError):
 api.add_router("/accounts", accounts_router)
 api.add_router("/orgs", orgs_router)
 api.add_router("/people", people_router)
+api.add_router("/audit", audit_router)
 api.add_router("/members", members_router)
 api.add_router("/party-orgs", party_orgs_router)
 api.add_router("/staff-import", staff_import_router)

@@ -16,3 +16,4 @@ class PeopleConfig(AppConfig):
         navigation.register(
             _("People and roles"), "people:list", {Role.STREET_ADMIN, Role.AREA_ADMIN}, order=80
         )
+        navigation.register(_("Audit log"), "people:audit", {Role.STREET_ADMIN, Role.AREA_ADMIN}, order=90)

@@ -1,9 +1,13 @@
 from django.urls import path
 
-from kangle.people import views
+from kangle.people import audit_views, views
 
 app_name = "people"
 urlpatterns = [
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/personal-data/", audit_views.audit_list, {"personal_data": True}, name="audit-personal-data"),
+    path("audit/export.xlsx", audit_views.audit_export, name="audit-export"),
+    path("audit/<int:event_id>/", audit_views.audit_detail, name="audit-event"),
     path("", views.people_list, name="list"),
     path("new/", views.account_new, name="account-new"),
     path("users/<int:user_id>/", views.user_detail, name="user"),

@@ -86,6 +86,7 @@ class CalendarDay(models.Model):
     def __str__(self):
         return f"{self.day} {'workday' if self.is_workday else 'holiday'}"
 
+
 class Throttle(models.Model):
     """One counter per (scope, key) for every rate limit and lockout: login failures, case tracking,
     registration checks, SMS codes. ``kangle.core.throttle`` changes it only with single atomic statements,

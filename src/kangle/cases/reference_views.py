@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -176,7 +178,7 @@ def policy_edit(request, code):
         "clock_type": policy.clock_type,
         "work_start": policy.work_start,
         "work_end": policy.work_end,
-        "warn_percent": policy.warn_ratio * 100,
+        "warn_percent": (policy.warn_ratio * 100).quantize(Decimal("0.1")),
         "milestones": _milestone_lines(policy),
         "escalation": _escalation_lines(policy),
     }

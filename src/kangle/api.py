@@ -23,6 +23,7 @@ from kangle.members.staff_import_api import router as staff_import_router
 from kangle.orgs.api import router as orgs_router
 from kangle.people.api import router as people_router
 from kangle.people.audit_api import router as audit_router
+from kangle.points.adjustments_api import router as adjustments_router
 from kangle.points.api import router as points_router
 from kangle.posts.api import router as posts_router
 from kangle.prevention.api import router as prevention_router
@@ -126,4 +127,5 @@ api.add_router("/prevention", prevention_router)
 api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)
 api.add_router("/points", points_router)
+api.add_router("/adjustments", adjustments_router)
 api.add_router("/recognition", recognition_router)

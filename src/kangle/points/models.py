@@ -372,3 +372,56 @@ class PriorityPass(models.Model):
     @property
     def beneficiary_name(self) -> str:
         return self.household_member.name if self.household_member_id else self.member.name
+
+
+class AdjustmentLimit(models.Model):
+    """Per street: manual adjustments larger than this (either way) need a second street admin's approval."""
+
+    org = models.OneToOneField(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("street"))
+    approval_above = models.PositiveSmallIntegerField(_("second approval above (points)"), default=20)
+    updated_at = models.DateTimeField(_("updated"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("adjustment limit")
+        verbose_name_plural = _("adjustment limits")
+
+    def __str__(self):
+        return f"{self.org} > {self.approval_above}"
+
+
+class AdjustmentStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a second admin")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected by a second admin")
+
+
+class AdjustmentRequest(models.Model):
+    """A manual adjustment above the street's limit, waiting for a second street admin."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    points = models.IntegerField(_("points"))
+    reason = models.CharField(_("reason"), max_length=300)
+    org_path = models.CharField(max_length=500, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AdjustmentStatus.choices, default=AdjustmentStatus.PENDING
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decision time"), null=True, blank=True)
+    entry = models.OneToOneField(
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("adjustment request")
+        verbose_name_plural = _("adjustment requests")
+
+    def __str__(self):
+        return f"{self.member} {self.points:+d} ({self.status})"

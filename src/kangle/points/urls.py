@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.points import views
+from kangle.points import adjustments_views, views
 
 app_name = "points"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("benefits/<int:benefit_id>/pass/", views.take_pass, name="pass"),
     path("rankings/", views.rankings, name="rankings"),
     path("rules/", views.rules, name="rules"),
+    path("adjustments/", adjustments_views.adjustments_page, name="adjustments"),
+    path("adjustments/new/", adjustments_views.adjust, name="adjust"),
+    path("adjustments/<int:request_id>/decide/", adjustments_views.decide, name="adjust-decide"),
+    path("adjustments/limit/", adjustments_views.set_limit, name="adjust-limit"),
 ]

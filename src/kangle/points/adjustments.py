@@ -1,0 +1,168 @@
+"""Manual point adjustments with a second pair of eyes: above the street's limit a second street admin
+approves before anything reaches the ledger. The ledger write itself is ``services.points_adjust`` (reason
+required, ±100 at most, never below zero)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.http import Http404
+
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.roles import Role
+from kangle.core.timeutil import resolve_now
+from kangle.members.models import Member
+from kangle.notify.services import notify_user
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, in_scope
+from kangle.points import permissions, services
+from kangle.points.models import (
+    AdjustmentLimit,
+    AdjustmentRequest,
+    AdjustmentStatus,
+    LedgerEntry,
+)
+
+DEFAULT_APPROVAL_ABOVE = 20
+
+
+def approval_above(street: OrgUnit) -> int:
+    row = AdjustmentLimit.objects.filter(org=street).first()
+    return DEFAULT_APPROVAL_ABOVE if row is None else row.approval_above
+
+
+@transaction.atomic
+def adjustment_limit_set(
+    *, actor, street: OrgUnit, approval_above: int, now: dt.datetime | None = None
+) -> AdjustmentLimit:
+    moment = resolve_now(now)
+    if not in_scope(actor, street.path):
+        raise Http404
+    if not actor.is_superuser and not actor.has_role(Role.STREET_ADMIN, within=street):
+        raise NotAllowed("只有街道管理员可以设置", "Only a street admin sets this")
+    if not isinstance(approval_above, int) or not 1 <= approval_above <= services.MAX_ADJUSTMENT:
+        raise UserError(
+            "invalid_limit",
+            f"审批门槛须在 1 到 {services.MAX_ADJUSTMENT} 之间",
+            f"The limit must be from 1 to {services.MAX_ADJUSTMENT}",
+            field="approval_above",
+        )
+    row, _created = AdjustmentLimit.objects.update_or_create(
+        org=street, defaults={"approval_above": approval_above, "updated_at": moment, "updated_by": actor}
+    )
+    audit.record(
+        actor=actor,
+        verb="points.adjustment_limit",
+        obj=street,
+        details={"approval_above": approval_above},
+        now=moment,
+    )
+    return row
+
+
+def points_adjust_request(
+    *, actor, member: Member, points: int, reason: str, now: dt.datetime | None = None
+) -> LedgerEntry | AdjustmentRequest:
+    """Adjust now when within the street's limit; otherwise file a request for a second street admin."""
+    moment = resolve_now(now)
+    if not in_scope(actor, member.community.path):
+        raise Http404
+    street = services.street_of(member.community)
+    if not isinstance(points, int) or isinstance(points, bool) or abs(points) <= approval_above(street):
+        return services.points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
+    if not permissions.can_adjust(actor, member.community):
+        raise NotAllowed("只有街道管理员可以手工调整积分", "Only a street admin may adjust points by hand")
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("reason_required", "请填写调整原因", "A reason is required", field="reason")
+    if abs(points) > services.MAX_ADJUSTMENT:
+        raise UserError(
+            "invalid_points",
+            "调整分值必须是非零整数，且不超过±100",
+            "points must be a non-zero whole number within ±100",
+            field="points",
+        )
+    with transaction.atomic():
+        request = AdjustmentRequest.objects.create(
+            member=member,
+            points=points,
+            reason=reason[:300],
+            org_path=member.community.path,
+            requested_by=actor,
+            requested_at=moment,
+        )
+        audit.record(
+            actor=actor,
+            verb="points.adjust_request",
+            obj=member,
+            details={"points": points, "reason": reason[:300], "request": request.pk},
+            now=moment,
+        )
+    return request
+
+
+def access_request(actor, request_id) -> AdjustmentRequest:
+    try:
+        return get_in_scope_or_404(
+            actor,
+            AdjustmentRequest.objects.select_related("member__community", "requested_by"),
+            "org_path",
+            pk=int(request_id),
+        )
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+@transaction.atomic
+def adjustment_decide(
+    *, actor, request: AdjustmentRequest, approve: bool, now: dt.datetime | None = None
+) -> AdjustmentRequest:
+    moment = resolve_now(now)
+    request = (
+        AdjustmentRequest.objects.select_for_update().select_related("member__community").get(pk=request.pk)
+    )
+    if not in_scope(actor, request.org_path):
+        raise Http404
+    if not permissions.can_adjust(actor, request.member.community):
+        raise NotAllowed("只有街道管理员可以审批", "Only a street admin approves")
+    if request.requested_by_id == actor.pk:
+        raise UserError(
+            "same_admin",
+            "需要另一位街道管理员审批",
+            "A second street admin must approve",
+            field="decision",
+            status=403,
+        )
+    if request.status != AdjustmentStatus.PENDING:
+        raise UserError(
+            "already_decided", "该申请已审批", "This request has already been decided", status=409
+        )
+    if approve:
+        entry = services.points_adjust(
+            actor=actor,
+            member=request.member,
+            points=request.points,
+            reason=f"{request.reason}（{request.requested_by} 申请）",
+            now=moment,
+        )
+        request.entry = entry
+    request.status = AdjustmentStatus.APPROVED if approve else AdjustmentStatus.REJECTED
+    request.decided_by = actor
+    request.decided_at = moment
+    request.save(update_fields=["status", "decided_by", "decided_at", "entry"])
+    audit.record(
+        actor=actor,
+        verb="points.adjust_decide",
+        obj=request.member,
+        details={"request": request.pk, "approved": bool(approve)},
+        now=moment,
+    )
+    notify_user(
+        recipient=request.requested_by,
+        title="积分调整申请已审批" if approve else "积分调整申请被驳回",
+        body=f"{request.member.name} {request.points:+d}",
+        now=moment,
+    )
+    return request

@@ -1,0 +1,120 @@
+"""The manual-adjustment page: find a member (name or mobile), adjust with a reason, approve others' requests."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kangle.core.crypto import blind_index
+from kangle.core.errors import UserError
+from kangle.core.roles import Role
+from kangle.core.text import is_mobile, normalise_phone, normalise_text
+from kangle.members.models import Member
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.points import adjustments
+from kangle.points.models import AdjustmentRequest, AdjustmentStatus
+
+
+def _require(request) -> None:
+    if not (request.user.is_superuser or request.user.has_role(Role.STREET_ADMIN)):
+        raise Http404
+
+
+def find_members(actor, query: str):
+    """Members in the actor's subtree by name (contains) or exact mobile number: the member picker."""
+    query = normalise_text(query)
+    if not query:
+        return Member.objects.none()
+    rows = scope_queryset(actor, Member.objects.select_related("community"))
+    phone = normalise_phone(query)
+    if is_mobile(phone):
+        return rows.filter(phone_hash=blind_index(phone))[:20]
+    return rows.filter(name__icontains=query).order_by("name")[:20]
+
+
+@login_required
+def adjustments_page(request):
+    _require(request)
+    query = request.GET.get("q", "")
+    streets = OrgUnit.objects.filter(pk__in=request.user.units_for(Role.STREET_ADMIN)).order_by("path")
+    pending = scope_queryset(
+        request.user,
+        AdjustmentRequest.objects.filter(status=AdjustmentStatus.PENDING).select_related(
+            "member", "requested_by"
+        ),
+        "org_path",
+    )
+    context = {
+        "query": query,
+        "matches": find_members(request.user, query),
+        "pending": pending[:100],
+        "limits": [(street, adjustments.approval_above(street)) for street in streets],
+    }
+    return render(request, "points/adjustments.html", context)
+
+
+@login_required
+@require_POST
+def adjust(request):
+    _require(request)
+    member = get_in_scope_or_404(
+        request.user, Member.objects.select_related("community"), pk=request.POST.get("member") or 0
+    )
+    try:
+        points = int(request.POST.get("points", ""))
+    except ValueError:
+        messages.error(request, "调整分值必须是整数 / points must be a whole number")
+        return redirect("points:adjustments")
+    try:
+        result = adjustments.points_adjust_request(
+            actor=request.user, member=member, points=points, reason=request.POST.get("reason", "")
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        if isinstance(result, AdjustmentRequest):
+            messages.info(request, _("Above the street's limit: waiting for a second street admin."))
+        else:
+            messages.success(request, _("Points adjusted."))
+    return redirect("points:adjustments")
+
+
+@login_required
+@require_POST
+def decide(request, request_id):
+    _require(request)
+    pending = adjustments.access_request(request.user, request_id)
+    try:
+        adjustments.adjustment_decide(
+            actor=request.user, request=pending, approve=request.POST.get("approve") == "1"
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("points:adjustments")
+
+
+@login_required
+@require_POST
+def set_limit(request):
+    _require(request)
+    street = get_in_scope_or_404(
+        request.user, OrgUnit.objects.all(), path_field="path", code=request.POST.get("street", "")
+    )
+    try:
+        adjustments.adjustment_limit_set(
+            actor=request.user,
+            street=street,
+            approval_above=int(request.POST.get("approval_above", "0") or 0),
+        )
+    except (UserError, ValueError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Limit saved."))
+    return redirect("points:adjustments")

@@ -19,4 +19,7 @@ class PointsConfig(AppConfig):
         navigation.register(_("Benefits"), "points:benefits", {Role.MEMBER}, order=31, area="phone")
         navigation.register(_("Points rankings"), "points:rankings", STAFF_ROLES, order=40)
         navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39)
+        navigation.register(
+            _("Benefits and bookings"), "points:manage-benefits", STAFF_ROLES - {Role.GRID_LEADER}, order=42
+        )
         navigation.register(_("Point adjustments"), "points:adjustments", {Role.STREET_ADMIN}, order=41)

@@ -790,6 +790,10 @@ def slot_create(
         raise UserError(
             "invalid_slot", "结束时间必须晚于开始时间", "ends_at must be after starts_at", field="ends_at"
         )
+    if starts_at < moment:
+        raise UserError(
+            "slot_in_past", "时段的开始时间已过", "The slot would start in the past", field="starts_at"
+        )
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
         raise UserError(
             "invalid_capacity", "名额必须是1到1000的整数", "capacity must be from 1 to 1000", field="capacity"
@@ -811,6 +815,17 @@ def slot_create(
                 field="release_at",
             )
     with transaction.atomic():
+        # Lock the benefit so two staff adding slots at once cannot both miss the other's overlap.
+        Benefit.objects.select_for_update().filter(pk=benefit.pk).first()
+        clash = Slot.objects.filter(benefit=benefit, starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+        if clash is not None:
+            raise UserError(
+                "slot_overlap",
+                f"与已有时段重叠（{timezone.localtime(clash.starts_at):%m-%d %H:%M}–"
+                f"{timezone.localtime(clash.ends_at):%H:%M}）",
+                "The slot overlaps an existing one",
+                field="starts_at",
+            )
         slot = Slot.objects.create(
             benefit=benefit,
             starts_at=starts_at,

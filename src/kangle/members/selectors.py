@@ -6,6 +6,8 @@ from collections import defaultdict
 
 from django.db.models import Count, F, Q, QuerySet
 
+from kangle.core.crypto import blind_index
+from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Aspect, Status
 from kangle.members.models import ExpectedCount, Member, MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -171,3 +173,15 @@ def distribution(unit: OrgUnit) -> dict:
         "periods": [str(label) for _c, label, _z in PERIODS],
         "willingness": willingness,
     }
+
+
+def find_members(actor, query: str, *, limit: int = 20) -> QuerySet[Member]:
+    """The member picker: files in the actor's subtree by name (contains) or exact mobile number."""
+    query = normalise_text(query)
+    if not query:
+        return Member.objects.none()
+    rows = scope_queryset(actor, Member.objects.select_related("community"))
+    phone = normalise_phone(query)
+    if is_mobile(phone):
+        return rows.filter(phone_hash=blind_index(phone))[:limit]
+    return rows.filter(name__icontains=query).order_by("name")[:limit]

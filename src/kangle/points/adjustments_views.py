@@ -9,11 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError
 from kangle.core.roles import Role
-from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.members.models import Member
+from kangle.members.selectors import find_members
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points import adjustments
@@ -23,18 +22,6 @@ from kangle.points.models import AdjustmentRequest, AdjustmentStatus
 def _require(request) -> None:
     if not (request.user.is_superuser or request.user.has_role(Role.STREET_ADMIN)):
         raise Http404
-
-
-def find_members(actor, query: str):
-    """Members in the actor's subtree by name (contains) or exact mobile number: the member picker."""
-    query = normalise_text(query)
-    if not query:
-        return Member.objects.none()
-    rows = scope_queryset(actor, Member.objects.select_related("community"))
-    phone = normalise_phone(query)
-    if is_mobile(phone):
-        return rows.filter(phone_hash=blind_index(phone))[:20]
-    return rows.filter(name__icontains=query).order_by("name")[:20]
 
 
 @login_required

@@ -23,3 +23,14 @@ class RecognitionConfig(AppConfig):
         )
         navigation.register(_("Honour nominations"), "recognition:nominations", STAFF_ROLES, order=42)
         navigation.register(_("My honours"), "recognition:me", {Role.MEMBER}, order=32, area="phone")
+        navigation.register(_("Member stories"), "recognition:stories", {Role.MEMBER}, order=33, area="phone")
+        navigation.register(
+            _("Write member stories"),
+            "recognition:manage-stories",
+            STAFF_ROLES - {Role.GRID_LEADER},
+            order=43,
+        )
+        from kangle.core import files
+        from kangle.recognition.stories import story_photo_file
+
+        files.register("story-photo", story_photo_file)

@@ -228,3 +228,22 @@ class Story(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class StoryPhoto(models.Model):
+    """A photo of a member story, stored through the upload gate and served by ``/files/story-photo/<id>/``."""
+
+    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="photos")
+    file = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("story photo")
+        verbose_name_plural = _("story photos")
+
+    def __str__(self):
+        return f"{self.story} #{self.pk}"

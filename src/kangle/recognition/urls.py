@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.recognition import views
+from kangle.recognition import stories_views, views
 
 app_name = "recognition"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("stories/", views.stories, name="stories"),
     path("stories/<int:story_id>/", views.story, name="story"),
+    path("manage/stories/", stories_views.story_list, name="manage-stories"),
+    path("manage/stories/<int:story_id>/", stories_views.story_edit, name="manage-story"),
+    path("manage/stories/<int:story_id>/photos/", stories_views.story_photo, name="manage-story-photo"),
+    path("manage/stories/<int:story_id>/publish/", stories_views.story_publish, name="manage-story-publish"),
 ]

@@ -13,12 +13,19 @@ from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
 from kangle.members.models import Member
-from kangle.members.selectors import own_file
+from kangle.members.selectors import find_members, own_file
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points.models import EntryKind, LedgerEntry
 from kangle.recognition import permissions, services
 from kangle.recognition.api import _letters_for, _nominations_for
-from kangle.recognition.models import CommendationLetter, LetterStatus, Nomination, Story, StoryStatus
+from kangle.recognition.models import (
+    CommendationLetter,
+    Honour,
+    LetterStatus,
+    Nomination,
+    Story,
+    StoryStatus,
+)
 
 
 @login_required
@@ -124,6 +131,8 @@ def letter_pdf(request, letter_id: int):
 def nominations(request):
     if not permissions.is_staff(request.user):
         raise PermissionDenied
+    if request.method == "POST" and request.POST.get("action") == "nominate":
+        return _nominate(request)
     if request.method == "POST":
         item = get_in_scope_or_404(
             request.user,
@@ -149,9 +158,38 @@ def nominations(request):
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("recognition:nominations")
+    query = request.GET.get("q", "")
     return render(
-        request, "recognition/nominations.html", {"nominations": list(_nominations_for(request.user)[:100])}
+        request,
+        "recognition/nominations.html",
+        {
+            "nominations": list(_nominations_for(request.user)[:100]),
+            "query": query,
+            "matches": find_members(request.user, query),
+            "honours": Honour.choices,
+        },
     )
+
+
+def _nominate(request):
+    """The member picker's choice: a member inside the nominator's subtree (anyone else is a 404)."""
+    raw = request.POST.get("member") or ""
+    member = get_in_scope_or_404(
+        request.user, Member.objects.select_related("community"), pk=int(raw) if raw.isdigit() else 0
+    )
+    try:
+        services.nominate(
+            actor=request.user,
+            honour=request.POST.get("honour", ""),
+            reason=request.POST.get("reason", ""),
+            member=member,
+            honour_name=request.POST.get("honour_name", ""),
+        )
+    except UserError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Nomination submitted."))
+    return redirect("recognition:nominations")
 
 
 @login_required

@@ -75,24 +75,17 @@ def test_refusals(personas, branches):
     assert not EmployerPartyOrg.objects.filter(account__isnull=False).exists()
 
 
-def test_an_account_with_two_branches_chooses_which_one_it_acts_for(client, personas, branches):
+def test_an_account_with_two_branches_names_the_one_it_acts_for(client, personas, branches):
     party_accounts.party_org_account_link(
         actor=personas.street_admin, party_orgs=branches, user=personas.employer
     )
     client.force_login(personas.employer)
     response = client.get("/activities/party/calls/")
-    assert response.status_code == 302 and response["Location"].startswith("/members/acting/")
-    page = client.get("/members/acting/")
-    assert page.status_code == 200 and "电力公司第二党支部" in page.content.decode()
-    response = client.post(
-        "/members/acting/", {"party_org": branches[1].pk, "next": "/activities/party/calls/"}
-    )
-    assert response.status_code == 302 and response["Location"] == "/activities/party/calls/"
-    response = client.get("/activities/party/calls/")
-    assert response.status_code == 200 and response.context["party_org"] == branches[1]
-    # Another account's branch cannot be chosen.
+    assert response.status_code == 200 and response.context["party_org"] is None  # not guessed
+    response = client.get("/activities/party/calls/", {"party_org": branches[1].pk})
+    assert response.context["party_org"] == branches[1]
     other = EmployerPartyOrg.objects.create(employer=branches[0].employer, name="别家支部")
-    assert client.post("/members/acting/", {"party_org": other.pk}).status_code == 404
+    assert client.get("/activities/party/calls/", {"party_org": other.pk}).status_code == 404
 
 
 def test_pages_and_api(client, api, personas, branches):

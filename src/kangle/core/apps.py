@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
-        from kangle.core import at_rest
+        from kangle.core import at_rest, public_url  # noqa: F401 (public_url registers its system check)
 
         at_rest.protect_from_settings()
 

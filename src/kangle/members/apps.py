@@ -25,9 +25,6 @@ class MembersConfig(AppConfig):
             _("Import staff accounts"), "members:staff-import", {Role.STREET_ADMIN, Role.AREA_ADMIN}, order=82
         )
         navigation.register(
-            _("Which Party organisation I act for"), "members:acting", {Role.EMPLOYER_PARTY_ORG}, order=19
-        )
-        navigation.register(
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )
         navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")

@@ -1,7 +1,7 @@
 """Accounts of employer Party organisations (单位党组织), created by street admins through the people services.
 
 One account may serve several branches (a company's Party committee acting for its branches): it is linked
-to each, and picks the branch it acts for (kept in the session); nothing guesses with the first one.
+to each and names the branch it acts for on each request (the activities pages' choice); nothing guesses.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.http import Http404
 
 from kangle.accounts.models import User
 from kangle.core import audit
@@ -20,8 +19,6 @@ from kangle.members.models import EmployerPartyOrg
 from kangle.notify.services import notify_user
 from kangle.orgs.models import OrgUnit
 from kangle.people.services import IssuedAccount, account_create
-
-ACTING_SESSION_KEY = "kangle_acting_party_org"
 
 
 def can_manage_party_accounts(actor) -> bool:
@@ -108,26 +105,3 @@ def _link(actor, party_orgs: list[EmployerPartyOrg], user: User, moment) -> None
             details={"account": user.username, "previous_account_id": previous},
             now=moment,
         )
-
-
-def acting_party_org(request) -> EmployerPartyOrg | None:
-    """The branch the signed-in account acts for: its only one, or the one it chose; None until it chooses."""
-    user = request.user
-    if not getattr(user, "is_authenticated", False):
-        return None
-    orgs = list(EmployerPartyOrg.objects.filter(account=user).select_related("employer").order_by("name")[:2])
-    if len(orgs) == 1:
-        return orgs[0]
-    chosen = request.session.get(ACTING_SESSION_KEY)
-    if chosen is None:
-        return None
-    return EmployerPartyOrg.objects.filter(account=user, pk=chosen).select_related("employer").first()
-
-
-def acting_party_org_choose(request, party_org_id) -> EmployerPartyOrg:
-    try:
-        party_org = EmployerPartyOrg.objects.get(account=request.user, pk=int(party_org_id))
-    except (EmployerPartyOrg.DoesNotExist, TypeError, ValueError):
-        raise Http404 from None
-    request.session[ACTING_SESSION_KEY] = party_org.pk
-    return party_org

@@ -89,25 +89,3 @@ def party_org_link(request):
     else:
         messages.success(request, _("The account now acts for these Party organisations."))
     return redirect("members:party-orgs")
-
-
-@login_required
-def acting(request):
-    """An account serving several branches chooses the one it acts for."""
-    mine = EmployerPartyOrg.objects.filter(account=request.user).select_related("employer").order_by("name")
-    if not mine.exists():
-        raise Http404
-    if request.method == "POST":
-        chosen = party_accounts.acting_party_org_choose(request, request.POST.get("party_org"))
-        messages.success(request, _("You now act for %(name)s.") % {"name": chosen.name})
-        target = request.POST.get("next") or ""
-        return redirect(target if target.startswith("/") and not target.startswith("//") else "home")
-    return render(
-        request,
-        "members/acting.html",
-        {
-            "party_orgs": mine,
-            "current": party_accounts.acting_party_org(request),
-            "next": request.GET.get("next", ""),
-        },
-    )

@@ -22,7 +22,6 @@ urlpatterns = [
     path("employers/", views.employers, name="employers"),
     path("party-orgs/", party_views.party_orgs, name="party-orgs"),
     path("party-orgs/link/", party_views.party_org_link, name="party-org-link"),
-    path("acting/", party_views.acting, name="acting"),
     path("staff-import/", staff_import_views.staff_import_page, name="staff-import"),
     path("base-numbers/", views.base_numbers, name="base-numbers"),
     path("base-numbers.xlsx", views.base_numbers_xlsx, name="base-numbers-xlsx"),

@@ -16,6 +16,7 @@ from kangle.accounts.services import token_authenticate
 from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
+from kangle.drills.api import router as drills_router
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
 from kangle.points.api import router as points_router
@@ -25,6 +26,18 @@ from kangle.recognition.api import router as recognition_router
 
 
 class TokenAuth(HttpBearer):
+    """A request that brings a Bearer header is judged by it alone: a malformed or unknown token is a 401,
+    never a fall-through to the session check (which would answer a CSRF 403). Other schemes (a proxy's
+    Basic login, say) are left to the session."""
+
+    def __call__(self, request):
+        if not request.headers.get("Authorization", "").lower().startswith("bearer"):
+            return None
+        user = super().__call__(request)
+        if not user:
+            raise AuthenticationError()
+        return user
+
     def authenticate(self, request, token):
         user = token_authenticate(token)
         if user is not None:
@@ -101,6 +114,7 @@ api.add_router("/orgs", orgs_router)
 api.add_router("/members", members_router)
 api.add_router("/cases", cases_router)
 api.add_router("/prevention", prevention_router)
+api.add_router("/drills", drills_router)
 api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)
 api.add_router("/points", points_router)

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from kangle.accounts import views as account_views
 from kangle.api import api
 from kangle.cases import open311
+from kangle.core import files
 from kangle.orgs import views as org_views
 
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("open311/v2/", include("kangle.cases.open311_urls")),
     path("open311/discovery.<str:fmt>", open311.discovery, name="open311-discovery"),
     path("prevention/", include("kangle.prevention.urls")),
+    path("drills/", include("kangle.drills.urls")),
     path("posts/", include("kangle.posts.urls")),
     path("activities/", include("kangle.activities.urls")),
     path("points/", include("kangle.points.urls")),
@@ -45,4 +47,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # Every stored file (photos), through its owner's access check; there is no public media folder.
+    path("files/<slug:kind>/<int:pk>/", files.serve, name="file"),
 ]

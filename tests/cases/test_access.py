@@ -18,7 +18,7 @@ CASE_PAGES = [
     ("get", "/cases/mine/{n}/"),
     ("get", "/cases/track/{n}/"),
     ("post", "/cases/rate/{n}/"),
-    ("get", "/cases/photo/{p}/"),
+    ("get", "/files/case-photo/{p}/"),
     ("get", "/api/v1/cases/{n}"),
     ("post", "/api/v1/cases/{n}/accept"),
     ("post", "/api/v1/cases/{n}/contractor-accept"),

@@ -25,5 +25,4 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("track/<str:number>/", views.track_case, name="track-case"),
     path("rate/<str:number>/", views.rate, name="rate"),
-    path("photo/<int:pk>/", views.photo, name="photo"),
 ]

@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.services import user_create
-from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError
+from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.roles import Role
 from kangle.core.text import normalise_phone
-from kangle.core.timeutil import now as current_time
 from kangle.members import permissions, selectors, services
+from kangle.members.access import access_member
 from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
@@ -38,13 +38,10 @@ from kangle.members.forms import (
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.panels import panels_for
-from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staff_only(request) -> None:
@@ -212,9 +209,10 @@ def member_list(request):
 
 def _member_in_scope(request, pk) -> Member:
     _staff_only(request)
-    return get_in_scope_or_404(
+    return access_member(
         request.user,
-        Member.objects.select_related(
+        pk,
+        queryset=Member.objects.select_related(
             "community",
             "estate",
             "microgrid",
@@ -225,8 +223,6 @@ def _member_in_scope(request, pk) -> Member:
             "org",
             "user",
         ),
-        "org__path",
-        pk=pk,
     )
 
 
@@ -367,6 +363,17 @@ def member_new(request):
     return render(request, "members/new.html", {"form": form, "duplicate": duplicate})
 
 
+def _common_path(units) -> str:
+    """The deepest org path every unit lies under (for an export covering several units)."""
+    paths = [unit.path for unit in units]
+    if not paths:
+        return ""
+    common = paths[0]
+    while common and not all(path.startswith(common) for path in paths):
+        common = common[: common.rstrip("/").rfind("/") + 1]
+    return common
+
+
 @login_required
 def member_export(request):
     """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
@@ -447,17 +454,15 @@ def member_export(request):
                 m.get_status_display(),
             ]
         )
-    audit.record(
+    content = export_workbook(
         actor=request.user,
         verb="member.export",
         object_type="members.member",
-        object_id="",
-        org_path=unit.path if unit else "",
-        details={"rows": len(body), "unmasked": reveal, "filters": params},
+        sheets=[("在职党员", headers, body)],
+        org_path=unit.path if unit else _common_path(roots),
+        details={"unmasked": reveal, "filters": params},
     )
-    response = HttpResponse(workbook_bytes([("在职党员", headers, body)]), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="members.xlsx"'
-    return response
+    return xlsx_response(content, "members.xlsx")
 
 
 @login_required
@@ -774,17 +779,19 @@ def base_numbers_xlsx(request):
         for g in c["grids"]
     ]
     heat = [[charts["days"][d], charts["periods"][p], n] for d, p, n in charts["heatmap"]]
-    content = workbook_bytes(
-        [
+    content = export_workbook(
+        actor=request.user,
+        verb="members.base_numbers_export",
+        object_type="orgs.orgunit",
+        org_path=unit.path,
+        details={"unit": unit.code},
+        sheets=[
             ("汇总", ["片区", "居民区数", "底数", "已报到", "待审核", "覆盖率%"], summary),
             ("居民区", ["居民区", "编码", "底数", "已报到", "待审核", "覆盖率%"], per_community),
             ("微网格", ["居民区", "微网格", "编码", "底数", "已报到", "覆盖率%"], per_grid),
             ("专业特长", ["特长", "人数"], [list(s) for s in charts["skills"]]),
             ("服务时间", ["星期", "时段", "人数"], heat),
             ("服务意愿", ["服务方面", "人数"], [list(w) for w in charts["willingness"]]),
-        ]
+        ],
     )
-    audit.record(actor=request.user, verb="members.base_numbers_export", obj=unit, now=current_time())
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'
-    return response
+    return xlsx_response(content, f"base-numbers-{unit.code}.xlsx")

@@ -12,7 +12,7 @@ def seed_rework_milestones(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_default_categories'),
+        ('cases', '0003_drop_track_throttle'),
     ]
 
     operations = [

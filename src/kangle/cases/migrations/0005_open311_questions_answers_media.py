@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_rework_milestone_rounds'),
+        ('cases', '0004_rework_milestone_rounds'),
     ]
 
     operations = [

@@ -143,3 +143,11 @@ def test_spraying_api(client, api, personas, campaign, time_machine):
     assert listed["count"] == 1 and listed["items"][0]["agent"] == "联苯菊酯悬浮剂"
     analysed = api.get("/prevention/analysis", start="2026-06-01", end="2026-06-30", org="KJ-C01").json()
     assert analysed["sprayed_estates"] == 1 and "喷洒药水" in analysed["brief"]
+
+
+def test_dashboard_shows_the_sprayed_estates(client, personas, campaign, photo):
+    _spray(personas, campaign, photo)
+    client.force_login(personas.secretary_a)
+    page = client.get("/prevention/", {"start": "2026-06-01", "end": "2026-06-30"}).content.decode()
+    assert 'id="stat-sprayed">1<' in page
+    assert f'data-estate="{personas.tree.estate_a.code}"' in page and "喷洒药水" in page

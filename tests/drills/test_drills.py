@@ -297,3 +297,36 @@ def test_api(client, api, personas, home, plan, time_machine):
     )
     assert assigned.status_code == 201 and assigned.json()["assignments"][0]["person"] == "护理员陈某"
     assert api.get("/drills/figures").json()["evacuation_trend"][0]["evacuation_seconds"] == 360
+
+
+def test_drill_page_forms(client, personas, drill, time_machine):
+    time_machine.move_to(NOW, tick=False)
+    timings = {
+        "alarm_at": "2026-06-18T09:30:00",
+        "first_response_at": "2026-06-18T09:31:00",
+        "last_out_at": "2026-06-18T09:36:00",
+        "roll_call_at": "2026-06-18T09:38:00",
+    }
+    url = f"/drills/{drill.pk}/timings/"
+    assert client.post(url, timings).status_code == 302
+    drill.refresh_from_db()
+    assert drill.alarm_at is None  # anonymous: sent to the login page, nothing saved
+    client.force_login(personas.secretary_b)
+    assert client.post(url, timings).status_code == 404
+    client.force_login(personas.member)
+    assert client.post(url, timings).status_code == 404
+    client.force_login(personas.secretary_a)
+    client.post(url, {**timings, "roll_call_at": "2026-06-18T09:35:00"})  # before the last resident out
+    drill.refresh_from_db()
+    assert drill.alarm_at is None
+    assert client.post(url, timings).status_code == 302
+    drill.refresh_from_db()
+    assert drill.evacuation_seconds == 360
+    finding = f"/drills/{drill.pk}/finding/"
+    client.post(finding, {"text": "担架不足", "action": "增配担架", "owner": "", "due_on": "2026-07-18"})
+    assert not DrillFinding.objects.exists()  # no owner: refused
+    client.post(
+        finding, {"text": "担架不足", "action": "增配担架", "owner": "院长王某", "due_on": "2026-07-18"}
+    )
+    assert FollowUp.objects.get().owner == "院长王某"
+    assert client.post(f"/drills/{drill.pk}/nonsense/").status_code == 404

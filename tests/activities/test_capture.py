@@ -219,3 +219,25 @@ def test_api_family_sign_up(client, api, kit):
     client.force_login(kit.p.member)
     made = api.post(url, {"household_member": child.pk})
     assert made.status_code == 201 and made.json()["household_member"] == "李小明"
+
+
+def test_call_page_marks_present(client, kit, time_machine):
+    call = kit.call()
+    call.aspect = kit.aspect
+    call.save(update_fields=["aspect"])
+    response = services.response_create(actor=kit.p.member, call=call, now=T0 - H)
+    time_machine.move_to(T0 + 3 * H, tick=False)
+    url = f"/activities/calls/{call.pk}/"
+    data = {"action": "present", "response": response.pk}
+    assert client.post(url, data).status_code == 302 and not ServiceRecord.objects.exists()  # to login
+    client.force_login(kit.p.secretary_b)
+    assert client.post(url, data).status_code == 404
+    client.force_login(kit.p.member)
+    assert client.post(url, data).status_code in (403, 404)
+    assert not ServiceRecord.objects.exists()
+    client.force_login(kit.p.secretary_a)
+    assert f'data-present="{response.pk}"' in client.get(url).content.decode()
+    assert client.post(url, data).status_code == 302
+    record = ServiceRecord.objects.get()
+    assert record.source == RecordSource.WHISTLE and record.whistle_response_id == response.pk
+    assert client.post(url, {"action": "present", "response": 999999}).status_code == 404

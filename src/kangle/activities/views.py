@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.activities import permissions, qr, selectors, services
+from kangle.activities import capture, permissions, qr, selectors, services
 from kangle.activities.access import access_attendee
 from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
 from kangle.activities.models import (
@@ -304,6 +304,12 @@ def call_detail(request, pk: int):
                     actor=request.user, call=call, member_ids=request.POST.getlist("member")
                 )
                 messages.success(request, _("%(n)d reported for the group.") % {"n": len(fresh)})
+            elif request.POST.get("action") == "present":
+                response = call.responses.filter(pk=request.POST.get("response") or 0).first()
+                if response is None:
+                    raise Http404
+                capture.response_mark_present(actor=request.user, response=response)
+                messages.success(request, _("Marked present; the service record awaits verification."))
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("activities:call-detail", call.pk)
@@ -326,6 +332,7 @@ def call_detail(request, pk: int):
             "responses": responses,
             "times": selectors.response_times(call),
             "group": group,
+            "can_mark_present": permissions.can_blow_whistle(request.user, call.org),
             "can_close": call.status == CallStatus.OPEN
             and (
                 permissions.can_blow_whistle(request.user, call.org) or call.created_by_id == request.user.pk

@@ -241,3 +241,26 @@ def test_call_page_marks_present(client, kit, time_machine):
     record = ServiceRecord.objects.get()
     assert record.source == RecordSource.WHISTLE and record.whistle_response_id == response.pk
     assert client.post(url, {"action": "present", "response": 999999}).status_code == 404
+
+
+def test_phone_sessions_page(client, kit, session, time_machine):
+    time_machine.move_to(T0 - 10 * MIN, tick=False)
+    url = "/activities/m/sessions/"
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    client.force_login(kit.p.secretary_a)
+    assert client.get(url).status_code == 403  # staff without a member file
+    other, user = kit.member_with_user("王五")
+    client.force_login(user)
+    assert f'data-session="{session.pk}"' not in client.get(url).content.decode()
+    client.post(url, {"session": session.pk, "action": "in"})  # did not claim the post: refused
+    assert not SessionAttendance.objects.exists()
+    outsider, outsider_user = kit.member_with_user("赵六", community=kit.p.tree.community_b)
+    client.force_login(outsider_user)
+    assert client.post(url, {"session": session.pk, "action": "in"}).status_code == 404
+    client.force_login(kit.p.member)
+    assert f'data-session="{session.pk}"' in client.get(url).content.decode()
+    assert client.post(url, {"session": session.pk, "action": "in"}).status_code == 302
+    time_machine.move_to(T0 + 2 * H, tick=False)
+    client.post(url, {"session": session.pk, "action": "out"})
+    attendance = SessionAttendance.objects.get()
+    assert attendance.credited and attendance.service_record.source == RecordSource.SESSION

@@ -25,6 +25,7 @@ from kangle.activities.models import (
     CallStatus,
     RecordStatus,
     ServiceRecord,
+    SessionAttendance,
     Signup,
     SignupStatus,
     WhistleCall,
@@ -38,6 +39,7 @@ from kangle.members.models import EmployerPartyOrg, Member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
+from kangle.posts.models import Claim, ClaimStatus, PostSession
 
 
 def _staff_only(request) -> None:
@@ -361,6 +363,49 @@ def phone_call(request, pk: int):
             messages.error(request, str(exc))
         return redirect("activities:phone-call", call.pk)
     return render(request, "activities/phone_call.html", {"call": call, "mine": mine})
+
+
+@login_required
+def phone_sessions(request):
+    """The member's post sessions (posts they hold) from yesterday to a week ahead: check in and out."""
+    member = _member_or_403(request)
+    moment = current_time()
+    if request.method == "POST":
+        session = (
+            PostSession.objects.select_related("post__org", "post__aspect")
+            .filter(pk=request.POST.get("session") or 0)
+            .first()
+        )
+        if session is None or not services._reaches(member, session.post.org):
+            raise Http404
+        try:
+            if request.POST.get("action") == "out":
+                attendance = capture.session_check_out(actor=request.user, session=session)
+                if attendance.credited:
+                    messages.success(request, _("Checked out; the service record awaits verification."))
+                else:
+                    messages.success(request, _("Checked out."))
+            else:
+                capture.session_check_in(actor=request.user, session=session)
+                messages.success(request, _("Checked in."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:phone-sessions")
+    held = Claim.objects.filter(member=member, status=ClaimStatus.CONFIRMED).values("post_id")
+    sessions = (
+        PostSession.objects.filter(
+            post__in=held,
+            starts_at__lt=moment + dt.timedelta(days=7),
+            ends_at__gt=moment - dt.timedelta(days=1),
+        )
+        .select_related("post")
+        .order_by("starts_at")[:50]
+    )
+    attended = {
+        row.session_id: row for row in SessionAttendance.objects.filter(member=member, session__in=sessions)
+    }
+    rows = [(session, attended.get(session.pk)) for session in sessions]
+    return render(request, "activities/phone_sessions.html", {"rows": rows})
 
 
 @login_required

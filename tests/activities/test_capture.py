@@ -264,3 +264,27 @@ def test_phone_sessions_page(client, kit, session, time_machine):
     client.post(url, {"session": session.pk, "action": "out"})
     attendance = SessionAttendance.objects.get()
     assert attendance.credited and attendance.service_record.source == RecordSource.SESSION
+
+
+def test_phone_activity_page_family_sign_up(client, kit, time_machine):
+    time_machine.move_to(T0 - dt.timedelta(days=1), tick=False)
+    activity = kit.activity(allows_family=True)
+    child = HouseholdMember.objects.create(member=kit.member, name="李小明", relation="child")
+    url = f"/activities/m/{activity.pk}/"
+    data = {"action": "family", "household_member": child.pk}
+    assert client.post(url, data).status_code == 302 and not activity.signups.exists()  # to login
+    client.force_login(kit.p.secretary_a)
+    assert client.post(url, data).status_code == 403  # staff without a member file
+    other, user = kit.member_with_user("王五")
+    client.force_login(user)
+    assert client.post(url, data).status_code == 404  # not their household
+    outsider, outsider_user = kit.member_with_user("赵六", community=kit.p.tree.community_b)
+    client.force_login(outsider_user)
+    assert client.post(url, data).status_code == 404
+    client.force_login(kit.p.member)
+    assert f'data-household="{child.pk}"' in client.get(url).content.decode()
+    assert client.post(url, data).status_code == 302
+    signup = activity.signups.get()
+    assert signup.household_member == child
+    page = client.get(url).content.decode()
+    assert 'id="signup-submit"' in page  # the member's own place is still open to take

@@ -662,7 +662,9 @@ def attendance_check_in(
     if Attendance.objects.filter(activity=activity, member=member).exists():
         raise _already_in(member)
     signup = (
-        Signup.objects.filter(activity=activity, member=member, status=SignupStatus.CONFIRMED)
+        Signup.objects.filter(
+            activity=activity, member=member, household_member__isnull=True, status=SignupStatus.CONFIRMED
+        )
         .only("pk")
         .first()
     )

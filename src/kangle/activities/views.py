@@ -190,7 +190,9 @@ def phone_list(request):
     rows = selectors.activities_for_member(member).filter(ends_at__gt=current_time())[:50]
     mine = dict(
         Signup.objects.filter(
-            member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
+            member=member,
+            household_member__isnull=True,
+            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
         ).values_list("activity_id", "status")
     )
     return render(request, "activities/phone_list.html", {"rows": rows, "mine": mine})
@@ -200,12 +202,19 @@ def phone_list(request):
 def phone_detail(request, pk: int):
     member = _member_or_403(request)
     activity = get_object_or_404(selectors.activities_for_member(member), pk=pk)
-    signup = Signup.objects.filter(
+    active = Signup.objects.filter(
         activity=activity, member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
-    ).first()
+    )
+    signup = active.filter(household_member__isnull=True).first()
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "cancel" and signup is not None:
+            if request.POST.get("action") == "family":
+                household = member.household.filter(pk=request.POST.get("household_member") or 0).first()
+                if household is None:
+                    raise Http404
+                services.signup_household(actor=request.user, activity=activity, household_member=household)
+                messages.success(request, _("%(name)s is signed up.") % {"name": household.name})
+            elif request.POST.get("action") == "cancel" and signup is not None:
                 services.signup_cancel(actor=request.user, signup=signup)
                 messages.success(request, _("Your sign-up is cancelled."))
             else:
@@ -217,7 +226,13 @@ def phone_detail(request, pk: int):
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("activities:phone-detail", activity.pk)
-    return render(request, "activities/phone_detail.html", {"activity": activity, "signup": signup})
+    family = []
+    if activity.allows_family:
+        taken = set(active.exclude(household_member=None).values_list("household_member_id", flat=True))
+        family = [(person, person.pk in taken) for person in member.household.all()]
+    return render(
+        request, "activities/phone_detail.html", {"activity": activity, "signup": signup, "family": family}
+    )
 
 
 @login_required

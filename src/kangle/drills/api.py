@@ -21,7 +21,7 @@ def _staff(request) -> None:
         raise NotAllowed()
 
 
-class HomeIn(Schema):
+class CareHomeIn(Schema):
     venue: int
     walks: int = 0
     needs_help: int = 0
@@ -29,7 +29,7 @@ class HomeIn(Schema):
     stretcher: int = 0
 
 
-class HomeOut(Schema):
+class CareHomeOut(Schema):
     id: int
     name: str
     org: str
@@ -53,30 +53,30 @@ class HomeOut(Schema):
         }
 
 
-class GroupIn(Schema):
+class ResidentGroupIn(Schema):
     name: str
     mobility: str
     count: int
 
 
-class IdOut(Schema):
+class DrillIdOut(Schema):
     id: int
 
 
-class TeamIn(Schema):
+class PlanTeamIn(Schema):
     kind: str
     leader: str
     members: str = ""
 
 
-class PlanIn(Schema):
+class DrillPlanIn(Schema):
     home: int
     title: str
     scenario: str
-    teams: list[TeamIn]
+    teams: list[PlanTeamIn]
 
 
-class PlanOut(Schema):
+class DrillPlanOut(Schema):
     id: int
     home: int
     title: str
@@ -104,7 +104,7 @@ class AssignmentIn(Schema):
     route: str
 
 
-class ObserverIn(Schema):
+class DrillObserverIn(Schema):
     department: str
     name: str
 
@@ -113,10 +113,10 @@ class DrillIn(Schema):
     plan: int
     held_on: dt.date
     scenario: str = ""
-    observers: list[ObserverIn] = []
+    observers: list[DrillObserverIn] = []
 
 
-class TimingsIn(Schema):
+class DrillTimingsIn(Schema):
     alarm_at: dt.datetime
     first_response_at: dt.datetime
     last_out_at: dt.datetime
@@ -143,32 +143,32 @@ class DrillOut(Schema):
         }
 
 
-class FollowUpIn(Schema):
+class DrillFollowUpIn(Schema):
     action: str
     owner: str = ""
     due_on: dt.date | None = None
 
 
-class FindingIn(Schema):
+class DrillFindingIn(Schema):
     text: str
-    follow_ups: list[FollowUpIn] = []
+    follow_ups: list[DrillFollowUpIn] = []
 
 
-class ContestIn(Schema):
+class ContestResultIn(Schema):
     team: str
     event: str
     seconds: float
     rank: int
 
 
-@router.get("/homes", response=list[HomeOut])
+@router.get("/homes", response=list[CareHomeOut])
 def list_homes(request):
     _staff(request)
-    return [HomeOut.of(home) for home in selectors.homes_for(request.user)[:500]]
+    return [CareHomeOut.of(home) for home in selectors.homes_for(request.user)[:500]]
 
 
-@router.post("/homes", response={201: HomeOut})
-def save_home(request, payload: HomeIn):
+@router.post("/homes", response={201: CareHomeOut})
+def save_home(request, payload: CareHomeIn):
     _staff(request)
     venue = get_in_scope_or_404(request.user, Venue.objects.select_related("org"), pk=payload.venue)
     home = services.care_home_save(
@@ -179,11 +179,11 @@ def save_home(request, payload: HomeIn):
         wheelchair=payload.wheelchair,
         stretcher=payload.stretcher,
     )
-    return 201, HomeOut.of(home)
+    return 201, CareHomeOut.of(home)
 
 
-@router.post("/homes/{int:pk}/groups", response={201: IdOut})
-def add_group(request, pk: int, payload: GroupIn):
+@router.post("/homes/{int:pk}/groups", response={201: DrillIdOut})
+def add_group(request, pk: int, payload: ResidentGroupIn):
     home = access.access_home(request.user, pk)
     group = services.resident_group_create(
         actor=request.user, home=home, name=payload.name, mobility=payload.mobility, count=payload.count
@@ -191,8 +191,8 @@ def add_group(request, pk: int, payload: GroupIn):
     return 201, {"id": group.pk}
 
 
-@router.post("/plans", response={201: PlanOut})
-def create_plan(request, payload: PlanIn):
+@router.post("/plans", response={201: DrillPlanOut})
+def create_plan(request, payload: DrillPlanIn):
     home = access.access_home(request.user, payload.home)
     plan = services.plan_create(
         actor=request.user,
@@ -201,10 +201,10 @@ def create_plan(request, payload: PlanIn):
         scenario=payload.scenario,
         teams=[(t.kind, t.leader, t.members) for t in payload.teams],
     )
-    return 201, PlanOut.of(plan)
+    return 201, DrillPlanOut.of(plan)
 
 
-@router.post("/plans/{int:pk}/assignments", response={201: PlanOut})
+@router.post("/plans/{int:pk}/assignments", response={201: DrillPlanOut})
 def add_assignment(request, pk: int, payload: AssignmentIn):
     plan = access.access_plan(request.user, pk)
     team = plan.teams.filter(pk=payload.team).first()
@@ -218,7 +218,7 @@ def add_assignment(request, pk: int, payload: AssignmentIn):
     services.assignment_add(
         actor=request.user, plan=plan, team=team, person=payload.person, group=group, route=payload.route
     )
-    return 201, PlanOut.of(plan)
+    return 201, DrillPlanOut.of(plan)
 
 
 @router.post("/", response={201: DrillOut})
@@ -246,13 +246,13 @@ def get_drill(request, pk: int):
 
 
 @router.post("/{int:pk}/timings", response=DrillOut)
-def set_timings(request, pk: int, payload: TimingsIn):
+def set_timings(request, pk: int, payload: DrillTimingsIn):
     drill = access.access_drill(request.user, pk)
     return DrillOut.of(services.drill_set_timings(actor=request.user, drill=drill, **payload.dict()))
 
 
-@router.post("/{int:pk}/findings", response={201: IdOut})
-def add_finding(request, pk: int, payload: FindingIn):
+@router.post("/{int:pk}/findings", response={201: DrillIdOut})
+def add_finding(request, pk: int, payload: DrillFindingIn):
     drill = access.access_drill(request.user, pk)
     finding = services.finding_add(
         actor=request.user,
@@ -263,14 +263,14 @@ def add_finding(request, pk: int, payload: FindingIn):
     return 201, {"id": finding.pk}
 
 
-@router.post("/follow-ups/{int:pk}/done", response=IdOut)
+@router.post("/follow-ups/{int:pk}/done", response=DrillIdOut)
 def follow_up_done(request, pk: int):
     follow_up = access.access_follow_up(request.user, pk)
     return {"id": services.follow_up_done(actor=request.user, follow_up=follow_up).pk}
 
 
-@router.post("/{int:pk}/contest", response={201: IdOut})
-def add_contest_result(request, pk: int, payload: ContestIn):
+@router.post("/{int:pk}/contest", response={201: DrillIdOut})
+def add_contest_result(request, pk: int, payload: ContestResultIn):
     drill = access.access_drill(request.user, pk)
     result = services.contest_result_add(
         actor=request.user,

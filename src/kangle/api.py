@@ -17,6 +17,7 @@ from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
 from kangle.cases.reference_api import router as reference_router
 from kangle.core.errors import UserError
+from kangle.drills.api import router as drills_router
 from kangle.members.api import router as members_router
 from kangle.members.party_api import router as party_orgs_router
 from kangle.members.staff_import_api import router as staff_import_router
@@ -124,6 +125,7 @@ api.add_router("/staff-import", staff_import_router)
 api.add_router("/cases", cases_router)
 api.add_router("/reference", reference_router)
 api.add_router("/prevention", prevention_router)
+api.add_router("/drills", drills_router)
 api.add_router("/activities", activities_router)
 api.add_router("/posts", posts_router)
 api.add_router("/points", points_router)

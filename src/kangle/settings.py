@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kangle.recognition",
     "kangle.cases",
     "kangle.prevention",
+    "kangle.drills",
     "kangle.reports",
 ]
 

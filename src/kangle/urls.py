@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from kangle.accounts import views as account_views
 from kangle.api import api
+from kangle.cases import open311
 from kangle.core import files
 from kangle.orgs import views as org_views
 
@@ -32,7 +33,9 @@ urlpatterns = [
     path("members/", include("kangle.members.urls")),
     path("cases/", include("kangle.cases.urls")),
     path("open311/v2/", include("kangle.cases.open311_urls")),
+    path("open311/discovery.<str:fmt>", open311.discovery, name="open311-discovery"),
     path("prevention/", include("kangle.prevention.urls")),
+    path("drills/", include("kangle.drills.urls")),
     path("posts/", include("kangle.posts.urls")),
     path("activities/", include("kangle.activities.urls")),
     path("points/", include("kangle.points.urls")),

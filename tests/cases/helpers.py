@@ -70,7 +70,9 @@ def advance(personas, case, photo, *, to: str, now=T0, contractor=None):
         elif status == "contacted":
             case = services.case_contact(actor=actor, case=case, now=moment)
         elif status == "on_site":
-            case = services.case_check_in(actor=actor, case=case, photos=[photo], now=moment)
+            case = services.case_check_in(
+                actor=actor, case=case, photos=[photo], early_reason="居民在家，同意提前上门", now=moment
+            )
         elif status == "work_done":
             case = services.case_finish(actor=actor, case=case, now=moment)
         case.refresh_from_db()

@@ -89,7 +89,7 @@ def test_api_flow_with_errors(client, api, personas, termite, contractor_org):
     assert booked.json()["status"] == "booked"
     bad_photo = client.post(f"/api/v1/cases/{number}/check-in", {"photo": upload("a.txt", b"hello")})
     assert bad_photo.status_code == 400 and bad_photo.json()["code"] == "not_an_image"
-    checked = client.post(f"/api/v1/cases/{number}/check-in", {"photo": upload()})
+    checked = client.post(f"/api/v1/cases/{number}/check-in", {"photo": upload(), "early_reason": "居民在家"})
     assert checked.status_code == 200 and checked.json()["status"] == "on_site"
     assert api.post(f"/cases/{number}/finish", {"note": "ok"}).json()["status"] == "work_done"
     client.force_login(personas.member)

@@ -60,6 +60,7 @@ def test_resident_desk_contractor_resident(
         worker.click("#c-book")
         worker.wait_for_selector("[data-status=booked]")
         worker.set_input_files("#c-checkin-photo", str(picture))
+        worker.fill("#c-early-reason", "居民在家，同意提前上门")
         worker.click("#c-check-in")
         worker.wait_for_selector("[data-status=on_site]")
         worker.select_option("#c-step", "nest_located")

@@ -154,6 +154,8 @@ def test_contractor_pages_flow_and_someone_elses_case(
     )
     assert Case.objects.get(pk=case.pk).status == CaseStatus.BOOKED
     client.post(f"/cases/c/{case.number}/check_in/", {"photos": upload()})
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.BOOKED  # before the slot: a reason is needed
+    client.post(f"/cases/c/{case.number}/check_in/", {"photos": upload(), "early_reason": "居民在家"})
     assert Case.objects.get(pk=case.pk).status == CaseStatus.ON_SITE
     client.post(
         f"/cases/c/{case.number}/step/", {"step": "nest_located", "note": "门框内", "photos": upload()}

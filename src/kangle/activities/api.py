@@ -13,7 +13,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from kangle.activities import permissions, qr, selectors, services
+from kangle.activities import capture, permissions, qr, selectors, services
 from kangle.activities.access import access_activity, access_attendee, access_call
 from kangle.activities.models import (
     Activity,
@@ -27,10 +27,10 @@ from kangle.activities.models import (
 )
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.uploads import validate_image
-from kangle.members.models import Member, Skill
+from kangle.members.models import HouseholdMember, Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.posts.models import Post, ServiceAspect
+from kangle.posts.models import Post, PostSession, ServiceAspect
 
 router = Router(tags=["activities"])
 
@@ -88,6 +88,7 @@ class ActivityIn(Schema):
     post: int | None = None
     difficulty: int = 1
     signup_opens_at: dt.datetime | None = None
+    allows_family: bool = False
 
 
 class SignupOut(Schema):
@@ -97,6 +98,7 @@ class SignupOut(Schema):
     member_name: str
     status: str
     party_org: str | None
+    household_member: str | None = None
     created_at: dt.datetime
 
     @staticmethod
@@ -108,6 +110,7 @@ class SignupOut(Schema):
             "member_name": s.member.name,
             "status": s.status,
             "party_org": s.party_org.name if s.party_org_id else None,
+            "household_member": s.household_member.name if s.household_member_id else None,
             "created_at": s.created_at,
         }
 
@@ -361,6 +364,7 @@ def create_activity(request, payload: ActivityIn):
         place=payload.place,
         difficulty=payload.difficulty,
         signup_opens_at=payload.signup_opens_at,
+        allows_family=payload.allows_family,
     )
     return 201, ActivityOut.of(activity)
 
@@ -674,3 +678,111 @@ def verify_record(request, pk: int):
 def reject_record(request, pk: int, payload: ReasonIn):
     record = _record_in_scope(request, pk)
     return RecordOut.of(services.record_reject(actor=request.user, record=record, reason=payload.reason))
+
+
+# --- service that records itself: post sessions, whistle presence, family sign-up -------------------------
+class SessionAttendanceOut(Schema):
+    id: int
+    session: int
+    post: int
+    member: int
+    checked_in_at: dt.datetime
+    checked_out_at: dt.datetime | None
+    present_minutes: int
+    credited: bool
+    method: str
+    record: int | None
+
+    @staticmethod
+    def of(a) -> dict:
+        record = getattr(a, "service_record", None) if a.credited else None
+        return {
+            "id": a.pk,
+            "session": a.session_id,
+            "post": a.session.post_id,
+            "member": a.member_id,
+            "checked_in_at": a.checked_in_at,
+            "checked_out_at": a.checked_out_at,
+            "present_minutes": a.present_minutes,
+            "credited": a.credited,
+            "method": a.check_in_method,
+            "record": record.pk if record else None,
+        }
+
+
+class SessionMemberIn(Schema):
+    member: int | None = None
+
+
+class PresentIn(Schema):
+    minutes: int | None = None
+    difficulty: int = 1
+
+
+class FamilyIn(Schema):
+    household_member: int
+
+
+def _session_for(request, pk: int) -> PostSession:
+    """Staff reach sessions of posts in their subtree; members those of posts they can reach."""
+    rows = PostSession.objects.select_related("post__org", "post__aspect")
+    if permissions.is_staff(request.user):
+        found = scope_queryset(request.user, rows, "post__org__path").filter(pk=pk).first()
+        if found is not None:
+            return found
+    member = services.own_member(request.user)
+    if member is not None:
+        found = rows.filter(pk=pk).first()
+        if found is not None and services._reaches(member, found.post.org):
+            return found
+    raise Http404
+
+
+def _session_member(request, session: PostSession, payload: SessionMemberIn) -> Member | None:
+    if payload.member is None:
+        return None
+    _staff(request)
+    return get_in_scope_or_404(request.user, Member.objects.select_related("community"), pk=payload.member)
+
+
+@router.post("/sessions/{int:pk}/check-in", response={201: SessionAttendanceOut})
+def session_check_in(request, pk: int, payload: SessionMemberIn):
+    """A member checks in on a session of a post they hold (staff may check someone in with ``member``)."""
+    session = _session_for(request, pk)
+    member = _session_member(request, session, payload)
+    attendance = capture.session_check_in(actor=request.user, session=session, member=member)
+    return 201, SessionAttendanceOut.of(attendance)
+
+
+@router.post("/sessions/{int:pk}/check-out", response=SessionAttendanceOut)
+def session_check_out(request, pk: int, payload: SessionMemberIn):
+    session = _session_for(request, pk)
+    member = _session_member(request, session, payload)
+    return SessionAttendanceOut.of(
+        capture.session_check_out(actor=request.user, session=session, member=member)
+    )
+
+
+@router.post("/calls/responses/{int:pk}/present", response={201: RecordOut})
+def mark_present(request, pk: int, payload: PresentIn):
+    """The caller marks a member who answered as present; a pending service record is made."""
+    _staff(request)
+    response = get_in_scope_or_404(
+        request.user, WhistleResponse.objects.select_related("call__org", "member"), "call__org__path", pk=pk
+    )
+    record = capture.response_mark_present(
+        actor=request.user, response=response, minutes=payload.minutes, difficulty=payload.difficulty
+    )
+    return 201, RecordOut.of(record)
+
+
+@router.post("/{int:pk}/family-signups", response={201: SignupOut})
+def family_sign_up(request, pk: int, payload: FamilyIn):
+    """A member signs up one of their household for an activity that allows family."""
+    activity = _activity_for(request, pk)
+    member = services.own_member(request.user)
+    household = HouseholdMember.objects.filter(pk=payload.household_member, member=member).first()
+    if member is None or household is None:
+        raise Http404
+    signup = services.signup_household(actor=request.user, activity=activity, household_member=household)
+    return 201, SignupOut.of(signup)

@@ -11,9 +11,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from kangle.members.models import EmployerPartyOrg, Member, Skill
+from kangle.members.models import EmployerPartyOrg, HouseholdMember, Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
-from kangle.posts.models import Post, ServiceAspect
+from kangle.posts.models import Claim, Post, PostSession, ServiceAspect
 
 
 def new_qr_secret() -> str:
@@ -65,6 +65,8 @@ class Activity(models.Model):
     signup_opens_at = models.DateTimeField(_("sign-up opens"), null=True, blank=True)
     confirmed_count = models.PositiveIntegerField(default=0, editable=False)
     difficulty = models.PositiveSmallIntegerField(_("difficulty"), default=1)
+    # A member may sign up a household member (家庭成员) as well: points give the family priority too.
+    allows_family = models.BooleanField(_("family members may join"), default=False)
     beneficiary_count = models.PositiveIntegerField(_("beneficiaries (person-times)"), default=0)
     status = models.CharField(
         _("status"), max_length=10, choices=ActivityStatus.choices, default=ActivityStatus.OPEN, db_index=True
@@ -132,6 +134,15 @@ class Signup(models.Model):
         related_name="activity_signups",
         verbose_name=_("team of"),
     )
+    # Set when the member signed up a household member: the place is theirs, the member answers for it.
+    household_member = models.ForeignKey(
+        HouseholdMember,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="activity_signups",
+        verbose_name=_("household member"),
+    )
     status = models.CharField(_("status"), max_length=12, choices=SignupStatus.choices, db_index=True)
     created_at = models.DateTimeField(_("signed up"))
     promoted_at = models.DateTimeField(_("moved up"), null=True, blank=True)
@@ -145,9 +156,14 @@ class Signup(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["activity", "member"],
-                condition=Q(status__in=["confirmed", "waitlisted"]),
+                condition=Q(status__in=["confirmed", "waitlisted"], household_member__isnull=True),
                 name="activities_one_active_signup",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["activity", "household_member"],
+                condition=Q(status__in=["confirmed", "waitlisted"], household_member__isnull=False),
+                name="activities_one_active_household_signup",
+            ),
         ]
         indexes = [
             models.Index(fields=["activity", "status", "created_at"], name="activities_signup_queue_idx")
@@ -162,6 +178,7 @@ class Signup(models.Model):
 class Method(models.TextChoices):
     QR = "qr", _("QR code")
     STAFF = "staff", _("By staff")
+    SELF = "self", _("By the member on their phone")
 
 
 class Attendance(models.Model):
@@ -193,6 +210,35 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.member} @ {self.activity}"
+
+
+class SessionAttendance(models.Model):
+    """签到签退 on a session of a post the member holds (an active claim): like an activity's attendance,
+    ``present_minutes`` is the overlap with the session, set at check-out."""
+
+    session = models.ForeignKey(PostSession, on_delete=models.CASCADE, related_name="attendances")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="session_attendances")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="session_attendances")
+    checked_in_at = models.DateTimeField(_("checked in"))
+    check_in_method = models.CharField(max_length=10, choices=Method.choices)
+    checked_out_at = models.DateTimeField(_("checked out"), null=True, blank=True)
+    check_out_method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    present_minutes = models.PositiveIntegerField(default=0)
+    credited = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["checked_in_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "member"], name="activities_one_session_attendance")
+        ]
+        verbose_name = _("session attendance")
+        verbose_name_plural = _("session attendances")
+
+    def __str__(self):
+        return f"{self.member_id}@{self.session_id}"
 
 
 class CallStatus(models.TextChoices):
@@ -281,6 +327,11 @@ class WhistleResponse(models.Model):
     )
     responded_at = models.DateTimeField(_("reported"))
     response_seconds = models.PositiveIntegerField(default=0)
+    # The caller marks who turned up; being present makes the answer a service record.
+    present_at = models.DateTimeField(_("marked present"), null=True, blank=True)
+    marked_present_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["responded_at", "id"]
@@ -298,6 +349,8 @@ class RecordSource(models.TextChoices):
     ATTENDANCE = "attendance", _("Check-in and check-out")
     STAFF = "staff", _("Entered by staff")
     SELF = "self", _("Self-report")
+    SESSION = "session", _("Post session check-in and check-out")
+    WHISTLE = "whistle", _("Answered a whistle call, marked present")
 
 
 SAFE_EXTENSIONS = frozenset({"jpg", "png", "webp", "gif"})
@@ -335,6 +388,12 @@ class ServiceRecord(models.Model):
     )
     call = models.ForeignKey(
         WhistleCall, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_records"
+    )
+    session_attendance = models.OneToOneField(
+        SessionAttendance, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_record"
+    )
+    whistle_response = models.OneToOneField(
+        WhistleResponse, null=True, blank=True, on_delete=models.SET_NULL, related_name="service_record"
     )
     title = models.CharField(_("what was done"), max_length=100)
     started_at = models.DateTimeField(_("started"))

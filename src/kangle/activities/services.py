@@ -42,7 +42,7 @@ from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
 from kangle.members.access import access_members, refused
 from kangle.members.constants import Status
-from kangle.members.models import EmployerPartyOrg, Member, Skill
+from kangle.members.models import EmployerPartyOrg, HouseholdMember, Member, Skill
 from kangle.notify.services import after_commit, notify_user
 from kangle.orgs.models import OrgKind, OrgUnit, Venue
 from kangle.orgs.scope import in_scope
@@ -201,6 +201,7 @@ def activity_create(
     place: str = "",
     difficulty: int = 1,
     signup_opens_at: dt.datetime | None = None,
+    allows_family: bool = False,
     now: dt.datetime | None = None,
 ) -> Activity:
     moment = resolve_now(now)
@@ -256,6 +257,7 @@ def activity_create(
             capacity=capacity,
             difficulty=difficulty,
             signup_opens_at=signup_opens_at,
+            allows_family=bool(allows_family),
             created_by=actor,
             created_at=moment,
         )
@@ -334,7 +336,9 @@ def _lock_open(activity: Activity, moment: dt.datetime) -> Activity:
 
 
 def _place(locked: Activity, member: Member, *, actor, party_org, moment) -> Signup:
-    if Signup.objects.filter(activity=locked, member=member, status__in=ACTIVE_SIGNUP_STATUSES).exists():
+    if Signup.objects.filter(
+        activity=locked, member=member, household_member__isnull=True, status__in=ACTIVE_SIGNUP_STATUSES
+    ).exists():
         raise UserError(
             "already_signed_up",
             f"{member.name} 已报名该活动",
@@ -389,6 +393,59 @@ def signup_create(
             org_path=locked.org.path,
             now=moment,
             details={"activity": locked.pk, "status": signup.status, "member": member.pk},
+        )
+        _tell_signup(signup, locked, moment)
+    return signup
+
+
+def signup_household(
+    *, actor, activity: Activity, household_member: HouseholdMember, now: dt.datetime | None = None
+) -> Signup:
+    """A member signs up one of their household (家庭成员) for an activity that allows family. The place
+    counts against the capacity like any other; the member's points give the same early window."""
+    moment = resolve_now(now)
+    member = _approved_member_of(actor)
+    if household_member.member_id != member.pk:
+        raise Http404
+    if not _reaches(member, activity.org):
+        raise Http404
+    if not activity.allows_family:
+        raise UserError(
+            "family_not_allowed",
+            "该活动不接受家庭成员报名",
+            "This activity does not take family members",
+            field="household_member",
+        )
+    _check_signup_window(activity, member, moment)
+    with transaction.atomic():
+        locked = _lock_open(activity, moment)
+        if Signup.objects.filter(
+            activity=locked, household_member=household_member, status__in=ACTIVE_SIGNUP_STATUSES
+        ).exists():
+            raise UserError(
+                "already_signed_up",
+                f"{household_member.name} 已报名该活动",
+                f"{household_member.name} has already signed up",
+                field="household_member",
+            )
+        confirmed = locked.confirmed_count < locked.capacity
+        signup = Signup.objects.create(
+            activity=locked,
+            member=member,
+            household_member=household_member,
+            created_by=actor,
+            created_at=moment,
+            status=SignupStatus.CONFIRMED if confirmed else SignupStatus.WAITLISTED,
+        )
+        if confirmed:
+            Activity.objects.filter(pk=locked.pk).update(confirmed_count=F("confirmed_count") + 1)
+        audit.record(
+            actor=actor,
+            verb="activities.signup_household",
+            obj=signup,
+            org_path=locked.org.path,
+            now=moment,
+            details={"activity": locked.pk, "status": signup.status, "household_member": household_member.pk},
         )
         _tell_signup(signup, locked, moment)
     return signup
@@ -616,7 +673,9 @@ def attendance_check_in(
     if Attendance.objects.filter(activity=activity, member=member).exists():
         raise _already_in(member)
     signup = (
-        Signup.objects.filter(activity=activity, member=member, status=SignupStatus.CONFIRMED)
+        Signup.objects.filter(
+            activity=activity, member=member, household_member__isnull=True, status=SignupStatus.CONFIRMED
+        )
         .only("pk")
         .first()
     )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("m/calls/", views.phone_calls, name="phone-calls"),
     path("m/calls/<int:pk>/", views.phone_call, name="phone-call"),
     path("m/records/", views.my_records, name="my-records"),
+    path("m/sessions/", views.phone_sessions, name="phone-sessions"),
     path("party/calls/", views.party_calls, name="party-calls"),
     path("party/calls/<int:pk>/", views.collective, name="collective"),
     path("party/activities/<int:pk>/", views.team_signup, name="team-signup"),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.activities import permissions, qr, selectors, services
+from kangle.activities import capture, permissions, qr, selectors, services
 from kangle.activities.access import access_attendee
 from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
 from kangle.activities.models import (
@@ -25,6 +25,7 @@ from kangle.activities.models import (
     CallStatus,
     RecordStatus,
     ServiceRecord,
+    SessionAttendance,
     Signup,
     SignupStatus,
     WhistleCall,
@@ -38,6 +39,7 @@ from kangle.members.models import EmployerPartyOrg, Member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
+from kangle.posts.models import Claim, ClaimStatus, PostSession
 
 
 def _staff_only(request) -> None:
@@ -188,7 +190,9 @@ def phone_list(request):
     rows = selectors.activities_for_member(member).filter(ends_at__gt=current_time())[:50]
     mine = dict(
         Signup.objects.filter(
-            member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
+            member=member,
+            household_member__isnull=True,
+            status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
         ).values_list("activity_id", "status")
     )
     return render(request, "activities/phone_list.html", {"rows": rows, "mine": mine})
@@ -198,12 +202,19 @@ def phone_list(request):
 def phone_detail(request, pk: int):
     member = _member_or_403(request)
     activity = get_object_or_404(selectors.activities_for_member(member), pk=pk)
-    signup = Signup.objects.filter(
+    active = Signup.objects.filter(
         activity=activity, member=member, status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]
-    ).first()
+    )
+    signup = active.filter(household_member__isnull=True).first()
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "cancel" and signup is not None:
+            if request.POST.get("action") == "family":
+                household = member.household.filter(pk=request.POST.get("household_member") or 0).first()
+                if household is None:
+                    raise Http404
+                services.signup_household(actor=request.user, activity=activity, household_member=household)
+                messages.success(request, _("%(name)s is signed up.") % {"name": household.name})
+            elif request.POST.get("action") == "cancel" and signup is not None:
                 services.signup_cancel(actor=request.user, signup=signup)
                 messages.success(request, _("Your sign-up is cancelled."))
             else:
@@ -215,7 +226,13 @@ def phone_detail(request, pk: int):
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("activities:phone-detail", activity.pk)
-    return render(request, "activities/phone_detail.html", {"activity": activity, "signup": signup})
+    family = []
+    if activity.allows_family:
+        taken = set(active.exclude(household_member=None).values_list("household_member_id", flat=True))
+        family = [(person, person.pk in taken) for person in member.household.all()]
+    return render(
+        request, "activities/phone_detail.html", {"activity": activity, "signup": signup, "family": family}
+    )
 
 
 @login_required
@@ -304,6 +321,12 @@ def call_detail(request, pk: int):
                     actor=request.user, call=call, member_ids=request.POST.getlist("member")
                 )
                 messages.success(request, _("%(n)d reported for the group.") % {"n": len(fresh)})
+            elif request.POST.get("action") == "present":
+                response = call.responses.filter(pk=request.POST.get("response") or 0).first()
+                if response is None:
+                    raise Http404
+                capture.response_mark_present(actor=request.user, response=response)
+                messages.success(request, _("Marked present; the service record awaits verification."))
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("activities:call-detail", call.pk)
@@ -326,6 +349,7 @@ def call_detail(request, pk: int):
             "responses": responses,
             "times": selectors.response_times(call),
             "group": group,
+            "can_mark_present": permissions.can_blow_whistle(request.user, call.org),
             "can_close": call.status == CallStatus.OPEN
             and (
                 permissions.can_blow_whistle(request.user, call.org) or call.created_by_id == request.user.pk
@@ -369,6 +393,49 @@ def _acting_party_org(request) -> EmployerPartyOrg | None:
     if not orgs:
         raise Http404
     return orgs[0] if len(orgs) == 1 else None
+
+
+@login_required
+def phone_sessions(request):
+    """The member's post sessions (posts they hold) from yesterday to a week ahead: check in and out."""
+    member = _member_or_403(request)
+    moment = current_time()
+    if request.method == "POST":
+        session = (
+            PostSession.objects.select_related("post__org", "post__aspect")
+            .filter(pk=request.POST.get("session") or 0)
+            .first()
+        )
+        if session is None or not services._reaches(member, session.post.org):
+            raise Http404
+        try:
+            if request.POST.get("action") == "out":
+                attendance = capture.session_check_out(actor=request.user, session=session)
+                if attendance.credited:
+                    messages.success(request, _("Checked out; the service record awaits verification."))
+                else:
+                    messages.success(request, _("Checked out."))
+            else:
+                capture.session_check_in(actor=request.user, session=session)
+                messages.success(request, _("Checked in."))
+        except UserError as exc:
+            messages.error(request, str(exc))
+        return redirect("activities:phone-sessions")
+    held = Claim.objects.filter(member=member, status=ClaimStatus.CONFIRMED).values("post_id")
+    sessions = (
+        PostSession.objects.filter(
+            post__in=held,
+            starts_at__lt=moment + dt.timedelta(days=7),
+            ends_at__gt=moment - dt.timedelta(days=1),
+        )
+        .select_related("post")
+        .order_by("starts_at")[:50]
+    )
+    attended = {
+        row.session_id: row for row in SessionAttendance.objects.filter(member=member, session__in=sessions)
+    }
+    rows = [(session, attended.get(session.pk)) for session in sessions]
+    return render(request, "activities/phone_sessions.html", {"rows": rows})
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from kangle.cases.models import CaseCategory, Contractor, Milestone, SlaPolicy
+from kangle.cases.models import CaseCategory, Contractor, Milestone, ServiceQuestion, SlaPolicy
 
 
 class MilestoneInline(admin.TabularInline):
@@ -16,8 +16,14 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     inlines = [MilestoneInline]
 
 
+class ServiceQuestionInline(admin.TabularInline):
+    model = ServiceQuestion
+    extra = 0
+
+
 @admin.register(CaseCategory)
 class CaseCategoryAdmin(admin.ModelAdmin):
+    inlines = [ServiceQuestionInline]
     list_display = ["code", "name", "parent", "policy", "sort_order", "is_active"]
     list_filter = ["is_active", "policy"]
     search_fields = ["code", "name"]

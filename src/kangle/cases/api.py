@@ -328,11 +328,29 @@ def contact(request, number: str, payload: NoteIn):
 
 
 @router.post("/{number}/check-in", response=CaseDetailOut)
-def check_in(request, number: str, note: Form[str] = "", photo: File[UploadedFile] = None):
+def check_in(
+    request,
+    number: str,
+    note: Form[str] = "",
+    early_reason: Form[str] = "",
+    photo: File[UploadedFile] = None,
+):
     case = _case(request, number)
     photos = validate_images([photo] if photo else [], field="photo")
     return _detail(
-        services.case_check_in(actor=request.user, case=case, photos=photos, note=note), actor=request.user
+        services.case_check_in(
+            actor=request.user, case=case, photos=photos, note=note, early_reason=early_reason
+        ),
+        actor=request.user,
+    )
+
+
+@router.post("/{number}/rework", response=CaseDetailOut)
+def rework(request, number: str, payload: ReasonIn):
+    """The desk reopens a finished (or closed) case for rework; its rework clock starts."""
+    return _detail(
+        services.case_rework(actor=request.user, case=_case(request, number), reason=payload.reason),
+        actor=request.user,
     )
 
 

@@ -26,6 +26,7 @@ POLICIES = [
         "milestones": [
             ("on_site", "24小时内沟通情况、实地查看", 24, "on_site", 1),
             ("completed", "48小时内处理完成", 48, "work_done", 2),
+            ("rework", "返工24小时内处理完成", 24, "work_done", 3, True),
         ],
     },
     {
@@ -37,6 +38,7 @@ POLICIES = [
         "milestones": [
             ("on_site", "24小时内联系并上门查看", 24, "on_site", 1),
             ("completed", "48小时内处理完成", 48, "work_done", 2),
+            ("rework", "返工24小时内处理完成", 24, "work_done", 3, True),
         ],
     },
     {
@@ -48,6 +50,7 @@ POLICIES = [
         "milestones": [
             ("on_site", "2个工作日内联系并上门查看", 16, "on_site", 1),
             ("completed", "5个工作日内处理完成", 40, "work_done", 2),
+            ("rework", "返工3个工作日内处理完成", 24, "work_done", 3, True),
         ],
     },
 ]
@@ -66,6 +69,7 @@ CATEGORIES = [
 
 def seed(SlaPolicy, Milestone, CaseCategory) -> None:  # noqa: N803 (historical model classes)
     policies = {}
+    knows_rework = any(field.name == "on_rework" for field in Milestone._meta.get_fields())
     for spec in POLICIES:
         policy, _ = SlaPolicy.objects.get_or_create(
             code=spec["code"],
@@ -76,11 +80,14 @@ def seed(SlaPolicy, Milestone, CaseCategory) -> None:  # noqa: N803 (historical 
                 "escalation_chain": spec["escalation_chain"],
             },
         )
-        for code, name, hours, met_on, order in spec["milestones"]:
+        for code, name, hours, met_on, order, *rework in spec["milestones"]:
+            if rework and not knows_rework:
+                continue  # an early migration's model; the rework migration seeds these
             Milestone.objects.get_or_create(
                 policy=policy,
                 code=code,
-                defaults={"name": name, "hours": hours, "met_on": met_on, "order": order},
+                defaults={"name": name, "hours": hours, "met_on": met_on, "order": order}
+                | ({"on_rework": bool(rework and rework[0])} if knows_rework else {}),
             )
         policies[spec["code"]] = policy
     made = {}

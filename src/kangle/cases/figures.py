@@ -6,6 +6,8 @@ Definitions (also shown on the page):
 - 响应率 response rate: share of cases (not cancelled) whose first milestone was met on time.
 - 解决率 resolution rate: share of cases (not cancelled) that are closed.
 - 满意率 satisfaction rate: share of feedback that says "satisfied".
+- 返工 rework: cases reopened at least once, cases reopened more than once (repeated rework) and the
+  reopenings in all; the rework clocks' on-time rate is a row of the milestone table.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from kangle.cases.models import Case, CaseMilestone, CaseStatus, Feedback, MilestoneState
@@ -82,7 +84,13 @@ def compute(actor, *, start: dt.date, end: dt.date) -> dict:
     by_community = _by_community(clocks.values("case__org__path").annotate(**counts))
 
     live = cases.exclude(status=CaseStatus.CANCELLED)
-    totals = live.aggregate(total=Count("id"), closed=Count("id", filter=Q(status=CaseStatus.CLOSED)))
+    totals = live.aggregate(
+        total=Count("id"),
+        closed=Count("id", filter=Q(status=CaseStatus.CLOSED)),
+        reworked=Count("id", filter=Q(rework_count__gte=1)),
+        reworked_repeatedly=Count("id", filter=Q(rework_count__gte=2)),
+        reworks=Sum("rework_count"),
+    )
     first_order = CaseMilestone.objects.filter(case__in=live.values("pk")).aggregate(
         first=Min("milestone__order")
     )
@@ -101,6 +109,9 @@ def compute(actor, *, start: dt.date, end: dt.date) -> dict:
         "resolution_rate": _rate(totals["closed"], totals["total"]),
         "satisfaction_rate": _rate(feedback["satisfied"], feedback["total"]),
         "feedback": feedback["total"],
+        "reworked": totals["reworked"],
+        "reworked_repeatedly": totals["reworked_repeatedly"],
+        "reworks": totals["reworks"] or 0,
         "by_milestone": by_milestone,
         "by_category": by_category,
         "by_contractor": by_contractor,
@@ -139,6 +150,9 @@ def export_xlsx(actor, *, start: dt.date, end: dt.date) -> bytes:
             ("解决率 Resolution rate (%)", "resolution_rate"),
             ("满意率 Satisfaction rate (%)", "satisfaction_rate"),
             ("评价数 Feedback", "feedback"),
+            ("返工案件 Cases reworked", "reworked"),
+            ("多次返工 Cases reworked more than once", "reworked_repeatedly"),
+            ("返工次数 Reworks", "reworks"),
         ]
     ]
     sheets = [

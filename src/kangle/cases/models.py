@@ -76,6 +76,8 @@ class Milestone(models.Model):
     hours = models.PositiveIntegerField(_("hours allowed"))
     met_on = models.CharField(_("met when the case reaches"), max_length=20)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+    # A rework milestone's clock starts when an unsatisfied rating reopens the case, not at the report.
+    on_rework = models.BooleanField(_("counted from a reopening for rework"), default=False)
 
     class Meta:
         ordering = ["policy", "order", "id"]
@@ -118,6 +120,48 @@ class CaseCategory(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class QuestionType(models.TextChoices):
+    """GeoReport v2 attribute datatypes."""
+
+    STRING = "string", _("Short text")
+    TEXT = "text", _("Long text")
+    NUMBER = "number", _("Numeric answer")
+    DATETIME = "datetime", _("Date and time")
+    SINGLE = "singlevaluelist", _("One of a list")
+    MULTI = "multivaluelist", _("Several of a list")
+
+
+class ServiceQuestion(models.Model):
+    """A question a category asks when a case is reported (Open311's service attributes).
+
+    ``values`` holds the choices of the list types as ``[{"key": "…", "name": "…"}, …]``."""
+
+    category = models.ForeignKey(
+        CaseCategory, on_delete=models.CASCADE, related_name="questions", verbose_name=_("category")
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    question = models.CharField(_("question"), max_length=200)
+    datatype = models.CharField(_("answer type"), max_length=20, choices=QuestionType.choices)
+    required = models.BooleanField(_("required"), default=False)
+    values = models.JSONField(_("choices"), default=list, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["category", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="cases_question_code_per_category")
+        ]
+        verbose_name = _("service question")
+        verbose_name_plural = _("service questions")
+
+    def __str__(self):
+        return f"{self.category_id}:{self.code}"
+
+    @property
+    def keys(self) -> list[str]:
+        return [str(entry.get("key")) for entry in self.values or []]
 
 
 class Contractor(models.Model):
@@ -215,6 +259,10 @@ class Case(models.Model):
     address_hash = models.CharField(max_length=64, blank=True, db_index=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Answers to the category's questions, by question code (a list for the several-of-a-list type).
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # A link to a photo or video held elsewhere (Open311's media_url), kept as given.
+    media_url = models.URLField(_("media link"), max_length=1000, blank=True)
     contractor = models.ForeignKey(
         Contractor,
         null=True,
@@ -283,6 +331,8 @@ class CaseMilestone(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="milestones")
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    # 0 for the clocks started at the report; n for the clocks of the n-th reopening for rework.
+    round = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=10, choices=MilestoneState.choices, default=MilestoneState.RUNNING)
     started_at = models.DateTimeField()
     # The current deadline (kept while paused in ``deadline`` so the page can show it).
@@ -299,9 +349,11 @@ class CaseMilestone(models.Model):
     extended_hours = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["case", "milestone__order"]
+        ordering = ["case", "round", "milestone__order"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "milestone"], name="cases_one_clock_per_milestone")
+            models.UniqueConstraint(
+                fields=["case", "milestone", "round"], name="cases_one_clock_per_milestone_round"
+            )
         ]
         indexes = [
             models.Index(

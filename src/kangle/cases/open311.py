@@ -14,30 +14,40 @@ Status mapping (GeoReport has ``open`` and ``closed``; ``status_notes`` carries 
   closed ← closed, cancelled
 ``expected_datetime`` is the due time of the case's last milestone (the whole job, e.g. 48 h for 白蚁),
 moved by pauses and approved extensions.
+
+A category with questions is a service with ``metadata: true``; its definition lists them as attributes,
+answered on POST as ``attribute[code]`` (``attribute[code][]`` for several choices). A list without
+``start_date``/``end_date`` covers the last ``DEFAULT_DAYS`` days; a window longer than ``MAX_DAYS`` is
+refused. ``status`` takes ``open``, ``closed`` or both comma-separated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from xml.etree import ElementTree as ET  # noqa: S405 (only used to build documents, never to parse input)
 
+from django.db.models import F
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from kangle.accounts.services import token_authenticate
 from kangle.cases import services
-from kangle.cases.models import OPEN_STATUSES, Case, CaseCategory, CaseStatus, Channel
+from kangle.cases.models import OPEN_STATUSES, Case, CaseCategory, CaseStatus, Channel, QuestionType
 from kangle.core import audit
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
-from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import scope_queryset
+from kangle.orgs.models import OrgKind, OrgUnit, Venue
+from kangle.orgs.scope import in_scope, scope_queryset
 
 MAX_REQUESTS = 1000
 COORDINATE_STEP = Decimal("0.001")
 DEFAULT_DAYS = 90
+MAX_DAYS = 90
+ATTRIBUTE = re.compile(r"attribute\[([A-Za-z0-9_-]{1,40})\](\[\])?")
 
 
 class Open311Error(Exception):
@@ -109,8 +119,10 @@ def _guard(view):
 
 # --- services ---------------------------------------------------------------------------------------------
 def _leaf_categories():
-    return CaseCategory.objects.filter(is_active=True, children__isnull=True).select_related(
-        "parent", "policy"
+    return (
+        CaseCategory.objects.filter(is_active=True, children__isnull=True)
+        .select_related("parent", "policy")
+        .prefetch_related("questions")
     )
 
 
@@ -119,7 +131,7 @@ def _service(category: CaseCategory) -> dict:
         "service_code": category.code,
         "service_name": category.name,
         "description": category.description or category.policy.name,
-        "metadata": False,
+        "metadata": bool(category.questions.all()),
         "type": "realtime",
         "keywords": category.parent.name if category.parent else "",
         "group": category.parent.name if category.parent else "",
@@ -133,17 +145,81 @@ def services_list(request, *, fmt):
     )
 
 
+def _attribute(question) -> dict:
+    listed = question.datatype in (QuestionType.SINGLE, QuestionType.MULTI)
+    row = {
+        "variable": True,
+        "code": question.code,
+        "datatype": question.datatype,
+        "required": question.required,
+        "datatype_description": str(QuestionType(question.datatype).label),
+        "order": question.order,
+        "description": question.question,
+    }
+    if listed:
+        row["values"] = [{"key": v.get("key"), "name": v.get("name")} for v in question.values or []]
+    return row
+
+
 @_guard
 def service_definition(request, code: str, *, fmt):
     category = _leaf_categories().filter(code=code).first()
     if category is None:
         raise Open311Error(404, f"service_code not found: {code} / 没有这个服务代码")
-    body = {"service_code": category.code, "attributes": []}
+    attributes = [_attribute(question) for question in category.questions.all()]
+    body = {"service_code": category.code, "attributes": attributes}
     if fmt == "json":
         return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     element = ET.Element("service_definition")
     ET.SubElement(element, "service_code").text = category.code
-    ET.SubElement(element, "attributes")
+    listing = ET.SubElement(element, "attributes")
+    for attribute in attributes:
+        node = ET.SubElement(listing, "attribute")
+        for key, value in attribute.items():
+            if key == "values":
+                values = ET.SubElement(node, "values")
+                for entry in value:
+                    item = ET.SubElement(values, "value")
+                    ET.SubElement(item, "key").text = _text(entry["key"])
+                    ET.SubElement(item, "name").text = _text(entry["name"])
+            else:
+                ET.SubElement(node, key).text = _text(value)
+    return HttpResponse(
+        b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8"),
+        content_type="text/xml; charset=utf-8",
+    )
+
+
+# --- discovery --------------------------------------------------------------------------------------------
+@_guard
+def discovery(request, *, fmt):
+    """Where this endpoint is and what it speaks (GeoReport service discovery)."""
+    base = request.build_absolute_uri(reverse("open311:services", kwargs={"fmt": "json"})).rsplit("/", 1)[0]
+    endpoint = {
+        "specification": "http://wiki.open311.org/GeoReport_v2",
+        "url": f"{base}/",
+        "changeset": "2026-06-01T00:00:00+08:00",
+        "type": "production",
+        "formats": ["application/json", "text/xml"],
+    }
+    body = {
+        "changeset": endpoint["changeset"],
+        "contact": "民情快办工作站 / the case desk of the sub-district office",
+        "key_service": "api_key 由街道管理员签发 / api_key is issued by a street admin",
+        "endpoints": [endpoint],
+    }
+    if fmt == "json":
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    element = ET.Element("discovery")
+    for key in ("changeset", "contact", "key_service"):
+        ET.SubElement(element, key).text = body[key]
+    endpoints = ET.SubElement(element, "endpoints")
+    node = ET.SubElement(endpoints, "endpoint")
+    for key in ("specification", "url", "changeset", "type"):
+        ET.SubElement(node, key).text = endpoint[key]
+    formats = ET.SubElement(node, "formats")
+    for value in endpoint["formats"]:
+        ET.SubElement(formats, "format").text = value
     return HttpResponse(
         b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8"),
         content_type="text/xml; charset=utf-8",
@@ -189,7 +265,7 @@ def _request_row(case: Case, *, full: bool) -> dict:
         "zipcode": "",
         "lat": _coarse(case.latitude),
         "long": _coarse(case.longitude),
-        "media_url": "",
+        "media_url": case.media_url if full else "",
     }
 
 
@@ -218,7 +294,7 @@ def _requests_queryset(user):
 
     cases = Case.objects.all() if user is None else scope_queryset(user, Case.objects.all())
     return cases.select_related("category", "org", "contractor").prefetch_related(
-        Prefetch("milestones", queryset=CaseMilestone.objects.order_by("milestone__order")),
+        Prefetch("milestones", queryset=CaseMilestone.objects.order_by("round", "milestone__order")),
         Prefetch("events", queryset=CaseEvent.objects.only("id", "case_id", "at")),
     )
 
@@ -229,6 +305,24 @@ def _parse_date(value: str, name: str) -> dt.datetime:
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C date-time / {name} 时间格式不正确") from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _window(params) -> tuple[dt.datetime, dt.datetime]:
+    """The reporting window: ``DEFAULT_DAYS`` back from ``end_date`` (or now, or ``start_date`` forward);
+    never longer than ``MAX_DAYS`` and never backwards."""
+    start = _parse_date(params["start_date"], "start_date") if params.get("start_date") else None
+    end = _parse_date(params["end_date"], "end_date") if params.get("end_date") else None
+    if end is None:
+        end = start + dt.timedelta(days=DEFAULT_DAYS) if start is not None else current_time()
+    if start is None:
+        start = end - dt.timedelta(days=DEFAULT_DAYS)
+    if end < start:
+        raise Open311Error(400, "end_date is before start_date / end_date 早于 start_date")
+    if end - start > dt.timedelta(days=MAX_DAYS):
+        raise Open311Error(
+            400, f"the date range is longer than {MAX_DAYS} days / 查询时间范围不能超过 {MAX_DAYS} 天"
+        )
+    return start, end
 
 
 @_guard
@@ -246,22 +340,19 @@ def requests_view(request, *, fmt):
         ]
         cases = cases.filter(number__in=ids)
     else:
-        end = _parse_date(params["end_date"], "end_date") if params.get("end_date") else current_time()
-        start = (
-            _parse_date(params["start_date"], "start_date")
-            if params.get("start_date")
-            else end - dt.timedelta(days=DEFAULT_DAYS)
-        )
+        start, end = _window(params)
         cases = cases.filter(reported_at__gte=start, reported_at__lte=end)
         if params.get("service_code"):
             cases = cases.filter(category__code__in=[c.strip() for c in params["service_code"].split(",")])
-        status = params.get("status", "")
-        if status == "open":
+        statuses = {part.strip() for part in params.get("status", "").split(",") if part.strip()}
+        if statuses - {"open", "closed"}:
+            raise Open311Error(
+                400, "status must be open, closed or open,closed / status 只能是 open、closed 或 open,closed"
+            )
+        if statuses == {"open"}:
             cases = cases.filter(status__in=OPEN_STATUSES)
-        elif status == "closed":
+        elif statuses == {"closed"}:
             cases = cases.exclude(status__in=OPEN_STATUSES)
-        elif status:
-            raise Open311Error(400, "status must be open or closed / status 只能是 open 或 closed")
     rows = [
         _request_row(case, full=user is not None) for case in cases.order_by("-reported_at")[:MAX_REQUESTS]
     ]
@@ -323,11 +414,10 @@ def _post_request(request, fmt: str) -> HttpResponse:
         if org is None:
             raise Open311Error(400, f"address_id not found: {address_id} / 没有这个地点代码")
     else:
-        org = OrgUnit.objects.filter(path__in=user.scope_paths).order_by("depth").first()
-        if org is None:
-            raise Open311Error(400, "address_id required for this api_key / 需要 address_id")
+        org = _place_of_location(user, latitude, longitude)
     name = " ".join(part for part in (data.get("last_name", ""), data.get("first_name", "")) if part).strip()
     description = data.get("description", "").strip()
+    answers = _attributes(data)
     case = services.case_report(
         actor=user,
         category=category,
@@ -340,6 +430,54 @@ def _post_request(request, fmt: str) -> HttpResponse:
         address=address or (f"{latitude},{longitude}" if latitude is not None else ""),
         latitude=latitude,
         longitude=longitude,
+        answers=answers,
+        media_url=data.get("media_url", ""),
     )
     row = {"service_request_id": case.number, "service_notice": category.precautions[:200], "account_id": ""}
     return _render(fmt, "service_requests", "request", [row], status=201)
+
+
+def _attributes(data) -> dict[str, str | list[str]]:
+    """``attribute[code]=v`` and ``attribute[code][]=v1&attribute[code][]=v2`` into ``{code: v or [v…]}``."""
+    answers: dict[str, str | list[str]] = {}
+    for key in data:
+        match = ATTRIBUTE.fullmatch(key)
+        if match is None:
+            continue
+        code, many = match.group(1), match.group(2)
+        answers[code] = data.getlist(key) if many else data.get(key, "")
+    return answers
+
+
+def _place_of_location(user, latitude: Decimal | None, longitude: Decimal | None) -> OrgUnit:
+    """Where a case given only by coordinates lands: the street of the nearest located venue in the key's
+    scope (the street's desk refines the place), or the key user's own unit when nothing near is known."""
+    own = OrgUnit.objects.filter(path__in=user.scope_paths).order_by("depth").first()
+    if latitude is not None and longitude is not None:
+        venues = scope_queryset(user, Venue.objects.filter(is_active=True), "org__path").filter(
+            latitude__isnull=False, longitude__isnull=False
+        )
+        nearest = (
+            venues.annotate(
+                distance=(F("latitude") - latitude) * (F("latitude") - latitude)
+                + (F("longitude") - longitude) * (F("longitude") - longitude)
+            )
+            .select_related("org")
+            .order_by("distance", "pk")
+            .first()
+        )
+        if nearest is not None:
+            street = (
+                OrgUnit.objects.filter(code__in=nearest.org.ancestor_codes(), kind=OrgKind.STREET)
+                .order_by("-depth")
+                .first()
+            )
+            if street is not None and in_scope(user, street.path):
+                return street
+            return own or nearest.org  # a key below the street: its own unit, which holds the venue
+    if own is None or own.kind == OrgKind.DISTRICT:
+        raise Open311Error(
+            400,
+            "address_id required: the location is in no street we know / 无法确定所在街道，请提供 address_id",
+        )
+    return own

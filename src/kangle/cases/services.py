@@ -7,15 +7,17 @@ the change, a timeline event (``CaseEvent``) and an audit event, and defers noti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 
 from kangle.accounts.models import RoleAssignment
-from kangle.cases import clock, permissions
+from kangle.cases import clock, permissions, questions
 from kangle.cases.models import (
     STATUS_RANK,
     Appointment,
@@ -93,6 +95,8 @@ STATUS_NAMES_ZH = {
 }
 
 MAX_EXTENSION_HOURS = 168
+# GeoReport clients may send long descriptions; 4,000 characters is what the hotline systems send.
+MAX_DESCRIPTION = 4000
 MAX_SLOT_HOURS = 12
 
 
@@ -287,6 +291,24 @@ def _clean(
     return text
 
 
+def _clean_media_url(value: str | None) -> str:
+    url = (value or "").strip()
+    if not url:
+        return ""
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        url = ""
+    if not url or len(url) > 1000:
+        raise UserError(
+            "invalid_media_url",
+            "媒体链接应为以 http:// 或 https:// 开头的网址（不超过 1000 个字符）",
+            "media_url must be an http(s) URL of at most 1000 characters",
+            field="media_url",
+        )
+    return url
+
+
 def address_key(category: CaseCategory, address: str) -> str:
     """The duplicate-hint key: category and normalised address, hashed (the address is encrypted)."""
     folded = normalise_text(address).replace(" ", "").lower()
@@ -319,14 +341,27 @@ def _first_escalation(policy, deadline: dt.datetime, level: int = 0) -> dt.datet
 
 def start_clocks(case: Case, *, now: dt.datetime) -> list[CaseMilestone]:
     """Store every milestone's due time, warning time and first escalation time: the clock starts now."""
+    return _start(case, case.category.policy.milestones.filter(on_rework=False), round_=0, now=now)
+
+
+def start_rework_clocks(case: Case, *, round_: int, now: dt.datetime) -> list[CaseMilestone]:
+    """The clocks of the ``round_``-th reopening for rework: the policy's rework milestones, from now.
+
+    They are ordinary stored clocks (``due_at`` / ``warn_at`` / ``next_escalation_at``), so the SLA sweep
+    warns and escalates them like the report's clocks without knowing what rework is."""
+    return _start(case, case.category.policy.milestones.filter(on_rework=True), round_=round_, now=now)
+
+
+def _start(case: Case, milestones, *, round_: int, now: dt.datetime) -> list[CaseMilestone]:
     policy = case.category.policy
     rows = []
-    for milestone in policy.milestones.all():
+    for milestone in milestones:
         deadline = clock.policy_add(policy, now, milestone.hours * 3600)
         rows.append(
             CaseMilestone(
                 case=case,
                 milestone=milestone,
+                round=round_,
                 started_at=now,
                 deadline=deadline,
                 due_at=deadline,
@@ -353,9 +388,14 @@ def case_report(
     photos: Sequence[ValidatedImage] = (),
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
+    answers: Mapping[str, str | list[str]] | None = None,
+    media_url: str = "",
     now: dt.datetime | None = None,
 ) -> Case:
-    """Log a case (desk, grid patrol, online by a resident, Open311 or prevention) and start its clocks."""
+    """Log a case (desk, grid patrol, online by a resident, Open311 or prevention) and start its clocks.
+
+    ``answers`` answer the category's questions (checked by type and choice); ``media_url`` is a link to a
+    photo held elsewhere, kept as given."""
     moment = resolve_now(now)
     if channel not in Channel.values:
         raise UserError("invalid_channel", "未知的受理渠道", "Unknown intake channel", field="channel")
@@ -382,7 +422,16 @@ def case_report(
             field="category",
         )
     title = _clean(title, field="title", zh="问题简述", en="Title", max_length=200)
-    description = _clean(description, field="description", zh="问题描述", en="Description", required=False)
+    description = _clean(
+        description,
+        field="description",
+        zh="问题描述",
+        en="Description",
+        required=False,
+        max_length=MAX_DESCRIPTION,
+    )
+    answers = questions.clean_answers(category, answers)
+    media_url = _clean_media_url(media_url)
     address = _clean(
         address, field="address", zh="地址", en="Address", required=channel != Channel.OPEN311, max_length=200
     )
@@ -425,6 +474,8 @@ def case_report(
         address_hash=address_key(category, address),
         latitude=latitude,
         longitude=longitude,
+        answers=answers,
+        media_url=media_url,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         reported_at=moment,
     )
@@ -670,9 +721,16 @@ def case_contact(*, actor, case: Case, note: str = "", now: dt.datetime | None =
 
 @transaction.atomic
 def case_check_in(
-    *, actor, case: Case, photos: Sequence[ValidatedImage], note: str = "", now: dt.datetime | None = None
+    *,
+    actor,
+    case: Case,
+    photos: Sequence[ValidatedImage],
+    note: str = "",
+    early_reason: str = "",
+    now: dt.datetime | None = None,
 ) -> Case:
-    """到场签到: time and a photo; only against a booked visit."""
+    """到场签到: time and a photo; only against a booked visit. Arriving before the booked slot needs a
+    reason (the resident agreed to an earlier visit, …): the slot is what the resident was promised."""
     moment = resolve_now(now)
     case = _locked(case)
     _require_contractor(actor, case)
@@ -694,11 +752,27 @@ def case_check_in(
             field="photo",
         )
     note = _clean(note, field="note", zh="备注", en="Note", required=False, max_length=500)
+    early = moment < appointment.slot_start
+    early_reason = _clean(
+        early_reason if early else "",
+        field="early_reason",
+        zh=f"提前到场原因（预约时段 {local(appointment.slot_start):%m-%d %H:%M} 开始）",
+        en="Reason for arriving before the booked slot",
+        required=early,
+        max_length=300,
+    )
     Appointment.objects.filter(pk=appointment.pk).update(status=AppointmentStatus.ATTENDED)
     before = case.status
     _move(case, target, now=moment)
     event = _event(
-        case, EventKind.CHECKED_IN, actor=actor, now=moment, from_status=before, to_status=target, note=note
+        case,
+        EventKind.CHECKED_IN,
+        actor=actor,
+        now=moment,
+        from_status=before,
+        to_status=target,
+        note=note,
+        data={"early_reason": early_reason} if early else None,
     )
     _attach(case, event, photos, actor=actor, now=moment)
     audit.record(actor=actor, verb="case.check_in", obj=case, now=moment)
@@ -828,25 +902,7 @@ def case_feedback(
         _move(case, S.CLOSED, now=moment, extra={"closed_at": moment})
         _event(case, EventKind.CLOSED, actor=actor, now=moment, from_status=before, to_status=S.CLOSED)
     else:
-        _move(case, S.REWORK, now=moment, extra={"rework_count": F("rework_count") + 1})
-        case.refresh_from_db(fields=["rework_count"])
-        _event(
-            case,
-            EventKind.REOPENED,
-            actor=actor,
-            now=moment,
-            from_status=before,
-            to_status=S.REWORK,
-            note=comment,
-        )
-        if case.contractor_id:
-            _notify_users(
-                case.contractor.users.filter(is_active=True),
-                f"案件 {case.number} 居民不满意，需返工",
-                comment,
-                f"/cases/c/{case.number}/",
-                now=moment,
-            )
+        _reopen(case, actor=actor, reason=comment, now=moment)
     audit.record(
         actor=actor,
         verb="case.feedback",
@@ -855,6 +911,61 @@ def case_feedback(
         now=moment,
     )
     return feedback
+
+
+def _reopen(case: Case, *, actor, reason: str, now: dt.datetime) -> None:
+    """Back to rework: the count goes up and the policy's rework clocks start for this round."""
+    before = case.status
+    _move(case, S.REWORK, now=now, extra={"rework_count": F("rework_count") + 1, "closed_at": None})
+    case.refresh_from_db(fields=["rework_count"])
+    clocks = start_rework_clocks(case, round_=case.rework_count, now=now)
+    _event(
+        case,
+        EventKind.REOPENED,
+        actor=actor,
+        now=now,
+        from_status=before,
+        to_status=S.REWORK,
+        note=reason,
+        data={"round": case.rework_count, "deadlines": [row.deadline.isoformat() for row in clocks]},
+    )
+    if case.contractor_id:
+        _notify_users(
+            case.contractor.users.filter(is_active=True),
+            f"案件 {case.number} 居民不满意，需返工",
+            reason,
+            f"/cases/c/{case.number}/",
+            now=now,
+        )
+
+
+@transaction.atomic
+def case_rework(*, actor, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
+    """The desk reopens a finished case for rework (e.g. the resident complained by phone after closing).
+
+    Only work that was done can be redone: a case that never reached "work done" is refused."""
+    moment = resolve_now(now)
+    case = _locked(case)
+    _require_desk(actor, case)
+    completed = CaseEvent.objects.filter(case=case, kind=EventKind.WORK_DONE).exists()
+    if case.status not in (S.WORK_DONE, S.CLOSED) or not completed:
+        raise UserError(
+            "never_completed",
+            f"案件当前状态为「{STATUS_NAMES_ZH[case.status]}」，尚未处置完成，不能返工",
+            f"The case is '{S(case.status).label}' and was never completed; it cannot be reworked",
+            field="status",
+            status=409,
+        )
+    reason = _clean(reason, field="reason", zh="返工原因", en="Reason", max_length=500)
+    _reopen(case, actor=actor, reason=reason, now=moment)
+    audit.record(
+        actor=actor,
+        verb="case.rework",
+        obj=case,
+        details={"reason": reason, "round": case.rework_count},
+        now=moment,
+    )
+    return case
 
 
 @transaction.atomic
@@ -1004,6 +1115,7 @@ def extension_request(
     row = (
         CaseMilestone.objects.filter(case=case, milestone__code=milestone_code)
         .select_related("milestone")
+        .order_by("-round")
         .first()
     )
     if row is None:

@@ -191,7 +191,7 @@ def desk_detail(request, number: str):
     return render(request, "cases/desk_detail.html", context)
 
 
-DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "pause", "resume"}
+DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "rework", "pause", "resume"}
 
 
 @login_required
@@ -236,6 +236,8 @@ def desk_act(request, number: str, action: str):
             services.case_cancel(actor=request.user, case=case, reason=post.get("reason", ""))
         elif action == "close":
             services.case_close(actor=request.user, case=case, note=post.get("note", ""))
+        elif action == "rework":
+            services.case_rework(actor=request.user, case=case, reason=post.get("reason", ""))
         elif action == "pause":
             services.case_pause(actor=request.user, case=case, reason=post.get("reason", ""))
         elif action == "resume":
@@ -380,6 +382,7 @@ def contractor_act(request, number: str, action: str):
                 case=case,
                 photos=validate_images(request.FILES.getlist("photos")),
                 note=post.get("note", ""),
+                early_reason=post.get("early_reason", ""),
             )
         elif action == "step":
             services.case_record_step(

@@ -30,6 +30,7 @@ STEPS = [
     "kangle.demo.prevention.build",
     "kangle.demo.posts.build",
     "kangle.demo.activities.build",
+    "kangle.demo.loops.build",  # the care-home drill, a spraying round, a reworked case
 ]
 
 

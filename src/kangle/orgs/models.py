@@ -82,6 +82,7 @@ class VenueKind(models.TextChoices):
     LEIFENG_PAVILION = "leifeng_pavilion", _("Lei Feng pavilion")
     SERVICE_CENTRE = "service_centre", _("Party and public service centre")
     WORKSTATION = "workstation", _("Area workstation")
+    CARE_HOME = "care_home", _("Elderly-care home")
     OTHER = "other", _("Other")
 
 

@@ -21,6 +21,7 @@ from kangle.core.errors import UserError
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
 from kangle.prevention.models import PLACE_NAMES_ZH, PlaceType, Warning
+from kangle.prevention.spraying import sprayed_estates
 
 MAX_PERIOD_DAYS = 3660
 MAX_CLUSTERS = 400
@@ -170,6 +171,8 @@ class Analysis:
     clusters: list[tuple[float, float, int]]
     without_coordinates: int
     brief: str = field(default="")
+    # Estates whose green belts were sprayed in the period (code, name, times, last): the map's layer.
+    sprayed: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {
@@ -205,6 +208,16 @@ class Analysis:
             "trend": [{"bucket": bucket, "count": n} for bucket, n in self.trend],
             "clusters": [{"latitude": lat, "longitude": lng, "count": n} for lat, lng, n in self.clusters],
             "without_coordinates": self.without_coordinates,
+            "sprayed_estates": len(self.sprayed),
+            "sprayed": [
+                {
+                    "code": row["code"],
+                    "name": row["name"],
+                    "times": row["times"],
+                    "last": row["last"].isoformat(),
+                }
+                for row in self.sprayed
+            ],
             "brief": self.brief,
         }
 
@@ -266,6 +279,7 @@ def analyse(org: OrgUnit | None, period: Period) -> Analysis:
         trend_unit=trend_unit,
         clusters=clusters,
         without_coordinates=max(count - located_total, 0) if len(clusters) < MAX_CLUSTERS else 0,
+        sprayed=sprayed_estates(org, *period.bounds()),
     )
     result.brief = brief_zh(result)
     return result
@@ -381,6 +395,13 @@ def brief_zh(result: Analysis) -> str:
     has at least 20%; the quantifier follows their combined share: 全部 (100%), 绝大多数 (≥ 80%),
     多数 (> 50%), else "…相对较多（合计x%，未过半）". With no earlier data the change reads "无可比数据".
     """
+    text = _warnings_zh(result)
+    if result.sprayed:
+        text += f"期间组织专业人员对{len(result.sprayed)}个小区绿化带喷洒药水，斩断病媒传播链。"
+    return text
+
+
+def _warnings_zh(result: Analysis) -> str:
     where = result.org.name if result.org else "全市"
     head = f"{result.period.label()}，{where}共收到白蚁预警{result.count}例"
     parts = [head, result.mom.zh("环比"), result.yoy.zh("同比")]

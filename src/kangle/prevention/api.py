@@ -15,9 +15,17 @@ from kangle.core.exports import xlsx_response
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.orgs.selectors import subtree_q
-from kangle.prevention import analysis, lookups, permissions, selectors, services
+from kangle.prevention import analysis, lookups, permissions, selectors, services, spraying
 from kangle.prevention.export import analysis_workbook
-from kangle.prevention.models import Campaign, Finding, InspectionRound, MonitoringPoint, Reading, Warning
+from kangle.prevention.models import (
+    Campaign,
+    Finding,
+    InspectionRound,
+    MonitoringPoint,
+    Reading,
+    Spraying,
+    Warning,
+)
 from kangle.prevention.schemas import (
     CampaignIn,
     CampaignListOut,
@@ -33,6 +41,8 @@ from kangle.prevention.schemas import (
     ReadingOut,
     RoundIn,
     RoundOut,
+    SprayingIn,
+    SprayingOut,
     WarningFromCaseIn,
     WarningIn,
     WarningOut,
@@ -293,3 +303,42 @@ def close_campaign(request, campaign_id: int):
         actor=request.user, campaign=lookups.campaign(request.user, campaign_id)
     )
     return lookups.campaign(request.user, campaign.pk)
+
+
+# --- green-belt spraying ----------------------------------------------------------------------------------
+@router.get("/campaigns/{campaign_id}/sprayings", response=list[SprayingOut])
+@paginate(PageNumberPagination, page_size=100)
+def list_sprayings(request, campaign_id: int):
+    campaign = lookups.campaign(request.user, campaign_id)
+    rows = permissions.inspector_queryset(request.user, campaign.sprayings.all())
+    rows = rows.select_related("org", "contractor").prefetch_related("photos").order_by("-sprayed_at", "-id")
+    return [SprayingOut.of(row) for row in rows]
+
+
+@router.post("/campaigns/{campaign_id}/sprayings", response={201: SprayingOut})
+def record_spraying(
+    request, campaign_id: int, payload: Form[SprayingIn], photos: File[list[UploadedFile]] = None
+):
+    campaign = lookups.campaign(request.user, campaign_id)
+    unit = lookups.inspector_unit(request.user, payload.unit_code)
+    contractor = None
+    if payload.contractor_id is not None:
+        contractor = Contractor.objects.select_related("org").filter(pk=payload.contractor_id).first()
+        if contractor is None:
+            from kangle.core.errors import UserError
+
+            raise UserError(
+                "unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor_id"
+            )
+    row = spraying.spraying_record(
+        actor=request.user,
+        campaign=campaign,
+        unit=unit,
+        sprayed_at=payload.sprayed_at,
+        agent=payload.agent,
+        note=payload.note,
+        contractor=contractor,
+        photos=validate_images(photos or []),
+    )
+    row = Spraying.objects.select_related("org", "contractor").prefetch_related("photos").get(pk=row.pk)
+    return 201, SprayingOut.of(row)

@@ -9,9 +9,10 @@ class PreventionConfig(AppConfig):
 
     def ready(self):
         from kangle.core import files
-        from kangle.prevention.access import reading_photo_file
+        from kangle.prevention.access import reading_photo_file, spraying_photo_file
 
         files.register("reading-photo", reading_photo_file)
+        files.register("spraying-photo", spraying_photo_file)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

@@ -311,3 +311,48 @@ class Finding(models.Model):
 
     def __str__(self):
         return self.description[:40]
+
+
+class Spraying(models.Model):
+    """喷洒药水: a campaign action next to inspection — an estate's green belts sprayed by a contractor with
+    an agent, on a date, with photos. Only estates on the campaign's list can be sprayed under it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sprayings")
+    campaign_unit = models.ForeignKey(CampaignUnit, on_delete=models.PROTECT, related_name="sprayings")
+    org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("estate"))
+    # The estate's path, kept on the row so the figures filter by the indexed prefix (as warnings do).
+    org_path = models.CharField(max_length=500, db_index=True)
+    sprayed_at = models.DateTimeField(_("sprayed"), db_index=True)
+    contractor = models.ForeignKey(
+        Contractor, on_delete=models.PROTECT, related_name="+", verbose_name=_("contractor")
+    )
+    agent = models.CharField(_("agent"), max_length=200)
+    note = models.CharField(_("where and how much"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sprayed_at", "-id"]
+        verbose_name = _("green-belt spraying")
+        verbose_name_plural = _("green-belt sprayings")
+
+    def __str__(self):
+        return f"{self.org_id} {self.sprayed_at:%Y-%m-%d}"
+
+
+class SprayingPhoto(models.Model):
+    spraying = models.ForeignKey(Spraying, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField(upload_to="prevention/spraying/%Y/%m/", max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("spraying photo")
+        verbose_name_plural = _("spraying photos")
+
+    def __str__(self):
+        return self.file.name

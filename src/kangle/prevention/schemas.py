@@ -265,3 +265,39 @@ class FindingOut(Schema):
     @staticmethod
     def resolve_case_number(obj):
         return obj.case.number if obj.case_id else None
+
+
+class SprayingIn(Schema):
+    unit_code: str
+    sprayed_at: dt.datetime
+    agent: str
+    note: str = ""
+    contractor_id: int | None = None
+
+
+class SprayingOut(Schema):
+    id: int
+    campaign: int
+    unit_code: str
+    unit_name: str
+    sprayed_at: dt.datetime
+    contractor: str
+    agent: str
+    note: str
+    photos: list[str]
+
+    @staticmethod
+    def of(row) -> dict:
+        from django.urls import reverse
+
+        return {
+            "id": row.pk,
+            "campaign": row.campaign_id,
+            "unit_code": row.org.code,
+            "unit_name": row.org.name,
+            "sprayed_at": row.sprayed_at,
+            "contractor": row.contractor.name,
+            "agent": row.agent,
+            "note": row.note,
+            "photos": [reverse("file", args=["spraying-photo", photo.pk]) for photo in row.photos.all()],
+        }

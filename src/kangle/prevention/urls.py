@@ -20,6 +20,7 @@ urlpatterns = [
     path("campaigns/", views.campaigns, name="campaigns"),
     path("campaigns/new/", views.campaign_create, name="campaign-create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/spraying/", views.campaign_spraying, name="campaign-spraying"),
     path("m/", views.phone_home, name="m-home"),
     path("m/rounds/<int:pk>/", views.phone_round, name="m-round"),
     path("m/campaigns/<int:pk>/", views.phone_campaign, name="m-campaign"),

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from kangle.core.timeutil import today
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.prevention import analysis, lookups, permissions, selectors, services
+from kangle.prevention import analysis, lookups, permissions, selectors, services, spraying
 from kangle.prevention.export import analysis_workbook
 from kangle.prevention.models import (
     PLACE_NAMES_ZH,
@@ -486,3 +487,51 @@ def phone_campaign(request, pk):
             "technicians": technicians,
         },
     )
+
+
+@guarded
+def campaign_spraying(request, pk):
+    """喷洒药水 of a campaign: the estates sprayed so far, and the form to record one (desk or inspector)."""
+    lookups.require_inspector_pages(request.user)
+    campaign = lookups.campaign(request.user, pk)
+    if request.method == "POST":
+        unit = lookups.inspector_unit(request.user, request.POST.get("unit", ""))
+        try:
+            spraying.spraying_record(
+                actor=request.user,
+                campaign=campaign,
+                unit=unit,
+                sprayed_at=_local_datetime(request.POST.get("sprayed_at", "")),
+                agent=request.POST.get("agent", ""),
+                note=request.POST.get("note", ""),
+                photos=validate_images(request.FILES.getlist("photos"), field="photos"),
+            )
+        except UserError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Spraying of %(name)s recorded.") % {"name": unit.name})
+        return redirect("prevention:campaign-spraying", pk=pk)
+    rows = (
+        permissions.inspector_queryset(request.user, campaign.sprayings.all())
+        .select_related("org", "contractor")
+        .prefetch_related("photos")
+        .order_by("-sprayed_at", "-id")[:200]
+    )
+    units = permissions.inspector_queryset(request.user, selectors.campaign_units(campaign), "unit__path")
+    return render(
+        request,
+        "prevention/campaign_spraying.html",
+        {"campaign": campaign, "rows": rows, "units": units.order_by("unit__path")[:400]},
+    )
+
+
+def _local_datetime(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(
+            "invalid_sprayed_at", "喷洒时间格式不正确", "The spraying time is malformed", field="sprayed_at"
+        ) from None
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed

@@ -1,0 +1,254 @@
+"""Service that records itself: a claimed post's sessions checked in and out, and whistle answers the caller
+marks present, each becoming a pending service record that the community verifies like any other (the
+same points rule and caps, through ``services.record_verify``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.urls import reverse
+
+from kangle.activities import permissions
+from kangle.activities.models import (
+    Method,
+    RecordSource,
+    ServiceRecord,
+    SessionAttendance,
+    WhistleResponse,
+)
+from kangle.activities.services import (
+    CHECK_IN_OPENS,
+    CHECK_OUT_CLOSES,
+    _approved_member_of,
+    _int_in,
+    _tell,
+)
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.timeutil import resolve_now
+from kangle.members.constants import Status
+from kangle.members.models import Member
+from kangle.orgs.scope import in_scope
+from kangle.posts.models import Claim, ClaimStatus, PostSession
+
+
+# --- post sessions ----------------------------------------------------------------------------------------
+def _session_subject(actor, session: PostSession, member: Member | None) -> tuple[Member, str]:
+    """The member checking in themselves, or staff of the post's unit checking someone in."""
+    if member is None:
+        return _approved_member_of(actor), Method.SELF
+    if not in_scope(actor, session.post.org.path):
+        raise Http404
+    if not permissions.can_manage_activity(actor, session.post.org):
+        raise NotAllowed()
+    if member.status != Status.APPROVED:
+        raise UserError(
+            "not_a_member", "该人员不是已通过审核的党员", "Not an approved member", field="member"
+        )
+    return member, Method.STAFF
+
+
+def _claim_of(member: Member, session: PostSession) -> Claim:
+    claim = Claim.objects.filter(post=session.post_id, member=member, status=ClaimStatus.CONFIRMED).first()
+    if claim is None:
+        raise UserError(
+            "not_claimed",
+            f"{member.name} 没有认领岗位「{session.post.title}」（或认领尚未确认），不能在该岗位签到",
+            f"{member.name} holds no confirmed claim on the post '{session.post.title}': cannot check in",
+            field="member",
+            status=409,
+        )
+    return claim
+
+
+def session_check_in(
+    *, actor, session: PostSession, member: Member | None = None, now: dt.datetime | None = None
+) -> SessionAttendance:
+    """签到 on a post session: only for a member who holds the post; opens 30 minutes before the start."""
+    moment = resolve_now(now)
+    member, method = _session_subject(actor, session, member)
+    claim = _claim_of(member, session)
+    if moment < session.starts_at - CHECK_IN_OPENS:
+        raise UserError(
+            "too_early",
+            "签到尚未开始（岗位时段开始前30分钟开放）",
+            "Check-in opens 30 minutes before the start",
+        )
+    if moment >= session.ends_at:
+        raise UserError("session_over", "该时段已结束，不能签到", "The session is over: check-in is closed")
+    try:
+        with transaction.atomic():
+            attendance = SessionAttendance.objects.create(
+                session=session,
+                claim=claim,
+                member=member,
+                checked_in_at=moment,
+                check_in_method=method,
+                recorded_by=actor if method == Method.STAFF else None,
+            )
+            audit.record(
+                actor=actor,
+                verb="activities.session_check_in",
+                obj=attendance,
+                org_path=session.post.org.path,
+                now=moment,
+                details={"session": session.pk, "member": member.pk, "method": method},
+            )
+    except IntegrityError:
+        raise UserError(
+            "already_checked_in",
+            f"{member.name} 已签到，无需重复签到",
+            f"{member.name} has already checked in",
+            status=409,
+        ) from None
+    return attendance
+
+
+def session_check_out(
+    *, actor, session: PostSession, member: Member | None = None, now: dt.datetime | None = None
+) -> SessionAttendance:
+    """签退: the overlap with the session is the time served; the same credited share as activities
+    (KANGLE_ATTENDANCE_CREDIT_RATIO) makes it a pending service record."""
+    moment = resolve_now(now)
+    member, method = _session_subject(actor, session, member)
+    if moment > session.ends_at + CHECK_OUT_CLOSES:
+        raise UserError(
+            "check_out_closed", "签退已截止（时段结束后2小时内）", "Check-out closed 2 hours after the end"
+        )
+    post = session.post
+    with transaction.atomic():
+        attendance = (
+            SessionAttendance.objects.select_for_update().filter(session=session, member=member).first()
+        )
+        if attendance is None:
+            raise UserError(
+                "not_checked_in",
+                f"{member.name} 尚未签到，不能签退",
+                f"{member.name} has not checked in: cannot check out",
+                status=409,
+            )
+        if attendance.checked_out_at is not None:
+            raise UserError(
+                "already_checked_out",
+                f"{member.name} 已签退",
+                f"{member.name} has already checked out",
+                status=409,
+            )
+        start = max(session.starts_at, attendance.checked_in_at)
+        end = min(session.ends_at, moment)
+        minutes = max(0, int((end - start).total_seconds() // 60))
+        length = int((session.ends_at - session.starts_at).total_seconds() // 60)
+        attendance.checked_out_at = moment
+        attendance.check_out_method = method
+        attendance.present_minutes = minutes
+        attendance.credited = minutes > 0 and minutes >= length * settings.KANGLE_ATTENDANCE_CREDIT_RATIO
+        attendance.save(update_fields=["checked_out_at", "check_out_method", "present_minutes", "credited"])
+        record = None
+        if attendance.credited:
+            record = ServiceRecord.objects.create(
+                member=member,
+                org=post.org,
+                aspect=post.aspect,
+                source=RecordSource.SESSION,
+                session_attendance=attendance,
+                title=post.title[:100],
+                started_at=start,
+                minutes=min(minutes, 1440),
+                difficulty=min(max(post.difficulty, 1), 5),
+                created_by=actor,
+                created_at=moment,
+            )
+        audit.record(
+            actor=actor,
+            verb="activities.session_check_out",
+            obj=attendance,
+            org_path=post.org.path,
+            now=moment,
+            details={
+                "minutes": minutes,
+                "credited": attendance.credited,
+                "record": record.pk if record else None,
+            },
+        )
+    return attendance
+
+
+# --- whistle calls ----------------------------------------------------------------------------------------
+def response_mark_present(
+    *,
+    actor,
+    response: WhistleResponse,
+    minutes: int | None = None,
+    difficulty: int = 1,
+    now: dt.datetime | None = None,
+) -> ServiceRecord:
+    """The caller marks a member who answered as present: the answer becomes a pending service record of
+    the call's length (or ``minutes``), verified like any other."""
+    moment = resolve_now(now)
+    call = response.call
+    if not in_scope(actor, call.org.path):
+        raise Http404
+    if not permissions.can_blow_whistle(actor, call.org):
+        raise NotAllowed("只有吹哨方可以确认到场", "Only whoever blew the whistle can mark people present")
+    if moment < call.starts_at:
+        raise UserError(
+            "call_not_started",
+            "吹哨任务尚未开始，不能确认到场",
+            "The call has not started yet: nobody can be marked present",
+            status=409,
+        )
+    if call.aspect_id is None:
+        raise UserError(
+            "call_without_aspect",
+            "该吹哨任务没有设置服务方面，无法生成服务记录，请先补充",
+            "The call has no service aspect, so no service record can be made; set one first",
+            field="aspect",
+        )
+    length = max(1, int((call.ends_at - call.starts_at).total_seconds() // 60))
+    minutes = _int_in(
+        length if minutes is None else minutes, "minutes", "服务时长（分钟）", "Minutes", 1, 1440
+    )
+    difficulty = _int_in(difficulty, "difficulty", "难度", "Difficulty", 1, 5)
+    with transaction.atomic():
+        locked = WhistleResponse.objects.select_for_update().select_related("member").get(pk=response.pk)
+        if locked.present_at is not None:
+            raise UserError(
+                "already_present",
+                f"{locked.member.name} 已确认到场",
+                f"{locked.member.name} is already marked present",
+                status=409,
+            )
+        WhistleResponse.objects.filter(pk=locked.pk).update(present_at=moment, marked_present_by=actor)
+        record = ServiceRecord.objects.create(
+            member=locked.member,
+            org=call.org,
+            aspect=call.aspect,
+            source=RecordSource.WHISTLE,
+            call=call,
+            whistle_response=locked,
+            title=call.title[:100],
+            started_at=call.starts_at,
+            minutes=minutes,
+            difficulty=difficulty,
+            created_by=actor,
+            created_at=moment,
+        )
+        audit.record(
+            actor=actor,
+            verb="activities.response_present",
+            obj=locked,
+            org_path=call.org.path,
+            now=moment,
+            details={"call": call.pk, "member": locked.member_id, "record": record.pk, "minutes": minutes},
+        )
+        _tell(
+            locked.member,
+            f"已确认到场：{call.title}",
+            "服务记录待社区认定",
+            reverse("activities:my-records"),
+            moment,
+        )
+    return record

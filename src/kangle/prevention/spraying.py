@@ -1,0 +1,145 @@
+"""Preventive spraying of green belts (对小区绿化带喷洒药水): a campaign action next to inspection.
+
+The article: "结合辖区内老旧小区多、砖木结构房屋较密集的特点，街道组织专业人员对小区绿化带喷洒药水，斩断病媒传播链。"
+A spraying is recorded against an estate on the campaign's list (anything else is refused), by a
+contractor, with the agent used (free text) and at least one photo; the figures count the estates sprayed
+in a period under a node, and the map data lists them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import Count, Max
+
+from kangle.cases.models import Contractor
+from kangle.core import audit
+from kangle.core.errors import UserError
+from kangle.core.timeutil import resolve_now
+from kangle.core.uploads import ValidatedImage
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.selectors import subtree_q
+from kangle.prevention import permissions
+from kangle.prevention.models import Campaign, Spraying, SprayingPhoto
+from kangle.prevention.services import _campaign_unit, _clean, _open_campaign, aware
+
+MAX_PHOTOS = 6
+
+
+@transaction.atomic
+def spraying_record(
+    *,
+    actor,
+    campaign: Campaign,
+    unit: OrgUnit,
+    sprayed_at: dt.datetime,
+    agent: str,
+    photos: Sequence[ValidatedImage],
+    contractor: Contractor | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Spraying:
+    """Record that ``unit``'s green belts were sprayed under ``campaign`` (by its contractor unless another
+    covering one is named)."""
+    moment = resolve_now(now)
+    campaign = _open_campaign(campaign)
+    permissions.require_overlap(actor, campaign.org)
+    permissions.require_inspector(actor, unit)
+    row = _campaign_unit(campaign, unit)
+    agent = _clean(agent, field="agent", zh="药剂名称", en="Agent", max_length=200)
+    note = _clean(note, field="note", zh="喷洒范围", en="Where and how much", required=False, max_length=300)
+    if sprayed_at is None or sprayed_at.tzinfo is None:
+        raise UserError("blank_sprayed_at", "请填写喷洒时间", "When was it sprayed?", field="sprayed_at")
+    if sprayed_at > moment:
+        raise UserError(
+            "sprayed_in_future",
+            "喷洒时间不能晚于现在",
+            "The spraying cannot be in the future",
+            field="sprayed_at",
+        )
+    if sprayed_at < aware(campaign.starts_on):
+        raise UserError(
+            "sprayed_before_campaign",
+            f"喷洒时间早于本次巡查开始日期（{campaign.starts_on:%Y-%m-%d}）",
+            f"The spraying is before the campaign started ({campaign.starts_on:%Y-%m-%d})",
+            field="sprayed_at",
+        )
+    contractor = contractor or campaign.contractor
+    if contractor is None:
+        raise UserError(
+            "blank_contractor",
+            "请选择实施喷洒的专业组织",
+            "Name the contractor who sprayed",
+            field="contractor",
+        )
+    if not contractor.is_active or not unit.path.startswith(contractor.org.path):
+        raise UserError(
+            "contractor_not_covering",
+            f"专业组织「{contractor.name}」不服务「{unit.name}」",
+            f"The contractor '{contractor.name}' does not cover '{unit.name}'",
+            field="contractor",
+        )
+    if not photos:
+        raise UserError(
+            "photo_required", "请上传至少一张喷洒现场照片", "Add at least one photo", field="photos"
+        )
+    if len(photos) > MAX_PHOTOS:
+        raise UserError(
+            "too_many_photos", f"照片最多 {MAX_PHOTOS} 张", f"At most {MAX_PHOTOS} photos", field="photos"
+        )
+    spraying = Spraying.objects.create(
+        campaign=campaign,
+        campaign_unit=row,
+        org=unit,
+        org_path=unit.path,
+        sprayed_at=sprayed_at,
+        contractor=contractor,
+        agent=agent,
+        note=note,
+        recorded_by=actor,
+        recorded_at=moment,
+    )
+    SprayingPhoto.objects.bulk_create(
+        [
+            SprayingPhoto(
+                spraying=spraying,
+                file=photo.as_file(),
+                content_type=photo.content_type,
+                size=photo.size,
+                uploaded_at=moment,
+            )
+            for photo in photos
+        ]
+    )
+    audit.record(
+        actor=actor,
+        verb="prevention.spraying",
+        obj=spraying,
+        org_path=unit.path,
+        details={"campaign": campaign.pk, "agent": agent, "contractor": contractor.pk},
+        now=moment,
+    )
+    return spraying
+
+
+def sprayings_under(org: OrgUnit | None, start: dt.datetime, end: dt.datetime):
+    rows = Spraying.objects.filter(sprayed_at__gte=start, sprayed_at__lt=end)
+    if org is not None:
+        rows = rows.filter(subtree_q(org.path, "org_path"))
+    return rows
+
+
+def sprayed_estates(org: OrgUnit | None, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """The estates sprayed in [start, end) under ``org``, one row each (the map's data): one GROUP BY."""
+    rows = (
+        sprayings_under(org, start, end)
+        .values("org__code", "org__name")
+        .annotate(times=Count("id"), last=Max("sprayed_at"))
+        .order_by("org__code")
+    )
+    return [
+        {"code": row["org__code"], "name": row["org__name"], "times": row["times"], "last": row["last"]}
+        for row in rows
+    ]

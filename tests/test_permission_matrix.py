@@ -199,7 +199,7 @@ PAGES = {
     "registration-point-public": PUBLIC,
     "set_language": PUBLIC,
     "healthz": PUBLIC,
-    "file": PUBLIC,
+    "file": SIGNED_IN,
 }
 API = {
     "GET /api/v1/accounts/me": SIGNED_IN,

@@ -49,6 +49,41 @@ def web_workers() -> int:
     return max(2, min(4, (os.cpu_count() or 1) * 2))
 
 
+class Supervised:
+    """A child process of `kangle up`, restarted when it stops unexpectedly."""
+
+    MAX_RESTARTS = 5  # within WINDOW seconds: more means it cannot run, and kangle stops
+    WINDOW = 60.0
+
+    def __init__(self, name: str, name_zh: str, argv: list[str], env: dict):
+        self.name, self.name_zh, self.argv, self.env = name, name_zh, argv, env
+        self.restarts: list[float] = []
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - our own interpreter, fixed arguments
+
+    def restart(self) -> bool:
+        code = self.process.returncode
+        moment = time.monotonic()
+        self.restarts = [at for at in self.restarts if moment - at < self.WINDOW]
+        if len(self.restarts) >= self.MAX_RESTARTS:
+            sys.stderr.write(
+                f"kangle: {self.name_zh}反复意外退出（退出码 {code}），正在停止 / the {self.name} keeps "
+                f"stopping unexpectedly (exit {code}); stopping\n"
+            )
+            return False
+        self.restarts.append(moment)
+        sys.stderr.write(
+            f"kangle: {self.name_zh}意外退出（退出码 {code}），正在重启 / the {self.name} stopped "
+            f"unexpectedly (exit {code}); restarting it\n"
+        )
+        sys.stderr.flush()
+        time.sleep(min(5.0, 0.5 * len(self.restarts)))
+        self.process = self._start()
+        return True
+
+
 def up(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kangle up", description="Set up and run kangle: web server and worker."
@@ -84,7 +119,9 @@ def up(argv: list[str]) -> int:
 
     url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
     env = dict(os.environ)
-    web = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+    web = Supervised(
+        "web server",
+        "网页服务",
         [
             sys.executable,
             "-m",
@@ -103,9 +140,9 @@ def up(argv: list[str]) -> int:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env,
     )
-    worker = subprocess.Popen([sys.executable, "-m", "kangle.cli", "worker"], env=env)  # noqa: S603
+    worker = Supervised("worker", "后台任务进程", [sys.executable, "-m", "kangle.cli", "worker"], env)
     children = [web, worker]
 
     stopping = False
@@ -127,10 +164,11 @@ def up(argv: list[str]) -> int:
     exit_code = 0
     while not stopping:
         for child in children:
-            if child.poll() is not None:
-                sys.stderr.write(
-                    f"kangle: a process stopped unexpectedly (exit {child.returncode}); stopping\n"
-                )
+            if stopping or child.process.poll() is None:
+                continue
+            # A crashed child is started again; the other keeps running. Only a child that keeps
+            # crashing right after its start stops kangle (restarting it would only hide the fault).
+            if not child.restart():
                 exit_code = 1
                 stopping = True
         time.sleep(0.3)
@@ -139,17 +177,17 @@ def up(argv: list[str]) -> int:
         # Ctrl-C in a terminal signals the whole process group: the children are already stopping.
         # Let them finish their current step; another signal now would make the worker leave mid-job.
         grace = time.monotonic() + 10
-        while any(child.poll() is None for child in children) and time.monotonic() < grace:
+        while any(child.process.poll() is None for child in children) and time.monotonic() < grace:
             time.sleep(0.1)
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for child in children:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            child.process.kill()
     print("kangle 已停止 / kangle stopped", flush=True)
     return exit_code
 

@@ -77,7 +77,7 @@ class DispatchIn(Schema):
     contractor: int | None = None
 
 
-class ReasonIn(Schema):
+class CaseReasonIn(Schema):
     reason: str
 
 
@@ -107,7 +107,7 @@ class DecisionIn(Schema):
     approve: bool
 
 
-class CategoryOut(Schema):
+class CaseCategoryOut(Schema):
     code: str
     name: str
     parent: str | None
@@ -172,7 +172,7 @@ def _case(request, number: str) -> Case:
     )
 
 
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response=list[CaseCategoryOut])
 def categories(request):
     rows = (
         CaseCategory.objects.filter(is_active=True)
@@ -307,7 +307,7 @@ def contractor_accept(request, number: str):
 
 
 @router.post("/{number}/return", response=CaseDetailOut)
-def return_case(request, number: str, payload: ReasonIn):
+def return_case(request, number: str, payload: CaseReasonIn):
     case = _case(request, number)
     services.case_return(actor=request.user, case=case, reason=payload.reason)
     return _detail(case)
@@ -370,14 +370,14 @@ def close(request, number: str, payload: NoteIn):
 
 
 @router.post("/{number}/cancel", response=CaseDetailOut)
-def cancel(request, number: str, payload: ReasonIn):
+def cancel(request, number: str, payload: CaseReasonIn):
     return _detail(
         services.case_cancel(actor=request.user, case=_case(request, number), reason=payload.reason)
     )
 
 
 @router.post("/{number}/pause", response=CaseDetailOut)
-def pause(request, number: str, payload: ReasonIn):
+def pause(request, number: str, payload: CaseReasonIn):
     return _detail(
         services.case_pause(actor=request.user, case=_case(request, number), reason=payload.reason)
     )

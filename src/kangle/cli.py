@@ -4,6 +4,8 @@
     kangle worker                                 queued tasks and periodic jobs
     kangle demo [--scale street|district|city] [--seed N]
     kangle createadmin
+    kangle check                                  database, migrations, field key, worker, disk space
+    kangle backup DIR / kangle restore DIR        a consistent snapshot, and putting one back
     kangle manage …                               any Django management command
 Other names (e.g. `kangle import-members`) are the management command of that name.
 """
@@ -17,6 +19,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from django.db import DatabaseError
 
 PASS_THROUGH = {"worker", "createadmin"}
 
@@ -109,8 +113,13 @@ def up(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from kangle import demo
+    from kangle.core import health
     from kangle.orgs.models import OrgUnit
 
+    failed = [result for result in health.startup_checks(allow_pending_migrations=True) if not result.ok]
+    if failed:
+        sys.stderr.write(f"kangle: {failed[0].message}\n")
+        return 2
     print("kangle: 正在准备数据库 / migrating the database …", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     if not args.no_demo and not OrgUnit.objects.exists():
@@ -234,14 +243,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "up":
-        return up(rest)
+        try:
+            return up(rest)
+        except DatabaseError as exc:
+            reason = " ".join(str(exc).split())[:300]
+            sys.stderr.write(f"kangle: 数据库错误 / database error: {reason}\n")
+            return 2
     if command == "manage":
         return manage(rest)
     if command == "demo":
         return demo_command(rest)
+    if command == "check":
+        command = "check_health"  # Django's own `check` stays reachable as `kangle manage check`
     # Everything else is the management command of that name (dashes allowed: import-members).
     try:
         return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    except DatabaseError as exc:
+        # An unreachable or broken database is one line an operator can act on, not a traceback.
+        reason = " ".join(str(exc).split())[:300]
+        sys.stderr.write(
+            f"kangle: 数据库错误，请检查 KANGLE_DATABASE_URL 与数据库服务 / database error; check "
+            f"KANGLE_DATABASE_URL and that the database server runs: {reason}\n"
+        )
+        return 2
     except KeyboardInterrupt:
         # Ctrl-C before the command installed its own handler (e.g. while Django loads): a quiet stop.
         return 130

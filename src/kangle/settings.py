@@ -235,6 +235,12 @@ KANGLE_MEMBER_RETENTION_DAYS = config.integer("KANGLE_MEMBER_RETENTION_DAYS", 36
 KANGLE_MEMBER_IMPORT_MAX_BYTES = config.integer(
     "KANGLE_MEMBER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
 )
+# Most rows one member list may hold, and the most its .xlsx may expand to when unpacked (a small file can
+# unpack to millions of rows); both are checked while the file is read, before anything is stored.
+KANGLE_MEMBER_IMPORT_MAX_ROWS = config.integer("KANGLE_MEMBER_IMPORT_MAX_ROWS", 50_000, minimum=1)
+KANGLE_MEMBER_IMPORT_MAX_UNPACKED_BYTES = config.integer(
+    "KANGLE_MEMBER_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1024
+)
 KANGLE_PERIODIC_JOBS.append(("kangle.members.jobs.anonymise_left_members", 3600))
 
 # --- Activities, whistle calls and service records -------------------------------------------------------

@@ -42,6 +42,9 @@ from kangle.orgs.scope import in_scope
 
 PROGRESS_EVERY = 500
 BATCH = 1000
+ERROR_SAMPLE = 1000
+# The columns a list of imports shows; the upload, its parsed rows and the error sample stay in the database.
+HEAVY_COLUMNS = ("content", "parsed", "errors")
 
 
 def _seal(data: bytes) -> bytes:
@@ -66,7 +69,6 @@ def _check_actor(actor, org: OrgUnit, party_org: EmployerPartyOrg | None) -> Non
         raise NotAllowed()
 
 
-@transaction.atomic
 def import_upload(
     *,
     actor,
@@ -83,13 +85,21 @@ def import_upload(
         raise UserError(
             "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
         )
+    # Read outside any transaction: on SQLite a transaction holds the database's write lock, and no file
+    # being parsed may hold up the worker or the other writers.
     table = read_table(content, filename, header_only=True)
+    sealed = _seal(content)
+    with transaction.atomic():
+        return _store_upload(actor, org, filename, sealed, table, party_org, moment)
+
+
+def _store_upload(actor, org, filename, sealed, table, party_org, moment) -> ImportJob:
     job = ImportJob.objects.create(
         org=org,
         created_by=actor,
         created_at=moment,
         filename=filename[:200],
-        content=_seal(content),
+        content=sealed,
         headers=table.headers,
         mapping=auto_mapping(table.headers),
         total_rows=0,
@@ -266,14 +276,34 @@ def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> 
         raise UserError(
             "import_started", "该导入已提交", "This import has already been committed", status=409
         )
+    # Parsed and checked outside any transaction; only the result is written, in one short statement.
     table = read_table(_unseal(job.content), job.filename)
     good, errors = check_rows(job, table=table)
-    job.errors, job.good_rows, job.status = errors, len(good), ImportStatus.PREVIEWED
+    _keep_errors(job, errors)
+    job.good_rows, job.status = len(good), ImportStatus.PREVIEWED
     job.total_rows = len(table.rows)
     job.processed = 0
     job.parsed = _seal(table_to_json(table).encode("utf-8"))
-    job.save(update_fields=["errors", "good_rows", "status", "total_rows", "processed", "parsed"])
+    job.save(
+        update_fields=[
+            "errors",
+            "error_count",
+            "bad_row_count",
+            "good_rows",
+            "status",
+            "total_rows",
+            "processed",
+            "parsed",
+        ]
+    )
     return job
+
+
+def _keep_errors(job: ImportJob, errors: list[dict]) -> None:
+    """The first ERROR_SAMPLE errors and the counts of all of them."""
+    job.errors = errors[:ERROR_SAMPLE]
+    job.error_count = len(errors)
+    job.bad_row_count = len({error["row"] for error in errors})
 
 
 @transaction.atomic
@@ -290,10 +320,10 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
             "Check the file (preview) before importing",
             status=409,
         )
-    if job.errors:
+    if job.error_count or job.errors:
         raise UserError(
             "has_errors",
-            f"还有 {len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
+            f"还有 {job.bad_row_count or len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
             "Some rows have errors; fix the file and upload it again",
             status=409,
         )
@@ -308,10 +338,14 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
 
 
 def _fail(job: ImportJob, zh: str, en: str, errors: list[dict] | None = None) -> None:
+    if errors:
+        _keep_errors(job, errors)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED,
         message=f"{zh} / {en}"[:500],
-        errors=errors or job.errors,
+        errors=job.errors,
+        error_count=job.error_count,
+        bad_row_count=job.bad_row_count,
         finished_at=resolve_now(None),
     )
 

@@ -2,7 +2,9 @@
 
 The commit runs as a background task (``tasks.commit_import``). It re-checks every row against the
 database as it stands then (someone may have registered meanwhile), reporting progress as it goes; then it
-writes everything in ONE transaction, so a failure at any point leaves nothing half-imported.
+writes the files a batch per short transaction (on SQLite a transaction holds the database's write lock,
+and a 20,000-row import must not hold it for the whole write). A failure at any point removes what the
+import had written (every file carries its import job), so nothing is left half-imported.
 """
 
 from __future__ import annotations
@@ -373,9 +375,9 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
                 errors,
             )
             return ImportJob.objects.get(pk=job.pk)
-        with transaction.atomic():
-            created = write_members(job, good, moment)
+        created = write_members(job, good, moment)
     except Exception as exc:
+        _undo_partial_import(job)
         _fail(
             job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})"
         )
@@ -391,6 +393,13 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
         parsed=b"",
     )
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _undo_partial_import(job: ImportJob) -> None:
+    """Remove the files (and, by cascade, their skills, wishes, household and history) an interrupted
+    import wrote in its earlier batches."""
+    with transaction.atomic():
+        Member.objects.filter(import_job=job).delete()
 
 
 def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str, EmployerPartyOrg]]:
@@ -424,11 +433,11 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> int:
-    """Insert every file, its skills, willingness, household and first history entry.
-
-    The caller holds the transaction."""
+    """Insert every file, its skills, willingness, household and first history entry: one short
+    transaction per batch. The caller removes the written batches if a later one fails."""
     rows = [c for _, c in good]
-    employers, party_orgs = _shared_records(rows)
+    with transaction.atomic():
+        employers, party_orgs = _shared_records(rows)
     members = []
     for cleaned in rows:
         members.append(
@@ -459,32 +468,14 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
                 import_job=job,
             )
         )
-    through = Member.skills.through
     at = connection.ops.adapt_datetimefield_value(moment)
     reason = f"channel:{job.channel} import:{job.pk}"
     actor_id = job.created_by_id
     for start in range(0, len(members), BATCH):
-        chunk = Member.objects.bulk_create(members[start : start + BATCH])
-        chunk_rows = rows[start : start + BATCH]
-        skills, wishes, household, history = [], [], [], []
-        for member, cleaned in zip(chunk, chunk_rows, strict=True):
-            skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
-            wishes.extend((member.pk, a) for a in cleaned.aspects)
-            household.extend(
-                HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
-                for n, r, y in cleaned.household
+        with transaction.atomic():
+            _write_batch(
+                job, members[start : start + BATCH], rows[start : start + BATCH], start, at, reason, actor_id
             )
-            history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
-        # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
-        _insert(through, ("member_id", "skill_id"), skills)
-        _insert(MemberWillingness, ("member_id", "aspect"), wishes)
-        HouseholdMember.objects.bulk_create(household)
-        _insert(
-            StatusChange,
-            ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
-            history,
-        )
-        ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
     audit.record(
         actor=job.created_by,
         verb="member.import",
@@ -493,3 +484,26 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
         details={"created": len(members), "filename": job.filename, "channel": job.channel},
     )
     return len(members)
+
+
+def _write_batch(job, members, chunk_rows, start, at, reason, actor_id) -> None:
+    chunk = Member.objects.bulk_create(members)
+    skills, wishes, household, history = [], [], [], []
+    for member, cleaned in zip(chunk, chunk_rows, strict=True):
+        skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
+        wishes.extend((member.pk, a) for a in cleaned.aspects)
+        household.extend(
+            HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
+            for n, r, y in cleaned.household
+        )
+        history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
+    # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
+    _insert(Member.skills.through, ("member_id", "skill_id"), skills)
+    _insert(MemberWillingness, ("member_id", "aspect"), wishes)
+    HouseholdMember.objects.bulk_create(household)
+    _insert(
+        StatusChange,
+        ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
+        history,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))

@@ -119,3 +119,20 @@ def test_healthz_detail_only_for_operators(client, personas):
     assert names == ["database", "migrations", "field key", "disk", "worker"]
     assert detail.status_code == 503 and body["ok"] is False  # no worker runs in the test
     assert [check["ok"] for check in body["checks"]] == [True, True, True, True, False]
+
+
+def test_startup_checks_pass_on_a_fresh_database_that_up_will_migrate(tmp_path):
+    script = (
+        "import django; django.setup()\n"
+        "from kangle.core import health\n"
+        "results = health.startup_checks(allow_pending_migrations=True)\n"
+        "print([r.ok for r in results])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=_env(tmp_path, DJANGO_SETTINGS_MODULE="kangle.settings"),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[True, True, True, True]"

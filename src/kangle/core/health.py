@@ -155,6 +155,8 @@ def _encrypted_sample() -> str | None:
     from django.contrib.auth import get_user_model
 
     table = get_user_model()._meta.db_table
+    if table not in connection.introspection.table_names():
+        return None  # a database not migrated yet holds no personal data
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT phone FROM {connection.ops.quote_name(table)} WHERE phone LIKE %s LIMIT 1",  # noqa: S608

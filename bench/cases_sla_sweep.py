@@ -111,6 +111,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--open-share", type=float, default=0.02)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=jobs.BATCH, help="rows per sweep page")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("this benchmark needs PostgreSQL: set KANGLE_DATABASE_URL", file=sys.stderr)
@@ -132,7 +133,7 @@ def main() -> int:
     started = time.perf_counter()
     try:
         with transaction.atomic():
-            swept = jobs.sla_sweep(now=NOW, worker_id="bench").as_dict()
+            swept = jobs.sla_sweep(now=NOW, worker_id="bench", batch=args.batch).as_dict()
             raise Rollback
     except Rollback:
         pass
@@ -147,6 +148,7 @@ def main() -> int:
                 "open_share": args.open_share,
                 "due_rows": due,
                 "page": PAGE,
+                "sweep_batch": args.batch,
                 "scan_ms": round(scan_ms, 3),
                 "baseline_ms": round(baseline_ms, 3),
                 "ratio": round(baseline_ms / scan_ms, 1) if scan_ms else None,

@@ -167,6 +167,59 @@ def test_up_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
         assert db.execute("SELECT count(*) FROM orgs_orgunit").fetchone()[0] == 0  # migrated, no demo
 
 
+def _wait_for_health(process, port, log, deadline):
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if http_get(port, "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(log.read_text())
+
+
+def _worker_pids(pid: int) -> set[int]:
+    return {child for child in descendants(pid) if "kangle.cli worker" in command_line(child)}
+
+
+def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
+    port = free_port()
+    log = tmp_path / "up.log"
+    output = open(log, "w+")  # noqa: SIM115 - read back after the process ends
+    process = subprocess.Popen(
+        [*KANGLE, "up", "--port", str(port), "--no-demo"],
+        env=clean_env(tmp_path / "home"),
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        _wait_for_health(process, port, log, deadline)
+        while not _worker_pids(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        (first,) = _worker_pids(process.pid)
+        os.kill(first, signal.SIGKILL)  # the worker dies as it did of an uncaught "database is locked"
+        replaced = set()
+        while time.monotonic() < deadline:
+            replaced = {pid for pid in _worker_pids(process.pid) if pid != first and alive(pid)}
+            if replaced:
+                break
+            time.sleep(0.2)
+        assert replaced, log.read_text()
+        assert process.poll() is None
+        assert http_get(port, "/healthz")[0] == 200  # the web server never stopped
+        assert "the worker stopped unexpectedly (exit -9); restarting it" in log.read_text()
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=40) == 0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        output.close()
+
+
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo-home")

@@ -4,6 +4,8 @@
     kangle worker                                 queued tasks and periodic jobs
     kangle demo [--scale street|district|city] [--seed N]
     kangle createadmin
+    kangle check                                  database, migrations, field key, worker, disk space
+    kangle backup DIR / kangle restore DIR        a consistent snapshot, and putting one back
     kangle manage …                               any Django management command
 Other names (e.g. `kangle import-members`) are the management command of that name.
 """
@@ -17,6 +19,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from django.db import DatabaseError
 
 PASS_THROUGH = {"worker", "createadmin"}
 
@@ -49,6 +53,41 @@ def web_workers() -> int:
     return max(2, min(4, (os.cpu_count() or 1) * 2))
 
 
+class Supervised:
+    """A child process of `kangle up`, restarted when it stops unexpectedly."""
+
+    MAX_RESTARTS = 5  # within WINDOW seconds: more means it cannot run, and kangle stops
+    WINDOW = 60.0
+
+    def __init__(self, name: str, name_zh: str, argv: list[str], env: dict):
+        self.name, self.name_zh, self.argv, self.env = name, name_zh, argv, env
+        self.restarts: list[float] = []
+        self.process = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.argv, env=self.env)  # noqa: S603 - our own interpreter, fixed arguments
+
+    def restart(self) -> bool:
+        code = self.process.returncode
+        moment = time.monotonic()
+        self.restarts = [at for at in self.restarts if moment - at < self.WINDOW]
+        if len(self.restarts) >= self.MAX_RESTARTS:
+            sys.stderr.write(
+                f"kangle: {self.name_zh}反复意外退出（退出码 {code}），正在停止 / the {self.name} keeps "
+                f"stopping unexpectedly (exit {code}); stopping\n"
+            )
+            return False
+        self.restarts.append(moment)
+        sys.stderr.write(
+            f"kangle: {self.name_zh}意外退出（退出码 {code}），正在重启 / the {self.name} stopped "
+            f"unexpectedly (exit {code}); restarting it\n"
+        )
+        sys.stderr.flush()
+        time.sleep(min(5.0, 0.5 * len(self.restarts)))
+        self.process = self._start()
+        return True
+
+
 def up(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="kangle up", description="Set up and run kangle: web server and worker."
@@ -74,8 +113,13 @@ def up(argv: list[str]) -> int:
     from django.core.management import call_command
 
     from kangle import demo
+    from kangle.core import health
     from kangle.orgs.models import OrgUnit
 
+    failed = [result for result in health.startup_checks(allow_pending_migrations=True) if not result.ok]
+    if failed:
+        sys.stderr.write(f"kangle: {failed[0].message}\n")
+        return 2
     print("kangle: 正在准备数据库 / migrating the database …", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     if not args.no_demo and not OrgUnit.objects.exists():
@@ -84,7 +128,9 @@ def up(argv: list[str]) -> int:
 
     url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
     env = dict(os.environ)
-    web = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+    web = Supervised(
+        "web server",
+        "网页服务",
         [
             sys.executable,
             "-m",
@@ -103,9 +149,9 @@ def up(argv: list[str]) -> int:
             "--log-level",
             "warning",
         ],
-        env=env,
+        env,
     )
-    worker = subprocess.Popen([sys.executable, "-m", "kangle.cli", "worker"], env=env)  # noqa: S603
+    worker = Supervised("worker", "后台任务进程", [sys.executable, "-m", "kangle.cli", "worker"], env)
     children = [web, worker]
 
     stopping = False
@@ -127,10 +173,11 @@ def up(argv: list[str]) -> int:
     exit_code = 0
     while not stopping:
         for child in children:
-            if child.poll() is not None:
-                sys.stderr.write(
-                    f"kangle: a process stopped unexpectedly (exit {child.returncode}); stopping\n"
-                )
+            if stopping or child.process.poll() is None:
+                continue
+            # A crashed child is started again; the other keeps running. Only a child that keeps
+            # crashing right after its start stops kangle (restarting it would only hide the fault).
+            if not child.restart():
                 exit_code = 1
                 stopping = True
         time.sleep(0.3)
@@ -139,17 +186,17 @@ def up(argv: list[str]) -> int:
         # Ctrl-C in a terminal signals the whole process group: the children are already stopping.
         # Let them finish their current step; another signal now would make the worker leave mid-job.
         grace = time.monotonic() + 10
-        while any(child.poll() is None for child in children) and time.monotonic() < grace:
+        while any(child.process.poll() is None for child in children) and time.monotonic() < grace:
             time.sleep(0.1)
     for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+        if child.process.poll() is None:
+            child.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
     for child in children:
         try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.kill()
+            child.process.kill()
     print("kangle 已停止 / kangle stopped", flush=True)
     return exit_code
 
@@ -196,14 +243,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command == "up":
-        return up(rest)
+        try:
+            return up(rest)
+        except DatabaseError as exc:
+            reason = " ".join(str(exc).split())[:300]
+            sys.stderr.write(f"kangle: 数据库错误 / database error: {reason}\n")
+            return 2
     if command == "manage":
         return manage(rest)
     if command == "demo":
         return demo_command(rest)
+    if command == "check":
+        command = "check_health"  # Django's own `check` stays reachable as `kangle manage check`
     # Everything else is the management command of that name (dashes allowed: import-members).
     try:
         return manage([command.replace("-", "_") if command not in PASS_THROUGH else command, *rest])
+    except DatabaseError as exc:
+        # An unreachable or broken database is one line an operator can act on, not a traceback.
+        reason = " ".join(str(exc).split())[:300]
+        sys.stderr.write(
+            f"kangle: 数据库错误，请检查 KANGLE_DATABASE_URL 与数据库服务 / database error; check "
+            f"KANGLE_DATABASE_URL and that the database server runs: {reason}\n"
+        )
+        return 2
     except KeyboardInterrupt:
         # Ctrl-C before the command installed its own handler (e.g. while Django loads): a quiet stop.
         return 130

@@ -100,6 +100,46 @@ def database_url(name: str, default: str) -> dict:
     return parsed
 
 
+def storage_url(name: str) -> dict:
+    """Where uploaded files live: the local disk (unset) or an S3-compatible object store, so several web
+    servers share them. ``s3://KEY:SECRET@BUCKET?endpoint=https://host:port&region=R&prefix=media``;
+    without KEY:SECRET the usual AWS_* variables or the machine's role are used."""
+    from urllib.parse import parse_qs, unquote
+
+    value = raw(name)
+    if not value:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    parts = urlsplit(value)
+    if parts.scheme != "s3" or not parts.hostname:
+        raise ConfigError(
+            name,
+            f"只支持 s3://桶名 形式的地址，实际为 “{value}”",
+            f"only s3://BUCKET URLs are supported, got {value!r}",
+        )
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    unknown = set(query) - {"endpoint", "region", "prefix"}
+    if unknown:
+        raise ConfigError(
+            name,
+            f"未知参数：{', '.join(sorted(unknown))}",
+            f"unknown parameters: {', '.join(sorted(unknown))}",
+        )
+    options = {
+        "bucket_name": parts.hostname,
+        "endpoint_url": query.get("endpoint") or None,
+        "region_name": query.get("region") or None,
+        "location": query.get("prefix", "").strip("/"),
+        # Files are private: the scoped view serves them, never a public bucket URL.
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    if parts.username:
+        options["access_key"] = unquote(parts.username)
+        options["secret_key"] = unquote(parts.password or "")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 def home_directory(name: str, default: str) -> Path:
     value = raw(name) or default
     path = Path(value).expanduser().resolve()

@@ -167,7 +167,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded files: MEDIA_ROOT on this machine, or an S3-compatible object store shared by every web
+    # server when KANGLE_STORAGE_URL is set (see the README).
+    "default": config.storage_url("KANGLE_STORAGE_URL"),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Largest photo accepted by the upload gate (kangle.core.uploads), in bytes.
@@ -242,6 +244,12 @@ KANGLE_MEMBER_RETENTION_DAYS = config.integer("KANGLE_MEMBER_RETENTION_DAYS", 36
 # Largest member list accepted for import (bytes).
 KANGLE_MEMBER_IMPORT_MAX_BYTES = config.integer(
     "KANGLE_MEMBER_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024
+)
+# Most rows one member list may hold, and the most its .xlsx may expand to when unpacked (a small file can
+# unpack to millions of rows); both are checked while the file is read, before anything is stored.
+KANGLE_MEMBER_IMPORT_MAX_ROWS = config.integer("KANGLE_MEMBER_IMPORT_MAX_ROWS", 50_000, minimum=1)
+KANGLE_MEMBER_IMPORT_MAX_UNPACKED_BYTES = config.integer(
+    "KANGLE_MEMBER_IMPORT_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1024
 )
 KANGLE_PERIODIC_JOBS.append(("kangle.members.jobs.anonymise_left_members", 3600))
 

@@ -16,9 +16,17 @@ def api_not_found(request):
 
 
 def healthz(request):
-    """For load balancers: the app answers and its database does."""
+    """For load balancers: the app answers and its database does. An operator (a superuser's session)
+    asking ``?detail=1`` gets every `kangle check` result; the answer is 503 when one fails."""
     from django.db import connection
 
+    if request.GET.get("detail") and request.user.is_authenticated and request.user.is_superuser:
+        from kangle.core import health
+
+        results = health.all_checks()
+        ok = all(result.ok for result in results)
+        checks = [{"name": r.name, "ok": r.ok, "message": r.message} for r in results]
+        return JsonResponse({"ok": ok, "checks": checks}, status=200 if ok else 503)
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})

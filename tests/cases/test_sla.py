@@ -21,6 +21,7 @@ from kangle.cases.models import (
 )
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
+from kangle.notify.jobs import deliver_outbox
 from kangle.notify.models import Notification
 
 MINUTE = dt.timedelta(minutes=1)
@@ -104,18 +105,20 @@ def test_warning_breach_and_escalation_boundaries(personas, termite):
 
 
 @pytest.mark.django_db
-def test_escalation_reaches_area_admin_then_street_admin(
-    personas, termite, django_capture_on_commit_callbacks
-):
+def test_escalation_reaches_area_admin_then_street_admin(personas, termite):
     report(personas, termite)
-    with django_capture_on_commit_callbacks(execute=True):
-        jobs.sla_sweep(now=T0 + 24 * H)
+    jobs.sla_sweep(now=T0 + 24 * H)
+    # The notices are outbox rows written with the page; the outbox job puts them in the inboxes.
+    assert not Notification.objects.filter(title__startswith="督办").exists()
+    deliver_outbox(now=T0 + 24 * H)
     assert Notification.objects.filter(recipient=personas.area_admin, title__startswith="督办").count() == 1
     assert not Notification.objects.filter(recipient=personas.street_admin, title__startswith="督办").exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        jobs.sla_sweep(now=T0 + 48 * H)
+    jobs.sla_sweep(now=T0 + 48 * H)
+    deliver_outbox(now=T0 + 48 * H)
     assert Notification.objects.filter(recipient=personas.street_admin, title__startswith="督办").count() == 1
     assert not Notification.objects.filter(recipient=personas.secretary_b, title__startswith="督办").exists()
+    # A second delivery run finds nothing left to deliver.
+    assert deliver_outbox(now=T0 + 49 * H) == 0
 
 
 @pytest.mark.django_db
@@ -339,17 +342,17 @@ django.setup()
 import datetime as dt
 from kangle.cases import jobs
 
-real = jobs._escalate
+real = jobs._Sweep.escalate_page
 
 
-def slow(rows, moment, worker):
-    done = real(rows, moment, worker)
+def slow(self):
+    done = real(self)
     print("page", flush=True)
     time.sleep(30)  # still inside this page's transaction when the process is killed
     return done
 
 
-jobs._escalate = slow
+jobs._Sweep.escalate_page = slow
 jobs.sla_sweep(now=dt.datetime.fromisoformat(sys.argv[1]), worker_id="doomed", batch=5)
 """
 
@@ -365,18 +368,11 @@ def test_worker_process_killed_with_sigkill_then_restarted(personas, termite, se
 
     count = 10
     moment = _breached_cases(personas, termite, count)
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "kangle.settings",
-        "KANGLE_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "KANGLE_LOG_LEVEL": "WARNING",
-        # The keys this test process actually runs with (the encrypted fields must read the same).
-        "KANGLE_FIELD_KEY": ",".join(settings.KANGLE_FIELD_KEYS),
-        "KANGLE_SECRET_KEY": settings.SECRET_KEY,
-    }
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", KILLED_WORKER, moment.isoformat()], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILLED_WORKER, moment.isoformat()],
+        env=_subprocess_env(settings),
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert (
@@ -395,3 +391,92 @@ def test_worker_process_killed_with_sigkill_then_restarted(personas, termite, se
     assert len(set(Escalation.objects.values_list("case_milestone_id", "level"))) == _expected_escalations(
         count
     )
+
+
+def _subprocess_env(settings) -> dict:
+    import os
+
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "kangle.settings",
+        "KANGLE_DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "KANGLE_LOG_LEVEL": "WARNING",
+        # The keys this test process actually runs with (the encrypted fields must read the same).
+        "KANGLE_FIELD_KEY": ",".join(settings.KANGLE_FIELD_KEYS),
+        "KANGLE_SECRET_KEY": settings.SECRET_KEY,
+    }
+
+
+# A worker tick: the sweep, then notice delivery. The process stops (and is killed) the moment it first
+# writes an inbox notice — after the sweep's pages have committed, before the notices reach an inbox.
+KILLED_BEFORE_DELIVERY = """
+import sys, time
+import django
+django.setup()
+import datetime as dt
+from kangle.cases import jobs
+from kangle.notify import jobs as notify_jobs
+from kangle.notify.models import Notification
+
+
+def stop_here(*args, **kwargs):
+    print("delivering", flush=True)
+    time.sleep(30)
+
+
+Notification.objects.create = stop_here
+Notification.objects.bulk_create = stop_here
+moment = dt.datetime.fromisoformat(sys.argv[1])
+jobs.sla_sweep(now=moment, worker_id="doomed", batch=5)
+notify_jobs.deliver_outbox(now=moment)
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_between_page_commit_and_delivery_loses_no_notice(personas, termite, settings):
+    """Every warning and escalation notice of a sweep whose worker was killed after its pages committed
+    reaches its inbox exactly once, delivered by the next worker's outbox job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from kangle.notify.models import OutboxMessage
+
+    count = 6
+    moment = _breached_cases(personas, termite, count)
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", KILLED_BEFORE_DELIVERY, moment.isoformat()],
+        env=_subprocess_env(settings),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "delivering"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    sweep_notices = Notification.objects.filter(title__regex=r"^(催办|督办)")
+    assert not sweep_notices.exists()  # no sweep notice reached an inbox before the kill
+
+    # The next worker: its sweep does whatever is left, its outbox job delivers every notice once.
+    jobs.sla_sweep(now=moment, worker_id="next")
+    assert Escalation.objects.count() == _expected_escalations(count)
+    deliver_outbox(now=moment)
+    deliver_outbox(now=moment + MINUTE)
+    escalation_notices = Notification.objects.filter(title__startswith="督办")
+    warning_notices = Notification.objects.filter(title__startswith="催办")
+    # One area admin and one street admin cover the community: one notice per escalation, one per warning.
+    assert escalation_notices.count() == _expected_escalations(count)
+    assert warning_notices.count() == 2 * count
+    assert set(escalation_notices.values_list("recipient", flat=True)) == {
+        personas.area_admin.pk,
+        personas.street_admin.pk,
+    }
+    seen = list(sweep_notices.values_list("recipient", "title"))
+    assert len(seen) == len(set(seen))  # nothing twice
+    assert not OutboxMessage.objects.filter(channel="inbox", status="pending").exists()

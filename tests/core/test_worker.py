@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 
 import pytest
 from django_tasks import TaskResultStatus
@@ -112,3 +113,66 @@ def test_run_loops_until_stopped(keep_signal_handlers):
     assert len(worker_jobs.calls) == calls  # a stopped worker starts no job
     with pytest.raises(SystemExit):
         worker.stop()
+
+
+@needs_commits
+def test_a_long_task_does_not_hold_up_the_periodic_jobs(keep_signal_handlers):
+    """Periodic jobs (sweep, outbox, reminders) keep their tick while the worker runs a long task."""
+    worker_jobs.events.clear()
+    worker_jobs.long_task.enqueue(3.0)
+    worker = KangleWorker(interval=0.2, jobs=[("core.worker_jobs.stamp", 0.2)], worker_id="test-worker-5")
+    worker.run(max_loops=1)
+    events = worker_jobs.events
+    started = next(at for kind, at in events if kind == "task-start")
+    ended = next(at for kind, at in events if kind == "task-end")
+    during = [at for kind, at in events if kind == "job" and started < at < ended]
+    assert len(during) >= 5, events  # ticks of 0.2 s through a 3 s task (not one after it)
+
+
+@needs_commits
+def test_a_database_error_is_one_log_line_then_the_loop_backs_off_and_goes_on(
+    keep_signal_handlers, caplog, monkeypatch
+):
+    """A busy or unreachable database ("database is locked") must not kill the worker."""
+    from django.db import OperationalError
+
+    worker = KangleWorker(interval=0, jobs=[(COUNT, 0.0001)], worker_id="test-worker-6")
+    polls = {"n": 0}
+    real = worker.run_tasks
+
+    def busy_then_fine():
+        polls["n"] += 1
+        if polls["n"] <= 2:
+            raise OperationalError("database is locked")
+        real()
+
+    monkeypatch.setattr(worker, "run_tasks", busy_then_fine)
+    waits = []
+
+    def pause(seconds):
+        if threading.current_thread() is threading.main_thread():  # the task loop, not the periodic one
+            waits.append(seconds)
+
+    monkeypatch.setattr(worker, "pause", pause)
+    worker.run(max_loops=4)
+    assert polls["n"] == 4  # the loop went on after both errors
+    lines = [r for r in caplog.records if "database error in tasks" in r.getMessage()]
+    assert len(lines) == 2
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)  # one line, no traceback
+    assert "database is locked" in lines[0].getMessage()
+    assert waits[:2] == [0.5, 1.0]  # backing off, doubling
+    assert worker.database_errors == 2
+
+
+@pytest.mark.django_db
+def test_a_periodic_job_meeting_a_database_error_logs_one_line(caplog):
+    from django.db import OperationalError
+
+    def locked(**_):
+        raise OperationalError("database is locked")
+
+    worker = KangleWorker(jobs=[(COUNT, 1)], worker_id="test-worker-7")
+    worker.jobs[0].function = locked
+    assert worker.run_due_jobs() is False
+    lines = [r for r in caplog.records if "database error" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None

@@ -115,7 +115,7 @@ class SignupOut(Schema):
         }
 
 
-class TeamIn(Schema):
+class ActivityTeamIn(Schema):
     member_ids: list[int]
     party_org: int | None = None
 
@@ -156,7 +156,7 @@ class CountIn(Schema):
     count: int
 
 
-class ReasonIn(Schema):
+class ActivityReasonIn(Schema):
     reason: str
 
 
@@ -398,7 +398,7 @@ def set_beneficiaries(request, pk: int, payload: CountIn):
 
 
 @router.post("/{int:pk}/cancel", response=ActivityOut)
-def cancel_activity(request, pk: int, payload: ReasonIn):
+def cancel_activity(request, pk: int, payload: ActivityReasonIn):
     _staff(request)
     activity = get_in_scope_or_404(
         request.user, Activity.objects.select_related("org", "aspect", "venue"), pk=pk
@@ -436,7 +436,7 @@ def sign_up(request, pk: int):
 
 
 @router.post("/{int:pk}/team-signups", response={201: list[SignupOut]})
-def team_sign_up(request, pk: int, payload: TeamIn):
+def team_sign_up(request, pk: int, payload: ActivityTeamIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
     activity = _activity_for(request, pk)
@@ -675,7 +675,7 @@ def verify_record(request, pk: int):
 
 
 @router.post("/records/{int:pk}/reject", response=RecordOut)
-def reject_record(request, pk: int, payload: ReasonIn):
+def reject_record(request, pk: int, payload: ActivityReasonIn):
     record = _record_in_scope(request, pk)
     return RecordOut.of(services.record_reject(actor=request.user, record=record, reason=payload.reason))
 

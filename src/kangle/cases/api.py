@@ -77,7 +77,7 @@ class DispatchIn(Schema):
     contractor: int | None = None
 
 
-class ReasonIn(Schema):
+class CaseReasonIn(Schema):
     reason: str
 
 
@@ -107,7 +107,7 @@ class DecisionIn(Schema):
     approve: bool
 
 
-class CategoryOut(Schema):
+class CaseCategoryOut(Schema):
     code: str
     name: str
     parent: str | None
@@ -162,7 +162,7 @@ def _case(request, number: str) -> Case:
     return access_case(request.user, number)
 
 
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response=list[CaseCategoryOut])
 def categories(request):
     rows = (
         CaseCategory.objects.filter(is_active=True)
@@ -300,7 +300,7 @@ def contractor_accept(request, number: str):
 
 
 @router.post("/{number}/return", response=CaseDetailOut)
-def return_case(request, number: str, payload: ReasonIn):
+def return_case(request, number: str, payload: CaseReasonIn):
     case = _case(request, number)
     services.case_return(actor=request.user, case=case, reason=payload.reason)
     return _detail(case, actor=request.user)
@@ -346,7 +346,7 @@ def check_in(
 
 
 @router.post("/{number}/rework", response=CaseDetailOut)
-def rework(request, number: str, payload: ReasonIn):
+def rework(request, number: str, payload: CaseReasonIn):
     """The desk reopens a finished (or closed) case for rework; its rework clock starts."""
     return _detail(
         services.case_rework(actor=request.user, case=_case(request, number), reason=payload.reason),
@@ -392,7 +392,7 @@ def close(request, number: str, payload: NoteIn):
 
 
 @router.post("/{number}/cancel", response=CaseDetailOut)
-def cancel(request, number: str, payload: ReasonIn):
+def cancel(request, number: str, payload: CaseReasonIn):
     return _detail(
         services.case_cancel(actor=request.user, case=_case(request, number), reason=payload.reason),
         actor=request.user,
@@ -400,7 +400,7 @@ def cancel(request, number: str, payload: ReasonIn):
 
 
 @router.post("/{number}/pause", response=CaseDetailOut)
-def pause(request, number: str, payload: ReasonIn):
+def pause(request, number: str, payload: CaseReasonIn):
     return _detail(
         services.case_pause(actor=request.user, case=_case(request, number), reason=payload.reason),
         actor=request.user,

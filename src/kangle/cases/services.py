@@ -193,7 +193,9 @@ def _meet_milestones(case: Case, status: str, *, now: dt.datetime) -> None:
 
 
 def _notify_resident(case: Case, title: str, body: str, *, now: dt.datetime) -> None:
-    """Tell the resident (inbox + SMS for an account, SMS to the given phone otherwise) after the commit."""
+    """Tell the resident (inbox + SMS for an account, SMS to the given phone otherwise): the inbox row and
+    the SMS outbox row are written in the caller's transaction, so they exist exactly when the change does
+    (a process killed after the commit loses none of them; the outbox job sends the SMS)."""
     reporter, phone = case.reporter, case.phone
     link = f"/cases/track/?number={case.number}"
 
@@ -213,19 +215,15 @@ def _notify_resident(case: Case, title: str, body: str, *, now: dt.datetime) -> 
         elif phone:
             queue_sms(phone=phone, text=f"{title}。{body}", reference=f"case:{case.number}", now=now)
 
-    transaction.on_commit(send)
+    send()
 
 
 def _notify_users(
     users: Iterable, title: str, body: str, link: str, *, now: dt.datetime, sms: bool = True
 ) -> None:
-    users = list(users)
-
-    def send():
-        for user in users:
-            notify_user(recipient=user, title=title, body=body, link=link, sms=sms, now=now)
-
-    transaction.on_commit(send)
+    """Inbox notices (and SMS outbox rows) in the caller's transaction, like ``_notify_resident``."""
+    for user in users:
+        notify_user(recipient=user, title=title, body=body, link=link, sms=sms, now=now)
 
 
 def _attach(

@@ -2,7 +2,9 @@
 
 The commit runs as a background task (``tasks.commit_import``). It re-checks every row against the
 database as it stands then (someone may have registered meanwhile), reporting progress as it goes; then it
-writes everything in ONE transaction, so a failure at any point leaves nothing half-imported.
+writes the files a batch per short transaction (on SQLite a transaction holds the database's write lock,
+and a 20,000-row import must not hold it for the whole write). A failure at any point removes what the
+import had written (every file carries its import job), so nothing is left half-imported.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ from kangle.orgs.scope import in_scope
 
 PROGRESS_EVERY = 500
 BATCH = 1000
+ERROR_SAMPLE = 1000
+# The columns a list of imports shows; the upload, its parsed rows and the error sample stay in the database.
+HEAVY_COLUMNS = ("content", "parsed", "errors")
 
 
 def _seal(data: bytes) -> bytes:
@@ -66,7 +71,6 @@ def _check_actor(actor, org: OrgUnit, party_org: EmployerPartyOrg | None) -> Non
         raise NotAllowed()
 
 
-@transaction.atomic
 def import_upload(
     *,
     actor,
@@ -83,13 +87,21 @@ def import_upload(
         raise UserError(
             "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
         )
+    # Read outside any transaction: on SQLite a transaction holds the database's write lock, and no file
+    # being parsed may hold up the worker or the other writers.
     table = read_table(content, filename, header_only=True)
+    sealed = _seal(content)
+    with transaction.atomic():
+        return _store_upload(actor, org, filename, sealed, table, party_org, moment)
+
+
+def _store_upload(actor, org, filename, sealed, table, party_org, moment) -> ImportJob:
     job = ImportJob.objects.create(
         org=org,
         created_by=actor,
         created_at=moment,
         filename=filename[:200],
-        content=_seal(content),
+        content=sealed,
         headers=table.headers,
         mapping=auto_mapping(table.headers),
         total_rows=0,
@@ -266,14 +278,34 @@ def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> 
         raise UserError(
             "import_started", "该导入已提交", "This import has already been committed", status=409
         )
+    # Parsed and checked outside any transaction; only the result is written, in one short statement.
     table = read_table(_unseal(job.content), job.filename)
     good, errors = check_rows(job, table=table)
-    job.errors, job.good_rows, job.status = errors, len(good), ImportStatus.PREVIEWED
+    _keep_errors(job, errors)
+    job.good_rows, job.status = len(good), ImportStatus.PREVIEWED
     job.total_rows = len(table.rows)
     job.processed = 0
     job.parsed = _seal(table_to_json(table).encode("utf-8"))
-    job.save(update_fields=["errors", "good_rows", "status", "total_rows", "processed", "parsed"])
+    job.save(
+        update_fields=[
+            "errors",
+            "error_count",
+            "bad_row_count",
+            "good_rows",
+            "status",
+            "total_rows",
+            "processed",
+            "parsed",
+        ]
+    )
     return job
+
+
+def _keep_errors(job: ImportJob, errors: list[dict]) -> None:
+    """The first ERROR_SAMPLE errors and the counts of all of them."""
+    job.errors = errors[:ERROR_SAMPLE]
+    job.error_count = len(errors)
+    job.bad_row_count = len({error["row"] for error in errors})
 
 
 @transaction.atomic
@@ -290,10 +322,10 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
             "Check the file (preview) before importing",
             status=409,
         )
-    if job.errors:
+    if job.error_count or job.errors:
         raise UserError(
             "has_errors",
-            f"还有 {len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
+            f"还有 {job.bad_row_count or len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
             "Some rows have errors; fix the file and upload it again",
             status=409,
         )
@@ -308,10 +340,14 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
 
 
 def _fail(job: ImportJob, zh: str, en: str, errors: list[dict] | None = None) -> None:
+    if errors:
+        _keep_errors(job, errors)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED,
         message=f"{zh} / {en}"[:500],
-        errors=errors or job.errors,
+        errors=job.errors,
+        error_count=job.error_count,
+        bad_row_count=job.bad_row_count,
         finished_at=resolve_now(None),
     )
 
@@ -339,9 +375,9 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
                 errors,
             )
             return ImportJob.objects.get(pk=job.pk)
-        with transaction.atomic():
-            created = write_members(job, good, moment)
+        created = write_members(job, good, moment)
     except Exception as exc:
+        _undo_partial_import(job)
         _fail(
             job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})"
         )
@@ -357,6 +393,13 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
         parsed=b"",
     )
     return ImportJob.objects.get(pk=job.pk)
+
+
+def _undo_partial_import(job: ImportJob) -> None:
+    """Remove the files (and, by cascade, their skills, wishes, household and history) an interrupted
+    import wrote in its earlier batches."""
+    with transaction.atomic():
+        Member.objects.filter(import_job=job).delete()
 
 
 def _shared_records(rows: list[Cleaned]) -> tuple[dict[str, Employer], dict[str, EmployerPartyOrg]]:
@@ -390,11 +433,11 @@ def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> int:
-    """Insert every file, its skills, willingness, household and first history entry.
-
-    The caller holds the transaction."""
+    """Insert every file, its skills, willingness, household and first history entry: one short
+    transaction per batch. The caller removes the written batches if a later one fails."""
     rows = [c for _, c in good]
-    employers, party_orgs = _shared_records(rows)
+    with transaction.atomic():
+        employers, party_orgs = _shared_records(rows)
     members = []
     for cleaned in rows:
         members.append(
@@ -425,32 +468,14 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
                 import_job=job,
             )
         )
-    through = Member.skills.through
     at = connection.ops.adapt_datetimefield_value(moment)
     reason = f"channel:{job.channel} import:{job.pk}"
     actor_id = job.created_by_id
     for start in range(0, len(members), BATCH):
-        chunk = Member.objects.bulk_create(members[start : start + BATCH])
-        chunk_rows = rows[start : start + BATCH]
-        skills, wishes, household, history = [], [], [], []
-        for member, cleaned in zip(chunk, chunk_rows, strict=True):
-            skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
-            wishes.extend((member.pk, a) for a in cleaned.aspects)
-            household.extend(
-                HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
-                for n, r, y in cleaned.household
+        with transaction.atomic():
+            _write_batch(
+                job, members[start : start + BATCH], rows[start : start + BATCH], start, at, reason, actor_id
             )
-            history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
-        # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
-        _insert(through, ("member_id", "skill_id"), skills)
-        _insert(MemberWillingness, ("member_id", "aspect"), wishes)
-        HouseholdMember.objects.bulk_create(household)
-        _insert(
-            StatusChange,
-            ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
-            history,
-        )
-        ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))
     audit.record(
         actor=job.created_by,
         verb="member.import",
@@ -459,3 +484,26 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
         details={"created": len(members), "filename": job.filename, "channel": job.channel},
     )
     return len(members)
+
+
+def _write_batch(job, members, chunk_rows, start, at, reason, actor_id) -> None:
+    chunk = Member.objects.bulk_create(members)
+    skills, wishes, household, history = [], [], [], []
+    for member, cleaned in zip(chunk, chunk_rows, strict=True):
+        skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
+        wishes.extend((member.pk, a) for a in cleaned.aspects)
+        household.extend(
+            HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
+            for n, r, y in cleaned.household
+        )
+        history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
+    # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
+    _insert(Member.skills.through, ("member_id", "skill_id"), skills)
+    _insert(MemberWillingness, ("member_id", "aspect"), wishes)
+    HouseholdMember.objects.bulk_create(household)
+    _insert(
+        StatusChange,
+        ("member_id", "from_status", "to_status", "reason", "community_id", "actor_id", "at"),
+        history,
+    )
+    ImportJob.objects.filter(pk=job.pk).update(processed=start + len(chunk))

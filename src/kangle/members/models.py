@@ -353,7 +353,11 @@ class ImportJob(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     good_rows = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
+    # A sample of the errors (the first ERROR_SAMPLE) and how many there are: a bad 300,000-row file
+    # must not leave tens of megabytes of JSON in the row every page reads.
     errors = models.JSONField(default=list)
+    error_count = models.PositiveIntegerField(default=0)
+    bad_row_count = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=500, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -100,11 +100,68 @@ def check_size(size: int) -> None:
         )
 
 
+def too_many_rows(limit: int) -> UserError:
+    return UserError(
+        "too_many_rows",
+        f"文件超过 {limit:,} 行的上限，请分成几个文件导入",
+        f"The file has more than {limit:,} rows, the limit; split it into several files",
+        field="file",
+        status=413,
+    )
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def check_unpacked_size(content: bytes) -> None:
+    """Refuse an .xlsx that unpacks to more than the limit or holds more rows than the row limit in any
+    sheet — decided by streaming the zip's parts (cheap), before openpyxl parses anything: openpyxl reads
+    a whole sheet just to size it when the sheet has no <dimension> element."""
+    limit = settings.KANGLE_MEMBER_IMPORT_MAX_UNPACKED_BYTES
+    max_rows = settings.KANGLE_MEMBER_IMPORT_MAX_ROWS + 1  # the header row
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # not a zip: openpyxl reports it as an unreadable file
+    with archive:
+        declared = sum(info.file_size for info in archive.infolist())
+        if declared > limit:
+            raise _expands_too_much(declared, limit)
+        unpacked = 0
+        for info in archive.infolist():
+            if not info.filename.startswith("xl/worksheets/") or not info.filename.endswith(".xml"):
+                continue
+            rows, tail = 0, b""
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 20):
+                    unpacked += len(chunk)
+                    if unpacked > limit:
+                        raise _expands_too_much(unpacked, limit)
+                    window = tail + chunk
+                    rows += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
+                    tail = window[-16:]
+                    if rows > max_rows:
+                        raise too_many_rows(settings.KANGLE_MEMBER_IMPORT_MAX_ROWS)
+
+
+def _expands_too_much(size: int, limit: int) -> UserError:
+    return UserError(
+        "file_expands_too_much",
+        f"文件解压后有 {size / 1048576:.0f} MB，超过 {limit / 1048576:.0f} MB 的上限；"
+        "请只保留需要导入的行，或分成几个文件",
+        f"The file unpacks to {size / 1048576:.0f} MB, more than the {limit / 1048576:.0f} MB "
+        "limit; keep only the rows to import, or split it",
+        field="file",
+        status=413,
+    )
+
+
 def read_table(content: bytes, filename: str, *, header_only: bool = False) -> Table:
     """The table of the first visible sheet; with ``header_only`` just its header row (cheap)."""
     check_size(len(content))
     name = filename.lower()
     if name.endswith((".xlsx", ".xlsm")):
+        check_unpacked_size(content)
         return _read_xlsx(content, header_only=header_only)
     if name.endswith((".csv", ".txt")):
         return _read_csv(content)
@@ -151,7 +208,13 @@ def _read_xlsx(content: bytes, *, header_only: bool = False) -> Table:
                 "no_visible_sheet", "文件中没有可见的工作表", "The file has no visible sheet", field="file"
             )
         grid: list[list] = []
+        # Counted while streaming: a sheet without a dimension element tells nothing of its size up front.
+        limit = settings.KANGLE_MEMBER_IMPORT_MAX_ROWS + 1  # the header row
         for values in sheet.iter_rows(values_only=True):
+            if len(grid) >= limit and (
+                len(grid) >= 2 * limit + 1000 or any(v is not None and str(v).strip() for v in values)
+            ):
+                raise too_many_rows(settings.KANGLE_MEMBER_IMPORT_MAX_ROWS)
             grid.append([FormulaCell(v) if isinstance(v, str) and v.startswith("=") else v for v in values])
             if header_only and any(v is not None and str(v).strip() for v in values):
                 return Table(headers=[_normal_header(v) for v in values], rows=[])
@@ -202,7 +265,10 @@ def _read_csv(content: bytes) -> Table:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
     rows = []
+    limit = settings.KANGLE_MEMBER_IMPORT_MAX_ROWS + 1  # the header row
     for values in reader:
+        if len(rows) >= limit and any(v.strip() for v in values):
+            raise too_many_rows(settings.KANGLE_MEMBER_IMPORT_MAX_ROWS)
         rows.append((reader.line_num, [FormulaCell(v) if v.startswith("=") else v for v in values]))
     return _table_from_rows(rows)
 

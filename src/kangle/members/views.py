@@ -37,7 +37,13 @@ from kangle.members.forms import (
     TransferForm,
     UploadForm,
 )
-from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
+from kangle.members.importing import (
+    HEAVY_COLUMNS,
+    import_preview,
+    import_request_commit,
+    import_set_mapping,
+    import_upload,
+)
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.panels import panels_for
 from kangle.members.validation import FIELD_LABELS
@@ -543,12 +549,17 @@ def import_start(request):
                 _form_error(form, UserError(exc.code, exc.zh, exc.en, field="file"))
             else:
                 return redirect("members:import-job", pk=job.pk)
-    recent = ImportJob.objects.filter(created_by=request.user).select_related("org")[:10]
+    recent = (
+        ImportJob.objects.filter(created_by=request.user).defer(*HEAVY_COLUMNS).select_related("org")[:10]
+    )
     return render(request, "members/import_start.html", {"form": form, "units": units, "recent": recent})
 
 
 def _job_for(request, pk) -> ImportJob:
-    job = get_object_or_404(ImportJob.objects.select_related("org", "party_org__employer"), pk=pk)
+    # The upload and its parsed rows are loaded only by the services that read them.
+    job = get_object_or_404(
+        ImportJob.objects.defer("content", "parsed").select_related("org", "party_org__employer"), pk=pk
+    )
     if job.party_org_id:
         if job.party_org.account_id != request.user.pk:
             raise Http404
@@ -581,14 +592,13 @@ def import_job(request, pk):
             messages.error(request, "列对应无效 / invalid mapping")
         return redirect("members:import-job", pk=job.pk)
     fields = [(f, FIELD_LABELS[f], job.mapping.get(f)) for f in FIELD_LABELS]
-    bad_rows = sorted({e["row"] for e in job.errors})
     context = {
         "job": job,
         "fields": fields,
         "headers": list(enumerate(job.headers)),
-        "bad_row_count": len(bad_rows),
-        "errors": job.errors[:2000],
-        "more_errors": max(0, len(job.errors) - 2000),
+        "bad_row_count": job.bad_row_count or len({e["row"] for e in job.errors}),
+        "errors": job.errors,
+        "more_errors": max(0, job.error_count - len(job.errors)),
     }
     template = "members/import_job.html"
     return render(request, template, context)

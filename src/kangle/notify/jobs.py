@@ -2,6 +2,10 @@
 
 A row is claimed by a compare-and-set (``status=pending AND attempts=n`` → ``attempts=n+1``), so two
 workers never send the same message; failures back off exponentially and give up after MAX_ATTEMPTS.
+
+Inbox notices are delivered a page at a time in one transaction: the rows are locked (SKIP LOCKED, so a
+second worker takes the next page), turned into Notification rows (and SMS outbox rows), and marked sent —
+all or nothing, so each notice reaches its inbox exactly once even when a worker is killed.
 """
 
 from __future__ import annotations
@@ -9,22 +13,92 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
 
 from kangle.core.timeutil import now as current_time
-from kangle.notify.models import Channel, OutboxMessage, OutboxStatus
+from kangle.notify.models import Channel, Notification, OutboxMessage, OutboxStatus
 from kangle.notify.sms import get_backend
 
 logger = logging.getLogger("kangle.notify")
 
 MAX_ATTEMPTS = 6
 BATCH = 100
+INBOX_PAGE = 1000
+INBOX_PAGES_PER_RUN = 50
 
 
 def deliver_outbox(*, batch: int = BATCH, now: dt.datetime | None = None, **_) -> int:
     moment = now or current_time()
+    delivered = 0
+    for _page in range(INBOX_PAGES_PER_RUN):
+        done = deliver_inbox_page(now=moment)
+        delivered += done
+        if done < INBOX_PAGE:
+            break
+    return delivered + _send_external(batch=batch, moment=moment)
+
+
+def deliver_inbox_page(*, now: dt.datetime, size: int = INBOX_PAGE) -> int:
+    """Turn one page of pending inbox notices into Notification rows, in one transaction."""
+    with transaction.atomic():
+        page = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(channel=Channel.INBOX, status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values("id", "recipient_id", "subject", "body", "link", "also_sms", "reference")[:size]
+        )
+        if not page:
+            return 0
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=row["recipient_id"],
+                    title=row["subject"],
+                    body=row["body"],
+                    link=row["link"],
+                    created_at=now,
+                )
+                for row in page
+                if row["recipient_id"]
+            ],
+            batch_size=1000,
+        )
+        texted = [row for row in page if row["also_sms"] and row["recipient_id"]]
+        if texted:
+            phones = dict(
+                get_user_model()
+                .objects.filter(pk__in={row["recipient_id"] for row in texted})
+                .exclude(phone="")
+                .values_list("pk", "phone")
+            )
+            OutboxMessage.objects.bulk_create(
+                [
+                    OutboxMessage(
+                        channel=Channel.SMS,
+                        to=phones[row["recipient_id"]],
+                        body=f"{row['subject']}。{row['body']}" if row["body"] else row["subject"],
+                        reference=row["reference"],
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                    for row in texted
+                    if phones.get(row["recipient_id"])
+                ],
+                batch_size=1000,
+            )
+        OutboxMessage.objects.filter(pk__in=[row["id"] for row in page]).update(
+            status=OutboxStatus.SENT, sent_at=now, attempts=F("attempts") + 1
+        )
+    return len(page)
+
+
+def _send_external(*, batch: int, moment: dt.datetime) -> int:
     due = list(
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=moment)
+        .exclude(channel=Channel.INBOX)
         .order_by("next_attempt_at", "id")
         .values_list("id", "attempts")[:batch]
     )

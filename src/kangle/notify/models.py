@@ -30,6 +30,9 @@ class Notification(models.Model):
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
     EMAIL = "email", _("E-mail")
+    # A notice for a person's inbox on the site: written with the state change that causes it, turned into
+    # a Notification (and, with ``also_sms``, a text) by the outbox job — so a crash loses none of them.
+    INBOX = "inbox", _("Site inbox")
 
 
 class OutboxStatus(models.TextChoices):
@@ -46,7 +49,7 @@ class OutboxMessage(models.Model):
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     # Phone numbers and addresses are personal data: encrypted like everywhere else.
-    to = EncryptedTextField()
+    to = EncryptedTextField(blank=True)
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     attachment_name = models.CharField(max_length=200, blank=True)
@@ -57,6 +60,12 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Inbox notices: who gets it, where it points, and whether it is also texted to their phone.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    link = models.CharField(max_length=300, blank=True)
+    also_sms = models.BooleanField(default=False)
     # Free reference to what caused the message (e.g. "cases.case:17"), for tracing.
     reference = models.CharField(max_length=100, blank=True, db_index=True)
 

@@ -1,8 +1,14 @@
-"""Sending notices: an inbox entry now, SMS and e-mail through the outbox after the transaction commits."""
+"""Sending notices: an inbox entry now, SMS and e-mail through the outbox after the transaction commits.
+
+Jobs that notify many people at once (the SLA sweep) use ``queue_notices``: inbox notices written as outbox
+rows in the caller's transaction, so a notice exists exactly when the state change that caused it does.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.http import Http404
@@ -31,6 +37,40 @@ def notify_user(
             phone=recipient.phone, text=f"{title}。{body}" if body else title, reference=reference, now=moment
         )
     return notice
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One inbox notice for one person (by id, so callers need not load users)."""
+
+    recipient_id: int
+    title: str
+    body: str = ""
+    link: str = ""
+    sms: bool = False
+    reference: str = ""
+
+
+def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) -> int:
+    """Write inbox notices as outbox rows in the current transaction (one bulk insert); the outbox job
+    turns each into a Notification, and a text when ``sms`` is set, exactly once."""
+    moment = resolve_now(now)
+    rows = [
+        OutboxMessage(
+            channel=Channel.INBOX,
+            recipient_id=notice.recipient_id,
+            subject=notice.title[:200],
+            body=notice.body,
+            link=notice.link[:300],
+            also_sms=notice.sms,
+            reference=notice.reference[:100],
+            created_at=moment,
+            next_attempt_at=moment,
+        )
+        for notice in notices
+    ]
+    OutboxMessage.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
 
 
 def queue_sms(*, phone: str, text: str, reference: str = "", now: dt.datetime | None = None) -> OutboxMessage:

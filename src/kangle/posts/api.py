@@ -148,7 +148,7 @@ class MatchOut(Schema):
     reasons: str
 
 
-class ReasonIn(Schema):
+class PostReasonIn(Schema):
     reason: str = ""
 
 
@@ -331,7 +331,7 @@ def claim(request, pk: int):
 
 
 @router.post("/claims/{int:pk}/withdraw", response=ClaimOut)
-def claim_withdraw(request, pk: int, payload: ReasonIn):
+def claim_withdraw(request, pk: int, payload: PostReasonIn):
     claim = get_object_or_404(
         Claim.objects.select_related("post__org", "member"), pk=pk, member__user=request.user
     )
@@ -415,7 +415,7 @@ def claim_confirm(request, pk: int):
 
 
 @router.post("/claims/{int:pk}/remove", response=ClaimOut)
-def claim_remove(request, pk: int, payload: ReasonIn):
+def claim_remove(request, pk: int, payload: PostReasonIn):
     return ClaimOut.of(
         services.claim_remove(actor=request.user, claim=_staff_claim(request, pk), reason=payload.reason)
     )

@@ -1,5 +1,8 @@
+import sys
+
 from django.core.management.base import BaseCommand
 
+from kangle.core import health
 from kangle.core.worker import KangleWorker
 
 
@@ -13,6 +16,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interval, once, **options):
+        # Refuse to start on a database it cannot use: one line saying why, not a traceback per loop.
+        failed = [result for result in health.startup_checks() if not result.ok]
+        if failed:
+            sys.stderr.write(f"kangle worker: {failed[0].message}\n")
+            sys.exit(2)
         worker = KangleWorker(interval=interval)
         if once:
             worker.run_once()

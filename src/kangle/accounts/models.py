@@ -45,6 +45,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # May open the Django admin (street admins' reference data).
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # 大字版: phone pages in large type. Kept per person so it follows them to any phone they log in on.
+    large_type = models.BooleanField(_("large type"), default=False)
 
     objects = UserManager()
 

@@ -5,6 +5,8 @@ from kangle.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
+    path("me/", views.me, name="me"),
+    path("text-size/", views.text_size, name="text-size"),
     path("logout/", views.logout_view, name="logout"),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<str:prefix>/revoke/", views.token_revoke, name="token-revoke"),

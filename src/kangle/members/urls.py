@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("me/", views.me, name="me"),
+    path("m/home/", views.phone_home, name="m-home"),
     path("me/edit/", views.me_edit, name="me-edit"),
     path("", views.member_list, name="list"),
     path("new/", views.member_new, name="new"),

@@ -160,6 +160,16 @@ def me(request):
 
 
 @login_required
+def phone_home(request):
+    """首页 of a member on the phone: their next things, each from the app that owns it."""
+    member = selectors.own_file(request.user)
+    if member is None:
+        return render(request, "members/me_none.html")
+    context = {"member": member, "panels": panels_for(request, member, place="home")}
+    return render(request, "members/phone_home.html", context)
+
+
+@login_required
 def me_edit(request):
     member = selectors.own_file(request.user)
     if member is None or not member.is_active_file:

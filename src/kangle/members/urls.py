@@ -5,6 +5,7 @@ from kangle.members import views
 app_name = "members"
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/places/", views.place_search, name="place-search"),
     path("me/", views.me, name="me"),
     path("m/home/", views.phone_home, name="m-home"),
     path("me/edit/", views.me_edit, name="me-edit"),

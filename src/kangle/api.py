@@ -25,6 +25,18 @@ from kangle.recognition.api import router as recognition_router
 
 
 class TokenAuth(HttpBearer):
+    """A request that brings a Bearer header is judged by it alone: a malformed or unknown token is a 401,
+    never a fall-through to the session check (which would answer a CSRF 403). Other schemes (a proxy's
+    Basic login, say) are left to the session."""
+
+    def __call__(self, request):
+        if not request.headers.get("Authorization", "").lower().startswith("bearer"):
+            return None
+        user = super().__call__(request)
+        if not user:
+            raise AuthenticationError()
+        return user
+
     def authenticate(self, request, token):
         user = token_authenticate(token)
         if user is not None:

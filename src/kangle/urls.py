@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 
 from kangle.accounts import views as account_views
 from kangle.api import api
+from kangle.core import files
 from kangle.orgs import views as org_views
 
 
@@ -43,4 +44,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # Every stored file (photos), through its owner's access check; there is no public media folder.
+    path("files/<slug:kind>/<int:pk>/", files.serve, name="file"),
 ]

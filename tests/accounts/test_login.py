@@ -8,8 +8,9 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from kangle.accounts import throttle
-from kangle.accounts.models import LoginThrottle
+from kangle.accounts.backends import SCOPE
+from kangle.core import throttle
+from kangle.core.models import Throttle
 from personas import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -81,16 +82,35 @@ def test_wrong_password_and_unknown_user_get_the_same_generic_message(client, pe
     assert logged_in_as(client) is None
 
 
+def _hits(key: str) -> int:
+    row = Throttle.objects.filter(scope=SCOPE, key_hash=throttle.key_hash(SCOPE, key)).first()
+    return row.hits if row else 0
+
+
 def test_each_failure_counts_towards_the_lockout(client, personas):
     post_login(client, "secretary_a", "wrong-1")
     post_login(client, "secretary_a", "wrong-2")
     post_login(client, "no_such_person", "wrong-3")  # unknown names are counted too
-    rows = {row.key_hash: row.failures for row in LoginThrottle.objects.all()}
-    assert rows[throttle._key("secretary_a")] == 2
-    assert rows[throttle._key("no_such_person")] == 1
+    assert _hits(f"user:{personas.secretary_a.pk}") == 2
+    assert _hits("unknown:no_such_person") == 1
     # A success clears the count.
     assert post_login(client, "secretary_a", PASSWORD).status_code == 302
-    assert not LoginThrottle.objects.filter(key_hash=throttle._key("secretary_a")).exists()
+    assert _hits(f"user:{personas.secretary_a.pk}") == 0
+
+
+def test_username_and_phone_share_one_lockout(client, personas):
+    """The account is locked, not the spelling: guesses by username and by phone add up."""
+    user = personas.secretary_a
+    user.set_phone("13912345678")
+    user.save()
+    with time_machine.travel(T0, tick=False):
+        for attempt in range(3):
+            post_login(client, "secretary_a", f"wrong-{attempt}")
+        post_login(client, "139 1234 5678", "wrong-3")
+        response = post_login(client, "+8613912345678", "wrong-4", english=True)
+        assert form_errors(response)[0][0] == "locked"
+        assert post_login(client, "13912345678", PASSWORD).status_code == 200
+        assert logged_in_as(client) is None
 
 
 def _lock(client, identifier="secretary_a"):

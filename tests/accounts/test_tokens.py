@@ -233,3 +233,20 @@ def test_a_superuser_may_issue_a_token_for_anyone(personas):
         actor=personas.superuser, user=personas.contractor, name="白蚁防治对接"
     )
     assert row.user_id == personas.contractor.pk
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer not-a-token", "bearer a b", "Bearer 中文"])
+def test_a_malformed_token_on_a_write_is_401_json_not_a_csrf_403(personas, header):
+    """Even with a logged-in session: a request that brings an Authorization header is judged by it."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas.secretary_a)
+    response = client.post(
+        "/api/v1/accounts/tokens",
+        {"name": "x", "user": "secretary_a"},
+        content_type="application/json",
+        headers={"Authorization": header},
+    )
+    _assert_401(response)
+    assert "CSRF" not in response.content.decode()

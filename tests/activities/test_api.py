@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from kangle.activities import qr, services
 from kangle.activities.models import ServiceRecord
@@ -184,9 +186,15 @@ def test_calls_over_the_api(kit, client, api):
         assert late.status_code == 409 and late.json()["code"] == "call_closed"
 
 
+def _jpeg():
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "JPEG")
+    return SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
 def test_records_over_the_api(kit, client, api):
     client.force_login(kit.p.member)
-    photo = SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0x", content_type="image/jpeg")
+    photo = _jpeg()
     with time_machine.travel(T0, tick=False):
         start = (T0 - dt.timedelta(hours=5)).isoformat()
         made = client.post(
@@ -201,7 +209,7 @@ def test_records_over_the_api(kit, client, api):
                 "aspect": "elderly",
                 "started_at": start,
                 "minutes": 1500,
-                "photo": SimpleUploadedFile("p.jpg", b"x"),
+                "photo": _jpeg(),
             },
         )
         assert too_long.status_code == 400 and too_long.json()["field"] == "minutes"
@@ -212,7 +220,7 @@ def test_records_over_the_api(kit, client, api):
                 "aspect": "elderly",
                 "started_at": (T0 + dt.timedelta(days=1)).isoformat(),
                 "minutes": 30,
-                "photo": SimpleUploadedFile("p.jpg", b"x"),
+                "photo": _jpeg(),
             },
         )
         assert future.status_code == 400 and future.json()["code"] == "future_date"

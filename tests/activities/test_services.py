@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from PIL import Image
 
 from kangle.activities import jobs, qr, services
 from kangle.activities.models import (
@@ -20,6 +22,7 @@ from kangle.activities.models import (
 )
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
+from kangle.core.uploads import validate_image
 from kangle.notify.models import Notification
 
 from .conftest import T0, make_member
@@ -29,7 +32,9 @@ MIN = dt.timedelta(minutes=1)
 
 
 def photo():
-    return SimpleUploadedFile("p.jpg", b"\xff\xd8\xff\xe0fakejpeg", content_type="image/jpeg")
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, "JPEG")
+    return validate_image(SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg"))
 
 
 # --- activities and sign-up -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 from cases.helpers import upload
 from kangle.cases.defaults import seed
 from kangle.cases.models import CaseCategory, Contractor, Milestone, SlaPolicy
-from kangle.cases.uploads import ValidatedImage, validate_image
+from kangle.core.uploads import ValidatedImage, validate_image
 
 
 @pytest.fixture(autouse=True)

@@ -235,3 +235,95 @@ def test_open311_lat_long_only_places_case_at_key_users_unit(client, personas, t
     case = Case.objects.get()
     assert case.org == personas.tree.community_a and str(case.latitude) == "31.164000"
     assert case.status == CaseStatus.REPORTED  # the desk refines the place
+
+
+def test_duplicate_hint_names_no_case_outside_the_reporters_reach(client, personas, termite):
+    """A secretary of another community logging a case at the same address text hears of none of ours."""
+    from cases.helpers import report as report_case
+
+    ours = report_case(personas, termite, address="康健路 300 弄 5 号")
+    client.force_login(personas.secretary_b)
+    answer = client.post(
+        "/api/v1/cases/",
+        {
+            "category": termite.code,
+            "org": personas.tree.estate_b.code,
+            "channel": "walk_in",
+            "title": "飞蚁",
+            "resident_name": "李先生",
+            "phone": "13812345678",
+            "address": "康健路 300 弄 5 号",
+        },
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["duplicates"] == [] and ours.number not in answer.content.decode()
+    client.force_login(personas.secretary_a)
+    again = client.post(
+        "/api/v1/cases/",
+        {
+            "category": termite.code,
+            "org": personas.tree.estate_a.code,
+            "channel": "walk_in",
+            "title": "飞蚁",
+            "resident_name": "李先生",
+            "phone": "13812345678",
+            "address": "康健路300弄5号",
+        },
+        content_type="application/json",
+    )
+    assert ours.number in again.json()["duplicates"]
+
+
+def test_open311_keyed_reads_are_masked_and_audited_public_coordinates_are_coarse(
+    client, personas, termite, api_key
+):
+    from kangle.core.models import AuditEvent
+
+    response = client.post(
+        "/open311/v2/requests.json",
+        {
+            "api_key": api_key,
+            "service_code": "termite",
+            "address_id": personas.tree.estate_a.code,
+            "address_string": "康健路 300 弄 7 号 502 室",
+            "lat": "31.164321",
+            "long": "121.423456",
+        },
+    )
+    number = response.json()[0]["service_request_id"]
+    public = client.get(f"/open311/v2/requests/{number}.json").json()[0]
+    assert str(public["lat"]) == "31.164" and str(public["long"]) == "121.423"
+    assert not AuditEvent.objects.filter(verb="cases.open311_read").exists()
+    for url in (f"/open311/v2/requests/{number}.json", "/open311/v2/requests.json"):
+        keyed = client.get(url, {"api_key": api_key})
+        row = keyed.json()[0]
+        assert "502" not in row["address"] and "7 号" not in row["address"]
+        assert "4321" not in json.dumps(row) and "3456" not in json.dumps(row)
+    events = AuditEvent.objects.filter(verb="cases.open311_read")
+    assert events.count() == 2 and all(number in e.details["numbers"] for e in events)
+
+
+def test_resident_case_api_shows_only_the_public_events_the_page_shows(
+    client, personas, termite, contractor_org, photo
+):
+    from kangle.cases import services
+
+    case = advance(personas, report(personas, termite), photo, to="assigned")
+    Case.objects.filter(pk=case.pk).update(reporter=personas.resident)
+    services.extension_request(
+        actor=personas.contractor,
+        case=case,
+        milestone_code="completed",
+        hours=12,
+        reason="内部原因：药剂缺货",
+    )
+    client.force_login(personas.resident)
+    mine = client.get(f"/api/v1/cases/{case.number}")
+    assert mine.status_code == 200 and mine.json()["events"]
+    assert "药剂缺货" not in json.dumps(mine.json(), ensure_ascii=False)
+    page = client.get(f"/cases/mine/{case.number}/")
+    assert page.status_code == 200 and "药剂缺货" not in page.content.decode()
+    client.force_login(personas.secretary_a)
+    staff = client.get(f"/api/v1/cases/{case.number}").json()
+    assert "药剂缺货" in json.dumps(staff, ensure_ascii=False)

@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 
 from cases.helpers import RESIDENT_PHONE, T0, advance, png_bytes, report, upload
 from kangle.cases import services
-from kangle.cases.models import Case, CasePhoto, CaseStatus, TrackThrottle
+from kangle.cases.models import Case, CasePhoto, CaseStatus
+from kangle.core.models import Throttle
 
 pytestmark = pytest.mark.django_db
 
@@ -198,21 +199,21 @@ def test_resident_reports_with_photo_and_sees_it(client, personas, termite):
     assert response.status_code == 302 and case.reporter == personas.resident
     assert case.number in client.get("/cases/mine/").content.decode()
     photo = CasePhoto.objects.get(case=case)
-    assert client.get(f"/cases/photo/{photo.pk}/").status_code == 200
+    assert client.get(f"/files/case-photo/{photo.pk}/").status_code == 200
     login(client, personas.secretary_b)
-    assert client.get(f"/cases/photo/{photo.pk}/").status_code == 404
+    assert client.get(f"/files/case-photo/{photo.pk}/").status_code == 404
     login(client, personas.member)
-    assert client.get(f"/cases/photo/{photo.pk}/").status_code == 404
+    assert client.get(f"/files/case-photo/{photo.pk}/").status_code == 404
     client.logout()
-    assert client.get(f"/cases/photo/{photo.pk}/").status_code == 404
+    assert client.get(f"/files/case-photo/{photo.pk}/").status_code == 404
     login(client, personas.secretary_a)
-    served = client.get(f"/cases/photo/{photo.pk}/")
+    served = client.get(f"/files/case-photo/{photo.pk}/")
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == png_bytes()
 
 
 def test_resident_oversized_upload_is_refused(client, personas, termite, settings):
-    settings.KANGLE_CASE_PHOTO_MAX_BYTES = 50
+    settings.KANGLE_UPLOAD_MAX_BYTES = 50
     login(client, personas.resident)
     page = client.post(
         "/cases/report/",
@@ -224,7 +225,7 @@ def test_resident_oversized_upload_is_refused(client, personas, termite, setting
             "photos": upload(),
         },
     )
-    assert "图片不能超过" in page.content.decode()
+    assert "的文件不能超过" in page.content.decode()
     assert not Case.objects.exists()
 
 
@@ -259,7 +260,7 @@ def test_tracking_wrong_suffix_leaks_nothing_and_is_rate_limited(client, persona
     locked = client.post("/cases/track/", {"number": case.number, "suffix": "5678"})
     assert locked.status_code == 429
     assert client.get(f"/cases/track/{case.number}/").status_code == 404
-    assert TrackThrottle.objects.filter(locked_until__isnull=False).exists()
+    assert Throttle.objects.filter(scope="case-track", hits__gt=5).exists()
 
 
 def test_tracking_lock_is_shared_through_the_database(client, personas, termite):
@@ -378,3 +379,44 @@ def test_admin_lists_reference_data(client, personas, termite):
     for url in ("/admin/cases/slapolicy/", "/admin/cases/casecategory/", "/admin/cases/contractor/"):
         assert client.get(url).status_code == 200
     assert "白蚁" in client.get("/admin/cases/casecategory/").content.decode()
+
+
+def test_figures_workbook_writes_typed_text_as_text_and_is_audited(client, personas, termite):
+    from kangle.core.models import AuditEvent
+
+    case = report(personas, termite, now=T0)
+    personas.tree.estate_a.name = '=HYPERLINK("http://evil.example","点我")'
+    personas.tree.estate_a.save()
+    termite.name = "+cmd|' /C calc'!A0"
+    termite.save()
+    login(client, personas.secretary_a)
+    export = client.get("/cases/figures.xlsx", {"start": "2026-06-01", "end": "2026-06-30"})
+    book = load_workbook(io.BytesIO(export.content))
+    rows = list(book["案件 Cases"].iter_rows(min_row=2))
+    assert rows[0][0].value == case.number
+    category, place = rows[0][1], rows[0][2]
+    assert category.data_type == place.data_type == "s"
+    assert category.value == "'+cmd|' /C calc'!A0" and place.value.startswith("'=HYPERLINK")
+    event = AuditEvent.objects.get(verb="cases.figures_export")
+    assert event.actor == personas.secretary_a and event.org_path == personas.tree.community_a.path
+
+
+def test_contractor_sees_masked_contact_and_reveals_it_with_an_audit_event(
+    client, personas, termite, contractor_org, photo
+):
+    from kangle.core.models import AuditEvent
+
+    case = advance(personas, report(personas, termite), photo, to="assigned")
+    login(client, personas.contractor)
+    page = client.get(f"/cases/c/{case.number}/").content.decode()
+    assert RESIDENT_PHONE not in page and "201 室" not in page
+    assert case.masked_phone in page
+    assert not AuditEvent.objects.filter(verb="case.contact_reveal").exists()
+    revealed = client.post(f"/cases/c/{case.number}/reveal/")
+    assert revealed.status_code == 200
+    body = revealed.content.decode()
+    assert RESIDENT_PHONE in body and "201 室" in body
+    event = AuditEvent.objects.get(verb="case.contact_reveal")
+    assert event.actor == personas.contractor and event.object_id == str(case.pk)
+    login(client, personas.secretary_b)
+    assert client.post(f"/cases/c/{case.number}/reveal/").status_code == 404

@@ -15,9 +15,9 @@ from kangle.cases.models import (
     EventKind,
     MilestoneState,
 )
-from kangle.cases.uploads import validate_image
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
+from kangle.core.uploads import validate_image
 from kangle.notify.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -306,10 +306,14 @@ def test_full_width_phone_is_normalised(personas, termite):
 
 def test_duplicate_hint_for_same_address_and_category(personas, termite):
     first = report(personas, termite, address="康健路 300 弄 5 号")
-    assert list(services.open_duplicates(termite, "康健路300弄5号")) == [first]
-    assert not services.open_duplicates(termite, "康健路 300 弄 6 号").exists()
-    services.case_cancel(actor=personas.secretary_a, case=first, reason="重复")
-    assert not services.open_duplicates(termite, "康健路 300 弄 5 号").exists()
+    staff = personas.secretary_a
+    assert list(services.open_duplicates(termite, "康健路300弄5号", actor=staff)) == [first]
+    assert not services.open_duplicates(termite, "康健路 300 弄 6 号", actor=staff).exists()
+    # The hint never names a case outside the asker's reach (another community, another street, a resident).
+    for outsider in (personas.secretary_b, personas.contractor, personas.resident):
+        assert not services.open_duplicates(termite, "康健路300弄5号", actor=outsider).exists()
+    services.case_cancel(actor=staff, case=first, reason="重复")
+    assert not services.open_duplicates(termite, "康健路 300 弄 5 号", actor=staff).exists()
 
 
 def test_online_report_by_resident_only_in_own_community(personas, termite, photo):
@@ -388,7 +392,7 @@ def test_non_image_uploads_are_refused(name, content, code):
 
 
 def test_oversized_upload_is_refused(settings):
-    settings.KANGLE_CASE_PHOTO_MAX_BYTES = 1000
+    settings.KANGLE_UPLOAD_MAX_BYTES = 1000
     with pytest.raises(UserError) as error:
         validate_image(upload("big.png", b"\x89PNG" + b"0" * 2000))
     assert error.value.code == "upload_too_large"

@@ -321,30 +321,52 @@ def test_rankings_by_dimension_and_opt_out(personas, member_a, member_b, party_o
     award(member_b, "b1")
     start, end = T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=1)
     rows = selectors.ranking(
-        dimension="community", unit_id=personas.tree.community_a.pk, start=start, end=end
+        actor=personas.secretary_a,
+        dimension="community",
+        unit_id=personas.tree.community_a.pk,
+        start=start,
+        end=end,
     )
     assert [(r["member_id"], r["points"], r["rank"]) for r in rows] == [
         (member_a.pk, 5, 1),
         (neighbour.pk, 1, 2),
     ]
     assert rows[0]["name"] == "王**"
-    party = selectors.ranking(dimension="party_org", unit_id=party_org.pk, start=start, end=end)
+    party = selectors.ranking(
+        actor=personas.secretary_a, dimension="party_org", unit_id=party_org.pk, start=start, end=end
+    )
     assert [r["member_id"] for r in party] == [member_a.pk, neighbour.pk]
-    grid = selectors.ranking(dimension="grid", unit_id=personas.tree.grid_a.pk, start=start, end=end)
+    grid = selectors.ranking(
+        actor=personas.secretary_a, dimension="grid", unit_id=personas.tree.grid_a.pk, start=start, end=end
+    )
     assert [r["member_id"] for r in grid] == [member_a.pk]
     services.ranking_visibility_set(actor=personas.member, member=member_a, hidden=True, now=T0)
     public = selectors.ranking(
-        dimension="community", unit_id=personas.tree.community_a.pk, start=start, end=end
+        actor=personas.secretary_a,
+        dimension="community",
+        unit_id=personas.tree.community_a.pk,
+        start=start,
+        end=end,
     )
     assert [r["member_id"] for r in public] == [neighbour.pk]
     staff = selectors.ranking(
-        dimension="community", unit_id=personas.tree.community_a.pk, start=start, end=end, public=False
+        actor=personas.secretary_a,
+        dimension="community",
+        unit_id=personas.tree.community_a.pk,
+        start=start,
+        end=end,
+        public=False,
     )
     assert staff[0]["name"] == "王建华"
     # The period boundary: an award at `end` is outside.
     assert (
         selectors.ranking(
-            dimension="community", unit_id=personas.tree.community_a.pk, start=T0, end=T0, public=False
+            actor=personas.secretary_a,
+            dimension="community",
+            unit_id=personas.tree.community_a.pk,
+            start=T0,
+            end=T0,
+            public=False,
         )
         == []
     )

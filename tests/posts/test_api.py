@@ -25,7 +25,11 @@ def test_catalogue_read_and_edit(client, api, personas):
     body = api.get("/posts/catalogue").json()
     assert [len(c["aspects"]) for c in body] == [3, 3, 3]
     assert api.patch("/posts/catalogue/aspects/civic", {"name": "x"}).status_code == 403
+    # The catalogue is shared by both streets of the tree: one street's admin may not rename it.
     client.force_login(personas.street_admin)
+    assert api.patch("/posts/catalogue/aspects/civic", {"name": "x"}).status_code == 403
+    assert api.patch("/posts/catalogue/categories/helping", {"is_active": False}).status_code == 403
+    client.force_login(personas.superuser)
     response = api.patch("/posts/catalogue/aspects/civic", {"name": "新时代文明实践", "sort_order": 5})
     assert response.status_code == 200 and response.json()["name"] == "新时代文明实践"
     assert api.patch("/posts/catalogue/aspects/civic", {"name": " "}).json()["field"] == "name"

@@ -308,3 +308,19 @@ def test_session_text_accepts_full_width_digits(personas):
     )
     session = post.sessions.get()
     assert session.ends_at - session.starts_at == dt.timedelta(hours=2)
+
+
+def test_a_street_admin_edits_the_catalogue_only_when_their_scope_covers_every_street(personas):
+    from kangle.core.errors import NotAllowed
+    from kangle.orgs.models import OrgUnit
+    from kangle.posts import services
+    from kangle.posts.models import ServiceAspect
+
+    aspect = ServiceAspect.objects.get(code="civic")
+    with pytest.raises(NotAllowed):
+        services.aspect_update(actor=personas.street_admin, aspect=aspect, name="改名")
+    assert ServiceAspect.objects.get(code="civic").name != "改名"
+    # A deployment with one street: its admin's scope covers every street.
+    OrgUnit.objects.filter(pk=personas.tree.other_street.pk).update(kind="area")
+    services.aspect_update(actor=personas.street_admin, aspect=aspect, name="改名")
+    assert ServiceAspect.objects.get(code="civic").name == "改名"

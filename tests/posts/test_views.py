@@ -95,6 +95,14 @@ def test_detail_shows_claims_and_candidates_with_reasons(client, personas, kj_me
 
 def test_catalogue_page_edits(client, personas):
     client.force_login(personas.street_admin)
+    # Two streets share the catalogue: one street's admin cannot edit it.
+    assert client.get(reverse("posts:catalogue")).status_code == 403
+    assert (
+        client.post(reverse("posts:catalogue"), {"kind": "aspect", "code": "care", "name": "x"}).status_code
+        == 403
+    )
+    assert ServiceAspect.objects.get(code="care").name != "x"
+    client.force_login(personas.superuser)
     assert "便民服务" in client.get(reverse("posts:catalogue")).content.decode()
     client.post(
         reverse("posts:catalogue"),

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from kangle.cases.models import CaseCategory, Contractor
-from kangle.cases.uploads import ValidatedImage, validate_image
 from kangle.core.roles import Role
+from kangle.core.uploads import ValidatedImage, validate_image
 from kangle.prevention import services
 from kangle.prevention.models import PlaceType, TeamRole
 

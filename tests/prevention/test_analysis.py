@@ -222,7 +222,7 @@ def test_analysis_query_count_is_fixed(personas, django_assert_num_queries):
 def test_excel_export_holds_the_figures_and_the_brief(personas):
     add(personas.tree.estate_a, at(2026, 5, 3), PlaceType.GREEN_BELT, n=3, lat="31.1", lng="121.4")
     result = analysis.analyse(personas.tree.street, parse_period("2026-05-01", "2026-05-31"))
-    book = load_workbook(io.BytesIO(analysis_workbook(result)))
+    book = load_workbook(io.BytesIO(analysis_workbook(result, actor=personas.street_admin)))
     assert book.sheetnames == ["概况", "场所类型", "居民区", "趋势", "预警明细"]
     summary = {row[0]: row[1:] for row in book["概况"].iter_rows(values_only=True)}
     assert summary["预警数"][0] == 3
@@ -261,3 +261,24 @@ def test_one_pass_grouping_sets_equal_the_plain_group_bys(personas, start, end):
         assert sorted(plain[1], key=str) == sorted(one_pass[1], key=str)
         assert plain[2] == one_pass[2]
         assert sorted(plain[3]) == sorted(one_pass[3])
+
+
+def test_excel_export_writes_typed_text_as_text_and_is_audited(client, personas):
+    from kangle.core.models import AuditEvent
+
+    add(personas.tree.estate_a, at(2026, 5, 3))
+    Warning.objects.update(description="=1+1", place_type=PlaceType.OLD_HOUSE)
+    personas.tree.estate_a.name = "@SUM(A1:A9)"
+    personas.tree.estate_a.save()
+    client.force_login(personas.secretary_a)
+    for url in ("/prevention/export.xlsx", "/api/v1/prevention/analysis.xlsx"):
+        answer = client.get(
+            url, {"start": "2026-05-01", "end": "2026-05-31", "org": personas.tree.community_a.code}
+        )
+        assert answer.status_code == 200, url
+        detail = list(load_workbook(io.BytesIO(answer.content))["预警明细"].iter_rows(min_row=2))
+        assert detail[0][7].value == "'=1+1" and detail[0][7].data_type == "s"
+        assert detail[0][4].value == "'@SUM(A1:A9)"
+    events = AuditEvent.objects.filter(verb="prevention.analysis_export")
+    assert events.count() == 2
+    assert {event.org_path for event in events} == {personas.tree.community_a.path}

@@ -130,18 +130,6 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.org}"
 
 
-class LoginThrottle(models.Model):
-    """Failed logins per identifier (hashed, so a typo'd phone number is not stored in clear)."""
-
-    key_hash = models.CharField(max_length=64, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField(null=True)
-    locked_until = models.DateTimeField(null=True)
-
-    def __str__(self):
-        return f"{self.failures} failures"
-
-
 class ApiToken(models.Model):
     """A token for an integration. Only a hash is stored; the token is shown once, when issued."""
 

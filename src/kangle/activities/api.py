@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.files.base import ContentFile
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
@@ -15,6 +14,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from kangle.activities import permissions, qr, selectors, services
+from kangle.activities.access import access_activity, access_attendee, access_call
 from kangle.activities.models import (
     Activity,
     ActivityStatus,
@@ -26,6 +26,7 @@ from kangle.activities.models import (
     WhistleResponse,
 )
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.uploads import validate_image
 from kangle.members.models import Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -314,41 +315,11 @@ def _aspect(code: str) -> ServiceAspect:
 
 
 def _activity_for(request, pk: int) -> Activity:
-    """Staff reach activities of their subtree; members those they may join."""
-    rows = Activity.objects.select_related("org", "aspect", "venue")
-    if permissions.is_staff(request.user):
-        try:
-            return get_in_scope_or_404(request.user, rows, pk=pk)
-        except Http404:
-            pass
-    member = services.own_member(request.user)
-    if member is not None:
-        found = selectors.activities_for_member(member).filter(pk=pk).first()
-        if found is not None:
-            return found
-    raise Http404
+    return access_activity(request.user, pk)
 
 
 def _call_for(request, pk: int) -> WhistleCall:
-    rows = WhistleCall.objects.select_related("org", "created_by")
-    if permissions.is_staff(request.user):
-        found = (
-            scope_queryset(request.user, rows).filter(pk=pk).first()
-            or rows.filter(pk=pk, grids__pk__in=request.user.units_for("grid_leader")).first()
-        )
-        if found is not None:
-            return found
-    member = services.own_member(request.user)
-    if member is not None:
-        found = selectors.calls_for_member(member).filter(pk=pk).first()
-        if found is not None:
-            return found
-    if permissions.is_party_org_account(request.user):
-        for party_org in request.user.party_orgs.all():
-            found = selectors.calls_for_party_org(party_org).filter(pk=pk).first()
-            if found is not None:
-                return found
-    raise Http404
+    return access_call(request.user, pk)
 
 
 # --- activities -------------------------------------------------------------------------------------------
@@ -464,7 +435,7 @@ def sign_up(request, pk: int):
 def team_sign_up(request, pk: int, payload: TeamIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
-    activity = get_object_or_404(Activity.objects.select_related("org"), pk=pk)
+    activity = _activity_for(request, pk)
     signups = services.team_signup(
         actor=request.user, activity=activity, member_ids=payload.member_ids, party_org_id=payload.party_org
     )
@@ -488,7 +459,7 @@ def cancel_signup(request, pk: int):
 @router.post("/{int:pk}/check-in", response={201: AttendanceOut})
 def check_in(request, pk: int, payload: TokenIn):
     """A member checks in with the token of the code shown at the venue."""
-    activity = get_object_or_404(Activity.objects.select_related("org"), pk=pk)
+    activity = _activity_for(request, pk)
     return 201, AttendanceOut.of(
         services.attendance_check_in(actor=request.user, activity=activity, token=payload.token)
     )
@@ -496,7 +467,7 @@ def check_in(request, pk: int, payload: TokenIn):
 
 @router.post("/{int:pk}/check-out", response=AttendanceOut)
 def check_out(request, pk: int, payload: TokenIn):
-    activity = get_object_or_404(Activity.objects.select_related("org", "aspect"), pk=pk)
+    activity = _activity_for(request, pk)
     return AttendanceOut.of(
         services.attendance_check_out(actor=request.user, activity=activity, token=payload.token)
     )
@@ -506,11 +477,15 @@ def _member_in_scope(request, pk: int) -> Member:
     return get_in_scope_or_404(request.user, Member.objects.select_related("org", "community"), pk=pk)
 
 
+def _attendee(request, activity: Activity, member_id: int) -> Member:
+    return access_attendee(request.user, activity, member_id)
+
+
 @router.post("/{int:pk}/staff-check-in", response={201: AttendanceOut})
 def staff_check_in(request, pk: int, payload: StaffCheckIn):
     _staff(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org"), pk=pk)
-    member = get_object_or_404(Member.objects.select_related("community"), pk=payload.member)
+    member = _attendee(request, activity, payload.member)
     return 201, AttendanceOut.of(
         services.attendance_check_in(actor=request.user, activity=activity, member=member)
     )
@@ -520,7 +495,7 @@ def staff_check_in(request, pk: int, payload: StaffCheckIn):
 def staff_check_out(request, pk: int, payload: StaffCheckIn):
     _staff(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "aspect"), pk=pk)
-    member = get_object_or_404(Member.objects.select_related("community"), pk=payload.member)
+    member = _attendee(request, activity, payload.member)
     return AttendanceOut.of(
         services.attendance_check_out(actor=request.user, activity=activity, member=member)
     )
@@ -669,7 +644,7 @@ def enter_record(request, payload: StaffRecordIn):
 def self_report(request, payload: Form[SelfReportIn], photo: File[UploadedFile] = None):
     """Multipart form: the fields and a ``photo`` file."""
     call = _call_for(request, payload.call) if payload.call else None
-    content = ContentFile(photo.read(), name=photo.name) if photo is not None else None
+    content = validate_image(photo, field="photo") if photo is not None else None
     record = services.record_self_report(
         actor=request.user,
         title=payload.title,

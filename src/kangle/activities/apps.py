@@ -8,6 +8,10 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self):
+        from kangle.activities.access import record_photo_file
+        from kangle.core import files
+
+        files.register("record-photo", record_photo_file)
         from kangle.activities.panels import home_panel, member_panel
         from kangle.members import panels
 

@@ -300,6 +300,9 @@ class RecordSource(models.TextChoices):
     SELF = "self", _("Self-report")
 
 
+SAFE_EXTENSIONS = frozenset({"jpg", "png", "webp", "gif"})
+
+
 class RecordStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting verification")
     VERIFIED = "verified", _("Verified")
@@ -308,8 +311,10 @@ class RecordStatus(models.TextChoices):
 
 
 def record_photo_path(instance, filename: str) -> str:
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
-    return f"service-records/{secrets.token_hex(12)}.{suffix}"
+    # The name comes from the upload gate (random, with the extension of the sniffed type); only the
+    # extension is kept, and only one the gate produces.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return f"service-records/{secrets.token_hex(12)}.{suffix if suffix in SAFE_EXTENSIONS else 'bin'}"
 
 
 class ServiceRecord(models.Model):

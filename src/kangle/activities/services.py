@@ -39,6 +39,8 @@ from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import local, resolve_now
+from kangle.core.uploads import ValidatedImage
+from kangle.members.access import access_members, refused
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member, Skill
 from kangle.notify.services import after_commit, notify_user
@@ -131,6 +133,9 @@ def _reaches(member: Member, org: OrgUnit) -> bool:
     organised inside their community (a grid's call)."""
     community_path = member.community.path
     return community_path.startswith(org.path) or org.path.startswith(community_path)
+
+
+reaches = _reaches  # for the access helpers (kangle.activities.access)
 
 
 # --- points -----------------------------------------------------------------------------------------------
@@ -565,10 +570,15 @@ def _attendance_subject(
         raise Http404
     if not permissions.can_manage_activity(actor, activity.org):
         raise NotAllowed()
-    if member.status != Status.APPROVED:
-        raise UserError(
-            "not_a_member", "该人员不是已通过审核的党员", "Not an approved member", field="member"
-        )
+    # Staff act only for approved members of their own subtree or signed up for this activity, whom the
+    # activity reaches; every other member — missing, unapproved, elsewhere — is the same 404.
+    signed_up = Signup.objects.filter(activity=activity, member=member).exists()
+    if (
+        member.status != Status.APPROVED
+        or not (in_scope(actor, member.org.path) or signed_up)
+        or not _reaches(member, activity.org)
+    ):
+        raise Http404
     return member, Method.STAFF
 
 
@@ -1054,25 +1064,12 @@ def grid_response(
         call.org.path.startswith(p) or p.startswith(call.org.path) for p in actor.scope_paths
     ):
         raise Http404
-    ids = list(dict.fromkeys(int(pk) for pk in member_ids))
-    if not ids:
-        raise UserError("empty_team", "请至少选择一名党员", "Choose at least one member", field="member_ids")
-    members = list(
-        Member.objects.filter(pk__in=ids, status=Status.APPROVED).select_related("org", "community")
-    )
-    found = {m.pk for m in members}
-    missing = [f"#{pk}" for pk in ids if pk not in found]
-    outside = [m.name for m in members if not permissions.can_report_for_group(actor, m.org)]
-    if missing or outside:
-        names = "、".join(missing + outside)
-        raise UserError(
-            "group_invalid",
-            f"以下人员不是您网格内已报到的党员：{names}",
-            f"Not approved members of your grid: {names}",
-            field="member_ids",
-        )
-    if any(not _reaches(m, call.org) for m in members):
-        raise Http404
+    # Ids come from the request body: only approved members under the actor's scope, whom the actor may
+    # report for and the call reaches; any other id gets one answer that names and counts nobody.
+    members = access_members(actor, member_ids, field="member_ids")
+    if any(not permissions.can_report_for_group(actor, m.org) or not _reaches(m, call.org) for m in members):
+        raise refused("member_ids")
+    ids = [m.pk for m in members]
     with transaction.atomic():
         locked = _lock_open_call(call, moment)
         fresh = _write_responses(
@@ -1157,7 +1154,7 @@ def record_self_report(
     started_at: dt.datetime,
     minutes: int,
     aspect: ServiceAspect,
-    photo,
+    photo: ValidatedImage | None,
     beneficiaries: int = 0,
     call: WhistleCall | None = None,
     now: dt.datetime | None = None,
@@ -1183,7 +1180,8 @@ def record_self_report(
             created_at=moment,
             **fields,
         )
-        record.photo.save(getattr(photo, "name", "photo.jpg"), photo, save=False)
+        image = photo.as_file()
+        record.photo.save(image.name, image, save=False)
         record.save()
         audit.record(
             actor=actor,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.activities import permissions, qr, selectors, services
+from kangle.activities.access import access_attendee
 from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
 from kangle.activities.models import (
     Activity,
@@ -31,6 +32,7 @@ from kangle.activities.models import (
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
 from kangle.core.timeutil import today
+from kangle.core.uploads import validate_image
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -125,7 +127,7 @@ def activity_action(request, pk: int, action: str):
             )
             messages.success(request, _("Beneficiaries saved."))
         elif action in ("check-in", "check-out"):
-            member = get_object_or_404(Member, pk=request.POST.get("member") or 0)
+            member = access_attendee(request.user, activity, request.POST.get("member"))
             function = services.attendance_check_in if action == "check-in" else services.attendance_check_out
             function(actor=request.user, activity=activity, member=member)
             messages.success(request, _("Done: %(name)s") % {"name": member.name})
@@ -525,7 +527,7 @@ def my_records(request):
                 started_at=data["started_at"],
                 minutes=int(round(data["hours"] * 60)),
                 beneficiaries=data["beneficiaries"] or 0,
-                photo=data["photo"],
+                photo=validate_image(data["photo"], field="photo") if data["photo"] else None,
             )
         except UserError as exc:
             _form_error(form, exc)

@@ -18,9 +18,9 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from kangle.cases import figures, permissions, selectors, services
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
-from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
+from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 
@@ -137,9 +137,12 @@ def _out(case: Case, now: dt.datetime) -> dict:
     }
 
 
-def _detail(case: Case) -> dict:
+def _detail(case: Case, *, actor) -> dict:
+    """The case with its timeline. Staff in scope and the case's contractor see every event; anyone else
+    (the reporter) sees only the public ones, exactly as their page shows them."""
     moment = current_time()
     case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    internal = permissions.can_view_case_as_staff(actor, case) or permissions.is_contractor_for(actor, case)
     events = [
         {
             "at": e.at,
@@ -150,7 +153,7 @@ def _detail(case: Case) -> dict:
             "from_status": e.from_status,
             "to_status": e.to_status,
         }
-        for e in selectors.timeline(case)
+        for e in selectors.timeline(case, public_only=not internal)
     ]
     return {**_out(case, moment), "events": events}
 
@@ -261,11 +264,11 @@ def create_case(request, payload: CaseIn):
         longitude=payload.longitude,
     )
     duplicates = list(
-        services.open_duplicates(category, payload.address)
+        services.open_duplicates(category, payload.address, actor=request.user)
         .exclude(pk=case.pk)
         .values_list("number", flat=True)[:5]
     )
-    return 201, {**_detail(case), "duplicates": duplicates}
+    return 201, {**_detail(case, actor=request.user), "duplicates": duplicates}
 
 
 @router.get("/figures", response=dict)
@@ -279,12 +282,12 @@ def case_figures(request, start: dt.date | None = None, end: dt.date | None = No
 
 @router.get("/{number}", response=CaseDetailOut)
 def case_detail(request, number: str):
-    return _detail(_case(request, number))
+    return _detail(_case(request, number), actor=request.user)
 
 
 @router.post("/{number}/accept", response=CaseDetailOut)
 def accept(request, number: str):
-    return _detail(services.case_accept(actor=request.user, case=_case(request, number)))
+    return _detail(services.case_accept(actor=request.user, case=_case(request, number)), actor=request.user)
 
 
 @router.post("/{number}/dispatch", response=CaseDetailOut)
@@ -297,20 +300,23 @@ def dispatch(request, number: str, payload: DispatchIn):
                 "unknown_contractor", "没有这个专业组织", "No such contractor", field="contractor"
             )
     return _detail(
-        services.case_dispatch(actor=request.user, case=_case(request, number), contractor=contractor)
+        services.case_dispatch(actor=request.user, case=_case(request, number), contractor=contractor),
+        actor=request.user,
     )
 
 
 @router.post("/{number}/contractor-accept", response=CaseDetailOut)
 def contractor_accept(request, number: str):
-    return _detail(services.case_contractor_accept(actor=request.user, case=_case(request, number)))
+    return _detail(
+        services.case_contractor_accept(actor=request.user, case=_case(request, number)), actor=request.user
+    )
 
 
 @router.post("/{number}/return", response=CaseDetailOut)
 def return_case(request, number: str, payload: ReasonIn):
     case = _case(request, number)
     services.case_return(actor=request.user, case=case, reason=payload.reason)
-    return _detail(case)
+    return _detail(case, actor=request.user)
 
 
 @router.post("/{number}/book", response=CaseDetailOut)
@@ -323,19 +329,24 @@ def book(request, number: str, payload: BookIn):
         slot_end=payload.slot_end,
         note=payload.note,
     )
-    return _detail(case)
+    return _detail(case, actor=request.user)
 
 
 @router.post("/{number}/contact", response=CaseDetailOut)
 def contact(request, number: str, payload: NoteIn):
-    return _detail(services.case_contact(actor=request.user, case=_case(request, number), note=payload.note))
+    return _detail(
+        services.case_contact(actor=request.user, case=_case(request, number), note=payload.note),
+        actor=request.user,
+    )
 
 
 @router.post("/{number}/check-in", response=CaseDetailOut)
 def check_in(request, number: str, note: Form[str] = "", photo: File[UploadedFile] = None):
     case = _case(request, number)
     photos = validate_images([photo] if photo else [], field="photo")
-    return _detail(services.case_check_in(actor=request.user, case=case, photos=photos, note=note))
+    return _detail(
+        services.case_check_in(actor=request.user, case=case, photos=photos, note=note), actor=request.user
+    )
 
 
 @router.post("/{number}/steps", response=CaseDetailOut)
@@ -343,12 +354,15 @@ def step(request, number: str, step: Form[str], note: Form[str] = "", photo: Fil
     case = _case(request, number)
     photos = validate_images([photo] if photo else [], field="photo")
     services.case_record_step(actor=request.user, case=case, step=step, note=note, photos=photos)
-    return _detail(case)
+    return _detail(case, actor=request.user)
 
 
 @router.post("/{number}/finish", response=CaseDetailOut)
 def finish(request, number: str, payload: NoteIn):
-    return _detail(services.case_finish(actor=request.user, case=_case(request, number), note=payload.note))
+    return _detail(
+        services.case_finish(actor=request.user, case=_case(request, number), note=payload.note),
+        actor=request.user,
+    )
 
 
 @router.post("/{number}/feedback", response=CaseDetailOut)
@@ -361,31 +375,36 @@ def feedback(request, number: str, payload: FeedbackIn):
         rating=payload.rating,
         comment=payload.comment,
     )
-    return _detail(case)
+    return _detail(case, actor=request.user)
 
 
 @router.post("/{number}/close", response=CaseDetailOut)
 def close(request, number: str, payload: NoteIn):
-    return _detail(services.case_close(actor=request.user, case=_case(request, number), note=payload.note))
+    return _detail(
+        services.case_close(actor=request.user, case=_case(request, number), note=payload.note),
+        actor=request.user,
+    )
 
 
 @router.post("/{number}/cancel", response=CaseDetailOut)
 def cancel(request, number: str, payload: ReasonIn):
     return _detail(
-        services.case_cancel(actor=request.user, case=_case(request, number), reason=payload.reason)
+        services.case_cancel(actor=request.user, case=_case(request, number), reason=payload.reason),
+        actor=request.user,
     )
 
 
 @router.post("/{number}/pause", response=CaseDetailOut)
 def pause(request, number: str, payload: ReasonIn):
     return _detail(
-        services.case_pause(actor=request.user, case=_case(request, number), reason=payload.reason)
+        services.case_pause(actor=request.user, case=_case(request, number), reason=payload.reason),
+        actor=request.user,
     )
 
 
 @router.post("/{number}/resume", response=CaseDetailOut)
 def resume(request, number: str):
-    return _detail(services.case_resume(actor=request.user, case=_case(request, number)))
+    return _detail(services.case_resume(actor=request.user, case=_case(request, number)), actor=request.user)
 
 
 @router.post("/{number}/extensions", response={201: dict})

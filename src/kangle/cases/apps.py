@@ -8,6 +8,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
+        from kangle.cases.access import case_photo_file
+        from kangle.core import files
+
+        files.register("case-photo", case_photo_file)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

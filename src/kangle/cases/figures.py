@@ -11,15 +11,13 @@ Definitions (also shown on the page):
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from kangle.cases.models import Case, CaseMilestone, CaseStatus, Feedback, MilestoneState
+from kangle.core.exports import Sheet, export_workbook
 from kangle.core.timeutil import local, start_of_day, today
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
@@ -128,69 +126,81 @@ def _by_community(rows) -> list[dict]:
 
 
 def export_xlsx(actor, *, start: dt.date, end: dt.date) -> bytes:
+    """The figures as a workbook, through the export gate (formula prefixes neutralised, audited)."""
     data = compute(actor, start=start, end=end)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "汇总 Summary"
-    bold = Font(bold=True)
-    sheet.append(["民情快办统计 / Case figures", f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"])
-    sheet["A1"].font = bold
-    for label, key in [
-        ("案件数 Cases", "cases"),
-        ("已结案 Closed", "closed"),
-        ("办理中 Open", "open"),
-        ("已撤销 Cancelled", "cancelled"),
-        ("响应率 Response rate (%)", "response_rate"),
-        ("解决率 Resolution rate (%)", "resolution_rate"),
-        ("满意率 Satisfaction rate (%)", "satisfaction_rate"),
-        ("评价数 Feedback", "feedback"),
-    ]:
-        sheet.append([label, data[key]])
+    summary = [
+        [label, data[key]]
+        for label, key in [
+            ("案件数 Cases", "cases"),
+            ("已结案 Closed", "closed"),
+            ("办理中 Open", "open"),
+            ("已撤销 Cancelled", "cancelled"),
+            ("响应率 Response rate (%)", "response_rate"),
+            ("解决率 Resolution rate (%)", "resolution_rate"),
+            ("满意率 Satisfaction rate (%)", "satisfaction_rate"),
+            ("评价数 Feedback", "feedback"),
+        ]
+    ]
+    sheets = [
+        Sheet(
+            "汇总 Summary",
+            preamble=[["民情快办统计 / Case figures", f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"]],
+            rows=summary,
+        )
+    ]
     for title, key in [
         ("按节点 Milestone", "by_milestone"),
         ("按类别 Category", "by_category"),
         ("按专业组织 Contractor", "by_contractor"),
         ("按居民区 Community", "by_community"),
     ]:
-        part = book.create_sheet(title)
-        part.append(["名称 Name", "已判定 Decided", "按时 On time", "按时率 On-time rate (%)"])
-        for cell in part[1]:
-            cell.font = bold
-        for row in data[key]:
-            part.append([row["key"], row["decided"], row["on_time"], row["rate"]])
-    listing = book.create_sheet("案件 Cases")
-    listing.append(
-        [
-            "案件号 Number",
-            "类别 Category",
-            "地点 Place",
-            "状态 Status",
-            "报事时间 Reported",
-            "结案时间 Closed",
-            "专业组织 Contractor",
-            "手机 Phone (masked)",
-        ]
-    )
-    for cell in listing[1]:
-        cell.font = bold
+        sheets.append(
+            Sheet(
+                title,
+                ["名称 Name", "已判定 Decided", "按时 On time", "按时率 On-time rate (%)"],
+                [[row["key"], row["decided"], row["on_time"], row["rate"]] for row in data[key]],
+            )
+        )
     rows = (
         _cases(actor, start, end)
         .select_related("category", "org", "contractor")
         .order_by("reported_at")[:50000]
     )
-    for case in rows:
-        listing.append(
+    listing = (
+        [
+            case.number,
+            case.category.name,
+            case.org.name,
+            str(CaseStatus(case.status).label),
+            timezone.make_naive(local(case.reported_at)),
+            timezone.make_naive(local(case.closed_at)) if case.closed_at else None,
+            case.contractor.name if case.contractor else "",
+            case.masked_phone,
+        ]
+        for case in rows
+    )
+    sheets.append(
+        Sheet(
+            "案件 Cases",
             [
-                case.number,
-                case.category.name,
-                case.org.name,
-                CaseStatus(case.status).label.__str__(),
-                timezone.make_naive(local(case.reported_at)),
-                timezone.make_naive(local(case.closed_at)) if case.closed_at else None,
-                case.contractor.name if case.contractor else "",
-                case.masked_phone,
-            ]
+                "案件号 Number",
+                "类别 Category",
+                "地点 Place",
+                "状态 Status",
+                "报事时间 Reported",
+                "结案时间 Closed",
+                "专业组织 Contractor",
+                "手机 Phone (masked)",
+            ],
+            listing,
         )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    )
+    scope = actor.scope_paths if not actor.is_superuser else []
+    return export_workbook(
+        actor=actor,
+        verb="cases.figures_export",
+        object_type="cases.case",
+        org_path=scope[0] if len(scope) == 1 else "",
+        sheets=sheets,
+        details={"start": start.isoformat(), "end": end.isoformat(), "scope": list(scope)},
+    )

@@ -501,15 +501,3 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.rating}★"
-
-
-class TrackThrottle(models.Model):
-    """Failed tracking look-ups (case number + phone suffix) per client, counted in the database."""
-
-    key_hash = models.CharField(max_length=64, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    first_failure_at = models.DateTimeField(null=True)
-    locked_until = models.DateTimeField(null=True)
-
-    def __str__(self):
-        return self.key_hash[:12]

@@ -4,8 +4,10 @@ Services are the active leaf categories (service_code = category code). POST req
 an API token issued by a street admin (the same tokens as /api/v1/), acting as a staff user who may log
 cases; the case is placed at ``address_id`` (an org unit code in that user's subtree) or, with only
 ``lat``/``long``, at the token user's own unit for the desk to refine. GET is open to the public and shows
-no personal data (no phone, name, description, and a shortened address); with a valid ``api_key`` it is
-limited to the token user's subtree and includes the description.
+no personal data (no phone, name, description, a shortened address and coordinates rounded to about
+100 m, the scale the shortened address implies); with a valid ``api_key`` it is limited to the token
+user's subtree and includes the description, still with the address masked, and every such read writes an
+audit event (who read which requests).
 
 Status mapping (GeoReport has ``open`` and ``closed``; ``status_notes`` carries ours):
   open   ← reported, accepted, dispatched, assigned, booked, contacted, on_site, work_done, rework
@@ -27,12 +29,14 @@ from django.views.decorators.csrf import csrf_exempt
 from kangle.accounts.services import token_authenticate
 from kangle.cases import services
 from kangle.cases.models import OPEN_STATUSES, Case, CaseCategory, CaseStatus, Channel
+from kangle.core import audit
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import scope_queryset
 
 MAX_REQUESTS = 1000
+COORDINATE_STEP = Decimal("0.001")
 DEFAULT_DAYS = 90
 
 
@@ -180,13 +184,31 @@ def _request_row(case: Case, *, full: bool) -> dict:
         "requested_datetime": timezone.localtime(case.reported_at),
         "updated_datetime": timezone.localtime(updated),
         "expected_datetime": timezone.localtime(expected) if expected else None,
-        "address": case.address if full else case.masked_address,
+        "address": case.masked_address,
         "address_id": case.org.code,
         "zipcode": "",
-        "lat": case.latitude,
-        "long": case.longitude,
+        "lat": _coarse(case.latitude),
+        "long": _coarse(case.longitude),
         "media_url": "",
     }
+
+
+def _coarse(value: Decimal | None) -> Decimal | None:
+    """Three decimals (about 100 m): no finer than the masked address, which keeps the road and lane."""
+    return None if value is None else Decimal(value).quantize(COORDINATE_STEP)
+
+
+def _audit_read(user, rows: list[dict]) -> None:
+    """A keyed read shows descriptions of people's cases: record who read which."""
+    paths = user.scope_paths
+    audit.record(
+        actor=user,
+        verb="cases.open311_read",
+        object_type="cases.case",
+        object_id="",
+        org_path=paths[0] if len(paths) == 1 else "",
+        details={"count": len(rows), "numbers": [row["service_request_id"] for row in rows[:100]]},
+    )
 
 
 def _requests_queryset(user):
@@ -243,6 +265,8 @@ def requests_view(request, *, fmt):
     rows = [
         _request_row(case, full=user is not None) for case in cases.order_by("-reported_at")[:MAX_REQUESTS]
     ]
+    if user is not None:
+        _audit_read(user, rows)
     return _render(fmt, "service_requests", "request", rows)
 
 
@@ -252,7 +276,10 @@ def request_detail(request, number: str, *, fmt):
     case = _requests_queryset(user).filter(number=number).first()
     if case is None:
         raise Open311Error(404, f"service_request_id not found: {number} / 没有这个案件")
-    return _render(fmt, "service_requests", "request", [_request_row(case, full=user is not None)])
+    rows = [_request_row(case, full=user is not None)]
+    if user is not None:
+        _audit_read(user, rows)
+    return _render(fmt, "service_requests", "request", rows)
 
 
 def _decimal(value: str, name: str) -> Decimal:

@@ -35,15 +35,16 @@ from kangle.cases.models import (
     MilestoneState,
     WorkStep,
 )
-from kangle.cases.uploads import ValidatedImage
 from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import local, resolve_now
+from kangle.core.uploads import ValidatedImage
 from kangle.notify.services import notify_user, queue_sms
 from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import scope_queryset
 
 S = CaseStatus
 
@@ -254,6 +255,22 @@ def _require_contractor(actor, case: Case) -> None:
         raise Http404
 
 
+def case_reveal_contact(*, actor, case: Case, now: dt.datetime | None = None) -> dict:
+    """The contractor on the job sees the resident's full phone and address only by asking; each reveal is
+    an audit event (personal data is masked on screen otherwise)."""
+    moment = resolve_now(now)
+    _require_contractor(actor, case)
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            verb="case.contact_reveal",
+            obj=case,
+            now=moment,
+            details={"fields": ["phone", "address"]},
+        )
+    return {"phone": case.phone, "address": case.address}
+
+
 def _clean(
     value: str | None, *, field: str, zh: str, en: str, required: bool = True, max_length: int = 2000
 ) -> str:
@@ -276,13 +293,16 @@ def address_key(category: CaseCategory, address: str) -> str:
     return blind_index(f"case-address:{category.pk}:{folded}") if folded else ""
 
 
-def open_duplicates(category: CaseCategory, address: str):
+def open_duplicates(category: CaseCategory, address: str, *, actor):
+    """Open cases of the same category at the same address that the actor may see (staff: their subtree;
+    anyone else: the cases they reported) — a hint never names a case outside the actor's reach."""
     from kangle.cases.models import OPEN_STATUSES
 
     key = address_key(category, address)
-    if not key:
+    if not key or not getattr(actor, "is_authenticated", False):
         return Case.objects.none()
-    return Case.objects.filter(address_hash=key, category=category, status__in=OPEN_STATUSES)
+    rows = Case.objects.filter(address_hash=key, category=category, status__in=OPEN_STATUSES)
+    return scope_queryset(actor, rows) | rows.filter(reporter=actor)
 
 
 # --- clocks -----------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     # contractor phone pages
     path("c/", views.contractor_list, name="contractor-list"),
     path("c/<str:number>/", views.contractor_detail, name="contractor-detail"),
+    path("c/<str:number>/reveal/", views.contractor_reveal, name="contractor-reveal"),
     path("c/<str:number>/<str:action>/", views.contractor_act, name="contractor-act"),
     # resident phone pages
     path("report/", views.resident_report, name="resident-report"),
@@ -25,5 +26,4 @@ urlpatterns = [
     path("track/", views.track, name="track"),
     path("track/<str:number>/", views.track_case, name="track-case"),
     path("rate/<str:number>/", views.rate, name="rate"),
-    path("photo/<int:pk>/", views.photo, name="photo"),
 ]

@@ -12,19 +12,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.cases import figures, permissions, selectors, services, throttle
+from kangle.cases import figures, permissions, selectors, services
+from kangle.cases.access import TRACK_SESSION_KEY
 from kangle.cases.models import (
     OPEN_STATUSES,
     AppointmentStatus,
     Case,
     CaseCategory,
-    CasePhoto,
     CaseStatus,
     Channel,
     Contractor,
@@ -32,10 +32,12 @@ from kangle.cases.models import (
     ExtensionStatus,
     WorkStep,
 )
-from kangle.cases.uploads import validate_images
+from kangle.core import throttle
 from kangle.core.errors import UserError
+from kangle.core.exports import xlsx_response
 from kangle.core.roles import Role
 from kangle.core.timeutil import now as current_time
+from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
@@ -128,9 +130,7 @@ def desk_new(request):
                 request.user, OrgUnit.objects.all(), "path", code=request.POST.get("org", "")
             )
             duplicates = list(
-                services.open_duplicates(category, request.POST.get("address", "")).filter(
-                    pk__in=selectors.staff_cases(request.user).values("pk")
-                )[:5]
+                services.open_duplicates(category, request.POST.get("address", ""), actor=request.user)[:5]
             )
             if duplicates and not request.POST.get("confirm_duplicate"):
                 context["duplicates"] = duplicates
@@ -281,11 +281,7 @@ def figures_export(request):
         raise Http404
     start, end = figures.period_from(request.GET)
     content = figures.export_xlsx(request.user, start=start, end=end)
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="cases-figures-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
-    return response
+    return xlsx_response(content, f"cases-figures-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
 
 
 # --- contractor phone pages -------------------------------------------------------------------------------
@@ -323,7 +319,7 @@ def _contractor_case(request, number: str) -> Case:
 
 
 @login_required
-def contractor_detail(request, number: str):
+def contractor_detail(request, number: str, *, revealed: dict | None = None):
     case = _contractor_case(request, number)
     moment = current_time()
     case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
@@ -337,8 +333,18 @@ def contractor_detail(request, number: str):
             "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
             "steps": WorkStep.choices,
             "now": moment,
+            "revealed": revealed,
         },
     )
+
+
+@login_required
+@require_POST
+def contractor_reveal(request, number: str):
+    """Show the resident's full phone and address once, on request, with an audit event."""
+    case = _contractor_case(request, number)
+    revealed = services.case_reveal_contact(actor=request.user, case=case)
+    return contractor_detail(request, number, revealed=revealed)
 
 
 CONTRACTOR_ACTIONS = {"accept", "return", "book", "contact", "check_in", "step", "finish", "extension"}
@@ -480,33 +486,43 @@ def _render_tracking(request, case: Case, *, can_rate: bool):
     )
 
 
-TRACK_SESSION_KEY = "cases_tracked"
-
-
 def _client(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+TRACK_SCOPE = "case-track"
+TRACK_LIMIT = 5
+TRACK_WINDOW = dt.timedelta(minutes=15)
+
+
+def _track_keys(request, number: str) -> list[str]:
+    return [f"client:{_client(request)}", f"case:{number}"]
 
 
 def track(request):
     """Follow a case by its number and the last 4 digits of the phone; no login needed.
 
-    An unknown number and a wrong suffix get the same answer; failures are counted per client and per
-    number in the database, and a locked client is refused before anything is looked up.
+    An unknown number and a wrong suffix get the same answer. Every attempt is reserved in the throttle
+    (per client and per number) BEFORE anything is looked up, atomically, so parallel guesses cannot
+    overtake the count; a successful attempt is given back.
     """
     number = (request.POST.get("number") or request.GET.get("number") or "").strip().upper()[:20]
     error, status = "", 200
     if request.method == "POST":
         suffix = (request.POST.get("suffix") or "").strip()
-        if throttle.locked_until(_client(request), number):
+        keys = _track_keys(request, number)
+        allowed = [throttle.hit(TRACK_SCOPE, key, limit=TRACK_LIMIT, window=TRACK_WINDOW) for key in keys]
+        if not all(allowed):
             error, status = _("Too many attempts. Please try again in 15 minutes."), 429
         else:
             case = Case.objects.filter(number=number).select_related("category").first()
             if case is not None and len(suffix) == 4 and case.phone and case.phone[-4:] == suffix:
+                for key in keys:
+                    throttle.refund(TRACK_SCOPE, key)
                 request.session[TRACK_SESSION_KEY] = sorted(
                     set(request.session.get(TRACK_SESSION_KEY, [])) | {case.pk}
                 )
                 return redirect("cases:track-case", number=case.number)
-            throttle.record_failure(_client(request), number)
             error = _("No case matches this number and phone suffix.")
     return render(request, "cases/track.html", {"number": number, "error": error}, status=status)
 
@@ -547,19 +563,3 @@ def rate(request, number: str):
     if permissions.is_reporter(request.user, case):
         return redirect("cases:resident-case", number=case.number)
     return redirect("cases:track-case", number=case.number)
-
-
-# --- photos -----------------------------------------------------------------------------------------------
-def photo(request, pk: int):
-    """A case photo, to whoever may see the case (staff in scope, its contractor, its reporter, a verified
-    tracker); everyone else gets a 404."""
-    item = get_object_or_404(CasePhoto.objects.select_related("case__org"), pk=pk)
-    case = item.case
-    if not (
-        permissions.can_view_case(request.user, case) or case.pk in request.session.get(TRACK_SESSION_KEY, [])
-    ):
-        raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

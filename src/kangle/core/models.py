@@ -44,3 +44,25 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname}:{self.pid}"
+
+
+class Throttle(models.Model):
+    """One counter per (scope, key) for every rate limit and lockout: login failures, case tracking,
+    registration checks, SMS codes. ``kangle.core.throttle`` changes it only with single atomic statements,
+    so parallel requests cannot read a stale count."""
+
+    scope = models.CharField(max_length=32)
+    # A keyed hash: the key may be a phone number or an address, which is not stored in clear.
+    key_hash = models.CharField(max_length=64)
+    hits = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key_hash"], name="core_throttle_one_per_key")
+        ]
+        verbose_name = _("throttle")
+        verbose_name_plural = _("throttles")
+
+    def __str__(self):
+        return f"{self.scope}: {self.hits}"

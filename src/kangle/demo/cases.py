@@ -26,8 +26,8 @@ from kangle.cases.models import (
     MilestoneState,
     WorkStep,
 )
-from kangle.cases.uploads import ValidatedImage
 from kangle.core.roles import Role
+from kangle.core.uploads import ValidatedImage
 from kangle.demo import DEMO_PASSWORD
 from kangle.orgs.models import OrgUnit
 

@@ -21,7 +21,7 @@ from PIL import Image
 
 from kangle.cases import services as case_services
 from kangle.cases.models import CaseCategory, Channel, Contractor
-from kangle.cases.uploads import ValidatedImage
+from kangle.core.uploads import ValidatedImage
 from kangle.orgs.models import EstateType, OrgKind, OrgUnit
 from kangle.prevention import services
 from kangle.prevention.models import PlaceType, TeamRole

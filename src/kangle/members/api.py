@@ -14,6 +14,7 @@ from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed
 from kangle.core.text import normalise_phone
 from kangle.members import permissions, selectors, services
+from kangle.members.access import access_member
 from kangle.members.constants import Channel
 from kangle.members.models import Member
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
@@ -135,12 +136,7 @@ def _detail(m: Member) -> dict:
 
 def _get(request, pk: int) -> Member:
     _require_staff(request)
-    return get_in_scope_or_404(
-        request.user,
-        Member.objects.select_related("community", "microgrid", "point", "employer", "party_org", "org"),
-        "org__path",
-        pk=pk,
-    )
+    return access_member(request.user, pk)
 
 
 @router.get("/", response=list[MemberRow])

@@ -2,7 +2,7 @@
 
 Reading is defensive: the first visible sheet is used (hidden sheets are ignored), merged cells give their
 value to every cell they cover, blank rows are skipped, formulas are refused (their value is never
-evaluated), and every cell written to an export that starts with = + - @ is neutralised.
+evaluated). Writing goes through the export gate, ``kangle.core.exports``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from kangle.core.errors import UserError
+from kangle.core.exports import workbook_bytes
 from kangle.core.text import normalise_text
 from kangle.members.constants import ASPECT_NAMES_ZH, POLITICAL_NAMES_ZH
 from kangle.members.validation import FIELD_LABELS, REQUIRED
@@ -65,7 +66,6 @@ TEMPLATE_COLUMNS = [
     "hours_per_month",
     "household",
 ]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"')
 
 
@@ -247,28 +247,6 @@ def auto_mapping(headers: list[str]) -> dict[str, int]:
         if field and field not in mapping:
             mapping[field] = index
     return mapping
-
-
-def neutralise(value):
-    """Cells starting with = + - @ (or a tab / carriage return) become text.
-
-    So a spreadsheet never runs them as formulas."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def workbook_bytes(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
-    """An .xlsx with one sheet per (title, headers, rows); every cell neutralised."""
-    workbook = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title)
-        sheet.append([neutralise(h) for h in headers])
-        for row in rows:
-            sheet.append([neutralise(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def template_bytes(skill_names: list[str]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import secrets
 
@@ -18,13 +19,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.services import user_create
-from kangle.core import audit
+from kangle.core import throttle
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError, message_in_language
+from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.roles import Role
 from kangle.core.text import normalise_phone, normalise_text
-from kangle.core.timeutil import now as current_time
 from kangle.members import permissions, selectors, services
+from kangle.members.access import access_member
 from kangle.members.constants import ACTIVE_STATUSES, PERIODS, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
@@ -38,13 +40,10 @@ from kangle.members.forms import (
 from kangle.members.importing import import_preview, import_request_commit, import_set_mapping, import_upload
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.panels import panels_for
-from kangle.members.spreadsheets import workbook_bytes
 from kangle.members.validation import FIELD_LABELS
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staff_only(request) -> None:
@@ -104,7 +103,7 @@ def register(request):
     if request.method == "POST" and not searching and form.is_valid():
         try:
             user = request.user if request.user.is_authenticated else None
-            registration = _register_self(form, point, user)
+            registration = _register_self(request, form, point, user)
         except UserError as exc:
             _form_error(form, exc)
         else:
@@ -160,22 +159,53 @@ def place_search(request):
     )
 
 
-def _register_self(form, point, user):
+REGISTER_SCOPE = "member-register"
+REGISTER_LIMIT_PER_CLIENT = 10
+REGISTER_LIMIT_PER_PHONE = 5
+REGISTER_WINDOW = dt.timedelta(hours=1)
+
+
+def _register_self(request, form, point, user):
+    """Register the person on the phone. An anonymous sign-up is throttled per client address and per phone
+    number, and never says whether a number already has an account: with the account's password it
+    registers that account (and counts towards its login lockout like any login); otherwise it answers as
+    a failed login does."""
+    from django.contrib.auth import authenticate
     from django.db import transaction
 
     raw = form.raw()
+    if user is None:
+        phone = normalise_phone(raw.get("phone"))
+        client = request.META.get("REMOTE_ADDR", "") or "unknown"
+        allowed = [
+            throttle.hit(
+                REGISTER_SCOPE, f"client:{client}", limit=REGISTER_LIMIT_PER_CLIENT, window=REGISTER_WINDOW
+            ),
+            throttle.hit(
+                REGISTER_SCOPE, f"phone:{phone}", limit=REGISTER_LIMIT_PER_PHONE, window=REGISTER_WINDOW
+            ),
+        ]
+        if not all(allowed):
+            raise UserError(
+                "too_many_attempts",
+                "尝试次数过多，请一小时后再试",
+                "Too many attempts; please try again in an hour",
+                status=429,
+            )
+        from kangle.accounts.models import User
+
+        if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
+            user = authenticate(request, username=phone, password=form.cleaned_data["password"])
+            if user is None:
+                raise UserError(
+                    "register_refused",
+                    "无法用这个手机号和密码报到。如果您已有账号，请先登录再报到",
+                    "Cannot register with this mobile number and password. If you have an account, log in "
+                    "first",
+                    field="password",
+                )
     with transaction.atomic():
         if user is None:
-            phone = normalise_phone(raw.get("phone"))
-            from kangle.accounts.models import User
-
-            if phone and User.objects.filter(phone_hash=blind_index(phone)).exists():
-                raise UserError(
-                    "account_exists",
-                    "该手机号已有账号，请先登录再报到",
-                    "An account with this mobile number exists; log in first",
-                    field="phone",
-                )
             user = user_create(
                 actor=None,
                 # Not the phone number: usernames are stored in clear. People log in with their phone.
@@ -260,9 +290,10 @@ def member_list(request):
 
 def _member_in_scope(request, pk) -> Member:
     _staff_only(request)
-    return get_in_scope_or_404(
+    return access_member(
         request.user,
-        Member.objects.select_related(
+        pk,
+        queryset=Member.objects.select_related(
             "community",
             "estate",
             "microgrid",
@@ -273,8 +304,6 @@ def _member_in_scope(request, pk) -> Member:
             "org",
             "user",
         ),
-        "org__path",
-        pk=pk,
     )
 
 
@@ -415,6 +444,17 @@ def member_new(request):
     return render(request, "members/new.html", {"form": form, "duplicate": duplicate})
 
 
+def _common_path(units) -> str:
+    """The deepest org path every unit lies under (for an export covering several units)."""
+    paths = [unit.path for unit in units]
+    if not paths:
+        return ""
+    common = paths[0]
+    while common and not all(path.startswith(common) for path in paths):
+        common = common[: common.rstrip("/").rfind("/") + 1]
+    return common
+
+
 @login_required
 def member_export(request):
     """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
@@ -495,17 +535,15 @@ def member_export(request):
                 m.get_status_display(),
             ]
         )
-    audit.record(
+    content = export_workbook(
         actor=request.user,
         verb="member.export",
         object_type="members.member",
-        object_id="",
-        org_path=unit.path if unit else "",
-        details={"rows": len(body), "unmasked": reveal, "filters": params},
+        sheets=[("在职党员", headers, body)],
+        org_path=unit.path if unit else _common_path(roots),
+        details={"unmasked": reveal, "filters": params},
     )
-    response = HttpResponse(workbook_bytes([("在职党员", headers, body)]), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="members.xlsx"'
-    return response
+    return xlsx_response(content, "members.xlsx")
 
 
 @login_required
@@ -822,17 +860,19 @@ def base_numbers_xlsx(request):
         for g in c["grids"]
     ]
     heat = [[charts["days"][d], charts["periods"][p], n] for d, p, n in charts["heatmap"]]
-    content = workbook_bytes(
-        [
+    content = export_workbook(
+        actor=request.user,
+        verb="members.base_numbers_export",
+        object_type="orgs.orgunit",
+        org_path=unit.path,
+        details={"unit": unit.code},
+        sheets=[
             ("汇总", ["片区", "居民区数", "底数", "已报到", "待审核", "覆盖率%"], summary),
             ("居民区", ["居民区", "编码", "底数", "已报到", "待审核", "覆盖率%"], per_community),
             ("微网格", ["居民区", "微网格", "编码", "底数", "已报到", "覆盖率%"], per_grid),
             ("专业特长", ["特长", "人数"], [list(s) for s in charts["skills"]]),
             ("服务时间", ["星期", "时段", "人数"], heat),
             ("服务意愿", ["服务方面", "人数"], [list(w) for w in charts["willingness"]]),
-        ]
+        ],
     )
-    audit.record(actor=request.user, verb="members.base_numbers_export", obj=unit, now=current_time())
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="base-numbers-{unit.code}.xlsx"'
-    return response
+    return xlsx_response(content, f"base-numbers-{unit.code}.xlsx")

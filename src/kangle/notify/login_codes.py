@@ -18,9 +18,9 @@ from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError
 from kangle.core.text import is_mobile, normalise_phone
+from kangle.core.throttle import hit
 from kangle.core.timeutil import resolve_now
 from kangle.notify.models import LoginCode
-from kangle.notify.rate import hit  # the project's throttle takes over here
 from kangle.notify.services import queue_sms
 
 CODE_VALID_FOR = dt.timedelta(minutes=5)

@@ -561,7 +561,10 @@ def rankings(
         unit_id = party.pk
         mine = own_file(request.user)
         allowed = (
-            staff
+            (
+                staff
+                and scope_queryset(request.user, Member.objects.filter(party_org=party), "org__path").exists()
+            )
             or party.account_id == request.user.pk
             or (mine is not None and mine.party_org_id == party.pk)
         )
@@ -583,7 +586,13 @@ def rankings(
                 raise Http404
             public = True
     return selectors.ranking(
-        dimension=dimension, unit_id=unit_id, start=since, end=until, limit=limit, public=public
+        actor=request.user,
+        dimension=dimension,
+        unit_id=unit_id,
+        start=since,
+        end=until,
+        limit=limit,
+        public=public,
     )
 
 

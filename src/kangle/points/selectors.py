@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kangle.core.masking import mask_name
 from kangle.members.models import Member
+from kangle.orgs.scope import scope_queryset
 from kangle.points.models import Balance, Benefit, Booking, EntryKind, LedgerEntry, Slot
 
 DIMENSIONS = {"community": "community_id", "grid": "grid_id", "party_org": "party_org_id"}
@@ -28,6 +29,7 @@ def cached_balance(member: Member) -> int:
 
 def ranking(
     *,
+    actor,
     dimension: str,
     unit_id: int,
     start: dt.datetime,
@@ -39,11 +41,16 @@ def ranking(
 
     One GROUP BY over the ranking index (dimension, occurred_at, member, points); only earning entries
     carry the dimension, so spending does not count. ``public`` drops members who opted out and masks names.
+
+    With full names (``public=False``, staff) only members under the actor's own subtree are counted: an
+    employer Party organisation spans streets, and a unit id is no licence to see people elsewhere.
     """
     column = DIMENSIONS[dimension]
+    entries = LedgerEntry.objects.filter(**{column: unit_id}, occurred_at__gte=start, occurred_at__lt=end)
+    if not public:
+        entries = scope_queryset(actor, entries, "member__org__path")
     query = (
-        LedgerEntry.objects.filter(**{column: unit_id}, occurred_at__gte=start, occurred_at__lt=end)
-        .values("member_id")
+        entries.values("member_id")
         .annotate(total=Sum("points"))
         .filter(total__gt=0)
         .order_by("-total", "member_id")

@@ -177,6 +177,7 @@ def rankings(request):
     rows = []
     if unit is not None:
         rows = selectors.ranking(
+            actor=request.user,
             dimension="community" if unit.kind == OrgKind.COMMUNITY else "grid",
             unit_id=unit.pk,
             start=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),

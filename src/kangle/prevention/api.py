@@ -6,13 +6,13 @@ outside is a 404. Readings and findings take a multipart form so a photo can com
 
 from __future__ import annotations
 
-from django.http import HttpResponse
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from kangle.cases.models import Case, Contractor
-from kangle.cases.uploads import validate_image, validate_images
+from kangle.core.exports import xlsx_response
+from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.orgs.selectors import subtree_q
 from kangle.prevention import analysis, lookups, permissions, selectors, services
@@ -200,12 +200,7 @@ def get_analysis(request, start: str, end: str, org: str | None = None):
 @router.get("/analysis.xlsx")
 def export_analysis(request, start: str, end: str, org: str | None = None):
     result = _analysis(request, org, start, end)
-    response = HttpResponse(
-        analysis_workbook(result),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="warnings-{start}-{end}.xlsx"'
-    return response
+    return xlsx_response(analysis_workbook(result, actor=request.user), f"warnings-{start}-{end}.xlsx")
 
 
 # --- campaigns --------------------------------------------------------------------------------------------

@@ -8,6 +8,10 @@ class PreventionConfig(AppConfig):
     verbose_name = _("Prevention")
 
     def ready(self):
+        from kangle.core import files
+        from kangle.prevention.access import reading_photo_file
+
+        files.register("reading-photo", reading_photo_file)
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

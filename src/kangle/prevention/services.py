@@ -18,11 +18,11 @@ from django.utils import timezone
 
 from kangle.cases import services as case_services
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, WorkStep
-from kangle.cases.uploads import ValidatedImage
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import local, resolve_now
+from kangle.core.uploads import ValidatedImage
 from kangle.orgs.models import EstateType, OrgKind, OrgUnit
 from kangle.prevention import permissions
 from kangle.prevention.models import (

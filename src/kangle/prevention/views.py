@@ -11,16 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.cases.models import Case
-from kangle.cases.uploads import validate_image, validate_images
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.exports import xlsx_response
 from kangle.core.timeutil import today
+from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.prevention import analysis, lookups, permissions, selectors, services
@@ -128,12 +129,7 @@ def dashboard(request):
 def export(request):
     org, start, end, _units = _analysis_request(request)
     result = analysis.analyse(org, analysis.parse_period(start, end))
-    response = HttpResponse(
-        analysis_workbook(result),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="warnings-{start}-{end}.xlsx"'
-    return response
+    return xlsx_response(analysis_workbook(result, actor=request.user), f"warnings-{start}-{end}.xlsx")
 
 
 @guarded

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0002_drop_login_throttle"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='large_type',
-            field=models.BooleanField(default=False, verbose_name='large type'),
+            model_name="user",
+            name="large_type",
+            field=models.BooleanField(default=False, verbose_name="large type"),
         ),
     ]

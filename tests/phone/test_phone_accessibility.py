@@ -91,28 +91,39 @@ def phone(chromium, live_server):
     context.close()
 
 
+def _set_mode(page, large: bool) -> None:
+    if ("ph-large" in (page.get_attribute("body", "class") or "")) != large:
+        page.click("#large-type-switch")
+        page.wait_for_load_state()
+
+
 def _check_pages(page, axe_source: str, role: str, paths: list[str]) -> list[str]:
     found = []
     for large in (False, True):
         for path in paths:
             response = page.goto(path)
             assert response is not None and response.status == 200, (role, path, response and response.status)
-            body_class = page.get_attribute("body", "class") or ""
-            if ("ph-large" in body_class) != large:
-                page.click("#large-type-switch")
-                page.wait_for_load_state()
-                response = page.goto(path)
-            mode = "large" if large else "standard"
-            if SHOTS:
-                name = re.sub(r"[^a-z0-9]+", "_", f"{role}_{mode}_{path}".lower()).strip("_")
-                page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-            page.evaluate(axe_source)
-            for violation in page.evaluate(AXE_RUN):
-                found.append(f"{role} {mode} {path}: axe {violation}")
-            measured = page.evaluate(MEASURE, 14)
-            if measured["body"] < (20 if large else 16):
-                found.append(f"{role} {mode} {path}: body text {measured['body']}px")
-            found.extend(f"{role} {mode} {path}: {problem}" for problem in measured["problems"])
+            if ("ph-large" in (page.get_attribute("body", "class") or "")) != large:
+                _set_mode(page, large)
+                page.goto(path)
+            found.extend(
+                _check_current(page, axe_source, f"{role} {'large' if large else 'standard'} {path}")
+            )
+    return found
+
+
+def _check_current(page, axe_source: str, label: str) -> list[str]:
+    """axe, font sizes and tap targets of the page as it is now (also a page a POST answered)."""
+    large = "ph-large" in (page.get_attribute("body", "class") or "")
+    if SHOTS:
+        name = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    page.evaluate(axe_source)
+    found = [f"{label}: axe {violation}" for violation in page.evaluate(AXE_RUN)]
+    measured = page.evaluate(MEASURE, 14)
+    if measured["body"] < (20 if large else 16):
+        found.append(f"{label}: body text {measured['body']}px")
+    found.extend(f"{label}: {problem}" for problem in measured["problems"])
     return found
 
 
@@ -246,3 +257,38 @@ def test_pages_before_login(phone, axe_source, personas):
     point = personas.tree.point_a.code
     paths = ["/notify/code/", f"/r/{point}/", f"/members/register/?point={point}", "/cases/track/"]
     _assert_clean(_check_pages(phone, axe_source, "anonymous", paths))
+
+
+def test_pages_answering_a_form(phone, axe_source, personas):
+    """The code page once a code is sent and after a wrong code, the sign-up page, and the registration
+    form showing an error, in both modes."""
+    from kangle.notify.models import OutboxMessage
+
+    found = []
+    for large in (False, True):
+        mode = "large" if large else "standard"
+        phone.goto("/notify/code/")
+        _set_mode(phone, large)
+        phone.fill("#id_phone", "13977778888")
+        phone.click("#code-send")
+        phone.wait_for_selector("[data-testid=code-sent]")
+        found += _check_current(phone, axe_source, f"anonymous {mode} code sent")
+        phone.fill("#id_code", "000000" if large else "999999")
+        phone.click("#code-verify")
+        phone.wait_for_selector("#code-error, #id_display_name")
+        if phone.query_selector("#code-error"):
+            found += _check_current(phone, axe_source, f"anonymous {mode} wrong code")
+        body = OutboxMessage.objects.filter(reference="login-code").order_by("-id").first().body
+        phone.fill("#id_code", re.search(r"\d{6}", body).group(0))
+        phone.click("#code-verify")
+        phone.wait_for_url("**/notify/signup/")
+        found += _check_current(phone, axe_source, f"anonymous {mode} sign-up")
+        phone.click("#signup-submit")  # nothing chosen: the community field answers
+        phone.wait_for_selector("#community-error")
+        found += _check_current(phone, axe_source, f"anonymous {mode} sign-up refused")
+        phone.goto(f"/members/register/?point={personas.tree.point_a.code}")
+        phone.fill("#id_phone", "123")
+        phone.click("#register-submit")  # the required fields left empty answer at their places
+        phone.wait_for_selector("#id_name_error")
+        found += _check_current(phone, axe_source, f"anonymous {mode} registration refused")
+    _assert_clean(found)

@@ -56,7 +56,7 @@ def _assert_layout(html: str) -> None:
         ("member", ["首页", "服务", "活动", "积分", "我的"]),
         ("resident", ["首页", "报事", "我的报事", "我的"]),
         ("contractor", ["首页", "派单", "巡查", "我的"]),
-        ("grid_leader", ["首页", "网格", "待办", "我的"]),
+        ("grid_leader", ["网格", "待办", "消息", "我的"]),
     ],
 )
 def test_every_phone_role_has_at_most_five_tabs(client, personas, persona, expected):

@@ -22,7 +22,8 @@ class AccountsConfig(AppConfig):
         phone_people = {Role.MEMBER, Role.RESIDENT, Role.CONTRACTOR, Role.GRID_LEADER}
         tabs = [
             (pgettext_lazy("phone tab", "Home"), "members:m-home", {Role.MEMBER}, 0),
-            (pgettext_lazy("phone tab", "Home"), "home", phone_people - {Role.MEMBER}, 0),
+            # A grid leader's home is their grid (the 网格 tab); residents and contractors have a home page.
+            (pgettext_lazy("phone tab", "Home"), "home", {Role.RESIDENT, Role.CONTRACTOR}, 0),
             (pgettext_lazy("phone tab", "Services"), "posts:for-me", {Role.MEMBER}, 10),
             (pgettext_lazy("phone tab", "Report a problem"), "cases:resident-report", {Role.RESIDENT}, 10),
             (pgettext_lazy("phone tab", "Cases"), "cases:contractor-list", {Role.CONTRACTOR}, 10),
@@ -32,6 +33,7 @@ class AccountsConfig(AppConfig):
             (pgettext_lazy("phone tab", "My reports"), "cases:resident-mine", {Role.RESIDENT}, 20),
             (pgettext_lazy("phone tab", "Grid to-do"), "activities:m-grid-todo", {Role.GRID_LEADER}, 25),
             (pgettext_lazy("phone tab", "Points"), "points:me", {Role.MEMBER}, 30),
+            (pgettext_lazy("phone tab", "Messages"), "notify:inbox", {Role.GRID_LEADER}, 40),
             (pgettext_lazy("phone tab", "Me"), "accounts:me", phone_people, 99),
         ]
         for label, url_name, roles, order in tabs:

@@ -146,6 +146,18 @@ def test_staff_keep_their_passwords(client, personas):
     assert "_auth_user_id" not in client.session
 
 
+@pytest.mark.parametrize("persona", ["grid_leader", "contractor", "resident"])
+def test_grid_leaders_contractors_and_residents_log_in_with_a_code(client, personas, persona):
+    user = getattr(personas, persona)
+    user.set_phone("13966667777")
+    user.save()
+    _send(client, "13966667777")
+    response = client.post(
+        URL, {"phone": "13966667777", "code": _texted_code("13966667777"), "action": "verify"}
+    )
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(user.pk)
+
+
 def test_a_new_resident_signs_up_in_one_step_and_reports_straight_away(client, personas):
     _send(client, "13977778888")
     response = client.post(

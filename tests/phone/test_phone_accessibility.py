@@ -204,6 +204,7 @@ def test_member_pages(phone, axe_source, personas):
         "/points/me/",
         "/points/benefits/",
         "/recognition/me/",
+        "/recognition/stories/",
         "/notify/inbox/",
     ]
     _assert_clean(_check_pages(phone, axe_source, "member", paths))

@@ -15,6 +15,7 @@ from kangle.accounts.models import User
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError, message_in_language
 from kangle.core.masking import mask_phone
+from kangle.core.roles import STAFF_ROLES, Role
 from kangle.core.timeutil import now
 from kangle.notify import login_codes
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -62,8 +63,9 @@ def _after_verified(request, phone: str, next_url: str):
         request.session["verified_phone"] = phone
         request.session["verified_until"] = (now() + VERIFIED_FOR).isoformat()
         return redirect("notify:signup")
-    if user.is_workbench_user or user.is_superuser:
-        # Staff keep their passwords: a texted code alone never opens the workbench.
+    if user.is_superuser or user.roles & (STAFF_ROLES - {Role.GRID_LEADER}):
+        # Staff keep their passwords: a texted code alone never opens the workbench. Grid leaders are
+        # phone users (their pages are the phone's), so a code is enough for them.
         return redirect(reverse("accounts:login") + "?staff=1")
     login(request, user, backend=BACKEND)
     return HttpResponseRedirect(next_url or reverse("home"))

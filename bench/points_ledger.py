@@ -266,6 +266,7 @@ def main() -> None:
 
     def ranking():
         selectors.ranking(
+            actor=None,  # the public ranking: no scope filter
             dimension="community",
             unit_id=community["community_id"],
             start=month_start,

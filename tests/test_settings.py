@@ -152,6 +152,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         KANGLE_DEBUG="false",
         KANGLE_HTTPS="true",
         KANGLE_ALLOWED_HOSTS="example.org",
+        KANGLE_BASE_URL="https://example.org",
         KANGLE_SECRET_KEY=secrets.token_urlsafe(64),
     )
     result = run([*KANGLE, "manage", "check", "--deploy", "--fail-level", "WARNING"], env)

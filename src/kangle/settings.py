@@ -22,6 +22,8 @@ ALLOWED_HOSTS = config.string_list("KANGLE_ALLOWED_HOSTS", ["127.0.0.1", "localh
 CSRF_TRUSTED_ORIGINS = config.string_list("KANGLE_CSRF_TRUSTED_ORIGINS", [])
 # Public base URL used in QR codes, SMS texts and letters (no trailing slash).
 KANGLE_BASE_URL = (config.raw("KANGLE_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# Unset, pages that print an address (posters, QR codes) take it from the request (kangle.core.public_url).
+KANGLE_BASE_URL_SET = bool(config.raw("KANGLE_BASE_URL"))
 
 # Behind HTTPS (a real deployment): secure cookies, HSTS, redirect. `check --deploy` is clean with it on.
 KANGLE_HTTPS = config.boolean("KANGLE_HTTPS", False)
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kangle.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

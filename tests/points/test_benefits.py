@@ -8,6 +8,7 @@ import pytest
 from django.http import Http404
 
 from kangle.core.errors import NotAllowed, UserError
+from kangle.members import services as member_services
 from kangle.members.constants import Relation
 from kangle.members.models import HouseholdMember
 from kangle.points import selectors, services
@@ -372,3 +373,24 @@ def test_rankings_by_dimension_and_opt_out(personas, member_a, member_b, party_o
     )
     with pytest.raises(Http404):
         services.ranking_visibility_set(actor=personas.secretary_a, member=member_a, hidden=False)
+
+
+# Saving a member file keeps its household rows, so bookings made for a household member survive.
+def test_editing_a_file_whose_household_member_has_a_booking(personas, rich_member, household_a, slot):
+    booking = services.booking_create(
+        actor=personas.member, slot=slot, member=rich_member, household_member=household_a, now=T0
+    )
+    member_services.member_update(
+        actor=personas.secretary_a, member=rich_member, data={"household": "王小华(子女)；王芳(配偶)"}
+    )
+    rows = list(HouseholdMember.objects.filter(member=rich_member).order_by("id"))
+    assert [row.name for row in rows] == ["王小华", "王芳"] and rows[0].pk == household_a.pk
+    booking.refresh_from_db()
+    assert booking.household_member_id == household_a.pk
+    # Removing the booked person is refused with a message naming them (it was a 500 before).
+    with pytest.raises(UserError) as error:
+        member_services.member_update(
+            actor=personas.secretary_a, member=rich_member, data={"household": "王芳(配偶)"}
+        )
+    assert error.value.field == "household" and "王小华" in error.value.zh
+    assert HouseholdMember.objects.filter(pk=household_a.pk).exists()

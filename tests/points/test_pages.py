@@ -148,6 +148,21 @@ def test_rules_page(client, personas, member_a, rule):
         follow=True,
     )
     assert "以逗号分隔的整数" in bad.content.decode()
+    for field in ("daily_cap", "monthly_cap"):
+        not_a_number = client.post(
+            "/points/rules/",
+            {
+                "effective_from": "2026-06-01T00:00",
+                "band_limits": "60,120,240,480",
+                "daily_cap": 10,
+                "monthly_cap": 60,
+                **rows,
+                field: "十",
+            },
+            follow=True,
+        )
+        assert not_a_number.status_code == 200  # it was a 500
+        assert ("每日上限" if field == "daily_cap" else "每月上限") in not_a_number.content.decode()
     client.post(
         "/points/rules/",
         {

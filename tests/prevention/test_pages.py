@@ -297,3 +297,38 @@ def test_closed_campaign_offers_no_form_on_the_phone(client, personas, world):
     )
     assert "本次巡查已结束" in response.content.decode()
     assert CampaignUnit.objects.get(campaign=world["campaign"]).inspected_at is None
+
+
+def test_a_campaign_created_on_its_page_can_record_a_treated_finding(
+    client, personas, contractor_org, technician
+):
+    from kangle.prevention.models import Campaign
+
+    client.force_login(personas.secretary_a)
+    page = client.get("/prevention/campaigns/").content.decode()
+    assert f'<option value="{contractor_org.pk}">{contractor_org.name}</option>' in page
+    client.post(
+        "/prevention/campaigns/new/",
+        {
+            "name": "春季普查",
+            "org": personas.tree.community_a.code,
+            "starts_on": T0.date().isoformat(),
+            "ends_on": (T0 + dt.timedelta(days=30)).date().isoformat(),
+            "contractor": str(contractor_org.pk),
+        },
+    )
+    campaign = Campaign.objects.get()
+    assert campaign.contractor == contractor_org
+    client.post(
+        f"/prevention/m/campaigns/{campaign.pk}/",
+        {
+            "unit": personas.tree.estate_a.code,
+            "description": "发现蚁巢",
+            "place_type": "old_house",
+            "nest_found": "on",
+            "treated_on_spot": "on",
+            "technician": technician.username,
+            "photos": [png_upload()],
+        },
+    )
+    assert Finding.objects.get().case.status == "closed"

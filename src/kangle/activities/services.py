@@ -435,13 +435,24 @@ def party_org_of(actor, party_org_id: int | None = None) -> EmployerPartyOrg:
         raise NotAllowed(
             "只有单位党组织账号才能这样做", "Only an employer Party organisation's account can do this"
         )
-    orgs = EmployerPartyOrg.objects.filter(account=actor).order_by("pk")
+    orgs = list(EmployerPartyOrg.objects.filter(account=actor).order_by("pk"))
     if party_org_id is not None:
-        orgs = orgs.filter(pk=party_org_id)
-    org = orgs.first()
-    if org is None:
+        chosen = [org for org in orgs if org.pk == party_org_id]
+        if not chosen:
+            raise Http404
+        return chosen[0]
+    if not orgs:
         raise Http404
-    return org
+    if len(orgs) > 1:
+        # An account serving several branches says which one it acts for; guessing would report members
+        # under the wrong branch.
+        raise UserError(
+            "party_org_required",
+            "此账号管理多个党组织，请选择以哪个党组织的名义办理",
+            "This account serves several Party organisations: choose the one you act for",
+            field="party_org",
+        )
+    return orgs[0]
 
 
 def team_signup(

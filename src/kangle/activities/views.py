@@ -356,11 +356,27 @@ def phone_call(request, pk: int):
     return render(request, "activities/phone_call.html", {"call": call, "mine": mine})
 
 
+def _acting_party_org(request) -> EmployerPartyOrg | None:
+    """The branch an employer Party organisation account acts for: the one named by ``party_org`` (query or
+    form), or its only one. None when the account serves several and has not chosen."""
+    orgs = list(EmployerPartyOrg.objects.filter(account=request.user).order_by("name", "pk"))
+    chosen = request.POST.get("party_org") or request.GET.get("party_org")
+    if chosen:
+        found = [org for org in orgs if str(org.pk) == chosen]
+        if not found:
+            raise Http404
+        return found[0]
+    if not orgs:
+        raise Http404
+    return orgs[0] if len(orgs) == 1 else None
+
+
 @login_required
 def party_calls(request):
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    choices = list(EmployerPartyOrg.objects.filter(account=request.user).order_by("name", "pk"))
+    party_org = _acting_party_org(request) if choices else None
     rows = selectors.calls_for_party_org(party_org)[:50] if party_org else []
     activities = (
         selectors.activities_for_party_org(party_org).filter(ends_at__gt=current_time())[:30]
@@ -370,7 +386,7 @@ def party_calls(request):
     return render(
         request,
         "activities/party_calls.html",
-        {"rows": rows, "party_org": party_org, "activities": activities},
+        {"rows": rows, "party_org": party_org, "activities": activities, "choices": choices},
     )
 
 
@@ -378,15 +394,17 @@ def party_calls(request):
 def collective(request, pk: int):
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    party_org = _acting_party_org(request)
     if party_org is None:
-        raise Http404
+        return redirect("activities:party-calls")
     call = get_object_or_404(selectors.calls_for_party_org(party_org), pk=pk)
     rows, names, done = [], "", None
     if request.method == "POST":
         names = request.POST.get("names", "")
         try:
-            done = services.collective_response(actor=request.user, call=call, names=names)
+            done = services.collective_response(
+                actor=request.user, call=call, names=names, party_org_id=party_org.pk
+            )
             call.refresh_from_db()
             names = ""
         except services.CollectiveListError as exc:
@@ -413,9 +431,9 @@ def team_signup(request, pk: int):
     """An employer Party organisation signs up a team of its approved members for an activity."""
     if not permissions.is_party_org_account(request.user):
         raise PermissionDenied
-    party_org = EmployerPartyOrg.objects.filter(account=request.user).first()
+    party_org = _acting_party_org(request)
     if party_org is None:
-        raise Http404
+        return redirect("activities:party-calls")
     activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
     if request.method == "POST":
         try:
@@ -428,7 +446,7 @@ def team_signup(request, pk: int):
             messages.success(request, _("%(n)d signed up.") % {"n": len(made)})
         except UserError as exc:
             messages.error(request, str(exc))
-        return redirect("activities:team-signup", activity.pk)
+        return redirect(reverse("activities:team-signup", args=[activity.pk]) + f"?party_org={party_org.pk}")
     signed = dict(
         activity.signups.filter(status__in=[SignupStatus.CONFIRMED, SignupStatus.WAITLISTED]).values_list(
             "member_id", "status"

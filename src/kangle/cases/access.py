@@ -5,14 +5,40 @@ Pages and the API call these for ids in paths, query strings and bodies alike.
 
 from __future__ import annotations
 
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from kangle.cases import permissions
-from kangle.cases.models import CasePhoto
+from kangle.cases.models import Case, CasePhoto
 from kangle.core.files import StoredFile
+from kangle.orgs.scope import scope_queryset
 
 # The session key under which the public tracking page remembers the cases a visitor has proven.
 TRACK_SESSION_KEY = "cases_tracked"
+
+
+def visible_cases(actor) -> QuerySet[Case]:
+    """Staff in scope, the contractor's dispatched cases, the reporter's own: one queryset."""
+    query = Q(pk__in=scope_queryset(actor, Case.objects.all()).values("pk"))
+    ids = permissions.contractor_ids(actor)
+    if ids:
+        query |= Q(contractor_id__in=ids)
+    if getattr(actor, "is_authenticated", False):
+        query |= Q(reporter=actor)
+    return Case.objects.filter(query)
+
+
+def access_case(actor, number) -> Case:
+    """The case ``number`` if the actor may see it (staff in scope, its contractor, its reporter); else 404."""
+    case = (
+        visible_cases(actor)
+        .select_related("org", "category", "contractor")
+        .filter(number=str(number)[:20])
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
 
 
 def access_case_photo(actor, pk, *, tracked: list[int] = ()) -> CasePhoto:

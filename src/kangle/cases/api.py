@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
@@ -17,12 +16,13 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from kangle.cases import figures, permissions, selectors, services
+from kangle.cases.access import access_case, visible_cases
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.core.errors import UserError
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.scope import get_in_scope_or_404
 
 router = Router(tags=["cases"])
 
@@ -158,21 +158,8 @@ def _detail(case: Case, *, actor) -> dict:
     return {**_out(case, moment), "events": events}
 
 
-def visible_cases(actor):
-    """Staff in scope, the contractor's dispatched cases, the reporter's own: one queryset."""
-    query = Q(pk__in=scope_queryset(actor, Case.objects.all()).values("pk"))
-    ids = permissions.contractor_ids(actor)
-    if ids:
-        query |= Q(contractor_id__in=ids)
-    if actor.is_authenticated:
-        query |= Q(reporter=actor)
-    return Case.objects.filter(query)
-
-
 def _case(request, number: str) -> Case:
-    return get_object_or_404(
-        visible_cases(request.user).select_related("org", "category", "contractor"), number=number
-    )
+    return access_case(request.user, number)
 
 
 @router.get("/categories", response=list[CategoryOut])

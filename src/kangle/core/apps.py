@@ -10,6 +10,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from kangle.core import at_rest, public_url  # noqa: F401 (public_url registers its system check)
+
+        at_rest.protect_from_settings()
+
         admin.site.site_header = _("Kangle administration")
         admin.site.site_title = _("Kangle")
         from kangle.core import navigation

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, ProtectedError, Value
 from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.urls import reverse
@@ -167,14 +167,41 @@ def _write_related(member: Member, cleaned: Cleaned, *, fields=None, replace: bo
             [MemberWillingness(member=member, aspect=a) for a in cleaned.aspects if a not in existing]
         )
     if (fields is None or "household" in fields) and (replace or cleaned.household):
-        if replace:
-            HouseholdMember.objects.filter(member=member).delete()
-        HouseholdMember.objects.bulk_create(
-            [
-                HouseholdMember(member=member, name=n, relation=r, birth_year=y)
-                for n, r, y in cleaned.household
-            ]
-        )
+        _write_household(member, cleaned.household, replace=replace)
+
+
+def _write_household(member: Member, wanted: list[tuple], *, replace: bool) -> None:
+    """Keep the household rows that are still listed (same name and relation: same row, so bookings made
+    for that person stay attached), add the new ones, and remove only those no longer listed."""
+    existing: dict[tuple[str, str], list[HouseholdMember]] = {}
+    for row in HouseholdMember.objects.filter(member=member).order_by("id"):
+        existing.setdefault((row.name, row.relation), []).append(row)
+    new_rows = []
+    for name, relation, birth_year in wanted:
+        matches = existing.get((name, relation))
+        if matches:
+            row = matches.pop(0)
+            if row.birth_year != birth_year:
+                row.birth_year = birth_year
+                row.save(update_fields=["birth_year"])
+        else:
+            new_rows.append(
+                HouseholdMember(member=member, name=name, relation=relation, birth_year=birth_year)
+            )
+    gone = [row for rows in existing.values() for row in rows]
+    if replace and gone:
+        try:
+            with transaction.atomic():
+                HouseholdMember.objects.filter(pk__in=[row.pk for row in gone]).delete()
+        except ProtectedError as error:
+            names = "、".join(sorted({obj.household_member.name for obj in error.protected_objects}))
+            raise UserError(
+                "household_member_in_use",
+                f"家庭成员 {names} 有预约记录，不能删除",
+                f"Household member {names} has bookings and cannot be removed",
+                field="household",
+            ) from None
+    HouseholdMember.objects.bulk_create(new_rows)
 
 
 def _history(member: Member, *, from_status: str, to_status: str, actor, moment, reason: str = "") -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import urllib.request
 
@@ -29,14 +30,21 @@ class ConsoleBackend:
 
 
 class FileBackend:
-    """One JSON line per message in $KANGLE_HOME/sms/YYYY-MM-DD.jsonl — for a pilot without a gateway."""
+    """One JSON line per message in $KANGLE_HOME/sms/YYYY-MM-DD.jsonl — for a pilot without a gateway.
+
+    The log is a record that a message went out, not a copy of the address book: the number is masked,
+    and the file is readable by kangle's account only."""
 
     def send(self, phone: str, text: str) -> None:
         directory = settings.KANGLE_SMS_DIR
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         moment = now()
-        line = json.dumps({"at": moment.isoformat(), "phone": phone, "text": text}, ensure_ascii=False)
-        with open(directory / f"{moment:%Y-%m-%d}.jsonl", "a", encoding="utf-8") as handle:
+        line = json.dumps(
+            {"at": moment.isoformat(), "phone": mask_phone(phone), "text": text}, ensure_ascii=False
+        )
+        path = directory / f"{moment:%Y-%m-%d}.jsonl"
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
 

@@ -50,7 +50,7 @@ def registration_points(request):
 @login_required
 def registration_point_qr(request, code):
     point = get_in_scope_or_404(request.user, RegistrationPoint.objects.all(), code=code)
-    return HttpResponse(registration_qr_svg(point), content_type="image/svg+xml")
+    return HttpResponse(registration_qr_svg(point, request=request), content_type="image/svg+xml")
 
 
 @login_required
@@ -58,7 +58,7 @@ def registration_point_poster(request, code):
     point = get_in_scope_or_404(
         request.user, RegistrationPoint.objects.select_related("org", "venue"), code=code
     )
-    return render(request, "orgs/poster.html", {"point": point, "url": registration_url(point)})
+    return render(request, "orgs/poster.html", {"point": point, "url": registration_url(point, request)})
 
 
 def registration_point_public(request, code):

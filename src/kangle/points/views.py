@@ -201,6 +201,25 @@ def _parse_ints(text: str, field: str) -> list[int]:
         ) from None
 
 
+def _parse_int(text: str, field: str, zh: str, en: str) -> int:
+    """A whole number of at least 0 from a form field (empty means 0); anything else names the field."""
+    value = (text or "").strip()
+    if not value:
+        return 0
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number < 2**31:
+        raise UserError(
+            "invalid_number",
+            f"{zh}应为不小于 0 的整数",
+            f"{en} must be a whole number, 0 or more",
+            field=field,
+        )
+    return number
+
+
 @login_required
 def rules(request):
     """Workbench: the street's rule versions, each table shown; street admins add a version."""
@@ -242,8 +261,10 @@ def rules(request):
                 effective_from=effective,
                 band_limits=_parse_ints(request.POST.get("band_limits", ""), "band_limits"),
                 table=[_parse_ints(request.POST.get(f"row{d}", ""), "table") for d in range(1, 6)],
-                daily_cap=int(request.POST.get("daily_cap") or 0),
-                monthly_cap=int(request.POST.get("monthly_cap") or 0),
+                daily_cap=_parse_int(request.POST.get("daily_cap", ""), "daily_cap", "每日上限", "Daily cap"),
+                monthly_cap=_parse_int(
+                    request.POST.get("monthly_cap", ""), "monthly_cap", "每月上限", "Monthly cap"
+                ),
                 note=request.POST.get("note", ""),
             )
             messages.success(request, _("New rule version saved."))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 import segno
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
+from kangle.core.public_url import base_url
 from kangle.members.models import Member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -406,14 +406,14 @@ def notice(request, code: str):
         {
             "unit": unit,
             "posts": posts,
-            "url": settings.KANGLE_BASE_URL + reverse("posts:notice", args=[code]),
+            "url": base_url(request) + reverse("posts:notice", args=[code]),
         },
     )
 
 
 def notice_qr(request, code: str):
     unit = _notice_unit(code)
-    qr = segno.make(settings.KANGLE_BASE_URL + reverse("posts:notice", args=[code]), error="m")
+    qr = segno.make(base_url(request) + reverse("posts:notice", args=[code]), error="m")
     buffer = io.BytesIO()
     qr.save(buffer, kind="svg", scale=6, border=2, xmldecl=False, title=unit.name)
     return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.cases.models import Case
+from kangle.cases.models import Case, Contractor
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.exports import xlsx_response
 from kangle.core.timeutil import today
@@ -309,8 +309,15 @@ def campaigns(request):
             "campaigns": rows.order_by("-starts_on", "-id"),
             "units": _analysis_units(request.user),
             "team_roles": TeamRole.choices,
+            "contractors": _campaign_contractors(request.user),
         },
     )
+
+
+def _campaign_contractors(user):
+    """Active contractors working in or above the user's area: those a campaign here may engage."""
+    rows = Contractor.objects.filter(is_active=True).select_related("org").order_by("name")
+    return list(permissions.overlapping_queryset(user, rows, staff_only=True)[:200])
 
 
 @guarded
@@ -332,11 +339,21 @@ def campaign_create(request):
             ends_on=_date(request.POST.get("ends_on"), "ends_on"),
             units=list(services.estates_and_lanes(org)),
             team=team,
+            contractor=_chosen_contractor(request.user, request.POST.get("contractor", "")),
         )
     except UserError as error:
         messages.error(request, str(error))
         return redirect("prevention:campaigns")
     return redirect("prevention:campaign", pk=campaign.pk)
+
+
+def _chosen_contractor(user, value: str) -> Contractor | None:
+    if not value:
+        return None
+    found = next((c for c in _campaign_contractors(user) if str(c.pk) == value), None)
+    if found is None:
+        raise UserError("unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor")
+    return found
 
 
 def _date(value, field_name: str) -> dt.date | None:

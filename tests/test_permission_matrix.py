@@ -36,6 +36,8 @@ PAGES = {
     "accounts:logout": PUBLIC,
     "accounts:tokens": SIGNED_IN,
     "accounts:token-revoke": SIGNED_IN,
+    "accounts:me": SIGNED_IN,
+    "accounts:text-size": PUBLIC,  # the 大字版 switch works before login (a device cookie)
     "orgs:unit": STAFF,
     "orgs:unit-add-child": STAFF,
     "orgs:unit-move": STAFF,
@@ -45,7 +47,11 @@ PAGES = {
     "orgs:venues": STAFF,
     "notify:inbox": SIGNED_IN,
     "notify:read": SIGNED_IN,
+    "notify:code-login": PUBLIC,
+    "notify:signup": PUBLIC,  # only with a number just verified by a texted code; otherwise back to it
     "members:register": PUBLIC,
+    "members:place-search": PUBLIC,  # micro-grid names under a registration point, for the public form
+    "members:m-home": SIGNED_IN,
     "members:me": SIGNED_IN,
     "members:me-edit": SIGNED_IN,
     "members:list": STAFF,
@@ -132,6 +138,9 @@ PAGES = {
     "activities:record-decide": STAFF,
     "activities:figures": STAFF,
     "activities:grid": STAFF,
+    "activities:m-grid": STAFF,
+    "activities:m-grid-call": STAFF,
+    "activities:m-grid-todo": STAFF,
     "activities:phone-list": SIGNED_IN,
     "activities:phone-detail": SIGNED_IN,
     "activities:scan": SIGNED_IN,

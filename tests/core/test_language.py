@@ -16,7 +16,7 @@ def lang_of(response) -> str:
 def test_the_default_language_is_simplified_chinese(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
-    assert lang_of(response) == "zh-hans"
+    assert lang_of(response) == "zh-Hans"
     page = response.content.decode()
     assert "登录" in page  # "Log in", from the zh_Hans catalogue
     assert "Log in" not in page
@@ -27,7 +27,7 @@ def test_the_default_language_is_simplified_chinese(client):
 def test_a_chinese_browser_gets_simplified_chinese(client):
     """zh-CN (what phones in the street send) maps to zh-hans."""
     response = client.get("/accounts/login/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
-    assert lang_of(response) == "zh-hans"
+    assert lang_of(response) == "zh-Hans"
 
 
 def test_the_switch_goes_to_english_and_back_and_persists(client, personas):
@@ -47,7 +47,7 @@ def test_the_switch_goes_to_english_and_back_and_persists(client, personas):
     assert lang_of(client.get("/orgs/units/KJ-C01/")) == "en"
     # And back to Chinese.
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
-    assert lang_of(client.get("/")) == "zh-hans"
+    assert lang_of(client.get("/")) == "zh-Hans"
 
 
 def test_api_errors_carry_both_languages_whatever_the_page_language(client, personas):
@@ -59,4 +59,4 @@ def test_api_errors_carry_both_languages_whatever_the_page_language(client, pers
 
 def test_an_unknown_language_is_ignored(client):
     client.post("/i18n/setlang/", {"language": "xx", "next": "/accounts/login/"})
-    assert lang_of(client.get("/accounts/login/")) == "zh-hans"
+    assert lang_of(client.get("/accounts/login/")) == "zh-Hans"

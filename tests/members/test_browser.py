@@ -19,13 +19,12 @@ def test_register_from_a_point_then_the_secretary_approves(phone_page, desk_page
         "#id_phone", "１３８ １２３４ ５６７８"
     )  # full-width digits and spaces, as a phone keyboard may type
     phone_page.select_option("#id_political_status", "full")
-    phone_page.check("input[name=availability][value=sat_am]")
-    phone_page.check("input[name=willingness][value=convenience]")
     phone_page.fill("#id_password", "a-long-password")
     phone_page.check("#id_consent")
     phone_page.click("#register-submit")
-    phone_page.wait_for_url("**/members/me/")
-    assert phone_page.get_by_test_id("member-status").get_attribute("data-status") == "pending"
+    phone_page.wait_for_url("**/members/m/home/")
+    assert phone_page.get_by_test_id("home-status").get_attribute("data-status") == "pending"
+    phone_page.goto("/members/me/")
     assert "138****5678" in phone_page.content()
     phone_page.screenshot(path=tmp_path / "pending.png", full_page=True)
 

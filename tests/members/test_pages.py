@@ -68,7 +68,8 @@ def register_post(client, **extra):
 
 def test_self_registration_creates_an_account_and_a_pending_file(client, personas):
     response = register_post(client)
-    assert response.status_code == 302 and response.url == reverse("members:me")
+    # Step 1 done: the member's home says what happens next; skills and times wait for step 2.
+    assert response.status_code == 302 and response.url == reverse("members:m-home")
     member = Member.objects.get()
     assert member.channel == Channel.PHONE and member.point.code == "P-A" and member.status == Status.PENDING
     assert member.user.phone == "13812345678" and "13812345678" not in member.user.username
@@ -83,7 +84,8 @@ def test_self_registration_needs_consent_and_names_bad_fields(client, personas):
     response = register_post(client, phone="12345")
     page = response.content.decode()
     assert response.status_code == 200 and not Member.objects.exists()
-    assert "手机号格式不正确" in page and 'data-testid="error-phone"' in page
+    assert "手机号格式不正确" in page and 'id="id_phone_error"' in page
+    assert 'value="赵六"' in page and 'value="a-long-password"' in page  # what was typed stays
     response = register_post(client, consent="")
     assert response.status_code == 200 and not Member.objects.exists()
     assert response.context["form"].errors["consent"]
@@ -487,7 +489,8 @@ def test_public_link_without_a_point_lists_communities_but_not_micro_grids(clien
     page = client.get(reverse("members:register")).content.decode()
     assert 'value="KJ-C01"' in page and 'value="KJ-C08"' in page and 'name="microgrid"' not in page
     page = client.get(reverse("members:register") + "?point=P-A").content.decode()
-    assert f'value="{personas.tree.microgrid_a.code}"' in page
+    # Micro-grids are found by typing, never listed as a code list.
+    assert f'value="{personas.tree.microgrid_a.code}"' not in page and 'id="id_place_query"' in page
 
 
 def test_staff_edit_a_file_and_a_clash_with_another_file_is_refused(client, personas):

@@ -1,14 +1,26 @@
 from kangle.core import navigation
 from kangle.core.roles import PHONE_ROLES, Role
 
+LARGE_TYPE_COOKIE = "kangle_large_type"  # written by accounts.views.text_size
+
+
+def large_type(request) -> bool:
+    """大字版: the person's own setting once logged in, the device's cookie before."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.large_type
+    return request.COOKIES.get(LARGE_TYPE_COOKIE) == "1"
+
 
 def roles(request):
     """The signed-in person's roles and navigation, for the base layouts."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"user_roles": set()}
+        return {"user_roles": set(), "large_type": large_type(request)}
     user_roles = user.roles
     return {
+        "large_type": user.large_type,
+        "phone_tabs": navigation.phone_tabs(user_roles),
         "user_roles": user_roles,
         "Role": Role,
         "workbench_nav": navigation.entries_for(user_roles, is_superuser=user.is_superuser, area="workbench"),

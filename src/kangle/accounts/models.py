@@ -49,6 +49,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # code, valid until ``one_time_code_expires_at``, and the person must choose their own at the next login.
     must_change_password = models.BooleanField(_("must change password"), default=False)
     one_time_code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # 大字版: phone pages in large type. Kept per person so it follows them to any phone they log in on.
+    large_type = models.BooleanField(_("large type"), default=False)
 
     objects = UserManager()
 

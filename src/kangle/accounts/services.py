@@ -19,7 +19,7 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import resolve_now
-from kangle.orgs.models import OrgUnit
+from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
 
 TOKEN_PREFIX = "kg_"  # noqa: S105 - a public marker, not a secret
@@ -94,6 +94,18 @@ def user_create(
         user.set_password(password)
     user.save()
     audit.record(actor=actor, verb="user.create", obj=user, now=now)
+    return user
+
+
+@transaction.atomic
+def user_set_large_type(*, actor, user: User, large_type: bool, now: dt.datetime | None = None) -> User:
+    """Switch a person's phone pages to large type (大字版) or back; only the person themselves may."""
+    if actor is None or actor.pk != user.pk:
+        raise NotAllowed()
+    changed = User.objects.filter(pk=user.pk).exclude(large_type=large_type).update(large_type=large_type)
+    user.large_type = large_type
+    if changed:
+        audit.record(actor=actor, verb="user.large_type", obj=user, details={"on": large_type}, now=now)
     return user
 
 
@@ -238,3 +250,29 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
     if row.last_used_at is None or (moment - row.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=moment)
     return row.user
+
+
+@transaction.atomic
+def resident_sign_up(
+    *, phone: str, display_name: str, community: OrgUnit, now: dt.datetime | None = None
+) -> User:
+    """A resident's own account, made after they proved the number with a texted code (no password).
+
+    ``phone`` is the verified number; the caller proved it. The person is a resident of ``community``.
+    """
+    display_name = normalise_text(display_name)
+    if not display_name:
+        raise UserError("blank_name", "请填写称呼", "Say how we should address you", field="display_name")
+    if community.kind != OrgKind.COMMUNITY or not community.is_active:
+        raise UserError("invalid_community", "请选择居住的居民区", "Choose your community", field="community")
+    user = user_create(
+        actor=None,
+        username=f"r-{secrets.token_hex(5)}",
+        password=None,
+        display_name=display_name,
+        phone=phone,
+        now=now,
+    )
+    role_assign(actor=None, user=user, role=Role.RESIDENT, org=community, now=now)
+    audit.record(actor=user, verb="resident.sign_up", obj=user, org_path=community.path, now=now)
+    return User.objects.get(pk=user.pk)

@@ -5,6 +5,8 @@ from kangle.accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_view, name="login"),
+    path("me/", views.me, name="me"),
+    path("text-size/", views.text_size, name="text-size"),
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.password_change, name="password-change"),
     path("tokens/", views.tokens, name="tokens"),

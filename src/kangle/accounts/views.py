@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts import services
+from kangle.accounts.context_processors import LARGE_TYPE_COOKIE
 from kangle.accounts.forms import LoginForm, PasswordChangeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
@@ -31,12 +32,7 @@ def login_view(request):
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         login(request, form.user)
-        target = request.POST.get("next") or request.GET.get("next") or ""
-        if not url_has_allowed_host_and_scheme(
-            target, {request.get_host()}, require_https=request.is_secure()
-        ):
-            target = reverse("home")
-        return HttpResponseRedirect(target)
+        return HttpResponseRedirect(_safe_next(request, reverse("home")))
     return render(request, "accounts/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -63,6 +59,35 @@ def password_change(request):
     )
 
 
+# The device remembers large type before anyone logs in (a year; it holds no personal data).
+LARGE_TYPE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return fallback
+    return target
+
+
+@require_POST
+def text_size(request):
+    """The 大字版 switch in every phone page's header: remembered for the person and for the device."""
+    large_type = request.POST.get("large") == "1"
+    if request.user.is_authenticated:
+        services.user_set_large_type(actor=request.user, user=request.user, large_type=large_type)
+    response = HttpResponseRedirect(_safe_next(request, reverse("home")))
+    response.set_cookie(
+        LARGE_TYPE_COOKIE,
+        "1" if large_type else "0",
+        max_age=LARGE_TYPE_COOKIE_AGE,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
+
+
 @require_POST
 def logout_view(request):
     logout(request)
@@ -73,12 +98,17 @@ def logout_view(request):
 def home(request):
     """Each role's home page shows something true about the part of the tree the person looks after."""
     user = request.user
+    if user.roles & STAFF_ROLES == {Role.GRID_LEADER} and not user.is_superuser:
+        # A grid leader is a phone user: their home is their grid on the phone.
+        return redirect("activities:m-grid")
     if user.is_workbench_user:
         return _workbench_home(request)
     if user.has_role(Role.EMPLOYER_PARTY_ORG):
         return render(
             request, "accounts/home_employer.html", {"units": _units_of(user, Role.EMPLOYER_PARTY_ORG)}
         )
+    if user.has_role(Role.MEMBER):
+        return redirect("members:m-home")
     return _phone_home(request)
 
 
@@ -144,6 +174,12 @@ def _phone_home(request):
             )
         )
     return render(request, "accounts/home_phone.html", {"places": places, "points": points})
+
+
+@login_required
+def me(request):
+    """我的: the person, their roles, everything of theirs not in the tab bar, settings and logging out."""
+    return render(request, "accounts/me_phone.html", {"places": _labelled_units(request.user.role_rows)})
 
 
 @login_required

@@ -12,10 +12,11 @@ class ActivitiesConfig(AppConfig):
         from kangle.core import files
 
         files.register("record-photo", record_photo_file)
-        from kangle.activities.panels import member_panel
+        from kangle.activities.panels import home_panel, member_panel
         from kangle.members import panels
 
         panels.register("activities/_member_panel.html", member_panel, order=10)
+        panels.register("activities/_home_panel.html", home_panel, order=10, place="home")
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

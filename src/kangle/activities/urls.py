@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kangle.activities import views
+from kangle.activities import views, views_grid
 
 app_name = "activities"
 urlpatterns = [
@@ -24,6 +24,9 @@ urlpatterns = [
     path("m/calls/<int:pk>/", views.phone_call, name="phone-call"),
     path("m/records/", views.my_records, name="my-records"),
     path("m/sessions/", views.phone_sessions, name="phone-sessions"),
+    path("m/grid/", views_grid.grid_home, name="m-grid"),
+    path("m/grid/calls/<int:pk>/", views_grid.grid_call, name="m-grid-call"),
+    path("m/grid/todo/", views_grid.grid_todo, name="m-grid-todo"),
     path("party/calls/", views.party_calls, name="party-calls"),
     path("party/calls/<int:pk>/", views.collective, name="collective"),
     path("party/activities/<int:pk>/", views.team_signup, name="team-signup"),

@@ -34,3 +34,10 @@ class NotAllowed(UserError):
 
     def __init__(self, zh: str = "没有权限执行此操作", en: str = "You are not allowed to do this"):
         super().__init__("forbidden", zh, en)
+
+
+def message_in_language(error: UserError) -> str:
+    """The message in the reader's language only (a Chinese page shows no English, and the reverse)."""
+    from django.utils.translation import get_language
+
+    return error.en if (get_language() or "").startswith("en") else error.zh

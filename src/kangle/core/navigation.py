@@ -41,3 +41,23 @@ def entries_for(user_roles: set[str], *, is_superuser: bool, area: str) -> list[
             continue
         items.append({"label": entry.label, "url": url, "url_name": entry.url_name})
     return items
+
+
+# A phone shows at most five tabs (适老化: few, large, always in the same place); the rest is inside them.
+MAX_PHONE_TABS = 5
+
+
+def phone_tabs(user_roles: set[str]) -> list[dict]:
+    """The tab bar of the phone pages: entries registered with ``area="tab"``, at most five.
+
+    The last tab (我的, the highest order) always stays: everything not in the bar is reachable from it.
+    """
+    tabs = []
+    seen = set()
+    for item in entries_for(user_roles, is_superuser=False, area="tab"):
+        if item["url_name"] not in seen:
+            seen.add(item["url_name"])
+            tabs.append(item)
+    if len(tabs) > MAX_PHONE_TABS:
+        tabs = tabs[: MAX_PHONE_TABS - 1] + tabs[-1:]
+    return tabs

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from kangle.members.constants import SLOTS, Aspect, Gender, PoliticalStatus, slot_label_zh
+from kangle.members.constants import DAYS, PERIODS, SLOTS, Aspect, Gender, PoliticalStatus, slot_label_zh
 from kangle.members.models import Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
@@ -34,7 +35,7 @@ MEMBER_KEYS = (
 
 
 class MemberForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     gender = forms.ChoiceField(label=_("Gender"), choices=[("", "—"), *Gender.choices], required=False)
     birth_year = forms.CharField(label=_("Birth year"), max_length=10, required=False)
     phone = forms.CharField(label=_("Mobile number"), max_length=30)
@@ -48,7 +49,10 @@ class MemberForm(forms.Form):
         label=_("Community"), queryset=OrgUnit.objects.none(), to_field_name="code"
     )
     microgrid = forms.ModelChoiceField(
-        label=_("Micro-grid"), queryset=OrgUnit.objects.none(), to_field_name="code", required=False
+        label=_("Building or micro-grid"),
+        queryset=OrgUnit.objects.none(),
+        to_field_name="code",
+        required=False,
     )
     skills = forms.MultipleChoiceField(label=_("Skills"), required=False, widget=forms.CheckboxSelectMultiple)
     skills_other = forms.CharField(label=_("Other skills"), max_length=200, required=False)
@@ -76,6 +80,11 @@ class MemberForm(forms.Form):
 
     def __init__(self, *args, communities_under: OrgUnit | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["id_number"].help_text = _("18 characters; the last may be X. You may leave it empty.")
+        self.fields["address"].help_text = _("Road, lane, number and room, e.g. 康健路 300 弄 5 号 201 室")
+        self.fields["microgrid"].help_text = _(
+            "Type your estate, building or micro-grid and choose it below."
+        )
         communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True).order_by("path")
         grids = OrgUnit.objects.filter(kind=OrgKind.MICROGRID, is_active=True).order_by("path")
         if communities_under is not None:
@@ -92,14 +101,53 @@ class MemberForm(forms.Form):
             data["hours_per_month"] = ""
         return {k: v for k, v in data.items() if v is not None}
 
+    def week_rows(self) -> list[tuple[str, list[tuple[object, str]]]]:
+        """服务时间 as seven day rows of three toggles (morning, afternoon, evening)."""
+        if "availability" not in self.fields:
+            return []
+        boxes = list(self["availability"])
+        return [
+            (day_label, [(boxes[d * 3 + p], period[1]) for p, period in enumerate(PERIODS)])
+            for d, (_code, day_label, _zh) in enumerate(DAYS)
+        ]
+
+
+# 报到 step 1 asks who and where only; these wait for step 2, in 我的档案.
+LATER_FIELDS = (
+    "gender",
+    "birth_year",
+    "position",
+    "party_org",
+    "skills",
+    "skills_other",
+    "availability",
+    "willingness",
+    "hours_per_month",
+    "household",
+)
+
 
 class SelfRegistrationForm(MemberForm):
     password = forms.CharField(
-        label=_("Password for logging in"), widget=forms.PasswordInput, required=False, min_length=8
+        label=_("Password for logging in"),
+        # The typed password is kept when another field is refused: nobody types it twice.
+        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+        required=False,
+        min_length=8,
+        help_text=_("At least 8 characters, not only digits, not a common password such as 12345678."),
     )
     consent = forms.BooleanField(
         label=_("I agree that my personal data is used as described above"), required=True
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in LATER_FIELDS:
+            del self.fields[name]
+        self.fields["phone"].help_text = _("11 digits, e.g. 138 1234 5678")
+        self.fields["phone"].widget.input_type = "tel"
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
 
 
 class DeskEntryForm(MemberForm):

@@ -185,3 +185,62 @@ def find_members(actor, query: str, *, limit: int = 20) -> QuerySet[Member]:
     if is_mobile(phone):
         return rows.filter(phone_hash=blind_index(phone))[:limit]
     return rows.filter(name__icontains=query).order_by("name")[:limit]
+
+
+PLACE_KINDS = (OrgKind.ESTATE, OrgKind.GRID, OrgKind.MICROGRID, OrgKind.BUILDING_GROUP)
+
+
+def microgrids_matching(text: str, *, under: OrgUnit | None, limit: int = 20) -> list[dict]:
+    """Micro-grids a person finds by typing where they live (estate, lane, building or micro-grid name).
+
+    Every word must appear in the name of the micro-grid, of a unit above it (estate, grid) or of one of
+    its building groups. Returns ``{"code", "label"}`` rows, the label naming the estate down to the
+    micro-grid, so "5号楼" finds the micro-grid that building belongs to.
+    """
+    words = [word for word in text.replace("，", " ").replace(",", " ").split() if word][:4]
+    if not words:
+        return []
+    units = OrgUnit.objects.filter(kind__in=PLACE_KINDS, is_active=True)
+    if under is not None:
+        units = units.filter(subtree_q(under.path))
+    hits = units.filter(name__icontains=words[0])
+    paths = list(hits.values_list("path", flat=True)[:200])
+    if not paths:
+        return []
+    # A hit on an estate or grid covers the micro-grids below it; a building group points to the one above.
+    covering = Q(pk__in=[])
+    for path in paths:
+        covering |= subtree_q(path) | Q(path__in=_ancestor_paths(path))
+    microgrids = list(units.filter(covering, kind=OrgKind.MICROGRID).order_by("path")[:200])
+    names = _names_by_path(
+        {a for m in microgrids for a in _ancestor_paths(m.path)} | {m.path for m in microgrids}
+    )
+    groups = defaultdict(list)
+    for path, name in OrgUnit.objects.filter(
+        kind=OrgKind.BUILDING_GROUP, parent__in=microgrids, is_active=True
+    ).values_list("parent__path", "name"):
+        groups[path].append(name)
+    found = []
+    for microgrid in microgrids:
+        chain = [names[p] for p in _ancestor_paths(microgrid.path) if p in names] + [microgrid.name]
+        searchable = " ".join(chain + groups[microgrid.path])
+        if all(word.lower() in searchable.lower() for word in words):
+            label = " · ".join(chain)
+            if groups[microgrid.path]:
+                label += f"（{'、'.join(groups[microgrid.path][:6])}）"
+            found.append({"code": microgrid.code, "label": label})
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """Paths of the estate-or-lower units above ``path`` candidates (every proper prefix of the path)."""
+    parts = [part for part in path.split("/") if part]
+    prefix = "/" if path.startswith("/") else ""
+    suffix = "/" if path.endswith("/") else ""
+    return [prefix + "/".join(parts[:n]) + suffix for n in range(1, len(parts))]
+
+
+def _names_by_path(paths: set[str]) -> dict[str, str]:
+    return dict(OrgUnit.objects.filter(path__in=paths, kind__in=PLACE_KINDS).values_list("path", "name"))

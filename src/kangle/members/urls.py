@@ -5,7 +5,9 @@ from kangle.members import party_views, staff_import_views, views
 app_name = "members"
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("register/places/", views.place_search, name="place-search"),
     path("me/", views.me, name="me"),
+    path("m/home/", views.phone_home, name="m-home"),
     path("me/edit/", views.me_edit, name="me-edit"),
     path("", views.member_list, name="list"),
     path("new/", views.member_new, name="new"),

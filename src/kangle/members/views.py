@@ -21,13 +21,13 @@ from django.views.decorators.http import require_POST
 from kangle.accounts.services import user_create
 from kangle.core import throttle
 from kangle.core.crypto import blind_index
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.roles import Role
-from kangle.core.text import normalise_phone
+from kangle.core.text import normalise_phone, normalise_text
 from kangle.members import permissions, selectors, services
 from kangle.members.access import access_member
-from kangle.members.constants import ACTIVE_STATUSES, SLOTS, Channel, Status
+from kangle.members.constants import ACTIVE_STATUSES, PERIODS, SLOTS, Channel, Status
 from kangle.members.forms import (
     CollectiveForm,
     DeskEntryForm,
@@ -59,7 +59,7 @@ def _staff_only(request) -> None:
 
 def _form_error(form, exc: UserError) -> None:
     field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
+    form.add_error(field, message_in_language(exc))
 
 
 def _initial_from(member: Member) -> dict:
@@ -87,13 +87,9 @@ def _initial_from(member: Member) -> dict:
 
 # --- Phone: self-registration and the member's own file ---------------------------------
 def register(request):
-    """报到 on the phone, from a registration point's QR code (?point=CODE) or the public link."""
-    point = None
-    code = request.GET.get("point") or request.POST.get("point")
-    if code:
-        point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
-        if point is None:
-            raise Http404
+    """报到 step 1 on the phone, from a registration point's QR code (?point=CODE) or the public link: who
+    and where. Skills, times and household are step 2, in 我的档案, once the person is in."""
+    point = _point_of(request)
     if (
         request.user.is_authenticated
         and selectors.own_file(request.user)
@@ -101,17 +97,16 @@ def register(request):
     ):
         return redirect("members:me")
     under = point.org if point is not None else None
-    form = SelfRegistrationForm(request.POST or None, communities_under=under)
+    searching = request.method == "POST" and request.POST.get("find_place")
+    data = request.POST if request.method == "POST" else None
+    form = SelfRegistrationForm(data, communities_under=under)
     if not request.user.is_authenticated:
         form.fields["password"].required = True
     else:
         del form.fields["password"]
     if under is not None and under.kind == OrgKind.COMMUNITY:
         form.fields["community"].initial = under.code
-    else:
-        # Micro-grids are offered only once the community is known (a street has hundreds of them).
-        del form.fields["microgrid"]
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not searching and form.is_valid():
         try:
             user = request.user if request.user.is_authenticated else None
             registration = _register_self(request, form, point, user)
@@ -125,8 +120,49 @@ def register(request):
                     backend="kangle.accounts.backends.UsernameOrPhoneBackend",
                 )
             messages.success(request, _("Your registration has been received; the community will review it."))
-            return redirect("members:me")
-    return render(request, "members/register.html", {"form": form, "point": point})
+            return redirect("members:m-home")
+    context = {"form": form, "point": point, **_place_context(request, under)}
+    return render(request, "members/register.html", context)
+
+
+def _point_of(request) -> RegistrationPoint | None:
+    code = request.GET.get("point") or request.POST.get("point")
+    if not code:
+        return None
+    point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
+    if point is None:
+        raise Http404
+    return point
+
+
+def _place_context(request, under: OrgUnit | None, *, current: OrgUnit | None = None) -> dict:
+    """The micro-grid search of the form: what was typed and what it found (kept across a refused submit)."""
+    query = normalise_text(request.POST.get("place_query") or request.GET.get("place_query") or "")
+    community = request.POST.get("community") or request.GET.get("community") or ""
+    scope = under
+    if community:
+        chosen = OrgUnit.objects.filter(code=community, kind=OrgKind.COMMUNITY).first()
+        if chosen is not None and (under is None or chosen.is_within(under)):
+            scope = chosen
+    places = selectors.microgrids_matching(query, under=scope) if query else []
+    chosen_code = request.POST.get("microgrid") or (current.code if current is not None else "")
+    if chosen_code and not any(place["code"] == chosen_code for place in places):
+        # Keep the chosen micro-grid on screen even when the search text changed since.
+        kept = OrgUnit.objects.filter(code=chosen_code, kind=OrgKind.MICROGRID).first()
+        if kept is not None and (scope is None or kept.is_within(scope)):
+            places = [{"code": kept.code, "label": kept.name}, *places]
+    return {"place_query": query, "place_choices": places, "searched": bool(query), "periods": PERIODS}
+
+
+def place_search(request):
+    """The micro-grid matches for the registration form's search box (htmx swaps them in)."""
+    point = _point_of(request)
+    context = _place_context(request, point.org if point is not None else None)
+    return render(
+        request,
+        "members/_place_choices.html",
+        {"places": context["place_choices"], "searched": context["searched"], "chosen": ""},
+    )
 
 
 REGISTER_SCOPE = "member-register"
@@ -196,13 +232,24 @@ def me(request):
 
 
 @login_required
+def phone_home(request):
+    """首页 of a member on the phone: their next things, each from the app that owns it."""
+    member = selectors.own_file(request.user)
+    if member is None:
+        return render(request, "members/me_none.html")
+    context = {"member": member, "panels": panels_for(request, member, place="home")}
+    return render(request, "members/phone_home.html", context)
+
+
+@login_required
 def me_edit(request):
     member = selectors.own_file(request.user)
     if member is None or not member.is_active_file:
         raise Http404
     form = MemberForm(request.POST or None, initial=_initial_from(member), communities_under=member.community)
     form.fields["community"].disabled = True
-    if request.method == "POST" and form.is_valid():
+    searching = request.method == "POST" and request.POST.get("find_place")
+    if request.method == "POST" and not searching and form.is_valid():
         data = form.raw()
         data.pop("community", None)
         try:
@@ -212,7 +259,8 @@ def me_edit(request):
         else:
             messages.success(request, _("Your file has been saved."))
             return redirect("members:me")
-    return render(request, "members/me_edit.html", {"form": form, "member": member})
+    places = _place_context(request, member.community, current=member.microgrid)
+    return render(request, "members/me_edit.html", {"form": form, "member": member, **places})
 
 
 # --- Workbench --------------------------------------------------------------------------

@@ -76,3 +76,20 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.status} {self.reference}"
+
+
+class LoginCode(models.Model):
+    """A six-digit code texted to a mobile number to log in or sign up. Only keyed hashes are stored."""
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone_hash", "expires_at"], name="notify_logincode_phone_idx")]
+
+    def __str__(self):
+        return f"code {self.pk}"

@@ -9,9 +9,10 @@ class PointsConfig(AppConfig):
 
     def ready(self):
         from kangle.members import panels
-        from kangle.points.panels import member_panel
+        from kangle.points.panels import home_panel, member_panel
 
         panels.register("points/_member_panel.html", member_panel, order=20)
+        panels.register("points/_home_panel.html", home_panel, order=30, place="home")
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

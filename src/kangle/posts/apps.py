@@ -8,6 +8,10 @@ class PostsConfig(AppConfig):
     verbose_name = _("Service posts")
 
     def ready(self):
+        from kangle.members import panels
+        from kangle.posts.panels import home_panel
+
+        panels.register("posts/_home_panel.html", home_panel, order=20, place="home")
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 

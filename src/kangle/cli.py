@@ -127,6 +127,14 @@ def up(argv: list[str]) -> int:
         demo.build(scale="street", seed=args.seed)
 
     url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    from django.conf import settings
+
+    from kangle.core.public_url import base_url_check, is_loopback
+
+    if not is_loopback(f"http://{args.host}/") and is_loopback(settings.KANGLE_BASE_URL):
+        # Served to other machines while texts would carry a loopback address: say so once at start-up.
+        for warning in base_url_check():
+            print(f"kangle: {warning.msg}", file=sys.stderr, flush=True)
     env = dict(os.environ)
     web = Supervised(
         "web server",

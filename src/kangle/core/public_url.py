@@ -26,7 +26,9 @@ def is_loopback(url: str) -> bool:
     return (urlsplit(url).hostname or "") in LOOPBACK_HOSTS
 
 
-@checks.register(checks.Tags.compatibility)
+# A deployment check: on a laptop the loopback default is right; `check --deploy` (and `kangle up --host
+# 0.0.0.0`, which serves other machines) is where a loopback address is a mistake.
+@checks.register(checks.Tags.compatibility, deploy=True)
 def base_url_check(app_configs=None, **kwargs):
     if not is_loopback(settings.KANGLE_BASE_URL):
         return []

@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, with the user read along with the session and roles kept in it.
+    "kangle.accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -137,6 +138,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_AGE = config.integer("KANGLE_SESSION_HOURS", 8, minimum=1, maximum=720) * 3600
 SESSION_SAVE_EVERY_REQUEST = False
+# Database sessions whose row names the user, so one query loads both (accounts.sessions).
+SESSION_ENGINE = "kangle.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 KANGLE_LOGIN_MAX_FAILURES = config.integer("KANGLE_LOGIN_MAX_FAILURES", 5, minimum=1)
 KANGLE_LOGIN_LOCK_MINUTES = config.integer("KANGLE_LOGIN_LOCK_MINUTES", 15, minimum=1)

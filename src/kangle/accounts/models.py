@@ -1,6 +1,7 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -45,6 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # May open the Django admin (street admins' reference data).
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Bumped by every service that changes this person's role assignments: a session keeps the role rows it
+    # loaded (see accounts.middleware) until this number moves.
+    roles_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -102,6 +106,22 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def units_for(self, role: str) -> list[int]:
         return [org_id for assigned, _path, org_id in self.role_rows if assigned == role]
+
+
+class UserSession(AbstractBaseSession):
+    """Django's database session plus the signed-in user's id, so one query loads the session and the user."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from kangle.accounts.sessions import SessionStore
+
+        return SessionStore
 
 
 class RoleAssignment(models.Model):

@@ -10,6 +10,7 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 
 from kangle.accounts.models import ApiToken, RoleAssignment, User
 from kangle.accounts.permissions import can_assign_role, can_manage_tokens
@@ -93,6 +94,11 @@ def user_create(
     return user
 
 
+def roles_version_bump(*, user_id: int) -> None:
+    """Every change to a person's role assignments calls this: sessions drop the role rows they keep."""
+    User.objects.filter(pk=user_id).update(roles_version=F("roles_version") + 1)
+
+
 @transaction.atomic
 def role_assign(
     *, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None
@@ -104,9 +110,12 @@ def role_assign(
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, org=org, defaults={"granted_at": resolve_now(now), "granted_by": actor}
     )
+    changed = created or not assignment.is_active
     if not created and not assignment.is_active:
         assignment.is_active = True
         assignment.save(update_fields=["is_active"])
+    if changed:
+        roles_version_bump(user_id=user.pk)
     if role == Role.STREET_ADMIN and not user.is_staff:
         # Street admins keep the reference data in the Django admin.
         User.objects.filter(pk=user.pk).update(is_staff=True)
@@ -124,6 +133,7 @@ def role_revoke(*, actor, assignment: RoleAssignment, now: dt.datetime | None = 
     if assignment.is_active:
         RoleAssignment.objects.filter(pk=assignment.pk).update(is_active=False)
         assignment.is_active = False
+        roles_version_bump(user_id=assignment.user_id)
         audit.record(actor=actor, verb="role.revoke", obj=assignment, now=now)
     return assignment
 

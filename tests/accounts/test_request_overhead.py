@@ -28,6 +28,7 @@ def _signed_in_request(client, user):
         seen["authenticated"] = request.user.is_authenticated
         seen["roles"] = request.user.roles
         seen["username"] = request.user.username
+        seen["scope_paths"] = request.user.scope_paths
         return HttpResponse("ok")
 
     def run():
@@ -40,16 +41,24 @@ def _signed_in_request(client, user):
     return run
 
 
-def test_session_user_and_roles_cost_one_query_once_the_roles_are_kept(client, personas):
-    run = _signed_in_request(client, personas.secretary_a)
-    first, first_sql = run()
-    assert first["authenticated"] and first["username"] == "secretary_a"
-    assert first["roles"] == {Role.COMMUNITY_SECRETARY}
-    second, second_sql = run()
-    assert second == first
-    assert len(second_sql) == 1, second_sql
-    assert "accounts_usersession" in second_sql[0] and "accounts_user" in second_sql[0]
-    assert len(first_sql) > len(second_sql)  # the first request loaded and kept the role rows
+def test_session_user_and_roles_cost_one_query(client, personas):
+    run = _signed_in_request(client, personas.area_admin)
+    role_assign(actor=None, user=personas.area_admin, role=Role.MEMBER, org=personas.tree.community_a)
+    for _request in range(2):
+        seen, sql = run()
+        assert seen["authenticated"] and seen["username"] == "area_admin"
+        assert seen["roles"] == {Role.AREA_ADMIN, Role.MEMBER}
+        assert len(sql) == 1, sql
+        assert "accounts_usersession" in sql[0] and "accounts_roleassignment" in sql[0]
+
+
+def test_scope_paths_come_in_path_order(client, personas):
+    user = personas.secretary_b
+    role_assign(actor=None, user=user, role=Role.COMMUNITY_STAFF, org=personas.tree.community_a)
+    run = _signed_in_request(client, user)
+    seen, _sql = run()
+    assert seen["roles"] == {Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF}
+    assert seen["scope_paths"] == sorted([personas.tree.community_a.path, personas.tree.community_b.path])
 
 
 def test_a_role_change_reaches_the_next_request(client, personas):

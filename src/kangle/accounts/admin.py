@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from kangle.accounts.models import ApiToken, RoleAssignment, User
-from kangle.accounts.services import roles_version_bump
 
 
 @admin.register(User)
@@ -19,21 +18,6 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "org", "is_active", "granted_at")
     list_filter = ("role", "is_active")
     raw_id_fields = ("user", "org", "granted_by")
-
-    # Signed-in sessions keep their role rows until the user's roles_version moves.
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        roles_version_bump(user_id=obj.user_id)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        roles_version_bump(user_id=obj.user_id)
-
-    def delete_queryset(self, request, queryset):
-        user_ids = set(queryset.values_list("user_id", flat=True))
-        super().delete_queryset(request, queryset)
-        for user_id in user_ids:
-            roles_version_bump(user_id=user_id)
 
 
 @admin.register(ApiToken)

@@ -1,10 +1,9 @@
 """Who is signed in, with as little work per request as possible.
 
 Replaces Django's AuthenticationMiddleware. The session engine (``accounts.sessions``) has already read
-the user with the session row, so the user costs no second query; the role rows (``User.role_rows``) are
-kept in the session and reused until the user's ``roles_version`` moves, so a signed-in page costs one
-query before its own work instead of three. Requests that carry an API token skip all of it: the API
-authenticates them itself and never reads the session.
+the user and their role rows with the session row, so a signed-in page costs one query before its own work
+instead of three. Requests to the API that carry a token skip all of it: the API authenticates them itself
+and never reads the session.
 """
 
 from __future__ import annotations
@@ -16,9 +15,6 @@ from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAut
 from django.contrib.auth.models import AnonymousUser
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
-
-# Session key holding [roles_version, [[role, org path, org id], …]].
-ROLES_SESSION_KEY = "_kangle_roles"
 
 
 def _preloaded_user(request):
@@ -43,20 +39,8 @@ def _preloaded_user(request):
     return user
 
 
-def _with_cached_roles(request, user):
-    if not user.is_authenticated:
-        return user
-    cached = request.session.get(ROLES_SESSION_KEY)
-    if cached and cached[0] == user.roles_version:
-        user.__dict__["role_rows"] = [tuple(row) for row in cached[1]]
-    else:
-        request.session[ROLES_SESSION_KEY] = [user.roles_version, [list(row) for row in user.role_rows]]
-    return user
-
-
 def session_user(request):
-    user = _preloaded_user(request) or auth.get_user(request)
-    return _with_cached_roles(request, user)
+    return _preloaded_user(request) or auth.get_user(request)
 
 
 def _bearer(request) -> bool:

@@ -46,9 +46,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     # May open the Django admin (street admins' reference data).
     is_staff = models.BooleanField(_("admin site access"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
-    # Bumped by every service that changes this person's role assignments: a session keeps the role rows it
-    # loaded (see accounts.middleware) until this number moves.
-    roles_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -109,7 +106,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class UserSession(AbstractBaseSession):
-    """Django's database session plus the signed-in user's id, so one query loads the session and the user."""
+    """Django's database session plus the signed-in user's id, so one query loads the session, the user and
+    the user's role rows (accounts.sessions)."""
 
     user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
 

@@ -10,10 +10,10 @@ import secrets
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 
 from kangle.accounts.models import ApiToken, RoleAssignment, User
 from kangle.accounts.permissions import can_assign_role, can_manage_tokens
+from kangle.accounts.sessions import parse_role_rows, role_rows_subquery
 from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
@@ -94,11 +94,6 @@ def user_create(
     return user
 
 
-def roles_version_bump(*, user_id: int) -> None:
-    """Every change to a person's role assignments calls this: sessions drop the role rows they keep."""
-    User.objects.filter(pk=user_id).update(roles_version=F("roles_version") + 1)
-
-
 @transaction.atomic
 def role_assign(
     *, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None
@@ -110,12 +105,9 @@ def role_assign(
     assignment, created = RoleAssignment.objects.get_or_create(
         user=user, role=role, org=org, defaults={"granted_at": resolve_now(now), "granted_by": actor}
     )
-    changed = created or not assignment.is_active
     if not created and not assignment.is_active:
         assignment.is_active = True
         assignment.save(update_fields=["is_active"])
-    if changed:
-        roles_version_bump(user_id=user.pk)
     if role == Role.STREET_ADMIN and not user.is_staff:
         # Street admins keep the reference data in the Django admin.
         User.objects.filter(pk=user.pk).update(is_staff=True)
@@ -133,7 +125,6 @@ def role_revoke(*, actor, assignment: RoleAssignment, now: dt.datetime | None = 
     if assignment.is_active:
         RoleAssignment.objects.filter(pk=assignment.pk).update(is_active=False)
         assignment.is_active = False
-        roles_version_bump(user_id=assignment.user_id)
         audit.record(actor=actor, verb="role.revoke", obj=assignment, now=now)
     return assignment
 
@@ -192,9 +183,16 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
         prefix = raw_token[len(TOKEN_PREFIX) :].split("_", 1)[0]
     except IndexError:
         return None
-    row = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    # The user's role rows come with the token, as with a session (accounts.sessions).
+    row = (
+        ApiToken.objects.select_related("user")
+        .annotate(user_role_rows=role_rows_subquery())
+        .filter(prefix=prefix)
+        .first()
+    )
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
+    row.user.__dict__["role_rows"] = parse_role_rows(row.user_role_rows)
     if not hmac.compare_digest(row.key_hash, _hash_token(raw_token)):
         return None
     moment = resolve_now(now)

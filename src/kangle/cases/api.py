@@ -9,20 +9,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.cases import figures, permissions, selectors, services
-from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
+from kangle.cases.models import Case, CaseCategory, CaseMilestone, Channel, Contractor, ExtensionRequest
 from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.timeutil import now as current_time
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.scope import get_in_scope_or_404
 
 router = Router(tags=["cases"])
 
@@ -137,9 +138,41 @@ def _out(case: Case, now: dt.datetime) -> dict:
     }
 
 
-def _detail(case: Case) -> dict:
+def _row_out(row: dict, clocks: list[selectors.ClockView]) -> dict:
+    """A list row from ``selectors.LIST_FIELDS`` (masks are stored columns: nothing is decrypted)."""
+    return {
+        "number": row["number"],
+        "category": row["category__code"],
+        "category_name": row["category__name"],
+        "org_code": row["org__code"],
+        "org_name": row["org__name"],
+        "status": row["status"],
+        "channel": row["channel"],
+        "title": row["title"],
+        "description": row["description"],
+        "phone": row["phone_mask"],
+        "address": row["address_mask"],
+        "contractor": row["contractor__name"],
+        "reported_at": row["reported_at"],
+        "closed_at": row["closed_at"],
+        "paused": row["paused_at"] is not None,
+        "clocks": [vars(view) for view in clocks],
+    }
+
+
+def _detail(case: Case, *, reload: bool = True) -> dict:
+    """The case with its clocks and timeline (one indexed query each). After a step the case is read again
+    (services work on their own locked copy); the plain detail view passes the row it just loaded."""
+    if reload:
+        case = Case.objects.select_related("org", "category", "contractor").get(pk=case.pk)
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    prefetch_related_objects(
+        [case],
+        Prefetch(
+            "milestones",
+            queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
+        ),
+    )
     events = [
         {
             "at": e.at,
@@ -150,26 +183,17 @@ def _detail(case: Case) -> dict:
             "from_status": e.from_status,
             "to_status": e.to_status,
         }
-        for e in selectors.timeline(case)
+        for e in selectors.timeline(case, with_photos=False)
     ]
     return {**_out(case, moment), "events": events}
 
 
-def visible_cases(actor):
-    """Staff in scope, the contractor's dispatched cases, the reporter's own: one queryset."""
-    query = Q(pk__in=scope_queryset(actor, Case.objects.all()).values("pk"))
-    ids = permissions.contractor_ids(actor)
-    if ids:
-        query |= Q(contractor_id__in=ids)
-    if actor.is_authenticated:
-        query |= Q(reporter=actor)
-    return Case.objects.filter(query)
-
-
 def _case(request, number: str) -> Case:
-    return get_object_or_404(
-        visible_cases(request.user).select_related("org", "category", "contractor"), number=number
-    )
+    """The case by its number (unique index), then the scope check on the loaded row: 404 outside it."""
+    case = get_object_or_404(Case.objects.select_related("org", "category", "contractor"), number=number)
+    if not permissions.can_view_case(request.user, case):
+        raise Http404
+    return case
 
 
 @router.get("/categories", response=list[CategoryOut])
@@ -195,7 +219,7 @@ def categories(request):
 
 
 @router.get("/", response=list[CaseOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_cases(
     request,
     status: str = "",
@@ -214,28 +238,18 @@ def list_cases(
         "q": q,
         "contractor": contractor,
     }
-    cases = selectors.filter_cases(visible_cases(request.user), params, moment).order_by(
-        "-reported_at", "-id"
-    )
-    return _Page(cases, moment)
+    parts = [
+        selectors.filter_cases(part, params, moment)
+        .order_by(*selectors.LIST_ORDER)
+        .values(*selectors.LIST_FIELDS)
+        for part in selectors.visible_parts(request.user)
+    ]
 
+    def rows(page: list[dict]) -> list[dict]:
+        clocks = selectors.clocks_by_case([row["id"] for row in page], moment)
+        return [_row_out(row, clocks[row["id"]]) for row in page]
 
-class _Page:
-    """Paginate the ids first, then load the page with its clocks (two queries, whatever the page size)."""
-
-    def __init__(self, queryset, moment):
-        self.queryset, self.moment = queryset, moment
-
-    def count(self):
-        return self.queryset.count()
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, key):
-        page = list(self.queryset[key])
-        rows = {c.pk: c for c in selectors.with_clocks(Case.objects.filter(pk__in=[c.pk for c in page]))}
-        return [_out(rows[c.pk], self.moment) for c in page]
+    return Listing.of_parts(parts, rows=rows, seek=selectors.LIST_ORDER)
 
 
 @router.post("/", response={201: CaseDetailOut})
@@ -279,7 +293,7 @@ def case_figures(request, start: dt.date | None = None, end: dt.date | None = No
 
 @router.get("/{number}", response=CaseDetailOut)
 def case_detail(request, number: str):
-    return _detail(_case(request, number))
+    return _detail(_case(request, number), reload=False)
 
 
 @router.post("/{number}/accept", response=CaseDetailOut)

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from kangle.accounts.models import RoleAssignment, User
-from kangle.accounts.services import role_assign, roles_version_bump
+from kangle.accounts.services import role_assign
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
@@ -458,7 +458,6 @@ def member_transfer(
         RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=old).update(
             is_active=False
         )
-        roles_version_bump(user_id=member.user_id)
     _history(
         member,
         from_status=before,
@@ -492,7 +491,6 @@ def member_leave(*, actor, member: Member, reason: str = "", now: dt.datetime | 
         RoleAssignment.objects.filter(user_id=member.user_id, role=Role.MEMBER, org=member.community).update(
             is_active=False
         )
-        roles_version_bump(user_id=member.user_id)
     _history(
         member,
         from_status=before,

@@ -186,6 +186,17 @@ LIST_FIELDS = (
     "paused_at",
 )
 LIST_ORDER = ("-reported_at", "-id")
+# What a desk queue row shows.
+QUEUE_FIELDS = (
+    "id",
+    "number",
+    "category__name",
+    "title",
+    "org__name",
+    "status",
+    "contractor__name",
+    "reported_at",
+)
 
 
 def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet[Case]:

@@ -10,10 +10,10 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -34,6 +34,7 @@ from kangle.cases.models import (
 )
 from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
+from kangle.core.pagination import capped_count
 from kangle.core.roles import Role
 from kangle.core.timeutil import now as current_time
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -72,34 +73,81 @@ def _parse_local(value: str | None, field: str) -> dt.datetime:
 
 
 # --- desk workbench ---------------------------------------------------------------------------------------
+def clock_label(clock: selectors.ClockView | None) -> str:
+    """The text of a clock badge (the same words as cases/_clock.html), computed once per row in Python."""
+    if clock is None:
+        return ""
+    if clock.colour == "bad":
+        return _("Overdue %(t)s") % {"t": clock.remaining}
+    if clock.colour == "paused":
+        return _("Paused")
+    if clock.colour == "done":
+        return _("On time")
+    if clock.colour == "late":
+        return _("Late")
+    if clock.colour == "off":
+        return "—"
+    return _("%(t)s left") % {"t": clock.remaining}
+
+
+class QueuePage:
+    """Where a page of the queue stands: the count is exact up to COUNT_CAP, else shown as "10000+"."""
+
+    def __init__(self, number: int, size: int, count: int, capped: bool):
+        self.num_pages = max(1, -(-count // size))
+        if not capped:
+            number = min(number, self.num_pages)  # past the end: the last page, as Django's get_page does
+        self.number, self.count, self.capped = number, count, capped
+        self.has_previous = number > 1
+        self.has_next = number < self.num_pages or (capped and number >= self.num_pages)
+        self.previous_page_number, self.next_page_number = number - 1, number + 1
+        self.has_other_pages = self.has_previous or self.has_next
+        self.pages_text = f"{self.num_pages}+" if capped else str(self.num_pages)
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
 @login_required
 def desk_queue(request, overdue: bool = False):
     _require_staff(request)
     moment = current_time()
     params = request.GET.copy()
+    params.pop("page", None)
     if overdue:
         params["sla"] = "overdue"
     elif "status" not in params:
         params["status"] = "open"
     cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
-    cases = (
-        cases.order_by("reported_at", "id")
-        if overdue or params.get("sla")
-        else cases.order_by("-reported_at")
-    )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(selectors.with_clocks(Case.objects.filter(pk__in=[case.pk for case in page.object_list])))
-    order = {case.pk: index for index, case in enumerate(page.object_list)}
-    rows.sort(key=lambda case: order[case.pk])
+    order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
+    count, capped = capped_count(cases)
+    page = QueuePage(_page_number(request.GET.get("page")), PAGE_SIZE, count, capped)
+    start = (page.number - 1) * PAGE_SIZE
+    found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
+    clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
+    status_labels = dict(CaseStatus.choices)
+    rows = []
+    for row in found:
+        clock = selectors.worst_of(clocks[row["id"]])
+        row["status_label"] = status_labels.get(row["status"], row["status"])
+        row["clock"], row["clock_label"] = clock, clock_label(clock)
+        rows.append(row)
     context = {
         "page": page,
-        "rows": [(case, selectors.worst_clock(case, moment)) for case in rows],
+        "rows": rows,
+        "detail_prefix": reverse("cases:desk-queue"),
         "overdue": overdue,
         "params": params,
         "statuses": CaseStatus.choices,
         "categories": _leaf_categories(),
-        "contractors": Contractor.objects.filter(is_active=True).order_by("name"),
-        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"),
+        "contractors": Contractor.objects.filter(is_active=True).order_by("name").only("pk", "name"),
+        "communities": scope_queryset(
+            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
+        ).only("code", "name"),
         "now": moment,
     }
     return render(request, "cases/desk_queue.html", context)

@@ -34,7 +34,7 @@ from kangle.cases.models import (
 )
 from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
-from kangle.core.pagination import capped_count
+from kangle.core.pagination import PageInfo
 from kangle.core.roles import Role
 from kangle.core.timeutil import now as current_time
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -90,28 +90,6 @@ def clock_label(clock: selectors.ClockView | None) -> str:
     return _("%(t)s left") % {"t": clock.remaining}
 
 
-class QueuePage:
-    """Where a page of the queue stands: the count is exact up to COUNT_CAP, else shown as "10000+"."""
-
-    def __init__(self, number: int, size: int, count: int, capped: bool):
-        self.num_pages = max(1, -(-count // size))
-        if not capped:
-            number = min(number, self.num_pages)  # past the end: the last page, as Django's get_page does
-        self.number, self.count, self.capped = number, count, capped
-        self.has_previous = number > 1
-        self.has_next = number < self.num_pages or (capped and number >= self.num_pages)
-        self.previous_page_number, self.next_page_number = number - 1, number + 1
-        self.has_other_pages = self.has_previous or self.has_next
-        self.pages_text = f"{self.num_pages}+" if capped else str(self.num_pages)
-
-
-def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
-
-
 @login_required
 def desk_queue(request, overdue: bool = False):
     _require_staff(request)
@@ -124,9 +102,8 @@ def desk_queue(request, overdue: bool = False):
         params["status"] = "open"
     cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
     order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
-    count, capped = capped_count(cases)
-    page = QueuePage(_page_number(request.GET.get("page")), PAGE_SIZE, count, capped)
-    start = (page.number - 1) * PAGE_SIZE
+    page = PageInfo.of(cases, request.GET.get("page"), PAGE_SIZE)
+    start = page.start
     found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
     clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
     status_labels = dict(CaseStatus.choices)

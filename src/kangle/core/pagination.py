@@ -37,6 +37,32 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     return (cap, True) if count > cap else (count, False)
 
 
+class PageInfo:
+    """Where a numbered page of a workbench list stands; the count is exact up to COUNT_CAP, else "10000+"."""
+
+    def __init__(self, number: int, size: int, count: int, capped: bool):
+        self.num_pages = max(1, -(-count // size))
+        if not capped:
+            number = min(number, self.num_pages)  # past the end: the last page, as Django's get_page does
+        self.number, self.size, self.count, self.capped = number, size, count, capped
+        self.start = (number - 1) * size
+        self.has_previous = number > 1
+        self.has_next = number < self.num_pages or capped
+        self.previous_page_number, self.next_page_number = number - 1, number + 1
+        self.has_other_pages = self.has_previous or self.has_next
+        self.pages_text = f"{self.num_pages}+" if capped else str(self.num_pages)
+        self.count_text = f"{count}+" if capped else str(count)
+
+    @classmethod
+    def of(cls, queryset: QuerySet, raw_number, size: int) -> PageInfo:
+        try:
+            number = max(1, int(raw_number))
+        except (TypeError, ValueError):
+            number = 1
+        count, capped = capped_count(queryset)
+        return cls(number, size, count, capped)
+
+
 # --- seek cursors ---------------------------------------------------------------------------------------------
 def _encode(values: Sequence[Any]) -> str:
     plain = [{"t": value.isoformat()} if isinstance(value, dt.datetime) else {"v": value} for value in values]

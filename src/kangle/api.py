@@ -16,6 +16,7 @@ from kangle.accounts.services import token_authenticate
 from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
 from kangle.core.errors import UserError
+from kangle.core.renderers import ORJSONRenderer
 from kangle.members.api import router as members_router
 from kangle.orgs.api import router as orgs_router
 from kangle.points.api import router as points_router
@@ -40,6 +41,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
     docs_url="/docs",
+    renderer=ORJSONRenderer(),
 )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
@@ -17,7 +16,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from kangle.cases import figures, permissions, selectors, services
-from kangle.cases.models import Case, CaseCategory, CaseMilestone, Channel, Contractor, ExtensionRequest
+from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.cases.uploads import validate_images
 from kangle.core.errors import UserError
 from kangle.core.pagination import Listing, Pagination
@@ -166,13 +165,7 @@ def _detail(case: Case, *, reload: bool = True) -> dict:
     if reload:
         case = Case.objects.select_related("org", "category", "contractor").get(pk=case.pk)
     moment = current_time()
-    prefetch_related_objects(
-        [case],
-        Prefetch(
-            "milestones",
-            queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
-        ),
-    )
+    selectors.prefetch_clocks(case)
     events = [
         {
             "at": e.at,

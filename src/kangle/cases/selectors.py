@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from kangle.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseMilestone, MilestoneState
 from kangle.core.timeutil import humanise_duration
@@ -119,6 +119,18 @@ def with_clocks(queryset: QuerySet[Case]) -> QuerySet[Case]:
             queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
         )
     )
+
+
+def prefetch_clocks(case: Case) -> Case:
+    """Load the clocks of an already loaded case (one query), in milestone order, for ``clock_views``."""
+    prefetch_related_objects(
+        [case],
+        Prefetch(
+            "milestones",
+            queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
+        ),
+    )
+    return case
 
 
 def overdue_q(now: dt.datetime) -> Q:

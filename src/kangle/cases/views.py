@@ -182,19 +182,21 @@ def desk_new(request):
 
 
 def _staff_case(request, number: str) -> Case:
+    """The case by its number (unique index), then the scope check on the loaded row: 404 outside it."""
     _require_staff(request)
-    return get_in_scope_or_404(
-        request.user,
-        Case.objects.select_related("category__policy", "org", "contractor", "reporter"),
-        number=number,
+    case = get_object_or_404(
+        Case.objects.select_related("category__policy", "org", "contractor", "reporter"), number=number
     )
+    if not permissions.can_view_case_as_staff(request.user, case):
+        raise Http404
+    return case
 
 
 @login_required
 def desk_detail(request, number: str):
     case = _staff_case(request, number)
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    selectors.prefetch_clocks(case)
     codes = case.org.ancestor_codes()
     context = {
         "case": case,

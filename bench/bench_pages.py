@@ -28,13 +28,14 @@ from bench import harness  # noqa: E402
 
 
 def _targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]:
-    """name → (path, auth): auth is "token" (bearer) or "session" (cookie)."""
+    """name → (path, auth): auth is "token" (bearer) or "session" (cookie); cases as the street admin of
+    湖南街道 (where the demo's cases are), members and units as the one of 康健街道 (where its members are)."""
     return {
         "bare_signed_in": ("/bench/bare-user", "session"),
-        "case_list_api": ("/api/v1/cases/?status=open", "token"),
-        "case_list_page": ("/cases/desk/", "session"),
-        "case_detail_api": (f"/api/v1/cases/{case_number}", "token"),
-        "case_detail_page": (f"/cases/desk/{case_number}/", "session"),
+        "case_list_api": ("/api/v1/cases/?status=open", "case_token"),
+        "case_list_page": ("/cases/desk/", "case_session"),
+        "case_detail_api": (f"/api/v1/cases/{case_number}", "case_token"),
+        "case_detail_page": (f"/cases/desk/{case_number}/", "case_session"),
         "member_list_api": ("/api/v1/members/", "token"),
         "member_list_page": ("/members/", "session"),
         "member_detail_api": (f"/api/v1/members/{member_pk}", "token"),
@@ -86,16 +87,17 @@ def main() -> None:
     from kangle.orgs.scope import scope_queryset
 
     build_seconds = _build(args.database, cases)
+    auth = {}
+    for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
+        user = User.objects.get(username=username)
+        _row, token = token_issue(actor=user, user=user, name="bench")
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        auth[f"{prefix}token"] = {"Authorization": f"Bearer {token}"}
+        auth[f"{prefix}session"] = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
     admin = User.objects.get(username="kj_admin")
-    _row, token = token_issue(actor=admin, user=admin, name="bench")
-    client = Client()
-    client.force_login(admin)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    auth = {
-        "token": {"Authorization": f"Bearer {token}"},
-        "session": {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"},
-    }
-    visible = scope_queryset(admin, Case.objects.all())
+    visible = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
     newest = visible.order_by("-reported_at", "-id").values_list("number", flat=True).first()
     member_pk = scope_queryset(admin, Member.objects.order_by("pk")).values_list("pk", flat=True).first()
     targets = _targets(newest, member_pk)
@@ -131,6 +133,7 @@ def main() -> None:
             "database": args.database,
             "scale": "street",
             "cases": Case.objects.count(),
+            "cases_in_list_scope": visible.count(),
             "members": Member.objects.count(),
             "build_s": round(build_seconds, 1),
             "window_s": args.seconds,

@@ -186,7 +186,7 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
     # The user's role rows come with the token, as with a session (accounts.sessions).
     row = (
         ApiToken.objects.select_related("user")
-        .annotate(user_role_rows=role_rows_subquery())
+        .annotate(user_role_rows=role_rows_subquery('"accounts_apitoken"."user_id"'))
         .filter(prefix=prefix)
         .first()
     )

@@ -9,7 +9,7 @@ is exact when cheap and capped otherwise. Every page's SQL carries a LIMIT.
 A view may return a plain ordered queryset (offset pages only) or a ``Listing``; anything else with a
 ``paginate(limit=, offset=, after=)`` method (e.g. a list made of several disjoint querysets) works too.
 The response is ``{"items": [...], "count": n, "count_capped": bool, "next": cursor | null}``: when more
-than ``COUNT_CAP`` rows match, ``count`` is the cap and ``count_capped`` is true (shown as "10,000+").
+than ``COUNT_CAP`` rows match, ``count`` is the cap and ``count_capped`` is true (shown as "1000+").
 """
 
 from __future__ import annotations
@@ -27,18 +27,21 @@ from ninja.pagination import PaginationBase
 
 from kangle.core.errors import UserError
 
-COUNT_CAP = 10_000
+# Counting up to 10,001 open cases of a street took 74 ms on PostgreSQL at 100k cases, up to 1,001 took 3 ms;
+# the page query itself takes under 1 ms. Beyond the cap a list shows "1000+" and keeps its "next" link.
+COUNT_CAP = 1_000
 MAX_PAGE_SIZE = 100
 
 
-def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """(count, capped): counts at most ``cap`` + 1 rows, so a huge match costs no more than a bounded scan."""
+    cap = COUNT_CAP if cap is None else cap
     count = queryset.order_by()[: cap + 1].count()
     return (cap, True) if count > cap else (count, False)
 
 
 class PageInfo:
-    """Where a numbered page of a workbench list stands; the count is exact up to COUNT_CAP, else "10000+"."""
+    """Where a numbered page of a workbench list stands; the count is exact up to COUNT_CAP, else "1000+"."""
 
     def __init__(self, number: int, size: int, count: int, capped: bool):
         self.num_pages = max(1, -(-count // size))
@@ -159,7 +162,7 @@ class Listing:
         for part in self.parts:
             count, part_capped = capped_count(part)
             total, capped = total + count, capped or part_capped
-        return (min(total, COUNT_CAP), True) if capped or total > COUNT_CAP else (total, False)
+        return (COUNT_CAP, True) if capped or total > COUNT_CAP else (total, False)
 
     def fetch(self, *, limit: int, offset: int = 0, after: str | None = None) -> list:
         """The raw rows of one page (dicts or instances), in order."""

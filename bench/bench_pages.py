@@ -71,10 +71,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="windows per target")
     parser.add_argument("--only", default="", help="comma-separated target names")
     parser.add_argument("--tag", default="pages", help="names the benchmark database (kangle_bench_<tag>)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="PostgreSQL: measure on the database a previous run built"
+    )
     args = parser.parse_args()
     cases = args.cases if args.cases is not None else (100_000 if args.database == "postgres" else 0)
 
-    env = harness.prepare_environment(args.database, args.tag)
+    if args.reuse and args.database == "postgres":
+        url = f"postgresql://postgres@127.0.0.1:5432/kangle_bench_{args.tag}"
+        env = harness.prepare_environment("sqlite", args.tag)
+        env["KANGLE_DATABASE_URL"] = os.environ["KANGLE_DATABASE_URL"] = url
+    else:
+        env = harness.prepare_environment(args.database, args.tag)
     env["DJANGO_SETTINGS_MODULE"] = os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
     harness.setup_django()
     from django.conf import settings
@@ -86,7 +94,7 @@ def main() -> None:
     from kangle.members.models import Member
     from kangle.orgs.scope import scope_queryset
 
-    build_seconds = _build(args.database, cases)
+    build_seconds = 0.0 if args.reuse else _build(args.database, cases)
     auth = {}
     for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
         user = User.objects.get(username=username)

@@ -15,6 +15,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -90,6 +92,40 @@ def clock_label(clock: selectors.ClockView | None) -> str:
     return _("%(t)s left") % {"t": clock.remaining}
 
 
+def _short_time(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%m-%d %H:%M") if moment else ""
+
+
+def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
+    """One row of the desk queue, built in Python: the page renders 50 of them, and the template engine
+    spent most of the page's time on their dozen variables each."""
+    badge = ""
+    if clock is not None:
+        badge = format_html(
+            '<span class="sla sla-{}" data-testid="sla" data-colour="{}" title="{} · {}">{}</span>',
+            clock.colour,
+            clock.colour,
+            clock.name,
+            _short_time(clock.deadline),
+            clock_label(clock),
+        )
+    return format_html(
+        '<tr data-number="{}"><td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        row["number"],
+        prefix,
+        row["number"],
+        row["number"],
+        row["category__name"],
+        row["title"],
+        row["org__name"],
+        status_labels.get(row["status"], row["status"]),
+        row["contractor__name"] or "—",
+        _short_time(row["reported_at"]),
+        badge,
+    )
+
+
 @login_required
 def desk_queue(request, overdue: bool = False):
     _require_staff(request)
@@ -107,16 +143,12 @@ def desk_queue(request, overdue: bool = False):
     found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
     clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
     status_labels = dict(CaseStatus.choices)
-    rows = []
-    for row in found:
-        clock = selectors.worst_of(clocks[row["id"]])
-        row["status_label"] = status_labels.get(row["status"], row["status"])
-        row["clock"], row["clock_label"] = clock, clock_label(clock)
-        rows.append(row)
+    prefix = reverse("cases:desk-queue")
+    rows = [_queue_row(row, selectors.worst_of(clocks[row["id"]]), status_labels, prefix) for row in found]
     context = {
         "page": page,
-        "rows": rows,
-        "detail_prefix": reverse("cases:desk-queue"),
+        "rows": mark_safe("".join(rows)),  # noqa: S308 - every value is escaped by format_html
+        "has_rows": bool(rows),
         "overdue": overdue,
         "params": params,
         "statuses": CaseStatus.choices,

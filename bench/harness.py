@@ -86,7 +86,8 @@ def gunicorn(
             "--log-level",
             "warning",
         ],
-        env={**env, "PYTHONPATH": str(ROOT)},
+        # The checkout's own sources first, so a copy of another revision benchmarks that revision.
+        env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
         cwd=ROOT,
     )
     base = f"http://127.0.0.1:{port}"

@@ -12,4 +12,15 @@ def bare(request):
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path("bench/bare", bare), path("", include("kangle.urls"))]
+def bare_user(request):
+    """The same one-query view behind a signed-in session: what session, user and role loading cost."""
+    if not request.user.is_authenticated or not request.user.is_workbench_user:
+        return JsonResponse({"ok": False}, status=403)
+    return bare(request)
+
+
+urlpatterns = [
+    path("bench/bare", bare),
+    path("bench/bare-user", bare_user),
+    path("", include("kangle.urls")),
+]

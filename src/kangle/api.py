@@ -25,6 +25,7 @@ from kangle.activities.api import router as activities_router
 from kangle.cases.api import router as cases_router
 from kangle.cases.reference_api import router as reference_router
 from kangle.core.errors import UserError
+from kangle.core.renderers import ORJSONRenderer
 from kangle.drills.api import router as drills_router
 from kangle.members.api import router as members_router
 from kangle.members.party_api import router as party_orgs_router
@@ -146,6 +147,7 @@ api = KangleAPI(
     urls_namespace="api",
     auth=[TokenAuth(), django_auth],
     docs_url="/docs",
+    renderer=ORJSONRenderer(),
 )
 
 

@@ -122,6 +122,8 @@ def up(argv: list[str]) -> int:
         return 2
     print("kangle: 正在准备数据库 / migrating the database …", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
+    # Static files under hashed names, which whitenoise serves with far-future cache headers.
+    call_command("collectstatic", interactive=False, verbosity=0)
     if not args.no_demo and not OrgUnit.objects.exists():
         print("kangle: 正在生成演示数据 / loading demo data …", flush=True)
         demo.build(scale="street", seed=args.seed)

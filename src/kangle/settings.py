@@ -74,7 +74,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, with the user read along with the session and roles kept in it.
+    "kangle.accounts.middleware.AuthenticationMiddleware",
     "kangle.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -143,6 +144,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_AGE = config.integer("KANGLE_SESSION_HOURS", 8, minimum=1, maximum=720) * 3600
 SESSION_SAVE_EVERY_REQUEST = False
+# Database sessions whose row names the user, so one query loads both (accounts.sessions).
+SESSION_ENGINE = "kangle.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 KANGLE_LOGIN_MAX_FAILURES = config.integer("KANGLE_LOGIN_MAX_FAILURES", 5, minimum=1)
 KANGLE_LOGIN_LOCK_MINUTES = config.integer("KANGLE_LOGIN_LOCK_MINUTES", 15, minimum=1)
@@ -170,7 +173,8 @@ STORAGES = {
     # Uploaded files: MEDIA_ROOT on this machine, or an S3-compatible object store shared by every web
     # server when KANGLE_STORAGE_URL is set (see the README).
     "default": config.storage_url("KANGLE_STORAGE_URL"),
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Hashed names (collected by `kangle up`), served with far-future cache headers (core.staticfiles).
+    "staticfiles": {"BACKEND": "kangle.core.staticfiles.HashedStaticFilesStorage"},
 }
 # Largest photo accepted by the upload gate (kangle.core.uploads), in bytes.
 KANGLE_UPLOAD_MAX_BYTES = config.integer("KANGLE_UPLOAD_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)

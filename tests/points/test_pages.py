@@ -30,7 +30,7 @@ def test_points_page_query_count(client, personas, member_a, rule, rows, django_
         award(member_a, str(i), at=T0 + dt.timedelta(days=i))
     client.force_login(personas.member)
     client.get("/points/me/")  # warm the session
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):
         response = client.get("/points/me/")
     assert response.content.decode().count('data-testid="entry"') == rows
 
@@ -99,7 +99,7 @@ def test_benefits_page_query_count(client, personas, member_a, rule, rows, djang
         )
     client.force_login(personas.member)
     client.get("/points/benefits/")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(8):
         page = client.get("/points/benefits/")
     assert page.content.decode().count('data-testid="benefit"') == rows
 

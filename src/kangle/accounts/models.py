@@ -1,6 +1,7 @@
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -108,6 +109,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def units_for(self, role: str) -> list[int]:
         return [org_id for assigned, _path, org_id in self.role_rows if assigned == role]
+
+
+class UserSession(AbstractBaseSession):
+    """Django's database session plus the signed-in user's id, so one query loads the session, the user and
+    the user's role rows (accounts.sessions)."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from kangle.accounts.sessions import SessionStore
+
+        return SessionStore
 
 
 class RoleAssignment(models.Model):

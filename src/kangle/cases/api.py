@@ -13,12 +13,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.cases import figures, permissions, selectors, services
-from kangle.cases.access import access_case, visible_cases
+from kangle.cases.access import access_case
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgUnit
@@ -137,11 +138,37 @@ def _out(case: Case, now: dt.datetime) -> dict:
     }
 
 
-def _detail(case: Case, *, actor) -> dict:
-    """The case with its timeline. Staff in scope and the case's contractor see every event; anyone else
-    (the reporter) sees only the public ones, exactly as their page shows them."""
+def _row_out(row: dict, clocks: list[selectors.ClockView]) -> dict:
+    """A list row from ``selectors.LIST_FIELDS`` (masks are stored columns: nothing is decrypted)."""
+    return {
+        "number": row["number"],
+        "category": row["category__code"],
+        "category_name": row["category__name"],
+        "org_code": row["org__code"],
+        "org_name": row["org__name"],
+        "status": row["status"],
+        "channel": row["channel"],
+        "title": row["title"],
+        "description": row["description"],
+        "phone": row["phone_mask"],
+        "address": row["address_mask"],
+        "contractor": row["contractor__name"],
+        "reported_at": row["reported_at"],
+        "closed_at": row["closed_at"],
+        "paused": row["paused_at"] is not None,
+        "clocks": [vars(view) for view in clocks],
+    }
+
+
+def _detail(case: Case, *, actor, reload: bool = True) -> dict:
+    """The case with its clocks and timeline (one indexed query each). After a step the case is read again
+    (services work on their own locked copy); the plain detail view passes the row it just loaded. Staff in
+    scope and the case's contractor see every event; anyone else (the reporter) sees only the public ones,
+    exactly as their page shows them."""
+    if reload:
+        case = Case.objects.select_related("org", "category", "contractor").get(pk=case.pk)
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    selectors.prefetch_clocks(case)
     internal = permissions.can_view_case_as_staff(actor, case) or permissions.is_contractor_for(actor, case)
     events = [
         {
@@ -153,7 +180,7 @@ def _detail(case: Case, *, actor) -> dict:
             "from_status": e.from_status,
             "to_status": e.to_status,
         }
-        for e in selectors.timeline(case, public_only=not internal)
+        for e in selectors.timeline(case, public_only=not internal, with_photos=False)
     ]
     return {**_out(case, moment), "events": events}
 
@@ -185,7 +212,7 @@ def categories(request):
 
 
 @router.get("/", response=list[CaseOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_cases(
     request,
     status: str = "",
@@ -204,28 +231,18 @@ def list_cases(
         "q": q,
         "contractor": contractor,
     }
-    cases = selectors.filter_cases(visible_cases(request.user), params, moment).order_by(
-        "-reported_at", "-id"
-    )
-    return _Page(cases, moment)
+    parts = [
+        selectors.filter_cases(part, params, moment)
+        .order_by(*selectors.LIST_ORDER)
+        .values(*selectors.LIST_FIELDS)
+        for part in selectors.visible_parts(request.user)
+    ]
 
+    def rows(page: list[dict]) -> list[dict]:
+        clocks = selectors.clocks_by_case([row["id"] for row in page], moment)
+        return [_row_out(row, clocks[row["id"]]) for row in page]
 
-class _Page:
-    """Paginate the ids first, then load the page with its clocks (two queries, whatever the page size)."""
-
-    def __init__(self, queryset, moment):
-        self.queryset, self.moment = queryset, moment
-
-    def count(self):
-        return self.queryset.count()
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, key):
-        page = list(self.queryset[key])
-        rows = {c.pk: c for c in selectors.with_clocks(Case.objects.filter(pk__in=[c.pk for c in page]))}
-        return [_out(rows[c.pk], self.moment) for c in page]
+    return Listing.of_parts(parts, rows=rows, seek=selectors.LIST_ORDER)
 
 
 @router.post("/", response={201: CaseDetailOut})
@@ -269,7 +286,7 @@ def case_figures(request, start: dt.date | None = None, end: dt.date | None = No
 
 @router.get("/{number}", response=CaseDetailOut)
 def case_detail(request, number: str):
-    return _detail(_case(request, number), actor=request.user)
+    return _detail(_case(request, number), actor=request.user, reload=False)
 
 
 @router.post("/{number}/accept", response=CaseDetailOut)

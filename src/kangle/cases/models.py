@@ -255,6 +255,10 @@ class Case(models.Model):
     resident_name = EncryptedTextField(_("resident's name"), blank=True, default="")
     phone = EncryptedTextField(_("resident's phone"), blank=True, default="")
     address = EncryptedTextField(_("address"), blank=True, default="")
+    # The masked forms lists show (138****1234, 康健路135弄****), stored when the case is reported so a list
+    # decrypts nothing.
+    phone_mask = models.CharField(max_length=20, blank=True, default="", editable=False)
+    address_mask = models.CharField(max_length=20, blank=True, default="", editable=False)
     # A keyed hash of the normalised address + category, for the duplicate hint (exact match).
     address_hash = models.CharField(max_length=64, blank=True, db_index=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -284,6 +288,13 @@ class Case(models.Model):
     class Meta:
         ordering = ["-reported_at", "-id"]
         indexes = [
+            # The default list: open cases, newest first (the desk queue, the API's ?status=open).
+            models.Index(
+                models.F("reported_at").desc(),
+                models.F("id").desc(),
+                name="cases_case_open_recent_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["status", "reported_at"], name="cases_case_status_idx"),
             models.Index(fields=["contractor", "status"], name="cases_case_contractor_idx"),
         ]
@@ -303,7 +314,7 @@ class Case(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        return mask_phone(self.phone)
+        return self.phone_mask or mask_phone(self.phone)
 
     @property
     def masked_name(self) -> str:
@@ -311,7 +322,7 @@ class Case(models.Model):
 
     @property
     def masked_address(self) -> str:
-        return mask_address(self.address)
+        return self.address_mask or mask_address(self.address)
 
 
 class MilestoneState(models.TextChoices):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from kangle.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseMilestone, MilestoneState
 from kangle.core.timeutil import humanise_duration
 from kangle.orgs.scope import scope_queryset
+from kangle.orgs.selectors import paths_q
 
 
 @dataclass
@@ -25,44 +26,90 @@ class ClockView:
     met_at: dt.datetime | None
 
 
-def clock_views(case: Case, now: dt.datetime) -> list[ClockView]:
-    views = []
-    for row in case.milestones.all():  # prefetched in order
-        remaining = ""
-        if row.state == MilestoneState.RUNNING:
-            if now >= row.deadline:
-                colour = "bad"
-            elif row.warned_at is not None or (row.warn_at is not None and now >= row.warn_at):
-                colour = "warn"
-            else:
-                colour = "ok"
-            remaining = humanise_duration(row.deadline - now)
-        elif row.state == MilestoneState.BREACHED:
-            colour, remaining = "bad", humanise_duration(now - row.deadline)
-        elif row.state == MilestoneState.PAUSED:
-            colour = "paused"
-        elif row.state == MilestoneState.MET:
-            colour = "done"
-        elif row.state == MilestoneState.MET_LATE:
-            colour = "late"
-        else:
-            colour = "off"
-        views.append(
-            ClockView(
-                row.milestone.name, row.milestone.code, row.deadline, row.state, colour, remaining, row.met_at
-            )
+def clock_view(row, now: dt.datetime) -> ClockView:
+    """One clock from a CaseMilestone (with its milestone) or from a dict of ``CLOCK_FIELDS``."""
+    get = row.get if isinstance(row, dict) else None
+    if get is None:
+        name, code = row.milestone.name, row.milestone.code
+        state, deadline, warned_at, warn_at, met_at = (
+            row.state,
+            row.deadline,
+            row.warned_at,
+            row.warn_at,
+            row.met_at,
         )
-    return views
+    else:
+        name, code = get("milestone__name"), get("milestone__code")
+        state, deadline, warned_at, warn_at, met_at = (
+            get("state"),
+            get("deadline"),
+            get("warned_at"),
+            get("warn_at"),
+            get("met_at"),
+        )
+    remaining = ""
+    if state == MilestoneState.RUNNING:
+        if now >= deadline:
+            colour = "bad"
+        elif warned_at is not None or (warn_at is not None and now >= warn_at):
+            colour = "warn"
+        else:
+            colour = "ok"
+        remaining = humanise_duration(deadline - now)
+    elif state == MilestoneState.BREACHED:
+        colour, remaining = "bad", humanise_duration(now - deadline)
+    elif state == MilestoneState.PAUSED:
+        colour = "paused"
+    elif state == MilestoneState.MET:
+        colour = "done"
+    elif state == MilestoneState.MET_LATE:
+        colour = "late"
+    else:
+        colour = "off"
+    return ClockView(name, code, deadline, state, colour, remaining, met_at)
+
+
+def clock_views(case: Case, now: dt.datetime) -> list[ClockView]:
+    return [clock_view(row, now) for row in case.milestones.all()]  # prefetched in order
+
+
+CLOCK_FIELDS = (
+    "case_id",
+    "milestone__name",
+    "milestone__code",
+    "state",
+    "deadline",
+    "warned_at",
+    "warn_at",
+    "met_at",
+)
+
+
+def clocks_by_case(case_ids: list[int], now: dt.datetime) -> dict[int, list[ClockView]]:
+    """The clocks of a page of cases, in milestone order, from one query on the (case, milestone) index."""
+    clocks: dict[int, list[ClockView]] = {pk: [] for pk in case_ids}
+    rows = (
+        CaseMilestone.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "milestone__order", "milestone_id")
+        .values(*CLOCK_FIELDS)
+    )
+    for row in rows:
+        clocks[row["case_id"]].append(clock_view(row, now))
+    return clocks
+
+
+def worst_of(views: list[ClockView]) -> ClockView | None:
+    live = [view for view in views if view.colour in ("bad", "warn", "ok", "paused")]
+    if not live:
+        return None
+    return min(live, key=lambda view: (COLOUR_ORDER[view.colour], view.deadline))
 
 
 COLOUR_ORDER = {"bad": 0, "warn": 1, "paused": 2, "ok": 3, "late": 4, "done": 5, "off": 6}
 
 
 def worst_clock(case: Case, now: dt.datetime) -> ClockView | None:
-    views = [view for view in clock_views(case, now) if view.colour in ("bad", "warn", "ok", "paused")]
-    if not views:
-        return None
-    return min(views, key=lambda view: (COLOUR_ORDER[view.colour], view.deadline))
+    return worst_of(clock_views(case, now))
 
 
 def with_clocks(queryset: QuerySet[Case]) -> QuerySet[Case]:
@@ -72,6 +119,18 @@ def with_clocks(queryset: QuerySet[Case]) -> QuerySet[Case]:
             queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
         )
     )
+
+
+def prefetch_clocks(case: Case) -> Case:
+    """Load the clocks of an already loaded case (one query), in milestone order, for ``clock_views``."""
+    prefetch_related_objects(
+        [case],
+        Prefetch(
+            "milestones",
+            queryset=CaseMilestone.objects.select_related("milestone").order_by("milestone__order"),
+        ),
+    )
+    return case
 
 
 def overdue_q(now: dt.datetime) -> Q:
@@ -89,7 +148,67 @@ def warning_q(now: dt.datetime) -> Q:
 
 
 def staff_cases(actor) -> QuerySet[Case]:
+    """The cases of the actor's subtree, joined on the org path (the path index serves it)."""
     return scope_queryset(actor, Case.objects.all())
+
+
+def visible_parts(actor) -> list[QuerySet[Case]]:
+    """What an actor may see, as disjoint querysets each served by its own index: the staff subtree (joined
+    on the org path), then the cases dispatched to the actor's contractors or reported by the actor that lie
+    outside it (contractor and reporter indexes). A single ``pk IN (subtree) OR …`` filter would make the
+    database walk the whole subtree on every request."""
+    if not getattr(actor, "is_authenticated", False):
+        return []
+    if actor.is_superuser:
+        return [Case.objects.all()]
+    from kangle.cases.permissions import contractor_ids
+
+    parts = []
+    paths = actor.scope_paths
+    if paths:
+        parts.append(Case.objects.filter(paths_q(paths, "org__path")))
+    own = Q(reporter_id=actor.pk)
+    ids = contractor_ids(actor)
+    if ids:
+        own |= Q(contractor_id__in=ids)
+    own_cases = Case.objects.filter(own)
+    if paths:
+        own_cases = own_cases.exclude(paths_q(paths, "org__path"))
+    parts.append(own_cases)
+    return parts
+
+
+# What a list row shows, read with one query (no model instances, no decryption).
+LIST_FIELDS = (
+    "id",
+    "number",
+    "category__code",
+    "category__name",
+    "org__code",
+    "org__name",
+    "status",
+    "channel",
+    "title",
+    "description",
+    "phone_mask",
+    "address_mask",
+    "contractor__name",
+    "reported_at",
+    "closed_at",
+    "paused_at",
+)
+LIST_ORDER = ("-reported_at", "-id")
+# What a desk queue row shows.
+QUEUE_FIELDS = (
+    "id",
+    "number",
+    "category__name",
+    "title",
+    "org__name",
+    "status",
+    "contractor__name",
+    "reported_at",
+)
 
 
 def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet[Case]:
@@ -122,8 +241,10 @@ def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet
     return queryset
 
 
-def timeline(case: Case, *, public_only: bool = False) -> QuerySet[CaseEvent]:
-    events = case.events.select_related("actor").prefetch_related("photos").order_by("at", "id")
+def timeline(case: Case, *, public_only: bool = False, with_photos: bool = True) -> QuerySet[CaseEvent]:
+    events = case.events.select_related("actor").order_by("at", "id")
+    if with_photos:
+        events = events.prefetch_related("photos")
     return events.filter(public=True) if public_only else events
 
 

@@ -40,6 +40,7 @@ from kangle.cases.models import (
 from kangle.core import audit
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.masking import mask_address, mask_phone
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import local, resolve_now
@@ -468,7 +469,9 @@ def case_report(
         reporter=actor if channel == Channel.ONLINE else None,
         resident_name=resident_name or (actor.display_name if channel == Channel.ONLINE else ""),
         phone=phone,
+        phone_mask=mask_phone(phone),
         address=address,
+        address_mask=mask_address(address),
         address_hash=address_key(category, address),
         latitude=latitude,
         longitude=longitude,

@@ -10,11 +10,13 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -35,6 +37,7 @@ from kangle.cases.models import (
 from kangle.core import throttle
 from kangle.core.errors import UserError
 from kangle.core.exports import xlsx_response
+from kangle.core.pagination import PageInfo
 from kangle.core.roles import Role
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
@@ -74,34 +77,88 @@ def _parse_local(value: str | None, field: str) -> dt.datetime:
 
 
 # --- desk workbench ---------------------------------------------------------------------------------------
+def clock_label(clock: selectors.ClockView | None) -> str:
+    """The text of a clock badge (the same words as cases/_clock.html), computed once per row in Python."""
+    if clock is None:
+        return ""
+    if clock.colour == "bad":
+        return _("Overdue %(t)s") % {"t": clock.remaining}
+    if clock.colour == "paused":
+        return _("Paused")
+    if clock.colour == "done":
+        return _("On time")
+    if clock.colour == "late":
+        return _("Late")
+    if clock.colour == "off":
+        return "—"
+    return _("%(t)s left") % {"t": clock.remaining}
+
+
+def _short_time(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%m-%d %H:%M") if moment else ""
+
+
+def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
+    """One row of the desk queue, built in Python: the page renders 50 of them, and the template engine
+    spent most of the page's time on their dozen variables each."""
+    badge = ""
+    if clock is not None:
+        badge = format_html(
+            '<span class="sla sla-{}" data-testid="sla" data-colour="{}" title="{} · {}">{}</span>',
+            clock.colour,
+            clock.colour,
+            clock.name,
+            _short_time(clock.deadline),
+            clock_label(clock),
+        )
+    return format_html(
+        '<tr data-number="{}"><td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        row["number"],
+        prefix,
+        row["number"],
+        row["number"],
+        row["category__name"],
+        row["title"],
+        row["org__name"],
+        status_labels.get(row["status"], row["status"]),
+        row["contractor__name"] or "—",
+        _short_time(row["reported_at"]),
+        badge,
+    )
+
+
 @login_required
 def desk_queue(request, overdue: bool = False):
     _require_staff(request)
     moment = current_time()
     params = request.GET.copy()
+    params.pop("page", None)
     if overdue:
         params["sla"] = "overdue"
     elif "status" not in params:
         params["status"] = "open"
     cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
-    cases = (
-        cases.order_by("reported_at", "id")
-        if overdue or params.get("sla")
-        else cases.order_by("-reported_at")
-    )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = list(selectors.with_clocks(Case.objects.filter(pk__in=[case.pk for case in page.object_list])))
-    order = {case.pk: index for index, case in enumerate(page.object_list)}
-    rows.sort(key=lambda case: order[case.pk])
+    order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
+    page = PageInfo.of(cases, request.GET.get("page"), PAGE_SIZE)
+    start = page.start
+    found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
+    clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
+    status_labels = dict(CaseStatus.choices)
+    prefix = reverse("cases:desk-queue")
+    rows = [_queue_row(row, selectors.worst_of(clocks[row["id"]]), status_labels, prefix) for row in found]
     context = {
         "page": page,
-        "rows": [(case, selectors.worst_clock(case, moment)) for case in rows],
+        "rows": mark_safe("".join(rows)),  # noqa: S308 - every value is escaped by format_html
+        "has_rows": bool(rows),
         "overdue": overdue,
         "params": params,
         "statuses": CaseStatus.choices,
         "categories": _leaf_categories(),
-        "contractors": Contractor.objects.filter(is_active=True).order_by("name"),
-        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"),
+        "contractors": Contractor.objects.filter(is_active=True).order_by("name").only("pk", "name"),
+        "communities": scope_queryset(
+            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
+        ).only("code", "name"),
         "now": moment,
     }
     return render(request, "cases/desk_queue.html", context)
@@ -157,19 +214,21 @@ def desk_new(request):
 
 
 def _staff_case(request, number: str) -> Case:
+    """The case by its number (unique index), then the scope check on the loaded row: 404 outside it."""
     _require_staff(request)
-    return get_in_scope_or_404(
-        request.user,
-        Case.objects.select_related("category__policy", "org", "contractor", "reporter"),
-        number=number,
+    case = get_object_or_404(
+        Case.objects.select_related("category__policy", "org", "contractor", "reporter"), number=number
     )
+    if not permissions.can_view_case_as_staff(request.user, case):
+        raise Http404
+    return case
 
 
 @login_required
 def desk_detail(request, number: str):
     case = _staff_case(request, number)
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    selectors.prefetch_clocks(case)
     codes = case.org.ancestor_codes()
     context = {
         "case": case,

@@ -418,10 +418,11 @@ def bulk_cases(
 
 CASES_SQL = """
 INSERT INTO cases_case (number, category_id, org_id, status, channel, title, description,
-    resident_name, phone, address, address_hash, reported_at, closed_at, rework_count, version)
+    resident_name, phone, phone_mask, address, address_mask, address_hash, reported_at, closed_at,
+    rework_count, version)
 SELECT 'MB' || lpad(g::text, 10, '0'), %(category)s,
        (%(places)s::bigint[])[1 + (g %% %(n_places)s)],
-       CASE WHEN r.is_open THEN 'booked' ELSE 'closed' END, 'phone_call', 'bench', '', '', '', '', '',
+       CASE WHEN r.is_open THEN 'booked' ELSE 'closed' END, 'phone_call', 'bench', '', '', '', '', '', '', '',
        r.reported, CASE WHEN r.is_open THEN NULL ELSE r.reported + interval '30 hours' END, 0, 0
 FROM generate_series(%(first)s, %(last)s) AS g,
 LATERAL (SELECT x < %(share)s AS is_open,

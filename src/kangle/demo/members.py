@@ -11,6 +11,7 @@ import datetime as dt
 from django.utils import timezone
 
 from kangle.core.crypto import blind_index
+from kangle.core.masking import mask_phone
 from kangle.members.constants import DEFAULT_SKILLS, Aspect, Channel, PoliticalStatus, Relation, Status
 from kangle.members.models import (
     Employer,
@@ -118,6 +119,7 @@ def _file(
         birth_year=rng.randint(1962, 2000),
         phone=phone,
         phone_hash=blind_index(phone),
+        phone_mask=mask_phone(phone),
         address=f"{ctx.faker.street_name()}{rng.randint(1, 999)}弄{rng.randint(1, 30)}号",
         political_status=_pick(rng, POLITICAL),
         employer=party_org.employer if party_org else None,

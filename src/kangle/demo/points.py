@@ -10,6 +10,7 @@ import datetime as dt
 from django.utils import timezone
 
 from kangle.core.crypto import blind_index
+from kangle.core.masking import mask_phone
 from kangle.members.constants import Aspect, Channel, PoliticalStatus, Status
 from kangle.members.models import Employer, EmployerPartyOrg, HouseholdMember, Member
 from kangle.orgs.selectors import subtree_q
@@ -62,6 +63,7 @@ def _salon_manager(ctx, community) -> Member:
         birth_year=1982,
         phone=phone,
         phone_hash=blind_index(phone),
+        phone_mask=mask_phone(phone),
         political_status=PoliticalStatus.FULL_MEMBER,
         employer=employer,
         party_org=party_org,

@@ -8,10 +8,11 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.text import normalise_phone
 from kangle.members import permissions, selectors, services
 from kangle.members.access import access_member
@@ -140,7 +141,7 @@ def _get(request, pk: int) -> Member:
 
 
 @router.get("/", response=list[MemberRow])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def member_list(
     request,
     community: str = "",
@@ -153,31 +154,31 @@ def member_list(
     _require_staff(request)
     normalised = normalise_phone(phone)
     rows = selectors.filter_members(
-        selectors.members_for(request.user).defer("id_number", "address"),
+        selectors.members_for(request.user),
         community=community,
         microgrid=microgrid,
         skill=skill,
         status=status,
         channel=channel,
         phone_hash=blind_index(normalised) if normalised else "",
-    ).order_by("community__path", "name", "pk")
-    return _Rows(rows)
+    )
+    return Listing(
+        selectors.member_rows(rows), rows=selectors.with_phone_masks, row=_row_out, seek=selectors.ROW_ORDER
+    )
 
 
-class _Rows:
-    """A lazily sliced queryset whose rows are turned into dicts after pagination (no per-row queries)."""
-
-    def __init__(self, queryset):
-        self.queryset = queryset
-
-    def __len__(self):
-        return self.queryset.count()
-
-    def count(self):
-        return self.queryset.count()
-
-    def __getitem__(self, item):
-        return [MemberRow.from_member(m) for m in self.queryset[item]]
+def _row_out(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "phone": row["phone_mask"],
+        "community": row["community__code"],
+        "community_name": row["community__name"],
+        "microgrid": row["microgrid__code"],
+        "status": row["status"],
+        "channel": row["channel"],
+        "point": row["point__code"],
+    }
 
 
 @router.get("/{pk}", response=MemberDetail)

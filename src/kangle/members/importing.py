@@ -17,6 +17,7 @@ from django.http import Http404
 
 from kangle.core import audit, crypto
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.masking import mask_phone
 from kangle.core.timeutil import resolve_now
 from kangle.members import permissions
 from kangle.members.constants import ACTIVE_STATUSES, Channel, Status
@@ -452,6 +453,7 @@ def write_members(job: ImportJob, good: list[tuple[int, Cleaned]], moment) -> in
                 birth_year=cleaned.birth_year,
                 phone=cleaned.phone,
                 phone_hash=cleaned.phone_hash,
+                phone_mask=mask_phone(cleaned.phone),
                 id_number=cleaned.id_number,
                 id_hash=cleaned.id_hash,
                 address=cleaned.address,

@@ -140,6 +140,8 @@ class Member(models.Model):
     birth_year = models.PositiveSmallIntegerField(_("birth year"), null=True, blank=True)
     phone = EncryptedTextField(_("mobile number"))
     phone_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # 138****1234, stored with the phone so a list shows it without decrypting anything.
+    phone_mask = models.CharField(max_length=20, blank=True, default="", editable=False)
     id_number = EncryptedTextField(_("ID number"), blank=True, default="")
     id_hash = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)
     address = EncryptedTextField(_("home address"), blank=True, default="")
@@ -226,7 +228,7 @@ class Member(models.Model):
 
     @property
     def masked_phone(self) -> str:
-        return mask_phone(self.phone)
+        return self.phone_mask or mask_phone(self.phone)
 
     @property
     def masked_id_number(self) -> str:

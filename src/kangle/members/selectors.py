@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.db.models import Count, F, Q, QuerySet
 
 from kangle.core.crypto import blind_index
+from kangle.core.masking import mask_phone
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Aspect, Status
 from kangle.members.models import ExpectedCount, Member, MemberWillingness, Skill
@@ -16,10 +17,41 @@ from kangle.orgs.selectors import subtree_q
 
 
 def members_for(actor) -> QuerySet[Member]:
-    """Files in the actor's subtree, with what a list row shows (no per-row queries)."""
-    return scope_queryset(actor, Member.objects.all(), "org__path").select_related(
-        "community", "microgrid", "point"
-    )
+    """Files in the actor's subtree (joined on the org path)."""
+    return scope_queryset(actor, Member.objects.all(), "org__path")
+
+
+# What a list row shows, read as plain values (no model instances, nothing decrypted).
+ROW_FIELDS = (
+    "id",
+    "name",
+    "phone_mask",
+    "community__code",
+    "community__name",
+    "community__path",
+    "microgrid__code",
+    "microgrid__name",
+    "status",
+    "channel",
+    "point__code",
+    "point__name",
+)
+ROW_ORDER = ("community__path", "name", "id")
+
+
+def member_rows(queryset: QuerySet[Member]) -> QuerySet:
+    return queryset.order_by(*ROW_ORDER).values(*ROW_FIELDS)
+
+
+def with_phone_masks(rows: list[dict]) -> list[dict]:
+    """Rows written before masks were stored (or by hand) get theirs from the phone; normally none do."""
+    missing = [row["id"] for row in rows if not row["phone_mask"]]
+    if missing:
+        phones = dict(Member.objects.filter(pk__in=missing).exclude(phone="").values_list("pk", "phone"))
+        for row in rows:
+            if not row["phone_mask"] and row["id"] in phones:
+                row["phone_mask"] = mask_phone(phones[row["id"]])
+    return rows
 
 
 def filter_members(

@@ -20,6 +20,7 @@ from kangle.accounts.models import RoleAssignment, User
 from kangle.accounts.services import role_assign
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.masking import mask_phone
 from kangle.core.roles import Role
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import resolve_now
@@ -138,6 +139,7 @@ def _apply(member: Member, cleaned: Cleaned, *, fields=None) -> None:
             setattr(member, name, getattr(cleaned, name))
     if wanted("phone") and cleaned.phone:
         member.phone, member.phone_hash = cleaned.phone, cleaned.phone_hash
+        member.phone_mask = mask_phone(cleaned.phone)
     if wanted("id_number"):
         member.id_number, member.id_hash = cleaned.id_number, cleaned.id_hash
     if wanted("community") and cleaned.community is not None:
@@ -660,6 +662,7 @@ def anonymise_left_members(*, now: dt.datetime | None = None, **_) -> int:
             name=Concat(Value("已匿名"), Cast("id", CharField())),
             phone="",
             phone_hash="",
+            phone_mask="",
             id_number="",
             id_hash=None,
             address="",

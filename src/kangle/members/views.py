@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,6 +24,7 @@ from kangle.core import throttle
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
+from kangle.core.pagination import PageInfo
 from kangle.core.roles import Role
 from kangle.core.text import normalise_phone, normalise_text
 from kangle.members import permissions, selectors, services
@@ -271,17 +273,20 @@ def member_list(request):
         key: request.GET.get(key, "").strip()
         for key in ("community", "microgrid", "skill", "status", "channel")
     }
-    # A list row shows the masked phone only: leave the other encrypted columns undecrypted.
-    rows = selectors.members_for(request.user).defer("id_number", "address")
+    rows = selectors.members_for(request.user)
     phone = normalise_phone(request.GET.get("phone", ""))
     rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
-    page = Paginator(rows.order_by("community__path", "name", "pk"), 50).get_page(request.GET.get("page"))
-    # Labels looked up once, not through get_FOO_display per row (it re-hashes the choices each call).
+    page = PageInfo.of(rows, request.GET.get("page"), 50)
+    # Plain values for the rows (nothing decrypted: the phone mask is a stored column); labels looked up
+    # once, not through get_FOO_display per row.
+    found = list(selectors.member_rows(rows)[page.start : page.start + page.size])
     channels, statuses = dict(Channel.choices), dict(Status.choices)
-    for member in page:
-        member.channel_label, member.status_label = channels[member.channel], statuses[member.status]
+    for row in selectors.with_phone_masks(found):
+        row["channel_label"], row["status_label"] = channels[row["channel"]], statuses[row["status"]]
     context = {
         "page": page,
+        "rows": found,
+        "detail_prefix": reverse("members:list"),
         "params": params,
         "phone": phone,
         "statuses": Status.choices,
@@ -488,7 +493,7 @@ def member_export(request):
     }
     rows = (
         selectors.filter_members(selectors.members_for(request.user), **params)
-        .select_related("employer", "party_org")
+        .select_related("community", "microgrid", "point", "employer", "party_org")
         .prefetch_related("skills", "willingness")
         .order_by("community__path", "name", "pk")
     )

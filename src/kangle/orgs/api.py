@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from kangle.core.pagination import Listing, Pagination
 from kangle.orgs import services
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.schemas import (
@@ -27,8 +28,11 @@ def _unit(request, code: str) -> OrgUnit:
     return get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
 
 
+UNIT_FIELDS = ("code", "name", "kind", "estate_type", "path", "depth", "is_active")
+
+
 @router.get("/units", response=list[UnitOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_units(request, kind: str | None = None, under: str | None = None, q: str | None = None):
     """Units in the caller's scope; ``under`` narrows to one subtree, ``kind`` to one level."""
     units = scope_queryset(request.user, OrgUnit.objects.all(), path_field="path")
@@ -38,7 +42,7 @@ def list_units(request, kind: str | None = None, under: str | None = None, q: st
         units = units.filter(kind=kind)
     if q:
         units = units.filter(name__contains=q.strip())
-    return units.order_by("path")
+    return Listing(units.order_by("path").values(*UNIT_FIELDS), seek=("path",))
 
 
 @router.get("/units/{code}", response=UnitOut)
@@ -80,7 +84,7 @@ def move_unit(request, code: str, payload: UnitMoveIn):
 
 
 @router.get("/venues", response=list[VenueOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_venues(request, under: str | None = None, kind: str | None = None):
     venues = scope_queryset(request.user, Venue.objects.select_related("org"))
     if under:
@@ -98,7 +102,7 @@ def create_venue(request, payload: VenueCreateIn):
 
 
 @router.get("/registration-points", response=list[RegistrationPointOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_registration_points(request, under: str | None = None, active: bool | None = None):
     points = scope_queryset(request.user, RegistrationPoint.objects.select_related("org"))
     if under:

@@ -15,8 +15,9 @@ class UnitOut(Schema):
 
     @staticmethod
     def resolve_parent_code(obj):
-        # The path already holds the parent's code: no extra query per row.
-        codes = obj.ancestor_codes()
+        # The path already holds the parent's code: no extra query per row (a unit or a values() row).
+        path = obj["path"] if isinstance(obj, dict) else obj.path
+        codes = [code for code in path.split("/") if code]
         return codes[-2] if len(codes) > 1 else None
 
 

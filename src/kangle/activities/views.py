@@ -242,8 +242,11 @@ def scan(request, pk: int, action: str):
 @login_required
 def call_list(request):
     _staff_only(request)
-    rows = selectors.calls_for(request.user)[:100]
-    return render(request, "activities/calls.html", {"rows": rows})
+    rows = selectors.calls_for(request.user)
+    status = request.GET.get("status", "")
+    if status in CallStatus.values:
+        rows = rows.filter(status=status)
+    return render(request, "activities/calls.html", {"rows": rows[:100], "status": status})
 
 
 @login_required

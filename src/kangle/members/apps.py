@@ -22,3 +22,7 @@ class MembersConfig(AppConfig):
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )
         navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")
+        from kangle.core import todo
+        from kangle.members import todo as lines
+
+        todo.register("members.pending", lines.registrations_to_approve, STAFF_ROLES - {Role.GRID_LEADER})

@@ -23,3 +23,9 @@ class RecognitionConfig(AppConfig):
         )
         navigation.register(_("Honour nominations"), "recognition:nominations", STAFF_ROLES, order=42)
         navigation.register(_("My honours"), "recognition:me", {Role.MEMBER}, order=32, area="phone")
+        from kangle.core import todo
+        from kangle.recognition import todo as lines
+
+        todo.register(
+            "recognition.nominations", lines.nominations_to_review, {Role.AREA_ADMIN, Role.STREET_ADMIN}
+        )

@@ -13,11 +13,17 @@ class MembersConfig(AppConfig):
 
         navigation.register(_("Members"), "members:list", STAFF_ROLES, order=20)
         navigation.register(_("Register a member"), "members:new", STAFF_ROLES - {Role.GRID_LEADER}, order=21)
-        navigation.register(_("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22)
         navigation.register(
-            _("Base numbers"), "members:base-numbers", STAFF_ROLES - {Role.GRID_LEADER}, order=23
+            _("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22, group="manage"
         )
-        navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24)
+        navigation.register(
+            _("Base numbers"),
+            "members:base-numbers",
+            STAFF_ROLES - {Role.GRID_LEADER},
+            order=23,
+            group="manage",
+        )
+        navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24, group="manage")
         navigation.register(
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )

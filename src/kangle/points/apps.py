@@ -18,4 +18,4 @@ class PointsConfig(AppConfig):
         navigation.register(_("My points"), "points:me", {Role.MEMBER}, order=30, area="phone")
         navigation.register(_("Benefits"), "points:benefits", {Role.MEMBER}, order=31, area="phone")
         navigation.register(_("Points rankings"), "points:rankings", STAFF_ROLES, order=40)
-        navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39)
+        navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39, group="manage")

@@ -20,6 +20,7 @@ class RecognitionConfig(AppConfig):
             "recognition:letters",
             STAFF_ROLES | {Role.EMPLOYER_PARTY_ORG},
             order=41,
+            group="figures",
         )
         navigation.register(_("Honour nominations"), "recognition:nominations", STAFF_ROLES, order=42)
         navigation.register(_("My honours"), "recognition:me", {Role.MEMBER}, order=32, area="phone")

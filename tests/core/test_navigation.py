@@ -33,7 +33,13 @@ SNAPSHOT = {
             "prevention:campaigns",
             "prevention:m-home",
         ],
-        "figures": ["points:rankings", "recognition:letters", "cases:figures", "activities:figures"],
+        "figures": [
+            "reports:cockpit",
+            "points:rankings",
+            "recognition:letters",
+            "cases:figures",
+            "activities:figures",
+        ],
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
@@ -66,7 +72,13 @@ SNAPSHOT = {
             "prevention:campaigns",
             "prevention:m-home",
         ],
-        "figures": ["points:rankings", "recognition:letters", "cases:figures", "activities:figures"],
+        "figures": [
+            "reports:cockpit",
+            "points:rankings",
+            "recognition:letters",
+            "cases:figures",
+            "activities:figures",
+        ],
         "manage": [
             "orgs:registration-points",
             "orgs:venues",

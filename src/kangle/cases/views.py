@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kangle.cases import figures, permissions, selectors, services, throttle
@@ -192,6 +193,26 @@ def desk_detail(request, number: str):
 
 
 DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "pause", "resume"}
+# What each step's confirmation says happened (not a bare "done" after every action).
+DESK_DONE = {
+    "accept": _lazy("Case accepted."),
+    "dispatch": _lazy("Case dispatched to the contractor."),
+    "book": _lazy("Visit booked."),
+    "cancel": _lazy("Case cancelled."),
+    "close": _lazy("Case closed."),
+    "pause": _lazy("Clock paused."),
+    "resume": _lazy("Clock resumed."),
+}
+CONTRACTOR_DONE = {
+    "accept": _lazy("Case taken."),
+    "return": _lazy("Case returned to the desk."),
+    "book": _lazy("Visit booked."),
+    "contact": _lazy("Contact with the resident recorded."),
+    "check_in": _lazy("Arrival on site recorded."),
+    "step": _lazy("Work step recorded."),
+    "finish": _lazy("Work reported as done."),
+    "extension": _lazy("Extension requested."),
+}
 
 
 @login_required
@@ -243,7 +264,7 @@ def desk_act(request, number: str, action: str):
     except UserError as error:
         _fail(request, error)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, DESK_DONE[action])
     return redirect("cases:desk-detail", number=case.number)
 
 
@@ -401,7 +422,7 @@ def contractor_act(request, number: str, action: str):
     except UserError as error:
         _fail(request, error)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, CONTRACTOR_DONE.get(action, _("Saved.")))
     return redirect("cases:contractor-detail", number=case.number)
 
 

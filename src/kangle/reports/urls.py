@@ -5,4 +5,6 @@ from kangle.reports import views
 app_name = "reports"
 urlpatterns = [
     path("search/", views.search_page, name="search"),
+    path("cockpit/", views.cockpit, name="cockpit"),
+    path("cockpit.xlsx", views.cockpit_export, name="cockpit-export"),
 ]

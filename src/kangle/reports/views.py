@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from kangle.core import audit
+from kangle.core.roles import Role
+from kangle.core.timeutil import now
+from kangle.reports import cockpit as cockpit_figures
 from kangle.reports.search import search
 
 
@@ -19,3 +24,50 @@ def search_page(request):
     _workbench_only(request)
     results = search(request.user, request.GET.get("q", ""))
     return render(request, "reports/search.html", {"results": results, "search_query": results.query})
+
+
+def _cockpit_user(request) -> None:
+    user = request.user
+    if not (user.is_superuser or user.has_role(Role.STREET_ADMIN) or user.has_role(Role.AREA_ADMIN)):
+        raise Http404
+
+
+@login_required
+def cockpit(request):
+    _cockpit_user(request)
+    form, start, end = cockpit_figures.period_of(request.user, request.GET)
+    data = cockpit_figures.compute(request.user, start=start, end=end, now=now())
+    chart = {
+        "clocks": [
+            {"name": str(_("Past deadline")), "value": data["open_cases"]["overdue"]},
+            {"name": str(_("Due soon")), "value": data["open_cases"]["warning"]},
+            {"name": str(_("Paused")), "value": data["open_cases"]["paused"]},
+            {"name": str(_("On track")), "value": data["open_cases"]["on_track"]},
+        ],
+        "months": data["warnings"]["months"],
+        "warnings": data["warnings"]["counts"],
+    }
+    return render(
+        request,
+        "reports/cockpit.html",
+        {"form": form, "data": data, "chart": chart, "query": request.GET.urlencode()},
+    )
+
+
+@login_required
+def cockpit_export(request):
+    _cockpit_user(request)
+    form, start, end = cockpit_figures.period_of(request.user, request.GET)
+    data = cockpit_figures.compute(request.user, start=start, end=end, now=now())
+    audit.record(
+        actor=request.user,
+        verb="reports.cockpit_export",
+        org_path=",".join(request.user.scope_paths),
+        details={"start": str(start), "end": str(end)},
+    )
+    response = HttpResponse(
+        cockpit_figures.export_xlsx(data),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="cockpit-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    return response

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kangle.core import audit
+from kangle.core.errors import UserError
 from kangle.core.roles import Role
 from kangle.core.timeutil import now
 from kangle.reports import cockpit as cockpit_figures
+from kangle.reports import geo, services
 from kangle.reports.search import search
 
 
@@ -71,3 +75,66 @@ def cockpit_export(request):
     )
     response["Content-Disposition"] = f'attachment; filename="cockpit-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
     return response
+
+
+@login_required
+def map_page(request):
+    user = request.user
+    if not user.is_workbench_user:
+        raise Http404
+    street = geo.street_of_user(user)
+    error = None
+    if request.method == "POST":
+        if street is None:
+            raise Http404
+        try:
+            services.street_map_set(
+                actor=user,
+                street=street,
+                tile_url=request.POST.get("tile_url", ""),
+                attribution=request.POST.get("attribution", ""),
+            )
+            messages.success(request, _("Base map saved."))
+            return redirect("reports:map")
+        except UserError as exc:
+            error = exc
+    layers = set(request.GET.getlist("layer")) & set(geo.LAYERS) or set(geo.LAYERS)
+    clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
+    moment = now()
+    tiles = geo.tile_layer(street)
+    data = {
+        "features": geo.features(user, layers=layers, clocks=clocks, now=moment),
+        "outline": geo.outline(user, now=moment),
+        "tiles": {"url": tiles.tile_url, "attribution": tiles.attribution} if tiles else None,
+    }
+    return render(
+        request,
+        "reports/map.html",
+        {
+            "data": data,
+            "layers": layers,
+            "clocks": clocks,
+            "layer_choices": [(key, LAYER_LABELS[key]) for key in geo.LAYERS],
+            "clock_choices": [(key, CLOCK_LABELS[key]) for key in geo.CLOCKS],
+            "can_set_tiles": street is not None
+            and (user.is_superuser or user.has_role(Role.STREET_ADMIN, within=street)),
+            "tiles": tiles,
+            "error": error,
+            "posted": request.POST,
+            "empty": not any(data["features"].values()),
+        },
+    )
+
+
+LAYER_LABELS = {
+    "venues": _lazy("Venues"),
+    "points": _lazy("Registration points"),
+    "monitoring": _lazy("Monitoring points"),
+    "warnings": _lazy("Warnings (heat)"),
+    "cases": _lazy("Open cases"),
+}
+CLOCK_LABELS = {
+    "overdue": _lazy("Past deadline"),
+    "warning": _lazy("Due soon"),
+    "on_track": _lazy("On track"),
+}

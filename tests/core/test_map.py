@@ -8,7 +8,7 @@ import re
 import pytest
 
 from kangle.orgs.models import Venue
-from kangle.reports.models import StreetMap
+from kangle.reports.models import StreetSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_street_admin_sets_an_https_tile_url(client, personas, placed):
     url = "https://t0.tiles.example.gov.cn/{z}/{x}/{y}.png?tk=KEY"
     response = client.post("/reports/map/", {"tile_url": url, "attribution": "© 测绘地理信息局"})
     assert response.status_code == 302
-    assert StreetMap.objects.get(street=personas.tree.street).tile_url == url
+    assert StreetSettings.objects.get(street=personas.tree.street).tile_url == url
     page = client.get("/reports/map/")
     assert 'data-base="tiles"' in page.content.decode()
     assert _data(page)["tiles"]["url"] == url
@@ -78,7 +78,7 @@ def test_tile_url_that_is_not_http_is_refused_at_save(client, personas, bad):
     response = client.post("/reports/map/", {"tile_url": bad})
     assert response.status_code == 200
     assert b'data-field="tile_url"' in response.content
-    assert not StreetMap.objects.filter(tile_url=bad).exists()
+    assert not StreetSettings.objects.filter(tile_url=bad).exists()
 
 
 def test_map_is_for_staff(client, personas):
@@ -87,4 +87,4 @@ def test_map_is_for_staff(client, personas):
     client.force_login(personas.secretary_a)
     response = client.post("/reports/map/", {"tile_url": "https://x.example/{z}/{x}/{y}.png"})
     assert response.status_code == 404  # the street is above the secretary's subtree
-    assert not StreetMap.objects.exists()
+    assert not StreetSettings.objects.exists()

@@ -13,7 +13,7 @@ from kangle.cases.models import OPEN_STATUSES
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.scope import scope_queryset
 from kangle.prevention.models import MonitoringPoint, PointStatus, Warning
-from kangle.reports.models import StreetMap
+from kangle.reports.models import StreetSettings
 
 LAYERS = ("venues", "points", "monitoring", "warnings", "cases")
 CLOCKS = ("overdue", "warning", "on_track")
@@ -134,8 +134,8 @@ def street_of_user(actor) -> OrgUnit | None:
     return None
 
 
-def tile_layer(street: OrgUnit | None) -> StreetMap | None:
+def tile_layer(street: OrgUnit | None) -> StreetSettings | None:
     if street is None:
         return None
-    setting = StreetMap.objects.filter(street=street).first()
+    setting = StreetSettings.objects.filter(street=street).first()
     return setting if setting and setting.tile_url else None

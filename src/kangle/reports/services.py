@@ -14,7 +14,7 @@ from kangle.core.roles import Role
 from kangle.core.timeutil import resolve_now
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
-from kangle.reports.models import StreetMap
+from kangle.reports.models import StreetSettings
 
 
 def clean_tile_url(value: str) -> str:
@@ -47,9 +47,15 @@ def clean_tile_url(value: str) -> str:
     return url
 
 
-def street_map_set(
-    *, actor, street: OrgUnit, tile_url: str, attribution: str = "", now: dt.datetime | None = None
-) -> StreetMap:
+def street_settings_set(
+    *,
+    actor,
+    street: OrgUnit,
+    tile_url: str,
+    attribution: str = "",
+    sms_digest: bool = False,
+    now: dt.datetime | None = None,
+) -> StreetSettings:
     moment = resolve_now(now)
     if street.kind != OrgKind.STREET or not in_scope(actor, street.path):
         raise Http404
@@ -58,10 +64,17 @@ def street_map_set(
     url = clean_tile_url(tile_url)
     attribution = (attribution or "").strip()[:200]
     with transaction.atomic():
-        setting, _created = StreetMap.objects.select_for_update().get_or_create(
+        setting, _created = StreetSettings.objects.select_for_update().get_or_create(
             street=street, defaults={"updated_at": moment}
         )
         setting.tile_url, setting.attribution, setting.updated_at = url, attribution, moment
-        setting.save(update_fields=["tile_url", "attribution", "updated_at"])
-        audit.record(actor=actor, verb="reports.map_set", obj=street, now=moment, details={"tile_url": url})
+        setting.sms_digest = bool(sms_digest)
+        setting.save(update_fields=["tile_url", "attribution", "sms_digest", "updated_at"])
+        audit.record(
+            actor=actor,
+            verb="reports.street_settings_set",
+            obj=street,
+            now=moment,
+            details={"tile_url": url, "sms_digest": setting.sms_digest},
+        )
     return setting

@@ -15,6 +15,7 @@ from kangle.core.roles import Role
 from kangle.core.timeutil import now
 from kangle.reports import cockpit as cockpit_figures
 from kangle.reports import geo, services
+from kangle.reports.models import StreetSettings
 from kangle.reports.search import search
 
 
@@ -88,13 +89,14 @@ def map_page(request):
         if street is None:
             raise Http404
         try:
-            services.street_map_set(
+            services.street_settings_set(
                 actor=user,
                 street=street,
                 tile_url=request.POST.get("tile_url", ""),
                 attribution=request.POST.get("attribution", ""),
+                sms_digest=request.POST.get("sms_digest") == "1",
             )
-            messages.success(request, _("Base map saved."))
+            messages.success(request, _("Street settings saved."))
             return redirect("reports:map")
         except UserError as exc:
             error = exc
@@ -102,6 +104,7 @@ def map_page(request):
     clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
     moment = now()
     tiles = geo.tile_layer(street)
+    street_settings = StreetSettings.objects.filter(street=street).first() if street else None
     data = {
         "features": geo.features(user, layers=layers, clocks=clocks, now=moment),
         "outline": geo.outline(user, now=moment),
@@ -119,6 +122,7 @@ def map_page(request):
             "can_set_tiles": street is not None
             and (user.is_superuser or user.has_role(Role.STREET_ADMIN, within=street)),
             "tiles": tiles,
+            "street_settings": street_settings,
             "error": error,
             "posted": request.POST,
             "empty": not any(data["features"].values()),

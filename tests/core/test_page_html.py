@@ -94,3 +94,27 @@ def test_workbench_page_html(client, personas, url_name):
         personas.street_admin.username,
     }
     assert not words, (url_name, sorted(words)[:10])
+
+
+def test_finished_activities_no_longer_show_open_for_sign_up(client, personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.todo_items import aspect
+    from kangle.activities.models import Activity
+
+    ended = timezone.now() - dt.timedelta(days=2)
+    activity = Activity.objects.create(
+        org=personas.tree.community_a,
+        aspect=aspect(),
+        title="爱心益剪",
+        starts_at=ended - dt.timedelta(hours=3),
+        ends_at=ended,
+        capacity=10,
+        created_at=ended - dt.timedelta(days=7),
+    )
+    client.force_login(personas.secretary_a)
+    listing = client.get("/activities/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    row = listing[listing.index(f'data-activity="{activity.pk}"') :].split("</tr>")[0]
+    assert "已结束" in row and "报名中" not in row

@@ -5,12 +5,13 @@ and the phone
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -562,8 +563,7 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
     )
 
 
-@login_required
-def figures_page(request):
+def _figures_of(request):
     _staff_only(request)
     units = scope_queryset(
         request.user,
@@ -575,7 +575,56 @@ def figures_page(request):
     if unit is None:
         raise Http404
     start, end = _period(request)
-    data = selectors.figures(unit, *period_bounds(start, end))
+    return units, unit, start, end, selectors.figures(unit, *period_bounds(start, end))
+
+
+@login_required
+def figures_export(request):
+    """The activity figures as a workbook: the totals and one row per aspect."""
+    from openpyxl import Workbook
+
+    from kangle.core import audit
+
+    _units, unit, start, end, data = _figures_of(request)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "活动统计"
+    sheet.append([f"{unit.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"])
+    for label, key in (
+        ("活动 / activities", "activities"),
+        ("参与人次 / participant-times", "participants"),
+        ("惠及群众人次 / beneficiary-times", "beneficiaries"),
+        ("认定服务时长（小时）/ verified hours", "hours"),
+        ("吹哨 / whistle calls", "calls"),
+        ("报到人次 / reports to calls", "call_responses"),
+    ):
+        sheet.append([label, data[key]])
+    aspects = book.create_sheet("按服务类别")
+    aspects.append(["服务类别 / aspect", "活动 / activities", "参与人次", "惠及群众人次", "认定时长（小时）"])
+    for row in data["by_aspect"]:
+        aspects.append(
+            [row["name"], row["activities"], row["participants"], row["beneficiaries"], row["hours"]]
+        )
+    audit.record(
+        actor=request.user,
+        verb="activities.figures_export",
+        obj=unit,
+        details={"start": str(start), "end": str(end)},
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="activity-figures-{unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    )
+    return response
+
+
+@login_required
+def figures_page(request):
+    units, unit, start, end, data = _figures_of(request)
     chart = {
         "names": [r["name"] for r in data["by_aspect"]],
         "participants": [r["participants"] for r in data["by_aspect"]],

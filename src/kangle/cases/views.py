@@ -292,8 +292,16 @@ def figures_page(request):
     if not permissions.can_view_figures(request.user):
         raise Http404
     start, end = figures.period_from(request.GET)
+    # The period is swapped so the page still shows figures, but the person is told which field was wrong.
+    reversed_period = bool(request.GET.get("start") and request.GET.get("end")) and str(
+        request.GET["end"]
+    ) < str(request.GET["start"])
     data = figures.compute(request.user, start=start, end=end)
-    return render(request, "cases/figures.html", {"data": data, "start": start, "end": end})
+    return render(
+        request,
+        "cases/figures.html",
+        {"data": data, "start": start, "end": end, "reversed_period": reversed_period},
+    )
 
 
 @login_required

@@ -170,7 +170,7 @@ def test_up_serves_and_stops_both_processes_on_ctrl_c(tmp_path):
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo-home")
-    first = run(["demo", "--seed", "7"], clean_env(home))
+    first = run(["demo", "--seed", "7"], clean_env(home), timeout=600)
     return home, first
 
 

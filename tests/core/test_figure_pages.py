@@ -39,3 +39,45 @@ def test_case_figures_reversed_period_is_a_field_error(client, personas):
     response = client.get("/cases/figures/", {"start": "2026-06-30", "end": "2026-06-01"})
     assert response.status_code == 200
     assert b'data-field="end"' in response.content
+
+
+def test_rankings_chart_export_and_a_default_period_with_data(client, personas):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.todo_items import member
+    from kangle.points import services as points_services
+
+    start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    points_services.rule_create(
+        actor=personas.street_admin, street=personas.tree.street, effective_from=start, now=start
+    )
+    person = member(personas.tree.community_a, at=start)
+    # Earned two months ago: this month is empty, so the default period falls back to the last 12 months.
+    earned = timezone.now() - dt.timedelta(days=62)
+    points_services.award_for_service(
+        actor=None,
+        member=person,
+        source_type="test",
+        source_id="1",
+        difficulty=3,
+        duration_minutes=120,
+        occurred_at=earned,
+        evidence={},
+        now=earned,
+    )
+    client.force_login(personas.secretary_a)
+    page = client.get("/points/rankings/", {"unit": personas.tree.community_a.code}).content.decode()
+    assert 'id="ranking-chart"' in page and 'id="ranking-export"' in page
+    response = client.get(
+        "/points/rankings/",
+        {
+            "unit": personas.tree.community_a.code,
+            "start": "2020-01-01",
+            "end": "2030-01-01",
+            "format": "xlsx",
+        },
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book["积分排行"].cell(row=3, column=2).value == person.name

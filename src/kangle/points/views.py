@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -174,21 +174,62 @@ def rankings(request):
     unit = next((u for u in units if u.code == code), None)
     if code and unit is None:
         raise Http404
-    rows = []
-    if unit is not None:
-        rows = selectors.ranking(
+
+    def ranked(first: dt.date, last: dt.date) -> list:
+        if unit is None:
+            return []
+        return selectors.ranking(
             dimension="community" if unit.kind == OrgKind.COMMUNITY else "grid",
             unit_id=unit.pk,
-            start=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
-            end=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)),
+            start=timezone.make_aware(dt.datetime.combine(first, dt.time.min)),
+            end=timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)),
             limit=50,
             public=False,
         )
+
+    rows = ranked(start, end)
+    if not rows and not request.GET.get("start") and not request.GET.get("end"):
+        # The default period shows data: this month, else the last 12 months.
+        start = end - dt.timedelta(days=365)
+        rows = ranked(start, end)
+    if request.GET.get("format") == "xlsx" and unit is not None:
+        return _rankings_xlsx(request, unit, rows, start, end)
     return render(
         request,
         "points/rankings.html",
         {"units": units, "unit": unit, "rows": rows, "start": start, "end": end},
     )
+
+
+def _rankings_xlsx(request, unit, rows, start: dt.date, end: dt.date) -> HttpResponse:
+    import io
+
+    from openpyxl import Workbook
+
+    from kangle.core import audit
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "积分排行"
+    sheet.append([f"{unit.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"])
+    sheet.append(["名次 / rank", "党员 / member", "积分 / points"])
+    for row in rows:
+        sheet.append([row["rank"], row["name"], row["points"]])
+    audit.record(
+        actor=request.user,
+        verb="points.rankings_export",
+        obj=unit,
+        details={"start": str(start), "end": str(end), "rows": len(rows)},
+    )
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="rankings-{unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    )
+    return response
 
 
 def _parse_ints(text: str, field: str) -> list[int]:

@@ -53,6 +53,7 @@ def test_every_to_do_line_has_work_today(alive):
     assert {"cases.breached", "cases.due_soon", "cases.dispatch"} <= _lines("kj_admin")
     assert {"cases.returned", "cases.extensions", "cases.breached"} <= _lines("hn_desk")
     assert "recognition.nominations" in _lines("kj_admin") | _lines("kj_area")
+    assert "activities.calls" in _lines("kj_grid")
     # Both streets have some of each half.
     assert {"members.pending", "activities.calls", "cases.dispatch"} <= _lines("hn_admin")
 

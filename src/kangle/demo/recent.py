@@ -59,6 +59,7 @@ def build(ctx) -> None:
         _warnings(ctx, admin, communities, now, made)
         _nomination(ctx, admin, communities[0], now, made)
     _desk_cases(ctx, now, made)
+    _grid_call(ctx, now, made)
     # The worker would have swept while these clocks ran: warnings and breaches as of now.
     jobs.sla_sweep(now=now, worker_id="demo")
     ctx.summary.update({f"recent_{key}": value for key, value in made.items()})
@@ -225,6 +226,27 @@ def _cases(ctx, admin, communities, now, made) -> None:
     ):
         _report(ctx, admin, termite, communities[-1], now - hours * HOUR, title)
         _count(made, key)
+
+
+def _grid_call(ctx, now, made) -> None:
+    """The grid leader's own call this morning: a grid leader's to-do is the calls in their grid."""
+    leader = ctx.refs.get("user:kj_grid")
+    grid = OrgUnit.objects.filter(code="KJ-C01-E1-G1").first()
+    if leader is None or grid is None:
+        return
+    with contextlib.suppress(UserError):
+        activities.call_create(
+            actor=leader,
+            org=grid,
+            title="帮独居老人搬运过冬物资",
+            place=f"{grid.name}3号楼",
+            starts_at=now + 3 * HOUR,
+            ends_at=now + 5 * HOUR,
+            people_needed=3,
+            deadline=now + 2 * HOUR,
+            now=now - HOUR,
+        )
+        _count(made, "calls_today")
 
 
 def _desk_cases(ctx, now, made) -> None:

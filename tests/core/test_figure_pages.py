@@ -70,6 +70,8 @@ def test_rankings_chart_export_and_a_default_period_with_data(client, personas):
     client.force_login(personas.secretary_a)
     page = client.get("/points/rankings/", {"unit": personas.tree.community_a.code}).content.decode()
     assert 'id="ranking-chart"' in page and 'id="ranking-export"' in page
+    title = page[page.index("<title>") + 7 : page.index("</title>")]
+    assert len(title) < 80 and "<" not in title
     response = client.get(
         "/points/rankings/",
         {

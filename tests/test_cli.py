@@ -223,7 +223,7 @@ def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo-home")
-    first = run(["demo", "--seed", "7"], clean_env(home))
+    first = run(["demo", "--seed", "7"], clean_env(home), timeout=600)
     return home, first
 
 

@@ -268,3 +268,5 @@ KANGLE_ATTENDANCE_CREDIT_RATIO = (
 # Members with a confirmed sign-up are reminded this many hours before the activity starts.
 KANGLE_ACTIVITY_REMINDER_HOURS = config.integer("KANGLE_ACTIVITY_REMINDER_HOURS", 24, minimum=1, maximum=168)
 KANGLE_PERIODIC_JOBS.append(("kangle.activities.jobs.send_activity_reminders", 60))
+# New work reaches staff (inbox notice when their to-do grows; the street's optional daily text digest).
+KANGLE_PERIODIC_JOBS.append(("kangle.reports.jobs.todo_notices", 300))

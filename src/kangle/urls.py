@@ -48,6 +48,7 @@ urlpatterns = [
     path("activities/", include("kangle.activities.urls")),
     path("points/", include("kangle.points.urls")),
     path("recognition/", include("kangle.recognition.urls")),
+    path("reports/", include("kangle.reports.urls")),
     # The public page a registration point's QR code opens (short, so the code stays coarse).
     path("r/<str:code>/", org_views.registration_point_public, name="registration-point-public"),
     path("api/v1/", api.urls),

@@ -332,3 +332,14 @@ def test_a_campaign_created_on_its_page_can_record_a_treated_finding(
         },
     )
     assert Finding.objects.get().case.status == "closed"
+
+
+def test_campaign_page_has_a_chart_and_an_export(client, personas, campaign):
+    client.force_login(personas.area_admin)
+    page = client.get(f"/prevention/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="campaign-chart"' in page and 'id="campaign-export"' in page
+    export = client.get(f"/prevention/campaigns/{campaign.pk}/export.xlsx")
+    sheet = load_workbook(io.BytesIO(export.content))["排查进度"]
+    assert sheet.cell(row=3, column=1).value == personas.tree.estate_a.name
+    client.force_login(personas.secretary_b)
+    assert client.get(f"/prevention/campaigns/{campaign.pk}/export.xlsx").status_code == 404

@@ -18,12 +18,17 @@ def roles(request):
     if user is None or not user.is_authenticated:
         return {"user_roles": set(), "large_type": large_type(request)}
     user_roles = user.roles
+    workbench = navigation.entries_for(user_roles, is_superuser=user.is_superuser, area="workbench")
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
     return {
         "large_type": user.large_type,
         "phone_tabs": navigation.phone_tabs(user_roles),
         "user_roles": user_roles,
         "Role": Role,
-        "workbench_nav": navigation.entries_for(user_roles, is_superuser=user.is_superuser, area="workbench"),
+        "workbench_nav": workbench,
+        "workbench_groups": navigation.grouped(workbench),
+        "breadcrumb": navigation.breadcrumb(workbench, request.path, view_name),
         "phone_nav": navigation.entries_for(user_roles, is_superuser=False, area="phone"),
         "uses_phone_pages": bool(user_roles & PHONE_ROLES) and not user.is_workbench_user,
     }

@@ -15,7 +15,7 @@ from kangle.accounts.context_processors import LARGE_TYPE_COOKIE
 from kangle.accounts.forms import LoginForm, PasswordChangeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
-from kangle.core import workcalendar
+from kangle.core import todo, workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import WorkerHeartbeat
 from kangle.core.roles import STAFF_ROLES, Role
@@ -140,6 +140,7 @@ def _workbench_home(request):
     staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
     alive = WorkerHeartbeat.objects.filter(last_seen__gte=now() - HEARTBEAT_WINDOW).count()
     context = {
+        "todo": _todo_lines(user),
         "sections": sections,
         "staff_roles": _labelled_units(staff_roles),
         "points_count": scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).count(),
@@ -153,6 +154,22 @@ def _workbench_home(request):
         ),
     }
     return render(request, "accounts/home_workbench.html", context)
+
+
+def _todo_lines(user) -> list[dict]:
+    moment = now()
+    return [
+        {"line": line, "age": todo.age_label(line.oldest, moment)}
+        for line in todo.lines_for(user, now=moment)
+    ]
+
+
+@login_required
+def todo_lines(request):
+    """The to-do list alone, for the home page's htmx polling."""
+    if not request.user.is_workbench_user:
+        raise Http404
+    return render(request, "accounts/_todo.html", {"todo": _todo_lines(request.user)})
 
 
 def _labelled_units(rows) -> list[tuple[str, OrgUnit]]:

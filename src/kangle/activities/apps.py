@@ -31,3 +31,8 @@ class ActivitiesConfig(AppConfig):
             _("Whistle calls"), "activities:phone-calls", {Role.MEMBER}, order=11, area="phone"
         )
         navigation.register(_("My service"), "activities:my-records", {Role.MEMBER}, order=12, area="phone")
+        from kangle.activities import todo as lines
+        from kangle.core import todo
+
+        todo.register("activities.records", lines.records_to_verify, STAFF_ROLES - {Role.GRID_LEADER})
+        todo.register("activities.calls", lines.open_calls, STAFF_ROLES)

@@ -109,6 +109,21 @@ class Activity(models.Model):
     def places_left(self) -> int:
         return max(self.capacity - self.confirmed_count, 0)
 
+    @property
+    def phase_label(self) -> str:
+        """What a list shows: an open activity is 报名中 only until it starts, then under way, then finished."""
+        from django.utils import timezone
+        from django.utils.translation import pgettext
+
+        if self.status == ActivityStatus.CANCELLED:
+            return str(self.get_status_display())
+        moment = timezone.now()
+        if moment >= self.ends_at:
+            return pgettext("activity", "Finished")
+        if moment >= self.starts_at:
+            return pgettext("activity", "Under way")
+        return str(self.get_status_display())
+
 
 class SignupStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")

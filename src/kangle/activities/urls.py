@@ -16,6 +16,7 @@ urlpatterns = [
     path("records/", views.record_list, name="records"),
     path("records/<int:pk>/decide/", views.record_decide, name="record-decide"),
     path("figures/", views.figures_page, name="figures"),
+    path("figures.xlsx", views.figures_export, name="figures-export"),
     path("grid/", views.grid_page, name="grid"),
     path("m/", views.phone_list, name="phone-list"),
     path("m/<int:pk>/", views.phone_detail, name="phone-detail"),

@@ -31,6 +31,7 @@ from kangle.activities.models import (
     WhistleCall,
 )
 from kangle.core.errors import UserError
+from kangle.core.exports import Sheet, export_workbook, xlsx_response
 from kangle.core.timeutil import now as current_time
 from kangle.core.timeutil import today
 from kangle.core.uploads import validate_image
@@ -261,8 +262,11 @@ def scan(request, pk: int, action: str):
 @login_required
 def call_list(request):
     _staff_only(request)
-    rows = selectors.calls_for(request.user)[:100]
-    return render(request, "activities/calls.html", {"rows": rows})
+    rows = selectors.calls_for(request.user)
+    status = request.GET.get("status", "")
+    if status in CallStatus.values:
+        rows = rows.filter(status=status)
+    return render(request, "activities/calls.html", {"rows": rows[:100], "status": status})
 
 
 @login_required
@@ -646,8 +650,7 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
     )
 
 
-@login_required
-def figures_page(request):
+def _figures_of(request):
     _staff_only(request)
     units = scope_queryset(
         request.user,
@@ -659,7 +662,49 @@ def figures_page(request):
     if unit is None:
         raise Http404
     start, end = _period(request)
-    data = selectors.figures(unit, *period_bounds(start, end))
+    return units, unit, start, end, selectors.figures(unit, *period_bounds(start, end))
+
+
+@login_required
+def figures_export(request):
+    """The activity figures as a workbook: the totals and one row per aspect."""
+    _units, unit, start, end, data = _figures_of(request)
+    totals = [
+        [label, data[key]]
+        for label, key in (
+            ("活动 / activities", "activities"),
+            ("参与人次 / participant-times", "participants"),
+            ("惠及群众人次 / beneficiary-times", "beneficiaries"),
+            ("认定服务时长（小时）/ verified hours", "hours"),
+            ("吹哨 / whistle calls", "calls"),
+            ("报到人次 / reports to calls", "call_responses"),
+        )
+    ]
+    aspects = [
+        [row["name"], row["activities"], row["participants"], row["beneficiaries"], row["hours"]]
+        for row in data["by_aspect"]
+    ]
+    content = export_workbook(
+        actor=request.user,
+        verb="activities.figures_export",
+        sheets=[
+            Sheet("活动统计", (), totals, preamble=[[f"{unit.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"]]),
+            Sheet(
+                "按服务类别",
+                ["服务类别 / aspect", "活动 / activities", "参与人次", "惠及群众人次", "认定时长（小时）"],
+                aspects,
+            ),
+        ],
+        org_path=unit.path,
+        object_type="orgs.orgunit",
+        details={"unit": unit.code, "start": str(start), "end": str(end)},
+    )
+    return xlsx_response(content, f"activity-figures-{unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
+
+
+@login_required
+def figures_page(request):
+    units, unit, start, end, data = _figures_of(request)
     chart = {
         "names": [r["name"] for r in data["by_aspect"]],
         "participants": [r["participants"] for r in data["by_aspect"]],

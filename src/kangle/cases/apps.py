@@ -29,3 +29,12 @@ class CasesConfig(AppConfig):
             _("Report a problem"), "cases:resident-report", {Role.RESIDENT}, order=40, area="phone"
         )
         navigation.register(_("My reports"), "cases:resident-mine", {Role.RESIDENT}, order=41, area="phone")
+        from kangle.cases import todo as lines
+        from kangle.cases.permissions import DESK_ROLES, SUPERVISOR_ROLES
+        from kangle.core import todo
+
+        todo.register("cases.breached", lines.breached, DESK_ROLES)
+        todo.register("cases.due_soon", lines.due_soon, DESK_ROLES)
+        todo.register("cases.extensions", lines.extensions, SUPERVISOR_ROLES)
+        todo.register("cases.returned", lines.returned, DESK_ROLES)
+        todo.register("cases.dispatch", lines.to_dispatch, DESK_ROLES)

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
-from kangle.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseMilestone, MilestoneState
+from kangle.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseMilestone,
+    CaseStatus,
+    EventKind,
+    ExtensionRequest,
+    ExtensionStatus,
+    MilestoneState,
+)
 from kangle.core.timeutil import humanise_duration
 from kangle.orgs.scope import scope_queryset
 from kangle.orgs.selectors import paths_q
@@ -236,9 +246,34 @@ def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet
         queryset = queryset.filter(overdue_q(now))
     elif sla == "warning":
         queryset = queryset.filter(warning_q(now))
+    stage = params.get("stage") or ""
+    if stage in STAGES:
+        queryset = queryset.filter(STAGES[stage]())
     if params.get("q"):
         queryset = queryset.filter(number__icontains=str(params["q"]).strip()[:20])
     return queryset
+
+
+def _returned_q() -> Q:
+    """Back at the desk after a contractor's 退单, waiting to be dispatched again."""
+    handed_back = CaseEvent.objects.filter(case=OuterRef("pk"), kind=EventKind.RETURNED)
+    return Q(Exists(handed_back), status=CaseStatus.ACCEPTED)
+
+
+def _dispatch_q() -> Q:
+    """New cases to accept, and accepted ones still waiting for a contractor (returned ones excepted)."""
+    return Q(status__in=(CaseStatus.REPORTED, CaseStatus.ACCEPTED)) & ~_returned_q()
+
+
+def _extension_q() -> Q:
+    pending = ExtensionRequest.objects.filter(
+        case_milestone__case=OuterRef("pk"), status=ExtensionStatus.PENDING
+    )
+    return Q(Exists(pending))
+
+
+# The desk queue's ``stage`` filter: the to-do home links each of its lines to one of these.
+STAGES = {"returned": _returned_q, "dispatch": _dispatch_q, "extension": _extension_q}
 
 
 def timeline(case: Case, *, public_only: bool = False, with_photos: bool = True) -> QuerySet[CaseEvent]:

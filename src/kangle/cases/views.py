@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kangle.cases import figures, permissions, selectors, services
@@ -251,6 +252,27 @@ def desk_detail(request, number: str):
 
 
 DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "rework", "pause", "resume"}
+# What each step's confirmation says happened (not a bare "done" after every action).
+DESK_DONE = {
+    "accept": _lazy("Case accepted."),
+    "dispatch": _lazy("Case dispatched to the contractor."),
+    "book": _lazy("Visit booked."),
+    "cancel": _lazy("Case cancelled."),
+    "close": _lazy("Case closed."),
+    "rework": _lazy("Case reopened for rework."),
+    "pause": _lazy("Clock paused."),
+    "resume": _lazy("Clock resumed."),
+}
+CONTRACTOR_DONE = {
+    "accept": _lazy("Case taken."),
+    "return": _lazy("Case returned to the desk."),
+    "book": _lazy("Visit booked."),
+    "contact": _lazy("Contact with the resident recorded."),
+    "check_in": _lazy("Arrival on site recorded."),
+    "step": _lazy("Work step recorded."),
+    "finish": _lazy("Work reported as done."),
+    "extension": _lazy("Extension requested."),
+}
 
 
 @login_required
@@ -304,7 +326,7 @@ def desk_act(request, number: str, action: str):
     except UserError as error:
         _fail(request, error)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, DESK_DONE[action])
     return redirect("cases:desk-detail", number=case.number)
 
 
@@ -332,8 +354,16 @@ def figures_page(request):
     if not permissions.can_view_figures(request.user):
         raise Http404
     start, end = figures.period_from(request.GET)
+    # The period is swapped so the page still shows figures, but the person is told which field was wrong.
+    reversed_period = bool(request.GET.get("start") and request.GET.get("end")) and str(
+        request.GET["end"]
+    ) < str(request.GET["start"])
     data = figures.compute(request.user, start=start, end=end)
-    return render(request, "cases/figures.html", {"data": data, "start": start, "end": end})
+    return render(
+        request,
+        "cases/figures.html",
+        {"data": data, "start": start, "end": end, "reversed_period": reversed_period},
+    )
 
 
 @login_required
@@ -469,7 +499,7 @@ def contractor_act(request, number: str, action: str):
     except UserError as error:
         _fail(request, error)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, CONTRACTOR_DONE.get(action, _("Saved.")))
     return redirect("cases:contractor-detail", number=case.number)
 
 

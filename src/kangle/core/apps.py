@@ -20,5 +20,4 @@ class CoreConfig(AppConfig):
         from kangle.core.roles import PHONE_ROLES, STAFF_ROLES, Role
 
         everyone = STAFF_ROLES | PHONE_ROLES | {Role.EMPLOYER_PARTY_ORG}
-        navigation.register(_("Home"), "home", everyone, order=0)
         navigation.register(_("Home"), "home", everyone, order=0, area="phone")

@@ -123,28 +123,21 @@ def build(ctx) -> None:
         .select_related("community", "microgrid", "org")
         .order_by("pk")[: AWARDED_MEMBERS[ctx.scale]]
     )
-    entries = served
+    awards = []
     for member in pool:
         for n in range(ctx.rng.randint(1, 6)):
             title, aspect, difficulty, minutes = ctx.rng.choice(TITLES)
             at = now - dt.timedelta(days=ctx.rng.randint(8, 360), hours=ctx.rng.randint(0, 8))
-            points.award_for_service(
-                actor=None,
-                member=member,
-                source_type="demo",
-                source_id=f"m{member.pk}-{n}",
-                difficulty=difficulty,
-                duration_minutes=minutes + ctx.rng.choice([0, 30, 60]),
-                occurred_at=at,
-                now=at + dt.timedelta(hours=4),
-                evidence={
-                    "title": title,
-                    "beneficiaries": ctx.rng.randint(3, 40),
-                    "aspect": aspect,
-                    "community": member.community.code,
-                },
+            evidence = {
+                "title": title,
+                "beneficiaries": ctx.rng.randint(3, 40),
+                "aspect": aspect,
+                "community": member.community.code,
+            }
+            awards.append(
+                (member, f"m{member.pk}-{n}", difficulty, minutes + ctx.rng.choice([0, 30, 60]), at, evidence)
             )
-            entries += 1
+    entries = served + _history_awards(rule, awards)
 
     # kj_member: awards, one revoked record, and a manual adjustment.
     mine = (
@@ -317,3 +310,84 @@ def build(ctx) -> None:
     ctx.summary["points_rule_version"] = rule.version
     ctx.summary["ledger_entries"] = entries
     ctx.summary["salon_beneficiaries"] = beneficiaries
+
+
+def _history_awards(rule, awards) -> int:
+    """Past awards written in bulk: the same arithmetic as ``points.award_for_service`` (the rule's table,
+    the daily and monthly caps, one ledger row and one audit event each, the cached balance), without a
+    locked read-modify-write round trip per row — nobody else writes while the demo builds its history.
+    ``kangle ledger-check`` proves the result like any other ledger."""
+    from collections import defaultdict
+
+    from django.db.models import F
+
+    from kangle.core.models import AuditEvent
+    from kangle.points.models import Balance, EntryKind, LedgerEntry
+    from kangle.points.services import _dimensions, award_key
+
+    day_totals: dict = defaultdict(int)
+    month_totals: dict = defaultdict(int)
+    balances: dict = defaultdict(lambda: [0, 0])
+    dimensions: dict = {}
+    rows, events = [], []
+    for member, source_id, difficulty, minutes, occurred_at, evidence in awards:
+        day = timezone.localtime(occurred_at).date()
+        day_key, month_key = (member.pk, day), (member.pk, day.year, day.month)
+        base = rule.points_for(difficulty, minutes)
+        day_room, month_room = (
+            rule.daily_cap - day_totals[day_key],
+            rule.monthly_cap - month_totals[month_key],
+        )
+        points = max(0, min(base, day_room, month_room))
+        capped = ("daily" if day_room <= month_room else "monthly") if points < base else ""
+        day_totals[day_key] += points
+        month_totals[month_key] += points
+        balances[member.pk][0] += points
+        balances[member.pk][1] += 1
+        if member.pk not in dimensions:
+            dimensions[member.pk] = _dimensions(member)
+        recorded = occurred_at + dt.timedelta(hours=4)
+        key = award_key("demo", source_id)
+        rows.append(
+            LedgerEntry(
+                member=member,
+                kind=EntryKind.AWARD,
+                points=points,
+                idempotency_key=key,
+                source_type="demo",
+                source_id=source_id,
+                rule=rule,
+                rule_version=rule.version,
+                difficulty=difficulty,
+                duration_minutes=minutes,
+                base_points=base,
+                occurred_at=occurred_at,
+                occurred_on=day,
+                recorded_at=recorded,
+                reason=f"capped:{capped}" if capped else "",
+                evidence=evidence,
+                **dimensions[member.pk],
+            )
+        )
+        events.append(
+            AuditEvent(
+                verb="points.award",
+                object_type=member._meta.label_lower,
+                object_id=str(member.pk),
+                object_repr=str(member)[:200],
+                org_path=member.org.path,
+                at=recorded,
+                details={"key": key, "points": points, "base": base, "rule_version": rule.version},
+            )
+        )
+    LedgerEntry.objects.bulk_create(rows, batch_size=500)
+    AuditEvent.objects.bulk_create(events, batch_size=500)
+    existing = set(Balance.objects.filter(member_id__in=balances).values_list("member_id", flat=True))
+    for pk in existing:
+        total, count = balances.pop(pk)
+        Balance.objects.filter(pk=pk).update(total=F("total") + total, entries=F("entries") + count)
+    Balance.objects.bulk_create(
+        [Balance(member_id=pk, total=total, entries=count) for pk, (total, count) in balances.items()],
+        batch_size=500,
+    )
+    return len(rows)

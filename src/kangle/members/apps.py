@@ -13,11 +13,17 @@ class MembersConfig(AppConfig):
 
         navigation.register(_("Members"), "members:list", STAFF_ROLES, order=20)
         navigation.register(_("Register a member"), "members:new", STAFF_ROLES - {Role.GRID_LEADER}, order=21)
-        navigation.register(_("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22)
         navigation.register(
-            _("Base numbers"), "members:base-numbers", STAFF_ROLES - {Role.GRID_LEADER}, order=23
+            _("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22, group="manage"
         )
-        navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24)
+        navigation.register(
+            _("Base numbers"),
+            "members:base-numbers",
+            STAFF_ROLES - {Role.GRID_LEADER},
+            order=23,
+            group="manage",
+        )
+        navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24, group="manage")
         navigation.register(
             _("Employer Party organisation accounts"), "members:party-orgs", {Role.STREET_ADMIN}, order=81
         )
@@ -28,3 +34,7 @@ class MembersConfig(AppConfig):
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )
         navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")
+        from kangle.core import todo
+        from kangle.members import todo as lines
+
+        todo.register("members.pending", lines.registrations_to_approve, STAFF_ROLES - {Role.GRID_LEADER})

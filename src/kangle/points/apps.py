@@ -19,8 +19,14 @@ class PointsConfig(AppConfig):
         navigation.register(_("My points"), "points:me", {Role.MEMBER}, order=30, area="phone")
         navigation.register(_("Benefits"), "points:benefits", {Role.MEMBER}, order=31, area="phone")
         navigation.register(_("Points rankings"), "points:rankings", STAFF_ROLES, order=40)
-        navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39)
+        navigation.register(_("Points rules"), "points:rules", STAFF_ROLES, order=39, group="manage")
         navigation.register(
-            _("Benefits and bookings"), "points:manage-benefits", STAFF_ROLES - {Role.GRID_LEADER}, order=42
+            _("Benefits and bookings"),
+            "points:manage-benefits",
+            STAFF_ROLES - {Role.GRID_LEADER},
+            order=42,
+            group="manage",
         )
-        navigation.register(_("Point adjustments"), "points:adjustments", {Role.STREET_ADMIN}, order=41)
+        navigation.register(
+            _("Point adjustments"), "points:adjustments", {Role.STREET_ADMIN}, order=41, group="manage"
+        )

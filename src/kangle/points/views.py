@@ -7,13 +7,14 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
+from kangle.core.exports import Sheet, export_workbook, xlsx_response
 from kangle.core.timeutil import now as current_time
 from kangle.members.models import HouseholdMember
 from kangle.members.selectors import own_file
@@ -174,22 +175,51 @@ def rankings(request):
     unit = next((u for u in units if u.code == code), None)
     if code and unit is None:
         raise Http404
-    rows = []
-    if unit is not None:
-        rows = selectors.ranking(
+
+    def ranked(first: dt.date, last: dt.date) -> list:
+        if unit is None:
+            return []
+        return selectors.ranking(
             actor=request.user,
             dimension="community" if unit.kind == OrgKind.COMMUNITY else "grid",
             unit_id=unit.pk,
-            start=timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
-            end=timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)),
+            start=timezone.make_aware(dt.datetime.combine(first, dt.time.min)),
+            end=timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min)),
             limit=50,
             public=False,
         )
+
+    rows = ranked(start, end)
+    if not rows and not request.GET.get("start") and not request.GET.get("end"):
+        # The default period shows data: this month, else the last 12 months.
+        start = end - dt.timedelta(days=365)
+        rows = ranked(start, end)
+    if request.GET.get("format") == "xlsx" and unit is not None:
+        return _rankings_xlsx(request, unit, rows, start, end)
     return render(
         request,
         "points/rankings.html",
         {"units": units, "unit": unit, "rows": rows, "start": start, "end": end},
     )
+
+
+def _rankings_xlsx(request, unit, rows, start: dt.date, end: dt.date) -> HttpResponse:
+    content = export_workbook(
+        actor=request.user,
+        verb="points.rankings_export",
+        sheets=[
+            Sheet(
+                "积分排行",
+                ["名次 / rank", "党员 / member", "积分 / points"],
+                ([row["rank"], row["name"], row["points"]] for row in rows),
+                preamble=[[f"{unit.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"]],
+            )
+        ],
+        org_path=unit.path,
+        object_type="orgs.orgunit",
+        details={"unit": unit.code, "start": str(start), "end": str(end), "rows": len(rows)},
+    )
+    return xlsx_response(content, f"rankings-{unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
 
 
 def _parse_ints(text: str, field: str) -> list[int]:

@@ -17,6 +17,12 @@ class PostsConfig(AppConfig):
 
         navigation.register(_("Service posts"), "posts:list", STAFF_ROLES, order=30)
         navigation.register(_("Bulk assignment"), "posts:bulk", STAFF_ROLES - {Role.GRID_LEADER}, order=31)
-        navigation.register(_("Service catalogue"), "posts:catalogue", {Role.STREET_ADMIN}, order=32)
+        navigation.register(
+            _("Service catalogue"), "posts:catalogue", {Role.STREET_ADMIN}, order=32, group="manage"
+        )
         navigation.register(_("Recommended for you"), "posts:for-me", {Role.MEMBER}, order=5, area="phone")
         navigation.register(_("My posts"), "posts:mine", {Role.MEMBER}, order=6, area="phone")
+        from kangle.core import todo
+        from kangle.posts import todo as lines
+
+        todo.register("posts.claims", lines.claims_to_confirm, STAFF_ROLES - {Role.GRID_LEADER})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from kangle.orgs.scope import scope_queryset
-from kangle.posts.models import ACTIVE_CLAIM_STATUSES, Claim, Post, PostStatus, ServiceCategory
+from kangle.posts.models import ACTIVE_CLAIM_STATUSES, Claim, ClaimStatus, Post, PostStatus, ServiceCategory
 
 
 def posts_for(actor) -> QuerySet[Post]:
@@ -16,8 +16,11 @@ def posts_for(actor) -> QuerySet[Post]:
 
 
 def filter_posts(
-    rows: QuerySet[Post], *, status: str = "", aspect: str = "", org: str = ""
+    rows: QuerySet[Post], *, status: str = "", aspect: str = "", org: str = "", claims: str = ""
 ) -> QuerySet[Post]:
+    if claims in ClaimStatus.values:
+        # Posts with at least one claim in that state (the to-do home links "claims to confirm" here).
+        rows = rows.filter(Exists(Claim.objects.filter(post=OuterRef("pk"), status=claims)))
     if status:
         rows = rows.filter(status=status)
     if aspect:

@@ -64,6 +64,7 @@ def post_list(request):
         selectors.posts_for(request.user),
         status=request.GET.get("status", ""),
         aspect=request.GET.get("aspect", ""),
+        claims=request.GET.get("claims", ""),
     )
     page = Paginator(rows.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     return render(

@@ -16,7 +16,9 @@ class PreventionConfig(AppConfig):
         from kangle.core import navigation
         from kangle.core.roles import STAFF_ROLES, Role
 
-        navigation.register(_("Termite warnings"), "prevention:dashboard", STAFF_ROLES, order=60)
+        navigation.register(
+            _("Termite warnings"), "prevention:dashboard", STAFF_ROLES, order=60, group="termite"
+        )
         navigation.register(_("Monitoring points"), "prevention:points", STAFF_ROLES, order=61)
         navigation.register(_("Inspection rounds"), "prevention:rounds", STAFF_ROLES, order=62)
         navigation.register(_("Warning list"), "prevention:warnings", STAFF_ROLES, order=63)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_create, name="campaign-create"),
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/spraying/", views.campaign_spraying, name="campaign-spraying"),
+    path("campaigns/<int:pk>/export.xlsx", views.campaign_export, name="campaign-export"),
     path("m/", views.phone_home, name="m-home"),
     path("m/rounds/<int:pk>/", views.phone_round, name="m-round"),
     path("m/campaigns/<int:pk>/", views.phone_campaign, name="m-campaign"),

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 
 from kangle.cases.models import Case, Contractor
 from kangle.core.errors import NotAllowed, UserError
-from kangle.core.exports import xlsx_response
-from kangle.core.timeutil import today
+from kangle.core.exports import Sheet, export_workbook, xlsx_response
+from kangle.core.timeutil import local, today
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -392,6 +392,42 @@ def campaign_detail(request, pk):
             "team": list(campaign.team.all()),
         },
     )
+
+
+@login_required
+def campaign_export(request, pk):
+    """The campaign's units (inspected or not, findings, nests) and its summary, as a workbook."""
+    lookups.require_workbench(request.user)
+    campaign = lookups.campaign(request.user, pk)
+    if not permissions.overlaps(request.user, campaign.org, staff_only=True):
+        raise Http404
+    units = permissions.staff_queryset(request.user, selectors.campaign_units(campaign), "unit__path")
+    summary = selectors.campaign_summary(campaign)
+    rows = (
+        [
+            row.unit.name,
+            local(row.inspected_at).strftime("%Y-%m-%d %H:%M") if row.inspected_at else "",
+            row.finding_count,
+            row.nest_count,
+        ]
+        for row in units[:5000]
+    )
+    content = export_workbook(
+        actor=request.user,
+        verb="prevention.campaign_export",
+        sheets=[
+            Sheet(
+                "排查进度",
+                ["小区或弄 / estate or lane", "排查时间 / inspected", "发现 / findings", "白蚁巢 / nests"],
+                rows,
+                preamble=[[summary["text"]]],
+            )
+        ],
+        org_path=campaign.org.path,
+        object_type="prevention.campaign",
+        details={"campaign": campaign.pk},
+    )
+    return xlsx_response(content, f"campaign-{campaign.pk}.xlsx")
 
 
 # --- phone pages for inspectors ---------------------------------------------------------------------------

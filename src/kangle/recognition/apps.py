@@ -20,6 +20,7 @@ class RecognitionConfig(AppConfig):
             "recognition:letters",
             STAFF_ROLES | {Role.EMPLOYER_PARTY_ORG},
             order=41,
+            group="figures",
         )
         navigation.register(_("Honour nominations"), "recognition:nominations", STAFF_ROLES, order=42)
         navigation.register(_("My honours"), "recognition:me", {Role.MEMBER}, order=32, area="phone")
@@ -34,3 +35,9 @@ class RecognitionConfig(AppConfig):
         from kangle.recognition.stories import story_photo_file
 
         files.register("story-photo", story_photo_file)
+        from kangle.core import todo
+        from kangle.recognition import todo as lines
+
+        todo.register(
+            "recognition.nominations", lines.nominations_to_review, {Role.AREA_ADMIN, Role.STREET_ADMIN}
+        )

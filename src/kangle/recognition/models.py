@@ -196,6 +196,30 @@ class NominationStep(models.Model):
     def __str__(self):
         return f"{self.step}: {self.decision}"
 
+    @property
+    def step_label(self) -> str:
+        return str(STEP_LABELS.get(self.step, self.step))
+
+    @property
+    def decision_label(self) -> str:
+        return str(DECISION_LABELS.get(self.decision, self.decision))
+
+
+# What the nomination page shows for the stored step and decision codes.
+STEP_LABELS = {
+    "nominate": _("Nominated"),
+    "area_review": _("Area review"),
+    "street_review": _("Street review"),
+    "result": _("Result"),
+}
+DECISION_LABELS = {
+    "submitted": _("submitted"),
+    "approve": _("approved"),
+    "reject": _("not recommended"),
+    "honoured": _("honoured"),
+    "not_honoured": _("not honoured"),
+}
+
 
 class StoryStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")

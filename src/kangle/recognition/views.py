@@ -158,12 +158,19 @@ def nominations(request):
         except UserError as exc:
             messages.error(request, str(exc))
         return redirect("recognition:nominations")
+    rows = _nominations_for(request.user)
+    waiting = request.GET.get("waiting") == "me"
+    if waiting:
+        from kangle.recognition.todo import review_step_q
+
+        rows = rows.filter(review_step_q(request.user))
     query = request.GET.get("q", "")
     return render(
         request,
         "recognition/nominations.html",
         {
-            "nominations": list(_nominations_for(request.user)[:100]),
+            "nominations": list(rows[:100]),
+            "waiting": waiting,
             "query": query,
             "matches": find_members(request.user, query),
             "honours": Honour.choices,

@@ -1,0 +1,47 @@
+"""The activities app's lines on the staff to-do home."""
+
+from __future__ import annotations
+
+from django.db.models import Count, F, Min, Sum
+from django.db.models.functions import Greatest
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kangle.activities.models import CallStatus, RecordStatus, ServiceRecord, WhistleCall
+from kangle.core import todo
+from kangle.orgs.scope import scope_queryset
+
+
+def records_to_verify(user, now):
+    row = scope_queryset(user, ServiceRecord.objects.filter(status=RecordStatus.PENDING)).aggregate(
+        n=Count("pk"), oldest=Min("created_at")
+    )
+    return todo.TodoLine(
+        key="activities.records",
+        label=_("Service records to verify"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=f"{reverse('activities:records')}?status={RecordStatus.PENDING}",
+        urgency=todo.APPROVE,
+        group="kangle",
+    )
+
+
+def open_calls(user, now):
+    row = scope_queryset(user, WhistleCall.objects.filter(status=CallStatus.OPEN)).aggregate(
+        n=Count("pk"),
+        oldest=Min("created_at"),
+        missing=Sum(Greatest(F("people_needed") - F("responded_count"), 0)),
+    )
+    missing = row["missing"] or 0
+    return todo.TodoLine(
+        key="activities.calls",
+        label=_("Open whistle calls"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=f"{reverse('activities:calls')}?status={CallStatus.OPEN}",
+        urgency=todo.DUE_SOON,
+        group="kangle",
+        detail=gettext("%(n)d more people needed") % {"n": missing} if missing else "",
+    )

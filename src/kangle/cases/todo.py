@@ -1,0 +1,109 @@
+"""The cases app's lines on the staff to-do home: clocks first, then the desk's decisions."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kangle.cases import selectors
+from kangle.cases.models import ExtensionRequest, ExtensionStatus, MilestoneState
+from kangle.core import todo
+from kangle.orgs.scope import scope_queryset
+
+
+def _queue(query: str) -> str:
+    return f"{reverse('cases:desk-queue')}?{query}"
+
+
+def breached(user, now):
+    row = (
+        selectors.staff_cases(user)
+        .filter(selectors.overdue_q(now))
+        .aggregate(
+            n=Count("pk", distinct=True),
+            oldest=Min(
+                "milestones__deadline",
+                filter=Q(milestones__state=MilestoneState.BREACHED)
+                | Q(milestones__state=MilestoneState.RUNNING, milestones__deadline__lte=now),
+            ),
+        )
+    )
+    return todo.TodoLine(
+        key="cases.breached",
+        label=_("Cases past their deadline"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=_queue("sla=overdue"),
+        urgency=todo.BREACHED,
+        group="cases",
+    )
+
+
+def due_soon(user, now):
+    row = (
+        selectors.staff_cases(user)
+        .filter(selectors.warning_q(now))
+        .aggregate(
+            n=Count("pk", distinct=True),
+            oldest=Min(
+                "milestones__deadline",
+                filter=Q(milestones__state=MilestoneState.RUNNING, milestones__deadline__gt=now),
+            ),
+        )
+    )
+    return todo.TodoLine(
+        key="cases.due_soon",
+        label=_("Cases due soon"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=_queue("sla=warning"),
+        urgency=todo.DUE_SOON,
+        group="cases",
+    )
+
+
+def extensions(user, now):
+    rows = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
+    row = scope_queryset(user, rows, "case_milestone__case__org__path").aggregate(
+        n=Count("pk"), oldest=Min("requested_at")
+    )
+    return todo.TodoLine(
+        key="cases.extensions",
+        label=_("Extensions to approve"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=_queue("stage=extension"),
+        urgency=todo.DECIDE,
+        group="cases",
+    )
+
+
+def returned(user, now):
+    row = selectors.filter_cases(selectors.staff_cases(user), {"stage": "returned"}, now).aggregate(
+        n=Count("pk"), oldest=Min("reported_at")
+    )
+    return todo.TodoLine(
+        key="cases.returned",
+        label=_("Returned cases to re-dispatch"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=_queue("stage=returned"),
+        urgency=todo.DECIDE,
+        group="cases",
+    )
+
+
+def to_dispatch(user, now):
+    row = selectors.filter_cases(selectors.staff_cases(user), {"stage": "dispatch"}, now).aggregate(
+        n=Count("pk"), oldest=Min("reported_at")
+    )
+    return todo.TodoLine(
+        key="cases.dispatch",
+        label=_("Cases to accept and dispatch"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=_queue("stage=dispatch"),
+        urgency=todo.DISPATCH,
+        group="cases",
+    )

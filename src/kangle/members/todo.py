@@ -1,0 +1,27 @@
+"""The members app's lines on the staff to-do home."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Min
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kangle.core import todo
+from kangle.members.constants import Status
+from kangle.members.models import Member
+from kangle.orgs.scope import scope_queryset
+
+
+def registrations_to_approve(user, now):
+    row = scope_queryset(user, Member.objects.filter(status=Status.PENDING)).aggregate(
+        n=Count("pk"), oldest=Min("registered_at")
+    )
+    return todo.TodoLine(
+        key="members.pending",
+        label=_("Registrations to approve"),
+        count=row["n"],
+        oldest=row["oldest"],
+        url=f"{reverse('members:list')}?status={Status.PENDING}",
+        urgency=todo.APPROVE,
+        group="kangle",
+    )

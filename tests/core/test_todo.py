@@ -1,0 +1,125 @@
+"""The staff to-do home (待办): its lines, their links, their order, and a query count flat in the items."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core.todo_items import cases, kangle_items, member
+from kangle.core import todo
+from kangle.members import services as member_services
+from kangle.members.constants import Status
+
+
+def _home_queries(client, user) -> tuple[int, str]:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+@pytest.mark.django_db
+def test_home_query_count_is_flat_in_the_items(client, personas, termite):
+    now = timezone.now()
+    kangle_items(personas, 1, now=now)
+    cases(personas, termite, 1, now=now)
+    one, page = _home_queries(client, personas.street_admin)
+    for key in ("members.pending", "posts.claims", "activities.records", "activities.calls"):
+        assert f'data-todo="{key}"' in page
+    for key in ("cases.breached", "cases.due_soon", "cases.extensions", "cases.returned", "cases.dispatch"):
+        assert f'data-todo="{key}"' in page
+    kangle_items(personas, 2, now=now)
+    cases(personas, termite, 2, now=now)
+    three, page = _home_queries(client, personas.street_admin)
+    assert three == one
+    lines = {line.key: line.count for line in todo.lines_for(personas.street_admin, now=now)}
+    assert lines["members.pending"] == 3
+    assert lines["posts.claims"] == 3
+    assert lines["activities.records"] == 3
+    assert lines["activities.calls"] == 3
+    assert lines["cases.extensions"] == 3
+    assert lines["cases.returned"] == 3
+    assert lines["cases.dispatch"] == 3
+
+
+@pytest.mark.django_db
+def test_lines_are_ordered_by_urgency_and_scoped(personas, termite):
+    now = timezone.now()
+    kangle_items(personas, 1, now=now)
+    cases(personas, termite, 1, now=now)
+    keys = [line.key for line in todo.lines_for(personas.secretary_a, now=now)]
+    assert keys[0] == "cases.breached"
+    assert keys.index("cases.due_soon") < keys.index("cases.dispatch")
+    # Extensions are the area's and the street's decision; nominations pass the area first.
+    assert "cases.extensions" not in keys
+    assert "recognition.nominations" not in keys
+    area_keys = [line.key for line in todo.lines_for(personas.area_admin, now=now)]
+    assert "cases.extensions" in area_keys and "recognition.nominations" in area_keys
+    # The outsider (community B) has nothing waiting from community A.
+    assert todo.lines_for(personas.secretary_b, now=now) == []
+
+
+@pytest.mark.django_db
+def test_each_line_links_to_a_list_filtered_to_its_items(client, personas, termite):
+    now = timezone.now()
+    kangle_items(personas, 1, now=now)
+    cases(personas, termite, 1, now=now)
+    member(personas.tree.community_a, Status.APPROVED, at=now)  # not waiting: must not show
+    client.force_login(personas.street_admin)
+    for line in todo.lines_for(personas.street_admin, now=now):
+        response = client.get(line.url)
+        assert response.status_code == 200, line.url
+    members = client.get("/members/?status=pending").content.decode()
+    assert members.count('data-member="') == 1
+    records = client.get("/activities/records/?status=pending").content.decode()
+    assert records.count('data-record="') == 1
+    posts = client.get("/posts/?claims=pending").content.decode()
+    assert posts.count('data-post="') == 1
+    queue = client.get("/cases/desk/?stage=returned").context["page"]
+    assert queue.paginator.count == 1
+    queue = client.get("/cases/desk/?stage=extension").context["page"]
+    assert queue.paginator.count == 1
+
+
+@pytest.mark.django_db
+def test_polling_fragment_and_outsiders(client, personas):
+    client.force_login(personas.secretary_a)
+    response = client.get("/accounts/todo/")
+    assert response.status_code == 200
+    assert b'hx-trigger="every 60s"' in response.content
+    client.force_login(personas.member)
+    assert client.get("/accounts/todo/").status_code == 404
+    client.logout()
+    assert client.get("/accounts/todo/").status_code == 302
+
+
+def test_age_label_says_waiting_or_due():
+    now = timezone.now()
+    assert "3" in todo.age_label(now - dt.timedelta(days=3), now)
+    assert todo.age_label(None, now) == ""
+    assert todo.age_label(now + dt.timedelta(hours=2), now) != todo.age_label(
+        now - dt.timedelta(hours=2), now
+    )
+
+
+@pytest.mark.django_db
+def test_a_line_followed_after_the_work_was_done_shows_it_handled(client, personas):
+    now = timezone.now()
+    waiting = member(personas.tree.community_a, Status.PENDING, at=now - dt.timedelta(hours=3))
+    (line,) = [x for x in todo.lines_for(personas.secretary_a, now=now) if x.key == "members.pending"]
+    # Someone else approves it before this person follows the link.
+    member_services.member_approve(actor=personas.street_admin, member=waiting)
+    client.force_login(personas.secretary_a)
+    listing = client.get(line.url)
+    assert listing.status_code == 200
+    assert 'data-member="' not in listing.content.decode()
+    assert 'id="list-empty"' in listing.content.decode()
+    item = client.get(f"/members/{waiting.pk}/")
+    assert item.status_code == 200
+    assert 'data-status="approved"' in item.content.decode()
+    assert todo.lines_for(personas.secretary_a, now=now) == []

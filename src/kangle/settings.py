@@ -140,6 +140,10 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 KANGLE_LOGIN_MAX_FAILURES = config.integer("KANGLE_LOGIN_MAX_FAILURES", 5, minimum=1)
 KANGLE_LOGIN_LOCK_MINUTES = config.integer("KANGLE_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# The public case-tracking page (case number + last 4 phone digits) locks a client or a case number after this
+# many wrong guesses, for this many minutes.
+KANGLE_TRACK_MAX_FAILURES = config.integer("KANGLE_TRACK_MAX_FAILURES", 5, minimum=1)
+KANGLE_TRACK_LOCK_MINUTES = config.integer("KANGLE_TRACK_LOCK_MINUTES", 15, minimum=1)
 
 # --- Language and time ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -166,6 +170,8 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest photo accepted on a case (bytes).
+KANGLE_CASE_PHOTO_MAX_BYTES = config.integer("KANGLE_CASE_PHOTO_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 
 # --- E-mail and SMS ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = config.choice(
@@ -248,3 +254,13 @@ KANGLE_ATTENDANCE_CREDIT_RATIO = (
 # Members with a confirmed sign-up are reminded this many hours before the activity starts.
 KANGLE_ACTIVITY_REMINDER_HOURS = config.integer("KANGLE_ACTIVITY_REMINDER_HOURS", 24, minimum=1, maximum=168)
 KANGLE_PERIODIC_JOBS.append(("kangle.activities.jobs.send_activity_reminders", 60))
+
+# --- Posts and recognition --------------------------------------------------------------------------------
+# Overrides of posts.matching.DEFAULT_WEIGHTS, e.g. {"community": 10}; a deployment's own settings module
+# may set it (a weight table is not an environment variable).
+KANGLE_MATCH_WEIGHTS: dict[str, int] = {}
+# The commendation letter's Chinese font: empty finds Debian's fonts-noto-cjk; a path picks another
+# OpenType/TrueType file (KANGLE_CJK_FONT_INDEX is the face in a collection).
+KANGLE_CJK_FONT = config.raw("KANGLE_CJK_FONT", "")
+KANGLE_CJK_FONT_BOLD = config.raw("KANGLE_CJK_FONT_BOLD", "")
+KANGLE_CJK_FONT_INDEX = config.integer("KANGLE_CJK_FONT_INDEX", 0, minimum=0)

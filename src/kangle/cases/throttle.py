@@ -19,11 +19,11 @@ from kangle.core.timeutil import resolve_now
 
 
 def max_failures() -> int:
-    return int(getattr(settings, "KANGLE_TRACK_MAX_FAILURES", 5))
+    return settings.KANGLE_TRACK_MAX_FAILURES
 
 
 def window() -> dt.timedelta:
-    return dt.timedelta(minutes=int(getattr(settings, "KANGLE_TRACK_LOCK_MINUTES", 15)))
+    return dt.timedelta(minutes=settings.KANGLE_TRACK_LOCK_MINUTES)
 
 
 def keys(client: str, number: str) -> list[str]:

@@ -18,7 +18,7 @@ MAX_PHOTOS = 6
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "KANGLE_CASE_PHOTO_MAX_BYTES", 5 * 1024 * 1024))
+    return settings.KANGLE_CASE_PHOTO_MAX_BYTES
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ product reads; anything else that touches the environment or reads a setting wit
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def python_files() -> list[Path]:
     return sorted(path for path in SRC.rglob("*.py") if "migrations" not in path.parts)
 
 
+@functools.cache
 def parsed(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
@@ -134,8 +136,9 @@ def test_the_checks_catch_what_they_are_meant_to(tmp_path, monkeypatch):
     monkeypatch.setattr("test_configuration_table.SRC", tmp_path)
     with pytest.raises(pytest.fail.Exception, match="reads the environment"):
         test_settings_are_read_only_through_config(bad)
-    bad.write_text(
+    fallback = tmp_path / "fallback.py"  # another file: parsed() caches by path
+    fallback.write_text(
         "from django.conf import settings\nB = getattr(settings, 'KANGLE_Y', 1)\n", encoding="utf-8"
     )
     with pytest.raises(pytest.fail.Exception, match="with a fallback"):
-        test_settings_are_read_only_through_config(bad)
+        test_settings_are_read_only_through_config(fallback)

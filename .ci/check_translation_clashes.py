@@ -1,8 +1,9 @@
-"""Fail when two apps translate the same English message id differently.
+"""Fail when two apps translate the same English message id differently, or differently from the glossary.
 
 Django merges every app's catalogue into one per language, so the first app (in INSTALLED_APPS order) wins
 and the other app silently shows the wrong words. Give one of them a more specific id or a context
-(pgettext) instead.
+(pgettext) instead. docs/glossary.md's "Shared screen words" table fixes the translation of the ids several
+apps share; a catalogue that translates one of them otherwise fails too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+GLOSSARY = ROOT / "docs" / "glossary.md"
 ENTRY = re.compile(
     r'^(?:msgctxt "(?P<ctx>.*)"\n)?msgid "(?P<id>.*)"\n(?:msgid_plural ".*"\n)?msgstr(?:\[0\])? "(?P<str>.*)"$',
     re.M,
@@ -32,8 +34,36 @@ def main() -> int:
             seen.setdefault(key, (app, match["str"]))
     for clash in clashes:
         print("clash", clash)
-    print(f"{len(seen)} message ids, {len(clashes)} clashes")
-    return 1 if clashes else 0
+    problems = glossary_problems(seen)
+    for problem in problems:
+        print("glossary", problem)
+    print(f"{len(seen)} message ids, {len(clashes)} clashes, {len(problems)} glossary problems")
+    return 1 if clashes or problems else 0
+
+
+def glossary_words() -> dict[str, str]:
+    """English message id → 中文, from the glossary's "Shared screen words" table."""
+    text = GLOSSARY.read_text(encoding="utf-8").split("## Shared screen words", 1)[1]
+    words = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and line.startswith("| ") and cells[0] not in {"English (message id)", "---"}:
+            words[cells[0]] = cells[1]
+    return words
+
+
+def glossary_problems(seen: dict[tuple[str, str], tuple[str, str]]) -> list[str]:
+    words = glossary_words()
+    if not words:
+        return ["docs/glossary.md has no shared screen words"]
+    problems = []
+    for msgid, chinese in words.items():
+        found = seen.get(("", msgid))
+        if found is None:
+            problems.append(f"{msgid!r} is in the glossary but in no catalogue")
+        elif found[1] != chinese:
+            problems.append(f"{msgid!r}: glossary → {chinese!r}, {found[0]} → {found[1]!r}")
+    return problems
 
 
 if __name__ == "__main__":

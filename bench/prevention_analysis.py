@@ -32,7 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from kangle.orgs.models import OrgKind, OrgUnit  # noqa: E402
 from kangle.prevention import analysis  # noqa: E402
-from kangle.prevention.models import PlaceType, Warning  # noqa: E402
+from kangle.prevention.models import PlaceType, Warning, grid_cell  # noqa: E402
 
 BENCH_NOTE = "bench"
 FIRST_DAY = dt.date(2024, 1, 1)
@@ -78,6 +78,8 @@ def fill(target: int, seed: int = 7) -> int:
                     centre = centres[parent_id] = (30.9 + rng.random() * 0.6, 121.1 + rng.random() * 0.8)
                 day = FIRST_DAY + dt.timedelta(days=rng.randrange(DAYS))
                 moment = dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60)), tzinfo=tz)
+                latitude = round(centre[0] + rng.uniform(-0.004, 0.004), 6)
+                longitude = round(centre[1] + rng.uniform(-0.004, 0.004), 6)
                 copy.write_row(
                     (
                         "patrol",
@@ -86,8 +88,11 @@ def fill(target: int, seed: int = 7) -> int:
                         path,
                         community_id,
                         moment,
-                        round(centre[0] + rng.uniform(-0.004, 0.004), 6),
-                        round(centre[1] + rng.uniform(-0.004, 0.004), 6),
+                        day,  # occurred_on: the local date (moment is built in the local zone)
+                        latitude,
+                        longitude,
+                        grid_cell(latitude),
+                        grid_cell(longitude),
                         BENCH_NOTE,
                         moment,
                     )

@@ -18,9 +18,18 @@ pytest_plugins = ["personas"]
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgres`` need PostgreSQL; on SQLite they are skipped (CI runs the suite on both)."""
+    """Tests marked ``postgres`` need PostgreSQL; on SQLite they are skipped (CI runs the suite on both).
+
+    Under pytest-xdist (``-n auto``, ``--dist loadgroup``) tests are handed out one by one, except that the
+    tests sharing a module- or class-scoped fixture (e.g. the CLI tests' demo home, built once) stay on one
+    worker, so that fixture is still built once.
+    """
     from django.db import connection
 
+    grouped_files = {shared_fixture(item) for item in items} - {None}
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in grouped_files:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set KANGLE_DATABASE_URL)")
@@ -29,21 +38,48 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def shared_fixture(item) -> str | None:
+    """The test file, when the test uses a module/class/package-scoped fixture of this test tree (not of a
+    plugin: those have no ``baseid``); else None. The whole file is grouped, so its tests keep their order
+    around the shared fixture."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name)
+        if definitions and definitions[-1].baseid and definitions[-1].scope in {"module", "class", "package"}:
+            return item.nodeid.split("::", 1)[0]
+    return None
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name)
+        if definitions and definitions[-1].baseid and definitions[-1].scope in {"module", "class", "package"}:
+            return f"{definitions[-1].baseid}::{name}"
+    return None
+
+
 @pytest.fixture(autouse=True, scope="session")
-def _test_settings():
+def _test_settings(tmp_path_factory):
     """Settings every test runs with.
 
     pytest-django loads kangle.settings before this module runs, so the environment defaults above come too
     late for it: the SMS backend is set here. Argon2 (settings.PASSWORD_HASHERS[0]) costs ~0.4 s a hash;
     tests hash with MD5 and still verify Argon2 (tests/test_settings.py checks the real settings use Argon2).
+
+    Files a test writes under KANGLE_HOME (uploads, the file SMS log, the file mailbox) go to a folder of
+    this test process's own: under pytest-xdist every worker has its own base temporary directory, so
+    parallel workers never share one.
     """
     from django.conf import settings
     from django.test import override_settings
 
+    home = tmp_path_factory.mktemp("kangle-home")
     override = override_settings(
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS],
         KANGLE_SMS_BACKEND="kangle.notify.sms.MemoryBackend",
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        MEDIA_ROOT=home / "media",
+        KANGLE_SMS_DIR=home / "sms",
+        EMAIL_FILE_PATH=home / "mail",
     )
     override.enable()
     yield

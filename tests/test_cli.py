@@ -223,7 +223,8 @@ def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
 @pytest.fixture(scope="module")
 def demo_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("demo-home")
-    first = run(["demo", "--seed", "7"], clean_env(home), timeout=600)
+    # The whole street demo: minutes on a busy machine. The limit only stops a hung process.
+    first = run(["demo", "--seed", "7"], clean_env(home), timeout=900)
     return home, first
 
 

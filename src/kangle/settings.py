@@ -149,6 +149,10 @@ SESSION_ENGINE = "kangle.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 KANGLE_LOGIN_MAX_FAILURES = config.integer("KANGLE_LOGIN_MAX_FAILURES", 5, minimum=1)
 KANGLE_LOGIN_LOCK_MINUTES = config.integer("KANGLE_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# The public case-tracking page (case number + last 4 phone digits) locks a client or a case number after this
+# many wrong guesses, for this many minutes.
+KANGLE_TRACK_MAX_FAILURES = config.integer("KANGLE_TRACK_MAX_FAILURES", 5, minimum=1)
+KANGLE_TRACK_LOCK_MINUTES = config.integer("KANGLE_TRACK_LOCK_MINUTES", 15, minimum=1)
 
 # --- Language and time ------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -180,6 +184,7 @@ STORAGES = {
 KANGLE_UPLOAD_MAX_BYTES = config.integer("KANGLE_UPLOAD_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest photo accepted on a case (bytes).
 
 # --- E-mail and SMS ---------------------------------------------------------------------------------------
 EMAIL_BACKEND = config.choice(
@@ -270,3 +275,13 @@ KANGLE_ACTIVITY_REMINDER_HOURS = config.integer("KANGLE_ACTIVITY_REMINDER_HOURS"
 KANGLE_PERIODIC_JOBS.append(("kangle.activities.jobs.send_activity_reminders", 60))
 # New work reaches staff (inbox notice when their to-do grows; the street's optional daily text digest).
 KANGLE_PERIODIC_JOBS.append(("kangle.reports.jobs.todo_notices", 300))
+
+# --- Posts and recognition --------------------------------------------------------------------------------
+# Overrides of posts.matching.DEFAULT_WEIGHTS, e.g. {"community": 10}; a deployment's own settings module
+# may set it (a weight table is not an environment variable).
+KANGLE_MATCH_WEIGHTS: dict[str, int] = {}
+# The commendation letter's Chinese font: empty finds Debian's fonts-noto-cjk; a path picks another
+# OpenType/TrueType file (KANGLE_CJK_FONT_INDEX is the face in a collection).
+KANGLE_CJK_FONT = config.raw("KANGLE_CJK_FONT", "")
+KANGLE_CJK_FONT_BOLD = config.raw("KANGLE_CJK_FONT_BOLD", "")
+KANGLE_CJK_FONT_INDEX = config.integer("KANGLE_CJK_FONT_INDEX", 0, minimum=0)

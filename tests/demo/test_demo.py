@@ -63,9 +63,20 @@ def test_the_same_seed_builds_the_same_data_and_another_seed_does_not():
     assert len(users) == len(DEMO_ACCOUNTS)
 
 
-@pytest.fixture
-def demo_data():
-    return demo.build(scale="street", seed=1, steps=FOUNDATION_STEPS)
+# Runs before the module's shared demo data exists (below): it checks nothing was written.
+def test_an_unknown_scale_is_refused():
+    with pytest.raises(ValueError, match="scale"):
+        demo.build(scale="planet", seed=1)
+    assert not OrgUnit.objects.exists()
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The tree and the logins, built once for the tests below that only read them (each test still runs
+    in its own savepoint), and rolled back after the last of them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield demo.build(scale="street", seed=1, steps=FOUNDATION_STEPS)
+        transaction.set_rollback(True)
 
 
 def test_thirty_registration_points_on_street_area_and_community_nodes(demo_data):
@@ -186,9 +197,3 @@ def test_refs_name_what_later_steps_need(demo_data):
     ]:
         assert key in demo_data.refs, key
         assert demo_data.refs[key].pk is not None, key
-
-
-def test_an_unknown_scale_is_refused():
-    with pytest.raises(ValueError, match="scale"):
-        demo.build(scale="planet", seed=1)
-    assert not OrgUnit.objects.exists()

@@ -45,7 +45,7 @@ PROXIMITY = ("microgrid", "estate", "community", "area")
 
 
 def weights() -> dict[str, int]:
-    return {**DEFAULT_WEIGHTS, **getattr(settings, "KANGLE_MATCH_WEIGHTS", {})}
+    return {**DEFAULT_WEIGHTS, **settings.KANGLE_MATCH_WEIGHTS}
 
 
 # --- Facts and the per-row definition ---------------------------------------------------------------------

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 
+from django.conf import settings
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 
@@ -47,11 +47,11 @@ class FontMissing(UserError):
 
 
 def find_font(bold: bool = False) -> tuple[str, int]:
-    configured = os.environ.get("KANGLE_CJK_FONT" if not bold else "KANGLE_CJK_FONT_BOLD")
+    configured = settings.KANGLE_CJK_FONT_BOLD if bold else settings.KANGLE_CJK_FONT
     if configured:
         if not Path(configured).is_file():
             raise FontMissing()
-        return configured, int(os.environ.get("KANGLE_CJK_FONT_INDEX", "0"))
+        return configured, settings.KANGLE_CJK_FONT_INDEX
     for path, index in BOLD_CANDIDATES if bold else CANDIDATES:
         if Path(path).is_file():
             return path, index

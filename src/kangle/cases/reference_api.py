@@ -54,7 +54,7 @@ class PolicyIn(Schema):
     milestones: list[MilestoneIO]
 
 
-class CategoryOut(Schema):
+class ReferenceCategoryOut(Schema):
     code: str
     name: str
     parent: str | None
@@ -157,14 +157,14 @@ def _current_policy(code: str) -> SlaPolicy:
     return policy
 
 
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response=list[ReferenceCategoryOut])
 def list_categories(request):
     _require(request)
     rows = CaseCategory.objects.select_related("parent", "policy").order_by("sort_order", "code")
     return [_category_out(c) for c in rows[:500]]
 
 
-@router.post("/categories", response={201: CategoryOut})
+@router.post("/categories", response={201: ReferenceCategoryOut})
 def create_category(request, payload: CategoryCreateIn):
     _require(request)
     parent = None
@@ -184,7 +184,7 @@ def create_category(request, payload: CategoryCreateIn):
     return 201, _category_out(category)
 
 
-@router.put("/categories/{code}", response=CategoryOut)
+@router.put("/categories/{code}", response=ReferenceCategoryOut)
 def update_category(request, code: str, payload: CategoryIn):
     category = reference.access_category(request.user, code)
     category = reference.category_update(

@@ -22,7 +22,7 @@ class PartyOrgOut(Schema):
     account: str | None
 
 
-class AccountIn(Schema):
+class PartyAccountIn(Schema):
     party_orgs: list[int]
     org_code: str
     username: str
@@ -35,7 +35,7 @@ class LinkIn(Schema):
     username: str
 
 
-class IssuedOut(Schema):
+class PartyIssuedOut(Schema):
     username: str
     one_time_code: str
 
@@ -70,8 +70,8 @@ def list_party_orgs(request, limit: int = 100, offset: int = 0):
     ]
 
 
-@router.post("/accounts", response={201: IssuedOut})
-def create_account(request, payload: AccountIn):
+@router.post("/accounts", response={201: PartyIssuedOut})
+def create_account(request, payload: PartyAccountIn):
     _require(request)
     try:
         org = get_in_scope_or_404(

@@ -22,7 +22,7 @@ class RowOut(Schema):
     errors: list[str]
 
 
-class IssuedOut(Schema):
+class ImportedAccountOut(Schema):
     username: str
     one_time_code: str
 
@@ -51,7 +51,7 @@ def preview(request, file: File[UploadedFile]):
     ]
 
 
-@router.post("/", response={201: list[IssuedOut]})
+@router.post("/", response={201: list[ImportedAccountOut]})
 def commit(request, file: File[UploadedFile]):
     content = _read(request, file)
     issued = staff_import.staff_import_commit(actor=request.user, content=content, filename=file.name)

@@ -17,7 +17,7 @@ from kangle.points.models import AdjustmentRequest, AdjustmentStatus
 router = Router(tags=["adjustments"])
 
 
-class AdjustIn(Schema):
+class AdjustmentRequestIn(Schema):
     member: int
     points: int
     reason: str
@@ -67,7 +67,7 @@ def _request_out(r: AdjustmentRequest) -> dict:
 
 
 @router.post("/", response={201: AdjustOut, 202: AdjustOut})
-def adjust(request, payload: AdjustIn):
+def adjust(request, payload: AdjustmentRequestIn):
     _require(request)
     member = get_in_scope_or_404(request.user, Member.objects.select_related("community"), pk=payload.member)
     result = adjustments.points_adjust_request(

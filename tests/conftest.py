@@ -20,41 +20,17 @@ pytest_plugins = ["personas"]
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need PostgreSQL; on SQLite they are skipped (CI runs the suite on both).
 
-    Under pytest-xdist (``-n auto``, ``--dist loadgroup``) tests are handed out one by one, except that the
-    tests sharing a module- or class-scoped fixture (e.g. the CLI tests' demo home, built once) stay on one
-    worker, so that fixture is still built once.
+    Under pytest-xdist (``-n auto``) the tests of one file run on one worker (``--dist loadfile`` in
+    pyproject.toml), so a module-scoped fixture such as the CLI tests' demo home is still built once.
     """
     from django.db import connection
 
-    grouped_files = {shared_fixture(item) for item in items} - {None}
-    for item in items:
-        if item.nodeid.split("::", 1)[0] in grouped_files:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
     if connection.vendor == "postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set KANGLE_DATABASE_URL)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
-
-
-def shared_fixture(item) -> str | None:
-    """The test file, when the test uses a module/class/package-scoped fixture of this test tree (not of a
-    plugin: those have no ``baseid``); else None. The whole file is grouped, so its tests keep their order
-    around the shared fixture."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return None
-    for name in info.names_closure:
-        definitions = info.name2fixturedefs.get(name)
-        if definitions and definitions[-1].baseid and definitions[-1].scope in {"module", "class", "package"}:
-            return item.nodeid.split("::", 1)[0]
-    return None
-    for name in info.names_closure:
-        definitions = info.name2fixturedefs.get(name)
-        if definitions and definitions[-1].baseid and definitions[-1].scope in {"module", "class", "package"}:
-            return f"{definitions[-1].baseid}::{name}"
-    return None
 
 
 @pytest.fixture(autouse=True, scope="session")

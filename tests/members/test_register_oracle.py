@@ -43,7 +43,7 @@ def test_a_known_phone_with_a_wrong_password_is_not_confirmed_as_an_account(clie
 
 def test_a_known_phone_with_its_password_registers_that_account(client, personas):
     answer = register_post(client, phone=KNOWN, password=PASSWORD)
-    assert answer.status_code == 302 and answer.url == reverse("members:me")
+    assert answer.status_code == 302 and answer.url == reverse("members:m-home")
     assert Member.objects.get().user == personas.secretary_a
 
 

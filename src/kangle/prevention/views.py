@@ -394,7 +394,7 @@ def campaign_detail(request, pk):
     )
 
 
-@login_required
+@guarded
 def campaign_export(request, pk):
     """The campaign's units (inspected or not, findings, nests) and its summary, as a workbook."""
     lookups.require_workbench(request.user)

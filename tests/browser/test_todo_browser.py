@@ -36,6 +36,17 @@ def test_home_first_line_leads_to_the_item(desk_page, personas, termite, usernam
             created_at=now - dt.timedelta(hours=1),
         )
     browser_login(desk_page, username, PASSWORD)
+    if username == "grid_leader":
+        # A grid leader works on the phone: home is their grid, whose to-do leads to the call.
+        desk_page.goto("/")
+        desk_page.wait_for_url("**/activities/m/grid/")
+        desk_page.goto("/activities/m/grid/todo/")
+        first_call = desk_page.locator("#todo-short a").first
+        title = first_call.inner_text().split("\n")[0].strip()
+        first_call.click()
+        desk_page.wait_for_url("**/activities/m/grid/calls/*/")
+        assert desk_page.locator("h1").inner_text().strip() == title
+        return
     desk_page.goto("/")
     first = desk_page.locator(".todo-line a").first
     first.wait_for()

@@ -18,13 +18,20 @@ SNAPSHOT = {
             "members:list",
             "members:new",
             "posts:list",
-            "posts:bulk",
             "activities:list",
             "activities:calls",
             "activities:records",
             "recognition:nominations",
+            "recognition:manage-stories",
         ],
-        "cases": ["cases:desk-queue", "cases:desk-overdue", "cases:desk-new"],
+        "cases": [
+            "cases:desk-queue",
+            "cases:desk-overdue",
+            "cases:desk-new",
+            "cases:ref-categories",
+            "cases:ref-contractors",
+            "cases:ref-calendar",
+        ],
         "termite": [
             "prevention:dashboard",
             "prevention:points",
@@ -35,6 +42,7 @@ SNAPSHOT = {
         ],
         "figures": [
             "reports:cockpit",
+            "members:base-numbers",
             "points:rankings",
             "recognition:letters",
             "cases:figures",
@@ -43,13 +51,13 @@ SNAPSHOT = {
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
-            "members:import",
-            "members:base-numbers",
             "members:employers",
             "posts:catalogue",
             "points:rules",
-            "accounts:tokens",
-            "notify:inbox",
+            "points:manage-benefits",
+            "drills:homes",
+            "people:list",
+            "people:audit",
         ],
     },
     Role("area_admin"): {
@@ -57,13 +65,17 @@ SNAPSHOT = {
             "members:list",
             "members:new",
             "posts:list",
-            "posts:bulk",
             "activities:list",
             "activities:calls",
             "activities:records",
             "recognition:nominations",
+            "recognition:manage-stories",
         ],
-        "cases": ["cases:desk-queue", "cases:desk-overdue", "cases:desk-new"],
+        "cases": [
+            "cases:desk-queue",
+            "cases:desk-overdue",
+            "cases:desk-new",
+        ],
         "termite": [
             "prevention:dashboard",
             "prevention:points",
@@ -74,6 +86,7 @@ SNAPSHOT = {
         ],
         "figures": [
             "reports:cockpit",
+            "members:base-numbers",
             "points:rankings",
             "recognition:letters",
             "cases:figures",
@@ -82,11 +95,12 @@ SNAPSHOT = {
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
-            "members:import",
-            "members:base-numbers",
             "members:employers",
             "points:rules",
-            "notify:inbox",
+            "points:manage-benefits",
+            "drills:homes",
+            "people:list",
+            "people:audit",
         ],
     },
     Role("community_secretary"): {
@@ -94,22 +108,31 @@ SNAPSHOT = {
             "members:list",
             "members:new",
             "posts:list",
-            "posts:bulk",
             "activities:list",
             "activities:calls",
             "activities:records",
             "recognition:nominations",
+            "recognition:manage-stories",
         ],
-        "cases": ["cases:desk-queue", "cases:desk-overdue", "cases:desk-new"],
-        "figures": ["points:rankings", "recognition:letters", "cases:figures", "activities:figures"],
+        "cases": [
+            "cases:desk-queue",
+            "cases:desk-overdue",
+            "cases:desk-new",
+        ],
+        "figures": [
+            "members:base-numbers",
+            "points:rankings",
+            "recognition:letters",
+            "cases:figures",
+            "activities:figures",
+        ],
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
-            "members:import",
-            "members:base-numbers",
             "members:employers",
             "points:rules",
-            "notify:inbox",
+            "points:manage-benefits",
+            "drills:homes",
         ],
     },
     Role("community_staff"): {
@@ -117,21 +140,24 @@ SNAPSHOT = {
             "members:list",
             "members:new",
             "posts:list",
-            "posts:bulk",
             "activities:list",
             "activities:calls",
             "activities:records",
             "recognition:nominations",
+            "recognition:manage-stories",
         ],
-        "cases": ["cases:desk-queue", "cases:desk-overdue", "cases:desk-new"],
+        "cases": [
+            "cases:desk-queue",
+            "cases:desk-overdue",
+            "cases:desk-new",
+        ],
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
-            "members:import",
-            "members:base-numbers",
             "members:employers",
             "points:rules",
-            "notify:inbox",
+            "points:manage-benefits",
+            "drills:homes",
         ],
     },
     Role("grid_leader"): {
@@ -144,18 +170,24 @@ SNAPSHOT = {
             "recognition:nominations",
             "activities:grid",
         ],
-        "cases": ["cases:desk-queue", "cases:desk-overdue", "cases:desk-new"],
+        "cases": [
+            "cases:desk-queue",
+            "cases:desk-overdue",
+            "cases:desk-new",
+        ],
         "manage": [
             "orgs:registration-points",
             "orgs:venues",
             "members:employers",
             "points:rules",
-            "notify:inbox",
+            "drills:homes",
         ],
     },
     Role("employer_party_org"): {
-        "kangle": ["members:collective", "activities:party-calls"],
-        "manage": ["notify:inbox"],
+        "kangle": [
+            "members:collective",
+            "activities:party-calls",
+        ],
     },
 }
 
@@ -175,7 +207,7 @@ def test_each_role_sees_its_groups(role):
 def test_no_group_is_long_and_the_secretary_sees_no_termite_pages():
     for role in SNAPSHOT:
         for urls in _nav(role).values():
-            assert len(urls) <= 9
+            assert len(urls) <= 9  # ~8: the street admin's 管理 holds nine
     assert "termite" not in _nav(Role.COMMUNITY_SECRETARY)
     assert set(_nav(Role.STREET_ADMIN)) == set(navigation.GROUPS)
 

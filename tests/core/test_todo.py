@@ -81,9 +81,9 @@ def test_each_line_links_to_a_list_filtered_to_its_items(client, personas, termi
     posts = client.get("/posts/?claims=pending").content.decode()
     assert posts.count('data-post="') == 1
     queue = client.get("/cases/desk/?stage=returned").context["page"]
-    assert queue.paginator.count == 1
+    assert queue.count == 1
     queue = client.get("/cases/desk/?stage=extension").context["page"]
-    assert queue.paginator.count == 1
+    assert queue.count == 1
 
 
 @pytest.mark.django_db

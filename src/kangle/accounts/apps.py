@@ -11,7 +11,6 @@ class AccountsConfig(AppConfig):
         from kangle.core import navigation
         from kangle.core.roles import Role
 
-        navigation.register(_("API tokens"), "accounts:tokens", {Role.STREET_ADMIN}, order=90)
         self._register_phone_tabs(navigation, Role)
 
     @staticmethod

@@ -10,6 +10,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -300,12 +301,16 @@ def call_create(request):
 def _call_in_reach(user, pk: int) -> WhistleCall:
     """Staff see the calls of their subtree.
 
-    A grid leader also sees the community's calls that target their grid."""
+    A grid leader also sees the calls that ask their grid: targeted at it, or blown by a unit above it
+    without narrowing to grids (such a call asks the whole of its ``org``)."""
     rows = WhistleCall.objects.select_related("org", "created_by")
     try:
         return get_in_scope_or_404(user, rows, pk=pk)
     except Http404:
-        call = rows.filter(pk=pk, grids__pk__in=user.units_for("grid_leader")).first()
+        grids = list(OrgUnit.objects.filter(pk__in=user.units_for("grid_leader")))
+        above = {code for grid in grids for code in grid.ancestor_codes()}
+        asks = Q(grids__in=grids) | Q(grids__isnull=True, org__code__in=above)
+        call = rows.filter(asks, pk=pk).distinct().first()
         if call is None:
             raise
         return call

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -35,8 +35,12 @@ def _members_under(grids: list[OrgUnit]):
 
 
 def _open_calls(grids: list[OrgUnit]):
+    """Open calls that ask these grids: targeted at them, or blown by the grid or a unit above it without
+    narrowing to grids (a call with no ``grids`` asks the whole of its ``org``)."""
+    above = {code for grid in grids for code in grid.ancestor_codes()}
+    asks = Q(grids__in=grids) | Q(grids__isnull=True, org__code__in=above)
     return (
-        WhistleCall.objects.filter(grids__in=grids, status=CallStatus.OPEN, deadline__gt=now())
+        WhistleCall.objects.filter(asks, status=CallStatus.OPEN, deadline__gt=now())
         .select_related("org")
         .distinct()
         .order_by("deadline")

@@ -13,23 +13,16 @@ class MembersConfig(AppConfig):
 
         navigation.register(_("Members"), "members:list", STAFF_ROLES, order=20)
         navigation.register(_("Register a member"), "members:new", STAFF_ROLES - {Role.GRID_LEADER}, order=21)
-        navigation.register(
-            _("Import members"), "members:import", STAFF_ROLES - {Role.GRID_LEADER}, order=22, group="manage"
-        )
+        # Reached from the pages they belong to (at most ~8 links a group): importing from the member list,
+        # Party-organisation and staff accounts from 人员与角色.
         navigation.register(
             _("Base numbers"),
             "members:base-numbers",
             STAFF_ROLES - {Role.GRID_LEADER},
             order=23,
-            group="manage",
+            group="figures",
         )
         navigation.register(_("Employers"), "members:employers", STAFF_ROLES, order=24, group="manage")
-        navigation.register(
-            _("Employer Party organisation accounts"), "members:party-orgs", {Role.STREET_ADMIN}, order=81
-        )
-        navigation.register(
-            _("Import staff accounts"), "members:staff-import", {Role.STREET_ADMIN, Role.AREA_ADMIN}, order=82
-        )
         navigation.register(
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )

@@ -9,8 +9,7 @@ class NotifyConfig(AppConfig):
 
     def ready(self):
         from kangle.core import navigation
-        from kangle.core.roles import PHONE_ROLES, STAFF_ROLES, Role
+        from kangle.core.roles import PHONE_ROLES
 
-        everyone = STAFF_ROLES | PHONE_ROLES | {Role.EMPLOYER_PARTY_ORG}
-        navigation.register(_("Messages"), "notify:inbox", everyone, order=95)
+        # On the workbench the inbox is a link in the header, beside the person's name.
         navigation.register(_("Messages"), "notify:inbox", PHONE_ROLES, order=95, area="phone")

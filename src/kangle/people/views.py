@@ -57,7 +57,13 @@ def people_list(request):
     return render(
         request,
         "people/list.html",
-        {"page": page, "query": query, "role": role, "roles": Role.choices},
+        {
+            "page": page,
+            "query": query,
+            "role": role,
+            "roles": Role.choices,
+            "is_street_admin": request.user.is_superuser or request.user.has_role(Role.STREET_ADMIN),
+        },
     )
 
 

@@ -27,6 +27,4 @@ class PointsConfig(AppConfig):
             order=42,
             group="manage",
         )
-        navigation.register(
-            _("Point adjustments"), "points:adjustments", {Role.STREET_ADMIN}, order=41, group="manage"
-        )
+        # Manual adjustments are reached from the points rules page.

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
 from kangle.core.exports import Sheet, export_workbook, xlsx_response
+from kangle.core.roles import Role
 from kangle.core.timeutil import now as current_time
 from kangle.members.models import HouseholdMember
 from kangle.members.selectors import own_file
@@ -307,6 +308,7 @@ def rules(request):
         request,
         "points/rules.html",
         {
+            "perms_adjust": request.user.is_superuser or request.user.has_role(Role.STREET_ADMIN),
             "street": street,
             "versions": versions,
             "can_edit": can_edit,

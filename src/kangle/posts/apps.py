@@ -16,7 +16,7 @@ class PostsConfig(AppConfig):
         from kangle.core.roles import STAFF_ROLES, Role
 
         navigation.register(_("Service posts"), "posts:list", STAFF_ROLES, order=30)
-        navigation.register(_("Bulk assignment"), "posts:bulk", STAFF_ROLES - {Role.GRID_LEADER}, order=31)
+        # Bulk assignment is reached from the posts list (its button), not the navigation.
         navigation.register(
             _("Service catalogue"), "posts:catalogue", {Role.STREET_ADMIN}, order=32, group="manage"
         )

@@ -21,6 +21,13 @@ SH = dt.timezone(dt.timedelta(hours=8))
 
 
 @pytest.fixture(autouse=True)
+def _admin_over_every_street(personas):
+    """Categories, policies and the calendar are shared by both streets of the personas' tree: the street
+    admin in these tests is one whose role sits above every street (orgs.permissions.covers_every_street)."""
+    personas.street_admin = make_user("xh_admin", Role.STREET_ADMIN, personas.tree.district)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     workcalendar.forget_cache()
     yield

@@ -20,6 +20,13 @@ pytestmark = pytest.mark.django_db
 H = dt.timedelta(hours=1)
 
 
+@pytest.fixture(autouse=True)
+def _admin_over_every_street(personas):
+    """Categories, policies and the calendar are shared by both streets of the personas' tree: the street
+    admin in these tests is one whose role sits above every street (orgs.permissions.covers_every_street)."""
+    personas.street_admin = make_user("xh_admin", Role.STREET_ADMIN, personas.tree.district)
+
+
 def spec(code, name, hours, met_on):
     return reference.MilestoneSpec(code=code, name=name, hours=hours, met_on=met_on)
 
@@ -102,15 +109,17 @@ def test_deleting_a_category_with_cases_retires_it(personas, termite):
 
 
 def test_contractor_with_a_staff_account(personas, termite):
+    # Contractors belong to a part of the tree: this is 康健's own street admin, not the shared-data admin.
+    street_admin = User.objects.get(username="street_admin")
     contractor = reference.contractor_create(
-        actor=personas.street_admin,
+        actor=street_admin,
         name="康健白蚁防治站",
         org=personas.tree.street,
         categories=[termite],
         priority=5,
     )
     issued = reference.contractor_staff_create(
-        actor=personas.street_admin,
+        actor=street_admin,
         contractor=contractor,
         username="ant_1",
         display_name="李师傅",
@@ -124,13 +133,11 @@ def test_contractor_with_a_staff_account(personas, termite):
     assert services.default_contractor(case) == contractor
     with pytest.raises(UserError) as outside:
         reference.contractor_create(
-            actor=personas.street_admin, name="x", org=personas.tree.other_street, categories=[termite]
+            actor=street_admin, name="x", org=personas.tree.other_street, categories=[termite]
         )
     assert outside.value.status == 404
     with pytest.raises(UserError) as none:
-        reference.contractor_create(
-            actor=personas.street_admin, name="x", org=personas.tree.street, categories=[]
-        )
+        reference.contractor_create(actor=street_admin, name="x", org=personas.tree.street, categories=[])
     assert none.value.field == "categories"
 
 
@@ -254,3 +261,25 @@ def test_another_streets_admin_cannot_reach_this_streets_contractor(
     assert response.status_code == 404
     assert contractor_org.name not in [c["name"] for c in api.get("/reference/contractors").json()]
     assert not User.objects.filter(username="sneak").exists()
+
+
+def test_a_street_admin_among_several_cannot_change_what_every_street_uses(client, personas, termite):
+    """康健's street admin reads the shared categories and policies but cannot change them for 湖南 too."""
+    kangjian_admin = make_user("kj_only_admin", Role.STREET_ADMIN, personas.tree.street)
+    policy = termite.policy
+    with pytest.raises(UserError) as refused:
+        reference.sla_policy_revise(
+            actor=kangjian_admin,
+            policy=policy,
+            name=policy.name,
+            clock_type=policy.clock_type,
+            warn_percent=75,
+            escalation_chain=[],
+            milestones=[spec("contact", "联系", 12, "contacted")],
+        )
+    assert refused.value.status == 403 and "各街道共用" in str(refused.value)
+    with pytest.raises(UserError):
+        reference.category_update(actor=kangjian_admin, category=termite, name="白蚁（改）")
+    assert SlaPolicy.objects.filter(code=policy.code).count() == 1
+    client.force_login(kangjian_admin)
+    assert client.get("/cases/reference/categories/").status_code == 200

@@ -124,9 +124,6 @@ def role_assign(
     if not created and not assignment.is_active:
         assignment.is_active = True
         assignment.save(update_fields=["is_active"])
-    if role == Role.STREET_ADMIN and not user.is_staff:
-        # Street admins keep the reference data in the Django admin.
-        User.objects.filter(pk=user.pk).update(is_staff=True)
     audit.record(
         actor=actor, verb="role.assign", obj=assignment, details={"role": role, "org": org.code}, now=now
     )

@@ -1,7 +1,7 @@
 """Reference data of 民情快办 kept by street admins from the workbench: categories, SLA policies, contractors.
 
-Categories and SLA policies are shared by every street of a deployment (one office's platform); any street
-admin keeps them. Contractors cover a part of the tree and are kept by the street admin of that part.
+Categories, SLA policies and the holiday calendar are shared by every street of a deployment: street admins
+read them, and only an admin whose scope covers every street changes them (orgs.permissions). Contractors cover a part of the tree and are kept by the street admin of that part.
 A policy is never edited in place: a revision is a new version, so a running clock keeps the rules it
 started with and only cases reported afterwards get the new ones.
 """
@@ -31,6 +31,7 @@ from kangle.core.roles import Role
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import resolve_now
 from kangle.orgs.models import OrgUnit
+from kangle.orgs.permissions import covers_every_street
 from kangle.orgs.scope import get_in_scope_or_404, in_scope
 from kangle.people.services import IssuedAccount, account_create
 
@@ -79,6 +80,22 @@ def access_contractor(actor, pk) -> Contractor:
     return get_in_scope_or_404(actor, Contractor.objects.select_related("org"), pk=pk)
 
 
+def can_edit_shared_reference(actor) -> bool:
+    return covers_every_street(actor)
+
+
+def require_shared(actor) -> None:
+    """Changes to what every street uses (categories, policies, the calendar)."""
+    if actor is not None and not can_edit_shared_reference(actor):
+        raise UserError(
+            "shared_reference",
+            "案件类别、时限规则和节假日日历由各街道共用，只能由管辖全部街道的管理员修改",
+            "Case categories, SLA policies and the holiday calendar are shared by every street; only an "
+            "administrator over all streets may change them",
+            status=403,
+        )
+
+
 def _require(actor) -> None:
     """``actor`` None is the system (the demo data), like everywhere else."""
     if actor is not None and not can_manage_reference(actor):
@@ -115,7 +132,7 @@ def category_update(
     policy: SlaPolicy | None = None,
     now: dt.datetime | None = None,
 ) -> CaseCategory:
-    _require(actor)
+    require_shared(actor)
     category = CaseCategory.objects.select_for_update().get(pk=category.pk)
     before = {"name": category.name, "policy": category.policy_id}
     category.name = _text(name, field="name", zh="名称", en="name", max_length=100, required=True)
@@ -154,7 +171,7 @@ def category_create(
     sort_order: int = 0,
     now: dt.datetime | None = None,
 ) -> CaseCategory:
-    _require(actor)
+    require_shared(actor)
     code = _text(code, field="code", zh="编码", en="code", max_length=40, required=True)
     if CaseCategory.objects.filter(code=code).exists():
         raise UserError("duplicate_code", "该编码已存在", "This code already exists", field="code")
@@ -175,7 +192,7 @@ def category_create(
 @transaction.atomic
 def category_delete(*, actor, category: CaseCategory, now: dt.datetime | None = None) -> str:
     """Delete an unused category; one with cases (or children) is retired instead. Returns what happened."""
-    _require(actor)
+    require_shared(actor)
     category = CaseCategory.objects.select_for_update().get(pk=category.pk)
     in_use = (
         Case.objects.filter(category=category).exists()
@@ -194,7 +211,7 @@ def category_delete(*, actor, category: CaseCategory, now: dt.datetime | None = 
 
 @transaction.atomic
 def category_reinstate(*, actor, category: CaseCategory, now: dt.datetime | None = None) -> CaseCategory:
-    _require(actor)
+    require_shared(actor)
     CaseCategory.objects.filter(pk=category.pk).update(is_active=True)
     category.is_active = True
     audit.record(actor=actor, verb="category.reinstate", obj=category, now=resolve_now(now))
@@ -313,7 +330,7 @@ def sla_policy_revise(
     now: dt.datetime | None = None,
 ) -> SlaPolicy:
     """Publish a new version of ``policy``; categories move to it, running clocks keep the old one."""
-    _require(actor)
+    require_shared(actor)
     moment = resolve_now(now)
     current = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     if not current.is_current:

@@ -356,6 +356,7 @@ def calendar_year_get(request, year: int):
 @router.put("/calendar/{year}", response=CalendarYearIO)
 def calendar_year_put(request, year: int, payload: CalendarYearIO):
     _require(request)
+    reference.require_shared(request.user)
     workcalendar.calendar_year_set(
         actor=request.user,
         year=year,

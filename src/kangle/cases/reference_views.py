@@ -341,6 +341,7 @@ def calendar_year(request, year):
     form = CalendarYearForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
+            reference.require_shared(request.user)
             workcalendar.calendar_year_set(actor=request.user, year=year, **form.cleaned_data)
         except UserError as exc:
             _form_error(form, exc)

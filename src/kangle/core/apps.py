@@ -14,6 +14,8 @@ class CoreConfig(AppConfig):
 
         at_rest.protect_from_settings()
 
+        # The Django admin is for platform operators only; a street runs itself from the workbench.
+        admin.site.has_permission = _operators_only
         admin.site.site_header = _("Kangle administration")
         admin.site.site_title = _("Kangle")
         from kangle.core import navigation
@@ -21,3 +23,7 @@ class CoreConfig(AppConfig):
 
         everyone = STAFF_ROLES | PHONE_ROLES | {Role.EMPLOYER_PARTY_ORG}
         navigation.register(_("Home"), "home", everyone, order=0, area="phone")
+
+
+def _operators_only(request) -> bool:
+    return request.user.is_active and request.user.is_superuser

@@ -8,9 +8,9 @@ under its owning unit (their community's posts, and area- or street-wide posts a
 from __future__ import annotations
 
 from kangle.core.roles import STAFF_ROLES, Role
-from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.permissions import covers_every_street
 from kangle.orgs.scope import in_scope
-from kangle.orgs.selectors import paths_q
 
 # Roles that create, publish and close posts, confirm and remove claims, invite and assign in bulk.
 MANAGING_ROLES = (Role.STREET_ADMIN, Role.AREA_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF)
@@ -40,17 +40,8 @@ def can_manage_post(actor, org: OrgUnit) -> bool:
 
 
 def can_manage_catalogue(actor) -> bool:
-    """The service catalogue is shared by every street of the deployment, so only someone whose scope
-    covers all of them edits it: the superuser, or a street admin when the deployment has one street (or
-    whose role sits above every street). A street admin among several cannot rename what the others use."""
-    if not getattr(actor, "is_authenticated", False):
-        return False
-    if actor.is_superuser:
-        return True
-    if not actor.has_role(Role.STREET_ADMIN):
-        return False
-    paths = [path for role, path, _ in actor.role_rows if role == Role.STREET_ADMIN]
-    return not OrgUnit.objects.filter(kind=OrgKind.STREET).exclude(paths_q(paths)).exists()
+    """The service catalogue is shared by every street of the deployment (orgs.permissions)."""
+    return covers_every_street(actor)
 
 
 def member_reaches(member, post) -> bool:

@@ -156,3 +156,32 @@ def browser_login(page, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("#login-submit")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture(autouse=True)
+def _reference_seed(request):
+    """Skills, the service catalogue and the case categories come from data migrations. A transactional test
+    (browser tests, thread tests) ends with a flush that deletes them, and with tests spread over workers
+    any later test on that worker may be next: put them back, with the migrations' own idempotent seeds."""
+    names = request.fixturenames
+    if "transactional_db" in names:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from kangle.cases.defaults import seed as seed_cases
+    from kangle.cases.models import CaseCategory, Milestone, SlaPolicy
+    from kangle.members.models import Skill
+    from kangle.posts.models import ServiceAspect
+
+    if not Skill.objects.exists():
+        importlib.import_module("kangle.members.migrations.0002_seed_skills").seed(django_apps, None)
+    if not ServiceAspect.objects.exists():
+        importlib.import_module("kangle.posts.migrations.0002_seed_catalogue").seed(django_apps, None)
+    if not CaseCategory.objects.exists():
+        seed_cases(SlaPolicy, Milestone, CaseCategory)

@@ -22,6 +22,7 @@ from conftest import PHONE, browser_login
 from kangle.cases import services as case_services
 from kangle.cases.defaults import seed
 from kangle.cases.models import CaseCategory, Channel, Contractor, Milestone, SlaPolicy
+from kangle.core.roles import Role
 from kangle.members.constants import Status
 from personas import PASSWORD
 
@@ -224,9 +225,53 @@ def test_resident_pages(phone, axe_source, personas):
     _assert_clean(_check_pages(phone, axe_source, "resident", paths))
 
 
+def _inspection_for(personas, contractor):
+    """An open inspection round over one monitoring point, and a running campaign the contractor works with
+    a technician of this street."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kangle.prevention import services as prevention
+    from kangle.prevention.models import PlaceType, TeamRole
+    from personas import make_user
+
+    now = timezone.now()
+    contractor.users.add(make_user("kj_technician", Role.CONTRACTOR, personas.tree.street))
+    prevention.point_create(
+        actor=personas.street_admin,
+        code="MP1",
+        name="MP1 树根诱饵站",
+        org=personas.tree.estate_a,
+        latitude=Decimal("31.164000"),
+        longitude=Decimal("121.423000"),
+        place_type=PlaceType.GREEN_BELT,
+        device_type="地下诱饵站",
+        bait_type="氟铃脲饵剂",
+        installed_on=now.date() - dt.timedelta(days=60),
+        now=now - dt.timedelta(days=30),
+    )
+    round_ = prevention.round_open(actor=personas.street_admin, org=personas.tree.street, now=now)
+    campaign = prevention.campaign_create(
+        actor=personas.area_admin,
+        name="康乐地毯式巡查",
+        org=personas.tree.community_a,
+        starts_on=now.date() - dt.timedelta(days=1),
+        ends_on=now.date() + dt.timedelta(days=30),
+        units=[personas.tree.estate_a],
+        team=[(TeamRole.AREA_OFFICE, "第一片区工作站"), (TeamRole.CONTRACTOR, "白蚁防治所")],
+        contractor=contractor,
+        now=now,
+    )
+    return round_, campaign
+
+
 def test_contractor_pages(phone, axe_source, personas):
     case = _case_for(personas)
+    round_, campaign = _inspection_for(personas, Contractor.objects.get(name="白蚁防治所"))
     browser_login(phone, "contractor", PASSWORD)
+    found = []
     paths = [
         "/",
         "/accounts/me/",
@@ -235,7 +280,17 @@ def test_contractor_pages(phone, axe_source, personas):
         "/prevention/m/",
         "/notify/inbox/",
     ]
-    _assert_clean(_check_pages(phone, axe_source, "contractor", paths))
+    found += _check_pages(phone, axe_source, "contractor", paths)
+    # The inspection pages, as a technician of the contractor working in this street's round and campaign.
+    phone.context.clear_cookies()
+    browser_login(phone, "kj_technician", PASSWORD)
+    paths = [
+        "/prevention/m/",
+        f"/prevention/m/rounds/{round_.pk}/",
+        f"/prevention/m/campaigns/{campaign.pk}/",
+    ]
+    found += _check_pages(phone, axe_source, "technician", paths)
+    _assert_clean(found)
 
 
 def test_grid_leader_pages(phone, axe_source, personas):

@@ -65,3 +65,15 @@ def test_thirty_parallel_hits_let_exactly_the_limit_through():
         thread.join()
     assert allowed.count(True) == 5 and len(allowed) == 30
     assert Throttle.objects.get(scope="race").hits == 30
+
+
+@pytest.mark.django_db
+def test_hit_all_passes_only_while_every_limit_holds():
+    window = dt.timedelta(minutes=15)
+    client = throttle.Limit("combined", "client:1", 3, window)
+    number = throttle.Limit("combined", "number:A", 2, window)
+    assert throttle.hit_all(client, number)
+    assert throttle.hit_all(client, number)
+    assert not throttle.hit_all(client, number)  # the number's limit (2) is used up
+    other = throttle.Limit("combined", "number:B", 2, window)
+    assert not throttle.hit_all(client, other)  # the client's fourth attempt: its limit (3) is used up

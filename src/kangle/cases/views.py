@@ -603,8 +603,10 @@ def track(request):
     if request.method == "POST":
         suffix = (request.POST.get("suffix") or "").strip()
         keys = _track_keys(request, number)
-        allowed = [throttle.hit(TRACK_SCOPE, key, limit=TRACK_LIMIT, window=TRACK_WINDOW) for key in keys]
-        if not all(allowed):
+        allowed = throttle.hit_all(
+            *(throttle.Limit(TRACK_SCOPE, key, TRACK_LIMIT, TRACK_WINDOW) for key in keys)
+        )
+        if not allowed:
             error, status = _("Too many attempts. Please try again in 15 minutes."), 429
         else:
             case = Case.objects.filter(number=number).select_related("category").first()

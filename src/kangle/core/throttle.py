@@ -18,8 +18,9 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 
 from kangle.core.crypto import blind_index
@@ -35,6 +36,26 @@ def hit(scope: str, key: str, *, limit: int, window: dt.timedelta, now: dt.datet
     """Count one attempt; True while the attempts in the current window (this one included) are at most
     ``limit``, False once it is exceeded (the refused attempt is counted too)."""
     return count(scope, key, window=window, now=now) <= limit
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    key: str
+    limit: int
+    window: dt.timedelta
+
+
+def hit_all(*limits: Limit, now: dt.datetime | None = None) -> bool:
+    """Count one attempt against several limits at once (per client and per number, say); True only if
+    every one holds. The counters are updated in one transaction in a fixed order, so each row stays locked
+    until all are counted: two parallel requests cannot each pass one limit and fail the other, and exactly
+    ``limit`` attempts pass however many arrive together."""
+    moment = resolve_now(now)
+    ordered = sorted(limits, key=lambda item: (item.scope, key_hash(item.scope, item.key)))
+    with transaction.atomic():
+        counts = [count(item.scope, item.key, window=item.window, now=moment) for item in ordered]
+    return all(seen <= item.limit for seen, item in zip(counts, ordered, strict=True))
 
 
 def count(scope: str, key: str, *, window: dt.timedelta, now: dt.datetime | None = None) -> int:

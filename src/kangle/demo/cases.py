@@ -436,12 +436,12 @@ def bulk_cases(
 
 CASES_SQL = """
 INSERT INTO cases_case (number, category_id, org_id, status, channel, title, description,
-    resident_name, phone, phone_mask, address, address_mask, address_hash, reported_at, closed_at,
-    rework_count, version)
+    resident_name, phone, phone_mask, address, address_mask, address_hash, answers, media_url, reported_at,
+    closed_at, rework_count, version)
 SELECT 'MB' || lpad(g::text, 10, '0'), %(category)s,
        (%(places)s::bigint[])[1 + (g %% %(n_places)s)],
        CASE WHEN r.is_open THEN 'booked' ELSE 'closed' END, 'phone_call', 'bench', '', '', '', '', '', '', '',
-       r.reported, CASE WHEN r.is_open THEN NULL ELSE r.reported + interval '30 hours' END, 0, 0
+       '{}'::jsonb, '', r.reported, CASE WHEN r.is_open THEN NULL ELSE r.reported + interval '30 hours' END, 0, 0
 FROM generate_series(%(first)s, %(last)s) AS g,
 LATERAL (SELECT x < %(share)s AS is_open,
                 %(now)s - CASE WHEN x < %(share)s THEN random() * interval '60 hours'
@@ -451,9 +451,9 @@ LATERAL (SELECT x < %(share)s AS is_open,
 """
 
 CLOCKS_SQL = """
-INSERT INTO cases_casemilestone (case_id, milestone_id, state, started_at, deadline, due_at, warn_at,
+INSERT INTO cases_casemilestone (case_id, milestone_id, round, state, started_at, deadline, due_at, warn_at,
     next_escalation_at, escalation_level, met_at, extended_hours)
-SELECT c.id, m.id, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, c.reported_at,
+SELECT c.id, m.id, 0, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, c.reported_at,
        c.reported_at + m.hours * interval '1 hour',
        CASE WHEN c.status = 'closed' THEN NULL ELSE c.reported_at + m.hours * interval '1 hour' END,
        CASE WHEN c.status = 'closed' THEN NULL
@@ -461,7 +461,7 @@ SELECT c.id, m.id, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, 
        CASE WHEN c.status = 'closed' THEN NULL ELSE c.reported_at + m.hours * interval '1 hour' END,
        0,
        CASE WHEN c.status = 'closed' THEN c.reported_at + m.hours * interval '30 minutes' END, 0
-FROM cases_case c JOIN cases_milestone m ON m.policy_id = %(policy)s
+FROM cases_case c JOIN cases_milestone m ON m.policy_id = %(policy)s AND NOT m.on_rework
 WHERE c.number >= %(low)s AND c.number <= %(high)s
 """
 

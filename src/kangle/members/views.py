@@ -185,15 +185,11 @@ def _register_self(request, form, point, user):
     if user is None:
         phone = normalise_phone(raw.get("phone"))
         client = request.META.get("REMOTE_ADDR", "") or "unknown"
-        allowed = [
-            throttle.hit(
-                REGISTER_SCOPE, f"client:{client}", limit=REGISTER_LIMIT_PER_CLIENT, window=REGISTER_WINDOW
-            ),
-            throttle.hit(
-                REGISTER_SCOPE, f"phone:{phone}", limit=REGISTER_LIMIT_PER_PHONE, window=REGISTER_WINDOW
-            ),
-        ]
-        if not all(allowed):
+        allowed = throttle.hit_all(
+            throttle.Limit(REGISTER_SCOPE, f"client:{client}", REGISTER_LIMIT_PER_CLIENT, REGISTER_WINDOW),
+            throttle.Limit(REGISTER_SCOPE, f"phone:{phone}", REGISTER_LIMIT_PER_PHONE, REGISTER_WINDOW),
+        )
+        if not allowed:
             raise UserError(
                 "too_many_attempts",
                 "尝试次数过多，请一小时后再试",

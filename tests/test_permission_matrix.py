@@ -44,6 +44,7 @@ PAGES = {
     "reports:cockpit": STAFF,
     "reports:cockpit-export": STAFF,
     "reports:map": STAFF,
+    "reports:map-data": STAFF,
     "reports:search": STAFF,
     "home": PUBLIC,
     "accounts:login": PUBLIC,

@@ -88,3 +88,14 @@ def test_map_is_for_staff(client, personas):
     response = client.post("/reports/map/", {"tile_url": "https://x.example/{z}/{x}/{y}.png"})
     assert response.status_code == 404  # the street is above the secretary's subtree
     assert not StreetSettings.objects.exists()
+
+
+def test_case_figures_embed_the_map_of_open_cases(client, personas):
+    """The figure page with coordinates shows the map; its data come from the scoped JSON endpoint."""
+    client.force_login(personas.street_admin)
+    page = client.get("/cases/figures/").content.decode()
+    assert 'id="map"' in page and 'data-src="/reports/map/data/?layer=cases"' in page
+    data = client.get("/reports/map/data/?layer=cases").json()
+    assert set(data) == {"features", "outline", "tiles"} and data["tiles"] is None
+    client.force_login(personas.member)
+    assert client.get("/reports/map/data/").status_code == 404

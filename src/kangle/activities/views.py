@@ -33,8 +33,8 @@ from kangle.activities.models import (
 )
 from kangle.core.errors import UserError
 from kangle.core.exports import Sheet, export_workbook, xlsx_response
+from kangle.core.timeutil import default_period
 from kangle.core.timeutil import now as current_time
-from kangle.core.timeutil import today
 from kangle.core.uploads import validate_image
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member
@@ -634,14 +634,15 @@ def my_records(request):
 
 # --- figures and grids ------------------------------------------------------------------------------------
 def _period(request) -> tuple[dt.date, dt.date]:
+    default_start, default_end = default_period()
     try:
         start = dt.date.fromisoformat(request.GET.get("from", ""))
     except ValueError:
-        start = today().replace(month=1, day=1)
+        start = default_start
     try:
         end = dt.date.fromisoformat(request.GET.get("to", ""))
     except ValueError:
-        end = today()
+        end = default_end
     if end < start:
         start, end = end, start
     return start, end

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from kangle.cases.models import Case, CaseMilestone, CaseStatus, Feedback, MilestoneState
 from kangle.core.exports import Sheet, export_workbook
-from kangle.core.timeutil import local, start_of_day, today
+from kangle.core.timeutil import default_period, local, start_of_day
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
 
@@ -28,8 +28,7 @@ DECIDED = [MilestoneState.MET, MilestoneState.MET_LATE, MilestoneState.BREACHED]
 
 
 def period_from(params) -> tuple[dt.date, dt.date]:
-    end = today()
-    start = end - dt.timedelta(days=89)
+    start, end = default_period()
     try:
         if params.get("start"):
             start = dt.date.fromisoformat(params["start"])

@@ -19,6 +19,13 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def default_period(end: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The period a figure page opens on: the last 12 months up to today, so a page is never empty only
+    because the latest weeks were quiet (one default for every figure page)."""
+    end = end or today()
+    return end - dt.timedelta(days=364), end
+
+
 def start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from kangle.cases.models import Case, Contractor
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.exports import Sheet, export_workbook, xlsx_response
-from kangle.core.timeutil import local, today
+from kangle.core.timeutil import default_period, local, today
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -59,8 +59,7 @@ def guarded(view):
 
 
 def _default_period() -> tuple[dt.date, dt.date]:
-    end = today()
-    return end - dt.timedelta(days=29), end
+    return default_period()
 
 
 def _analysis_units(user) -> list[OrgUnit]:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -148,3 +148,22 @@ CLOCK_LABELS = {
     "warning": _lazy("Due soon"),
     "on_track": _lazy("On track"),
 }
+
+
+@login_required
+def map_data(request):
+    """The map's points as JSON, for figure pages that embed the map (drawn over the outline: no tiles,
+    so the embedding page needs no outside image source)."""
+    user = request.user
+    if not user.is_workbench_user:
+        raise Http404
+    layers = set(request.GET.getlist("layer")) & set(geo.LAYERS) or set(geo.LAYERS)
+    clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
+    moment = now()
+    return JsonResponse(
+        {
+            "features": geo.features(user, layers=layers, clocks=clocks, now=moment),
+            "outline": geo.outline(user, now=moment),
+            "tiles": None,
+        }
+    )

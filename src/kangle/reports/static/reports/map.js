@@ -1,8 +1,14 @@
 // Moved out of the page so the content security policy can forbid inline scripts; labels come
 // from data attributes the template translates.
 (function () {
-  var data = JSON.parse(document.getElementById("map-data").textContent);
   var box = document.getElementById("map");
+  // The map page embeds its data; a figure page that shows the map fetches it (same origin).
+  if (box.dataset.src) {
+    fetch(box.dataset.src, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(draw);
+  } else {
+    draw(JSON.parse(document.getElementById("map-data").textContent));
+  }
+  function draw(data) {
   var f = data.features;
   var colours = {overdue: "#c62828", warning: "#ed6c02", on_track: "#2e7d32"};
   var names = {venues: box.dataset.venues, points: box.dataset.points, monitoring: box.dataset.monitoring, warnings: box.dataset.warnings, cases: box.dataset.cases};
@@ -49,5 +55,6 @@
       geo: {map: "area", roam: true, itemStyle: {areaColor: "#f5f6f7", borderColor: "#c8161d"}, label: {show: false}, emphasis: {disabled: true}},
       series: series("geo", function (ll) { return ll; })
     });
+  }
   }
 })();

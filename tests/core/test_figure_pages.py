@@ -83,3 +83,18 @@ def test_rankings_chart_export_and_a_default_period_with_data(client, personas):
     )
     book = load_workbook(io.BytesIO(response.content))
     assert book["积分排行"].cell(row=3, column=2).value == person.name
+
+
+def test_activity_figures_reversed_period_is_a_field_error_and_empty_says_why(client, personas):
+    client.force_login(personas.secretary_a)
+    html = client.get("/activities/figures/", {"from": "2026-06-30", "to": "2026-06-01"}).content.decode()
+    assert 'id="period-error"' in html and 'data-field="to"' in html
+    # Nothing in the period: the page says why and links the action that fills it.
+    assert 'id="empty-activities"' in html and 'href="/activities/new/"' in html
+    assert 'id="period-error"' not in client.get("/activities/figures/").content.decode()
+
+
+def test_base_numbers_empty_state_links_registration(client, personas):
+    client.force_login(personas.secretary_a)
+    html = client.get("/members/base-numbers/").content.decode()
+    assert 'id="empty-base-numbers"' in html and 'href="/members/new/"' in html

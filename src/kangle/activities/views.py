@@ -711,6 +711,8 @@ def figures_export(request):
 @login_required
 def figures_page(request):
     units, unit, start, end, data = _figures_of(request)
+    given = (request.GET.get("from", ""), request.GET.get("to", ""))
+    reversed_period = all(given) and given[1] < given[0]
     chart = {
         "names": [r["name"] for r in data["by_aspect"]],
         "participants": [r["participants"] for r in data["by_aspect"]],
@@ -727,6 +729,7 @@ def figures_page(request):
             "start": start,
             "end": end,
             "chart_json": json.dumps(chart, ensure_ascii=False),
+            "reversed_period": reversed_period,
         },
     )
 

@@ -31,7 +31,7 @@ from kangle.activities.models import (
     SignupStatus,
     WhistleCall,
 )
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.core.exports import Sheet, export_workbook, xlsx_response
 from kangle.core.timeutil import default_period
 from kangle.core.timeutil import now as current_time
@@ -47,10 +47,6 @@ from kangle.posts.models import Claim, ClaimStatus, PostSession
 def _staff_only(request) -> None:
     if not permissions.is_staff(request.user):
         raise PermissionDenied
-
-
-def _form_error(form, exc: UserError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 def _member_or_403(request) -> Member:
@@ -91,7 +87,7 @@ def activity_create(request):
                 signup_opens_at=data["signup_opens_at"],
             )
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Activity published."))
             return redirect("activities:detail", activity.pk)
@@ -291,7 +287,7 @@ def call_create(request):
                 description=data["description"],
             )
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The whistle is blown."))
             return redirect("activities:call-detail", call.pk)
@@ -574,7 +570,7 @@ def record_list(request):
                     difficulty=data["difficulty"],
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Record saved; it awaits verification."))
                 return redirect("activities:records")
@@ -624,7 +620,7 @@ def my_records(request):
                 photo=validate_image(data["photo"], field="photo") if data["photo"] else None,
             )
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Reported; the community will verify it."))
             return redirect("activities:my-records")

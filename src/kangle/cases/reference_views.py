@@ -22,7 +22,7 @@ from kangle.cases.reference_forms import (
     PolicyForm,
 )
 from kangle.core import workcalendar
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.core.models import CalendarYear
 from kangle.core.timeutil import today
 from kangle.orgs.models import OrgUnit
@@ -32,11 +32,6 @@ from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 def _require(request) -> None:
     if not reference.can_manage_reference(request.user):
         raise Http404
-
-
-def _form_error(form, exc: UserError) -> None:
-    field = exc.field.split(".")[0] if exc.field else None
-    form.add_error(field if field in form.fields else None, str(exc))
 
 
 @login_required
@@ -58,7 +53,7 @@ def categories(request):
                 sort_order=data["sort_order"],
             )
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Category created."))
             return redirect("cases:ref-categories")
@@ -86,7 +81,7 @@ def category_edit(request, code):
         try:
             reference.category_update(actor=request.user, category=category, **form.cleaned_data)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Category saved."))
             return redirect("cases:ref-categories")
@@ -240,7 +235,7 @@ def contractors(request):
                     priority=data["priority"],
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 return redirect("cases:ref-contractor", pk=contractor.pk)
     return render(
@@ -290,7 +285,7 @@ def contractor_detail(request, pk):
                     is_active=data["is_active"],
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Contractor saved."))
                 return redirect("cases:ref-contractor", pk=contractor.pk)
@@ -300,7 +295,7 @@ def contractor_detail(request, pk):
                 actor=request.user, contractor=contractor, **staff_form.cleaned_data
             )
         except UserError as exc:
-            _form_error(staff_form, exc)
+            form_error(staff_form, exc)
         else:
             staff_form = ContractorStaffForm()
     context = {
@@ -344,7 +339,7 @@ def calendar_year(request, year):
             reference.require_shared(request.user)
             workcalendar.calendar_year_set(actor=request.user, year=year, **form.cleaned_data)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The %(year)s calendar is saved.") % {"year": year})
             return redirect("cases:ref-calendar")

@@ -41,3 +41,10 @@ def message_in_language(error: UserError) -> str:
     from django.utils.translation import get_language
 
     return error.en if (get_language() or "").startswith("en") else error.zh
+
+
+def form_error(form, error: UserError, *, message: str | None = None) -> None:
+    """Show a service's refusal on a page's form: at its field when the form has it (a row of a list field,
+    ``milestones.1``, points at ``milestones``), otherwise above the form."""
+    field = (error.field or "").split(".")[0]
+    form.add_error(field if field in form.fields else None, str(error) if message is None else message)

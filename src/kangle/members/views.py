@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from kangle.accounts.services import user_create
 from kangle.core import throttle
 from kangle.core.crypto import blind_index
-from kangle.core.errors import UserError, message_in_language
+from kangle.core.errors import UserError, form_error, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.pagination import PageInfo
 from kangle.core.roles import Role
@@ -57,11 +57,6 @@ from kangle.orgs.selectors import paths_q
 def _staff_only(request) -> None:
     if not permissions.can_view_members(request.user):
         raise PermissionDenied
-
-
-def _form_error(form, exc: UserError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, message_in_language(exc))
 
 
 def _initial_from(member: Member) -> dict:
@@ -113,7 +108,7 @@ def register(request):
             user = request.user if request.user.is_authenticated else None
             registration = _register_self(request, form, point, user)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc, message=message_in_language(exc))
         else:
             if not request.user.is_authenticated:
                 login(
@@ -253,7 +248,7 @@ def me_edit(request):
         try:
             services.member_update(actor=request.user, member=member, data=data)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc, message=message_in_language(exc))
         else:
             messages.success(request, _("Your file has been saved."))
             return redirect("members:me")
@@ -346,7 +341,7 @@ def member_edit(request, pk):
         try:
             services.member_update(actor=request.user, member=member, data=form.raw())
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc, message=message_in_language(exc))
         else:
             messages.success(request, _("Your file has been saved."))
             return redirect("members:detail", pk=member.pk)
@@ -442,7 +437,7 @@ def member_new(request):
         except UserError as exc:
             if exc.status == 403:
                 raise PermissionDenied from None
-            _form_error(form, exc)
+            form_error(form, exc, message=message_in_language(exc))
         else:
             messages.success(
                 request, _("Merged into the existing file.") if registration.merged else _("Registered.")
@@ -595,7 +590,8 @@ def import_start(request):
             except UserError as exc:
                 if exc.status == 403:
                     raise PermissionDenied from None
-                _form_error(form, UserError(exc.code, exc.zh, exc.en, field="file"))
+                at_file = UserError(exc.code, exc.zh, exc.en, field="file")
+                form_error(form, at_file, message=message_in_language(at_file))
             else:
                 return redirect("members:import-job", pk=job.pk)
     recent = (

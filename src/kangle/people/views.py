@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.models import User
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.core.roles import Role
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
@@ -38,10 +38,6 @@ def _unit_in_scope(request, code: str) -> OrgUnit:
     return get_in_scope_or_404(
         request.user, OrgUnit.objects.all(), path_field="path", code=(code or "").strip()
     )
-
-
-def _form_error(form, exc: UserError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 @login_required
@@ -89,7 +85,7 @@ def account_new(request):
                     org=org,
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
     status = 400 if form.errors else 200
     return render(request, "people/account_new.html", {"form": form, "issued": issued}, status=status)
 
@@ -126,7 +122,7 @@ def user_grant(request, user_id):
             try:
                 services.role_grant(actor=request.user, user=person, role=form.cleaned_data["role"], org=org)
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Role granted."))
                 return redirect("people:user", user_id=person.pk)
@@ -233,7 +229,7 @@ def grid_leader_appoint(request, code):
                 # The one-time code is shown on this response only, never kept in a cookie or the session.
                 return _unit_page(request, unit, issued=issued)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             return redirect("people:unit", code=unit.code)
     return _unit_page(request, unit, grid_form=form, status=400)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.members.selectors import own_file
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
@@ -63,10 +63,6 @@ def _staff_benefits(request):
     return rows
 
 
-def _form_error(form, exc: UserError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-
-
 @login_required
 def benefit_list(request):
     rows = _staff_benefits(request).order_by("-is_active", "org__path", "name")
@@ -86,7 +82,7 @@ def benefit_list(request):
                     actor=request.user, org=org, kind=data["kind"], name=data["name"], **fields
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 return redirect("points:manage-benefit", benefit_id=benefit.pk)
     return render(
@@ -105,7 +101,7 @@ def benefit_detail(request, benefit_id):
         try:
             services.slot_create(actor=request.user, benefit=benefit, **form.cleaned_data)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Slot added."))
             return redirect("points:manage-benefit", benefit_id=benefit.pk)

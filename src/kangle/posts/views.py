@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.core.public_url import base_url
 from kangle.members.models import Member
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -44,10 +44,6 @@ def _staff_only(request) -> None:
 def _manager_only(request, org) -> None:
     if not permissions.can_manage_post(request.user, org):
         raise PermissionDenied
-
-
-def _form_error(form, exc: UserError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 def _scoped_post(request, pk: int) -> Post:
@@ -89,7 +85,7 @@ def post_new(request):
         try:
             post = services.post_create(actor=request.user, raw=form.raw(), publish="publish" in request.POST)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The post has been saved."))
             return redirect("posts:detail", post.pk)
@@ -140,7 +136,7 @@ def post_edit(request, pk: int):
         try:
             services.post_update(actor=request.user, post=post, raw=form.raw())
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("The post has been saved."))
             return redirect("posts:detail", post.pk)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.recognition import permissions, services, stories
@@ -30,10 +30,6 @@ class NewStoryForm(StoryForm):
 def _require(request) -> None:
     if not permissions.is_staff(request.user):
         raise Http404
-
-
-def _form_error(form, exc: UserError) -> None:
-    form.add_error(exc.field if exc.field in form.fields else None, str(exc))
 
 
 @login_required
@@ -58,7 +54,7 @@ def story_list(request):
                     summary=data["summary"],
                 )
             except UserError as exc:
-                _form_error(form, exc)
+                form_error(form, exc)
             else:
                 return redirect("recognition:manage-story", story_id=story.pk)
     rows = stories.stories_for(request.user).order_by("-created_at")[:100]
@@ -82,7 +78,7 @@ def story_edit(request, story_id):
         try:
             stories.story_update(actor=request.user, story=story, **form.cleaned_data)
         except UserError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Story saved."))
             return redirect("recognition:manage-story", story_id=story.pk)

@@ -14,8 +14,8 @@ from kangle.core import workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import CalendarYear
 from kangle.core.timeutil import today
-from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.access import access_unit
+from kangle.orgs.scope import scope_queryset
 
 router = Router(tags=["reference"])
 
@@ -245,9 +245,7 @@ def _contractor_out(c: Contractor) -> dict:
 
 def _contractor_args(request, payload: ContractorIn) -> dict:
     try:
-        org = get_in_scope_or_404(
-            request.user, OrgUnit.objects.all(), path_field="path", code=payload.org_code
-        )
+        org = access_unit(request.user, payload.org_code)
     except Http404:
         raise UserError(
             "unknown_unit",

@@ -25,8 +25,8 @@ from kangle.core import workcalendar
 from kangle.core.errors import UserError, form_error
 from kangle.core.models import CalendarYear
 from kangle.core.timeutil import today
-from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.access import access_unit
+from kangle.orgs.scope import scope_queryset
 
 
 def _require(request) -> None:
@@ -219,9 +219,7 @@ def contractors(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            org = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), path_field="path", code=data["org"].strip()
-            )
+            org = access_unit(request.user, data["org"].strip())
         except Http404:
             form.add_error("org", _("No unit with this code in your area."))
         else:
@@ -267,9 +265,7 @@ def contractor_detail(request, pk):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            org = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), path_field="path", code=data["org"].strip()
-            )
+            org = access_unit(request.user, data["org"].strip())
         except Http404:
             form.add_error("org", _("No unit with this code in your area."))
         else:

@@ -7,6 +7,7 @@ from ninja.pagination import paginate
 
 from kangle.core.pagination import Listing, Pagination
 from kangle.orgs import services
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.schemas import (
     RegistrationPointCreateIn,
@@ -25,7 +26,7 @@ router = Router(tags=["orgs"])
 
 
 def _unit(request, code: str) -> OrgUnit:
-    return get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
+    return access_unit(request.user, code)
 
 
 UNIT_FIELDS = ("code", "name", "kind", "estate_type", "path", "depth", "is_active")

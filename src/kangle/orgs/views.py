@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
 from kangle.orgs import services
+from kangle.orgs.access import access_unit
 from kangle.orgs.forms import UnitCreateForm, UnitMoveForm
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.permissions import can_manage_tree
@@ -18,7 +19,7 @@ from kangle.orgs.selectors import ancestors, children_with_counts, counts_by_kin
 
 @login_required
 def unit_detail(request, code, *, create_form=None, move_form=None):
-    unit = get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
+    unit = access_unit(request.user, code)
     # Only the ancestors the user may open are links; the rest are plain text in the breadcrumb.
     trail = [(a, in_scope(request.user, a.path)) for a in ancestors(unit) if a.pk != unit.pk]
     context = {
@@ -81,7 +82,7 @@ def venues(request):
 @login_required
 @require_POST
 def unit_add_child(request, code):
-    parent = get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
+    parent = access_unit(request.user, code)
     form = UnitCreateForm(request.POST)
     if form.is_valid():
         try:
@@ -97,7 +98,7 @@ def unit_add_child(request, code):
 @login_required
 @require_POST
 def unit_move(request, code):
-    unit = get_in_scope_or_404(request.user, OrgUnit.objects.all(), path_field="path", code=code)
+    unit = access_unit(request.user, code)
     form = UnitMoveForm(request.POST)
     if form.is_valid():
         new_parent = OrgUnit.objects.filter(code=form.cleaned_data["parent_code"].strip()).first()

@@ -9,6 +9,7 @@ from kangle.accounts.permissions import can_assign_role
 from kangle.core.crypto import blind_index
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
+from kangle.orgs import access as org_access
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 
@@ -44,7 +45,7 @@ def can_manage_user(actor, user: User) -> bool:
 def access_unit(actor, code: str) -> OrgUnit:
     if not can_manage_people(actor):
         raise Http404
-    return get_in_scope_or_404(actor, OrgUnit.objects.all(), path_field="path", code=code)
+    return org_access.access_unit(actor, code)
 
 
 def access_user(actor, user_id) -> User:

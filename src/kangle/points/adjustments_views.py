@@ -13,6 +13,7 @@ from kangle.core.errors import UserError
 from kangle.core.roles import Role
 from kangle.members.models import Member
 from kangle.members.selectors import find_members
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points import adjustments
@@ -91,9 +92,7 @@ def decide(request, request_id):
 @require_POST
 def set_limit(request):
     _require(request)
-    street = get_in_scope_or_404(
-        request.user, OrgUnit.objects.all(), path_field="path", code=request.POST.get("street", "")
-    )
+    street = access_unit(request.user, request.POST.get("street", ""))
     try:
         adjustments.adjustment_limit_set(
             actor=request.user,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from kangle.core.errors import UserError, form_error
 from kangle.members.selectors import own_file
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points import permissions, services
@@ -70,9 +71,7 @@ def benefit_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            org = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), path_field="path", code=data.pop("org").strip()
-            )
+            org = access_unit(request.user, data.pop("org").strip())
         except Http404:
             form.add_error("org", _("No unit with this code in your area."))
         else:

@@ -6,8 +6,8 @@ from django.http import Http404
 
 from kangle.accounts.models import User
 from kangle.core.errors import NotAllowed
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404
 from kangle.prevention import permissions
 from kangle.prevention.models import Campaign, InspectionRound, MonitoringPoint, Warning
 
@@ -32,7 +32,7 @@ def require_inspector_pages(actor) -> None:
 
 
 def staff_unit(actor, code: str) -> OrgUnit:
-    return get_in_scope_or_404(actor, OrgUnit.objects.all(), path_field="path", code=code)
+    return access_unit(actor, code)
 
 
 def inspector_unit(actor, code: str) -> OrgUnit:

@@ -12,8 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError, form_error
-from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404
+from kangle.orgs.access import access_unit
 from kangle.recognition import permissions, services, stories
 
 
@@ -39,9 +38,7 @@ def story_list(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            org = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), path_field="path", code=data["org"].strip()
-            )
+            org = access_unit(request.user, data["org"].strip())
         except Http404:
             form.add_error("org", _("No unit with this code in your area."))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Avg, Count, Max, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
 
 from kangle.activities.models import (
     Activity,
@@ -46,6 +46,13 @@ def activities_for_member(member: Member) -> QuerySet[Activity]:
 
 def calls_for(actor) -> QuerySet[WhistleCall]:
     return scope_queryset(actor, WhistleCall.objects.all()).select_related("org", "created_by")
+
+
+def asking_grids_q(grids) -> Q:
+    """Calls that ask these grids: targeted at them, or blown by a grid or a unit above it without narrowing
+    to grids (a call with no ``grids`` asks the whole of its ``org``)."""
+    above = {code for grid in grids for code in grid.ancestor_codes()}
+    return Q(grids__in=grids) | Q(grids__isnull=True, org__code__in=above)
 
 
 def calls_for_member(member: Member) -> QuerySet[WhistleCall]:

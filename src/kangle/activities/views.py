@@ -10,7 +10,6 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -304,9 +303,7 @@ def _call_in_reach(user, pk: int) -> WhistleCall:
         return get_in_scope_or_404(user, rows, pk=pk)
     except Http404:
         grids = list(OrgUnit.objects.filter(pk__in=user.units_for("grid_leader")))
-        above = {code for grid in grids for code in grid.ancestor_codes()}
-        asks = Q(grids__in=grids) | Q(grids__isnull=True, org__code__in=above)
-        call = rows.filter(asks, pk=pk).distinct().first()
+        call = rows.filter(selectors.asking_grids_q(grids), pk=pk).distinct().first()
         if call is None:
             raise
         return call

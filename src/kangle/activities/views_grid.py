@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from kangle.activities import services
+from kangle.activities import selectors, services
 from kangle.activities.models import CallStatus, WhistleCall
 from kangle.activities.views import _call_in_reach
 from kangle.core.errors import UserError, message_in_language
@@ -35,12 +35,10 @@ def _members_under(grids: list[OrgUnit]):
 
 
 def _open_calls(grids: list[OrgUnit]):
-    """Open calls that ask these grids: targeted at them, or blown by the grid or a unit above it without
-    narrowing to grids (a call with no ``grids`` asks the whole of its ``org``)."""
-    above = {code for grid in grids for code in grid.ancestor_codes()}
-    asks = Q(grids__in=grids) | Q(grids__isnull=True, org__code__in=above)
     return (
-        WhistleCall.objects.filter(asks, status=CallStatus.OPEN, deadline__gt=now())
+        WhistleCall.objects.filter(
+            selectors.asking_grids_q(grids), status=CallStatus.OPEN, deadline__gt=now()
+        )
         .select_related("org")
         .distinct()
         .order_by("deadline")

@@ -99,8 +99,7 @@ def map_page(request):
             return redirect("reports:map")
         except UserError as exc:
             error = exc
-    layers = set(request.GET.getlist("layer")) & set(geo.LAYERS) or set(geo.LAYERS)
-    clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
+    layers, clocks = _map_filters(request)
     moment = now()
     tiles = geo.tile_layer(street)
     street_settings = StreetSettings.objects.filter(street=street).first() if street else None
@@ -150,6 +149,13 @@ CLOCK_LABELS = {
 }
 
 
+def _map_filters(request) -> tuple[set[str], set[str]]:
+    """The layers and clock states asked for; none (or only unknown ones) means all."""
+    layers = set(request.GET.getlist("layer")) & set(geo.LAYERS) or set(geo.LAYERS)
+    clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
+    return layers, clocks
+
+
 @login_required
 def map_data(request):
     """The map's points as JSON, for figure pages that embed the map (drawn over the outline: no tiles,
@@ -157,8 +163,7 @@ def map_data(request):
     user = request.user
     if not user.is_workbench_user:
         raise Http404
-    layers = set(request.GET.getlist("layer")) & set(geo.LAYERS) or set(geo.LAYERS)
-    clocks = set(request.GET.getlist("clock")) & set(geo.CLOCKS) or set(geo.CLOCKS)
+    layers, clocks = _map_filters(request)
     moment = now()
     return JsonResponse(
         {

@@ -1,24 +1,83 @@
-"""Errors a person can cause: one exception type carrying a Chinese and an English message.
+"""Errors a person can cause: one exception type carrying a code and one translatable message.
 
-Services raise ``UserError``; pages show ``str(error)`` (Chinese first, English after), the API returns
+Services raise ``UserError(code, gettext_lazy("English message with %(name)s"), name=value)``; the Chinese
+text lives in the app's catalogue like every other screen word, so a term reads the same on pages and in
+messages. Parameters may themselves be lazy strings (a field's label) and are rendered in the same language
+as the message. Pages show ``str(error)`` (Chinese first, English after); the API returns
 ``{"code", "message", "message_en", "field"}``. Nothing is written when one is raised inside a service,
 because services run in ``transaction.atomic``.
 """
 
 from __future__ import annotations
 
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+CHINESE = "zh-hans"
+ENGLISH = "en"
+
+
+def render(message, params: dict | None = None, language: str | None = None) -> str:
+    """``message % params`` in ``language`` (the active one when None), lazy parameters included."""
+    with translation.override(language) if language else _nothing():
+        text = str(message)
+        if params:
+            text = text % {key: _plain(value) for key, value in params.items()}
+    return text
+
+
+def _plain(value):
+    # Lazy strings (labels) render in the active language; numbers keep their %d / %s formatting.
+    return value if isinstance(value, int | float) else str(value)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
 
 class UserError(Exception):
     status = 400
 
-    def __init__(self, code: str, zh: str, en: str, *, field: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        code: str,
+        message,
+        _legacy_en=None,
+        *,
+        field: str | None = None,
+        status: int | None = None,
+        **params,
+    ):
         self.code = code
-        self.zh = zh
-        self.en = en
+        self.message = message
+        self.params = params
+        self._legacy = None if _legacy_en is None else {CHINESE: message, ENGLISH: _legacy_en}
         self.field = field
         if status is not None:
             self.status = status
-        super().__init__(f"{zh} / {en}")
+        super().__init__(code)
+
+    def text(self, language: str | None = None) -> str:
+        """The message in ``language`` (the requester's, when None)."""
+        if self._legacy is not None:
+            wanted = language or translation.get_language() or CHINESE
+            return self._legacy[ENGLISH if wanted.startswith("en") else CHINESE]
+        return render(self.message, self.params, language)
+
+    @property
+    def zh(self) -> str:
+        return self.text(CHINESE)
+
+    @property
+    def en(self) -> str:
+        return self.text(ENGLISH)
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
 
     def as_dict(self) -> dict:
         body = {"code": self.code, "message": self.zh, "message_en": self.en}
@@ -32,15 +91,13 @@ class NotAllowed(UserError):
 
     status = 403
 
-    def __init__(self, zh: str = "没有权限执行此操作", en: str = "You are not allowed to do this"):
-        super().__init__("forbidden", zh, en)
+    def __init__(self, message=None, _legacy_en=None, **params):
+        super().__init__("forbidden", message or _("You are not allowed to do this"), _legacy_en, **params)
 
 
 def message_in_language(error: UserError) -> str:
     """The message in the reader's language only (a Chinese page shows no English, and the reverse)."""
-    from django.utils.translation import get_language
-
-    return error.en if (get_language() or "").startswith("en") else error.zh
+    return error.text()
 
 
 def form_error(form, error: UserError, *, message: str | None = None) -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 
+from kangle.core.errors import render
 from kangle.core.timeutil import resolve_now
 from kangle.notify.models import Channel, Notification, OutboxMessage
 
@@ -41,26 +43,32 @@ def notify_user(
 
 @dataclass(frozen=True)
 class Notice:
-    """One inbox notice for one person (by id, so callers need not load users)."""
+    """One inbox notice for one person (by id, so callers need not load users).
+
+    ``title`` and ``body`` may be lazy translated messages with ``%(name)s`` placeholders filled from
+    ``params``; they are rendered when the notice is queued, in the recipient's language."""
 
     recipient_id: int
-    title: str
-    body: str = ""
+    title: object
+    body: object = ""
     link: str = ""
     sms: bool = False
     reference: str = ""
+    params: dict = field(default_factory=dict)
 
 
 def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) -> int:
     """Write inbox notices as outbox rows in the current transaction (one bulk insert); the outbox job
     turns each into a Notification, and a text when ``sms`` is set, exactly once."""
     moment = resolve_now(now)
+    # One language for now: the deployment's. Rendering per recipient needs a language on the account.
+    language = settings.LANGUAGE_CODE
     rows = [
         OutboxMessage(
             channel=Channel.INBOX,
             recipient_id=notice.recipient_id,
-            subject=notice.title[:200],
-            body=notice.body,
+            subject=render(notice.title, notice.params, language)[:200],
+            body=render(notice.body, notice.params, language) if notice.body else "",
             link=notice.link[:300],
             also_sms=notice.sms,
             reference=notice.reference[:100],

@@ -104,6 +104,7 @@ def _contractors(ctx) -> list[Contractor]:
 
 def _landmark(ctx) -> Case:
     """6月上旬, 武康大楼: residents see termites swarming; the team arrives the same day; done within 48 h."""
+    # long: the article's case told step by step in one place, so it reads like the newspaper page.
     desk, worker, resident = (
         ctx.refs["user:hn_desk"],
         ctx.refs["user:hn_contractor"],
@@ -239,68 +240,67 @@ def _season(ctx, contractors: list[Contractor]) -> dict[str, int]:
         if at > SEASON_END - dt.timedelta(days=2):
             fate = "open"
         counts[fate] += 1
-        if fate == "cancelled":
-            services.case_cancel(
-                actor=actor, case=case, reason="居民已自行解决", now=at + dt.timedelta(hours=1)
-            )
-            continue
-        hours = ctx.rng.uniform(0.1, 0.6)
-        services.case_accept(actor=actor, case=case, now=at + dt.timedelta(hours=hours))
-        hours += ctx.rng.uniform(0.05, 0.3)
-        services.case_dispatch(
-            actor=actor, case=case, contractor=by_category[code], now=at + dt.timedelta(hours=hours)
-        )
-        worker = by_category[code].users.first()
-        if fate == "open" and ctx.rng.random() < 0.5:
-            continue  # waiting for the contractor: these breach and escalate
-        hours += ctx.rng.uniform(0.1, 1.5)
-        services.case_contractor_accept(actor=worker, case=case, now=at + dt.timedelta(hours=hours))
-        hours += 0.1
-        visit = hours + (ctx.rng.uniform(2, 20) if fate != "late" else ctx.rng.uniform(25, 40))
-        services.case_book(
-            actor=worker,
-            case=case,
-            slot_start=at + dt.timedelta(hours=visit),
-            slot_end=at + dt.timedelta(hours=visit + 2),
-            now=at + dt.timedelta(hours=hours),
-        )
-        if fate == "open":
-            continue
-        if fate == "late":
-            # The sweep runs while the visit is still pending: the on-site clock breaches and escalates.
-            jobs.sla_sweep(now=at + dt.timedelta(hours=24, minutes=1), worker_id="demo")
-        services.case_contact(actor=worker, case=case, now=at + dt.timedelta(hours=visit - 1))
-        _check_in(worker, case, at + dt.timedelta(hours=visit + 0.2))
-        for step in (WorkStep.SURVEY, WorkStep.TREATED, WorkStep.CLEANED_UP):
-            visit += ctx.rng.uniform(0.3, 1.0)
-            services.case_record_step(
-                actor=worker, case=case, step=step, now=at + dt.timedelta(hours=visit + 0.2)
-            )
-        done = visit + (ctx.rng.uniform(1, 10) if fate != "late" else ctx.rng.uniform(15, 30))
-        services.case_finish(actor=worker, case=case, note="处置完成", now=at + dt.timedelta(hours=done))
-        close_at = at + dt.timedelta(hours=done + ctx.rng.uniform(2, 30))
-        if fate == "rework":
-            _feedback_or_close(ctx, case, desk, satisfied=False, moment=close_at)
-            services.case_book(
-                actor=worker,
-                case=case,
-                slot_start=close_at + dt.timedelta(hours=20),
-                slot_end=close_at + dt.timedelta(hours=22),
-                now=close_at + dt.timedelta(hours=1),
-            )
-            _check_in(worker, case, close_at + dt.timedelta(hours=20, minutes=10))
-            services.case_finish(
-                actor=worker, case=case, note="返工完成", now=close_at + dt.timedelta(hours=22)
-            )
-            close_at += dt.timedelta(hours=30)
-        _feedback_or_close(
-            ctx, case, desk, satisfied=ctx.rng.random() < 0.93, moment=close_at, allow_rework=False
-        )
+        _walk(ctx, case, fate, actor=actor, desk=desk, contractor=by_category[code], at=at)
     # The SLA sweep over the season, as the worker would have run it: warnings, breaches and escalations.
     # The worker sweeps every few seconds; replaying that, only the sweeps at a clock's next warning,
     # deadline or escalation change anything, so the demo runs exactly those.
     _sweep_until(SEASON_START, SEASON_END + dt.timedelta(days=3))
     return counts
+
+
+def _walk(ctx, case: Case, fate: str, *, actor, desk, contractor: Contractor, at: dt.datetime) -> None:
+    """Walk one season case as far as its fate says: cancelled, left open, late, reworked or on time."""
+    if fate == "cancelled":
+        services.case_cancel(actor=actor, case=case, reason="居民已自行解决", now=at + dt.timedelta(hours=1))
+        return
+    hours = ctx.rng.uniform(0.1, 0.6)
+    services.case_accept(actor=actor, case=case, now=at + dt.timedelta(hours=hours))
+    hours += ctx.rng.uniform(0.05, 0.3)
+    services.case_dispatch(actor=actor, case=case, contractor=contractor, now=at + dt.timedelta(hours=hours))
+    worker = contractor.users.first()
+    if fate == "open" and ctx.rng.random() < 0.5:
+        return  # waiting for the contractor: these breach and escalate
+    hours += ctx.rng.uniform(0.1, 1.5)
+    services.case_contractor_accept(actor=worker, case=case, now=at + dt.timedelta(hours=hours))
+    hours += 0.1
+    visit = hours + (ctx.rng.uniform(2, 20) if fate != "late" else ctx.rng.uniform(25, 40))
+    services.case_book(
+        actor=worker,
+        case=case,
+        slot_start=at + dt.timedelta(hours=visit),
+        slot_end=at + dt.timedelta(hours=visit + 2),
+        now=at + dt.timedelta(hours=hours),
+    )
+    if fate == "open":
+        return
+    if fate == "late":
+        # The sweep runs while the visit is still pending: the on-site clock breaches and escalates.
+        jobs.sla_sweep(now=at + dt.timedelta(hours=24, minutes=1), worker_id="demo")
+    services.case_contact(actor=worker, case=case, now=at + dt.timedelta(hours=visit - 1))
+    _check_in(worker, case, at + dt.timedelta(hours=visit + 0.2))
+    for step in (WorkStep.SURVEY, WorkStep.TREATED, WorkStep.CLEANED_UP):
+        visit += ctx.rng.uniform(0.3, 1.0)
+        services.case_record_step(
+            actor=worker, case=case, step=step, now=at + dt.timedelta(hours=visit + 0.2)
+        )
+    done = visit + (ctx.rng.uniform(1, 10) if fate != "late" else ctx.rng.uniform(15, 30))
+    services.case_finish(actor=worker, case=case, note="处置完成", now=at + dt.timedelta(hours=done))
+    close_at = at + dt.timedelta(hours=done + ctx.rng.uniform(2, 30))
+    if fate == "rework":
+        _feedback_or_close(ctx, case, desk, satisfied=False, moment=close_at)
+        services.case_book(
+            actor=worker,
+            case=case,
+            slot_start=close_at + dt.timedelta(hours=20),
+            slot_end=close_at + dt.timedelta(hours=22),
+            now=close_at + dt.timedelta(hours=1),
+        )
+        _check_in(worker, case, close_at + dt.timedelta(hours=20, minutes=10))
+        services.case_finish(actor=worker, case=case, note="返工完成", now=close_at + dt.timedelta(hours=22))
+        close_at += dt.timedelta(hours=30)
+    _feedback_or_close(
+        ctx, case, desk, satisfied=ctx.rng.random() < 0.93, moment=close_at, allow_rework=False
+    )
 
 
 def _sweep_until(start: dt.datetime, end: dt.datetime) -> int:

@@ -48,6 +48,35 @@ def _drill(ctx) -> None:
         org=street, kind=VenueKind.CARE_HOME, name="康健长者照护中心（演示）", address="康健路 120 号"
     )
     before = _at(DRILL_DAY, 8)
+    plan = _drill_plan(admin, venue, before)
+    drill = drills.drill_record(
+        actor=admin,
+        plan=plan,
+        held_on=DRILL_DAY,
+        observers=[
+            ("civil_affairs", "区民政局"),
+            ("emergency", "区应急管理局"),
+            ("fire", "区消防救援局"),
+            ("street", "各街镇主要负责人"),
+        ],
+        now=before,
+    )
+    alarm = _at(DRILL_DAY, 9, 30)
+    drills.drill_set_timings(
+        actor=admin,
+        drill=drill,
+        alarm_at=alarm,
+        first_response_at=alarm + dt.timedelta(seconds=55),
+        last_out_at=alarm + dt.timedelta(minutes=7, seconds=40),
+        roll_call_at=alarm + dt.timedelta(minutes=9, seconds=10),
+        now=_at(DRILL_DAY, 11),
+    )
+    _drill_findings_and_contest(admin, drill)
+    ctx.summary["drills"] = 1
+
+
+def _drill_plan(admin, venue: Venue, before: dt.datetime):
+    """The care home's register and its evacuation plan, written the morning before the drill."""
     home = drills.care_home_save(
         actor=admin, venue=venue, walks=46, needs_help=22, wheelchair=14, stretcher=6, now=before
     )
@@ -85,28 +114,11 @@ def _drill(ctx) -> None:
         drills.assignment_add(
             actor=admin, plan=plan, team=escort, person=person, group=groups[group], route=route, now=before
         )
-    drill = drills.drill_record(
-        actor=admin,
-        plan=plan,
-        held_on=DRILL_DAY,
-        observers=[
-            ("civil_affairs", "区民政局"),
-            ("emergency", "区应急管理局"),
-            ("fire", "区消防救援局"),
-            ("street", "各街镇主要负责人"),
-        ],
-        now=before,
-    )
-    alarm = _at(DRILL_DAY, 9, 30)
-    drills.drill_set_timings(
-        actor=admin,
-        drill=drill,
-        alarm_at=alarm,
-        first_response_at=alarm + dt.timedelta(seconds=55),
-        last_out_at=alarm + dt.timedelta(minutes=7, seconds=40),
-        roll_call_at=alarm + dt.timedelta(minutes=9, seconds=10),
-        now=_at(DRILL_DAY, 11),
-    )
+    return plan
+
+
+def _drill_findings_and_contest(admin, drill) -> None:
+    """What the observers found, with follow-ups, and the fire-fighting contest that followed."""
     drills.finding_add(
         actor=admin,
         drill=drill,
@@ -144,7 +156,6 @@ def _drill(ctx) -> None:
                 rank=rank,
                 now=_at(DRILL_DAY, 11, 30),
             )
-    ctx.summary["drills"] = 1
 
 
 def _spraying(ctx) -> None:

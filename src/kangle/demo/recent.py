@@ -65,7 +65,7 @@ def build(ctx) -> None:
     ctx.summary.update({f"recent_{key}": value for key, value in made.items()})
 
 
-def _count(made: dict, key: str, n: int = 1) -> None:
+def _tally(made: dict, key: str, n: int = 1) -> None:
     made[key] = made.get(key, 0) + n
 
 
@@ -85,7 +85,7 @@ def _registrations(ctx, communities, now, made) -> None:
                 channel=MemberChannel.PHONE,
                 now=moment,
             )
-            _count(made, "registrations_waiting")
+            _tally(made, "registrations_waiting")
 
 
 def _approved(community, n: int) -> list[Member]:
@@ -131,7 +131,7 @@ def _activity_and_call(ctx, admin, street, community, now, made) -> None:
         difficulty=2,
         now=now - 2 * DAY,
     )
-    _count(made, "activities_next_week")
+    _tally(made, "activities_next_week")
     blown = now - 2 * HOUR
     call = activities.call_create(
         actor=admin,
@@ -148,7 +148,7 @@ def _activity_and_call(ctx, admin, street, community, now, made) -> None:
         member = _with_account(ctx, member)
         with contextlib.suppress(UserError):
             activities.response_create(actor=member.user, call=call, now=blown + 20 * dt.timedelta(minutes=1))
-    _count(made, "calls_today")
+    _tally(made, "calls_today")
 
 
 def _records_and_claims(ctx, admin, community, now, made) -> None:
@@ -166,7 +166,7 @@ def _records_and_claims(ctx, admin, community, now, made) -> None:
                 beneficiaries=1,
                 now=now - dt.timedelta(days=index + 1),
             )
-            _count(made, "records_waiting")
+            _tally(made, "records_waiting")
     post = Post.objects.filter(org=community, status=PostStatus.OPEN, needs_confirmation=True).first()
     if post is None:
         with contextlib.suppress(UserError):
@@ -197,7 +197,7 @@ def _records_and_claims(ctx, admin, community, now, made) -> None:
         member = _with_account(ctx, member)
         with contextlib.suppress(UserError):
             posts.claim_create(actor=member.user, post=post, now=now - 10 * HOUR)
-            _count(made, "claims_waiting")
+            _tally(made, "claims_waiting")
 
 
 def _report(ctx, actor, category, place, at, title):
@@ -225,7 +225,7 @@ def _cases(ctx, admin, communities, now, made) -> None:
         (30, "楼道内白蚁群飞", "cases_breached"),
     ):
         _report(ctx, admin, termite, communities[-1], now - hours * HOUR, title)
-        _count(made, key)
+        _tally(made, key)
 
 
 def _grid_call(ctx, now, made) -> None:
@@ -246,7 +246,7 @@ def _grid_call(ctx, now, made) -> None:
             deadline=now + 2 * HOUR,
             now=now - HOUR,
         )
-        _count(made, "calls_today")
+        _tally(made, "calls_today")
 
 
 def _desk_cases(ctx, now, made) -> None:
@@ -259,14 +259,14 @@ def _desk_cases(ctx, now, made) -> None:
         return
     late = _report(ctx, desk, termite, place, now - 30 * HOUR, "底楼木门框白蚁蛀空")
     cases.case_accept(actor=desk, case=late, now=now - 29 * HOUR)
-    _count(made, "cases_breached")
+    _tally(made, "cases_breached")
     returned = _report(ctx, desk, termite, place, now - 6 * HOUR, "阳台木窗框被蛀")
     returned = cases.case_accept(actor=desk, case=returned, now=now - 5 * HOUR)
     returned = cases.case_dispatch(actor=desk, case=returned, contractor=contractor, now=now - 5 * HOUR)
     cases.case_return(
         actor=worker, case=returned, reason="地址不在本单位服务范围内，请改派", now=now - 4 * HOUR
     )
-    _count(made, "cases_returned")
+    _tally(made, "cases_returned")
     slow = _report(ctx, desk, termite, place, now - 18 * HOUR, "老洋房木楼梯白蚁")
     slow = cases.case_accept(actor=desk, case=slow, now=now - 17 * HOUR)
     slow = cases.case_dispatch(actor=desk, case=slow, contractor=contractor, now=now - 17 * HOUR)
@@ -280,7 +280,7 @@ def _desk_cases(ctx, now, made) -> None:
             reason="需等待药剂到货后统一施药",
             now=now - 2 * HOUR,
         )
-        _count(made, "extensions_asked")
+        _tally(made, "extensions_asked")
 
 
 def _warnings(ctx, admin, communities, now, made) -> None:
@@ -297,7 +297,7 @@ def _warnings(ctx, admin, communities, now, made) -> None:
                 description="网格巡查发现白蚁活动迹象",
                 now=moment,
             )
-            _count(made, "warnings_this_month")
+            _tally(made, "warnings_this_month")
 
 
 def _nomination(ctx, admin, community, now, made) -> None:
@@ -312,4 +312,4 @@ def _nomination(ctx, admin, community, now, made) -> None:
             member=people[4],
             now=now - 3 * DAY,
         )
-        _count(made, "nominations_waiting")
+        _tally(made, "nominations_waiting")

@@ -94,7 +94,7 @@ def test_dashboard_shows_brief_numbers_and_chart_data(client, personas, world):
     body = client.get("/prevention/?org=KJ-A1&start=2026-06-01&end=2026-06-30").content.decode()
     assert "2026年6月1日至2026年6月30日，第一片区共收到白蚁预警1例，环比无可比数据" in body
     assert "白蚁预警分析" in body and "环比" in body  # the zh_Hans catalogue is in use
-    assert 'id="chart-data"' in body and "vendor/echarts/echarts.min.js" in body
+    assert 'id="chart-trend-data"' in body and "vendor/echarts/echarts.min.js" in body
     bad = client.get("/prevention/?org=KJ-A1&start=2026-06-30&end=2026-06-01")
     assert bad.status_code == 400 and "结束日期" in bad.content.decode()
     export = client.get("/prevention/export.xlsx?org=KJ-A1&start=2026-06-01&end=2026-06-30")

@@ -5,7 +5,6 @@ and the phone
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -721,7 +720,7 @@ def figures_page(request):
             "units": units[:300],
             "start": start,
             "end": end,
-            "chart_json": json.dumps(chart, ensure_ascii=False),
+            "chart": chart,
             "reversed_period": reversed_period,
         },
     )

@@ -52,8 +52,7 @@ def cockpit(request):
             {"name": str(_("Paused")), "value": data["open_cases"]["paused"]},
             {"name": str(_("On track")), "value": data["open_cases"]["on_track"]},
         ],
-        "months": data["warnings"]["months"],
-        "warnings": data["warnings"]["counts"],
+        "warnings": {"months": data["warnings"]["months"], "counts": data["warnings"]["counts"]},
     }
     return render(
         request,

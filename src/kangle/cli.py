@@ -98,18 +98,47 @@ def up(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args(argv)
 
-    if not 0 < args.port < 65536:
-        sys.stderr.write(f"kangle: 端口 {args.port} 无效 / port {args.port} is not valid\n")
+    refusal = _port_refusal(args.host, args.port)
+    if refusal:
+        sys.stderr.write(refusal)
         return 2
-    if port_in_use(args.host, args.port):
-        sys.stderr.write(
-            f"kangle: 端口 {args.port} 已被占用，请换一个端口，例如 kangle up --port {args.port + 1}\n"
-            f"kangle: port {args.port} on {args.host} is already in use; choose another, e.g. "
-            f"kangle up --port {args.port + 1}\n"
-        )
-        return 2
-
     _setup_django()
+    from kangle import demo
+    from kangle.orgs.models import OrgUnit
+
+    if not _prepare_database(load_demo=not args.no_demo, seed=args.seed):
+        return 2
+    _warn_about_loopback_base_url(args.host)
+    env = dict(os.environ)
+    children = [
+        Supervised("web server", "网页服务", _gunicorn_command(args.host, args.port), env),
+        Supervised("worker", "后台任务进程", [sys.executable, "-m", "kangle.cli", "worker"], env),
+    ]
+    url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+    print(f"\nkangle 已启动 / kangle is running: {url}", flush=True)
+    if OrgUnit.objects.filter(code=demo.STREET_CODE).exists():
+        print(demo.logins_text(), flush=True)
+    print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
+    exit_code = _supervise(children)
+    print("kangle 已停止 / kangle stopped", flush=True)
+    return exit_code
+
+
+def _port_refusal(host: str, port: int) -> str:
+    """Why ``kangle up`` cannot serve on this port ("" when it can)."""
+    if not 0 < port < 65536:
+        return f"kangle: 端口 {port} 无效 / port {port} is not valid\n"
+    if port_in_use(host, port):
+        return (
+            f"kangle: 端口 {port} 已被占用，请换一个端口，例如 kangle up --port {port + 1}\n"
+            f"kangle: port {port} on {host} is already in use; choose another, e.g. "
+            f"kangle up --port {port + 1}\n"
+        )
+    return ""
+
+
+def _prepare_database(*, load_demo: bool, seed: int) -> bool:
+    """Migrate, collect static files and, into an empty database, load the demo; False after a failed check."""
     from django.core.management import call_command
 
     from kangle import demo
@@ -119,51 +148,51 @@ def up(argv: list[str]) -> int:
     failed = [result for result in health.startup_checks(allow_pending_migrations=True) if not result.ok]
     if failed:
         sys.stderr.write(f"kangle: {failed[0].message}\n")
-        return 2
+        return False
     print("kangle: 正在准备数据库 / migrating the database …", flush=True)
     call_command("migrate", interactive=False, verbosity=0)
     # Static files under hashed names, which whitenoise serves with far-future cache headers.
     call_command("collectstatic", interactive=False, verbosity=0)
-    if not args.no_demo and not OrgUnit.objects.exists():
+    if load_demo and not OrgUnit.objects.exists():
         print("kangle: 正在生成演示数据 / loading demo data …", flush=True)
-        demo.build(scale="street", seed=args.seed, progress=ProgressBar())
+        demo.build(scale="street", seed=seed, progress=ProgressBar())
+    return True
 
-    url = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/"
+
+def _warn_about_loopback_base_url(host: str) -> None:
     from django.conf import settings
 
     from kangle.core.public_url import base_url_check, is_loopback
 
-    if not is_loopback(f"http://{args.host}/") and is_loopback(settings.KANGLE_BASE_URL):
+    if not is_loopback(f"http://{host}/") and is_loopback(settings.KANGLE_BASE_URL):
         # Served to other machines while texts would carry a loopback address: say so once at start-up.
         for warning in base_url_check():
             print(f"kangle: {warning.msg}", file=sys.stderr, flush=True)
-    env = dict(os.environ)
-    web = Supervised(
-        "web server",
-        "网页服务",
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "kangle.wsgi:application",
-            "--bind",
-            f"{args.host}:{args.port}",
-            "--workers",
-            str(web_workers()),
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--graceful-timeout",
-            "10",
-            "--log-level",
-            "warning",
-        ],
-        env,
-    )
-    worker = Supervised("worker", "后台任务进程", [sys.executable, "-m", "kangle.cli", "worker"], env)
-    children = [web, worker]
 
+
+def _gunicorn_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "kangle.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(web_workers()),
+        "--threads",
+        "4",
+        "--worker-class",
+        "gthread",
+        "--graceful-timeout",
+        "10",
+        "--log-level",
+        "warning",
+    ]
+
+
+def _supervise(children: list[Supervised]) -> int:
+    """Keep the children running until a signal (or a child that keeps crashing), then stop them."""
     stopping = False
     received: list[int] = []
 
@@ -174,12 +203,6 @@ def up(argv: list[str]) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-
-    print(f"\nkangle 已启动 / kangle is running: {url}", flush=True)
-    if OrgUnit.objects.filter(code=demo.STREET_CODE).exists():
-        print(demo.logins_text(), flush=True)
-    print("按 Ctrl-C 停止 / press Ctrl-C to stop", flush=True)
-
     exit_code = 0
     while not stopping:
         for child in children:
@@ -191,8 +214,12 @@ def up(argv: list[str]) -> int:
                 exit_code = 1
                 stopping = True
         time.sleep(0.3)
+    _stop_children(children, interrupted=received[:1] == [signal.SIGINT])
+    return exit_code
 
-    if received[:1] == [signal.SIGINT]:
+
+def _stop_children(children: list[Supervised], *, interrupted: bool) -> None:
+    if interrupted:
         # Ctrl-C in a terminal signals the whole process group: the children are already stopping.
         # Let them finish their current step; another signal now would make the worker leave mid-job.
         grace = time.monotonic() + 10
@@ -207,8 +234,6 @@ def up(argv: list[str]) -> int:
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.process.kill()
-    print("kangle 已停止 / kangle stopped", flush=True)
-    return exit_code
 
 
 class ProgressBar:

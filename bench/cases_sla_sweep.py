@@ -12,7 +12,14 @@ spread around the bench's "now", the rest closed. Then measures, median of ``--r
 - ``baseline_ms``: the same query with index scans switched off for the session (a sequential scan);
 - ``idle_tick_ms``: a whole ``sla_sweep`` when nothing is due (the cost of every worker tick);
 - ``sweep_rows_per_s``: a real sweep that warns, breaches and escalates everything due (run last, once,
-  inside a transaction that is rolled back so the data stays reusable).
+  inside a transaction that is rolled back so the data stays reusable); ``notices`` counts the outbox rows
+  it wrote in that transaction.
+
+The data is re-used by every later run with the same ``--cases``. ``--staff`` gives every area an area
+admin and every street a street admin (kept in the data), so warnings and escalations write notices as on
+a real street. Each run starts with ``VACUUM ANALYZE`` of the tables the sweep writes (``--no-vacuum`` to
+skip it): the rolled-back sweeps of earlier runs leave dead rows behind, which would otherwise make each run
+slower than the last.
 
 Prints one JSON line.
 """
@@ -40,8 +47,11 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
+from kangle.accounts.models import RoleAssignment, User  # noqa: E402
 from kangle.cases import jobs  # noqa: E402
 from kangle.cases.models import Case, CaseMilestone  # noqa: E402
+from kangle.core.roles import Role  # noqa: E402
+from kangle.notify.models import OutboxMessage  # noqa: E402
 from kangle.orgs.models import OrgUnit  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 20, 12, 0, tzinfo=dt.UTC)
@@ -67,6 +77,43 @@ def build(count: int, open_share: float) -> float:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE cases_case; ANALYZE cases_casemilestone;")
     return time.perf_counter() - started
+
+
+def add_staff() -> int:
+    """An area admin for every area and a street admin for every street (idempotent): the people the
+    sweep's warnings and escalations are for."""
+    made = 0
+    for role, kind in ((Role.AREA_ADMIN, "area"), (Role.STREET_ADMIN, "street")):
+        for unit in OrgUnit.objects.filter(kind=kind):
+            user = User.objects.filter(username=f"bench_{kind}_{unit.code}").first()
+            if user is None:
+                user = User.objects.create_user(f"bench_{kind}_{unit.code}", None, display_name=unit.name)
+            made += RoleAssignment.objects.get_or_create(user=user, role=role, org=unit)[1]
+    return made
+
+
+def vacuum() -> None:
+    with connection.cursor() as cursor:
+        for table in ("cases_casemilestone", "cases_caseevent", "core_auditevent", "cases_escalation"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute(f"VACUUM ANALYZE {OutboxMessage._meta.db_table}")
+
+
+def cpu_seconds() -> float | None:
+    """CPU time used so far by this process plus its PostgreSQL backend (when the server runs on this
+    machine): on a machine shared with other work, rows per CPU second say what the sweep costs, whatever
+    the wall clock waited for."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    backend_s = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    own = os.times()
+    return backend_s + own.user + own.system
 
 
 def timed(function, repeat: int) -> float:
@@ -112,11 +159,20 @@ def main() -> int:
     parser.add_argument("--open-share", type=float, default=0.02)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--batch", type=int, default=jobs.BATCH, help="rows per sweep page")
+    parser.add_argument("--staff", action="store_true", help="role holders who receive the notices")
+    parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE before measuring")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("this benchmark needs PostgreSQL: set KANGLE_DATABASE_URL", file=sys.stderr)
         return 2
     build_s = build(args.cases, args.open_share)
+    if args.staff:
+        add_staff()
+    if not args.no_vacuum:
+        vacuum()
+    staff = RoleAssignment.objects.filter(
+        is_active=True, role__in=[Role.AREA_ADMIN, Role.STREET_ADMIN]
+    ).count()
     cases = Case.objects.filter(number__startswith="MB").count()
     clocks = CaseMilestone.objects.count()
     due = CaseMilestone.objects.filter(due_at__lte=NOW).count()
@@ -129,16 +185,22 @@ def main() -> int:
     class Rollback(Exception):
         pass
 
-    swept = {}
+    swept, notices = {}, 0
+    cpu_before = cpu_seconds()
     started = time.perf_counter()
     try:
         with transaction.atomic():
             swept = jobs.sla_sweep(now=NOW, worker_id="bench", batch=args.batch).as_dict()
+            sweep_s = time.perf_counter() - started
+            cpu_after = cpu_seconds()
+            notices = OutboxMessage.objects.filter(
+                created_at=NOW, reference__startswith="cases.case:"
+            ).count()
             raise Rollback
     except Rollback:
         pass
-    sweep_s = time.perf_counter() - started
     handled = sum(swept.values())
+    cpu_s = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     print(
         json.dumps(
             {
@@ -154,8 +216,13 @@ def main() -> int:
                 "ratio": round(baseline_ms / scan_ms, 1) if scan_ms else None,
                 "idle_tick_ms": round(idle_ms, 3),
                 "sweep": swept,
+                "staff_roles": staff,
+                "notices": notices,
                 "sweep_s": round(sweep_s, 2),
                 "sweep_rows_per_s": round(handled / sweep_s, 1) if sweep_s else None,
+                "sweep_cpu_s": round(cpu_s, 2) if cpu_s else None,
+                "sweep_rows_per_cpu_s": round(handled / cpu_s, 1) if cpu_s else None,
+                "load_average": os.getloadavg()[0],
                 "build_s": round(build_s, 1),
                 "plan_indexed": plan(False),
                 "plan_baseline": plan(True),

@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import Http404
 
 from cases.helpers import SH, T0, advance, report
-from kangle.cases import clock, jobs, services
+from kangle.cases import clock, jobs, services, sweep_sql
 from kangle.cases.models import (
     Case,
     CaseCategory,
@@ -274,22 +274,22 @@ def test_sweep_killed_midway_then_restarted_misses_nothing_and_doubles_nothing(
 ):
     count = 12
     moment = _breached_cases(personas, termite, count)
-    real = Escalation.objects.bulk_create
+    real = sweep_sql.record_escalations
     calls = {"n": 0}
 
-    def dying_bulk_create(objs, *args, **kwargs):
+    def dying_insert(rows, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise SystemExit("worker killed")  # the process dies inside the second page's transaction
-        return real(objs, *args, **kwargs)
+        return real(rows, **kwargs)
 
-    monkeypatch.setattr(Escalation.objects, "bulk_create", dying_bulk_create)
+    monkeypatch.setattr(sweep_sql, "record_escalations", dying_insert)
     with pytest.raises(SystemExit):
         jobs.sla_sweep(now=moment, worker_id="first", batch=3)
     # The first page of escalations committed; the second rolled back with its compare-and-set updates.
     assert Escalation.objects.count() == 3
     assert CaseMilestone.objects.filter(escalation_level__gt=0).count() == 3
-    monkeypatch.setattr(Escalation.objects, "bulk_create", real)
+    monkeypatch.setattr(sweep_sql, "record_escalations", real)
     jobs.sla_sweep(now=moment, worker_id="restarted", batch=3)
     assert Escalation.objects.count() == _expected_escalations(count)
     assert CaseEvent.objects.filter(kind=EventKind.ESCALATED).count() == _expected_escalations(count)

@@ -1,21 +1,23 @@
 """The SLA sweep, run by `kangle worker` (settings.KANGLE_PERIODIC_JOBS).
 
 Three indexed range scans over stored times — ``warn_at``, ``due_at``, ``next_escalation_at``. Each page
-of due rows is handled set-based in one transaction:
+of due rows is handled set-based in one transaction (the statements are in ``kangle.cases.sweep_sql``):
 
 1. one ``UPDATE … WHERE id IN (SELECT … WHERE <time> <= now ORDER BY <time> LIMIT n FOR UPDATE SKIP
    LOCKED) AND <time> <= now RETURNING id`` claims and changes the page (a second worker skips the rows the
    first one holds; PostgreSQL re-checks the condition on rows changed meanwhile). An escalation needs a
-   next time computed on the policy's calendar, so it claims first and then moves the page with one
-   compare-and-set ``UPDATE … FROM (VALUES …)`` on the level read;
-2. one query reads what the page's events and notices need (no personal data, so nothing is decrypted);
-3. bulk inserts of the timeline events, escalation rows (unique per milestone and level), audit events and
-   the notices — outbox rows written in the same transaction, delivered by the outbox job.
+   next time computed on the calendar of the clock's own policy version, so it claims first and then moves
+   the page with one compare-and-set ``UPDATE … FROM (VALUES …)`` on the level read;
+2. ``INSERT … SELECT`` statements write the page's timeline events and audit rows from the changed rows
+   inside the database, and one multi-row insert the escalation rows (unique per milestone and level);
+3. for the notices, one query reads the page (no personal data, so nothing is decrypted), one query finds
+   every recipient of the page's units and contractors, and one bulk insert writes the notices as outbox
+   rows — in the same transaction, delivered by the outbox job.
 
 So two workers at once warn, breach and escalate each milestone exactly once; a worker killed mid-sweep has
-committed whole pages only — each with its notices — and the rows it had not finished still match the scan
-for the next sweep. (SQLite has no row locks; its writers are serialised by the database lock, which gives
-the same result.)
+committed whole pages only — each with its events, audit rows and notices — and the rows it had not
+finished still match the scan for the next sweep. (SQLite has no row locks; its writers are serialised by
+the database lock, which gives the same result.)
 """
 
 from __future__ import annotations
@@ -25,29 +27,21 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection, transaction
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from kangle.accounts.models import RoleAssignment
-from kangle.cases import services
-from kangle.cases.models import (
-    CaseEvent,
-    CaseMilestone,
-    Contractor,
-    Escalation,
-    EventKind,
-    Milestone,
-    MilestoneState,
-    SlaPolicy,
-)
-from kangle.core.models import AuditEvent
+from kangle.cases import clock, sweep_sql
+from kangle.cases.models import CaseMilestone, EventKind, MilestoneState, SlaPolicy
 from kangle.core.roles import Role
 from kangle.core.timeutil import local, resolve_now
 from kangle.notify.services import Notice, queue_notices
 
 logger = logging.getLogger("kangle.cases.sla")
 
-BATCH = 500
-TABLE = CaseMilestone._meta.db_table
+BATCH = 1000
+
+WARNING_TITLE = _('Reminder: case %(number)s "%(milestone)s" is due at %(deadline)s')
+ESCALATION_TITLE = _('Escalation: case %(number)s "%(milestone)s" is overdue')
 
 
 @dataclass
@@ -93,33 +87,10 @@ def _drain(page) -> int:
         done += handled
 
 
-def _lock_clause() -> str:
-    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-
-
-def _timestamp(value: dt.datetime | None):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _claim_sql(column: str) -> str:
-    """The page of due rows, locked for this transaction (skipping rows another worker holds)."""
-    return (
-        f"SELECT id FROM {TABLE} WHERE {column} <= %s AND {column} IS NOT NULL "  # noqa: S608 - fixed names
-        f"ORDER BY {column} LIMIT %s{_lock_clause()}"
-    )
-
-
-def _execute(sql: str, params: list) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-# The columns a page's events, audit rows and notices need: no personal data, so nothing is decrypted.
+# What a page's notices (and an escalation's next time) need: no personal data, so nothing is decrypted.
 PAGE_COLUMNS = (
     "pk",
     "case_id",
-    "milestone_id",
     "deadline",
     "escalation_level",
     "case__number",
@@ -127,8 +98,22 @@ PAGE_COLUMNS = (
     "case__org__path",
     "case__contractor_id",
     "case__category__name",
+    "milestone__name",
     "milestone__policy_id",
 )
+
+
+def _page(ids: list[int]) -> list[dict]:
+    return list(CaseMilestone.objects.filter(pk__in=ids).order_by("pk").values(*PAGE_COLUMNS)) if ids else []
+
+
+def _literal(text: str) -> str:
+    # Notice bodies are rendered with the notice's parameters: a plain text must keep its own "%" signs.
+    return text.replace("%", "%%")
+
+
+def _params(row: dict) -> dict:
+    return {"number": row["case__number"], "milestone": row["milestone__name"]}
 
 
 class _Sweep:
@@ -140,207 +125,124 @@ class _Sweep:
         self.worker = worker
 
     @cached_property
-    def milestones(self) -> dict[int, dict]:
-        return {row["id"]: row for row in Milestone.objects.values("id", "code", "name")}
-
-    @cached_property
     def policies(self) -> dict[int, SlaPolicy]:
         return SlaPolicy.objects.in_bulk()
 
-    def _page(self, ids: list[int]) -> list[dict]:
-        if not ids:
-            return []
-        rows = list(CaseMilestone.objects.filter(pk__in=ids).values(*PAGE_COLUMNS))
-        for row in rows:
-            row["milestone"] = self.milestones[row["milestone_id"]]
-        return rows
-
-    def _event(self, row: dict, kind: str, data: dict) -> CaseEvent:
-        return CaseEvent(
-            case_id=row["case_id"],
-            kind=kind,
-            at=self.moment,
-            note=row["milestone"]["name"],
-            public=False,
-            data={"milestone": row["milestone"]["code"], **data, "worker": self.worker},
-        )
-
-    def _audit(self, row: dict, verb: str, details: dict) -> AuditEvent:
-        return AuditEvent(
-            actor=None,
-            verb=verb,
-            object_type="cases.case",
-            object_id=str(row["case_id"]),
-            object_repr=f"{row['case__number']} {row['case__title']}"[:200],
-            org_path=row["case__org__path"],
-            at=self.moment,
-            details={"milestone": row["milestone"]["code"], **details},
-        )
-
     # --- warn ---------------------------------------------------------------------------------------------
     def warn_page(self) -> int:
-        moment = _timestamp(self.moment)
-        ids = _execute(
-            f"UPDATE {TABLE} SET warn_at = NULL, warned_at = %s "  # noqa: S608 - fixed names
-            f"WHERE id IN ({_claim_sql('warn_at')}) AND warn_at <= %s RETURNING id",
-            [moment, moment, self.batch, moment],
-        )
-        rows = self._page(ids)
-        if not rows:
+        ids = sweep_sql.warn(self.moment, self.batch)
+        if not ids:
             return 0
-        CaseEvent.objects.bulk_create(
-            [self._event(row, EventKind.WARNED, {"deadline": row["deadline"].isoformat()}) for row in rows]
-        )
-        recipients = _Recipients(rows, (Role.AREA_ADMIN,))
+        sweep_sql.record_clock_events(ids, kind=EventKind.WARNED, moment=self.moment, worker=self.worker)
+        rows = _page(ids)
+        recipients = _Recipients(rows, (Role.AREA_ADMIN,), contractors=True)
         notices = []
         for row in rows:
             users = recipients.holders(row, Role.AREA_ADMIN) | recipients.contractor_staff(row)
-            title = (
-                f"催办：案件 {row['case__number']}「{row['milestone']['name']}」"
-                f"将于 {local(row['deadline']):%m-%d %H:%M} 到期"
-            )
+            if not users:
+                continue
+            params = {**_params(row), "deadline": f"{local(row['deadline']):%m-%d %H:%M}"}
+            body = _literal(row["case__title"])
             notices += [
                 Notice(
                     recipient_id=user_id,
-                    title=title,
-                    body=row["case__title"],
+                    title=WARNING_TITLE,
+                    body=body,
                     link=f"/cases/desk/{row['case__number']}/",
                     reference=f"cases.case:{row['case_id']}",
+                    params=params,
                 )
                 for user_id in sorted(users)
             ]
         queue_notices(notices, now=self.moment)
-        return len(rows)
+        return len(ids)
 
     # --- breach -------------------------------------------------------------------------------------------
     def breach_page(self) -> int:
-        moment = _timestamp(self.moment)
-        ids = _execute(
-            f"UPDATE {TABLE} SET due_at = NULL, warn_at = NULL, breached_at = %s, state = %s "  # noqa: S608
-            f"WHERE id IN ({_claim_sql('due_at')}) AND due_at <= %s AND state = %s RETURNING id",
-            [moment, MilestoneState.BREACHED.value, moment, self.batch, moment, MilestoneState.RUNNING.value],
+        ids = sweep_sql.breach(
+            self.moment, self.batch, breached=MilestoneState.BREACHED, running=MilestoneState.RUNNING
         )
-        rows = self._page(ids)
-        if not rows:
+        if not ids:
             return 0
-        CaseEvent.objects.bulk_create(
-            [self._event(row, EventKind.BREACHED, {"deadline": row["deadline"].isoformat()}) for row in rows]
-        )
-        AuditEvent.objects.bulk_create(
-            [self._audit(row, "case.sla_breach", {"deadline": row["deadline"].isoformat()}) for row in rows]
-        )
-        return len(rows)
+        sweep_sql.record_clock_events(ids, kind=EventKind.BREACHED, moment=self.moment, worker=self.worker)
+        sweep_sql.record_breach_audit(ids, moment=self.moment)
+        return len(ids)
 
     # --- escalate -----------------------------------------------------------------------------------------
     def escalate_page(self) -> int:
         """Move each claimed row one level up its chain: claim the page, compute each row's next time on
-        its policy's calendar, then one compare-and-set UPDATE on the level read."""
-        moment = _timestamp(self.moment)
-        claimed = self._page(_execute(_claim_sql("next_escalation_at"), [moment, self.batch]))
+        its own policy version's calendar, then one compare-and-set UPDATE on the level read."""
+        claimed = _page(sweep_sql.claim_escalations(self.moment, self.batch))
         if not claimed:
             return 0
-        plan: dict[int, tuple[dict, dt.datetime | None, str]] = {}
+        plan, roles = [], {}
         for row in claimed:
             policy = self.policies[row["milestone__policy_id"]]  # the clock's own policy version
             chain = policy.escalation_chain or []
             level = row["escalation_level"]
-            following = (
-                services._first_escalation(policy, row["deadline"], level + 1)
-                if level + 1 < len(chain)
-                else None
-            )
-            step = chain[level] if level < len(chain) else {"role": Role.STREET_ADMIN}
-            plan[row["pk"]] = (row, following, step.get("role", Role.STREET_ADMIN))
-        moved = set(self._move_levels(plan, moment))
-        done = [
-            (row, row["escalation_level"] + 1, role) for pk, (row, _f, role) in plan.items() if pk in moved
-        ]
+            following = None
+            if level + 1 < len(chain):
+                hours = float(chain[level + 1].get("after_hours", 0))
+                following = clock.policy_add(policy, row["deadline"], hours * 3600)
+            step = chain[level] if level < len(chain) else {}
+            roles[row["pk"]] = step.get("role", Role.STREET_ADMIN)
+            plan.append((row["pk"], level, following))
+        moved = set(sweep_sql.raise_levels(plan, self.moment))
+        done = [(row, row["escalation_level"] + 1, roles[row["pk"]]) for row in claimed if row["pk"] in moved]
         if not done:
             return 0
-        Escalation.objects.bulk_create(
-            [
-                Escalation(
-                    case_milestone_id=row["pk"], level=level, role=role, at=self.moment, worker_id=self.worker
-                )
-                for row, level, role in done
-            ]
+        ids = [row["pk"] for row, _level, _role in done]
+        sweep_sql.record_escalations(
+            [(row["pk"], level, role) for row, level, role in done], moment=self.moment, worker=self.worker
         )
-        CaseEvent.objects.bulk_create(
-            [
-                self._event(row, EventKind.ESCALATED, {"level": level, "role": role})
-                for row, level, role in done
-            ]
+        sweep_sql.record_escalation_events(
+            ids, kind=EventKind.ESCALATED, moment=self.moment, worker=self.worker
         )
-        AuditEvent.objects.bulk_create(
-            [self._audit(row, "case.escalate", {"level": level, "role": role}) for row, level, role in done]
-        )
+        sweep_sql.record_escalation_audit(ids, moment=self.moment)
         recipients = _Recipients([row for row, _level, _role in done], tuple({role for *_x, role in done}))
-        queue_notices(
-            [
+        notices = []
+        for row, _level, role in done:
+            body = _literal(f"{row['case__category__name']} · {row['case__title']}")
+            notices += [
                 Notice(
                     recipient_id=user_id,
-                    title=f"督办：案件 {row['case__number']}「{row['milestone']['name']}」已超时",
-                    body=f"{row['case__category__name']} · {row['case__title']}",
+                    title=ESCALATION_TITLE,
+                    body=body,
                     link=f"/cases/desk/{row['case__number']}/",
                     sms=True,
                     reference=f"cases.case:{row['case_id']}",
+                    params=_params(row),
                 )
-                for row, _level, role in done
                 for user_id in sorted(recipients.holders(row, role))
-            ],
-            now=self.moment,
-        )
+            ]
+        queue_notices(notices, now=self.moment)
         return len(done)
-
-    def _move_levels(self, plan: dict[int, tuple[dict, dt.datetime | None, str]], moment) -> list[int]:
-        """One UPDATE for the whole page; only rows still at the level read (and not met) move."""
-        postgres = connection.vendor == "postgresql"
-        next_time = "CAST(%s AS timestamp with time zone)" if postgres else "%s"
-        values = ", ".join(f"(CAST(%s AS bigint), CAST(%s AS integer), {next_time})" for _ in plan)
-        params: list = []
-        for pk, (row, following, _role) in plan.items():
-            params += [pk, row["escalation_level"], _timestamp(following)]
-        target = f"{TABLE}.id" if not postgres else "cm.id"
-        alias = f"{TABLE} AS cm" if postgres else TABLE
-        prefix = "cm." if postgres else f"{TABLE}."
-        return _execute(
-            f"WITH page(id, level, next_at) AS (VALUES {values}) "  # noqa: S608 - fixed names
-            f"UPDATE {alias} SET escalation_level = page.level + 1, next_escalation_at = page.next_at "
-            f"FROM page WHERE {target} = page.id AND {prefix}escalation_level = page.level "
-            f"AND {prefix}next_escalation_at <= %s AND {prefix}met_at IS NULL RETURNING {target}",
-            [*params, moment],
-        )
 
 
 class _Recipients:
-    """Who holds a role at or above each place of a page, and each contractor's staff: one query each per
-    page, not one per row. Only user ids: the notices need nothing else."""
+    """Who holds a role at or above each place of a page, and each contractor's staff: one query per page,
+    not one per row. Only user ids: the notices need nothing else."""
 
-    def __init__(self, rows: list[dict], roles: tuple[str, ...]):
-        codes = {code for row in rows for code in _codes(row)}
-        self.by_code: dict[tuple[str, str], set[int]] = {}
-        assignments = RoleAssignment.objects.filter(
-            is_active=True, user__is_active=True, role__in=roles, org__code__in=codes
-        ).values_list("org__code", "role", "user_id")
-        for code, role, user_id in assignments:
-            self.by_code.setdefault((code, role), set()).add(user_id)
-        contractors = {row["case__contractor_id"] for row in rows if row["case__contractor_id"]}
-        self.staff: dict[int, set[int]] = {}
-        if contractors:
-            links = Contractor.users.through.objects.filter(
-                contractor_id__in=contractors, user__is_active=True
-            ).values_list("contractor_id", "user_id")
-            for contractor_id, user_id in links:
-                self.staff.setdefault(contractor_id, set()).add(user_id)
+    def __init__(self, rows: list[dict], roles: tuple[str, ...], *, contractors: bool = False):
+        found = sweep_sql.recipients(
+            codes={code for row in rows for code in _codes(row)},
+            roles=roles,
+            contractors={row["case__contractor_id"] for row in rows if row["case__contractor_id"]}
+            if contractors
+            else (),
+        )
+        self.by_key: dict[tuple[str, str], set[int]] = {}
+        for key, role, user_id in found:
+            self.by_key.setdefault((key, role), set()).add(user_id)
 
     def holders(self, row: dict, role: str) -> set[int]:
         users: set[int] = set()
         for code in _codes(row):
-            users |= self.by_code.get((code, role), set())
+            users |= self.by_key.get((code, role), set())
         return users
 
     def contractor_staff(self, row: dict) -> set[int]:
-        return self.staff.get(row["case__contractor_id"], set())
+        return self.by_key.get((str(row["case__contractor_id"]), sweep_sql.CONTRACTOR), set())
 
 
 def _codes(row: dict) -> list[str]:

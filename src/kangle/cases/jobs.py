@@ -245,7 +245,7 @@ class _Sweep:
             chain = policy.escalation_chain or []
             level = row["escalation_level"]
             following = (
-                services._first_escalation(policy, row["deadline"], level + 1)
+                services.milestone_escalation_at(policy, row["deadline"], level + 1)
                 if level + 1 < len(chain)
                 else None
             )

@@ -35,7 +35,13 @@ from kangle.cases.services.hold import (
     extension_decide,
     extension_request,
 )
-from kangle.cases.services.intake import MAX_DESCRIPTION, address_key, case_report, open_duplicates
+from kangle.cases.services.intake import (
+    MAX_DESCRIPTION,
+    address_key,
+    case_number_next,
+    case_report,
+    open_duplicates,
+)
 from kangle.cases.services.visit import (
     MAX_SLOT_HOURS,
     case_book,
@@ -61,6 +67,7 @@ __all__ = [
     "case_dispatch",
     "case_feedback",
     "case_finish",
+    "case_number_next",
     "case_record_step",
     "case_report",
     "case_return",

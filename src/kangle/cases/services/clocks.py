@@ -25,7 +25,8 @@ def milestone_escalation_at(policy, deadline: dt.datetime, level: int = 0) -> dt
 
 def clocks_start(case: Case, *, now: dt.datetime) -> list[CaseMilestone]:
     """Store every milestone's due time, warning time and first escalation time: the clock starts now."""
-    return _clocks_create(case, case.category.policy.milestones.filter(on_rework=False), round_=0, now=now)
+    milestones = [row for row in case.category.policy.milestones.all() if not row.on_rework]
+    return _clocks_create(case, milestones, round_=0, now=now)
 
 
 def clocks_start_rework(case: Case, *, round_: int, now: dt.datetime) -> list[CaseMilestone]:
@@ -33,9 +34,8 @@ def clocks_start_rework(case: Case, *, round_: int, now: dt.datetime) -> list[Ca
 
     They are ordinary stored clocks (``due_at`` / ``warn_at`` / ``next_escalation_at``), so the SLA sweep
     warns and escalates them like the report's clocks without knowing what rework is."""
-    return _clocks_create(
-        case, case.category.policy.milestones.filter(on_rework=True), round_=round_, now=now
-    )
+    milestones = [row for row in case.category.policy.milestones.all() if row.on_rework]
+    return _clocks_create(case, milestones, round_=round_, now=now)
 
 
 def _clocks_create(case: Case, milestones, *, round_: int, now: dt.datetime) -> list[CaseMilestone]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db.models import F
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import RoleAssignment
 from kangle.cases import permissions
@@ -20,12 +19,12 @@ from kangle.cases.models import (
     CaseMilestone,
     CasePhoto,
     CaseStatus,
+    CaseStep,
     EventKind,
     MilestoneState,
 )
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
-from kangle.core.text import normalise_text
 from kangle.core.uploads import ValidatedImage
 from kangle.notify.services import notify_user, queue_sms
 
@@ -49,46 +48,16 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-STEP_NAMES_ZH = {
-    "accept": "签收",
-    "dispatch": "派单",
-    "contractor_accept": "接单",
-    "return": "退单",
-    "book": "预约上门",
-    "contact": "联系居民",
-    "check_in": "到场签到",
-    "step": "记录处置步骤",
-    "finish": "完成处置",
-    "feedback": "评价",
-    "close": "结案",
-    "cancel": "撤销",
-}
-
-
-STATUS_NAMES_ZH = {
-    S.REPORTED: "已受理登记",
-    S.ACCEPTED: "已签收",
-    S.DISPATCHED: "已派单",
-    S.ASSIGNED: "专业组织已接单",
-    S.BOOKED: "已预约上门",
-    S.CONTACTED: "已联系居民",
-    S.ON_SITE: "已到场",
-    S.WORK_DONE: "已处置完成",
-    S.REWORK: "返工中",
-    S.CLOSED: "已结案",
-    S.CANCELLED: "已撤销",
-}
-
-
 def transition_check(case: Case, step: str) -> str:
     allowed, target = TRANSITIONS[step]
     if case.status not in allowed:
         raise UserError(
             "transition_not_allowed",
-            f"案件当前状态为「{STATUS_NAMES_ZH[case.status]}」，不能执行「{STEP_NAMES_ZH[step]}」",
-            f"The case is '{S(case.status).label}'; '{step.replace('_', ' ')}' is not allowed now",
+            _("The case is '%(state)s'; '%(step)s' is not allowed now"),
             field="status",
             status=409,
+            state=S(case.status).label,
+            step=CaseStep(step).label,
         )
     return target
 
@@ -224,50 +193,13 @@ def desk_require(actor, case: Case) -> None:
     if not permissions.can_view_case_as_staff(actor, case):
         raise Http404
     if not permissions.can_handle_case(actor, case):
-        raise NotAllowed(
-            "只有民情快办工作站（街道、片区、居民区工作人员）可以执行此操作",
-            "Only the case desk (street, area or community staff) may do this",
-        )
+        raise NotAllowed(_("Only the case desk (street, area or community staff) may do this"))
 
 
 def contractor_require(actor, case: Case) -> None:
     """A contractor acting on a case not dispatched to them gets a 404: it is not theirs to know about."""
     if not permissions.is_contractor_for(actor, case):
         raise Http404
-
-
-def field_clean(
-    value: str | None, *, field: str, zh: str, en: str, required: bool = True, max_length: int = 2000
-) -> str:
-    text = normalise_text(value)
-    if required and not text:
-        raise UserError(f"blank_{field}", f"请填写{zh}", f"{en} is required", field=field)
-    if len(text) > max_length:
-        raise UserError(
-            f"long_{field}",
-            f"{zh}不能超过 {max_length} 个字",
-            f"{en} is longer than {max_length} characters",
-            field=field,
-        )
-    return text
-
-
-def media_url_clean(value: str | None) -> str:
-    url = (value or "").strip()
-    if not url:
-        return ""
-    try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        url = ""
-    if not url or len(url) > 1000:
-        raise UserError(
-            "invalid_media_url",
-            "媒体链接应为以 http:// 或 https:// 开头的网址（不超过 1000 个字符）",
-            "media_url must be an http(s) URL of at most 1000 characters",
-            field="media_url",
-        )
-    return url
 
 
 def desk_users(case: Case, roles: Sequence[str] = (Role.AREA_ADMIN, Role.COMMUNITY_SECRETARY)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases.models import (
     Case,
@@ -18,12 +19,11 @@ from kangle.cases.services.common import (
     desk_require,
     desk_users,
     event_write,
-    field_clean,
     resident_notify,
     transition_check,
     users_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import UserError
 from kangle.core.timeutil import resolve_now
 
@@ -67,15 +67,13 @@ def case_dispatch(
         if contractor is None:
             raise UserError(
                 "no_contractor",
-                "没有覆盖该地点和类别的专业组织，请手动选择",
-                "No contractor covers this place and category; choose one",
+                _("No contractor covers this place and category; choose one"),
                 field="contractor",
             )
     elif not contractor.is_active or not case.org.path.startswith(contractor.org.path):
         raise UserError(
             "contractor_not_covering",
-            "所选专业组织不服务该地点",
-            "The chosen contractor does not cover this place",
+            _("The chosen contractor does not cover this place"),
             field="contractor",
         )
     before = case.status
@@ -131,7 +129,7 @@ def case_return(*, actor, case: Case, reason: str, now: dt.datetime | None = Non
     case = case_lock(case)
     contractor_require(actor, case)
     target = transition_check(case, "return")
-    reason = field_clean(reason, field="reason", zh="退单理由", en="Reason", max_length=300)
+    reason = cleaners.text(reason, field="reason", label=_("Reason for returning"), max_length=300)
     before, contractor = case.status, case.contractor
     case_move(case, target, now=moment, extra={"contractor": None})
     event_write(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import permissions
 from kangle.cases.models import (
@@ -17,20 +18,18 @@ from kangle.cases.models import (
 )
 from kangle.cases.services.clocks import clocks_start_rework
 from kangle.cases.services.common import (
-    STATUS_NAMES_ZH,
     S,
     case_lock,
     case_move,
     contractor_require,
     desk_require,
     event_write,
-    field_clean,
     photos_attach,
     resident_notify,
     transition_check,
     users_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.core.uploads import ValidatedImage
@@ -49,7 +48,9 @@ def case_finish(
     case = case_lock(case)
     contractor_require(actor, case)
     target = transition_check(case, "finish")
-    note = field_clean(note, field="note", zh="处置说明", en="Note", required=False, max_length=1000)
+    note = cleaners.text(
+        note, field="note", label=_("Note on the work done"), required=False, max_length=1000
+    )
     before = case.status
     case_move(case, target, now=moment)
     event = event_write(
@@ -88,20 +89,12 @@ def case_feedback(
     # Proof by phone suffix stands in for an account only when the case has no reporter account.
     by_phone = verified_by_phone and case.reporter_id is None
     if not by_phone and not permissions.is_reporter(actor, case):
-        raise NotAllowed(
-            "只有反映问题的居民本人可以评价", "Only the resident who reported the case may rate it"
-        )
+        raise NotAllowed(_("Only the resident who reported the case may rate it"))
     transition_check(case, "feedback")
-    try:
-        rating = int(rating)
-    except (TypeError, ValueError):
-        rating = 0
     if not 1 <= rating <= 5:
-        raise UserError(
-            "invalid_rating", "评分应为 1 到 5 星", "The rating must be 1 to 5 stars", field="rating"
-        )
-    comment = field_clean(
-        comment, field="comment", zh="评价内容", en="Comment", required=not satisfied, max_length=500
+        raise UserError("invalid_rating", _("The rating must be 1 to 5 stars"), field="rating")
+    comment = cleaners.text(
+        comment, field="comment", label=_("Feedback comment"), required=not satisfied, max_length=500
     )
     feedback = Feedback.objects.create(
         case=case,
@@ -173,12 +166,12 @@ def case_rework(*, actor, case: Case, reason: str, now: dt.datetime | None = Non
     if case.status not in (S.WORK_DONE, S.CLOSED) or not completed:
         raise UserError(
             "never_completed",
-            f"案件当前状态为「{STATUS_NAMES_ZH[case.status]}」，尚未处置完成，不能返工",
-            f"The case is '{S(case.status).label}' and was never completed; it cannot be reworked",
+            _("The case is '%(state)s' and was never completed; it cannot be reworked"),
             field="status",
             status=409,
+            state=S(case.status).label,
         )
-    reason = field_clean(reason, field="reason", zh="返工原因", en="Reason", max_length=500)
+    reason = cleaners.text(reason, field="reason", label=_("Reason for rework"), max_length=500)
     _reopen(case, actor=actor, reason=reason, now=moment)
     audit.record(
         actor=actor,
@@ -197,7 +190,7 @@ def case_close(*, actor, case: Case, note: str = "", now: dt.datetime | None = N
     case = case_lock(case)
     desk_require(actor, case)
     target = transition_check(case, "close")
-    note = field_clean(note, field="note", zh="结案说明", en="Note", required=False, max_length=500)
+    note = cleaners.text(note, field="note", label=_("Closing note"), required=False, max_length=500)
     before = case.status
     case_move(case, target, now=moment, extra={"closed_at": moment})
     event_write(

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import clock, permissions
 from kangle.cases.models import (
@@ -27,12 +28,11 @@ from kangle.cases.services.common import (
     desk_require,
     desk_users,
     event_write,
-    field_clean,
     resident_notify,
     transition_check,
     users_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.timeutil import resolve_now
@@ -46,7 +46,7 @@ def case_cancel(*, actor, case: Case, reason: str, now: dt.datetime | None = Non
     case = case_lock(case)
     desk_require(actor, case)
     target = transition_check(case, "cancel")
-    reason = field_clean(reason, field="reason", zh="撤销理由", en="Reason", max_length=300)
+    reason = cleaners.text(reason, field="reason", label=_("Reason for cancelling"), max_length=300)
     before = case.status
     case_move(case, target, now=moment, extra={"closed_at": moment, "paused_at": None})
     CaseMilestone.objects.filter(case=case, met_at__isnull=True).update(
@@ -77,10 +77,8 @@ def case_pause(*, actor, case: Case, reason: str, now: dt.datetime | None = None
     if not case.is_open:
         transition_check(case, "cancel")  # raises the not-allowed message for a closed case
     if case.is_paused:
-        raise UserError(
-            "already_paused", "计时已暂停", "The clock is already paused", field="status", status=409
-        )
-    reason = field_clean(reason, field="reason", zh="暂停理由", en="Reason", max_length=300)
+        raise UserError("already_paused", _("The clock is already paused"), field="status", status=409)
+    reason = cleaners.text(reason, field="reason", label=_("Reason for pausing"), max_length=300)
     paused = []
     for row in (
         CaseMilestone.objects.select_for_update(of=("self",))
@@ -120,7 +118,7 @@ def case_resume(*, actor, case: Case, now: dt.datetime | None = None) -> Case:
     if not permissions.is_contractor_for(actor, case):
         desk_require(actor, case)
     if not case.is_paused:
-        raise UserError("not_paused", "计时没有暂停", "The clock is not paused", field="status", status=409)
+        raise UserError("not_paused", _("The clock is not paused"), field="status", status=409)
     moved = []
     for row in (
         CaseMilestone.objects.select_for_update(of=("self",))
@@ -175,37 +173,26 @@ def extension_request(
         .first()
     )
     if row is None:
-        raise UserError(
-            "unknown_milestone", "没有这个时限节点", "No such milestone on this case", field="milestone"
-        )
+        raise UserError("unknown_milestone", _("No such milestone on this case"), field="milestone")
     if row.state not in (MilestoneState.RUNNING, MilestoneState.PAUSED):
         raise UserError(
             "milestone_not_running",
-            "该时限节点已完成或已超时，不能申请延期",
-            "This milestone is already met or breached; it cannot be extended",
+            _("This milestone is already met or breached; it cannot be extended"),
             field="milestone",
             status=409,
         )
-    try:
-        hours = int(hours)
-    except (TypeError, ValueError):
-        hours = 0
     if not 1 <= hours <= MAX_EXTENSION_HOURS:
         raise UserError(
             "invalid_hours",
-            f"延期时长应为 1 到 {MAX_EXTENSION_HOURS} 小时",
-            f"The extension must be 1 to {MAX_EXTENSION_HOURS} hours",
+            _("The extension must be 1 to %(max_extension_hours)s hours"),
             field="hours",
+            max_extension_hours=MAX_EXTENSION_HOURS,
         )
     if ExtensionRequest.objects.filter(case_milestone=row, status=ExtensionStatus.PENDING).exists():
         raise UserError(
-            "extension_pending",
-            "已有待审批的延期申请",
-            "An extension request is already pending",
-            field="milestone",
-            status=409,
+            "extension_pending", _("An extension request is already pending"), field="milestone", status=409
         )
-    reason = field_clean(reason, field="reason", zh="延期理由", en="Reason", max_length=300)
+    reason = cleaners.text(reason, field="reason", label=_("Reason for the extension"), max_length=300)
     request = ExtensionRequest.objects.create(
         case_milestone=row, hours=hours, reason=reason, requested_by=actor, requested_at=moment
     )
@@ -247,16 +234,9 @@ def extension_decide(
     if not permissions.can_view_case_as_staff(actor, case):
         raise Http404
     if not permissions.can_decide_extension(actor, case):
-        raise NotAllowed(
-            "只有片区或街道管理员可以审批延期", "Only an area or street admin may decide on extensions"
-        )
+        raise NotAllowed(_("Only an area or street admin may decide on extensions"))
     if request.status != ExtensionStatus.PENDING:
-        raise UserError(
-            "already_decided",
-            "该延期申请已审批",
-            "This extension request has already been decided",
-            status=409,
-        )
+        raise UserError("already_decided", _("This extension request has already been decided"), status=409)
     row = (
         CaseMilestone.objects.select_for_update(of=("self",))
         .select_related("milestone__policy")
@@ -267,8 +247,7 @@ def extension_decide(
         if row.state not in (MilestoneState.RUNNING, MilestoneState.PAUSED):
             raise UserError(
                 "milestone_not_running",
-                "该时限节点已完成或已超时，不能延期",
-                "This milestone is already met or breached; it cannot be extended",
+                _("This milestone is already met or breached; it cannot be extended"),
                 status=409,
             )
         policy = row.milestone.policy

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import permissions, questions
 from kangle.cases.models import (
@@ -20,12 +21,10 @@ from kangle.cases.services.clocks import clocks_start
 from kangle.cases.services.common import (
     S,
     event_write,
-    field_clean,
-    media_url_clean,
     photos_attach,
     resident_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.masking import mask_address, mask_phone
@@ -58,6 +57,76 @@ def open_duplicates(category: CaseCategory, address: str, *, actor):
     return scope_queryset(actor, rows) | rows.filter(reporter=actor)
 
 
+def case_number_next(moment: dt.datetime) -> str:
+    """The next case number, ``MQ`` + the local date + a counter that no two transactions ever share: a
+    PostgreSQL sequence, or on SQLite a one-row counter bumped inside the caller's transaction (SQLite
+    admits one writer at a time). Needs no row of its own, so the case is inserted once, number and all."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('cases_case_number_seq')")
+        else:
+            cursor.execute(
+                "UPDATE cases_case_number_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+            )
+        (value,) = cursor.fetchone()
+    return f"MQ{local(moment):%y%m%d}{value:05d}"
+
+
+def _intake_check(actor, *, category: CaseCategory, org: OrgUnit, channel: str) -> None:
+    """Who may log a case here, and in which category (a leaf, still in use)."""
+    cleaners.choice(channel, field="channel", label=_("Intake channel"), choices=Channel)
+    if channel == Channel.ONLINE:
+        if not permissions.can_report_online(actor):
+            raise NotAllowed(_("Only residents report online"))
+        if not any(
+            org.path.startswith(unit.path) or unit.path.startswith(org.path)
+            for unit in OrgUnit.objects.filter(pk__in=actor.units_for(Role.RESIDENT))
+        ):
+            raise UserError("outside_home", _("You can report only for your own community"), field="org")
+    elif actor is not None and not permissions.can_intake(actor, org):
+        raise Http404
+    has_children = getattr(category, "has_children", None)
+    if has_children is None:
+        has_children = category.children.exists()
+    if not category.is_active or has_children:
+        raise UserError("invalid_category", _("Choose a specific, active category"), field="category")
+
+
+def _intake_phone(actor, phone: str, *, channel: str) -> str:
+    phone = normalise_phone(phone)
+    if channel == Channel.ONLINE and not phone:
+        phone = actor.phone
+    if phone and not is_mobile(phone):
+        raise UserError("invalid_phone", _("Malformed mobile number (11 digits)"), field="phone")
+    if channel in (Channel.WALK_IN, Channel.PHONE_CALL) and not phone:
+        raise UserError(
+            "blank_phone",
+            _("The resident's mobile number is needed to book the visit and to track the case"),
+            field="phone",
+        )
+    return phone
+
+
+def _intake_texts(*, channel: str, title, description, address, resident_name, media_url) -> dict:
+    return {
+        "title": cleaners.text(title, field="title", label=_("Summary of the problem"), max_length=200),
+        "description": cleaners.text(
+            description,
+            field="description",
+            label=_("Description of the problem"),
+            required=False,
+            max_length=MAX_DESCRIPTION,
+        ),
+        "media_url": cleaners.http_url(media_url, field="media_url", label=_("Media link (media_url)")),
+        "address": cleaners.text(
+            address, field="address", label=_("Address"), required=channel != Channel.OPEN311, max_length=200
+        ),
+        "resident_name": cleaners.text(
+            resident_name, field="resident_name", label=_("Resident's name"), required=False, max_length=50
+        ),
+    }
+
+
 @transaction.atomic
 def case_report(
     *,
@@ -79,95 +148,43 @@ def case_report(
 ) -> Case:
     """Log a case (desk, grid patrol, online by a resident, Open311 or prevention) and start its clocks.
 
+    One transaction: the case is inserted once (its number comes from ``case_number_next``), then its
+    clocks (one bulk insert), the timeline event, the audit event and the resident's notice. ``category``
+    may come from ``reference_cache.category_for_intake`` (policy, milestones and questions loaded).
     ``answers`` answer the category's questions (checked by type and choice); ``media_url`` is a link to a
     photo held elsewhere, kept as given."""
     moment = resolve_now(now)
-    if channel not in Channel.values:
-        raise UserError("invalid_channel", "未知的受理渠道", "Unknown intake channel", field="channel")
-    if channel == Channel.ONLINE:
-        if not permissions.can_report_online(actor):
-            raise NotAllowed("只有居民可以在线报事", "Only residents report online")
-        if not any(
-            org.path.startswith(unit.path) or unit.path.startswith(org.path)
-            for unit in OrgUnit.objects.filter(pk__in=actor.units_for(Role.RESIDENT))
-        ):
-            raise UserError(
-                "outside_home",
-                "只能为您所在的居民区报事",
-                "You can report only for your own community",
-                field="org",
-            )
-    elif actor is not None and not permissions.can_intake(actor, org):
-        raise Http404
-    if not category.is_active or category.children.exists():
-        raise UserError(
-            "invalid_category",
-            "请选择一个具体的问题类别",
-            "Choose a specific, active category",
-            field="category",
-        )
-    title = field_clean(title, field="title", zh="问题简述", en="Title", max_length=200)
-    description = field_clean(
-        description,
-        field="description",
-        zh="问题描述",
-        en="Description",
-        required=False,
-        max_length=MAX_DESCRIPTION,
-    )
-    answers = questions.clean_answers(category, answers)
-    media_url = media_url_clean(media_url)
-    address = field_clean(
-        address, field="address", zh="地址", en="Address", required=channel != Channel.OPEN311, max_length=200
-    )
-    resident_name = field_clean(
-        resident_name,
-        field="resident_name",
-        zh="居民姓名",
-        en="Resident's name",
-        required=False,
-        max_length=50,
-    )
-    phone = normalise_phone(phone)
-    if channel == Channel.ONLINE and not phone:
-        phone = actor.phone
-    if phone and not is_mobile(phone):
-        raise UserError(
-            "invalid_phone",
-            "手机号格式不正确（应为 11 位手机号）",
-            "Malformed mobile number (11 digits)",
-            field="phone",
-        )
-    if channel in (Channel.WALK_IN, Channel.PHONE_CALL) and not phone:
-        raise UserError(
-            "blank_phone",
-            "请填写居民的手机号，用于预约上门和查询进度",
-            "The resident's mobile number is needed to book the visit and to track the case",
-            field="phone",
-        )
-    case = Case.objects.create(
-        number=f"tmp-{moment.timestamp()}-{id(org)}"[:20],
-        category=category,
-        org=org,
+    _intake_check(actor, category=category, org=org, channel=channel)
+    texts = _intake_texts(
         channel=channel,
         title=title,
         description=description,
-        reporter=actor if channel == Channel.ONLINE else None,
-        resident_name=resident_name or (actor.display_name if channel == Channel.ONLINE else ""),
+        address=address,
+        resident_name=resident_name,
+        media_url=media_url,
+    )
+    answers = questions.clean_answers(category, answers)
+    phone = _intake_phone(actor, phone, channel=channel)
+    online = channel == Channel.ONLINE
+    resident_name = texts.pop("resident_name") or (actor.display_name if online else "")
+    case = Case.objects.create(
+        number=case_number_next(moment),
+        category=category,
+        org=org,
+        channel=channel,
+        **texts,
+        reporter=actor if online else None,
+        resident_name=resident_name,
         phone=phone,
         phone_mask=mask_phone(phone),
-        address=address,
-        address_mask=mask_address(address),
-        address_hash=address_key(category, address),
+        address_mask=mask_address(texts["address"]),
+        address_hash=address_key(category, texts["address"]),
         latitude=latitude,
         longitude=longitude,
         answers=answers,
-        media_url=media_url,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         reported_at=moment,
     )
-    case.number = f"MQ{local(moment):%y%m%d}{case.pk:05d}"
-    Case.objects.filter(pk=case.pk).update(number=case.number)
     clocks_start(case, now=moment)
     event = event_write(
         case, EventKind.REPORTED, actor=actor, now=moment, to_status=S.REPORTED, data={"channel": channel}

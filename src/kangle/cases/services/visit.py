@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import permissions
 from kangle.cases.models import (
@@ -23,12 +24,11 @@ from kangle.cases.services.common import (
     contractor_require,
     desk_require,
     event_write,
-    field_clean,
     photos_attach,
     resident_notify,
     transition_check,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import UserError
 from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
@@ -69,26 +69,19 @@ def case_book(
         desk_require(actor, case)
     target = transition_check(case, "book")
     if slot_start is None or slot_end is None:
-        raise UserError("blank_slot", "请填写上门时间段", "The visit slot is required", field="slot_start")
+        raise UserError("blank_slot", _("The visit slot is required"), field="slot_start")
     if slot_start <= moment:
-        raise UserError(
-            "slot_in_past",
-            "预约上门时间不能早于当前时间",
-            "The visit slot cannot be in the past",
-            field="slot_start",
-        )
+        raise UserError("slot_in_past", _("The visit slot cannot be in the past"), field="slot_start")
     if slot_end <= slot_start:
-        raise UserError(
-            "slot_order", "结束时间必须晚于开始时间", "The slot must end after it starts", field="slot_end"
-        )
+        raise UserError("slot_order", _("The slot must end after it starts"), field="slot_end")
     if slot_end - slot_start > dt.timedelta(hours=MAX_SLOT_HOURS):
         raise UserError(
             "slot_too_long",
-            f"上门时间段不能超过 {MAX_SLOT_HOURS} 小时",
-            f"A visit slot cannot be longer than {MAX_SLOT_HOURS} hours",
+            _("A visit slot cannot be longer than %(max_slot_hours)s hours"),
             field="slot_end",
+            max_slot_hours=MAX_SLOT_HOURS,
         )
-    note = field_clean(note, field="note", zh="备注", en="Note", required=False, max_length=200)
+    note = cleaners.text(note, field="note", label=_("Note"), required=False, max_length=200)
     Appointment.objects.filter(case=case, status=AppointmentStatus.BOOKED).update(
         status=AppointmentStatus.REPLACED
     )
@@ -124,7 +117,7 @@ def case_contact(*, actor, case: Case, note: str = "", now: dt.datetime | None =
     case = case_lock(case)
     contractor_require(actor, case)
     target = transition_check(case, "contact")
-    note = field_clean(note, field="note", zh="沟通情况", en="Note", required=False, max_length=500)
+    note = cleaners.text(note, field="note", label=_("How the contact went"), required=False, max_length=500)
     before = case.status
     case_move(case, target, now=moment)
     event_write(
@@ -153,26 +146,19 @@ def case_check_in(
     if appointment is None:
         raise UserError(
             "no_booking",
-            "请先与居民预约上门时间，再到场签到",
-            "Book a visit slot with the resident before checking in on site",
+            _("Book a visit slot with the resident before checking in on site"),
             field="status",
             status=409,
         )
     target = transition_check(case, "check_in")
     if not photos:
-        raise UserError(
-            "photo_required",
-            "到场签到需要上传一张现场照片",
-            "Checking in needs a photo taken on site",
-            field="photo",
-        )
-    note = field_clean(note, field="note", zh="备注", en="Note", required=False, max_length=500)
+        raise UserError("photo_required", _("Checking in needs a photo taken on site"), field="photo")
+    note = cleaners.text(note, field="note", label=_("Note"), required=False, max_length=500)
     early = moment < appointment.slot_start
-    early_reason = field_clean(
+    early_reason = cleaners.text(
         early_reason if early else "",
         field="early_reason",
-        zh=f"提前到场原因（预约时段 {local(appointment.slot_start):%m-%d %H:%M} 开始）",
-        en="Reason for arriving before the booked slot",
+        label=_("Reason for arriving before the booked slot"),
         required=early,
         max_length=300,
     )
@@ -211,8 +197,8 @@ def case_record_step(
     contractor_require(actor, case)
     transition_check(case, "step")
     if step not in WorkStep.values:
-        raise UserError("invalid_step", "未知的处置步骤", "Unknown work step", field="step")
-    note = field_clean(note, field="note", zh="说明", en="Note", required=False, max_length=1000)
+        raise UserError("invalid_step", _("Unknown work step"), field="step")
+    note = cleaners.text(note, field="note", label=_("Note on the step"), required=False, max_length=1000)
     event = event_write(
         case,
         EventKind.STEP,

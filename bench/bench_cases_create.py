@@ -1,0 +1,158 @@
+"""Case creation over HTTP: the cases API's POST against a bare one-query view, 1 and 4 clients.
+
+    python bench/bench_cases_create.py --database sqlite
+    python bench/bench_cases_create.py --database postgres
+    python bench/bench_cases_create.py --database sqlite --reuse /tmp/kangle-bench-cases_create-…
+
+``--reuse`` measures another revision on the data an earlier run built (migrating it first), so a before
+and an after run see the same database.
+
+Data: `kangle demo --scale street`. One gunicorn serves everything the way `kangle up` does (2 gthread
+workers × 4 threads). wrk (1 thread and 1 connection, then 2 threads and 4 connections) posts a walk-in
+termite case as the street desk of 湖南街道 with a bearer token; every request creates a case (201). The bare
+view and the creation run in alternating windows (bare, create, bare, create …) with the same connection
+count, and the figure is the median of the per-window ratios create req/s ÷ bare req/s, plus the median
+creation rate itself. The case numbers are checked for uniqueness at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness  # noqa: E402
+
+LUA = """
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def _wrk(url: str, *, seconds: int, clients: int, headers: dict, script: str | None = None) -> dict:
+    threads = min(clients, 2)
+    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--latency"]
+    for key, value in headers.items():
+        command += ["-H", f"{key}: {value}"]
+    if script:
+        command += ["-s", script]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "p50": dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output)).get("50"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one wrk window")
+    parser.add_argument("--rounds", type=int, default=3, help="windows per client count")
+    parser.add_argument("--label", default="", help="names the revision in the output")
+    parser.add_argument(
+        "--reuse",
+        default="",
+        help="the KANGLE_HOME of an earlier run (SQLite) to measure on its data instead of building anew; "
+        "with PostgreSQL, measure on the database kangle_bench_cases_create that an earlier run built",
+    )
+    args = parser.parse_args()
+
+    if args.reuse:
+        env = harness.prepare_environment("sqlite", "cases_create")
+        env["KANGLE_HOME"] = os.environ["KANGLE_HOME"] = args.reuse
+        if args.database == "postgres":
+            url = "postgresql://postgres@127.0.0.1:5432/kangle_bench_cases_create"
+            env["KANGLE_DATABASE_URL"] = os.environ["KANGLE_DATABASE_URL"] = url
+    else:
+        env = harness.prepare_environment(args.database, "cases_create")
+    print("KANGLE_HOME", env["KANGLE_HOME"], file=sys.stderr, flush=True)
+    env["DJANGO_SETTINGS_MODULE"] = os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
+    harness.setup_django()
+    from kangle import demo
+    from kangle.accounts.models import User
+    from kangle.accounts.services import token_issue
+    from kangle.cases.models import Case, CaseCategory
+    from kangle.orgs.models import OrgUnit
+    from kangle.orgs.scope import scope_queryset
+
+    if not args.reuse:
+        demo.build(scale="street", seed=7)
+    desk = User.objects.get(username="hn_admin")
+    _row, token = token_issue(actor=desk, user=desk, name="bench")
+    headers = {"Authorization": f"Bearer {token}"}
+    category = (
+        CaseCategory.objects.filter(is_active=True, children__isnull=True, code__contains="termite")
+        .order_by("pk")
+        .first()
+    ) or CaseCategory.objects.filter(is_active=True, children__isnull=True).order_by("pk").first()
+    org = scope_queryset(desk, OrgUnit.objects.filter(kind="community"), "path").order_by("code").first()
+    body = {
+        "category": category.code,
+        "org": org.code,
+        "channel": "walk_in",
+        "title": "楼道木门框有白蚁蛀痕",
+        "description": "三楼楼道木门框发现蛀痕和泥线，请尽快上门查看。",
+        "resident_name": "王阿姨",
+        "phone": "13900001234",
+        "address": "湖南路 100 弄 3 号 302 室",
+    }
+    script = Path(tempfile.mkdtemp(prefix="kangle-bench-lua-")) / "create.lua"
+    script.write_text(LUA % json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    before = Case.objects.count()
+
+    results: dict[str, dict] = {}
+    with harness.gunicorn(env) as base:
+        create_url = base + "/api/v1/cases/"
+        _wrk(base + "/bench/bare", seconds=2, clients=4, headers={})
+        _wrk(create_url, seconds=2, clients=1, headers=headers, script=str(script))  # warm up
+        for clients in (1, 4):
+            ratios, create_rps, bare_rps, errors = [], [], [], 0
+            for _round in range(args.rounds):
+                bare = _wrk(base + "/bench/bare", seconds=args.seconds, clients=clients, headers={})
+                made = _wrk(
+                    create_url, seconds=args.seconds, clients=clients, headers=headers, script=str(script)
+                )
+                bare_rps.append(bare["rps"])
+                create_rps.append(made["rps"])
+                ratios.append(made["rps"] / bare["rps"])
+                errors += made["non_2xx"] + bare["non_2xx"]
+            results[f"clients_{clients}"] = {
+                "create_rps": round(statistics.median(create_rps), 1),
+                "bare_rps": round(statistics.median(bare_rps), 1),
+                "ratio": round(statistics.median(ratios), 3),
+                "p50": made["p50"],
+                "errors": errors,
+            }
+            print(clients, results[f"clients_{clients}"], file=sys.stderr, flush=True)
+
+    created = Case.objects.count() - before
+    numbers = Case.objects.values_list("number", flat=True)
+    harness.emit(
+        {
+            "bench": "cases_create",
+            "label": args.label,
+            "database": args.database,
+            "scale": "street",
+            "window_s": args.seconds,
+            "rounds": args.rounds,
+            "created": created,
+            "numbers_unique": len(set(numbers)) == len(numbers),
+            **results,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

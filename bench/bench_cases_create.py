@@ -18,13 +18,17 @@ creation rate itself. The case numbers are checked for uniqueness at the end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -55,6 +59,51 @@ def _wrk(url: str, *, seconds: int, clients: int, headers: dict, script: str | N
     }
 
 
+@contextlib.contextmanager
+def _server(env: dict[str, str], *, start_seconds: int, root: Path = harness.ROOT):
+    """``harness.gunicorn``'s server (2 gthread workers × 4 threads) serving the checkout at ``root``, given
+    longer to start on a busy machine."""
+    port = harness.free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "kangle.wsgi:application", "--bind", f"127.0.0.1:{port}"]
+        + ["--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
+        env={**env, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(harness.ROOT)])},
+        cwd=root,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_seconds
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=5).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.5)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _number_ahead() -> None:
+    """Beside an older revision (numbers from the case id) this one's numbers start a million ahead, so
+    the two never hand out the same number to cases of the same day."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval('cases_case_number_seq', nextval('cases_case_number_seq') + 1000000)"
+            )
+        else:
+            cursor.execute("UPDATE cases_case_number_counter SET value = value + 1000000 WHERE id = 1")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
@@ -62,10 +111,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="windows per client count")
     parser.add_argument("--label", default="", help="names the revision in the output")
     parser.add_argument(
+        "--start-seconds", type=int, default=180, help="how long the server may take to start"
+    )
+    parser.add_argument(
         "--reuse",
         default="",
         help="the KANGLE_HOME of an earlier run (SQLite) to measure on its data instead of building anew; "
         "with PostgreSQL, measure on the database kangle_bench_cases_create that an earlier run built",
+    )
+    parser.add_argument(
+        "--compare",
+        default="",
+        help="another checkout (say, the revision before a change): its server runs beside this one on the "
+        "same database and the two create in alternating windows",
     )
     args = parser.parse_args()
 
@@ -112,30 +170,51 @@ def main() -> None:
     script.write_text(LUA % json.dumps(body, ensure_ascii=False), encoding="utf-8")
     before = Case.objects.count()
 
+    if args.compare:
+        _number_ahead()
     results: dict[str, dict] = {}
-    with harness.gunicorn(env) as base:
-        create_url = base + "/api/v1/cases/"
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(_server(env, start_seconds=args.start_seconds))
+        other = (
+            stack.enter_context(_server(env, start_seconds=args.start_seconds, root=Path(args.compare)))
+            if args.compare
+            else None
+        )
+        create = {"this": base + "/api/v1/cases/"} | ({"other": other + "/api/v1/cases/"} if other else {})
         _wrk(base + "/bench/bare", seconds=2, clients=4, headers={})
-        _wrk(create_url, seconds=2, clients=1, headers=headers, script=str(script))  # warm up
+        for url in create.values():
+            _wrk(url, seconds=2, clients=1, headers=headers, script=str(script))  # warm up
         for clients in (1, 4):
-            ratios, create_rps, bare_rps, errors = [], [], [], 0
+            rps: dict[str, list[float]] = {"bare": [], **{name: [] for name in create}}
+            errors, p50 = 0, {}
             for _round in range(args.rounds):
                 bare = _wrk(base + "/bench/bare", seconds=args.seconds, clients=clients, headers={})
-                made = _wrk(
-                    create_url, seconds=args.seconds, clients=clients, headers=headers, script=str(script)
-                )
-                bare_rps.append(bare["rps"])
-                create_rps.append(made["rps"])
-                ratios.append(made["rps"] / bare["rps"])
-                errors += made["non_2xx"] + bare["non_2xx"]
-            results[f"clients_{clients}"] = {
-                "create_rps": round(statistics.median(create_rps), 1),
-                "bare_rps": round(statistics.median(bare_rps), 1),
-                "ratio": round(statistics.median(ratios), 3),
-                "p50": made["p50"],
+                rps["bare"].append(bare["rps"])
+                errors += bare["non_2xx"]
+                for name, url in create.items():
+                    made = _wrk(
+                        url, seconds=args.seconds, clients=clients, headers=headers, script=str(script)
+                    )
+                    rps[name].append(made["rps"])
+                    errors += made["non_2xx"]
+                    p50[name] = made["p50"]
+            row = {
+                "create_rps": round(statistics.median(rps["this"]), 1),
+                "bare_rps": round(statistics.median(rps["bare"]), 1),
+                "ratio": round(
+                    statistics.median(a / b for a, b in zip(rps["this"], rps["bare"], strict=True)), 3
+                ),
+                "p50": p50["this"],
                 "errors": errors,
             }
-            print(clients, results[f"clients_{clients}"], file=sys.stderr, flush=True)
+            if other:
+                row["other_create_rps"] = round(statistics.median(rps["other"]), 1)
+                row["other_p50"] = p50["other"]
+                row["this_vs_other"] = round(
+                    statistics.median(a / b for a, b in zip(rps["this"], rps["other"], strict=True)), 3
+                )
+            results[f"clients_{clients}"] = row
+            print(clients, row, file=sys.stderr, flush=True)
 
     created = Case.objects.count() - before
     numbers = Case.objects.values_list("number", flat=True)

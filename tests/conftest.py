@@ -174,6 +174,11 @@ def _reference_seed(request):
 
     from django.apps import apps as django_apps
 
+    from kangle.cases import reference_cache
+
+    # Tests write categories with the ORM and roll them back: no test may see another's cached copy.
+    reference_cache.forget()
+
     from kangle.cases.defaults import seed as seed_cases
     from kangle.cases.models import CaseCategory, Milestone, SlaPolicy
     from kangle.members.models import Skill

@@ -3,6 +3,24 @@
 from django.contrib import admin
 
 from kangle.cases.models import CaseCategory, Contractor, Milestone, ServiceQuestion, SlaPolicy
+from kangle.cases.reference_cache import reference_changed
+
+
+class ReferenceChangeMixin:
+    """Intake keeps categories and policies per process: a change here tells every process (see
+    ``kangle.cases.reference_cache``)."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        reference_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        reference_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        reference_changed()
 
 
 class MilestoneInline(admin.TabularInline):
@@ -11,7 +29,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ReferenceChangeMixin, admin.ModelAdmin):
     list_display = ["code", "name", "clock_type", "warn_ratio"]
     inlines = [MilestoneInline]
 
@@ -22,7 +40,7 @@ class ServiceQuestionInline(admin.TabularInline):
 
 
 @admin.register(CaseCategory)
-class CaseCategoryAdmin(admin.ModelAdmin):
+class CaseCategoryAdmin(ReferenceChangeMixin, admin.ModelAdmin):
     inlines = [ServiceQuestionInline]
     list_display = ["code", "name", "parent", "policy", "sort_order", "is_active"]
     list_filter = ["is_active", "policy"]

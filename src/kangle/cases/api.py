@@ -11,11 +11,12 @@ from decimal import Decimal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from kangle.cases import figures, permissions, selectors, services
+from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import access_case
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.core.errors import UserError
@@ -247,9 +248,9 @@ def list_cases(
 
 @router.post("/", response={201: CaseDetailOut})
 def create_case(request, payload: CaseIn):
-    category = CaseCategory.objects.filter(code=payload.category).first()
+    category = reference_cache.category_for_intake(payload.category)
     if category is None:
-        raise UserError("unknown_category", "没有这个问题类别", "Unknown category", field="category")
+        raise UserError("unknown_category", _("Unknown category"), field="category")
     if payload.channel == Channel.ONLINE:
         org = get_object_or_404(OrgUnit, code=payload.org)
     else:
@@ -272,7 +273,8 @@ def create_case(request, payload: CaseIn):
         .exclude(pk=case.pk)
         .values_list("number", flat=True)[:5]
     )
-    return 201, {**_detail(case, actor=request.user), "duplicates": duplicates}
+    # The service's own row (org, category and policy loaded): no second read of the case just written.
+    return 201, {**_detail(case, actor=request.user, reload=False), "duplicates": duplicates}
 
 
 @router.get("/figures", response=dict)
@@ -300,9 +302,7 @@ def dispatch(request, number: str, payload: DispatchIn):
     if payload.contractor is not None:
         contractor = Contractor.objects.filter(pk=payload.contractor).first()
         if contractor is None:
-            raise UserError(
-                "unknown_contractor", "没有这个专业组织", "No such contractor", field="contractor"
-            )
+            raise UserError("unknown_contractor", _("No such contractor"), field="contractor")
     return _detail(
         services.case_dispatch(actor=request.user, case=_case(request, number), contractor=contractor),
         actor=request.user,

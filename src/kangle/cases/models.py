@@ -204,6 +204,23 @@ class CaseStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class CaseStep(models.TextChoices):
+    """The steps of the flow, named in messages that refuse one ("… is not allowed now")."""
+
+    ACCEPT = "accept", _("Accept at the desk")
+    DISPATCH = "dispatch", _("Dispatch")
+    CONTRACTOR_ACCEPT = "contractor_accept", _("Accept the case")
+    RETURN = "return", _("Return the case")
+    BOOK = "book", _("Book a visit")
+    CONTACT = "contact", _("Contact the resident")
+    CHECK_IN = "check_in", _("Check in on site")
+    STEP = "step", _("Record a work step")
+    FINISH = "finish", _("Finish the work")
+    FEEDBACK = "feedback", _("Give feedback")
+    CLOSE = "close", _("Close the case")
+    CANCEL = "cancel", _("Cancel the case")
+
+
 # Progress order of the statuses: a milestone met on status S is met by any status at or past S.
 STATUS_RANK = {
     CaseStatus.REPORTED: 0,

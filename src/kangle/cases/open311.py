@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from kangle.accounts.services import token_authenticate
-from kangle.cases import services
+from kangle.cases import reference_cache, services
 from kangle.cases.models import OPEN_STATUSES, Case, CaseCategory, CaseStatus, Channel, QuestionType
 from kangle.core import audit
 from kangle.core.errors import UserError
@@ -163,8 +163,8 @@ def _attribute(question) -> dict:
 
 @_guard
 def service_definition(request, code: str, *, fmt):
-    category = _leaf_categories().filter(code=code).first()
-    if category is None:
+    category = reference_cache.category_for_intake(code)
+    if category is None or not category.is_active or category.has_children:
         raise Open311Error(404, f"service_code not found: {code} / 没有这个服务代码")
     attributes = [_attribute(question) for question in category.questions.all()]
     body = {"service_code": category.code, "attributes": attributes}
@@ -389,8 +389,8 @@ def _post_request(request, fmt: str) -> HttpResponse:
     code = (data.get("service_code") or "").strip()
     if not code:
         raise Open311Error(400, "service_code required / 需要 service_code")
-    category = _leaf_categories().filter(code=code).first()
-    if category is None:
+    category = reference_cache.category_for_intake(code)
+    if category is None or not category.is_active or category.has_children:
         raise Open311Error(400, f"service_code not found: {code} / 没有这个服务代码")
     lat, lng = data.get("lat", "").strip(), data.get("long", "").strip()
     address_id, address = data.get("address_id", "").strip(), data.get("address_string", "").strip()

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext_lazy as _
+
 from kangle.cases.models import CaseCategory, QuestionType
 from kangle.core.errors import UserError
 from kangle.core.text import normalise_text
@@ -13,8 +15,9 @@ from kangle.core.text import normalise_text
 MAX_ANSWER = 1000
 
 
-def _wrong(code: str, zh: str, en: str) -> UserError:
-    return UserError("invalid_attribute", f"attribute[{code}]：{zh}", f"attribute[{code}]: {en}", field=code)
+def _wrong(code: str, message, **params) -> UserError:
+    """A refusal naming the attribute as the Open311 client sent it (``attribute[code]``)."""
+    return UserError("invalid_attribute", message, field=code, attribute=code, **params)
 
 
 def clean_answers(category: CaseCategory, raw: Mapping[str, str | list[str]] | None) -> dict:
@@ -25,7 +28,7 @@ def clean_answers(category: CaseCategory, raw: Mapping[str, str | list[str]] | N
     questions = {question.code: question for question in category.questions.all()}
     for code in raw:
         if code not in questions:
-            raise _wrong(code, "该类别没有这个问题", "unknown attribute code for this service")
+            raise _wrong(code, _("attribute[%(attribute)s]: unknown attribute code for this service"))
     answers: dict = {}
     for code, question in questions.items():
         value = raw.get(code)
@@ -33,10 +36,14 @@ def clean_answers(category: CaseCategory, raw: Mapping[str, str | list[str]] | N
         values = [normalise_text(str(item)) for item in values if normalise_text(str(item))]
         if not values:
             if question.required:
-                raise _wrong(code, f"请回答「{question.question}」", f"'{question.question}' is required")
+                raise _wrong(
+                    code,
+                    _("attribute[%(attribute)s]: '%(question)s' is required"),
+                    question=question.question,
+                )
             continue
         if question.datatype != QuestionType.MULTI and len(values) > 1:
-            raise _wrong(code, "只能填写一个答案", "takes a single value")
+            raise _wrong(code, _("attribute[%(attribute)s]: takes a single value"))
         answers[code] = _typed(question, values)
     return answers
 
@@ -45,7 +52,7 @@ def _typed(question, values: list[str]):
     code, kind, first = question.code, question.datatype, values[0]
     if kind in (QuestionType.STRING, QuestionType.TEXT):
         if len(first) > MAX_ANSWER:
-            raise _wrong(code, f"不能超过 {MAX_ANSWER} 个字", f"longer than {MAX_ANSWER} characters")
+            raise _wrong(code, _("attribute[%(attribute)s]: longer than %(max)d characters"), max=MAX_ANSWER)
         return first
     if kind == QuestionType.NUMBER:
         try:
@@ -53,16 +60,18 @@ def _typed(question, values: list[str]):
         except (InvalidOperation, ValueError):
             number = None
         if number is None or not number.is_finite():
-            raise _wrong(code, "应为数字", "must be a number")
+            raise _wrong(code, _("attribute[%(attribute)s]: must be a number"))
         return str(number)
     if kind == QuestionType.DATETIME:
         try:
             moment = dt.datetime.fromisoformat(first.replace("Z", "+00:00"))
         except ValueError:
-            raise _wrong(code, "应为日期时间（如 2026-06-10T10:00）", "must be a W3C date-time") from None
+            raise _wrong(code, _("attribute[%(attribute)s]: must be a W3C date-time")) from None
         return moment.isoformat()
     keys = question.keys
     for value in values:
         if value not in keys:
-            raise _wrong(code, f"「{value}」不是可选项", f"'{value}' is not one of the choices")
+            raise _wrong(
+                code, _("attribute[%(attribute)s]: '%(value)s' is not one of the choices"), value=value
+            )
     return values if kind == QuestionType.MULTI else first

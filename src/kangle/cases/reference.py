@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases.models import (
     STATUS_RANK,
@@ -25,7 +26,8 @@ from kangle.cases.models import (
     Milestone,
     SlaPolicy,
 )
-from kangle.core import audit
+from kangle.cases.reference_cache import reference_changed
+from kangle.core import audit, cleaners
 from kangle.core.errors import UserError
 from kangle.core.roles import Role
 from kangle.core.text import normalise_text
@@ -89,9 +91,9 @@ def require_shared(actor) -> None:
     if actor is not None and not can_edit_shared_reference(actor):
         raise UserError(
             "shared_reference",
-            "案件类别、时限规则和节假日日历由各街道共用，只能由管辖全部街道的管理员修改",
-            "Case categories, SLA policies and the holiday calendar are shared by every street; only an "
-            "administrator over all streets may change them",
+            _(
+                "Case categories, SLA policies and the holiday calendar are shared by every street; only an administrator over all streets may change them"
+            ),
             status=403,
         )
 
@@ -99,26 +101,10 @@ def require_shared(actor) -> None:
 def _require(actor) -> None:
     """``actor`` None is the system (the demo data), like everywhere else."""
     if actor is not None and not can_manage_reference(actor):
-        raise UserError(
-            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
-        )
+        raise UserError("not_found", _("Not found, or outside your scope"), status=404)
 
 
 # --- categories ---------------------------------------------------------------------------------------------
-def _text(value: str, *, field: str, zh: str, en: str, max_length: int, required: bool = False) -> str:
-    value = normalise_text(value or "") if max_length <= 200 else (value or "").strip()
-    if required and not value:
-        raise UserError(f"blank_{field}", f"请填写{zh}", f"Enter the {en}", field=field)
-    if len(value) > max_length:
-        raise UserError(
-            f"long_{field}",
-            f"{zh}不能超过 {max_length} 字",
-            f"The {en} is longer than {max_length}",
-            field=field,
-        )
-    return value
-
-
 @transaction.atomic
 def category_update(
     *,
@@ -135,24 +121,38 @@ def category_update(
     require_shared(actor)
     category = CaseCategory.objects.select_for_update().get(pk=category.pk)
     before = {"name": category.name, "policy": category.policy_id}
-    category.name = _text(name, field="name", zh="名称", en="name", max_length=100, required=True)
-    category.precautions = _text(
-        precautions, field="precautions", zh="注意事项", en="precautions", max_length=4000
+    category.name = cleaners.text(name, field="name", label=_("Name"), max_length=100)
+    category.precautions = cleaners.text(
+        precautions,
+        field="precautions",
+        label=_("Precautions"),
+        max_length=4000,
+        required=False,
+        multiline=True,
     )
-    category.prevention_tips = _text(
-        prevention_tips, field="prevention_tips", zh="预防提示", en="prevention tips", max_length=4000
+    category.prevention_tips = cleaners.text(
+        prevention_tips,
+        field="prevention_tips",
+        label=_("Prevention tips"),
+        max_length=4000,
+        required=False,
+        multiline=True,
     )
-    category.description = _text(
-        description, field="description", zh="说明", en="description", max_length=4000
+    category.description = cleaners.text(
+        description,
+        field="description",
+        label=_("Description"),
+        max_length=4000,
+        required=False,
+        multiline=True,
     )
     category.sort_order = sort_order
     if policy is not None:
         if not policy.is_current:
-            raise UserError(
-                "old_policy", "只能选择现行的时限规则", "Pick a current SLA policy", field="policy"
-            )
+            raise UserError("old_policy", _("Pick a current SLA policy"), field="policy")
         category.policy = policy
     category.save()
+    reference_changed()
     audit.record(
         actor=actor, verb="category.update", obj=category, details={"before": before}, now=resolve_now(now)
     )
@@ -172,19 +172,27 @@ def category_create(
     now: dt.datetime | None = None,
 ) -> CaseCategory:
     require_shared(actor)
-    code = _text(code, field="code", zh="编码", en="code", max_length=40, required=True)
+    code = cleaners.text(code, field="code", label=_("Code"), max_length=40)
     if CaseCategory.objects.filter(code=code).exists():
-        raise UserError("duplicate_code", "该编码已存在", "This code already exists", field="code")
+        raise UserError("duplicate_code", _("This code already exists"), field="code")
     if not policy.is_current:
-        raise UserError("old_policy", "只能选择现行的时限规则", "Pick a current SLA policy", field="policy")
+        raise UserError("old_policy", _("Pick a current SLA policy"), field="policy")
     category = CaseCategory.objects.create(
         code=code,
-        name=_text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        name=cleaners.text(name, field="name", label=_("Name"), max_length=100),
         policy=policy,
         parent=parent,
-        precautions=_text(precautions, field="precautions", zh="注意事项", en="precautions", max_length=4000),
+        precautions=cleaners.text(
+            precautions,
+            field="precautions",
+            label=_("Precautions"),
+            max_length=4000,
+            required=False,
+            multiline=True,
+        ),
         sort_order=sort_order,
     )
+    reference_changed()
     audit.record(actor=actor, verb="category.create", obj=category, now=resolve_now(now))
     return category
 
@@ -202,8 +210,10 @@ def category_delete(*, actor, category: CaseCategory, now: dt.datetime | None = 
     if in_use:
         if category.is_active:
             CaseCategory.objects.filter(pk=category.pk).update(is_active=False)
+            reference_changed()
             audit.record(actor=actor, verb="category.retire", obj=category, now=resolve_now(now))
         return "retired"
+    reference_changed()
     audit.record(actor=actor, verb="category.delete", obj=category, now=resolve_now(now))
     category.delete()
     return "deleted"
@@ -214,6 +224,7 @@ def category_reinstate(*, actor, category: CaseCategory, now: dt.datetime | None
     require_shared(actor)
     CaseCategory.objects.filter(pk=category.pk).update(is_active=True)
     category.is_active = True
+    reference_changed()
     audit.record(actor=actor, verb="category.reinstate", obj=category, now=resolve_now(now))
     return category
 
@@ -229,50 +240,36 @@ class MilestoneSpec:
 
 def _checked_milestones(milestones: list[MilestoneSpec]) -> list[MilestoneSpec]:
     if not milestones:
-        raise UserError(
-            "no_milestones",
-            "至少需要一个时限节点",
-            "A policy needs at least one milestone",
-            field="milestones",
-        )
+        raise UserError("no_milestones", _("A policy needs at least one milestone"), field="milestones")
     seen = set()
     for index, spec in enumerate(milestones, start=1):
         field = f"milestones.{index}"
         if not normalise_text(spec.code) or not normalise_text(spec.name):
             raise UserError(
-                "blank_milestone",
-                f"第 {index} 个节点缺少编码或名称",
-                f"Milestone {index} needs a code and a name",
-                field=field,
+                "blank_milestone", _("Milestone %(index)s needs a code and a name"), field=field, index=index
             )
         if spec.code in seen:
             raise UserError(
                 "duplicate_milestone",
-                f"节点编码重复：{spec.code}",
-                f"Duplicate milestone code: {spec.code}",
+                _("Duplicate milestone code: %(code_value)s"),
                 field=field,
+                code_value=spec.code,
             )
         seen.add(spec.code)
         if not isinstance(spec.hours, int) or spec.hours <= 0:
             raise UserError(
                 "bad_hours",
-                f"第 {index} 个节点的时限必须是正整数小时",
-                f"Milestone {index}: the hours must be a whole number above zero",
+                _("Milestone %(index)s: the hours must be a whole number above zero"),
                 field=field,
+                index=index,
             )
         if spec.hours > 24 * 365:
             raise UserError(
-                "too_many_hours",
-                f"第 {index} 个节点的时限超过一年",
-                f"Milestone {index}: more than a year",
-                field=field,
+                "too_many_hours", _("Milestone %(index)s: more than a year"), field=field, index=index
             )
         if spec.met_on not in MET_ON_CHOICES:
             raise UserError(
-                "bad_met_on",
-                f"第 {index} 个节点的完成条件无效",
-                f"Milestone {index}: unknown completion status",
-                field=field,
+                "bad_met_on", _("Milestone %(index)s: unknown completion status"), field=field, index=index
             )
     return milestones
 
@@ -285,8 +282,7 @@ def _checked_ratio(warn_percent) -> Decimal:
     if not (Decimal(0) < ratio < Decimal(1)):
         raise UserError(
             "bad_warn_ratio",
-            "预警比例必须大于 0% 且小于 100%",
-            "The warning threshold must be above 0 % and below 100 %",
+            _("The warning threshold must be above 0 %% and below 100 %%"),
             field="warn_percent",
         )
     return ratio.quantize(Decimal("0.01"))
@@ -300,16 +296,16 @@ def _checked_chain(chain: list[dict]) -> list[dict]:
         if role not in ESCALATION_ROLES:
             raise UserError(
                 "bad_escalation_role",
-                f"第 {index} 级升级对象无效",
-                f"Escalation step {index}: unknown role",
+                _("Escalation step %(index)s: unknown role"),
                 field="escalation_chain",
+                index=index,
             )
         if not isinstance(hours, int) or hours < 0:
             raise UserError(
                 "bad_escalation_hours",
-                f"第 {index} 级升级的小时数不能为负",
-                f"Escalation step {index}: the hours must not be negative",
+                _("Escalation step %(index)s: the hours must not be negative"),
                 field="escalation_chain",
+                index=index,
             )
         cleaned.append({"role": role, "after_hours": hours})
     return cleaned
@@ -334,23 +330,13 @@ def sla_policy_revise(
     moment = resolve_now(now)
     current = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
     if not current.is_current:
-        raise UserError(
-            "stale_policy",
-            "该规则已被修订，请刷新后重试",
-            "This policy was revised meanwhile; reload",
-            status=409,
-        )
+        raise UserError("stale_policy", _("This policy was revised meanwhile; reload"), status=409)
     if clock_type not in ClockType.values:
-        raise UserError("bad_clock", "计时方式无效", "Unknown clock", field="clock_type")
+        raise UserError("bad_clock", _("Unknown clock"), field="clock_type")
     work_start = work_start or current.work_start
     work_end = work_end or current.work_end
     if work_start >= work_end:
-        raise UserError(
-            "bad_work_hours",
-            "工作时间的结束须晚于开始",
-            "The working day must end after it starts",
-            field="work_end",
-        )
+        raise UserError("bad_work_hours", _("The working day must end after it starts"), field="work_end")
     ratio = _checked_ratio(warn_percent)
     chain = _checked_chain(escalation_chain)
     specs = _checked_milestones(milestones)
@@ -361,7 +347,7 @@ def sla_policy_revise(
         is_current=True,
         revised_at=moment,
         revised_by=actor if getattr(actor, "is_authenticated", False) else None,
-        name=_text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        name=cleaners.text(name, field="name", label=_("Name"), max_length=100),
         clock_type=clock_type,
         work_start=work_start,
         work_end=work_end,
@@ -375,6 +361,7 @@ def sla_policy_revise(
         ]
     )
     moved = CaseCategory.objects.filter(policy=current).update(policy=revised)
+    reference_changed()
     audit.record(
         actor=actor,
         verb="sla_policy.revise",
@@ -397,26 +384,13 @@ def _contractor_fields(
     actor, *, name: str, org: OrgUnit, categories: list[CaseCategory], priority: int
 ) -> dict:
     if actor is not None and not in_scope(actor, org.path):
-        raise UserError(
-            "not_found",
-            "未找到，或不在您的管辖范围内",
-            "Not found, or outside your scope",
-            field="org",
-            status=404,
-        )
+        raise UserError("not_found", _("Not found, or outside your scope"), field="org", status=404)
     if not categories:
-        raise UserError(
-            "no_categories", "请至少选择一个类别", "Pick at least one category", field="categories"
-        )
+        raise UserError("no_categories", _("Pick at least one category"), field="categories")
     if not -100 <= priority <= 100:
-        raise UserError(
-            "bad_priority",
-            "优先级须在 -100 到 100 之间",
-            "Priority must be between -100 and 100",
-            field="priority",
-        )
+        raise UserError("bad_priority", _("Priority must be between -100 and 100"), field="priority")
     return {
-        "name": _text(name, field="name", zh="名称", en="name", max_length=100, required=True),
+        "name": cleaners.text(name, field="name", label=_("Name"), max_length=100),
         "org": org,
         "priority": priority,
     }
@@ -464,9 +438,7 @@ def contractor_update(
     _require(actor)
     contractor = Contractor.objects.select_for_update().get(pk=contractor.pk)
     if actor is not None and not in_scope(actor, contractor.org.path):
-        raise UserError(
-            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
-        )
+        raise UserError("not_found", _("Not found, or outside your scope"), status=404)
     fields = _contractor_fields(actor, name=name, org=org, categories=categories, priority=priority)
     for key, value in fields.items():
         setattr(contractor, key, value)
@@ -527,10 +499,7 @@ def contractor_staff_link(
     _require(actor)
     if not user.has_role(Role.CONTRACTOR):
         raise UserError(
-            "not_contractor_account",
-            "该账号不是专业组织账号",
-            "This account is not a contractor's account",
-            field="username",
+            "not_contractor_account", _("This account is not a contractor's account"), field="username"
         )
     contractor.users.add(user)
     audit.record(

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.cases import reference
@@ -153,7 +154,7 @@ def _category_out(c: CaseCategory) -> dict:
 def _current_policy(code: str) -> SlaPolicy:
     policy = SlaPolicy.objects.filter(code=code, is_current=True).first()
     if policy is None:
-        raise UserError("unknown_policy", "没有这个时限规则", "No such SLA policy", field="policy")
+        raise UserError("unknown_policy", _("No such SLA policy"), field="policy")
     return policy
 
 
@@ -171,7 +172,7 @@ def create_category(request, payload: CategoryCreateIn):
     if payload.parent:
         parent = CaseCategory.objects.filter(code=payload.parent).first()
         if parent is None:
-            raise UserError("unknown_parent", "没有这个上级类别", "No such parent category", field="parent")
+            raise UserError("unknown_parent", _("No such parent category"), field="parent")
     category = reference.category_create(
         actor=request.user,
         code=payload.code,
@@ -248,15 +249,11 @@ def _contractor_args(request, payload: ContractorIn) -> dict:
         org = access_unit(request.user, payload.org_code)
     except Http404:
         raise UserError(
-            "unknown_unit",
-            "没有这个单元，或不在您的管辖范围内",
-            "No such unit in your scope",
-            field="org_code",
-            status=404,
+            "unknown_unit", _("No such unit in your scope"), field="org_code", status=404
         ) from None
     categories = list(CaseCategory.objects.filter(code__in=payload.categories, is_active=True))
     if len(categories) != len(set(payload.categories)):
-        raise UserError("unknown_category", "类别编码无效", "Unknown category code", field="categories")
+        raise UserError("unknown_category", _("Unknown category code"), field="categories")
     return {
         "name": payload.name,
         "org": org,

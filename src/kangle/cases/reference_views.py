@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from kangle.cases import reference
@@ -130,18 +131,18 @@ def parse_milestones(text: str) -> list[reference.MilestoneSpec]:
         if len(parts) != 4:
             raise UserError(
                 "bad_milestone_line",
-                f"第 {index} 行应为：编码 | 名称 | 小时 | 完成状态",
-                f"Line {index} should read: code | name | hours | status",
+                _lazy("Line %(index)s should read: code | name | hours | status"),
                 field="milestones",
+                index=index,
             )
         try:
             hours = int(parts[2])
         except ValueError:
             raise UserError(
                 "bad_hours",
-                f"第 {index} 行的小时数不是整数",
-                f"Line {index}: the hours are not a whole number",
+                _lazy("Line %(index)s: the hours are not a whole number"),
                 field="milestones",
+                index=index,
             ) from None
         specs.append(reference.MilestoneSpec(code=parts[0], name=parts[1], hours=hours, met_on=parts[3]))
     return specs
@@ -158,9 +159,9 @@ def parse_escalation(text: str) -> list[dict]:
         except ValueError:
             raise UserError(
                 "bad_escalation_line",
-                f"升级链第 {index} 行应为：角色 | 超时后小时数",
-                f"Escalation line {index} should read: role | hours after the due time",
+                _lazy("Escalation line %(index)s should read: role | hours after the due time"),
                 field="escalation_chain",
+                index=index,
             ) from None
     return chain
 

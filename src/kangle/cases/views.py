@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from kangle.cases import figures, permissions, selectors, services
+from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import TRACK_SESSION_KEY
+from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, TrackForm
 from kangle.cases.models import (
     OPEN_STATUSES,
     AppointmentStatus,
@@ -64,17 +65,6 @@ def _leaf_categories():
         .select_related("parent")
         .order_by("sort_order", "code")
     )
-
-
-def _parse_local(value: str | None, field: str) -> dt.datetime:
-    """A datetime-local input (Asia/Shanghai)."""
-    try:
-        parsed = dt.datetime.fromisoformat((value or "").strip())
-    except ValueError:
-        raise UserError(
-            f"invalid_{field}", "时间格式不正确", "Malformed date and time", field=field
-        ) from None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 # --- desk workbench ---------------------------------------------------------------------------------------
@@ -181,16 +171,14 @@ def desk_new(request):
         ],
         "form": request.POST,
     }
-    if request.method == "POST":
+    form = CaseReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            category = get_object_or_404(CaseCategory, code=request.POST.get("category", ""))
-            org = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), "path", code=request.POST.get("org", "")
-            )
-            duplicates = list(
-                services.open_duplicates(category, request.POST.get("address", ""), actor=request.user)[:5]
-            )
-            if duplicates and not request.POST.get("confirm_duplicate"):
+            category = _intake_category(data["category"])
+            org = get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", code=data["org"])
+            duplicates = list(services.open_duplicates(category, data["address"], actor=request.user)[:5])
+            if duplicates and not data["confirm_duplicate"]:
                 context["duplicates"] = duplicates
                 return render(request, "cases/desk_new.html", context)
             photos = validate_images(request.FILES.getlist("photos"))
@@ -198,12 +186,12 @@ def desk_new(request):
                 actor=request.user,
                 category=category,
                 org=org,
-                channel=request.POST.get("channel", ""),
-                title=request.POST.get("title", ""),
-                description=request.POST.get("description", ""),
-                resident_name=request.POST.get("resident_name", ""),
-                phone=request.POST.get("phone", ""),
-                address=request.POST.get("address", ""),
+                channel=data["channel"],
+                title=data["title"],
+                description=data["description"],
+                resident_name=data["resident_name"],
+                phone=data["phone"],
+                address=data["address"],
                 photos=photos,
             )
         except UserError as error:
@@ -212,6 +200,13 @@ def desk_new(request):
             messages.success(request, _("Case %(number)s logged.") % {"number": case.number})
             return redirect("cases:desk-detail", number=case.number)
     return render(request, "cases/desk_new.html", context)
+
+
+def _intake_category(code: str) -> CaseCategory:
+    category = reference_cache.category_for_intake(code)
+    if category is None:
+        raise Http404
+    return category
 
 
 def _staff_case(request, number: str) -> Case:
@@ -281,46 +276,37 @@ def desk_act(request, number: str, action: str):
     case = _staff_case(request, number)
     if action not in DESK_ACTIONS:
         raise Http404
-    post = request.POST
+    form = CaseActionForm(request.POST)
+    form.is_valid()
+    post = form.cleaned_data
     try:
-        if str(case.version) != post.get("version", str(case.version)):
-            raise UserError(
-                "stale",
-                "案件已被他人更新，请刷新后再操作",
-                "Someone else updated the case; reload and retry",
-                status=409,
-            )
+        if "version" in request.POST and post.get("version") != case.version:
+            raise UserError("stale", _lazy("Someone else updated the case; reload and retry"), status=409)
         if action == "accept":
             services.case_accept(actor=request.user, case=case)
         elif action == "dispatch":
             contractor = None
-            if post.get("contractor"):
-                contractor = (
-                    Contractor.objects.filter(pk=post["contractor"]).first()
-                    if post["contractor"].isdigit()
-                    else None
-                )
+            if post.get("contractor") is not None or "contractor" in form.errors:
+                contractor = Contractor.objects.filter(pk=post.get("contractor") or 0).first()
                 if contractor is None:
-                    raise UserError(
-                        "unknown_contractor", "没有这个专业组织", "No such contractor", field="contractor"
-                    )
+                    raise UserError("unknown_contractor", _lazy("No such contractor"), field="contractor")
             services.case_dispatch(actor=request.user, case=case, contractor=contractor)
         elif action == "book":
             services.case_book(
                 actor=request.user,
                 case=case,
-                slot_start=_parse_local(post.get("slot_start"), "slot_start"),
-                slot_end=_parse_local(post.get("slot_end"), "slot_end"),
-                note=post.get("note", ""),
+                slot_start=form.moment("slot_start"),
+                slot_end=form.moment("slot_end"),
+                note=post["note"],
             )
         elif action == "cancel":
-            services.case_cancel(actor=request.user, case=case, reason=post.get("reason", ""))
+            services.case_cancel(actor=request.user, case=case, reason=post["reason"])
         elif action == "close":
-            services.case_close(actor=request.user, case=case, note=post.get("note", ""))
+            services.case_close(actor=request.user, case=case, note=post["note"])
         elif action == "rework":
-            services.case_rework(actor=request.user, case=case, reason=post.get("reason", ""))
+            services.case_rework(actor=request.user, case=case, reason=post["reason"])
         elif action == "pause":
-            services.case_pause(actor=request.user, case=case, reason=post.get("reason", ""))
+            services.case_pause(actor=request.user, case=case, reason=post["reason"])
         elif action == "resume":
             services.case_resume(actor=request.user, case=case)
     except UserError as error:
@@ -447,54 +433,57 @@ def contractor_act(request, number: str, action: str):
     case = _contractor_case(request, number)
     if action not in CONTRACTOR_ACTIONS:
         raise Http404
-    post, user = request.POST, request.user
+    user = request.user
+    form = CaseActionForm(request.POST)
+    form.is_valid()
+    post = form.cleaned_data
     try:
         if action == "accept":
             services.case_contractor_accept(actor=user, case=case)
         elif action == "return":
-            services.case_return(actor=user, case=case, reason=post.get("reason", ""))
+            services.case_return(actor=user, case=case, reason=post["reason"])
             messages.success(request, _("Returned to the desk."))
             return redirect("cases:contractor-list")
         elif action == "book":
             services.case_book(
                 actor=user,
                 case=case,
-                slot_start=_parse_local(post.get("slot_start"), "slot_start"),
-                slot_end=_parse_local(post.get("slot_end"), "slot_end"),
-                note=post.get("note", ""),
+                slot_start=form.moment("slot_start"),
+                slot_end=form.moment("slot_end"),
+                note=post["note"],
             )
         elif action == "contact":
-            services.case_contact(actor=user, case=case, note=post.get("note", ""))
+            services.case_contact(actor=user, case=case, note=post["note"])
         elif action == "check_in":
             services.case_check_in(
                 actor=user,
                 case=case,
                 photos=validate_images(request.FILES.getlist("photos")),
-                note=post.get("note", ""),
-                early_reason=post.get("early_reason", ""),
+                note=post["note"],
+                early_reason=post["early_reason"],
             )
         elif action == "step":
             services.case_record_step(
                 actor=user,
                 case=case,
-                step=post.get("step", ""),
-                note=post.get("note", ""),
+                step=post["step"],
+                note=post["note"],
                 photos=validate_images(request.FILES.getlist("photos")),
             )
         elif action == "finish":
             services.case_finish(
                 actor=user,
                 case=case,
-                note=post.get("note", ""),
+                note=post["note"],
                 photos=validate_images(request.FILES.getlist("photos")),
             )
         elif action == "extension":
             services.extension_request(
                 actor=user,
                 case=case,
-                milestone_code=post.get("milestone", ""),
-                hours=post.get("hours", ""),
-                reason=post.get("reason", ""),
+                milestone_code=post["milestone"],
+                hours=post.get("hours") or 0,
+                reason=post["reason"],
             )
     except UserError as error:
         _fail(request, error)
@@ -515,20 +504,22 @@ def resident_report(request):
         query |= subtree_q(home.path)
     places = places.filter(query).order_by("path")[:200]
     context = {"categories": _leaf_categories(), "places": places, "form": request.POST}
-    if request.method == "POST":
+    form = CaseReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            category = get_object_or_404(CaseCategory, code=request.POST.get("category", ""))
-            org = get_object_or_404(places.model.objects.filter(query), code=request.POST.get("org", ""))
+            category = _intake_category(data["category"])
+            org = get_object_or_404(places.model.objects.filter(query), code=data["org"])
             photos = validate_images(request.FILES.getlist("photos"))
             case = services.case_report(
                 actor=request.user,
                 category=category,
                 org=org,
                 channel=Channel.ONLINE,
-                title=request.POST.get("title", ""),
-                description=request.POST.get("description", ""),
-                address=request.POST.get("address", ""),
-                phone=request.POST.get("phone", ""),
+                title=data["title"],
+                description=data["description"],
+                address=data["address"],
+                phone=data["phone"],
                 photos=photos,
             )
         except UserError as error:
@@ -598,10 +589,11 @@ def track(request):
     (per client and per number) BEFORE anything is looked up, atomically, so parallel guesses cannot
     overtake the count; a successful attempt is given back.
     """
-    number = (request.POST.get("number") or request.GET.get("number") or "").strip().upper()[:20]
+    form = TrackForm(request.POST if request.method == "POST" else request.GET)
+    number = form.case_number()
     error, status = "", 200
     if request.method == "POST":
-        suffix = (request.POST.get("suffix") or "").strip()
+        suffix = (form.cleaned_data.get("suffix") or "").strip()
         keys = _track_keys(request, number)
         allowed = throttle.hit_all(
             *(throttle.Limit(TRACK_SCOPE, key, TRACK_LIMIT, TRACK_WINDOW) for key in keys)
@@ -641,13 +633,16 @@ def rate(request, number: str):
     verified = case.pk in request.session.get(TRACK_SESSION_KEY, [])
     if not verified and not permissions.is_reporter(request.user, case):
         raise Http404
+    form = FeedbackForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
     try:
         services.case_feedback(
             actor=request.user,
             case=case,
-            satisfied=request.POST.get("satisfied") == "yes",
-            rating=request.POST.get("rating", ""),
-            comment=request.POST.get("comment", ""),
+            satisfied=bool(data.get("satisfied")),
+            rating=data.get("rating") or 0,
+            comment=data.get("comment") or "",
             verified_by_phone=verified and not permissions.is_reporter(request.user, case),
         )
     except UserError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.core.errors import NotAllowed
@@ -212,9 +213,7 @@ def add_assignment(request, pk: int, payload: AssignmentIn):
     if team is None:
         from kangle.core.errors import UserError
 
-        raise UserError(
-            "team_not_in_plan", "该小组不属于本预案", "The team is not part of this plan", field="team"
-        )
+        raise UserError("team_not_in_plan", _("The team is not part of this plan"), field="team")
     services.assignment_add(
         actor=request.user, plan=plan, team=team, person=payload.person, group=group, route=payload.route
     )

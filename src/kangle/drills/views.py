@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import NotAllowed, UserError
@@ -56,7 +57,7 @@ def _local(value: str, field: str):
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise UserError(f"invalid_{field}", "时间格式不正确", "Malformed time", field=field) from None
+        raise UserError(f"invalid_{field}", gettext_lazy("Malformed time"), field=field) from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
@@ -66,9 +67,7 @@ def _day(value: str, field: str):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UserError(
-            f"invalid_{field}", "日期格式应为 年-月-日", "A date must be YYYY-MM-DD", field=field
-        ) from None
+        raise UserError(f"invalid_{field}", gettext_lazy("A date must be YYYY-MM-DD"), field=field) from None
 
 
 @login_required
@@ -82,7 +81,7 @@ def drill_act(request, pk: int, action: str):
             services.drill_set_timings(
                 actor=request.user,
                 drill=drill,
-                **{field: _local(post.get(field, ""), field) for field, _zh, _en in services.TIMINGS},
+                **{field: _local(post.get(field, ""), field) for field, _name in services.TIMINGS},
             )
         elif action == "finding":
             follow_ups = []

@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts import services as account_services
 from kangle.accounts.models import User
@@ -100,9 +101,7 @@ def resident_signup(request):
         community = next((c for c in communities if c.code == values["community"]), None)
         try:
             if community is None:
-                raise UserError(
-                    "invalid_community", "请选择居住的居民区", "Choose your community", field="community"
-                )
+                raise UserError("invalid_community", _("Choose your community"), field="community")
             user = account_services.resident_sign_up(
                 phone=phone, display_name=values["display_name"], community=community
             )

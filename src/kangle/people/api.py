@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.accounts.models import RoleAssignment, User
@@ -116,11 +117,7 @@ def _unit(actor, code: str) -> OrgUnit:
         return get_in_scope_or_404(actor, OrgUnit.objects.all(), path_field="path", code=code.strip())
     except Http404:
         raise UserError(
-            "unknown_unit",
-            "没有这个单元，或不在您的管辖范围内",
-            "No such unit in your scope",
-            field="org_code",
-            status=404,
+            "unknown_unit", _("No such unit in your scope"), field="org_code", status=404
         ) from None
 
 
@@ -202,8 +199,7 @@ def appoint_grid_leader(request, code: str, payload: GridLeaderIn):
         if person is None:
             raise UserError(
                 "unknown_user",
-                "您的管辖范围内没有这个用户名或手机号",
-                "No account with this username or number in your scope",
+                _("No account with this username or number in your scope"),
                 field="existing",
                 status=404,
             )

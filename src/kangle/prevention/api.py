@@ -6,6 +6,7 @@ outside is a 404. Readings and findings take a multipart form so a photo can com
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -235,9 +236,7 @@ def create_campaign(request, payload: CampaignIn):
         if contractor is None:
             from kangle.core.errors import UserError
 
-            raise UserError(
-                "unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor_id"
-            )
+            raise UserError("unknown_contractor", _("Unknown contractor"), field="contractor_id")
     campaign = services.campaign_create(
         actor=request.user,
         name=payload.name,
@@ -327,9 +326,7 @@ def record_spraying(
         if contractor is None:
             from kangle.core.errors import UserError
 
-            raise UserError(
-                "unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor_id"
-            )
+            raise UserError("unknown_contractor", _("Unknown contractor"), field="contractor_id")
     row = spraying.spraying_record(
         actor=request.user,
         campaign=campaign,

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.cases.models import Case, Contractor
@@ -28,7 +29,6 @@ from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.prevention import analysis, lookups, permissions, selectors, services, spraying
 from kangle.prevention.export import analysis_workbook
 from kangle.prevention.models import (
-    PLACE_NAMES_ZH,
     Campaign,
     CampaignStatus,
     Finding,
@@ -103,7 +103,6 @@ def dashboard(request):
     context.update(
         result=result,
         data=data,
-        place_names={key: PLACE_NAMES_ZH[key] for key in PlaceType.values},
         chart_data=(
             {
                 "trend": data["trend"],
@@ -352,7 +351,7 @@ def _chosen_contractor(user, value: str) -> Contractor | None:
         return None
     found = next((c for c in _campaign_contractors(user) if str(c.pk) == value), None)
     if found is None:
-        raise UserError("unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor")
+        raise UserError("unknown_contractor", gettext_lazy("Unknown contractor"), field="contractor")
     return found
 
 
@@ -363,7 +362,7 @@ def _date(value, field_name: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise UserError(
-            f"invalid_{field_name}", "日期格式应为 年-月-日", "A date must be YYYY-MM-DD", field=field_name
+            f"invalid_{field_name}", gettext_lazy("A date must be YYYY-MM-DD"), field=field_name
         ) from None
 
 
@@ -567,6 +566,6 @@ def _local_datetime(value: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise UserError(
-            "invalid_sprayed_at", "喷洒时间格式不正确", "The spraying time is malformed", field="sprayed_at"
+            "invalid_sprayed_at", gettext_lazy("The spraying time is malformed"), field="sprayed_at"
         ) from None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed

@@ -58,3 +58,9 @@ class LanguageForm(forms.Form):
     """The interface language switch (the same field Django's ``set_language`` reads)."""
 
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class TextSizeForm(forms.Form):
+    """The 大字版 switch: ``large`` "1" for large type, anything else for the usual size."""
+
+    large = forms.CharField(required=False)

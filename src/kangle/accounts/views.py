@@ -13,7 +13,7 @@ from django.views.i18n import set_language
 
 from kangle.accounts import services
 from kangle.accounts.context_processors import LARGE_TYPE_COOKIE
-from kangle.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, TokenIssueForm
+from kangle.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, TextSizeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
 from kangle.core import todo, workcalendar
@@ -74,7 +74,8 @@ def _safe_next(request, fallback: str) -> str:
 @require_POST
 def text_size(request):
     """The 大字版 switch in every phone page's header: remembered for the person and for the device."""
-    large_type = request.POST.get("large") == "1"
+    form = TextSizeForm(request.POST)
+    large_type = form.is_valid() and form.cleaned_data["large"] == "1"
     if request.user.is_authenticated:
         services.user_set_large_type(actor=request.user, user=request.user, large_type=large_type)
     response = HttpResponseRedirect(_safe_next(request, reverse("home")))

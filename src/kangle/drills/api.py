@@ -7,8 +7,10 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.core.errors import NotAllowed
+from kangle.core.pagination import Listing, Pagination
 from kangle.drills import access, selectors, services
 from kangle.drills.models import CareHome, Drill, DrillPlan
 from kangle.orgs.models import Venue
@@ -163,9 +165,10 @@ class ContestResultIn(Schema):
 
 
 @router.get("/homes", response=list[CareHomeOut])
+@paginate(Pagination, page_size=50)
 def list_homes(request):
     _staff(request)
-    return [CareHomeOut.of(home) for home in selectors.homes_for(request.user)[:500]]
+    return Listing(selectors.homes_for(request.user).order_by("venue__name", "id"), row=CareHomeOut.of)
 
 
 @router.post("/homes", response={201: CareHomeOut})

@@ -35,6 +35,7 @@ PAGES = {
     "activities:figures-export": STAFF,
     "activities:phone-sessions": SIGNED_IN,
     "drills:homes": STAFF,
+    "drills:home-save": STAFF,
     "drills:drill": STAFF,
     "drills:drill-act": STAFF,
     "drills:follow-up-done": STAFF,

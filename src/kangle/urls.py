@@ -54,7 +54,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Anything else under the API answers in the API's error format, not with an HTML page.
     re_path(r"^api/v1/.*$", api_not_found),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, also keeping a logged-in person's choice on their account.
+    path("i18n/setlang/", account_views.language_switch, name="set_language"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # Every stored file (photos), through its owner's access check; there is no public media folder.

@@ -9,7 +9,7 @@ from django.http import Http404
 
 from kangle.core.errors import NotAllowed, UserError
 from kangle.drills import selectors, services
-from kangle.drills.models import Assignment, DrillFinding, FollowUp, Mobility, TeamKind
+from kangle.drills.models import Assignment, CareHome, DrillFinding, FollowUp, Mobility, TeamKind
 from kangle.orgs.models import Venue, VenueKind
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +249,7 @@ def test_api(client, api, personas, home, plan, time_machine):
     client.force_login(personas.member)
     assert api.get("/drills/homes").status_code == 403
     client.force_login(personas.secretary_b)
-    assert api.get("/drills/homes").json() == []
+    assert api.get("/drills/homes").json()["items"] == []
     assert api.post("/drills/", {"plan": plan.pk, "held_on": "2026-06-18"}).status_code == 404
     client.force_login(personas.secretary_a)
     made = api.post(
@@ -330,3 +330,27 @@ def test_drill_page_forms(client, personas, drill, time_machine):
     )
     assert FollowUp.objects.get().owner == "院长王某"
     assert client.post(f"/drills/{drill.pk}/nonsense/").status_code == 404
+
+
+def test_care_home_page_form(client, personas):
+    venue = _venue(personas.tree.community_a, name="康乐敬老院")
+    counts = {"walks": "30", "needs_help": "10", "wheelchair": "5", "stretcher": "2"}
+    client.force_login(personas.secretary_b)  # outside community A: the venue does not exist for them
+    assert client.post("/drills/homes/save/", {"venue": venue.pk, **counts}).status_code == 404
+    assert "康乐敬老院" not in client.get("/drills/").content.decode()
+    assert not CareHome.objects.exists()
+    client.force_login(personas.member)
+    assert client.post("/drills/homes/save/", {"venue": venue.pk, **counts}).status_code == 403
+    client.force_login(personas.secretary_a)
+    assert 'id="home-save"' in client.get("/drills/").content.decode()
+    bad = client.post("/drills/homes/save/", {"venue": venue.pk, **counts, "wheelchair": "很多"}, follow=True)
+    page = bad.content.decode()
+    assert "轮椅人数必须是整数" in page and "Residents in wheelchairs must be a whole number" in page
+    client.post("/drills/homes/save/", {"venue": venue.pk, **counts, "stretcher": "-1"})
+    assert not CareHome.objects.exists()
+    client.post("/drills/homes/save/", {"venue": "x", **counts})
+    assert not CareHome.objects.exists()
+    saved = client.post("/drills/homes/save/", {"venue": venue.pk, **counts}, follow=True)
+    home = CareHome.objects.get(venue=venue)
+    assert (home.walks, home.needs_help, home.wheelchair, home.stretcher) == (30, 10, 5, 2)
+    assert f'data-home="{home.pk}"' in saved.content.decode()

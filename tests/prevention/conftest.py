@@ -8,7 +8,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from kangle.cases.models import CaseCategory, Contractor
@@ -19,6 +21,14 @@ from kangle.prevention.models import PlaceType, TeamRole
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = dt.datetime(2026, 6, 10, 10, 0, tzinfo=SH)
+
+
+@pytest.fixture(autouse=True)
+def _deployment_language():
+    """The brief and the exports speak the requester's language: tests that call them without a request
+    read the deployment's, whatever an earlier test's request left active in this thread."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 def png_upload(name="photo.png") -> SimpleUploadedFile:

@@ -3,11 +3,12 @@ import io
 import json
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from kangle.core.errors import UserError
 from kangle.prevention import analysis
-from kangle.prevention.analysis import Analysis, Change, Period, brief_zh, parse_period
+from kangle.prevention.analysis import Analysis, Change, Period, brief, parse_period
 from kangle.prevention.export import analysis_workbook
 from kangle.prevention.models import PlaceType, Warning, WarningSource, grid_cell
 from kangle.prevention.services import community_of
@@ -146,7 +147,7 @@ def _brief(places: dict, earlier: int, count: int | None = None, last_year: int 
         clusters=[],
         without_coordinates=0,
     )
-    return brief_zh(result)
+    return brief(result)
 
 
 def test_brief_wording_follows_the_numbers():
@@ -176,7 +177,7 @@ def test_brief_wording_follows_the_numbers():
 
 def test_change_never_divides_by_zero():
     assert Change(5, 0).pct is None and Change(0, 0).pct is None
-    assert Change(0, 4).pct == -100 and Change(0, 4).zh("环比") == "环比下降100%"
+    assert Change(0, 4).pct == -100 and Change(0, 4).text("previous") == "环比下降100%"
 
 
 # --- scope, breakdowns, trend, clusters -------------------------------------------------------------------
@@ -229,9 +230,26 @@ def test_excel_export_holds_the_figures_and_the_brief(personas):
     assert summary["环比变化"][0] == "无可比数据"
     assert summary["简报"][0] == result.brief
     places = list(book["场所类型"].iter_rows(values_only=True))
-    assert places[1] == ("绿化地带", 3, "100%")
+    assert places[1] == ("绿化带", 3, "100%")
     detail = list(book["预警明细"].iter_rows(values_only=True))
-    assert len(detail) == 4 and detail[1][2] == "绿化地带" and detail[1][3] == "康乐居民区"
+    assert len(detail) == 4 and detail[1][2] == "绿化带" and detail[1][3] == "康乐居民区"
+
+
+def test_excel_export_and_brief_in_the_requesters_language(personas):
+    add(personas.tree.estate_a, at(2026, 5, 3), PlaceType.GREEN_BELT, n=3, lat="31.1", lng="121.4")
+    with translation.override("en"):
+        result = analysis.analyse(personas.tree.street, parse_period("2026-05-01", "2026-05-31"))
+        book = load_workbook(io.BytesIO(analysis_workbook(result, actor=personas.street_admin)))
+    assert result.brief.startswith("May 1, 2026 to May 31, 2026, ")
+    assert "received 3 termite warnings" in result.brief and result.brief.endswith(
+        "all of them at green belts."
+    )
+    assert book.sheetnames == ["Overview", "Type of place", "Community", "Trend", "Warning details"]
+    summary = {row[0]: row[1:] for row in book["Overview"].iter_rows(values_only=True)}
+    assert summary["Change on the previous period"][0] == "no data to compare"
+    assert summary["Brief"][0] == result.brief
+    detail = list(book["Warning details"].iter_rows(values_only=True))
+    assert detail[1][1] == "Patrol" and detail[1][2] == "Green belt"
 
 
 @pytest.mark.postgres

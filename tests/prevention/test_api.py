@@ -2,6 +2,8 @@ import datetime as dt
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from kangle.cases.models import Case, CaseStatus, Channel
@@ -219,7 +221,7 @@ def test_round_and_reading_api_with_photo_and_one_step_case(client, api, persona
     assert not_image.status_code == 400 and not_image.json()["code"] == "not_an_image"
     listing = api.get("/prevention/rounds").json()["items"]
     assert listing[0]["reading_count"] == 1 and listing[0]["positive_count"] == 1
-    assert len(api.get(f"/prevention/rounds/{round_id}/readings").json()) == 1
+    assert api.get(f"/prevention/rounds/{round_id}/readings").json()["count"] == 1
     assert api.post(f"/prevention/rounds/{round_id}/close").json()["closed_at"]
 
 
@@ -347,3 +349,34 @@ def test_campaign_api_flow(client, api, personas, contractor_org, technician, te
     outside = api.post(f"/prevention/campaigns/{cid}/inspect", {"unit_code": "KJ-C01"})
     assert outside.status_code == 400 and outside.json()["code"] == "unit_not_in_campaign"
     assert api.post(f"/prevention/campaigns/{cid}/close").json()["status"] == "closed"
+
+
+def test_every_list_is_paged_with_a_limit_and_warnings_by_a_cursor(client, api, personas, world):
+    for n in range(2):
+        services.warning_record(
+            actor=personas.secretary_a,
+            org=personas.tree.estate_a,
+            place_type=PlaceType.GREEN_BELT,
+            occurred_at=T0 + dt.timedelta(hours=n + 1),
+            now=T0 + dt.timedelta(hours=3),
+        )
+    client.force_login(personas.area_admin)
+    r, c = world["round"].pk, world["campaign"].pk
+    lists = [
+        "/points",
+        "/rounds",
+        f"/rounds/{r}/readings",
+        "/warnings",
+        "/campaigns",
+        f"/campaigns/{c}/units",
+    ]
+    lists.append(f"/campaigns/{c}/sprayings")
+    for path in lists:
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get(f"/prevention{path}", limit=1).json()
+        assert len(body["items"]) <= 1 and "count" in body, path
+        assert any(" LIMIT " in query["sql"] for query in queries.captured_queries), path
+    first = api.get("/prevention/warnings", limit=2).json()
+    assert first["count"] == 3 and len(first["items"]) == 2 and first["next"]
+    rest = api.get("/prevention/warnings", limit=2, after=first["next"]).json()
+    assert [row["id"] for row in rest["items"]] == [world["warning"].pk] and rest["next"] is None

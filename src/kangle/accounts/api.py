@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.accounts import services
@@ -87,9 +88,7 @@ def issue_token(request, payload: TokenIssueIn):
         raise Http404
     target = User.objects.filter(username=payload.username.strip()).first()
     if target is None:
-        raise UserError(
-            "unknown_user", "没有这个用户名", "No user with this username", field="username", status=404
-        )
+        raise UserError("unknown_user", _("No user with this username"), field="username", status=404)
     row, token = services.token_issue(actor=request.user, user=target, name=payload.name)
     return 201, {**_token_out(row), "token": token}
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +20,6 @@ class LoginForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from django.conf import settings
-
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username and password:
@@ -53,3 +52,15 @@ class PasswordChangeForm(forms.Form):
         if first and second and first != second:
             self.add_error("repeat_password", _("The two passwords differ."))
         return self.cleaned_data
+
+
+class LanguageForm(forms.Form):
+    """The interface language switch (the same field Django's ``set_language`` reads)."""
+
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+
+
+class TextSizeForm(forms.Form):
+    """The 大字版 switch: ``large`` "1" for large type, anything else for the usual size."""
+
+    large = forms.CharField(required=False)

@@ -1,5 +1,6 @@
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -11,6 +12,11 @@ from kangle.core.masking import mask_phone
 from kangle.core.roles import STAFF_ROLES, Role
 from kangle.core.text import normalise_phone
 from kangle.orgs.models import OrgUnit
+
+
+def default_language() -> str:
+    """The deployment's language (settings.LANGUAGE_CODE) for a new account."""
+    return settings.LANGUAGE_CODE
 
 
 class UserManager(BaseUserManager):
@@ -52,6 +58,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     one_time_code_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # 大字版: phone pages in large type. Kept per person so it follows them to any phone they log in on.
     large_type = models.BooleanField(_("large type"), default=False)
+    # The language this person reads: notices and texts sent to them are written in it. Set when they
+    # switch the interface language while logged in.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=default_language
+    )
 
     objects = UserManager()
 

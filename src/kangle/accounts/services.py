@@ -7,14 +7,17 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from kangle.accounts.models import ApiToken, RoleAssignment, User
 from kangle.accounts.permissions import can_assign_role, can_manage_tokens
 from kangle.accounts.sessions import parse_role_rows, role_rows_subquery
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
@@ -30,21 +33,18 @@ ONE_TIME_CODE_LIFETIME = dt.timedelta(hours=72)
 _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
+def _reasons(error: ValidationError):
+    """The validators' reasons, rendered in the reader's language when the message is."""
+    return lazy(lambda: "; ".join(ValidationError(error.error_list).messages), str)()
+
+
 def _checked_phone(phone: str) -> str:
     normalised = normalise_phone(phone)
     if normalised and not is_mobile(normalised):
-        raise UserError(
-            "invalid_phone",
-            "手机号格式不正确（应为 11 位手机号）",
-            "Malformed mobile number (11 digits)",
-            field="phone",
-        )
+        raise UserError("invalid_phone", gettext_lazy("Malformed mobile number (11 digits)"), field="phone")
     if normalised and User.objects.filter(phone_hash=blind_index(normalised)).exists():
         raise UserError(
-            "duplicate_phone",
-            "该手机号已被其他账号使用",
-            "This mobile number is used by another account",
-            field="phone",
+            "duplicate_phone", gettext_lazy("This mobile number is used by another account"), field="phone"
         )
     return normalised
 
@@ -64,13 +64,9 @@ def user_create(
     """Create a login. ``actor`` None means the system (demo data, createadmin)."""
     username = normalise_text(username)
     if not username:
-        raise UserError(
-            "blank_username", "用户名不能为空", "The username must not be blank", field="username"
-        )
+        raise UserError("blank_username", gettext_lazy("The username must not be blank"), field="username")
     if User.objects.filter(username=username).exists():
-        raise UserError(
-            "duplicate_username", "该用户名已存在", "This username already exists", field="username"
-        )
+        raise UserError("duplicate_username", gettext_lazy("This username already exists"), field="username")
     phone = _checked_phone(phone)
     if password is not None and check_password:
         try:
@@ -78,9 +74,9 @@ def user_create(
         except ValidationError as exc:
             raise UserError(
                 "weak_password",
-                "密码不符合要求：" + "；".join(exc.messages),
-                "The password is too weak",
+                gettext_lazy("The password is too weak: %(reasons)s"),
                 field="password",
+                reasons=_reasons(exc),
             ) from None
     user = User(
         username=username,
@@ -111,11 +107,29 @@ def user_set_large_type(*, actor, user: User, large_type: bool, now: dt.datetime
 
 
 @transaction.atomic
+def user_set_language(*, actor, user: User, language: str, now: dt.datetime | None = None) -> User:
+    """Record the language a person reads (their notices are written in it); only the person themselves."""
+    if actor is None or actor.pk != user.pk:
+        raise NotAllowed()
+    language = cleaners.choice(
+        language,
+        field="language",
+        label=gettext_lazy("Language"),
+        choices=[code for code, _n in settings.LANGUAGES],
+    )
+    changed = User.objects.filter(pk=user.pk).exclude(language=language).update(language=language)
+    user.language = language
+    if changed:
+        audit.record(actor=actor, verb="user.language", obj=user, details={"language": language}, now=now)
+    return user
+
+
+@transaction.atomic
 def role_assign(
     *, actor, user: User, role: str, org: OrgUnit, now: dt.datetime | None = None
 ) -> RoleAssignment:
     if role not in Role.values:
-        raise UserError("invalid_role", f"未知角色：{role}", f"Unknown role: {role}", field="role")
+        raise UserError("invalid_role", gettext_lazy("Unknown role: %(role)s"), field="role", role=role)
     if actor is not None and not can_assign_role(actor, role, org):
         raise NotAllowed()
     assignment, created = RoleAssignment.objects.get_or_create(
@@ -165,15 +179,14 @@ def password_change(*, actor, new_password: str, now: dt.datetime | None = None)
     except ValidationError as exc:
         raise UserError(
             "weak_password",
-            "密码不符合要求：" + "；".join(exc.messages),
-            "The password is too weak",
+            gettext_lazy("The password is too weak: %(reasons)s"),
             field="new_password",
+            reasons=_reasons(exc),
         ) from None
     if user.check_password(new_password):
         raise UserError(
             "same_password",
-            "新密码不能与一次性密码相同",
-            "The new password must differ from the current one",
+            gettext_lazy("The new password must differ from the current one"),
             field="new_password",
         )
     user.set_password(new_password)
@@ -199,11 +212,11 @@ def token_issue(*, actor, user: User, name: str, now: dt.datetime | None = None)
         target.is_superuser or not all(in_scope(actor, path) for _role, path, _org in target.role_rows)
     ):
         raise UserError(
-            "unknown_user", "没有这个用户名", "No user with this username", field="username", status=404
+            "unknown_user", gettext_lazy("No user with this username"), field="username", status=404
         )
     name = normalise_text(name)
     if not name:
-        raise UserError("blank_name", "请填写令牌用途", "Say what the token is for", field="name")
+        raise UserError("blank_name", gettext_lazy("Say what the token is for"), field="name")
     prefix = secrets.token_hex(4)
     token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiToken.objects.create(
@@ -267,9 +280,9 @@ def resident_sign_up(
     """
     display_name = normalise_text(display_name)
     if not display_name:
-        raise UserError("blank_name", "请填写称呼", "Say how we should address you", field="display_name")
+        raise UserError("blank_name", gettext_lazy("Say how we should address you"), field="display_name")
     if community.kind != OrgKind.COMMUNITY or not community.is_active:
-        raise UserError("invalid_community", "请选择居住的居民区", "Choose your community", field="community")
+        raise UserError("invalid_community", gettext_lazy("Choose your community"), field="community")
     user = user_create(
         actor=None,
         username=f"r-{secrets.token_hex(5)}",

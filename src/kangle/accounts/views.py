@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from kangle.accounts import services
 from kangle.accounts.context_processors import LARGE_TYPE_COOKIE
-from kangle.accounts.forms import LoginForm, PasswordChangeForm, TokenIssueForm
+from kangle.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, TextSizeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
 from kangle.core import todo, workcalendar
@@ -73,7 +74,8 @@ def _safe_next(request, fallback: str) -> str:
 @require_POST
 def text_size(request):
     """The 大字版 switch in every phone page's header: remembered for the person and for the device."""
-    large_type = request.POST.get("large") == "1"
+    form = TextSizeForm(request.POST)
+    large_type = form.is_valid() and form.cleaned_data["large"] == "1"
     if request.user.is_authenticated:
         services.user_set_large_type(actor=request.user, user=request.user, large_type=large_type)
     response = HttpResponseRedirect(_safe_next(request, reverse("home")))
@@ -85,6 +87,19 @@ def text_size(request):
         secure=request.is_secure(),
         httponly=True,
     )
+    return response
+
+
+@require_POST
+def language_switch(request):
+    """The interface language switch (Django's ``set_language``); a logged-in person's choice is also kept
+    on their account, so the notices and texts sent to them are written in it."""
+    response = set_language(request)
+    form = LanguageForm(request.POST)
+    if request.user.is_authenticated and form.is_valid():
+        services.user_set_language(
+            actor=request.user, user=request.user, language=form.cleaned_data["language"]
+        )
     return response
 
 

@@ -24,6 +24,7 @@ from django.apps import apps
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core.errors import UserError
 
@@ -104,7 +105,7 @@ def create(destination: Path, *, now: dt.datetime | None = None) -> Path:
             counts = row_counts(cursor)
             schema = schema_version()
     else:  # pragma: no cover - kangle runs on SQLite or PostgreSQL only
-        raise UserError("unsupported_database", "不支持的数据库", "Unsupported database")
+        raise UserError("unsupported_database", _("Unsupported database"))
     media = _media_root()
     if media is not None and media.exists():
         shutil.copytree(media, target / "media")
@@ -127,7 +128,7 @@ def create(destination: Path, *, now: dt.datetime | None = None) -> Path:
 def read_manifest(source: Path) -> dict:
     path = source / MANIFEST
     if not path.is_file():
-        raise UserError("not_a_backup", f"{source} 不是 kangle 备份目录", f"{source} is not a kangle backup")
+        raise UserError("not_a_backup", _("%(source)s is not a kangle backup"), source=source)
     return json.loads(path.read_text())
 
 
@@ -135,11 +136,7 @@ def verify_files(source: Path, manifest: dict) -> None:
     for name, expected in manifest["checksums"].items():
         path = source / name
         if not path.is_file() or _checksum(path) != expected:
-            raise UserError(
-                "backup_damaged",
-                f"备份文件 {name} 缺失或已损坏",
-                f"The backup file {name} is missing or damaged",
-            )
+            raise UserError("backup_damaged", _("The backup file %(name)s is missing or damaged"), name=name)
 
 
 def refuse_newer_schema(manifest: dict) -> None:
@@ -155,9 +152,10 @@ def refuse_newer_schema(manifest: dict) -> None:
     if newer:
         raise UserError(
             "backup_newer",
-            f"备份来自更新版本的 kangle（迁移 {', '.join(newer[:3])}），请先升级 kangle 再恢复",
-            f"The backup comes from a newer kangle (migrations {', '.join(newer[:3])}); upgrade kangle "
-            "before restoring it",
+            _(
+                "The backup comes from a newer kangle (migrations %(value)s); upgrade kangle before restoring it"
+            ),
+            value=", ".join(newer[:3]),
         )
 
 
@@ -168,8 +166,9 @@ def restore(source: Path) -> dict:
     if manifest["engine"] != connection.vendor:
         raise UserError(
             "backup_engine",
-            f"备份来自 {manifest['engine']} 数据库，当前为 {connection.vendor}",
-            f"The backup is of a {manifest['engine']} database; this one is {connection.vendor}",
+            _("The backup is of a %(value)s database; this one is %(vendor)s"),
+            value=manifest["engine"],
+            vendor=connection.vendor,
         )
     database = source / manifest["database"]
     if connection.vendor == "sqlite":
@@ -195,8 +194,8 @@ def restore(source: Path) -> dict:
     if different:
         raise UserError(
             "restore_counts",
-            f"恢复后行数与备份不符：{different}",
-            f"Row counts after the restore differ from the backup: {different}",
+            _("Row counts after the restore differ from the backup: %(different)s"),
+            different=different,
         )
     call_command("ledger_check")  # exits 1 (SystemExit) on a violation
     return manifest
@@ -216,9 +215,11 @@ def _run(argv: list[str]) -> None:
     except FileNotFoundError:
         raise UserError(
             "missing_tool",
-            f"找不到 {argv[0]}，请安装 PostgreSQL 客户端（postgresql-client）",
-            f"{argv[0]} is not installed; install the PostgreSQL client tools (postgresql-client)",
+            _("%(value)s is not installed; install the PostgreSQL client tools (postgresql-client)"),
+            value=argv[0],
         ) from None
     except subprocess.CalledProcessError as exc:
         reason = " ".join((exc.stderr or "").split())[:300]
-        raise UserError("tool_failed", f"{argv[0]} 失败：{reason}", f"{argv[0]} failed: {reason}") from None
+        raise UserError(
+            "tool_failed", _("%(value)s failed: %(reason)s"), value=argv[0], reason=reason
+        ) from None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from kangle.core.errors import UserError
@@ -74,9 +75,10 @@ def validate_image(upload, *, field: str = "photo") -> ValidatedImage:
     if not content:
         raise UserError(
             "empty_upload",
-            f"“{field}”上传的文件是空的：{label}",
-            f"The file uploaded as “{field}” is empty: {label}",
+            _("The file uploaded as “%(field_value)s” is empty: %(label)s"),
             field=field,
+            field_value=field,
+            label=label,
         )
     try:
         with Image.open(io.BytesIO(content)) as image:
@@ -87,9 +89,10 @@ def validate_image(upload, *, field: str = "photo") -> ValidatedImage:
     if kind not in ALLOWED:
         raise UserError(
             "not_an_image",
-            f"“{field}”只能上传 JPG、PNG、WebP 或 GIF 图片：{label}",
-            f"Only JPEG, PNG, WebP or GIF images may be uploaded as “{field}”: {label}",
+            _("Only JPEG, PNG, WebP or GIF images may be uploaded as “%(field_value)s”: %(label)s"),
             field=field,
+            field_value=field,
+            label=label,
         )
     content_type, extension = ALLOWED[kind]
     return ValidatedImage(content=content, content_type=content_type, extension=extension)
@@ -100,9 +103,10 @@ def validate_images(uploads, *, field: str = "photos") -> list[ValidatedImage]:
     if len(uploads) > MAX_PHOTOS:
         raise UserError(
             "too_many_photos",
-            f"“{field}”最多上传 {MAX_PHOTOS} 张照片",
-            f"At most {MAX_PHOTOS} photos may be uploaded as “{field}”",
+            _("At most %(MAX_PHOTOS)s photos may be uploaded as “%(field_value)s”"),
             field=field,
+            MAX_PHOTOS=MAX_PHOTOS,
+            field_value=field,
         )
     return [validate_image(upload, field=field) for upload in uploads]
 
@@ -129,7 +133,9 @@ def _too_large(label: str, limit: int, field: str) -> UserError:
     megabytes = round(limit / (1024 * 1024), 1)
     return UserError(
         "upload_too_large",
-        f"“{field}”的文件不能超过 {megabytes:g} MB：{label}",
-        f"The file uploaded as “{field}” is larger than {megabytes:g} MB: {label}",
+        _("The file uploaded as “%(field_name)s” is larger than %(megabytes)s MB: %(name)s"),
         field=field,
+        field_name=field,
+        megabytes=f"{megabytes:g}",
+        name=label,
     )

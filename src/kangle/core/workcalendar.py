@@ -15,6 +15,7 @@ import time
 import chinese_calendar
 from chinese_calendar import constants as published
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import UserError
@@ -82,16 +83,14 @@ def _parse(lines: str, *, field: str, year: int) -> dict[dt.date, str]:
         except ValueError:
             raise UserError(
                 "bad_date",
-                f"第 {index} 行的日期格式不正确（应为 {year}-01-01）",
-                f"Line {index}: the date should read like {year}-01-01",
+                _("Line %(index)s: the date should read like %(year)s-01-01"),
                 field=field,
+                index=index,
+                year=year,
             ) from None
         if day.year != year:
             raise UserError(
-                "wrong_year",
-                f"第 {index} 行的日期不在 {year} 年",
-                f"Line {index} is not in {year}",
-                field=field,
+                "wrong_year", _("Line %(index)s is not in %(year)s"), field=field, index=index, year=year
             )
         found[day] = name.strip()[:50]
     return found
@@ -107,13 +106,13 @@ def calendar_year_set(
     times, new clocks count on the entered calendar.
     """
     if not 2000 <= year <= 2100:
-        raise UserError("bad_year", "年份无效", "Invalid year", field="year")
+        raise UserError("bad_year", _("Invalid year"), field="year")
     if year in _PACKAGE_YEARS:
         raise UserError(
             "published_year",
-            f"{year} 年的假日安排已由国务院公布（来自 chinesecalendar），无需手工录入",
-            f"{year} is published (from the chinesecalendar package); it is not entered by hand",
+            _("%(year)s is published (from the chinesecalendar package); it is not entered by hand"),
             field="year",
+            year=year,
         )
     moment = resolve_now(now)
     off = _parse(holidays, field="holidays", year=year)
@@ -121,10 +120,7 @@ def calendar_year_set(
     both = sorted(set(off) & set(on))
     if both:
         raise UserError(
-            "day_twice",
-            f"{both[0]} 既是假日又是工作日",
-            f"{both[0]} is both a holiday and a workday",
-            field="workdays",
+            "day_twice", _("%(value)s is both a holiday and a workday"), field="workdays", value=both[0]
         )
     row, _created = CalendarYear.objects.select_for_update().get_or_create(
         year=year, defaults={"source": CalendarSource.MANUAL, "updated_at": moment}

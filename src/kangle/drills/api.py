@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.core.errors import NotAllowed
+from kangle.core.pagination import Listing, Pagination
 from kangle.drills import access, selectors, services
 from kangle.drills.models import CareHome, Drill, DrillPlan
 from kangle.orgs.models import Venue
@@ -162,9 +165,10 @@ class ContestResultIn(Schema):
 
 
 @router.get("/homes", response=list[CareHomeOut])
+@paginate(Pagination, page_size=50)
 def list_homes(request):
     _staff(request)
-    return [CareHomeOut.of(home) for home in selectors.homes_for(request.user)[:500]]
+    return Listing(selectors.homes_for(request.user).order_by("venue__name", "id"), row=CareHomeOut.of)
 
 
 @router.post("/homes", response={201: CareHomeOut})
@@ -212,9 +216,7 @@ def add_assignment(request, pk: int, payload: AssignmentIn):
     if team is None:
         from kangle.core.errors import UserError
 
-        raise UserError(
-            "team_not_in_plan", "该小组不属于本预案", "The team is not part of this plan", field="team"
-        )
+        raise UserError("team_not_in_plan", _("The team is not part of this plan"), field="team")
     services.assignment_add(
         actor=request.user, plan=plan, team=team, person=payload.person, group=group, route=payload.route
     )

@@ -7,6 +7,7 @@ from django.db.models.functions import ExtractYear
 
 from kangle.core.timeutil import today
 from kangle.drills.models import CareHome, Drill, FollowUp
+from kangle.orgs.models import Venue, VenueKind
 from kangle.orgs.scope import scope_queryset
 
 
@@ -45,3 +46,10 @@ def figures(actor) -> dict:
         "open_follow_ups": follow_ups["open"],
         "overdue_follow_ups": follow_ups["overdue"],
     }
+
+
+def care_home_venues(actor):
+    """Care-home venues the actor may keep in the register (to register one or update its counts)."""
+    return scope_queryset(
+        actor, Venue.objects.filter(kind=VenueKind.CARE_HOME).select_related("org"), "org__path"
+    ).order_by("name", "id")

@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
-from kangle.core.text import normalise_text
 from kangle.core.timeutil import resolve_now
 from kangle.drills import permissions
 from kangle.drills.models import (
@@ -32,12 +33,12 @@ from kangle.drills.models import (
 )
 from kangle.orgs.models import Venue, VenueKind
 
-# The timings in their only possible order: (field, 中文, English).
+# The timings in their only possible order: (field, name of the moment).
 TIMINGS = [
-    ("alarm_at", "警报拉响", "alarm"),
-    ("first_response_at", "首次处置", "first response"),
-    ("last_out_at", "最后一位老人撤出", "last resident out"),
-    ("roll_call_at", "清点人数完成", "roll call"),
+    ("alarm_at", _("alarm")),
+    ("first_response_at", _("first response")),
+    ("last_out_at", _("last resident out")),
+    ("roll_call_at", _("roll call done")),
 ]
 
 
@@ -45,39 +46,12 @@ def _keep(actor, path: str) -> None:
     if not permissions.can_view(actor, path):
         raise Http404
     if not permissions.can_keep(actor, path):
-        raise NotAllowed(
-            "只有街道、片区、居民区工作人员可以维护演练登记",
-            "Only street, area and community staff keep the drill register",
-        )
+        raise NotAllowed(_("Only street, area and community staff keep the drill register"))
 
 
-def _text(value, *, field: str, zh: str, en: str, max_length: int, required: bool = True) -> str:
-    text = normalise_text(value)
-    if required and not text:
-        raise UserError(f"blank_{field}", f"请填写{zh}", f"{en} is required", field=field)
-    if len(text) > max_length:
-        raise UserError(
-            f"long_{field}",
-            f"{zh}不能超过 {max_length} 个字",
-            f"{en} is longer than {max_length}",
-            field=field,
-        )
-    return text
-
-
-def _count(value, *, field: str, zh: str, en: str, low: int = 0) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = -1
-    if not low <= number <= 10000:
-        raise UserError(
-            f"invalid_{field}",
-            f"{zh}应为 {low} 到 10000 之间的整数",
-            f"{en} must be a whole number from {low} to 10000",
-            field=field,
-        )
-    return number
+def _numbered(label, index: int):
+    """A row's label ("Observer 2"), rendered in the reader's language when the message is."""
+    return lazy(lambda: str(label) % {"index": index}, str)()
 
 
 # --- care homes -------------------------------------------------------------------------------------------
@@ -96,14 +70,20 @@ def care_home_save(
     moment = resolve_now(now)
     _keep(actor, venue.org.path)
     if venue.kind != VenueKind.CARE_HOME:
-        raise UserError(
-            "not_a_care_home", "该场所不是养老机构", "This venue is not an elderly-care home", field="venue"
-        )
+        raise UserError("not_a_care_home", _("This venue is not an elderly-care home"), field="venue")
     counts = {
-        "walks": _count(walks, field="walks", zh="可自行行走人数", en="Walks"),
-        "needs_help": _count(needs_help, field="needs_help", zh="需搀扶人数", en="Needs help"),
-        "wheelchair": _count(wheelchair, field="wheelchair", zh="轮椅人数", en="Wheelchair"),
-        "stretcher": _count(stretcher, field="stretcher", zh="需担架人数", en="Stretcher"),
+        "walks": cleaners.whole_number(
+            walks, field="walks", label=_("Residents who walk"), low=0, high=10000
+        ),
+        "needs_help": cleaners.whole_number(
+            needs_help, field="needs_help", label=_("Residents who need help"), low=0, high=10000
+        ),
+        "wheelchair": cleaners.whole_number(
+            wheelchair, field="wheelchair", label=_("Residents in wheelchairs"), low=0, high=10000
+        ),
+        "stretcher": cleaners.whole_number(
+            stretcher, field="stretcher", label=_("Residents on stretchers"), low=0, high=10000
+        ),
     }
     home, created = CareHome.objects.update_or_create(
         venue=venue, defaults={**counts, "org_path": venue.org.path, "updated_at": moment}
@@ -125,15 +105,10 @@ def resident_group_create(
 ) -> ResidentGroup:
     moment = resolve_now(now)
     _keep(actor, home.org_path)
-    name = _text(name, field="name", zh="老人分组名称", en="Group name", max_length=100)
+    name = cleaners.text(name, field="name", label=_("Group name"), max_length=100)
     if mobility not in Mobility.values:
-        raise UserError(
-            "invalid_mobility",
-            "行动能力只能是自行行走、需搀扶、轮椅或担架",
-            "Unknown mobility",
-            field="mobility",
-        )
-    count = _count(count, field="count", zh="人数", en="Count", low=1)
+        raise UserError("invalid_mobility", _("Unknown mobility"), field="mobility")
+    count = cleaners.whole_number(count, field="count", label=_("Number of residents"), low=1, high=10000)
     group = ResidentGroup.objects.create(home=home, name=name, mobility=mobility, count=count)
     audit.record(actor=actor, verb="drills.group_create", obj=group, org_path=home.org_path, now=moment)
     return group
@@ -154,22 +129,19 @@ def plan_create(
     station are required (someone calls the fire service, someone fights the fire first)."""
     moment = resolve_now(now)
     _keep(actor, home.org_path)
-    title = _text(title, field="title", zh="预案名称", en="Title", max_length=100)
-    scenario = _text(scenario, field="scenario", zh="演练场景", en="Scenario", max_length=300)
+    title = cleaners.text(title, field="title", label=_("Plan title"), max_length=100)
+    scenario = cleaners.text(scenario, field="scenario", label=_("Drill scenario"), max_length=300)
     rows = []
     for index, (kind, leader, members) in enumerate(teams, start=1):
         if kind not in TeamKind.values:
-            raise UserError(
-                "invalid_team", f"第 {index} 个小组的类型未知", f"Team {index}: unknown kind", field="teams"
-            )
-        leader = _text(
-            leader, field="teams", zh=f"第 {index} 个小组的负责人", en=f"Team {index}: leader", max_length=50
+            raise UserError("invalid_team", _("Team %(index)s: unknown kind"), field="teams", index=index)
+        leader = cleaners.text(
+            leader, field="teams", label=_numbered(_("Team %(index)s: leader"), index), max_length=50
         )
-        members = _text(
+        members = cleaners.text(
             members,
             field="teams",
-            zh=f"第 {index} 个小组的成员",
-            en=f"Team {index}: members",
+            label=_numbered(_("Team %(index)s: members"), index),
             max_length=300,
             required=False,
         )
@@ -180,10 +152,7 @@ def plan_create(
     ]
     if missing:
         raise UserError(
-            "teams_missing",
-            "预案必须包含通讯组和微型消防站",
-            "A plan needs a communications team and a micro fire station",
-            field="teams",
+            "teams_missing", _("A plan needs a communications team and a micro fire station"), field="teams"
         )
     plan = DrillPlan.objects.create(
         home=home, title=title, scenario=scenario, created_by=actor, created_at=moment
@@ -219,18 +188,17 @@ def assignment_add(
     home = plan.home
     _keep(actor, home.org_path)
     if team.plan_id != plan.pk:
-        raise UserError(
-            "team_not_in_plan", "该小组不属于本预案", "The team is not part of this plan", field="team"
-        )
+        raise UserError("team_not_in_plan", _("The team is not part of this plan"), field="team")
     if group.home_id != home.pk:
         raise UserError(
             "group_not_in_home",
-            f"老人分组「{group.name}」不在「{home.venue.name}」，不能编入本预案",
-            f"The resident group '{group.name}' does not live in '{home.venue.name}'",
+            _("The resident group '%(name)s' does not live in '%(name2)s'"),
             field="group",
+            name=group.name,
+            name2=home.venue.name,
         )
-    person = _text(person, field="person", zh="负责转移的人员", en="Who moves them", max_length=50)
-    route = _text(route, field="route", zh="疏散路线", en="Route", max_length=200)
+    person = cleaners.text(person, field="person", label=_("Who moves them"), max_length=50)
+    route = cleaners.text(route, field="route", label=_("Evacuation route"), max_length=200)
     assignment = Assignment.objects.create(plan=plan, team=team, person=person, group=group, route=route)
     audit.record(
         actor=actor,
@@ -258,28 +226,24 @@ def drill_record(
     home = plan.home
     _keep(actor, home.org_path)
     if not isinstance(held_on, dt.date):
-        raise UserError("blank_held_on", "请填写演练日期", "The drill date is required", field="held_on")
-    scenario = _text(
-        scenario or plan.scenario, field="scenario", zh="演练场景", en="Scenario", max_length=300
+        raise UserError("blank_held_on", _("The drill date is required"), field="held_on")
+    scenario = cleaners.text(
+        scenario or plan.scenario, field="scenario", label=_("Drill scenario"), max_length=300
     )
     rows = []
     for index, (department, name) in enumerate(observers, start=1):
         if department not in Department.values:
             raise UserError(
                 "invalid_department",
-                f"第 {index} 位观摩人员的部门未知",
-                f"Observer {index}: unknown department",
+                _("Observer %(index)s: unknown department"),
                 field="observers",
+                index=index,
             )
         rows.append(
             (
                 department,
-                _text(
-                    name,
-                    field="observers",
-                    zh=f"第 {index} 位观摩人员",
-                    en=f"Observer {index}",
-                    max_length=100,
+                cleaners.text(
+                    name, field="observers", label=_numbered(_("Observer %(index)s"), index), max_length=100
                 ),
             )
         )
@@ -311,26 +275,20 @@ def drill_set_timings(
         "last_out_at": last_out_at,
         "roll_call_at": roll_call_at,
     }
-    for field, zh, en in TIMINGS:
+    for field, name in TIMINGS:
         if not isinstance(values[field], dt.datetime) or values[field].tzinfo is None:
-            raise UserError(f"blank_{field}", f"请填写{zh}时间", f"The {en} time is required", field=field)
-    for (before, zh_before, en_before), (after, zh_after, en_after) in zip(
-        TIMINGS, TIMINGS[1:], strict=False
-    ):
+            raise UserError(f"blank_{field}", _("The %(moment)s time is required"), field=field, moment=name)
+    for (before, earlier), (after, later) in zip(TIMINGS, TIMINGS[1:], strict=False):
         if values[after] < values[before]:
             raise UserError(
                 "timings_out_of_order",
-                f"「{zh_after}」时间不能早于「{zh_before}」",
-                f"The {en_after} cannot be before the {en_before}",
+                _("The %(later)s cannot be before the %(earlier)s"),
                 field=after,
+                later=later,
+                earlier=earlier,
             )
     if values["roll_call_at"] > moment:
-        raise UserError(
-            "timings_in_future",
-            "演练时间不能晚于现在",
-            "The timings cannot be in the future",
-            field="roll_call_at",
-        )
+        raise UserError("timings_in_future", _("The timings cannot be in the future"), field="roll_call_at")
     Drill.objects.filter(pk=drill.pk).update(**values)
     for field, value in values.items():
         setattr(drill, field, value)
@@ -357,25 +315,21 @@ def finding_add(
     """A finding and its follow-up actions (action, owner, due date — owner and due date required)."""
     moment = resolve_now(now)
     _keep(actor, drill.home.org_path)
-    text = _text(text, field="text", zh="发现的问题", en="Finding", max_length=500)
+    text = cleaners.text(text, field="text", label=_("Problem found"), max_length=500)
     rows = []
     for index, (action, owner, due_on) in enumerate(follow_ups, start=1):
-        action = _text(
-            action, field="follow_ups", zh=f"第 {index} 项整改措施", en=f"Follow-up {index}", max_length=300
+        action = cleaners.text(
+            action, field="follow_ups", label=_numbered(_("Follow-up %(index)s"), index), max_length=300
         )
-        owner = _text(
-            owner,
-            field="owner",
-            zh=f"第 {index} 项整改措施的责任人",
-            en=f"Follow-up {index}: owner",
-            max_length=100,
+        owner = cleaners.text(
+            owner, field="owner", label=_numbered(_("Follow-up %(index)s: owner"), index), max_length=100
         )
         if not isinstance(due_on, dt.date):
             raise UserError(
                 "blank_due_on",
-                f"请填写第 {index} 项整改措施的完成期限",
-                f"Follow-up {index}: the due date is required",
+                _("Follow-up %(index)s: the due date is required"),
                 field="due_on",
+                index=index,
             )
         rows.append((action, owner, due_on))
     finding = DrillFinding.objects.create(drill=drill, text=text, recorded_at=moment)
@@ -402,7 +356,7 @@ def follow_up_done(*, actor, follow_up: FollowUp, now: dt.datetime | None = None
     _keep(actor, follow_up.org_path)
     locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     if locked.done_at is not None:
-        raise UserError("already_done", "该整改措施已完成", "This follow-up is already done", status=409)
+        raise UserError("already_done", _("This follow-up is already done"), status=409)
     FollowUp.objects.filter(pk=locked.pk).update(done_at=moment, done_by=actor)
     locked.done_at, locked.done_by = moment, actor
     audit.record(actor=actor, verb="drills.follow_up_done", obj=locked, org_path=locked.org_path, now=moment)
@@ -416,20 +370,17 @@ def contest_result_add(
     """A micro fire station contest result (穿着战斗服, 一带一枪, …) held with the drill."""
     moment = resolve_now(now)
     _keep(actor, drill.home.org_path)
-    team = _text(team, field="team", zh="参赛队伍", en="Team", max_length=100)
-    event = _text(event, field="event", zh="比武项目", en="Event", max_length=100)
+    team = cleaners.text(team, field="team", label=_("Contest team"), max_length=100)
+    event = cleaners.text(event, field="event", label=_("Contest event"), max_length=100)
     try:
         timing = Decimal(str(seconds)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         timing = Decimal(-1)
     if not timing.is_finite() or not Decimal(0) < timing < Decimal(100000):
         raise UserError(
-            "invalid_seconds",
-            "用时应为大于 0 的秒数",
-            "The time must be a positive number of seconds",
-            field="seconds",
+            "invalid_seconds", _("The time must be a positive number of seconds"), field="seconds"
         )
-    rank = _count(rank, field="rank", zh="名次", en="Rank", low=1)
+    rank = cleaners.whole_number(rank, field="rank", label=_("Rank"), low=1, high=10000)
     result = ContestResult.objects.create(drill=drill, team=team, event=event, seconds=timing, rank=rank)
     audit.record(
         actor=actor, verb="drills.contest_result", obj=result, org_path=drill.home.org_path, now=moment

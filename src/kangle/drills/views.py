@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import NotAllowed, UserError
-from kangle.drills import access, selectors, services
+from kangle.drills import access, forms, selectors, services
+from kangle.orgs.models import Venue
+from kangle.orgs.scope import get_in_scope_or_404
 
 
 def _require_staff(user) -> None:
@@ -28,8 +27,37 @@ def homes(request):
     return render(
         request,
         "drills/homes.html",
-        {"homes": selectors.homes_for(request.user)[:500], "figures": selectors.figures(request.user)},
+        {
+            "homes": selectors.homes_for(request.user).order_by("venue__name", "id")[:500],
+            "figures": selectors.figures(request.user),
+            "venues": selectors.care_home_venues(request.user)[:500],
+        },
     )
+
+
+@login_required
+@require_POST
+def home_save(request):
+    """Register a care home in the drill register, or update its residents' mobility counts."""
+    _require_staff(request.user)
+    try:
+        data = forms.CareHomeForm(request.POST).parsed()
+        venue = get_in_scope_or_404(request.user, Venue.objects.select_related("org"), pk=data["venue"])
+        home = services.care_home_save(
+            actor=request.user,
+            venue=venue,
+            walks=data["walks"],
+            needs_help=data["needs_help"],
+            wheelchair=data["wheelchair"],
+            stretcher=data["stretcher"],
+        )
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from None
+    except UserError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(name)s saved.") % {"name": home.venue.name})
+    return redirect("drills:homes")
 
 
 @login_required
@@ -50,48 +78,20 @@ def drill_detail(request, pk: int):
     )
 
 
-def _local(value: str, field: str):
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"invalid_{field}", "时间格式不正确", "Malformed time", field=field) from None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
-def _day(value: str, field: str):
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(
-            f"invalid_{field}", "日期格式应为 年-月-日", "A date must be YYYY-MM-DD", field=field
-        ) from None
-
-
 @login_required
 @require_POST
 def drill_act(request, pk: int, action: str):
     """The drill page's two forms: the timings, and a finding with one follow-up action."""
     drill = access.access_drill(request.user, pk)
-    post = request.POST
     try:
         if action == "timings":
-            services.drill_set_timings(
-                actor=request.user,
-                drill=drill,
-                **{field: _local(post.get(field, ""), field) for field, _zh, _en in services.TIMINGS},
-            )
+            timings = forms.TimingsForm(request.POST).parsed()
+            services.drill_set_timings(actor=request.user, drill=drill, **timings)
         elif action == "finding":
-            follow_ups = []
-            if post.get("action", "").strip():
-                follow_ups.append(
-                    (post["action"], post.get("owner", ""), _day(post.get("due_on", ""), "due_on"))
-                )
+            form = forms.FindingForm(request.POST)
+            data = form.parsed()
             services.finding_add(
-                actor=request.user, drill=drill, text=post.get("text", ""), follow_ups=follow_ups
+                actor=request.user, drill=drill, text=data["text"], follow_ups=form.follow_ups()
             )
         else:
             raise Http404

@@ -18,8 +18,10 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 
+from kangle.core.errors import render
 from kangle.core.timeutil import now as current_time
 from kangle.notify.models import Channel, Notification, OutboxMessage, OutboxStatus
+from kangle.notify.services import SMS_TEXT
 from kangle.notify.sms import get_backend
 
 logger = logging.getLogger("kangle.notify")
@@ -39,6 +41,12 @@ def deliver_outbox(*, batch: int = BATCH, now: dt.datetime | None = None, **_) -
         if done < INBOX_PAGE:
             break
     return delivered + _send_external(batch=batch, moment=moment)
+
+
+def _sms_text(row: dict, language: str) -> str:
+    if not row["body"]:
+        return row["subject"]
+    return render(SMS_TEXT, {"title": row["subject"], "body": row["body"]}, language)
 
 
 def deliver_inbox_page(*, now: dt.datetime, size: int = INBOX_PAGE) -> int:
@@ -68,24 +76,26 @@ def deliver_inbox_page(*, now: dt.datetime, size: int = INBOX_PAGE) -> int:
         )
         texted = [row for row in page if row["also_sms"] and row["recipient_id"]]
         if texted:
-            phones = dict(
-                get_user_model()
+            # Phone and language of every recipient in one query; the text joins title and body in it.
+            reached = {
+                pk: (phone, language)
+                for pk, phone, language in get_user_model()
                 .objects.filter(pk__in={row["recipient_id"] for row in texted})
                 .exclude(phone="")
-                .values_list("pk", "phone")
-            )
+                .values_list("pk", "phone", "language")
+            }
             OutboxMessage.objects.bulk_create(
                 [
                     OutboxMessage(
                         channel=Channel.SMS,
-                        to=phones[row["recipient_id"]],
-                        body=f"{row['subject']}。{row['body']}" if row["body"] else row["subject"],
+                        to=reached[row["recipient_id"]][0],
+                        body=_sms_text(row, reached[row["recipient_id"]][1]),
                         reference=row["reference"],
                         created_at=now,
                         next_attempt_at=now,
                     )
                     for row in texted
-                    if phones.get(row["recipient_id"])
+                    if row["recipient_id"] in reached
                 ],
                 batch_size=1000,
             )

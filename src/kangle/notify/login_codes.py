@@ -13,6 +13,7 @@ import secrets
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kangle.core import audit
 from kangle.core.crypto import blind_index
@@ -35,10 +36,7 @@ def checked_phone(phone: str) -> str:
     normalised = normalise_phone(phone)
     if not is_mobile(normalised):
         raise UserError(
-            "invalid_phone",
-            "请填写 11 位手机号，例如 13812345678",
-            "Enter an 11-digit mobile number, e.g. 13812345678",
-            field="phone",
+            "invalid_phone", gettext_lazy("Enter an 11-digit mobile number, e.g. 13812345678"), field="phone"
         )
     return normalised
 
@@ -60,16 +58,14 @@ def code_request(*, phone: str, address: str, now: dt.datetime | None = None) ->
     ):
         raise UserError(
             "too_many_codes",
-            "请求验证码太频繁，请一小时后再试",
-            "Too many code requests; try again in an hour",
+            gettext_lazy("Too many code requests; try again in an hour"),
             field="phone",
             status=429,
         )
     if not hit("login-code-phone", phone, limit=REQUESTS_PER_PHONE_PER_HOUR, window=HOUR, now=moment):
         raise UserError(
             "too_many_codes",
-            "这个号码请求验证码太频繁，请一小时后再试",
-            "Too many codes for this number; try again in an hour",
+            gettext_lazy("Too many codes for this number; try again in an hour"),
             field="phone",
             status=429,
         )
@@ -97,10 +93,7 @@ def code_verify(*, phone: str, code: str, now: dt.datetime | None = None) -> str
     phone = checked_phone(phone)
     code = normalise_phone(code)  # full-width digits and spaces typed into the code are folded too
     wrong = UserError(
-        "wrong_code",
-        "验证码不正确或已过期，请重新获取",
-        "The code is wrong or has expired; request a new one",
-        field="code",
+        "wrong_code", gettext_lazy("The code is wrong or has expired; request a new one"), field="code"
     )
     with transaction.atomic():
         row = (

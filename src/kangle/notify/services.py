@@ -7,37 +7,49 @@ rows in the caller's transaction, so a notice exists exactly when the state chan
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 
+from kangle.accounts.models import User
 from kangle.core.errors import render
 from kangle.core.timeutil import resolve_now
 from kangle.notify.models import Channel, Notification, OutboxMessage
+
+# A text message is the notice's title and body in one line.
+SMS_TEXT = gettext_lazy("%(title)s. %(body)s")
 
 
 def notify_user(
     *,
     recipient,
-    title: str,
-    body: str = "",
+    title,
+    body="",
     link: str = "",
     sms: bool = False,
     now: dt.datetime | None = None,
     reference: str = "",
+    params: dict | None = None,
 ) -> Notification:
-    """Put a notice in ``recipient``'s inbox; with ``sms`` also text their phone (if they have one)."""
+    """Put a notice in ``recipient``'s inbox; with ``sms`` also text their phone (if they have one).
+
+    ``title`` and ``body`` may be lazy translated messages with ``%(name)s`` placeholders filled from
+    ``params``: they are written in the recipient's language."""
     moment = resolve_now(now)
+    language = _language_of(recipient)
+    title = render(title, params, language)[:200]
+    body = render(body, params, language) if body else ""
     notice = Notification.objects.create(
         recipient=recipient, title=title, body=body, link=link, created_at=moment
     )
     if sms and recipient.phone:
-        queue_sms(
-            phone=recipient.phone, text=f"{title}。{body}" if body else title, reference=reference, now=moment
-        )
+        text = render(SMS_TEXT, {"title": title, "body": body}, language) if body else title
+        queue_sms(phone=recipient.phone, text=text, reference=reference, now=moment)
     return notice
 
 
@@ -61,14 +73,14 @@ def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) 
     """Write inbox notices as outbox rows in the current transaction (one bulk insert); the outbox job
     turns each into a Notification, and a text when ``sms`` is set, exactly once."""
     moment = resolve_now(now)
-    # One language for now: the deployment's. Rendering per recipient needs a language on the account.
-    language = settings.LANGUAGE_CODE
+    notices = list(notices)
+    languages = recipient_languages({notice.recipient_id for notice in notices})
     rows = [
         OutboxMessage(
             channel=Channel.INBOX,
             recipient_id=notice.recipient_id,
-            subject=render(notice.title, notice.params, language)[:200],
-            body=render(notice.body, notice.params, language) if notice.body else "",
+            subject=render(notice.title, notice.params, languages[notice.recipient_id])[:200],
+            body=render(notice.body, notice.params, languages[notice.recipient_id]) if notice.body else "",
             link=notice.link[:300],
             also_sms=notice.sms,
             reference=notice.reference[:100],
@@ -79,6 +91,17 @@ def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) 
     ]
     OutboxMessage.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def recipient_languages(recipient_ids: Iterable[int]) -> dict[int, str]:
+    """Each recipient's language, from one query; the deployment's for an id with no account."""
+    ids = set(recipient_ids)
+    known = dict(User.objects.filter(pk__in=ids).values_list("pk", "language")) if ids else {}
+    return defaultdict(lambda: settings.LANGUAGE_CODE, known)
+
+
+def _language_of(recipient) -> str:
+    return getattr(recipient, "language", "") or settings.LANGUAGE_CODE
 
 
 def queue_sms(*, phone: str, text: str, reference: str = "", now: dt.datetime | None = None) -> OutboxMessage:

@@ -9,6 +9,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts import services as account_services
 from kangle.accounts.models import User
@@ -18,6 +19,7 @@ from kangle.core.masking import mask_phone
 from kangle.core.roles import STAFF_ROLES, Role
 from kangle.core.timeutil import now
 from kangle.notify import login_codes
+from kangle.notify.forms import CodeLoginForm, SignupForm
 from kangle.orgs.models import OrgKind, OrgUnit
 
 # After a code is verified for an unknown number, the sign-up page may use that number this long.
@@ -38,19 +40,21 @@ def _next(request) -> str:
 
 def code_login(request):
     """Step 1: the number (a code is texted); step 2: the code. Then log in, or sign up if the number is new."""
-    values = {"phone": request.POST.get("phone", ""), "code": "", "next": _next(request)}
+    form = CodeLoginForm(request.POST)
+    form.is_valid()  # text fields only: the code services check the number and the code
+    posted = form.cleaned_data
+    values = {"phone": posted["phone"], "code": "", "next": _next(request)}
     errors: dict[str, str] = {}
     sent = False
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
-            if action == "send":
+            if posted["action"] == "send":
                 login_codes.code_request(phone=values["phone"], address=_client_address(request))
                 values["phone"] = login_codes.checked_phone(values["phone"])
                 sent = True
             else:
                 sent = True
-                phone = login_codes.code_verify(phone=values["phone"], code=request.POST.get("code", ""))
+                phone = login_codes.code_verify(phone=values["phone"], code=posted["code"])
                 return _after_verified(request, phone, values["next"])
         except UserError as error:
             errors[error.field or "phone"] = message_in_language(error)
@@ -91,18 +95,15 @@ def resident_signup(request):
         .select_related("parent")
         .order_by("path")[:500]
     )
-    values = {
-        "display_name": request.POST.get("display_name", ""),
-        "community": request.POST.get("community", ""),
-    }
+    form = SignupForm(request.POST)
+    form.is_valid()  # text fields only: the sign-up service checks the name, the community is looked up
+    values = form.cleaned_data
     errors: dict[str, str] = {}
     if request.method == "POST":
         community = next((c for c in communities if c.code == values["community"]), None)
         try:
             if community is None:
-                raise UserError(
-                    "invalid_community", "请选择居住的居民区", "Choose your community", field="community"
-                )
+                raise UserError("invalid_community", _("Choose your community"), field="community")
             user = account_services.resident_sign_up(
                 phone=phone, display_name=values["display_name"], community=community
             )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -24,37 +25,37 @@ def _check_code(code: str, model) -> str:
     if not _CODE_RE.match(code):
         raise UserError(
             "invalid_code",
-            "编码只能包含字母、数字、- 和 _，长度 1–40",
-            "A code may hold only letters, digits, - and _, 1 to 40 characters",
+            _("A code may hold only letters, digits, - and _, 1 to 40 characters"),
             field="code",
         )
     if model.objects.filter(code=code).exists():
-        raise UserError("duplicate_code", f"编码 {code} 已存在", f"Code {code} already exists", field="code")
+        raise UserError(
+            "duplicate_code", _("Code %(code_value)s already exists"), field="code", code_value=code
+        )
     return code
 
 
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise UserError("blank_name", "名称不能为空", "The name must not be blank", field="name")
+        raise UserError("blank_name", _("The name must not be blank"), field="name")
     return name
 
 
 def _check_child_kind(kind: str, parent: OrgUnit | None) -> None:
     if kind not in KIND_RANK:
-        raise UserError("invalid_kind", f"未知的层级：{kind}", f"Unknown kind: {kind}", field="kind")
+        raise UserError("invalid_kind", _("Unknown kind: %(kind)s"), field="kind", kind=kind)
     if parent is None:
         if kind != OrgKind.DISTRICT:
-            raise UserError(
-                "parent_required", "只有区可以没有上级", "Only a district may have no parent", field="parent"
-            )
+            raise UserError("parent_required", _("Only a district may have no parent"), field="parent")
         return
     if KIND_RANK[kind] <= KIND_RANK[parent.kind]:
         raise UserError(
             "invalid_kind",
-            f"{OrgKind(kind).label}不能设在{OrgKind(parent.kind).label}之下",
-            f"A {kind} cannot sit under a {parent.kind}",
+            _("A unit of kind %(kind)s cannot sit under one of kind %(parent)s"),
             field="kind",
+            kind=OrgKind(kind).label,
+            parent=OrgKind(parent.kind).label,
         )
 
 
@@ -132,8 +133,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, now: dt.datetime 
     if new_parent.path.startswith(unit.path):
         raise UserError(
             "move_into_own_subtree",
-            "不能把节点移到它自己或它的下级之下",
-            "A unit cannot be moved under itself or one of its descendants",
+            _("A unit cannot be moved under itself or one of its descendants"),
             field="parent",
         )
     _check_child_kind(unit.kind, new_parent)
@@ -162,13 +162,9 @@ def _check_coordinates(latitude, longitude) -> tuple[Decimal | None, Decimal | N
     try:
         lat, lng = Decimal(str(latitude)), Decimal(str(longitude))
     except Exception:
-        raise UserError(
-            "invalid_coordinates", "经纬度格式不正确", "Coordinates are malformed", field="latitude"
-        ) from None
+        raise UserError("invalid_coordinates", _("Coordinates are malformed"), field="latitude") from None
     if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        raise UserError(
-            "invalid_coordinates", "经纬度超出范围", "Coordinates are out of range", field="latitude"
-        )
+        raise UserError("invalid_coordinates", _("Coordinates are out of range"), field="latitude")
     return lat.quantize(Decimal("0.000001")), lng.quantize(Decimal("0.000001"))
 
 
@@ -188,11 +184,9 @@ def venue_create(
     if not can_manage_tree(actor, org):
         raise NotAllowed()
     if kind not in VenueKind.values:
-        raise UserError(
-            "invalid_kind", f"未知的场所类型：{kind}", f"Unknown venue kind: {kind}", field="kind"
-        )
+        raise UserError("invalid_kind", _("Unknown venue kind: %(kind)s"), field="kind", kind=kind)
     if not (address or "").strip():
-        raise UserError("blank_address", "地址不能为空", "The address must not be blank", field="address")
+        raise UserError("blank_address", _("The address must not be blank"), field="address")
     lat, lng = _check_coordinates(latitude, longitude)
     venue = Venue.objects.create(
         org=org,
@@ -215,15 +209,10 @@ def registration_point_create(
         raise NotAllowed()
     if org.kind not in RegistrationPoint.ALLOWED_KINDS:
         raise UserError(
-            "invalid_org",
-            "报到登记入口只能设在街道、片区或居民区",
-            "A registration point sits on a street, an area or a community",
-            field="org",
+            "invalid_org", _("A registration point sits on a street, an area or a community"), field="org"
         )
     if venue is not None and not venue.org.is_within(org) and not org.is_within(venue.org):
-        raise UserError(
-            "invalid_venue", "场所不在该节点范围内", "The venue is outside this unit", field="venue"
-        )
+        raise UserError("invalid_venue", _("The venue is outside this unit"), field="venue")
     point = RegistrationPoint.objects.create(
         org=org, code=_check_code(code, RegistrationPoint), name=_check_name(name), venue=venue
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.accounts.models import RoleAssignment, User
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.roles import Role
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
@@ -22,7 +25,6 @@ from kangle.people.permissions import (
 )
 
 router = Router(tags=["people"])
-MAX_LIMIT = 200
 
 
 class AssignmentOut(Schema):
@@ -116,25 +118,18 @@ def _unit(actor, code: str) -> OrgUnit:
         return get_in_scope_or_404(actor, OrgUnit.objects.all(), path_field="path", code=code.strip())
     except Http404:
         raise UserError(
-            "unknown_unit",
-            "没有这个单元，或不在您的管辖范围内",
-            "No such unit in your scope",
-            field="org_code",
-            status=404,
+            "unknown_unit", _("No such unit in your scope"), field="org_code", status=404
         ) from None
 
 
 @router.get("/assignments", response=list[AssignmentOut])
-def list_assignments(
-    request, q: str = "", role: str = "", org_code: str = "", limit: int = 50, offset: int = 0
-):
+@paginate(Pagination, page_size=50)
+def list_assignments(request, q: str = "", role: str = "", org_code: str = ""):
     if not can_manage_people(request.user):
         raise Http404
     unit = access_unit(request.user, org_code) if org_code else None
     rows = selectors.role_holders(request.user, query=q, role=role if role in Role.values else "", unit=unit)
-    limit = min(max(limit, 1), MAX_LIMIT)
-    offset = max(offset, 0)
-    return [_assignment_out(row) for row in rows[offset : offset + limit]]
+    return Listing(rows, row=_assignment_out)
 
 
 @router.post("/accounts", response={201: IssuedOut})
@@ -202,8 +197,7 @@ def appoint_grid_leader(request, code: str, payload: GridLeaderIn):
         if person is None:
             raise UserError(
                 "unknown_user",
-                "您的管辖范围内没有这个用户名或手机号",
-                "No account with this username or number in your scope",
+                _("No account with this username or number in your scope"),
                 field="existing",
                 status=404,
             )

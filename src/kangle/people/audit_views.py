@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -13,28 +12,22 @@ from django.shortcuts import render
 from kangle.core.exports import export_workbook, xlsx_response
 from kangle.core.timeutil import local
 from kangle.people import audit_log
+from kangle.people.forms import AuditFilterForm
 
 EXPORT_LIMIT = 20000
 
 
-def _date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def _spec(request, *, personal_data: bool = False) -> audit_log.AuditFilter:
-    get = request.GET
+    data = AuditFilterForm(request.GET).filters()
     return audit_log.AuditFilter(
-        person=get.get("person", "").strip(),
-        action=get.get("action", "").strip(),
-        object_type=get.get("object_type", "").strip(),
-        object_id=get.get("object_id", "").strip(),
-        org_code=get.get("org", "").strip(),
-        since=_date(get.get("since", "")),
-        until=_date(get.get("until", "")),
-        personal_data=personal_data or get.get("personal_data") == "1",
+        person=data["person"],
+        action=data["action"],
+        object_type=data["object_type"],
+        object_id=data["object_id"],
+        org_code=data["org"],
+        since=data["since"],
+        until=data["until"],
+        personal_data=personal_data or bool(data["personal_data"]),
     )
 
 

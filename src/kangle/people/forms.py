@@ -39,3 +39,27 @@ class GridLeaderForm(forms.Form):
 
 class DisableForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class WithdrawForm(forms.Form):
+    """Where a role's withdrawal returns to: the unit's page or (by default) the person's."""
+
+    back = forms.ChoiceField(choices=[("user", "user"), ("unit", "unit")], required=False)
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters (a GET form); a malformed date is no filter, as an empty one."""
+
+    person = forms.CharField(required=False)
+    action = forms.CharField(required=False)
+    object_type = forms.CharField(required=False)
+    object_id = forms.CharField(required=False)
+    org = forms.CharField(required=False)
+    since = forms.DateField(required=False)
+    until = forms.DateField(required=False)
+    personal_data = forms.BooleanField(required=False)
+
+    def filters(self) -> dict:
+        self.is_valid()
+        data = self.cleaned_data
+        return {name: data.get(name) or (None if name in ("since", "until") else "") for name in self.fields}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import RoleAssignment, User
 from kangle.accounts.permissions import can_assign_role
@@ -32,32 +33,33 @@ class IssuedAccount:
 
 
 def _outside() -> UserError:
-    return UserError(
-        "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
-    )
+    return UserError("not_found", _("Not found, or outside your scope"), status=404)
 
 
 def _check_grant(actor, role: str, org: OrgUnit) -> None:
     if role not in Role.values:
-        raise UserError("invalid_role", f"未知角色：{role}", f"Unknown role: {role}", field="role")
+        raise UserError("invalid_role", _("Unknown role: %(role)s"), field="role", role=role)
     if actor is None:
         return
     if not can_manage_people(actor) or not in_scope(actor, org.path):
         raise _outside()
     if not can_assign_role(actor, role, org):
-        raise NotAllowed("不能授予高于本人权限的角色", "You cannot grant a role above your own")
+        raise NotAllowed(_("You cannot grant a role above your own"))
+
+
+ACCOUNT_OPENED = _("Your %(role)s account is open")
 
 
 def _login_link() -> str:
     return reverse("accounts:login")
 
 
-def _send_code(user: User, code: str, title: str, moment) -> None:
-    body = f"用户名：{user.username}，一次性密码：{code}，登录后请立即修改密码。"
+def _send_code(user: User, code: str, title, moment, params: dict | None = None) -> None:
     notify_user(
         recipient=user,
         title=title,
-        body=body,
+        body=_("Username: %(username)s, one-time password: %(code)s. Change your password when you log in."),
+        params={**(params or {}), "username": user.username, "code": code},
         link=_login_link(),
         sms=True,
         now=moment,
@@ -87,7 +89,7 @@ def account_create(
         raise ValueError("only the system sets an initial password; people get a one-time code")
     _check_grant(actor, role, org)
     if not (display_name or "").strip():
-        raise UserError("blank_name", "请填写姓名", "Enter the person's name", field="display_name")
+        raise UserError("blank_name", _("Enter the person's name"), field="display_name")
     user = user_create(
         actor=actor,
         username=username,
@@ -101,9 +103,15 @@ def account_create(
     code = ""
     if initial_password is None:
         code = one_time_code_set(user=user, now=moment)
-        _send_code(user, code, f"您的{Role(role).label}账号已开通", moment)
+        _send_code(user, code, ACCOUNT_OPENED, moment, {"role": Role(role).label})
     else:
-        notify_user(recipient=user, title=f"您的{Role(role).label}账号已开通", link=_login_link(), now=moment)
+        notify_user(
+            recipient=user,
+            title=ACCOUNT_OPENED,
+            params={"role": Role(role).label},
+            link=_login_link(),
+            now=moment,
+        )
     return IssuedAccount(user=User.objects.get(pk=user.pk), code=code)
 
 
@@ -122,8 +130,9 @@ def staff_account_create(
     if role not in CREATABLE_ROLES:
         raise UserError(
             "not_a_staff_role",
-            "这里只能创建工作人员账号（党员、居民、专业组织和单位党组织账号另有入口）",
-            "Only staff accounts are created here (members, residents, contractors and employers have their own)",
+            _(
+                "Only staff accounts are created here (members, residents, contractors and employers have their own)"
+            ),
             field="role",
         )
     return account_create(
@@ -147,8 +156,9 @@ def role_grant(
     assignment = role_assign(actor=actor, user=user, role=role, org=org, now=moment)
     notify_user(
         recipient=user,
-        title="您获得了新的角色",
-        body=f"{org.name}：{Role(role).label}",
+        title=_("You have been given a new role"),
+        body=_("%(unit)s: %(role)s"),
+        params={"unit": org.name, "role": Role(role).label},
         link=reverse("home"),
         now=moment,
     )
@@ -171,8 +181,8 @@ def _refuse_last_street_admin(user: User, assignments) -> None:
         if is_street_admin and not _other_street_admins(assignment.org.path, excluding_user=user):
             raise UserError(
                 "last_street_admin",
-                f"{assignment.org.name}只剩这一位街道管理员，请先任命另一位",
-                f"This is the last street admin of {assignment.org.name}; appoint another one first",
+                _("This is the last street admin of %(name)s; appoint another one first"),
+                name=assignment.org.name,
             )
 
 
@@ -185,7 +195,7 @@ def role_withdraw(*, actor, assignment: RoleAssignment, now: dt.datetime | None 
     if not can_manage_people(actor) or not in_scope(actor, assignment.org.path):
         raise _outside()
     if not can_assign_role(actor, assignment.role, assignment.org):
-        raise NotAllowed("不能撤销高于本人权限的角色", "You cannot revoke a role above your own")
+        raise NotAllowed(_("You cannot revoke a role above your own"))
     if assignment.is_active:
         _refuse_last_street_admin(assignment.user, [assignment])
     was_active = assignment.is_active
@@ -193,8 +203,9 @@ def role_withdraw(*, actor, assignment: RoleAssignment, now: dt.datetime | None 
     if was_active:
         notify_user(
             recipient=assignment.user,
-            title="您的角色已被撤销",
-            body=f"{assignment.org.name}：{assignment.get_role_display()}",
+            title=_("Your role has been revoked"),
+            body=_("%(unit)s: %(role)s"),
+            params={"unit": assignment.org.name, "role": Role(assignment.role).label},
             now=moment,
         )
     return assignment
@@ -204,7 +215,7 @@ def _check_manage(actor, user: User) -> None:
     if not can_manage_people(actor):
         raise _outside()
     if not can_manage_user(actor, user):
-        raise NotAllowed("此人持有高于您权限的角色", "This person holds a role above your own")
+        raise NotAllowed(_("This person holds a role above your own"))
 
 
 @transaction.atomic
@@ -212,7 +223,7 @@ def account_disable(*, actor, user: User, reason: str = "", now: dt.datetime | N
     moment = resolve_now(now)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.pk == actor.pk:
-        raise UserError("disable_self", "不能停用自己的账号", "You cannot disable your own account")
+        raise UserError("disable_self", _("You cannot disable your own account"))
     _check_manage(actor, user)
     if not user.is_active:
         return user
@@ -221,7 +232,7 @@ def account_disable(*, actor, user: User, reason: str = "", now: dt.datetime | N
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     audit.record(actor=actor, verb="user.disable", obj=user, details={"reason": reason[:200]}, now=moment)
-    notify_user(recipient=user, title="您的账号已停用", body=reason[:200], now=moment)
+    notify_user(recipient=user, title=_("Your account has been suspended"), body=reason[:200], now=moment)
     return user
 
 
@@ -235,7 +246,7 @@ def account_enable(*, actor, user: User, now: dt.datetime | None = None) -> User
     User.objects.filter(pk=user.pk).update(is_active=True)
     user.is_active = True
     audit.record(actor=actor, verb="user.enable", obj=user, now=moment)
-    notify_user(recipient=user, title="您的账号已恢复使用", link=_login_link(), now=moment)
+    notify_user(recipient=user, title=_("Your account is active again"), link=_login_link(), now=moment)
     return user
 
 
@@ -245,13 +256,11 @@ def password_reset(*, actor, user: User, now: dt.datetime | None = None) -> str:
     moment = resolve_now(now)
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.pk == actor.pk:
-        raise UserError(
-            "reset_self", "请在“修改密码”页修改自己的密码", "Change your own password on the password page"
-        )
+        raise UserError("reset_self", _("Change your own password on the password page"))
     _check_manage(actor, user)
     code = one_time_code_set(user=user, now=moment)
     audit.record(actor=actor, verb="user.password_reset", obj=user, now=moment)
-    _send_code(user, code, "您的密码已重置", moment)
+    _send_code(user, code, _("Your password has been reset"), moment)
     return code
 
 
@@ -262,9 +271,7 @@ def grid_leader_appoint(
     """Make ``user`` the leader of ``grid``; a grid has one leader, so the previous one steps down."""
     moment = resolve_now(now)
     if grid.kind != OrgKind.GRID:
-        raise UserError(
-            "not_a_grid", "只能在网格上任命网格长", "Grid leaders are appointed on a grid", field="org"
-        )
+        raise UserError("not_a_grid", _("Grid leaders are appointed on a grid"), field="org")
     _check_grant(actor, Role.GRID_LEADER, grid)
     _step_down_grid_leaders(actor, grid, keep=user, now=moment)
     return role_grant(actor=actor, user=user, role=Role.GRID_LEADER, org=grid, now=moment)
@@ -277,9 +284,7 @@ def grid_leader_create(
     """Appoint a person without an account yet: the account is created on the grid with a one-time code."""
     moment = resolve_now(now)
     if grid.kind != OrgKind.GRID:
-        raise UserError(
-            "not_a_grid", "只能在网格上任命网格长", "Grid leaders are appointed on a grid", field="org"
-        )
+        raise UserError("not_a_grid", _("Grid leaders are appointed on a grid"), field="org")
     _check_grant(actor, Role.GRID_LEADER, grid)
     _step_down_grid_leaders(actor, grid, keep=None, now=moment)
     return staff_account_create(

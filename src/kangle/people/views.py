@@ -16,7 +16,7 @@ from kangle.core.roles import Role
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.people import selectors, services
-from kangle.people.forms import DisableForm, GridLeaderForm, RoleGrantForm, StaffAccountForm
+from kangle.people.forms import DisableForm, GridLeaderForm, RoleGrantForm, StaffAccountForm, WithdrawForm
 from kangle.people.permissions import (
     access_assignment,
     access_unit,
@@ -139,7 +139,8 @@ def assignment_revoke(request, assignment_id):
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Role revoked."))
-    if request.POST.get("back") == "unit":
+    back = WithdrawForm(request.POST)
+    if back.is_valid() and back.cleaned_data["back"] == "unit":
         return redirect("people:unit", code=assignment.org.code)
     return redirect("people:user", user_id=assignment.user_id)
 

@@ -1,4 +1,4 @@
-"""Period analysis of warnings: count, 环比 and 同比, breakdowns, clusters, trend, and the Chinese brief.
+"""Period analysis of warnings: count, 环比 and 同比, breakdowns, clusters, trend, and the brief (in the reader's language).
 
 Everything is aggregated in SQL over ``Warning`` (filtered by the indexed ``org_path`` prefix and
 ``occurred_at`` range): one query for the three period counts, one per breakdown. Periods are whole local
@@ -15,17 +15,36 @@ from operator import itemgetter
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext
 
+from kangle.core import cleaners
 from kangle.core.errors import UserError
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
-from kangle.prevention.models import PLACE_NAMES_ZH, PlaceType, Warning
+from kangle.prevention.models import PLACES_IN_A_SENTENCE, PlaceType, Warning
 from kangle.prevention.spraying import sprayed_estates
 
 MAX_PERIOD_DAYS = 3660
 MAX_CLUSTERS = 400
 TOP_COMMUNITIES = 30
+
+
+# The brief's wording of a change, per comparison (catalogue entries; Chinese first in the product).
+CHANGE_WORDS = {
+    "previous": {
+        "none": gettext_noop("nothing to compare with in the previous period"),
+        "flat": gettext_noop("level with the previous period"),
+        "up": gettext_noop("up %(pct)s%% on the previous period"),
+        "down": gettext_noop("down %(pct)s%% on the previous period"),
+    },
+    "last_year": {
+        "none": gettext_noop("nothing to compare with a year earlier"),
+        "flat": gettext_noop("level with a year earlier"),
+        "up": gettext_noop("up %(pct)s%% on a year earlier"),
+        "down": gettext_noop("down %(pct)s%% on a year earlier"),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -56,13 +75,18 @@ class Period:
         return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
 
     def label(self) -> str:
+        """In the active language: 2026年5月1日至2026年5月31日 / May 1, 2026 to May 31, 2026."""
         if self.start == self.end:
-            return _zh_date(self.start)
-        return f"{_zh_date(self.start)}至{_zh_date(self.end)}"
+            return formats.date_format(self.start)
+        return gettext("%(start)s to %(end)s") % {
+            "start": formats.date_format(self.start),
+            "end": formats.date_format(self.end),
+        }
 
 
-def _zh_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+def _in_chinese(label) -> str:
+    with translation.override("zh-hans"):
+        return str(label)
 
 
 def _year_back(day: dt.date) -> dt.date:
@@ -72,40 +96,24 @@ def _year_back(day: dt.date) -> dt.date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _parse_day(value, *, field_name: str, zh: str, en: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    text = str(value or "").strip()
-    if not text:
-        raise UserError(f"blank_{field_name}", f"请填写{zh}", f"{en} is required", field=field_name)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UserError(
-            f"invalid_{field_name}",
-            f"{zh}格式不正确，应为 年-月-日（如 2026-05-01）",
-            f"{en} must be a date as YYYY-MM-DD",
-            field=field_name,
-        ) from None
-
-
 def parse_period(start, end) -> Period:
     """A period from two dates (ISO strings or dates), with clear messages for bad input."""
-    first = _parse_day(start, field_name="start", zh="开始日期", en="Start date")
-    last = _parse_day(end, field_name="end", zh="结束日期", en="End date")
+    first = cleaners.date(start, field="start", label=gettext_lazy("Start date"))
+    last = cleaners.date(end, field="end", label=gettext_lazy("End date"))
     if last < first:
         raise UserError(
             "end_before_start",
-            f"结束日期（{last}）早于开始日期（{first}）",
-            f"The end date ({last}) is before the start date ({first})",
+            gettext_lazy("The end date (%(last)s) is before the start date (%(first)s)"),
             field="end",
+            last=last,
+            first=first,
         )
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
         raise UserError(
             "period_too_long",
-            f"统计周期不能超过 {MAX_PERIOD_DAYS} 天",
-            f"A period cannot be longer than {MAX_PERIOD_DAYS} days",
+            gettext_lazy("A period cannot be longer than %(MAX_PERIOD_DAYS)s days"),
             field="end",
+            MAX_PERIOD_DAYS=MAX_PERIOD_DAYS,
         )
     return Period(first, last)
 
@@ -137,16 +145,15 @@ class Change:
             return "down"
         return "flat"
 
-    def zh(self, name: str) -> str:
-        """环比下降30% / 同比上升5% / 环比持平 / 环比无可比数据."""
+    def text(self, against: str) -> str:
+        """In the active language, ``against`` "previous" (环比) or "last_year" (同比): 环比下降30% /
+        同比上升5% / 环比持平 / 环比无可比数据."""
         pct = self.pct
         if pct is None:
-            return f"{name}无可比数据"
-        if pct > 0:
-            return f"{name}上升{pct}%"
-        if pct < 0:
-            return f"{name}下降{-pct}%"
-        return f"{name}持平"
+            return gettext(CHANGE_WORDS[against]["none"])
+        if pct == 0:
+            return gettext(CHANGE_WORDS[against]["flat"])
+        return gettext(CHANGE_WORDS[against]["up" if pct > 0 else "down"]) % {"pct": abs(pct)}
 
     def as_dict(self) -> dict:
         return {
@@ -196,7 +203,7 @@ class Analysis:
                 {
                     "place_type": key,
                     "name": str(PlaceType(key).label),
-                    "name_zh": PLACE_NAMES_ZH[key],
+                    "name_zh": _in_chinese(PlaceType(key).label),
                     "count": n,
                 }
                 for key, n in self.by_place
@@ -281,7 +288,7 @@ def analyse(org: OrgUnit | None, period: Period) -> Analysis:
         without_coordinates=max(count - located_total, 0) if len(clusters) < MAX_CLUSTERS else 0,
         sprayed=sprayed_estates(org, *period.bounds()),
     )
-    result.brief = brief_zh(result)
+    result.brief = brief(result)
     return result
 
 
@@ -384,44 +391,58 @@ def _buckets(period: Period, unit: str) -> list[tuple[dt.date, str]]:
 def _join(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
-    return "、".join(names[:-1]) + "和" + names[-1]
+    return gettext("%(first)s and %(last)s") % {
+        "first": pgettext("list separator", ", ").join(names[:-1]),
+        "last": names[-1],
+    }
 
 
-def brief_zh(result: Analysis) -> str:
-    """The brief in the article's style, worded from the numbers.
+def brief(result: Analysis) -> str:
+    """The brief in the article's style, worded from the numbers, in the active language.
 
     "{时段}，{节点}共收到白蚁预警105例，环比下降30%，同比…，其中绝大多数（90%）集中在老旧房屋和绿化地带。"
     The leading place type is named, and the second one too when the first is below 80% and the second
     has at least 20%; the quantifier follows their combined share: 全部 (100%), 绝大多数 (≥ 80%),
     多数 (> 50%), else "…相对较多（合计x%，未过半）". With no earlier data the change reads "无可比数据".
     """
-    text = _warnings_zh(result)
+    text = _warnings_text(result)
     if result.sprayed:
-        text += f"期间组织专业人员对{len(result.sprayed)}个小区绿化带喷洒药水，斩断病媒传播链。"
+        text += gettext(
+            " During the period professionals sprayed the green belts of %(estates)s estates, cutting the"
+            " chain of transmission."
+        ) % {"estates": len(result.sprayed)}
     return text
 
 
-def _warnings_zh(result: Analysis) -> str:
-    where = result.org.name if result.org else "全市"
-    head = f"{result.period.label()}，{where}共收到白蚁预警{result.count}例"
-    parts = [head, result.mom.zh("环比"), result.yoy.zh("同比")]
-    text = "，".join(parts)
+def _warnings_text(result: Analysis) -> str:
+    head = gettext("%(period)s, %(where)s received %(count)s termite warnings") % {
+        "period": result.period.label(),
+        "where": result.org.name if result.org else gettext("the whole city"),
+        "count": result.count,
+    }
+    text = gettext("%(head)s, %(previous)s, %(last_year)s") % {
+        "head": head,
+        "previous": result.mom.text("previous"),
+        "last_year": result.yoy.text("last_year"),
+    }
     if result.count == 0:
-        return text + "。"
+        return gettext("%(text)s.") % {"text": text}
     ranked = [(key, n) for key, n in result.by_place if n > 0]
     leading = ranked[:1]
     # A second place type is named when the first is not already ≥ 80% and the second is ≥ 20%.
     if len(ranked) > 1 and ranked[0][1] * 100 < 80 * result.count and ranked[1][1] * 100 >= 20 * result.count:
         leading = ranked[:2]
     covered = sum(n for _, n in leading)
-    names = _join([PLACE_NAMES_ZH[key] for key, _ in leading])
-    share = round(covered * 100 / result.count)
+    words = {
+        "names": _join([str(PLACES_IN_A_SENTENCE[key]) for key, _ in leading]),
+        "share": round(covered * 100 / result.count),
+    }
     if covered == result.count:
-        tail = f"其中全部集中在{names}"
+        tail = gettext("all of them at %(names)s")
     elif covered * 100 >= 80 * result.count:
-        tail = f"其中绝大多数（{share}%）集中在{names}"
+        tail = gettext("the great majority (%(share)s%%) at %(names)s")
     elif covered * 2 > result.count:
-        tail = f"其中多数（{share}%）集中在{names}"
+        tail = gettext("most of them (%(share)s%%) at %(names)s")
     else:
-        tail = f"其中{names}相对较多（合计{share}%，未过半）"
-    return f"{text}，{tail}。"
+        tail = gettext("relatively many at %(names)s (%(share)s%% together, under half)")
+    return gettext("%(text)s, %(tail)s.") % {"text": text, "tail": tail % words}

@@ -6,12 +6,14 @@ outside is a 404. Readings and findings take a multipart form so a photo can com
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.cases.models import Case, Contractor
 from kangle.core.exports import xlsx_response
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.orgs.selectors import subtree_q
@@ -53,7 +55,7 @@ router = Router(tags=["prevention"])
 
 # --- points -----------------------------------------------------------------------------------------------
 @router.get("/points", response=list[PointOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_points(request, under: str | None = None, status: str | None = None):
     lookups.require_inspector_pages(request.user)
     points = permissions.inspector_queryset(request.user, MonitoringPoint.objects.select_related("org"))
@@ -83,7 +85,7 @@ def retire_point(request, code: str):
 
 # --- rounds and readings ----------------------------------------------------------------------------------
 @router.get("/rounds", response=list[RoundOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_rounds(request, open_only: bool = False):
     lookups.require_inspector_pages(request.user)
     rounds = permissions.overlapping_queryset(request.user, InspectionRound.objects.all())
@@ -106,12 +108,13 @@ def close_round(request, round_id: int):
 
 
 @router.get("/rounds/{round_id}/readings", response=list[ReadingOut])
+@paginate(Pagination, page_size=100)
 def list_readings(request, round_id: int):
     inspection_round = lookups.inspection_round(request.user, round_id)
-    return list(
+    return (
         Reading.objects.filter(round=inspection_round)
         .select_related("point", "warning__case")
-        .order_by("point__code")
+        .order_by("point__code", "id")
     )
 
 
@@ -135,7 +138,7 @@ def record_reading(request, round_id: int, payload: Form[ReadingIn], photo: File
 
 # --- warnings ---------------------------------------------------------------------------------------------
 @router.get("/warnings", response=list[WarningOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_warnings(
     request,
     org: str | None = None,
@@ -153,7 +156,7 @@ def list_warnings(
         warnings = warnings.filter(analysis.parse_period(start, end).q())
     if source:
         warnings = warnings.filter(source=source)
-    return warnings.order_by("-occurred_at", "-id")
+    return Listing(warnings.order_by("-occurred_at", "-id"), seek=("-occurred_at", "-id"))
 
 
 @router.post("/warnings", response={201: WarningOut})
@@ -215,7 +218,7 @@ def export_analysis(request, start: str, end: str, org: str | None = None):
 
 # --- campaigns --------------------------------------------------------------------------------------------
 @router.get("/campaigns", response=list[CampaignListOut])
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pagination, page_size=50)
 def list_campaigns(request):
     lookups.require_inspector_pages(request.user)
     campaigns = permissions.overlapping_queryset(request.user, Campaign.objects.all())
@@ -235,9 +238,7 @@ def create_campaign(request, payload: CampaignIn):
         if contractor is None:
             from kangle.core.errors import UserError
 
-            raise UserError(
-                "unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor_id"
-            )
+            raise UserError("unknown_contractor", _("Unknown contractor"), field="contractor_id")
     campaign = services.campaign_create(
         actor=request.user,
         name=payload.name,
@@ -257,7 +258,7 @@ def get_campaign(request, campaign_id: int):
 
 
 @router.get("/campaigns/{campaign_id}/units", response=list[CampaignUnitOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_campaign_units(request, campaign_id: int, pending: bool = False):
     units = permissions.inspector_queryset(
         request.user, selectors.campaign_units(lookups.campaign(request.user, campaign_id)), "unit__path"
@@ -307,12 +308,12 @@ def close_campaign(request, campaign_id: int):
 
 # --- green-belt spraying ----------------------------------------------------------------------------------
 @router.get("/campaigns/{campaign_id}/sprayings", response=list[SprayingOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(Pagination, page_size=100)
 def list_sprayings(request, campaign_id: int):
     campaign = lookups.campaign(request.user, campaign_id)
     rows = permissions.inspector_queryset(request.user, campaign.sprayings.all())
     rows = rows.select_related("org", "contractor").prefetch_related("photos").order_by("-sprayed_at", "-id")
-    return [SprayingOut.of(row) for row in rows]
+    return Listing(rows, row=SprayingOut.of, seek=("-sprayed_at", "-id"))
 
 
 @router.post("/campaigns/{campaign_id}/sprayings", response={201: SprayingOut})
@@ -327,9 +328,7 @@ def record_spraying(
         if contractor is None:
             from kangle.core.errors import UserError
 
-            raise UserError(
-                "unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor_id"
-            )
+            raise UserError("unknown_contractor", _("Unknown contractor"), field="contractor_id")
     row = spraying.spraying_record(
         actor=request.user,
         campaign=campaign,

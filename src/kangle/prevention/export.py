@@ -1,25 +1,27 @@
 """The analysis as an Excel workbook: summary with the brief, breakdowns, trend, warning list.
 
 Written through the export gate (``kangle.core.exports``): descriptions and place names typed by people
-cannot become formulas, and every export is audited with the org path it covers."""
+cannot become formulas, and every export is audited with the org path it covers. Headings and names are in
+the requester's language (the active one)."""
 
 from __future__ import annotations
+
+from django.utils.translation import gettext
 
 from kangle.core.exports import Sheet, export_workbook
 from kangle.core.timeutil import local
 from kangle.prevention.analysis import Analysis, warnings_under
-from kangle.prevention.models import PLACE_NAMES_ZH, WarningSource
+from kangle.prevention.models import PlaceType, WarningSource
 
 MAX_DETAIL_ROWS = 50_000
-SOURCE_NAMES_ZH = {
-    WarningSource.MONITORING: "监测读数",
-    WarningSource.RESIDENT_CASE: "居民报事",
-    WarningSource.PATROL: "巡查发现",
-}
 
 
 def _pct(value: int | None) -> str:
-    return "无可比数据" if value is None else f"{value}%"
+    return gettext("no data to compare") if value is None else f"{value}%"
+
+
+def _label(choices, value) -> str:
+    return str(choices(value).label) if value in choices.values else value
 
 
 def analysis_workbook(result: Analysis, *, actor) -> bytes:
@@ -37,30 +39,55 @@ def analysis_workbook(result: Analysis, *, actor) -> bytes:
 def analysis_sheets(result: Analysis) -> list[Sheet]:
     period = result.period
     previous, last_year = period.previous(), period.last_year()
+    days = gettext("%(days)s days") % {"days": period.days}
     summary = [
-        ["统计范围", result.org.name if result.org else "全部"],
-        ["统计周期", period.start.isoformat(), period.end.isoformat(), f"{period.days}天"],
-        ["预警数", result.count],
-        ["上期（环比）", previous.start.isoformat(), previous.end.isoformat(), result.mom.earlier],
-        ["环比变化", _pct(result.mom.pct)],
-        ["去年同期（同比）", last_year.start.isoformat(), last_year.end.isoformat(), result.yoy.earlier],
-        ["同比变化", _pct(result.yoy.pct)],
-        ["简报", result.brief],
+        [gettext("Scope of the figures"), result.org.name if result.org else gettext("All")],
+        [gettext("Statistics period"), period.start.isoformat(), period.end.isoformat(), days],
+        [gettext("Warnings"), result.count],
+        [
+            gettext("Previous period"),
+            previous.start.isoformat(),
+            previous.end.isoformat(),
+            result.mom.earlier,
+        ],
+        [gettext("Change on the previous period"), _pct(result.mom.pct)],
+        [
+            gettext("A year earlier"),
+            last_year.start.isoformat(),
+            last_year.end.isoformat(),
+            result.yoy.earlier,
+        ],
+        [gettext("Change on a year earlier"), _pct(result.yoy.pct)],
+        [gettext("Brief"), result.brief],
     ]
     places = [
-        [PLACE_NAMES_ZH[key], n, f"{round(n * 100 / result.count)}%" if result.count else "—"]
+        [_label(PlaceType, key), n, f"{round(n * 100 / result.count)}%" if result.count else "—"]
         for key, n in result.by_place
     ]
     communities = [[name, n] for _, name, n in result.by_community]
-    trend_label = {"day": "日期", "week": "周（起）", "month": "月份"}[result.trend_unit]
+    trend_label = {
+        "day": gettext("Date"),
+        "week": gettext("Week (from)"),
+        "month": gettext("Month"),
+    }[result.trend_unit]
+    place, community, warnings = gettext("Type of place"), gettext("Community"), gettext("Warnings")
     return [
-        Sheet("概况", rows=summary),
-        Sheet("场所类型", ["场所类型", "预警数", "占比"], places),
-        Sheet("居民区", ["居民区", "预警数"], communities),
-        Sheet("趋势", [trend_label, "预警数"], [[bucket, n] for bucket, n in result.trend]),
+        Sheet(gettext("Overview"), rows=summary),
+        Sheet(place, [place, warnings, gettext("Share")], places),
+        Sheet(community, [community, warnings], communities),
+        Sheet(gettext("Trend"), [trend_label, warnings], [[bucket, n] for bucket, n in result.trend]),
         Sheet(
-            "预警明细",
-            ["时间", "来源", "场所类型", "居民区", "地点", "纬度", "经度", "说明"],
+            gettext("Warning details"),
+            [
+                gettext("Time"),
+                gettext("Source"),
+                place,
+                community,
+                gettext("Place"),
+                gettext("Latitude"),
+                gettext("Longitude"),
+                gettext("Description"),
+            ],
             _detail(result),
         ),
     ]
@@ -76,8 +103,8 @@ def _detail(result: Analysis):
     for warning in rows.iterator(chunk_size=2000):
         yield [
             f"{local(warning.occurred_at):%Y-%m-%d %H:%M}",
-            SOURCE_NAMES_ZH.get(warning.source, warning.source),
-            PLACE_NAMES_ZH.get(warning.place_type, warning.place_type),
+            _label(WarningSource, warning.source),
+            _label(PlaceType, warning.place_type),
             warning.community.name if warning.community else "",
             warning.org.name,
             float(warning.latitude) if warning.latitude is not None else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import User
 from kangle.core.errors import NotAllowed
@@ -21,14 +22,12 @@ def _one(queryset, **lookup):
 
 def require_workbench(actor) -> None:
     if not permissions.can_use_workbench(actor):
-        raise NotAllowed(
-            "只有街道、片区、居民区工作人员可以查看", "Only street, area and community staff may see this"
-        )
+        raise NotAllowed(_("Only street, area and community staff may see this"))
 
 
 def require_inspector_pages(actor) -> None:
     if not permissions.can_use_inspector_pages(actor):
-        raise NotAllowed("只有巡查人员可以使用此页面", "Only inspectors may use this page")
+        raise NotAllowed(_("Only inspectors may use this page"))
 
 
 def staff_unit(actor, code: str) -> OrgUnit:

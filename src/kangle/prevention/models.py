@@ -24,12 +24,12 @@ class PlaceType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-# The Chinese names the generated brief uses (it is Chinese in every interface language).
-PLACE_NAMES_ZH = {
-    PlaceType.OLD_HOUSE: "老旧房屋",
-    PlaceType.GREEN_BELT: "绿化地带",
-    PlaceType.SHOP: "商铺",
-    PlaceType.OTHER: "其他场所",
+# How the generated brief names a type of place inside a sentence ("集中在老旧房屋和绿化地带").
+PLACES_IN_A_SENTENCE = {
+    PlaceType.OLD_HOUSE: _("old houses"),
+    PlaceType.GREEN_BELT: _("green belts"),
+    PlaceType.SHOP: _("shops"),
+    PlaceType.OTHER: _("other places"),
 }
 
 

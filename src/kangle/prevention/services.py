@@ -15,12 +15,12 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from kangle.cases import services as case_services
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, WorkStep
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
-from kangle.core.text import normalise_text
 from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
 from kangle.orgs.models import EstateType, OrgKind, OrgUnit
@@ -47,33 +47,11 @@ TERMITE_CATEGORY = "termite"
 ON_SPOT_SLOT = dt.timedelta(seconds=1)
 
 
+COORDINATE_LABELS = {"latitude": gettext_lazy("Latitude"), "longitude": gettext_lazy("Longitude")}
+
+
 # --- helpers ----------------------------------------------------------------------------------------------
-def _clean(value, *, field: str, zh: str, en: str, required: bool = True, max_length: int = 300) -> str:
-    text = normalise_text(value)
-    if required and not text:
-        raise UserError(f"blank_{field}", f"请填写{zh}", f"{en} is required", field=field)
-    if len(text) > max_length:
-        raise UserError(
-            f"long_{field}",
-            f"{zh}不能超过 {max_length} 个字",
-            f"{en} is longer than {max_length} characters",
-            field=field,
-        )
-    return text
-
-
-def _place_type(value) -> str:
-    if value not in PlaceType.values:
-        raise UserError(
-            "invalid_place_type",
-            "场所类型应为：老旧房屋、绿化带、商铺或其他",
-            "Type of place must be old houses, green belt, shops or other",
-            field="place_type",
-        )
-    return value
-
-
-def _coordinate(value, *, field: str, low: int, high: int, zh: str, en: str) -> Decimal | None:
+def _coordinate(value, *, field: str, low: int, high: int) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
@@ -83,9 +61,11 @@ def _coordinate(value, *, field: str, low: int, high: int, zh: str, en: str) -> 
     if number is None or not low <= number <= high:
         raise UserError(
             f"invalid_{field}",
-            f"{zh}应为 {low} 到 {high} 之间的数字",
-            f"{en} must be a number between {low} and {high}",
+            gettext_lazy("%(label)s must be a number between %(low)s and %(high)s"),
             field=field,
+            label=COORDINATE_LABELS[field],
+            low=low,
+            high=high,
         )
     return number
 
@@ -94,10 +74,7 @@ def _require_desk(actor, org: OrgUnit) -> None:
     if not permissions.can_view_staff(actor, org):
         raise Http404
     if not permissions.is_desk_for(actor, org):
-        raise NotAllowed(
-            "只有街道、片区或居民区工作人员可以执行此操作",
-            "Only street, area or community staff may do this",
-        )
+        raise NotAllowed(gettext_lazy("Only street, area or community staff may do this"))
 
 
 def community_of(org: OrgUnit) -> OrgUnit | None:
@@ -111,8 +88,7 @@ def termite_category() -> CaseCategory:
     if category is None:
         raise UserError(
             "no_termite_category",
-            "系统中没有「白蚁」案件类别，请先在管理后台创建",
-            "There is no termite case category; create it in the admin first",
+            gettext_lazy("There is no termite case category; create it in the admin first"),
             field="category",
         )
     return category
@@ -137,42 +113,47 @@ def point_create(
 ) -> MonitoringPoint:
     moment = resolve_now(now)
     _require_desk(actor, org)
-    code = _clean(code, field="code", zh="监测点编号", en="Code", max_length=40)
+    code = cleaners.text(code, field="code", label=gettext_lazy("Point code"), max_length=40)
     if MonitoringPoint.objects.filter(code=code).exists():
         raise UserError(
-            "duplicate_code", f"监测点编号 {code} 已存在", f"Point code {code} already exists", field="code"
+            "duplicate_code",
+            gettext_lazy("Point code %(code_value)s already exists"),
+            field="code",
+            code_value=code,
         )
-    lat = _coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude")
-    lng = _coordinate(longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude")
+    lat = _coordinate(latitude, field="latitude", low=-90, high=90)
+    lng = _coordinate(longitude, field="longitude", low=-180, high=180)
     if lat is None or lng is None:
         raise UserError(
-            "blank_coordinates",
-            "请填写监测点的经纬度",
-            "The point's coordinates are required",
-            field="latitude",
+            "blank_coordinates", gettext_lazy("The point's coordinates are required"), field="latitude"
         )
     if installed_on is None:
         raise UserError(
-            "blank_installed_on", "请填写安装日期", "The installation date is required", field="installed_on"
+            "blank_installed_on", gettext_lazy("The installation date is required"), field="installed_on"
         )
     if installed_on > local(moment).date():
         raise UserError(
             "installed_in_future",
-            "安装日期不能晚于今天",
-            "The installation date cannot be in the future",
+            gettext_lazy("The installation date cannot be in the future"),
             field="installed_on",
         )
     point = MonitoringPoint.objects.create(
         code=code,
-        name=_clean(name, field="name", zh="监测点名称", en="Name", max_length=100),
+        name=cleaners.text(name, field="name", label=gettext_lazy("Point name"), max_length=100),
         org=org,
         latitude=lat,
         longitude=lng,
-        place_type=_place_type(place_type),
-        device_type=_clean(device_type, field="device_type", zh="装置类型", en="Device", max_length=100),
-        bait_type=_clean(bait_type, field="bait_type", zh="饵剂类型", en="Bait", max_length=100),
+        place_type=cleaners.choice(
+            place_type, field="place_type", label=gettext_lazy("Type of place"), choices=PlaceType
+        ),
+        device_type=cleaners.text(
+            device_type, field="device_type", label=gettext_lazy("Device type"), max_length=100
+        ),
+        bait_type=cleaners.text(
+            bait_type, field="bait_type", label=gettext_lazy("Bait type"), max_length=100
+        ),
         installed_on=installed_on,
-        note=_clean(note, field="note", zh="备注", en="Note", required=False, max_length=200),
+        note=cleaners.text(note, field="note", label=gettext_lazy("Note"), required=False, max_length=200),
     )
     audit.record(actor=actor, verb="prevention.point_create", obj=point, now=moment)
     return point
@@ -186,9 +167,9 @@ def point_retire(*, actor, point: MonitoringPoint, now: dt.datetime | None = Non
     if point.status == PointStatus.RETIRED:
         raise UserError(
             "point_retired",
-            f"监测点 {point.code} 已停用",
-            f"Point {point.code} is already retired",
+            gettext_lazy("Point %(code_value)s is already retired"),
             field="status",
+            code_value=point.code,
         )
     MonitoringPoint.objects.filter(pk=point.pk).update(
         status=PointStatus.RETIRED, retired_on=local(moment).date()
@@ -203,7 +184,7 @@ def point_retire(*, actor, point: MonitoringPoint, now: dt.datetime | None = Non
 def round_open(*, actor, org: OrgUnit, name: str = "", now: dt.datetime | None = None) -> InspectionRound:
     moment = resolve_now(now)
     _require_desk(actor, org)
-    name = _clean(name, field="name", zh="轮次名称", en="Name", required=False, max_length=100)
+    name = cleaners.text(name, field="name", label=gettext_lazy("Round name"), required=False, max_length=100)
     inspection_round = InspectionRound.objects.create(
         org=org,
         name=name or f"{org.name} {local(moment):%Y-%m-%d} 巡检",
@@ -225,7 +206,7 @@ def round_close(
     _require_desk(actor, inspection_round.org)
     if not inspection_round.is_open:
         raise UserError(
-            "round_closed", "该巡检轮次已结束", "This inspection round is already closed", field="round"
+            "round_closed", gettext_lazy("This inspection round is already closed"), field="round"
         )
     InspectionRound.objects.filter(pk=inspection_round.pk).update(closed_at=moment)
     inspection_round.closed_at = moment
@@ -257,23 +238,19 @@ def reading_record(
     if not point.org.path.startswith(inspection_round.org.path):
         raise UserError(
             "point_outside_round",
-            f"监测点 {point.code} 不在本轮巡检范围（{inspection_round.org.name}）内",
-            f"Point {point.code} is outside this round's area ({inspection_round.org.name})",
+            gettext_lazy("Point %(code_value)s is outside this round's area (%(name)s)"),
             field="point",
+            code_value=point.code,
+            name=inspection_round.org.name,
         )
     if not inspection_round.is_open:
-        raise UserError(
-            "round_closed",
-            "该巡检轮次已结束，不能再录入读数",
-            "This round is closed; no more readings",
-            field="round",
-        )
+        raise UserError("round_closed", gettext_lazy("This round is closed; no more readings"), field="round")
     if point.status == PointStatus.RETIRED:
         raise UserError(
             "point_retired",
-            f"监测点 {point.code} 已停用，不能录入读数",
-            f"Point {point.code} is retired; it takes no readings",
+            gettext_lazy("Point %(code_value)s is retired; it takes no readings"),
             field="point",
+            code_value=point.code,
         )
     try:
         pct = int(bait_consumed_pct)
@@ -282,8 +259,7 @@ def reading_record(
     if not 0 <= pct <= 100:
         raise UserError(
             "invalid_bait_consumed",
-            "饵剂消耗比例应为 0 到 100 之间的整数",
-            "Bait consumed must be a whole number from 0 to 100",
+            gettext_lazy("Bait consumed must be a whole number from 0 to 100"),
             field="bait_consumed_pct",
         )
     if Reading.objects.filter(round=inspection_round, point=point).exists():
@@ -296,7 +272,9 @@ def reading_record(
                 activity_found=bool(activity_found),
                 bait_consumed_pct=pct,
                 photo=photo.as_file() if photo is not None else "",
-                note=_clean(note, field="note", zh="备注", en="Note", required=False),
+                note=cleaners.text(
+                    note, field="note", label=gettext_lazy("Note"), required=False, max_length=300
+                ),
                 recorded_by=actor,
                 recorded_at=moment,
             )
@@ -328,8 +306,7 @@ def reading_record(
     elif open_case:
         raise UserError(
             "nothing_to_open",
-            "未发现白蚁活动的读数不产生预警，无需立案",
-            "A reading without termite activity raises no warning; there is no case to open",
+            gettext_lazy("A reading without termite activity raises no warning; there is no case to open"),
             field="open_case",
         )
     return reading
@@ -338,10 +315,10 @@ def reading_record(
 def _duplicate_reading(point: MonitoringPoint) -> UserError:
     return UserError(
         "duplicate_reading",
-        f"监测点 {point.code} 在本轮已有读数，每轮每个监测点只能录入一次",
-        f"Point {point.code} already has a reading in this round (one per point per round)",
+        gettext_lazy("Point %(code_value)s already has a reading in this round (one per point per round)"),
         field="point",
         status=409,
+        code_value=point.code,
     )
 
 
@@ -363,7 +340,9 @@ def _warning_create(
     community = community_of(org)
     warning = Warning.objects.create(
         source=source,
-        place_type=_place_type(place_type),
+        place_type=cleaners.choice(
+            place_type, field="place_type", label=gettext_lazy("Type of place"), choices=PlaceType
+        ),
         org=org,
         org_path=org.path,
         community=community,
@@ -409,16 +388,14 @@ def warning_record(
     if source != WarningSource.PATROL:
         raise UserError(
             "invalid_source",
-            "手工登记的预警来源只能是巡查；监测读数和居民案件的预警由系统生成",
-            "Only patrol warnings are entered by hand; readings and cases raise their own",
+            gettext_lazy("Only patrol warnings are entered by hand; readings and cases raise their own"),
             field="source",
         )
     occurred_at = occurred_at or moment
     if occurred_at > moment + dt.timedelta(minutes=5):
         raise UserError(
             "occurred_in_future",
-            "预警时间不能晚于现在",
-            "The warning time cannot be in the future",
+            gettext_lazy("The warning time cannot be in the future"),
             field="occurred_at",
         )
     return _warning_create(
@@ -427,9 +404,11 @@ def warning_record(
         place_type=place_type,
         org=org,
         occurred_at=occurred_at,
-        latitude=_coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude"),
-        longitude=_coordinate(longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude"),
-        description=_clean(description, field="description", zh="情况说明", en="Description", required=False),
+        latitude=_coordinate(latitude, field="latitude", low=-90, high=90),
+        longitude=_coordinate(longitude, field="longitude", low=-180, high=180),
+        description=cleaners.text(
+            description, field="description", label=gettext_lazy("Situation"), required=False, max_length=300
+        ),
         now=moment,
     )
 
@@ -443,17 +422,17 @@ def warning_from_case(*, actor, case: Case, place_type: str, now: dt.datetime | 
     if case.category.code != TERMITE_CATEGORY:
         raise UserError(
             "not_termite_case",
-            f"案件 {case.number} 不是白蚁类案件，不能登记为白蚁预警",
-            f"Case {case.number} is not a termite case",
+            gettext_lazy("Case %(number)s is not a termite case"),
             field="case",
+            number=case.number,
         )
     if Warning.objects.filter(case=case, source=WarningSource.RESIDENT_CASE).exists():
         raise UserError(
             "case_already_warned",
-            f"案件 {case.number} 已登记为预警",
-            f"Case {case.number} already has a warning",
+            gettext_lazy("Case %(number)s already has a warning"),
             field="case",
             status=409,
+            number=case.number,
         )
     return _warning_create(
         actor=actor,
@@ -478,17 +457,12 @@ def warning_open_case(*, actor, warning: Warning, now: dt.datetime | None = None
         raise Http404
     if warning.case_id is not None:
         raise UserError(
-            "warning_has_case",
-            "该预警已关联案件，不能重复立案",
-            "This warning already has a case",
-            field="case",
-            status=409,
+            "warning_has_case", gettext_lazy("This warning already has a case"), field="case", status=409
         )
     desk = actor if permissions.is_desk_for(actor, warning.org) else None
     if desk is None:
         raise NotAllowed(
-            "只有街道、片区或居民区工作人员可以立案；请联系工作站",
-            "Only street, area or community staff may open a case; contact the desk",
+            gettext_lazy("Only street, area or community staff may open a case; contact the desk")
         )
     case = case_services.case_report(
         actor=desk,
@@ -532,54 +506,45 @@ def campaign_create(
     """A campaign over a list of estates and lanes (all under ``org``) with its joint team."""
     moment = resolve_now(now)
     _require_desk(actor, org)
-    name = _clean(name, field="name", zh="巡查名称", en="Name", max_length=100)
+    name = cleaners.text(name, field="name", label=gettext_lazy("Campaign name"), max_length=100)
     if starts_on is None or ends_on is None:
-        raise UserError(
-            "blank_dates", "请填写巡查的起止日期", "Start and end dates are required", field="starts_on"
-        )
+        raise UserError("blank_dates", gettext_lazy("Start and end dates are required"), field="starts_on")
     if ends_on < starts_on:
         raise UserError(
-            "end_before_start",
-            "结束日期不能早于开始日期",
-            "The end date is before the start date",
-            field="ends_on",
+            "end_before_start", gettext_lazy("The end date is before the start date"), field="ends_on"
         )
     units = list(units)
     if not units:
-        raise UserError(
-            "no_units", "请至少选择一个小区或弄", "Choose at least one estate or lane", field="units"
-        )
+        raise UserError("no_units", gettext_lazy("Choose at least one estate or lane"), field="units")
     for unit in units:
         if unit.kind != OrgKind.ESTATE or not unit.path.startswith(org.path):
             raise UserError(
                 "unit_not_estate",
-                f"「{unit.name}」不是{org.name}下的小区或弄",
-                f"'{unit.name}' is not an estate or lane under {org.name}",
+                gettext_lazy("'%(name)s' is not an estate or lane under %(name2)s"),
                 field="units",
+                name=unit.name,
+                name2=org.name,
             )
     if len({unit.pk for unit in units}) != len(units):
-        raise UserError(
-            "duplicate_units", "小区或弄有重复", "An estate or lane is listed twice", field="units"
-        )
+        raise UserError("duplicate_units", gettext_lazy("An estate or lane is listed twice"), field="units")
     members = []
     for role, member_name in team:
         if role not in TeamRole.values:
             raise UserError(
-                "invalid_team_role", f"未知的联合队伍角色：{role}", f"Unknown team role: {role}", field="team"
+                "invalid_team_role", gettext_lazy("Unknown team role: %(role)s"), field="team", role=role
             )
         members.append(
             (
                 role,
-                _clean(
-                    member_name, field="team", zh="联合队伍单位名称", en="Team organisation", max_length=100
+                cleaners.text(
+                    member_name, field="team", label=gettext_lazy("Team organisation"), max_length=100
                 ),
             )
         )
     if contractor is not None and (not contractor.is_active or not org.path.startswith(contractor.org.path)):
         raise UserError(
             "contractor_not_covering",
-            "所选专业组织不服务该区域",
-            "The chosen contractor does not cover this area",
+            gettext_lazy("The chosen contractor does not cover this area"),
             field="contractor",
         )
     campaign = Campaign.objects.create(
@@ -610,9 +575,10 @@ def _campaign_unit(campaign: Campaign, unit: OrgUnit) -> CampaignUnit:
     if row is None:
         raise UserError(
             "unit_not_in_campaign",
-            f"「{unit.name}」不在本次巡查「{campaign.name}」的范围内",
-            f"'{unit.name}' is not on the list of campaign '{campaign.name}'",
+            gettext_lazy("'%(name)s' is not on the list of campaign '%(name2)s'"),
             field="unit",
+            name=unit.name,
+            name2=campaign.name,
         )
     return row
 
@@ -621,11 +587,7 @@ def _open_campaign(campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_related("org", "contractor__org", "lead").get(pk=campaign.pk)
     if campaign.status != CampaignStatus.ACTIVE:
         raise UserError(
-            "campaign_closed",
-            "本次巡查已结束，不能再登记",
-            "This campaign is closed",
-            field="campaign",
-            status=409,
+            "campaign_closed", gettext_lazy("This campaign is closed"), field="campaign", status=409
         )
     return campaign
 
@@ -639,7 +601,9 @@ def campaign_mark_inspected(
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
     row = _campaign_unit(campaign, unit)
-    note = _clean(note, field="note", zh="巡查情况", en="Findings", required=False, max_length=500)
+    note = cleaners.text(
+        note, field="note", label=gettext_lazy("Inspection notes"), required=False, max_length=500
+    )
     fields = {"inspected_by": actor, "note": note}
     if row.inspected_at is None:
         fields["inspected_at"] = moment
@@ -683,13 +647,16 @@ def finding_record(
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
     row = _campaign_unit(campaign, unit)
-    description = _clean(description, field="description", zh="发现情况", en="Description")
-    place_type = _place_type(place_type)
+    description = cleaners.text(
+        description, field="description", label=gettext_lazy("What was found"), max_length=300
+    )
+    place_type = cleaners.choice(
+        place_type, field="place_type", label=gettext_lazy("Type of place"), choices=PlaceType
+    )
     if treated_on_spot and not nest_found:
         raise UserError(
             "treated_without_nest",
-            "只有发现蚁巢时才能登记「现场处置」",
-            "'Treated on the spot' needs a nest found",
+            gettext_lazy("'Treated on the spot' needs a nest found"),
             field="treated_on_spot",
         )
     desk = technician_user = None
@@ -697,10 +664,7 @@ def finding_record(
         desk, technician_user = _on_spot_people(actor, campaign, unit, technician)
         if not photos:
             raise UserError(
-                "photo_required",
-                "现场处置需要上传一张现场照片",
-                "Treatment on the spot needs a photo",
-                field="photo",
+                "photo_required", gettext_lazy("Treatment on the spot needs a photo"), field="photo"
             )
     if row.inspected_at is None:
         CampaignUnit.objects.filter(pk=row.pk).update(inspected_at=moment, inspected_by=actor)
@@ -712,10 +676,8 @@ def finding_record(
             place_type=place_type,
             org=unit,
             occurred_at=moment,
-            latitude=_coordinate(latitude, field="latitude", low=-90, high=90, zh="纬度", en="Latitude"),
-            longitude=_coordinate(
-                longitude, field="longitude", low=-180, high=180, zh="经度", en="Longitude"
-            ),
+            latitude=_coordinate(latitude, field="latitude", low=-90, high=90),
+            longitude=_coordinate(longitude, field="longitude", low=-180, high=180),
             description=f"{campaign.name}：{description}",
             now=moment,
         )
@@ -761,8 +723,7 @@ def _on_spot_people(actor, campaign: Campaign, unit: OrgUnit, technician):
     if contractor is None:
         raise UserError(
             "no_campaign_contractor",
-            "本次巡查没有专业组织参加，不能登记现场处置",
-            "This campaign has no contractor; treatment on the spot cannot be recorded",
+            gettext_lazy("This campaign has no contractor; treatment on the spot cannot be recorded"),
             field="treated_on_spot",
         )
     staff_ids = set(contractor.users.filter(is_active=True).values_list("pk", flat=True))
@@ -771,16 +732,13 @@ def _on_spot_people(actor, campaign: Campaign, unit: OrgUnit, technician):
     if technician is None or technician.pk not in staff_ids:
         raise UserError(
             "technician_required",
-            f"请选择现场处置的{contractor.name}人员",
-            f"Choose the {contractor.name} technician who treated the nest",
+            gettext_lazy("Choose the %(name)s technician who treated the nest"),
             field="technician",
+            name=contractor.name,
         )
     desk = actor if permissions.is_desk_for(actor, unit) else campaign.lead
     if not permissions.is_desk_for(desk, unit):
-        raise NotAllowed(
-            "巡查负责人不是该地的工作人员，不能登记现场处置",
-            "The campaign lead is not desk staff for this place",
-        )
+        raise NotAllowed(gettext_lazy("The campaign lead is not desk staff for this place"))
     return desk, technician
 
 
@@ -840,9 +798,7 @@ def campaign_close(*, actor, campaign: Campaign, now: dt.datetime | None = None)
     campaign = Campaign.objects.select_for_update().select_related("org").get(pk=campaign.pk)
     _require_desk(actor, campaign.org)
     if campaign.status == CampaignStatus.CLOSED:
-        raise UserError(
-            "campaign_closed", "本次巡查已结束", "This campaign is already closed", field="campaign"
-        )
+        raise UserError("campaign_closed", gettext_lazy("This campaign is already closed"), field="campaign")
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CLOSED)
     campaign.status = CampaignStatus.CLOSED
     audit.record(actor=actor, verb="prevention.campaign_close", obj=campaign, now=moment)

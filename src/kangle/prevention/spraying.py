@@ -13,9 +13,10 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import Count, Max
+from django.utils.translation import gettext_lazy as _
 
 from kangle.cases.models import Contractor
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import UserError
 from kangle.core.timeutil import resolve_now
 from kangle.core.uploads import ValidatedImage
@@ -23,7 +24,7 @@ from kangle.orgs.models import OrgUnit
 from kangle.orgs.selectors import subtree_q
 from kangle.prevention import permissions
 from kangle.prevention.models import Campaign, Spraying, SprayingPhoto
-from kangle.prevention.services import _campaign_unit, _clean, _open_campaign, aware
+from kangle.prevention.services import _campaign_unit, _open_campaign, aware
 
 MAX_PHOTOS = 6
 
@@ -48,46 +49,35 @@ def spraying_record(
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
     row = _campaign_unit(campaign, unit)
-    agent = _clean(agent, field="agent", zh="药剂名称", en="Agent", max_length=200)
-    note = _clean(note, field="note", zh="喷洒范围", en="Where and how much", required=False, max_length=300)
+    agent = cleaners.text(agent, field="agent", label=_("Agent name"), max_length=200)
+    note = cleaners.text(note, field="note", label=_("Where and how much"), required=False, max_length=300)
     if sprayed_at is None or sprayed_at.tzinfo is None:
-        raise UserError("blank_sprayed_at", "请填写喷洒时间", "When was it sprayed?", field="sprayed_at")
+        raise UserError("blank_sprayed_at", _("When was it sprayed?"), field="sprayed_at")
     if sprayed_at > moment:
-        raise UserError(
-            "sprayed_in_future",
-            "喷洒时间不能晚于现在",
-            "The spraying cannot be in the future",
-            field="sprayed_at",
-        )
+        raise UserError("sprayed_in_future", _("The spraying cannot be in the future"), field="sprayed_at")
     if sprayed_at < aware(campaign.starts_on):
         raise UserError(
             "sprayed_before_campaign",
-            f"喷洒时间早于本次巡查开始日期（{campaign.starts_on:%Y-%m-%d}）",
-            f"The spraying is before the campaign started ({campaign.starts_on:%Y-%m-%d})",
+            _("The spraying is before the campaign started (%(starts_on)s)"),
             field="sprayed_at",
+            starts_on=f"{campaign.starts_on:%Y-%m-%d}",
         )
     contractor = contractor or campaign.contractor
     if contractor is None:
-        raise UserError(
-            "blank_contractor",
-            "请选择实施喷洒的专业组织",
-            "Name the contractor who sprayed",
-            field="contractor",
-        )
+        raise UserError("blank_contractor", _("Name the contractor who sprayed"), field="contractor")
     if not contractor.is_active or not unit.path.startswith(contractor.org.path):
         raise UserError(
             "contractor_not_covering",
-            f"专业组织「{contractor.name}」不服务「{unit.name}」",
-            f"The contractor '{contractor.name}' does not cover '{unit.name}'",
+            _("The contractor '%(name)s' does not cover '%(name2)s'"),
             field="contractor",
+            name=contractor.name,
+            name2=unit.name,
         )
     if not photos:
-        raise UserError(
-            "photo_required", "请上传至少一张喷洒现场照片", "Add at least one photo", field="photos"
-        )
+        raise UserError("photo_required", _("Add at least one photo"), field="photos")
     if len(photos) > MAX_PHOTOS:
         raise UserError(
-            "too_many_photos", f"照片最多 {MAX_PHOTOS} 张", f"At most {MAX_PHOTOS} photos", field="photos"
+            "too_many_photos", _("At most %(MAX_PHOTOS)s photos"), field="photos", MAX_PHOTOS=MAX_PHOTOS
         )
     spraying = Spraying.objects.create(
         campaign=campaign,

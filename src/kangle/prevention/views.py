@@ -14,8 +14,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.cases.models import Case, Contractor
@@ -25,10 +26,9 @@ from kangle.core.timeutil import default_period, local, today
 from kangle.core.uploads import validate_image, validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.prevention import analysis, lookups, permissions, selectors, services, spraying
+from kangle.prevention import analysis, forms, lookups, permissions, selectors, services, spraying
 from kangle.prevention.export import analysis_workbook
 from kangle.prevention.models import (
-    PLACE_NAMES_ZH,
     Campaign,
     CampaignStatus,
     Finding,
@@ -103,7 +103,6 @@ def dashboard(request):
     context.update(
         result=result,
         data=data,
-        place_names={key: PLACE_NAMES_ZH[key] for key in PlaceType.values},
         chart_data=(
             {
                 "trend": data["trend"],
@@ -152,20 +151,20 @@ def points(request):
 @require_POST
 def point_create(request):
     lookups.require_workbench(request.user)
-    org = lookups.staff_unit(request.user, request.POST.get("org", ""))
     try:
+        data = forms.PointForm(request.POST).parsed()
         point = services.point_create(
             actor=request.user,
-            code=request.POST.get("code", ""),
-            name=request.POST.get("name", ""),
-            org=org,
-            latitude=request.POST.get("latitude"),
-            longitude=request.POST.get("longitude"),
-            place_type=request.POST.get("place_type", ""),
-            device_type=request.POST.get("device_type", ""),
-            bait_type=request.POST.get("bait_type", ""),
-            installed_on=_date(request.POST.get("installed_on"), "installed_on"),
-            note=request.POST.get("note", ""),
+            code=data["code"],
+            name=data["name"],
+            org=lookups.staff_unit(request.user, data["org"]),
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            place_type=data["place_type"],
+            device_type=data["device_type"],
+            bait_type=data["bait_type"],
+            installed_on=data["installed_on"],
+            note=data["note"],
         )
         messages.success(request, _("Point %(code)s added.") % {"code": point.code})
     except UserError as error:
@@ -201,9 +200,10 @@ def rounds(request):
 @require_POST
 def round_open(request):
     lookups.require_workbench(request.user)
-    org = lookups.staff_unit(request.user, request.POST.get("org", ""))
     try:
-        created = services.round_open(actor=request.user, org=org, name=request.POST.get("name", ""))
+        data = forms.RoundForm(request.POST).parsed()
+        org = lookups.staff_unit(request.user, data["org"])
+        created = services.round_open(actor=request.user, org=org, name=data["name"])
     except UserError as error:
         messages.error(request, str(error))
         return redirect("prevention:rounds")
@@ -262,21 +262,20 @@ def warning_create(request):
     """A patrol's warning, or a resident's termite case registered as a warning."""
     lookups.require_workbench(request.user)
     try:
-        if request.POST.get("case_number", "").strip():
+        data = forms.WarningForm(request.POST).parsed()
+        if data["case_number"]:
             case = get_in_scope_or_404(
-                request.user, Case.objects.select_related("org"), number=request.POST["case_number"].strip()
+                request.user, Case.objects.select_related("org"), number=data["case_number"]
             )
-            services.warning_from_case(
-                actor=request.user, case=case, place_type=request.POST.get("place_type", "")
-            )
+            services.warning_from_case(actor=request.user, case=case, place_type=data["place_type"])
         else:
             services.warning_record(
                 actor=request.user,
-                org=lookups.staff_unit(request.user, request.POST.get("org", "")),
-                place_type=request.POST.get("place_type", ""),
-                latitude=request.POST.get("latitude") or None,
-                longitude=request.POST.get("longitude") or None,
-                description=request.POST.get("description", ""),
+                org=lookups.staff_unit(request.user, data["org"]),
+                place_type=data["place_type"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                description=data["description"],
             )
         messages.success(request, _("Warning recorded."))
     except UserError as error:
@@ -293,7 +292,7 @@ def warning_open_case(request, pk):
         messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
     except UserError as error:
         messages.error(request, str(error))
-    return redirect(request.POST.get("next") or reverse("prevention:warnings"))
+    return redirect(_safe_next(request, reverse("prevention:warnings")))
 
 
 @guarded
@@ -324,22 +323,19 @@ def _campaign_contractors(user):
 @require_POST
 def campaign_create(request):
     lookups.require_workbench(request.user)
-    org = lookups.staff_unit(request.user, request.POST.get("org", ""))
-    team = [
-        (role, request.POST.get(f"team_{role}", ""))
-        for role in TeamRole.values
-        if request.POST.get(f"team_{role}", "").strip()
-    ]
+    form = forms.CampaignForm(request.POST)
     try:
+        data = form.parsed()
+        org = lookups.staff_unit(request.user, data["org"])
         campaign = services.campaign_create(
             actor=request.user,
-            name=request.POST.get("name", ""),
+            name=data["name"],
             org=org,
-            starts_on=_date(request.POST.get("starts_on"), "starts_on"),
-            ends_on=_date(request.POST.get("ends_on"), "ends_on"),
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
             units=list(services.estates_and_lanes(org)),
-            team=team,
-            contractor=_chosen_contractor(request.user, request.POST.get("contractor", "")),
+            team=form.team(),
+            contractor=_chosen_contractor(request.user, data["contractor"]),
         )
     except UserError as error:
         messages.error(request, str(error))
@@ -352,19 +348,8 @@ def _chosen_contractor(user, value: str) -> Contractor | None:
         return None
     found = next((c for c in _campaign_contractors(user) if str(c.pk) == value), None)
     if found is None:
-        raise UserError("unknown_contractor", "未找到该专业组织", "Unknown contractor", field="contractor")
+        raise UserError("unknown_contractor", gettext_lazy("Unknown contractor"), field="contractor")
     return found
-
-
-def _date(value, field_name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(
-            f"invalid_{field_name}", "日期格式应为 年-月-日", "A date must be YYYY-MM-DD", field=field_name
-        ) from None
 
 
 @guarded
@@ -447,18 +432,19 @@ def phone_round(request, pk):
     lookups.require_inspector_pages(request.user)
     inspection_round = lookups.inspection_round(request.user, pk)
     if request.method == "POST":
-        point = lookups.point(request.user, request.POST.get("point", ""))
+        data = forms.ReadingForm(request.POST).parsed()
+        point = lookups.point(request.user, data["point"])
         try:
             photo = request.FILES.get("photo")
             services.reading_record(
                 actor=request.user,
                 inspection_round=inspection_round,
                 point=point,
-                activity_found=request.POST.get("activity_found") == "on",
-                bait_consumed_pct=request.POST.get("bait_consumed_pct"),
+                activity_found=data["activity_found"],
+                bait_consumed_pct=data["bait_consumed_pct"],
                 photo=validate_image(photo) if photo else None,
-                note=request.POST.get("note", ""),
-                open_case=request.POST.get("open_case") == "on",
+                note=data["note"],
+                open_case=data["open_case"],
             )
             messages.success(request, _("Reading for %(code)s saved.") % {"code": point.code})
         except UserError as error:
@@ -477,19 +463,20 @@ def phone_campaign(request, pk):
     lookups.require_inspector_pages(request.user)
     campaign = lookups.campaign(request.user, pk)
     if request.method == "POST":
-        unit = lookups.inspector_unit(request.user, request.POST.get("unit", ""))
+        data = forms.FindingForm(request.POST).parsed()
+        unit = lookups.inspector_unit(request.user, data["unit"])
         try:
-            if request.POST.get("description", "").strip():
+            if data["description"].strip():
                 finding = services.finding_record(
                     actor=request.user,
                     campaign=campaign,
                     unit=unit,
-                    description=request.POST.get("description", ""),
-                    place_type=request.POST.get("place_type", ""),
-                    nest_found=request.POST.get("nest_found") == "on",
-                    treated_on_spot=request.POST.get("treated_on_spot") == "on",
+                    description=data["description"],
+                    place_type=data["place_type"],
+                    nest_found=data["nest_found"],
+                    treated_on_spot=data["treated_on_spot"],
                     photos=validate_images(request.FILES.getlist("photos")),
-                    technician=lookups.technician(request.POST.get("technician", "")),
+                    technician=lookups.technician(data["technician"]),
                 )
                 if finding.case_id:
                     messages.success(
@@ -501,7 +488,7 @@ def phone_campaign(request, pk):
                     messages.success(request, _("Finding saved."))
             else:
                 services.campaign_mark_inspected(
-                    actor=request.user, campaign=campaign, unit=unit, note=request.POST.get("note", "")
+                    actor=request.user, campaign=campaign, unit=unit, note=data["note"]
                 )
                 messages.success(request, _("%(name)s marked inspected.") % {"name": unit.name})
         except UserError as error:
@@ -530,15 +517,16 @@ def campaign_spraying(request, pk):
     lookups.require_inspector_pages(request.user)
     campaign = lookups.campaign(request.user, pk)
     if request.method == "POST":
-        unit = lookups.inspector_unit(request.user, request.POST.get("unit", ""))
         try:
+            data = forms.SprayingForm(request.POST).parsed()
+            unit = lookups.inspector_unit(request.user, data["unit"])
             spraying.spraying_record(
                 actor=request.user,
                 campaign=campaign,
                 unit=unit,
-                sprayed_at=_local_datetime(request.POST.get("sprayed_at", "")),
-                agent=request.POST.get("agent", ""),
-                note=request.POST.get("note", ""),
+                sprayed_at=data["sprayed_at"],
+                agent=data["agent"],
+                note=data["note"],
                 photos=validate_images(request.FILES.getlist("photos"), field="photos"),
             )
         except UserError as error:
@@ -560,13 +548,11 @@ def campaign_spraying(request, pk):
     )
 
 
-def _local_datetime(value: str) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise UserError(
-            "invalid_sprayed_at", "喷洒时间格式不正确", "The spraying time is malformed", field="sprayed_at"
-        ) from None
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+def _safe_next(request, fallback: str) -> str:
+    """Where to go back to: the page's ``next`` when it is on this site, else ``fallback``."""
+    target = forms.NextForm(request.POST).parsed()["next"]
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import override, pgettext
 
 from kangle.accounts.models import RoleAssignment, User
 from kangle.core import todo
@@ -39,7 +40,8 @@ def todo_notices(*, now: dt.datetime | None = None, **_kwargs) -> dict:
     digest_streets = set(StreetSettings.objects.filter(sms_digest=True).values_list("street_id", flat=True))
     told = texted = 0
     for user in User.objects.filter(pk__in=staff_ids).order_by("pk"):
-        with override("zh-hans"):
+        # Written in the person's own language.
+        with override(user.language or settings.LANGUAGE_CODE):
             lines = todo.lines_for(user, now=moment)
             counts = {line.key: line.count for line in lines}
             with transaction.atomic():
@@ -54,7 +56,7 @@ def todo_notices(*, now: dt.datetime | None = None, **_kwargs) -> dict:
                     notify_user(
                         recipient=user,
                         title=_("New work waiting for you"),
-                        body="；".join(f"{line.label} {line.count}" for line in grown),
+                        body=_counts(grown),
                         link="/",
                         now=moment,
                     )
@@ -64,7 +66,7 @@ def todo_notices(*, now: dt.datetime | None = None, **_kwargs) -> dict:
                 if wants_digest and lines and local.hour >= DIGEST_HOUR and state.digest_on != local.date():
                     state.digest_on = local.date()
                     state.save(update_fields=["digest_on"])
-                    summary = "；".join(f"{line.label} {line.count}" for line in lines)
+                    summary = _counts(lines)
                     queue_sms(
                         phone=user.phone,
                         text=_("Your to-do today: %(summary)s") % {"summary": summary},
@@ -76,3 +78,7 @@ def todo_notices(*, now: dt.datetime | None = None, **_kwargs) -> dict:
     if told or texted:
         logger.info("to-do notices: %s", result)
     return result
+
+
+def _counts(lines) -> str:
+    return pgettext("list separator", "; ").join(f"{line.label} {line.count}" for line in lines)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -25,24 +26,15 @@ def clean_tile_url(value: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UserError(
-            "invalid_tile_url",
-            "底图地址必须以 http:// 或 https:// 开头",
-            "The tile URL must start with http:// or https://",
-            field="tile_url",
+            "invalid_tile_url", _("The tile URL must start with http:// or https://"), field="tile_url"
         )
     if not all(part in url for part in ("{z}", "{x}", "{y}")):
         raise UserError(
-            "invalid_tile_url",
-            "底图地址需包含 {z}、{x}、{y} 占位符",
-            "The tile URL needs the {z}, {x} and {y} placeholders",
-            field="tile_url",
+            "invalid_tile_url", _("The tile URL needs the {z}, {x} and {y} placeholders"), field="tile_url"
         )
     if any(character in url for character in "\"'<> \\"):
         raise UserError(
-            "invalid_tile_url",
-            "底图地址含有不允许的字符",
-            "The tile URL contains characters that are not allowed",
-            field="tile_url",
+            "invalid_tile_url", _("The tile URL contains characters that are not allowed"), field="tile_url"
         )
     return url
 
@@ -60,7 +52,7 @@ def street_settings_set(
     if street.kind != OrgKind.STREET or not in_scope(actor, street.path):
         raise Http404
     if not (actor.is_superuser or actor.has_role(Role.STREET_ADMIN, within=street)):
-        raise NotAllowed("只有街道管理员可以设置底图", "Only the street admin sets the base map")
+        raise NotAllowed(_("Only the street admin sets the base map"))
     url = clean_tile_url(tile_url)
     attribution = (attribution or "").strip()[:200]
     with transaction.atomic():

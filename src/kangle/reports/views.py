@@ -18,6 +18,7 @@ from kangle.core.roles import Role
 from kangle.core.timeutil import now
 from kangle.reports import cockpit as cockpit_figures
 from kangle.reports import geo, services
+from kangle.reports.forms import StreetSettingsForm
 from kangle.reports.models import StreetSettings
 from kangle.reports.search import search
 
@@ -86,14 +87,10 @@ def map_page(request):
     if request.method == "POST":
         if street is None:
             raise Http404
+        form = StreetSettingsForm(request.POST)
+        form.is_valid()  # every field is optional text or a checkbox: the service checks the values
         try:
-            services.street_settings_set(
-                actor=user,
-                street=street,
-                tile_url=request.POST.get("tile_url", ""),
-                attribution=request.POST.get("attribution", ""),
-                sms_digest=request.POST.get("sms_digest") == "1",
-            )
+            services.street_settings_set(actor=user, street=street, **form.cleaned_data)
             messages.success(request, _("Street settings saved."))
             return redirect("reports:map")
         except UserError as exc:

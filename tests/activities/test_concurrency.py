@@ -120,7 +120,7 @@ def test_individual_and_collective_reports_racing_count_each_member_once(kit):
         if i < 10:
             return services.response_create(actor=users[i], call=fresh_call, now=BEFORE).pk
         return len(
-            services.collective_response(actor=kit.p.employer, call=fresh_call, names=names, now=BEFORE)
+            services.response_collective(actor=kit.p.employer, call=fresh_call, names=names, now=BEFORE)
         )
 
     _run_all(work, 12)

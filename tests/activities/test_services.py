@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from PIL import Image
 
-from kangle.activities import jobs, qr, services
+from kangle.activities import jobs, qr, selectors, services
 from kangle.activities.models import (
     Attendance,
     CallStatus,
@@ -92,17 +92,17 @@ def test_team_signup_by_party_org(kit):
     activity = kit.activity(capacity=2)
     m2, _ = kit.member_with_user("周杰", party_org=kit.party_org)
     m3, _ = kit.member_with_user("吴敏", party_org=kit.party_org)
-    signups = services.team_signup(
+    signups = services.signup_team(
         actor=kit.p.employer, activity=activity, member_ids=[kit.member.pk, m2.pk, m3.pk], now=T0 - MIN
     )
     assert [s.status for s in signups] == ["confirmed", "confirmed", "waitlisted"]
     assert {s.party_org_id for s in signups} == {kit.party_org.pk}
     stranger = make_member(kit.p.tree.community_a, name="陌生人")
     with pytest.raises(UserError) as error:
-        services.team_signup(actor=kit.p.employer, activity=activity, member_ids=[stranger.pk], now=T0 - MIN)
+        services.signup_team(actor=kit.p.employer, activity=activity, member_ids=[stranger.pk], now=T0 - MIN)
     assert error.value.field == "member_ids"
     with pytest.raises(NotAllowed):
-        services.team_signup(actor=kit.p.member, activity=activity, member_ids=[kit.member.pk], now=T0 - MIN)
+        services.signup_team(actor=kit.p.member, activity=activity, member_ids=[kit.member.pk], now=T0 - MIN)
 
 
 # --- QR check-in and check-out ----------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_call_notifies_matching_members_and_party_orgs(kit, django_capture_on_co
     _, unskilled = kit.member_with_user("钱多")
     with django_capture_on_commit_callbacks(execute=True):
         call = kit.call(skills=[barber], grids=[kit.p.tree.grid_a])
-    assert list(services.matching_members(call)) == [kit.member]
+    assert list(selectors.matching_members(call)) == [kit.member]
     assert Notification.objects.filter(recipient=kit.p.member, title__contains="社区吹哨").exists()
     assert not Notification.objects.filter(recipient=unskilled).exists()
     assert Notification.objects.filter(recipient=kit.p.employer, link__contains="/party/calls/").exists()
@@ -327,7 +327,7 @@ def test_answering_a_closed_call_refused(kit):
         services.response_create(actor=kit.p.member, call=call, now=T0 - dt.timedelta(hours=1))
     assert error.value.code == "call_closed"
     with pytest.raises(UserError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer, call=call, names=["李明"], now=T0 - dt.timedelta(hours=1)
         )
     assert error.value.code == "call_closed"
@@ -352,7 +352,7 @@ def test_close_needs_an_outcome(kit):
 def test_collective_report_with_named_list(kit):
     m2, _ = kit.member_with_user("周杰", party_org=kit.party_org)
     call = kit.call(people=3)
-    fresh = services.collective_response(
+    fresh = services.response_collective(
         actor=kit.p.employer, call=call, names="李明\n周杰", now=call.created_at + dt.timedelta(minutes=30)
     )
     assert {r.member_id for r in fresh} == {kit.member.pk, m2.pk}
@@ -360,7 +360,7 @@ def test_collective_report_with_named_list(kit):
     call.refresh_from_db()
     assert call.responded_count == 2
     # Sending the list again is harmless.
-    again = services.collective_response(
+    again = services.response_collective(
         actor=kit.p.employer,
         call=call,
         names=["李明", "周杰"],
@@ -376,7 +376,7 @@ def test_collective_list_naming_a_non_member_accepts_none(kit):
     make_member(kit.p.tree.community_a, name="外单位")  # a member, but not of this organisation
     call = kit.call()
     with pytest.raises(services.CollectiveListError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer,
             call=call,
             names=["李明", "不存在", "周杰", "外单位", "李明"],
@@ -395,7 +395,7 @@ def test_collective_names_someone_living_elsewhere(kit):
     make_member(kit.p.tree.community_b, name="远方", party_org=kit.party_org)
     call = kit.call()
     with pytest.raises(services.CollectiveListError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer, call=call, names=["远方"], now=call.created_at + MIN
         )
     assert error.value.rows[0]["message_en"] == "does not live where this call is"
@@ -403,13 +403,13 @@ def test_collective_names_someone_living_elsewhere(kit):
 
 def test_grid_leader_reports_for_group(kit):
     call = kit.call(grids=[kit.p.tree.grid_a])
-    fresh = services.grid_response(
+    fresh = services.response_grid(
         actor=kit.p.grid_leader, call=call, member_ids=[kit.member.pk], now=call.created_at + MIN
     )
     assert fresh[0].channel == "grid"
     outside = make_member(kit.p.tree.community_a, name="不在网格")
     with pytest.raises(UserError) as error:
-        services.grid_response(
+        services.response_grid(
             actor=kit.p.grid_leader, call=call, member_ids=[outside.pk], now=call.created_at + MIN
         )
     assert error.value.field == "member_ids"
@@ -660,7 +660,7 @@ def test_verification_awards_points_once_on_the_real_ledger(kit):
     assert entries.count() == 1
     award = entries.get()
     assert award.points > 0 and award.rule_version is not None
-    assert services.request_award(record, actor=kit.p.area_admin, now=T0).pk == award.pk  # idempotent
+    assert services.award_request(record, actor=kit.p.area_admin, now=T0).pk == award.pk  # idempotent
     services.record_reject(actor=kit.p.area_admin, record=record, reason="重复登记", now=T0)
     assert sum(entries.values_list("points", flat=True)) == 0
 

@@ -440,7 +440,7 @@ def team_sign_up(request, pk: int, payload: ActivityTeamIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
     activity = _activity_for(request, pk)
-    signups = services.team_signup(
+    signups = services.signup_team(
         actor=request.user, activity=activity, member_ids=payload.member_ids, party_org_id=payload.party_org
     )
     return 201, [SignupOut.of(s) for s in signups]
@@ -582,7 +582,7 @@ def respond_collectively(request, pk: int, payload: CollectiveIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
     call = _call_for(request, pk)
-    fresh = services.collective_response(
+    fresh = services.response_collective(
         actor=request.user, call=call, names=payload.names, party_org_id=payload.party_org
     )
     return 201, [ResponseOut.of(r) for r in fresh]
@@ -592,7 +592,7 @@ def respond_collectively(request, pk: int, payload: CollectiveIn):
 def respond_for_group(request, pk: int, payload: GroupIn):
     _staff(request)
     call = _call_for(request, pk)
-    fresh = services.grid_response(actor=request.user, call=call, member_ids=payload.member_ids)
+    fresh = services.response_grid(actor=request.user, call=call, member_ids=payload.member_ids)
     return 201, [ResponseOut.of(r) for r in fresh]
 
 
@@ -733,7 +733,7 @@ def _session_for(request, pk: int) -> PostSession:
     member = services.own_member(request.user)
     if member is not None:
         found = rows.filter(pk=pk).first()
-        if found is not None and services._reaches(member, found.post.org):
+        if found is not None and services.reaches(member, found.post.org):
             return found
     raise Http404
 

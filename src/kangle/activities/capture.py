@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from kangle.activities import permissions
 from kangle.activities.models import (
@@ -19,14 +20,13 @@ from kangle.activities.models import (
     SessionAttendance,
     WhistleResponse,
 )
-from kangle.activities.services import (
+from kangle.activities.services.shared import (
     CHECK_IN_OPENS,
     CHECK_OUT_CLOSES,
-    _approved_member_of,
-    _int_in,
-    _tell,
+    member_approved_of,
+    member_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.members.constants import Status
@@ -39,7 +39,7 @@ from kangle.posts.models import Claim, ClaimStatus, PostSession
 def _session_subject(actor, session: PostSession, member: Member | None) -> tuple[Member, str]:
     """The member checking in themselves, or staff of the post's unit checking someone in."""
     if member is None:
-        return _approved_member_of(actor), Method.SELF
+        return member_approved_of(actor), Method.SELF
     if not in_scope(actor, session.post.org.path):
         raise Http404
     if not permissions.can_manage_activity(actor, session.post.org):
@@ -208,10 +208,10 @@ def response_mark_present(
             field="aspect",
         )
     length = max(1, int((call.ends_at - call.starts_at).total_seconds() // 60))
-    minutes = _int_in(
-        length if minutes is None else minutes, "minutes", "服务时长（分钟）", "Minutes", 1, 1440
+    minutes = cleaners.whole_number(
+        length if minutes is None else minutes, field="minutes", label=_("Minutes"), low=1, high=1440
     )
-    difficulty = _int_in(difficulty, "difficulty", "难度", "Difficulty", 1, 5)
+    difficulty = cleaners.whole_number(difficulty, field="difficulty", label=_("Difficulty"), low=1, high=5)
     with transaction.atomic():
         locked = WhistleResponse.objects.select_for_update().select_related("member").get(pk=response.pk)
         if locked.present_at is not None:
@@ -244,7 +244,7 @@ def response_mark_present(
             now=moment,
             details={"call": call.pk, "member": locked.member_id, "record": record.pk, "minutes": minutes},
         )
-        _tell(
+        member_notify(
             locked.member,
             f"已确认到场：{call.title}",
             "服务记录待社区认定",

@@ -319,7 +319,7 @@ def call_detail(request, pk: int):
                 services.call_close(actor=request.user, call=call, outcome=request.POST.get("outcome", ""))
                 messages.success(request, _("The call is closed."))
             elif request.POST.get("action") == "group":
-                fresh = services.grid_response(
+                fresh = services.response_grid(
                     actor=request.user, call=call, member_ids=request.POST.getlist("member")
                 )
                 messages.success(request, _("%(n)d reported for the group.") % {"n": len(fresh)})
@@ -408,7 +408,7 @@ def phone_sessions(request):
             .filter(pk=request.POST.get("session") or 0)
             .first()
         )
-        if session is None or not services._reaches(member, session.post.org):
+        if session is None or not services.reaches(member, session.post.org):
             raise Http404
         try:
             if request.POST.get("action") == "out":
@@ -471,7 +471,7 @@ def collective(request, pk: int):
     if request.method == "POST":
         names = request.POST.get("names", "")
         try:
-            done = services.collective_response(
+            done = services.response_collective(
                 actor=request.user, call=call, names=names, party_org_id=party_org.pk
             )
             call.refresh_from_db()
@@ -506,7 +506,7 @@ def team_signup(request, pk: int):
     activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
     if request.method == "POST":
         try:
-            made = services.team_signup(
+            made = services.signup_team(
                 actor=request.user,
                 activity=activity,
                 party_org_id=party_org.pk,

@@ -69,7 +69,7 @@ def grid_call(request, pk: int):
     error = ""
     if request.method == "POST":
         try:
-            fresh = services.grid_response(actor=request.user, call=call, member_ids=chosen)
+            fresh = services.response_grid(actor=request.user, call=call, member_ids=chosen)
         except UserError as exc:
             error = message_in_language(exc)
         else:

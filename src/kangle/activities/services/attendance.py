@@ -1,0 +1,197 @@
+"""签到签退: check-in by scanning the venue's code (or by staff for someone), check-out, and the service
+record a credited attendance becomes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import Http404
+
+from kangle.activities import permissions, qr, selectors
+from kangle.activities.models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    Method,
+    RecordSource,
+    ServiceRecord,
+    Signup,
+    SignupStatus,
+)
+from kangle.activities.services.shared import CHECK_IN_OPENS, CHECK_OUT_CLOSES, not_a_member, reaches
+from kangle.core import audit
+from kangle.core.errors import NotAllowed, UserError
+from kangle.core.timeutil import resolve_now
+from kangle.members.constants import Status
+from kangle.members.models import Member
+from kangle.orgs.scope import in_scope
+
+
+def _attendance_subject(
+    actor, activity: Activity, member: Member | None, token: str | None, action: str, moment
+):
+    """Who is checking in or out, and how: the member by scanning (token) or staff for someone (member)."""
+    if member is None:
+        member = selectors.scanning_member(actor)
+        if member is None:
+            raise not_a_member()
+        if not reaches(member, activity.org):
+            raise Http404
+        qr.check_token(activity, action, token or "", now=moment)
+        return member, Method.QR
+    if not in_scope(actor, activity.org.path):
+        raise Http404
+    if not permissions.can_manage_activity(actor, activity.org):
+        raise NotAllowed()
+    # Staff act only for approved members of their own subtree or signed up for this activity, whom the
+    # activity reaches; every other member — missing, unapproved, elsewhere — is the same 404.
+    signed_up = Signup.objects.filter(activity=activity, member=member).exists()
+    if (
+        member.status != Status.APPROVED
+        or not (in_scope(actor, member.org.path) or signed_up)
+        or not reaches(member, activity.org)
+    ):
+        raise Http404
+    return member, Method.STAFF
+
+
+def attendance_check_in(
+    *,
+    actor,
+    activity: Activity,
+    token: str | None = None,
+    member: Member | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """签到: by scanning the venue's current code, or by staff for a member without a phone. Members without a
+    sign-up may walk in (the capacity limits sign-ups, not who turns up)."""
+    moment = resolve_now(now)
+    member, method = _attendance_subject(actor, activity, member, token, "in", moment)
+    if activity.status != ActivityStatus.OPEN:
+        raise UserError("activity_cancelled", "活动已取消", "The activity is cancelled")
+    if moment < activity.starts_at - CHECK_IN_OPENS:
+        raise UserError(
+            "too_early", "签到尚未开始（活动开始前30分钟开放）", "Check-in opens 30 minutes before the start"
+        )
+    if moment >= activity.ends_at:
+        raise UserError("activity_over", "活动已结束，不能签到", "The activity is over: check-in is closed")
+    # No "already checked in?" read first: the unique (activity, member) constraint answers that below.
+    signup = (
+        Signup.objects.filter(
+            activity=activity, member=member, household_member__isnull=True, status=SignupStatus.CONFIRMED
+        )
+        .only("pk")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            attendance = Attendance.objects.create(
+                activity=activity,
+                member=member,
+                signup=signup,
+                checked_in_at=moment,
+                check_in_method=method,
+                recorded_by=actor if method == Method.STAFF else None,
+            )
+            audit.record(
+                actor=actor,
+                verb="activities.check_in",
+                obj=attendance,
+                org_path=activity.org.path,
+                now=moment,
+                details={"activity": activity.pk, "member": member.pk, "method": method},
+            )
+    except IntegrityError:
+        # A concurrent scan of the same person won the unique constraint.
+        raise _already_in(member) from None
+    return attendance
+
+
+def _already_in(member: Member) -> UserError:
+    return UserError(
+        "already_checked_in",
+        f"{member.name} 已签到，无需重复签到",
+        f"{member.name} has already checked in",
+        status=409,
+    )
+
+
+def present_minutes(activity: Activity, checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> int:
+    start = max(activity.starts_at, checked_in_at)
+    end = min(activity.ends_at, checked_out_at)
+    return max(0, int((end - start).total_seconds() // 60))
+
+
+def _credited_record(activity: Activity, attendance: Attendance, member: Member, *, actor, moment):
+    return ServiceRecord.objects.create(
+        member=member,
+        org=activity.org,
+        aspect=activity.aspect,
+        source=RecordSource.ATTENDANCE,
+        activity=activity,
+        attendance=attendance,
+        title=activity.title,
+        started_at=max(activity.starts_at, attendance.checked_in_at),
+        minutes=min(attendance.present_minutes, 1440),
+        difficulty=activity.difficulty,
+        created_by=actor,
+        created_at=moment,
+    )
+
+
+def attendance_check_out(
+    *,
+    actor,
+    activity: Activity,
+    token: str | None = None,
+    member: Member | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """签退: time present is the overlap with the activity's time; at least the configured share of it
+    (KANGLE_ATTENDANCE_CREDIT_PERCENT, default 60%) is credited and becomes a service record to verify."""
+    moment = resolve_now(now)
+    member, method = _attendance_subject(actor, activity, member, token, "out", moment)
+    if moment > activity.ends_at + CHECK_OUT_CLOSES:
+        raise UserError(
+            "check_out_closed", "签退已截止（活动结束后2小时内）", "Check-out closed 2 hours after the end"
+        )
+    with transaction.atomic():
+        attendance = Attendance.objects.select_for_update().filter(activity=activity, member=member).first()
+        if attendance is None:
+            raise UserError(
+                "not_checked_in",
+                f"{member.name} 尚未签到，不能签退",
+                f"{member.name} has not checked in: cannot check out",
+                status=409,
+            )
+        if attendance.checked_out_at is not None:
+            raise UserError(
+                "already_checked_out",
+                f"{member.name} 已签退",
+                f"{member.name} has already checked out",
+                status=409,
+            )
+        attendance.checked_out_at = moment
+        attendance.check_out_method = method
+        attendance.present_minutes = present_minutes(activity, attendance.checked_in_at, moment)
+        needed = activity.duration_minutes * settings.KANGLE_ATTENDANCE_CREDIT_RATIO
+        attendance.credited = attendance.present_minutes >= needed and attendance.present_minutes > 0
+        attendance.save(update_fields=["checked_out_at", "check_out_method", "present_minutes", "credited"])
+        record = None
+        if attendance.credited:
+            record = _credited_record(activity, attendance, member, actor=actor, moment=moment)
+        audit.record(
+            actor=actor,
+            verb="activities.check_out",
+            obj=attendance,
+            org_path=activity.org.path,
+            now=moment,
+            details={
+                "minutes": attendance.present_minutes,
+                "credited": attendance.credited,
+                "record": record.pk if record else None,
+            },
+        )
+    return attendance

@@ -20,6 +20,7 @@ from kangle.activities.models import (
     SignupStatus,
     WhistleResponse,
 )
+from kangle.activities.services import records
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
 from kangle.core.uploads import validate_image
@@ -488,7 +489,7 @@ def award_calls(monkeypatch):
         award_for_service=lambda **kwargs: calls.append(("award", kwargs)) or "entry",
         reverse_award=lambda **kwargs: calls.append(("reverse", kwargs)) or "reversal",
     )
-    monkeypatch.setattr(services, "points_services", ledger)
+    monkeypatch.setattr(records, "points_services", ledger)
     return calls
 
 

@@ -27,23 +27,17 @@ def _check_manager(actor, org: OrgUnit) -> None:
 
 
 def _check_times(starts_at, ends_at, signup_opens_at) -> tuple:
-    starts_at = cleaners.aware_datetime(starts_at, field="starts_at", label=_("Start"))
-    ends_at = cleaners.aware_datetime(ends_at, field="ends_at", label=_("End"))
+    starts_at = cleaners.aware_datetime(starts_at, field="starts_at", label=_("Starts"))
+    ends_at = cleaners.aware_datetime(ends_at, field="ends_at", label=_("Ends"))
     if ends_at <= starts_at:
-        raise UserError(
-            "ends_before_start",
-            "结束时间必须晚于开始时间",
-            "The end must be after the start",
-            field="ends_at",
-        )
+        raise UserError("ends_before_start", _("The end must be after the start"), field="ends_at")
     signup_opens_at = cleaners.aware_datetime(
-        signup_opens_at, field="signup_opens_at", label=_("Sign-up opening"), required=False
+        signup_opens_at, field="signup_opens_at", label=_("Sign-up opening time"), required=False
     )
     if signup_opens_at is not None and signup_opens_at >= starts_at:
         raise UserError(
             "signup_opens_too_late",
-            "报名开始时间必须早于活动开始时间",
-            "Sign-up must open before the activity starts",
+            _("Sign-up must open before the activity starts"),
             field="signup_opens_at",
         )
     return starts_at, ends_at, signup_opens_at
@@ -51,15 +45,11 @@ def _check_times(starts_at, ends_at, signup_opens_at) -> tuple:
 
 def _check_links(actor, org: OrgUnit, aspect: ServiceAspect, venue: Venue | None, post: Post | None) -> None:
     if not aspect.is_active:
-        raise UserError("aspect_retired", "该服务方面已停用", "This aspect is retired", field="aspect")
+        raise UserError("aspect_retired", _("This aspect is retired"), field="aspect")
     if venue is not None and not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
-        raise UserError(
-            "venue_outside", "场所不在该组织范围内", "The venue is outside this unit", field="venue"
-        )
+        raise UserError("venue_outside", _("The venue is outside this unit"), field="venue")
     if post is not None and not in_scope(actor, post.org.path):
-        raise UserError(
-            "post_outside", "岗位不在您的管辖范围内", "The post is outside your scope", field="post"
-        )
+        raise UserError("post_outside", _("The post is outside your scope"), field="post")
 
 
 def activity_create(
@@ -83,7 +73,7 @@ def activity_create(
 ) -> Activity:
     moment = resolve_now(now)
     _check_manager(actor, org)
-    title = cleaners.text(title, field="title", label=_("Title"), max_length=100)
+    title = cleaners.text(title, field="title", label=_("Activity title"), max_length=100)
     theme = cleaners.text(theme, field="theme", label=_("Theme"), max_length=50, required=False)
     place = cleaners.text(place, field="place", label=_("Place"), max_length=200, required=False)
     starts_at, ends_at, signup_opens_at = _check_times(starts_at, ends_at, signup_opens_at)
@@ -149,7 +139,7 @@ def activity_cancel(*, actor, activity: Activity, reason: str, now: dt.datetime 
     with transaction.atomic():
         locked = Activity.objects.select_for_update().get(pk=activity.pk)
         if locked.status == ActivityStatus.CANCELLED:
-            raise UserError("already_cancelled", "活动已取消", "The activity is already cancelled")
+            raise UserError("already_cancelled", _("The activity is already cancelled"))
         locked.status = ActivityStatus.CANCELLED
         locked.save(update_fields=["status"])
         for signup in locked.signups.filter(status__in=ACTIVE_SIGNUP_STATUSES).select_related("member"):

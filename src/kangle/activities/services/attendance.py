@@ -8,6 +8,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.activities import permissions, qr, selectors
 from kangle.activities.models import (
@@ -70,13 +71,11 @@ def attendance_check_in(
     moment = resolve_now(now)
     member, method = _attendance_subject(actor, activity, member, token, "in", moment)
     if activity.status != ActivityStatus.OPEN:
-        raise UserError("activity_cancelled", "活动已取消", "The activity is cancelled")
+        raise UserError("activity_cancelled", _("The activity is cancelled"))
     if moment < activity.starts_at - CHECK_IN_OPENS:
-        raise UserError(
-            "too_early", "签到尚未开始（活动开始前30分钟开放）", "Check-in opens 30 minutes before the start"
-        )
+        raise UserError("too_early", _("Check-in opens 30 minutes before the start"))
     if moment >= activity.ends_at:
-        raise UserError("activity_over", "活动已结束，不能签到", "The activity is over: check-in is closed")
+        raise UserError("activity_over", _("The activity is over: check-in is closed"))
     # No "already checked in?" read first: the unique (activity, member) constraint answers that below.
     signup = (
         Signup.objects.filter(
@@ -110,12 +109,7 @@ def attendance_check_in(
 
 
 def _already_in(member: Member) -> UserError:
-    return UserError(
-        "already_checked_in",
-        f"{member.name} 已签到，无需重复签到",
-        f"{member.name} has already checked in",
-        status=409,
-    )
+    return UserError("already_checked_in", _("%(name)s has already checked in"), status=409, name=member.name)
 
 
 def present_minutes(activity: Activity, checked_in_at: dt.datetime, checked_out_at: dt.datetime) -> int:
@@ -154,24 +148,19 @@ def attendance_check_out(
     moment = resolve_now(now)
     member, method = _attendance_subject(actor, activity, member, token, "out", moment)
     if moment > activity.ends_at + CHECK_OUT_CLOSES:
-        raise UserError(
-            "check_out_closed", "签退已截止（活动结束后2小时内）", "Check-out closed 2 hours after the end"
-        )
+        raise UserError("check_out_closed", _("Check-out closed 2 hours after the end"))
     with transaction.atomic():
         attendance = Attendance.objects.select_for_update().filter(activity=activity, member=member).first()
         if attendance is None:
             raise UserError(
                 "not_checked_in",
-                f"{member.name} 尚未签到，不能签退",
-                f"{member.name} has not checked in: cannot check out",
+                _("%(name)s has not checked in: cannot check out"),
                 status=409,
+                name=member.name,
             )
         if attendance.checked_out_at is not None:
             raise UserError(
-                "already_checked_out",
-                f"{member.name} 已签退",
-                f"{member.name} has already checked out",
-                status=409,
+                "already_checked_out", _("%(name)s has already checked out"), status=409, name=member.name
             )
         attendance.checked_out_at = moment
         attendance.check_out_method = method

@@ -18,7 +18,7 @@ from kangle.activities.models import CallStatus, ResponseChannel, WhistleCall, W
 from kangle.activities.services.shared import member_approved_of, member_notify, reaches, user_notify
 from kangle.activities.services.signups import party_org_of
 from kangle.core import audit, cleaners
-from kangle.core.errors import NotAllowed, UserError
+from kangle.core.errors import CHINESE, ENGLISH, NotAllowed, UserError, render
 from kangle.core.text import normalise_text
 from kangle.core.timeutil import local, resolve_now
 from kangle.members.access import access_members, refused
@@ -31,30 +31,15 @@ from kangle.posts.models import ServiceAspect
 
 
 def _check_call_times(starts_at, ends_at, deadline, moment) -> tuple:
-    starts_at = cleaners.aware_datetime(starts_at, field="starts_at", label=_("Start"))
-    ends_at = cleaners.aware_datetime(ends_at, field="ends_at", label=_("End"))
-    deadline = cleaners.aware_datetime(deadline, field="deadline", label=_("Deadline"))
+    starts_at = cleaners.aware_datetime(starts_at, field="starts_at", label=_("Starts"))
+    ends_at = cleaners.aware_datetime(ends_at, field="ends_at", label=_("Ends"))
+    deadline = cleaners.aware_datetime(deadline, field="deadline", label=_("Answer by"))
     if ends_at <= starts_at:
-        raise UserError(
-            "ends_before_start",
-            "结束时间必须晚于开始时间",
-            "The end must be after the start",
-            field="ends_at",
-        )
+        raise UserError("ends_before_start", _("The end must be after the start"), field="ends_at")
     if deadline <= moment:
-        raise UserError(
-            "deadline_past",
-            "报到截止时间必须晚于现在",
-            "The deadline must be in the future",
-            field="deadline",
-        )
+        raise UserError("deadline_past", _("The deadline must be in the future"), field="deadline")
     if deadline > ends_at:
-        raise UserError(
-            "deadline_after_end",
-            "报到截止时间不能晚于结束时间",
-            "The deadline cannot be after the end",
-            field="deadline",
-        )
+        raise UserError("deadline_after_end", _("The deadline cannot be after the end"), field="deadline")
     return starts_at, ends_at, deadline
 
 
@@ -63,9 +48,10 @@ def _check_grids(org: OrgUnit, grids: list[OrgUnit]) -> None:
         if grid.kind not in (OrgKind.GRID, OrgKind.MICROGRID) or not grid.path.startswith(org.path):
             raise UserError(
                 "grid_outside",
-                f"网格“{grid.name}”不在“{org.name}”之内",
-                f"Grid {grid.code} is not inside {org.code}",
+                _("Grid %(grid)s is not inside %(unit)s"),
                 field="grids",
+                grid=grid.name,
+                unit=org.name,
             )
 
 
@@ -170,7 +156,7 @@ def _notify_call(call: WhistleCall, grids, skills, moment) -> None:
 def _lock_open_call(call: WhistleCall, moment) -> WhistleCall:
     locked = WhistleCall.objects.select_for_update().get(pk=call.pk)
     if locked.status != CallStatus.OPEN or moment > locked.deadline:
-        raise UserError("call_closed", "该吹哨任务已结束报到", "This call is closed for answers", status=409)
+        raise UserError("call_closed", _("This call is closed for answers"), status=409)
     return locked
 
 
@@ -222,12 +208,7 @@ def response_create(*, actor, call: WhistleCall, now: dt.datetime | None = None)
     with transaction.atomic():
         locked = _lock_open_call(call, moment)
         if WhistleResponse.objects.filter(call=locked, member=member).exists():
-            raise UserError(
-                "already_responded",
-                "您已报到，无需重复报到",
-                "You have already answered this call",
-                status=409,
-            )
+            raise UserError("already_responded", _("You have already answered this call"), status=409)
         (response,) = _write_responses(
             locked, [member], actor=actor, channel=ResponseChannel.INDIVIDUAL, party_org=None, moment=moment
         )
@@ -248,20 +229,42 @@ def response_create(*, actor, call: WhistleCall, now: dt.datetime | None = None)
     return response
 
 
-class CollectiveListError(UserError):
-    """A collective list with names that cannot be accepted; ``rows`` names each one and why."""
+class _ListProblems:
+    """The failing rows of a collective list, rendered in the language active when the message is."""
 
     def __init__(self, rows: list[dict]):
         self.rows = rows
-        names_zh = "；".join(f"第{r['row']}行“{r['name']}”：{r['message']}" for r in rows)
-        names_en = "; ".join(f"row {r['row']} {r['name']!r}: {r['message_en']}" for r in rows)
+
+    def __str__(self) -> str:
+        line = _("row %(row)d “%(name)s”: %(reason)s")
+        return "; ".join(
+            render(line, {"row": r["row"], "name": r["name"], "reason": r["reason"]}) for r in self.rows
+        )
+
+
+class CollectiveListError(UserError):
+    """A collective list with names that cannot be accepted; ``rows`` names each one and why (``message``
+    in Chinese and ``message_en`` in English, as the API returns them)."""
+
+    def __init__(self, problems: list[dict]):
+        self.rows = [
+            {
+                "row": p["row"],
+                "name": p["name"],
+                "message": render(p["reason"], language=CHINESE),
+                "message_en": render(p["reason"], language=ENGLISH),
+            }
+            for p in problems
+        ]
         super().__init__(
             "collective_list_invalid",
-            f"名单中有 {len(rows)} 人无法报到，整份名单未提交，请修改后重新提交。{names_zh}",
-            f"{len(rows)} name(s) cannot be accepted; nothing was submitted, "
-            "correct the list and send it again. "
-            f"{names_en}",
+            _(
+                "%(count)d name(s) cannot be accepted; nothing was submitted, correct the list and send it "
+                "again. %(rows)s"
+            ),
             field="names",
+            count=len(problems),
+            rows=_ListProblems(problems),
         )
 
     def as_dict(self) -> dict:
@@ -277,28 +280,23 @@ def _parse_names(names) -> list[str]:
     return [normalise_text(n) for n in names]
 
 
-def _name_problem(found: list[Member], call: WhistleCall, seen: set) -> tuple[str, str] | None:
-    """Why one name of a collective list cannot be accepted (Chinese, English), or None."""
+def _name_problem(found: list[Member], call: WhistleCall, seen: set):
+    """Why one name of a collective list cannot be accepted (a lazy message), or None."""
     if not found:
-        return "不是本单位已报到的党员", "not an approved member of this organisation"
+        return _("not an approved member of this organisation")
     if len(found) > 1:
-        return "本单位有同名党员，请联系社区处理", "several members share this name; ask the community"
+        return _("several members share this name; ask the community")
     if not reaches(found[0], call.org):
-        return "不居住在该吹哨任务的范围内", "does not live where this call is"
+        return _("does not live where this call is")
     if found[0].pk in seen:
-        return "名单中重复", "listed twice"
+        return _("listed twice")
     return None
 
 
 def _collective_members(party_org, names: list[str], call: WhistleCall) -> list[Member]:
     """The members named in a collective list; any name that cannot be accepted fails the whole list."""
     if not any(names):
-        raise UserError(
-            "empty_list",
-            "名单为空，请至少填写一个姓名",
-            "The list is empty: name at least one member",
-            field="names",
-        )
+        raise UserError("empty_list", _("The list is empty: name at least one member"), field="names")
     candidates: dict[str, list[Member]] = {}
     for member in Member.objects.filter(party_org=party_org, status=Status.APPROVED).select_related(
         "community"
@@ -311,7 +309,7 @@ def _collective_members(party_org, names: list[str], call: WhistleCall) -> list[
         found = candidates.get(name, [])
         problem = _name_problem(found, call, seen)
         if problem is not None:
-            problems.append({"row": row, "name": name, "message": problem[0], "message_en": problem[1]})
+            problems.append({"row": row, "name": name, "reason": problem})
         else:
             seen.add(found[0].pk)
             chosen.append(found[0])
@@ -395,7 +393,7 @@ def call_close(*, actor, call: WhistleCall, outcome: str, now: dt.datetime | Non
     with transaction.atomic():
         locked = WhistleCall.objects.select_for_update().get(pk=call.pk)
         if locked.status == CallStatus.CLOSED:
-            raise UserError("call_closed", "该吹哨任务已关闭", "This call is already closed", status=409)
+            raise UserError("call_closed", _("This call is already closed"), status=409)
         locked.status = CallStatus.CLOSED
         locked.outcome = outcome
         locked.closed_at = moment

@@ -84,20 +84,14 @@ def award_reverse(record: ServiceRecord, *, actor, reason: str, now: dt.datetime
 # --- entering records -------------------------------------------------------------------------------------
 def _record_fields(*, title, started_at, minutes, beneficiaries, moment) -> dict:
     title = cleaners.text(title, field="title", label=_("What was done"), max_length=100)
-    started_at = cleaners.aware_datetime(started_at, field="started_at", label=_("Date and time"))
-    minutes = cleaners.whole_number(minutes, field="minutes", label=_("Minutes"), low=1)
+    started_at = cleaners.aware_datetime(started_at, field="started_at", label=_("Service time"))
+    minutes = cleaners.whole_number(minutes, field="minutes", label=_("Duration in minutes"), low=1)
     if minutes > MAX_SELF_REPORT_MINUTES:
-        raise UserError(
-            "too_long", "一条服务记录不能超过 24 小时", "One record cannot exceed 24 hours", field="minutes"
-        )
+        raise UserError("too_long", _("One record cannot exceed 24 hours"), field="minutes")
     if started_at > moment:
-        raise UserError(
-            "future_date", "服务时间不能晚于现在", "The service cannot be in the future", field="started_at"
-        )
+        raise UserError("future_date", _("The service cannot be in the future"), field="started_at")
     if started_at + dt.timedelta(minutes=minutes) > moment:
-        raise UserError(
-            "future_end", "服务结束时间不能晚于现在", "The service cannot end in the future", field="minutes"
-        )
+        raise UserError("future_end", _("The service cannot end in the future"), field="minutes")
     beneficiaries = cleaners.whole_number(
         beneficiaries or 0, field="beneficiaries", label=_("Beneficiaries"), low=0, high=10000
     )
@@ -123,7 +117,7 @@ def record_self_report(
         title=title, started_at=started_at, minutes=minutes, beneficiaries=beneficiaries, moment=moment
     )
     if not photo:
-        raise UserError("photo_required", "请上传现场照片", "A photo is required", field="photo")
+        raise UserError("photo_required", _("A photo is required"), field="photo")
     if call is not None and not reaches(member, call.org):
         raise Http404
     with transaction.atomic():
@@ -202,7 +196,7 @@ def _decide_checks(actor, record: ServiceRecord) -> None:
     if not in_scope(actor, record.org.path):
         raise Http404
     if record.member.user_id is not None and record.member.user_id == getattr(actor, "pk", None):
-        raise NotAllowed("不能审核自己的服务记录", "You cannot verify your own service record")
+        raise NotAllowed(_("You cannot verify your own service record"))
     if not permissions.can_verify(actor, record.org):
         raise NotAllowed()
 
@@ -223,9 +217,7 @@ def record_verify(*, actor, record: ServiceRecord, now: dt.datetime | None = Non
     with transaction.atomic():
         locked = _lock_record(record)
         if locked.status != RecordStatus.PENDING:
-            raise UserError(
-                "not_pending", "该记录已审核过", "This record has already been decided", status=409
-            )
+            raise UserError("not_pending", _("This record has already been decided"), status=409)
         locked.status = RecordStatus.VERIFIED
         locked.decided_by = actor
         locked.decided_at = moment
@@ -259,9 +251,7 @@ def record_reject(
     with transaction.atomic():
         locked = _lock_record(record)
         if locked.status not in (RecordStatus.PENDING, RecordStatus.VERIFIED):
-            raise UserError(
-                "not_open", "该记录已被退回或撤销", "This record is already rejected or revoked", status=409
-            )
+            raise UserError("not_open", _("This record is already rejected or revoked"), status=409)
         was_verified = locked.status == RecordStatus.VERIFIED
         locked.status = RecordStatus.REVOKED if was_verified else RecordStatus.REJECTED
         locked.reason = reason

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from kangle.activities.models import Activity
 from kangle.core.errors import UserError
@@ -30,12 +31,7 @@ def own_member(user) -> Member | None:
 
 
 def not_a_member() -> UserError:
-    return UserError(
-        "not_a_member",
-        "只有已通过审核的在职党员才能这样做",
-        "Only approved members can do this",
-        status=403,
-    )
+    return UserError("not_a_member", _("Only approved members can do this"), status=403)
 
 
 def member_approved_of(actor) -> Member:

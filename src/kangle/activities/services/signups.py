@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.activities import permissions, selectors
 from kangle.activities.models import (
@@ -39,11 +40,9 @@ from kangle.points import services as points_services
 def _lock_open(activity: Activity, moment: dt.datetime) -> Activity:
     locked = Activity.objects.select_for_update().get(pk=activity.pk)
     if locked.status != ActivityStatus.OPEN:
-        raise UserError("activity_cancelled", "活动已取消", "The activity is cancelled")
+        raise UserError("activity_cancelled", _("The activity is cancelled"))
     if moment >= locked.starts_at:
-        raise UserError(
-            "signup_closed", "活动已开始，报名已截止", "The activity has started: sign-up is closed"
-        )
+        raise UserError("signup_closed", _("The activity has started: sign-up is closed"))
     return locked
 
 
@@ -52,10 +51,7 @@ def _place(locked: Activity, member: Member, *, actor, party_org, moment) -> Sig
         activity=locked, member=member, household_member__isnull=True, status__in=ACTIVE_SIGNUP_STATUSES
     ).exists():
         raise UserError(
-            "already_signed_up",
-            f"{member.name} 已报名该活动",
-            f"{member.name} has already signed up",
-            field="member",
+            "already_signed_up", _("%(name)s has already signed up"), field="member", name=member.name
         )
     confirmed = locked.confirmed_count < locked.capacity
     signup = Signup.objects.create(
@@ -87,9 +83,9 @@ def _signing_member(actor, activity: Activity, member: Member | None) -> Member:
     if member.status != Status.APPROVED or not reaches(member, activity.org):
         raise UserError(
             "not_a_member",
-            f"{member.name} 不是可参加该活动的已报到党员",
-            f"{member.name} is not an approved member who can join this activity",
+            _("%(name)s is not an approved member who can join this activity"),
             field="member",
+            name=member.name,
         )
     return member
 
@@ -131,10 +127,7 @@ def signup_household(
         raise Http404
     if not activity.allows_family:
         raise UserError(
-            "family_not_allowed",
-            "该活动不接受家庭成员报名",
-            "This activity does not take family members",
-            field="household_member",
+            "family_not_allowed", _("This activity does not take family members"), field="household_member"
         )
     _check_signup_window(activity, member, moment)
     with transaction.atomic():
@@ -144,9 +137,9 @@ def signup_household(
         ).exists():
             raise UserError(
                 "already_signed_up",
-                f"{household_member.name} 已报名该活动",
-                f"{household_member.name} has already signed up",
+                _("%(name)s has already signed up"),
                 field="household_member",
+                name=household_member.name,
             )
         confirmed = locked.confirmed_count < locked.capacity
         signup = Signup.objects.create(
@@ -181,10 +174,11 @@ def _check_signup_window(activity: Activity, member: Member, moment: dt.datetime
     if moment < opens:
         raise UserError(
             "signup_not_open",
-            f"报名尚未开始，{member.name} 可于 {local(opens):%m月%d日 %H:%M} 起报名",
-            f"Sign-up has not opened yet; {member.name} may sign up from {local(opens):%Y-%m-%d %H:%M}",
+            _("Sign-up has not opened yet; %(name)s may sign up from %(opens)s"),
             field="activity",
             status=409,
+            name=member.name,
+            opens=f"{local(opens):%Y-%m-%d %H:%M}",
         )
 
 
@@ -210,9 +204,7 @@ def _tell_signup(signup: Signup, activity: Activity, moment) -> None:
 def party_org_of(actor, party_org_id: int | None = None) -> EmployerPartyOrg:
     """The employer Party organisation the actor's account acts for (it names one when it serves several)."""
     if not permissions.is_party_org_account(actor):
-        raise NotAllowed(
-            "只有单位党组织账号才能这样做", "Only an employer Party organisation's account can do this"
-        )
+        raise NotAllowed(_("Only an employer Party organisation's account can do this"))
     orgs = list(EmployerPartyOrg.objects.filter(account=actor).order_by("pk"))
     if party_org_id is not None:
         chosen = [org for org in orgs if org.pk == party_org_id]
@@ -226,8 +218,7 @@ def party_org_of(actor, party_org_id: int | None = None) -> EmployerPartyOrg:
         # under the wrong branch.
         raise UserError(
             "party_org_required",
-            "此账号管理多个党组织，请选择以哪个党组织的名义办理",
-            "This account serves several Party organisations: choose the one you act for",
+            _("This account serves several Party organisations: choose the one you act for"),
             field="party_org",
         )
     return orgs[0]
@@ -236,7 +227,7 @@ def party_org_of(actor, party_org_id: int | None = None) -> EmployerPartyOrg:
 def _team_members(party_org, ids: list[int], activity: Activity) -> dict[int, Member]:
     """The team's members by id; every id that is not an approved member the activity reaches is named."""
     if not ids:
-        raise UserError("empty_team", "请至少选择一名党员", "Choose at least one member", field="member_ids")
+        raise UserError("empty_team", _("Choose at least one member"), field="member_ids")
     members = {
         m.pk: m for m in Member.objects.filter(pk__in=ids, party_org=party_org).select_related("community")
     }
@@ -251,9 +242,9 @@ def _team_members(party_org, ids: list[int], activity: Activity) -> dict[int, Me
         names = "、".join(problems)
         raise UserError(
             "team_invalid",
-            f"以下人员不是本单位已报到且可参加该活动的党员：{names}",
-            f"Not approved members of your organisation who can join this activity: {names}",
+            _("Not approved members of your organisation who can join this activity: %(names)s"),
             field="member_ids",
+            names=names,
         )
     return members
 
@@ -334,7 +325,7 @@ def signup_cancel(*, actor, signup: Signup, now: dt.datetime | None = None) -> S
         locked_activity = Activity.objects.select_for_update().get(pk=activity.pk)
         locked = Signup.objects.select_for_update().get(pk=signup.pk)
         if locked.status == SignupStatus.CANCELLED:
-            raise UserError("already_cancelled", "该报名已取消", "This sign-up is already cancelled")
+            raise UserError("already_cancelled", _("This sign-up is already cancelled"))
         was_confirmed = locked.status == SignupStatus.CONFIRMED
         locked.status = SignupStatus.CANCELLED
         locked.cancelled_at = moment

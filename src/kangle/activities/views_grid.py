@@ -8,8 +8,10 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kangle.activities import selectors, services
+from kangle.activities.forms import MembersForm
 from kangle.activities.models import CallStatus, WhistleCall
 from kangle.activities.views import _call_in_reach
 from kangle.core.errors import UserError, message_in_language
@@ -65,10 +67,15 @@ def grid_call(request, pk: int):
     """One call for the grid: who answered, and the leader answers for members who told them in person."""
     grids = _grids_of(request)
     call = _call_in_reach(request.user, pk)
-    chosen = [value for value in request.POST.getlist("member")]
+    form = MembersForm(request.POST if request.method == "POST" else None)
+    chosen = form.cleaned_data["member"] if form.is_bound and form.is_valid() else []
     error = ""
     if request.method == "POST":
         try:
+            if not form.is_valid():
+                raise UserError(
+                    "invalid_member_ids", gettext_lazy("Choose from the list."), field="member_ids"
+                )
             fresh = services.response_grid(actor=request.user, call=call, member_ids=chosen)
         except UserError as exc:
             error = message_in_language(exc)
@@ -87,7 +94,7 @@ def grid_call(request, pk: int):
         "call": call,
         "responses": call.responses.select_related("member").order_by("responded_at", "id"),
         "group": group,
-        "chosen": set(chosen),
+        "chosen": {str(pk) for pk in chosen},
         "error": error,
         "is_open": call.status == CallStatus.OPEN,
     }

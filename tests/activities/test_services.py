@@ -7,7 +7,9 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from kangle.activities import jobs, qr, selectors, services
@@ -161,13 +163,69 @@ def _out(kit, activity, moment):
     )
 
 
-def test_check_in_twice_refused(kit):
+def test_scanning_twice_answers_with_the_same_row(kit):
+    activity = kit.activity()
+    first = _in(kit, activity, T0 - MIN)
+    again = _in(kit, activity, T0)
+    assert again.pk == first.pk and again.checked_in_at == T0 - MIN
+    assert Attendance.objects.count() == 1
+
+
+def test_staff_checking_in_someone_already_in_are_told(kit):
     activity = kit.activity()
     _in(kit, activity, T0 - MIN)
     with pytest.raises(UserError) as error:
-        _in(kit, activity, T0)
+        services.attendance_check_in(actor=kit.p.secretary_a, activity=activity, member=kit.member, now=T0)
     assert error.value.code == "already_checked_in" and error.value.status == 409
     assert Attendance.objects.count() == 1
+
+
+def test_the_scan_path_is_two_reads_and_one_short_transaction(kit):
+    activity = kit.activity()
+    signup = services.signup_create(actor=kit.p.member, activity=activity, now=T0 - dt.timedelta(days=1))
+    token = qr.make_token(activity, "in", now=T0)
+    with CaptureQueriesContext(connection) as captured:
+        attendance, created = services.attendance_scan(
+            actor=kit.p.member, activity_id=activity.pk, token=token, now=T0
+        )
+    assert created and attendance.signup_id == signup.pk  # the sign-up is found inside the INSERT
+    statements = [q["sql"].lstrip().upper() for q in captured.captured_queries]
+    selects = [s for s in statements if s.startswith("SELECT")]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert len(selects) == 2  # the member file and the activity; the token is checked in memory
+    assert len(inserts) == 2 and '"ACTIVITIES_ATTENDANCE"' in inserts[0]  # the attendance, then its audit
+    assert not [s for s in statements if s.startswith("UPDATE")]
+    with CaptureQueriesContext(connection) as repeat:
+        again, created = services.attendance_scan(
+            actor=kit.p.member, activity_id=activity.pk, token=token, now=T0 + dt.timedelta(seconds=5)
+        )
+    assert not created and again.pk == attendance.pk
+    assert not [q for q in repeat.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    assert (
+        Attendance.objects.count() == 1 and AuditEvent.objects.filter(verb="activities.check_in").count() == 1
+    )
+
+
+def test_scanning_an_activity_out_of_reach_or_cancelled_is_not_found(kit):
+    elsewhere = kit.activity(org=kit.p.tree.community_b, actor=kit.p.secretary_b)
+    with pytest.raises(Http404):
+        services.attendance_scan(
+            actor=kit.p.member, activity_id=elsewhere.pk, token=qr.make_token(elsewhere, "in", now=T0), now=T0
+        )
+    cancelled = kit.activity()
+    services.activity_cancel(actor=kit.p.secretary_a, activity=cancelled, reason="暴雨", now=T0 - MIN)
+    with pytest.raises(Http404):
+        services.attendance_scan(
+            actor=kit.p.member, activity_id=cancelled.pk, token=qr.make_token(cancelled, "in", now=T0), now=T0
+        )
+    with pytest.raises(Http404):
+        services.attendance_scan(actor=kit.p.member, activity_id=10**9, token="1.x", now=T0)
+    with pytest.raises(UserError) as refused:
+        services.attendance_scan(
+            actor=kit.p.secretary_a, activity_id=cancelled.pk, token="1.x", now=T0
+        )  # staff without a member file
+    assert refused.value.code == "not_a_member"
+    assert not Attendance.objects.exists()
 
 
 def test_check_out_without_check_in_refused(kit):

@@ -460,13 +460,19 @@ def cancel_signup(request, pk: int):
     return SignupOut.of(signup)
 
 
-@router.post("/{int:pk}/check-in", response={201: AttendanceOut})
+@router.post("/{int:pk}/check-in", response={201: AttendanceOut, 200: AttendanceOut})
 def check_in(request, pk: int, payload: TokenIn):
-    """A member checks in with the token of the code shown at the venue."""
-    activity = _activity_for(request, pk)
-    return 201, AttendanceOut.of(
-        services.attendance_check_in(actor=request.user, activity=activity, token=payload.token)
-    )
+    """A member checks in with the token of the code shown at the venue: 201 with the new attendance, 200
+    with the one already there for a repeat scan."""
+    try:
+        attendance, created = services.attendance_scan(
+            actor=request.user, activity_id=pk, token=payload.token
+        )
+    except UserError as exc:
+        if exc.code == "not_a_member":
+            _activity_for(request, pk)  # an activity the actor may not see is a 404 before anything else
+        raise
+    return (201 if created else 200), AttendanceOut.of(attendance)
 
 
 @router.post("/{int:pk}/check-out", response=AttendanceOut)

@@ -59,6 +59,18 @@ def scanning_member(actor) -> Member | None:
     )
 
 
+def activity_for_scan(pk: int) -> Activity | None:
+    """The fields a QR check-in needs of an activity, with its organiser's path (one indexed read)."""
+    return (
+        Activity.objects.select_related("org")
+        .only(
+            "pk", "title", "status", "starts_at", "ends_at", "qr_secret", "org_id", "org__path", "org__code"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
 def matching_members(call: WhistleCall, grids=None, skills=None) -> QuerySet[Member]:
     """Approved members the call asks: living in its grids (or anywhere under its unit), with a skill it
     names."""

@@ -271,9 +271,13 @@ def scan(request, pk: int, action: str):
     token = form.cleaned_data["t"] if form.is_valid() else ""
     result = error = None
     if request.method == "POST":
-        function = services.attendance_check_in if action == "in" else services.attendance_check_out
         try:
-            result = function(actor=request.user, activity=activity, token=token)
+            if action == "in":
+                result, _created = services.attendance_scan(
+                    actor=request.user, activity_id=activity.pk, token=token
+                )
+            else:
+                result = services.attendance_check_out(actor=request.user, activity=activity, token=token)
         except UserError as exc:
             error = str(exc)
     return render(

@@ -17,6 +17,7 @@ from kangle.activities.services.activities import (
 from kangle.activities.services.attendance import (
     attendance_check_in,
     attendance_check_out,
+    attendance_scan,
     present_minutes,
 )
 from kangle.activities.services.calls import (
@@ -61,6 +62,7 @@ __all__ = [
     "activity_set_beneficiaries",
     "attendance_check_in",
     "attendance_check_out",
+    "attendance_scan",
     "award_evidence",
     "award_request",
     "award_reverse",

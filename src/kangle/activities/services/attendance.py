@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -58,42 +59,42 @@ def _attendance_subject(
     return member, Method.STAFF
 
 
-def attendance_check_in(
-    *,
-    actor,
-    activity: Activity,
-    token: str | None = None,
-    member: Member | None = None,
-    now: dt.datetime | None = None,
-) -> Attendance:
-    """签到: by scanning the venue's current code, or by staff for a member without a phone. Members without a
-    sign-up may walk in (the capacity limits sign-ups, not who turns up)."""
-    moment = resolve_now(now)
-    member, method = _attendance_subject(actor, activity, member, token, "in", moment)
+def _check_in_open(activity: Activity, moment: dt.datetime) -> None:
     if activity.status != ActivityStatus.OPEN:
         raise UserError("activity_cancelled", _("The activity is cancelled"))
     if moment < activity.starts_at - CHECK_IN_OPENS:
         raise UserError("too_early", _("Check-in opens 30 minutes before the start"))
     if moment >= activity.ends_at:
         raise UserError("activity_over", _("The activity is over: check-in is closed"))
-    # No "already checked in?" read first: the unique (activity, member) constraint answers that below.
-    signup = (
+
+
+def _confirmed_signup(activity: Activity, member: Member) -> Subquery:
+    """The member's own confirmed sign-up, as a subquery the INSERT evaluates (no read beforehand)."""
+    return Subquery(
         Signup.objects.filter(
-            activity=activity, member=member, household_member__isnull=True, status=SignupStatus.CONFIRMED
-        )
-        .only("pk")
-        .first()
+            activity_id=activity.pk,
+            member_id=member.pk,
+            household_member__isnull=True,
+            status=SignupStatus.CONFIRMED,
+        ).values("pk")[:1]
     )
+
+
+def _insert_attendance(activity: Activity, member: Member, *, actor, method, moment) -> Attendance | None:
+    """The attendance row and its audit event in one short transaction; None when the unique (activity,
+    member) constraint says the member is already in (a repeat scan, or a concurrent one that won)."""
     try:
         with transaction.atomic():
             attendance = Attendance.objects.create(
                 activity=activity,
                 member=member,
-                signup=signup,
+                signup_id=_confirmed_signup(activity, member),
                 checked_in_at=moment,
                 check_in_method=method,
                 recorded_by=actor if method == Method.STAFF else None,
             )
+            # The sign-up id was computed by the database: left deferred, it is read only if asked for.
+            attendance.__dict__.pop("signup_id")
             audit.record(
                 actor=actor,
                 verb="activities.check_in",
@@ -103,8 +104,55 @@ def attendance_check_in(
                 details={"activity": activity.pk, "member": member.pk, "method": method},
             )
     except IntegrityError:
-        # A concurrent scan of the same person won the unique constraint.
-        raise _already_in(member) from None
+        return None
+    return attendance
+
+
+def attendance_scan(
+    *, actor, activity_id: int, token: str, now: dt.datetime | None = None
+) -> tuple[Attendance, bool]:
+    """签到 by scanning the venue's current code: (the attendance, whether this scan made it).
+
+    The path sees bursts at the start of an activity, so it is kept short: the member file (no personal
+    data decrypted) and the activity are two indexed reads, the token is checked in memory (an HMAC), and
+    the one INSERT is guarded by the unique (activity, member) constraint — a repeat scan answers with the
+    row already there instead of an error. Nothing on the activity row is written. An activity the member
+    does not reach, missing or cancelled is a 404, as on the member's lists."""
+    moment = resolve_now(now)
+    member = selectors.scanning_member(actor)
+    if member is None or member.status != Status.APPROVED:
+        raise not_a_member()
+    activity = selectors.activity_for_scan(activity_id)
+    if activity is None or activity.status != ActivityStatus.OPEN or not reaches(member, activity.org):
+        raise Http404
+    qr.check_token(activity, "in", token or "", now=moment)
+    _check_in_open(activity, moment)
+    attendance = _insert_attendance(activity, member, actor=actor, method=Method.QR, moment=moment)
+    if attendance is not None:
+        return attendance, True
+    return Attendance.objects.get(activity_id=activity.pk, member_id=member.pk), False
+
+
+def attendance_check_in(
+    *,
+    actor,
+    activity: Activity,
+    token: str | None = None,
+    member: Member | None = None,
+    now: dt.datetime | None = None,
+) -> Attendance:
+    """签到: by scanning the venue's current code, or by staff for a member without a phone. Members without a
+    sign-up may walk in (the capacity limits sign-ups, not who turns up). A repeat scan returns the existing
+    row; staff checking in someone already in are told so (409)."""
+    moment = resolve_now(now)
+    member, method = _attendance_subject(actor, activity, member, token, "in", moment)
+    _check_in_open(activity, moment)
+    # No "already checked in?" read first: the unique (activity, member) constraint answers that.
+    attendance = _insert_attendance(activity, member, actor=actor, method=method, moment=moment)
+    if attendance is None:
+        if method == Method.QR:  # a repeat scan is answered with the row already there
+            return Attendance.objects.get(activity_id=activity.pk, member_id=member.pk)
+        raise _already_in(member)
     return attendance
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.activities import capture, permissions, qr, selectors, services
-from kangle.activities.access import access_attendee
+from kangle.activities.access import access_attendee, access_call_in_reach
 from kangle.activities.forms import (
     ActivityForm,
     AttendeeForm,
@@ -326,26 +326,10 @@ def call_create(request):
     return render(request, "activities/form.html", {"form": form, "title": _("Blow the whistle")})
 
 
-def _call_in_reach(user, pk: int) -> WhistleCall:
-    """Staff see the calls of their subtree.
-
-    A grid leader also sees the calls that ask their grid: targeted at it, or blown by a unit above it
-    without narrowing to grids (such a call asks the whole of its ``org``)."""
-    rows = WhistleCall.objects.select_related("org", "created_by")
-    try:
-        return get_in_scope_or_404(user, rows, pk=pk)
-    except Http404:
-        grids = list(OrgUnit.objects.filter(pk__in=user.units_for("grid_leader")))
-        call = rows.filter(selectors.asking_grids_q(grids), pk=pk).distinct().first()
-        if call is None:
-            raise
-        return call
-
-
 @login_required
 def call_detail(request, pk: int):
     _staff_only(request)
-    call = _call_in_reach(request.user, pk)
+    call = access_call_in_reach(request.user, pk)
     if request.method == "POST":
         form = CallActionForm(request.POST)
         if not form.is_valid():

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kangle.activities import selectors, services
+from kangle.activities.access import access_call_in_reach
 from kangle.activities.forms import MembersForm
 from kangle.activities.models import CallStatus, WhistleCall
-from kangle.activities.views import _call_in_reach
 from kangle.core.errors import UserError, message_in_language
 from kangle.core.roles import Role
 from kangle.core.timeutil import now
@@ -66,7 +66,7 @@ def grid_home(request):
 def grid_call(request, pk: int):
     """One call for the grid: who answered, and the leader answers for members who told them in person."""
     grids = _grids_of(request)
-    call = _call_in_reach(request.user, pk)
+    call = access_call_in_reach(request.user, pk)
     form = MembersForm(request.POST if request.method == "POST" else None)
     chosen = form.cleaned_data["member"] if form.is_bound and form.is_valid() else []
     error = ""

@@ -270,12 +270,14 @@ def scan(request, pk: int, action: str):
     form = ScanForm(request.POST if request.method == "POST" else request.GET)
     token = form.cleaned_data["t"] if form.is_valid() else ""
     result = error = None
+    repeat = False
     if request.method == "POST":
         try:
             if action == "in":
-                result, _created = services.attendance_scan(
+                result, created = services.attendance_scan(
                     actor=request.user, activity_id=activity.pk, token=token
                 )
+                repeat = not created
             else:
                 result = services.attendance_check_out(actor=request.user, activity=activity, token=token)
         except UserError as exc:
@@ -283,7 +285,14 @@ def scan(request, pk: int, action: str):
     return render(
         request,
         "activities/scan.html",
-        {"activity": activity, "action": action, "token": token, "result": result, "error": error},
+        {
+            "activity": activity,
+            "action": action,
+            "token": token,
+            "result": result,
+            "error": error,
+            "repeat": repeat,
+        },
     )
 
 

@@ -172,3 +172,17 @@ def test_party_org_signs_up_a_team_on_its_page(kit, client):
     assert client.get(reverse("activities:team-signup", args=[outsider.pk])).status_code == 404
     client.force_login(kit.p.member)
     assert client.get(url).status_code == 403
+
+
+def test_scanning_twice_on_the_phone_page_says_so_and_keeps_one_attendance(kit, client):
+    from kangle.activities import qr
+    from kangle.activities.models import Attendance
+
+    activity = kit.activity(starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5))
+    client.force_login(kit.p.member)
+    url = reverse("activities:scan", args=[activity.pk, "in"])
+    first = client.post(url, {"t": qr.make_token(activity, "in")}).content.decode()
+    assert 'data-testid="scan-result"' in first and 'data-testid="scan-repeat"' not in first
+    again = client.post(url, {"t": qr.make_token(activity, "in")}).content.decode()
+    assert 'data-testid="scan-repeat"' in again and "已签到，无需重复签到" in again
+    assert Attendance.objects.filter(activity=activity).count() == 1

@@ -7,10 +7,12 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from kangle.activities import jobs, qr, services
+from kangle.activities import jobs, qr, selectors, services
 from kangle.activities.models import (
     Attendance,
     CallStatus,
@@ -20,6 +22,7 @@ from kangle.activities.models import (
     SignupStatus,
     WhistleResponse,
 )
+from kangle.activities.services import records
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
 from kangle.core.uploads import validate_image
@@ -92,17 +95,17 @@ def test_team_signup_by_party_org(kit):
     activity = kit.activity(capacity=2)
     m2, _ = kit.member_with_user("周杰", party_org=kit.party_org)
     m3, _ = kit.member_with_user("吴敏", party_org=kit.party_org)
-    signups = services.team_signup(
+    signups = services.signup_team(
         actor=kit.p.employer, activity=activity, member_ids=[kit.member.pk, m2.pk, m3.pk], now=T0 - MIN
     )
     assert [s.status for s in signups] == ["confirmed", "confirmed", "waitlisted"]
     assert {s.party_org_id for s in signups} == {kit.party_org.pk}
     stranger = make_member(kit.p.tree.community_a, name="陌生人")
     with pytest.raises(UserError) as error:
-        services.team_signup(actor=kit.p.employer, activity=activity, member_ids=[stranger.pk], now=T0 - MIN)
+        services.signup_team(actor=kit.p.employer, activity=activity, member_ids=[stranger.pk], now=T0 - MIN)
     assert error.value.field == "member_ids"
     with pytest.raises(NotAllowed):
-        services.team_signup(actor=kit.p.member, activity=activity, member_ids=[kit.member.pk], now=T0 - MIN)
+        services.signup_team(actor=kit.p.member, activity=activity, member_ids=[kit.member.pk], now=T0 - MIN)
 
 
 # --- QR check-in and check-out ----------------------------------------------------------------------------
@@ -160,13 +163,69 @@ def _out(kit, activity, moment):
     )
 
 
-def test_check_in_twice_refused(kit):
+def test_scanning_twice_answers_with_the_same_row(kit):
+    activity = kit.activity()
+    first = _in(kit, activity, T0 - MIN)
+    again = _in(kit, activity, T0)
+    assert again.pk == first.pk and again.checked_in_at == T0 - MIN
+    assert Attendance.objects.count() == 1
+
+
+def test_staff_checking_in_someone_already_in_are_told(kit):
     activity = kit.activity()
     _in(kit, activity, T0 - MIN)
     with pytest.raises(UserError) as error:
-        _in(kit, activity, T0)
+        services.attendance_check_in(actor=kit.p.secretary_a, activity=activity, member=kit.member, now=T0)
     assert error.value.code == "already_checked_in" and error.value.status == 409
     assert Attendance.objects.count() == 1
+
+
+def test_the_scan_path_is_two_reads_and_one_short_transaction(kit):
+    activity = kit.activity()
+    signup = services.signup_create(actor=kit.p.member, activity=activity, now=T0 - dt.timedelta(days=1))
+    token = qr.make_token(activity, "in", now=T0)
+    with CaptureQueriesContext(connection) as captured:
+        attendance, created = services.attendance_scan(
+            actor=kit.p.member, activity_id=activity.pk, token=token, now=T0
+        )
+    assert created and attendance.signup_id == signup.pk  # the sign-up is found inside the INSERT
+    statements = [q["sql"].lstrip().upper() for q in captured.captured_queries]
+    selects = [s for s in statements if s.startswith("SELECT")]
+    inserts = [s for s in statements if s.startswith("INSERT")]
+    assert len(selects) == 2  # the member file and the activity; the token is checked in memory
+    assert len(inserts) == 2 and '"ACTIVITIES_ATTENDANCE"' in inserts[0]  # the attendance, then its audit
+    assert not [s for s in statements if s.startswith("UPDATE")]
+    with CaptureQueriesContext(connection) as repeat:
+        again, created = services.attendance_scan(
+            actor=kit.p.member, activity_id=activity.pk, token=token, now=T0 + dt.timedelta(seconds=5)
+        )
+    assert not created and again.pk == attendance.pk
+    assert not [q for q in repeat.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    assert (
+        Attendance.objects.count() == 1 and AuditEvent.objects.filter(verb="activities.check_in").count() == 1
+    )
+
+
+def test_scanning_an_activity_out_of_reach_or_cancelled_is_not_found(kit):
+    elsewhere = kit.activity(org=kit.p.tree.community_b, actor=kit.p.secretary_b)
+    with pytest.raises(Http404):
+        services.attendance_scan(
+            actor=kit.p.member, activity_id=elsewhere.pk, token=qr.make_token(elsewhere, "in", now=T0), now=T0
+        )
+    cancelled = kit.activity()
+    services.activity_cancel(actor=kit.p.secretary_a, activity=cancelled, reason="暴雨", now=T0 - MIN)
+    with pytest.raises(Http404):
+        services.attendance_scan(
+            actor=kit.p.member, activity_id=cancelled.pk, token=qr.make_token(cancelled, "in", now=T0), now=T0
+        )
+    with pytest.raises(Http404):
+        services.attendance_scan(actor=kit.p.member, activity_id=10**9, token="1.x", now=T0)
+    with pytest.raises(UserError) as refused:
+        services.attendance_scan(
+            actor=kit.p.secretary_a, activity_id=cancelled.pk, token="1.x", now=T0
+        )  # staff without a member file
+    assert refused.value.code == "not_a_member"
+    assert not Attendance.objects.exists()
 
 
 def test_check_out_without_check_in_refused(kit):
@@ -271,7 +330,7 @@ def test_call_notifies_matching_members_and_party_orgs(kit, django_capture_on_co
     _, unskilled = kit.member_with_user("钱多")
     with django_capture_on_commit_callbacks(execute=True):
         call = kit.call(skills=[barber], grids=[kit.p.tree.grid_a])
-    assert list(services.matching_members(call)) == [kit.member]
+    assert list(selectors.matching_members(call)) == [kit.member]
     assert Notification.objects.filter(recipient=kit.p.member, title__contains="社区吹哨").exists()
     assert not Notification.objects.filter(recipient=unskilled).exists()
     assert Notification.objects.filter(recipient=kit.p.employer, link__contains="/party/calls/").exists()
@@ -327,7 +386,7 @@ def test_answering_a_closed_call_refused(kit):
         services.response_create(actor=kit.p.member, call=call, now=T0 - dt.timedelta(hours=1))
     assert error.value.code == "call_closed"
     with pytest.raises(UserError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer, call=call, names=["李明"], now=T0 - dt.timedelta(hours=1)
         )
     assert error.value.code == "call_closed"
@@ -352,7 +411,7 @@ def test_close_needs_an_outcome(kit):
 def test_collective_report_with_named_list(kit):
     m2, _ = kit.member_with_user("周杰", party_org=kit.party_org)
     call = kit.call(people=3)
-    fresh = services.collective_response(
+    fresh = services.response_collective(
         actor=kit.p.employer, call=call, names="李明\n周杰", now=call.created_at + dt.timedelta(minutes=30)
     )
     assert {r.member_id for r in fresh} == {kit.member.pk, m2.pk}
@@ -360,7 +419,7 @@ def test_collective_report_with_named_list(kit):
     call.refresh_from_db()
     assert call.responded_count == 2
     # Sending the list again is harmless.
-    again = services.collective_response(
+    again = services.response_collective(
         actor=kit.p.employer,
         call=call,
         names=["李明", "周杰"],
@@ -376,7 +435,7 @@ def test_collective_list_naming_a_non_member_accepts_none(kit):
     make_member(kit.p.tree.community_a, name="外单位")  # a member, but not of this organisation
     call = kit.call()
     with pytest.raises(services.CollectiveListError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer,
             call=call,
             names=["李明", "不存在", "周杰", "外单位", "李明"],
@@ -395,7 +454,7 @@ def test_collective_names_someone_living_elsewhere(kit):
     make_member(kit.p.tree.community_b, name="远方", party_org=kit.party_org)
     call = kit.call()
     with pytest.raises(services.CollectiveListError) as error:
-        services.collective_response(
+        services.response_collective(
             actor=kit.p.employer, call=call, names=["远方"], now=call.created_at + MIN
         )
     assert error.value.rows[0]["message_en"] == "does not live where this call is"
@@ -403,13 +462,13 @@ def test_collective_names_someone_living_elsewhere(kit):
 
 def test_grid_leader_reports_for_group(kit):
     call = kit.call(grids=[kit.p.tree.grid_a])
-    fresh = services.grid_response(
+    fresh = services.response_grid(
         actor=kit.p.grid_leader, call=call, member_ids=[kit.member.pk], now=call.created_at + MIN
     )
     assert fresh[0].channel == "grid"
     outside = make_member(kit.p.tree.community_a, name="不在网格")
     with pytest.raises(UserError) as error:
-        services.grid_response(
+        services.response_grid(
             actor=kit.p.grid_leader, call=call, member_ids=[outside.pk], now=call.created_at + MIN
         )
     assert error.value.field == "member_ids"
@@ -488,7 +547,7 @@ def award_calls(monkeypatch):
         award_for_service=lambda **kwargs: calls.append(("award", kwargs)) or "entry",
         reverse_award=lambda **kwargs: calls.append(("reverse", kwargs)) or "reversal",
     )
-    monkeypatch.setattr(services, "points_services", ledger)
+    monkeypatch.setattr(records, "points_services", ledger)
     return calls
 
 
@@ -660,7 +719,7 @@ def test_verification_awards_points_once_on_the_real_ledger(kit):
     assert entries.count() == 1
     award = entries.get()
     assert award.points > 0 and award.rule_version is not None
-    assert services.request_award(record, actor=kit.p.area_admin, now=T0).pk == award.pk  # idempotent
+    assert services.award_request(record, actor=kit.p.area_admin, now=T0).pk == award.pk  # idempotent
     services.record_reject(actor=kit.p.area_admin, record=record, reason="重复登记", now=T0)
     assert sum(entries.values_list("points", flat=True)) == 0
 

@@ -11,7 +11,8 @@ from kangle.core.files import StoredFile
 from kangle.members.access import members_in_reach
 from kangle.members.constants import Status
 from kangle.members.models import Member
-from kangle.orgs.scope import scope_queryset
+from kangle.orgs.models import OrgUnit
+from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
 
 
@@ -70,6 +71,22 @@ def access_call(actor, pk) -> WhistleCall:
             if found is not None:
                 return found
     raise Http404
+
+
+def access_call_in_reach(user, pk) -> WhistleCall:
+    """Staff see the calls of their subtree.
+
+    A grid leader also sees the calls that ask their grid: targeted at it, or blown by a unit above it
+    without narrowing to grids (such a call asks the whole of its ``org``)."""
+    rows = WhistleCall.objects.select_related("org", "created_by")
+    try:
+        return get_in_scope_or_404(user, rows, pk=_number(pk))
+    except Http404:
+        grids = list(OrgUnit.objects.filter(pk__in=user.units_for("grid_leader")))
+        call = rows.filter(selectors.asking_grids_q(grids), pk=_number(pk)).distinct().first()
+        if call is None:
+            raise
+        return call
 
 
 def access_service_record(actor, pk) -> ServiceRecord:

@@ -9,9 +9,10 @@ import datetime as dt
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.activities import capture, permissions, qr, selectors, services
 from kangle.activities.access import access_activity, access_attendee, access_call
@@ -26,6 +27,7 @@ from kangle.activities.models import (
     WhistleResponse,
 )
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.uploads import validate_image
 from kangle.members.models import HouseholdMember, Member, Skill
 from kangle.orgs.models import OrgUnit, Venue
@@ -313,7 +315,7 @@ def _unit(request, code: str) -> OrgUnit:
 def _aspect(code: str) -> ServiceAspect:
     aspect = ServiceAspect.objects.filter(code=code).first()
     if aspect is None:
-        raise UserError("unknown_aspect", f"没有服务方面“{code}”", f"No aspect {code!r}", field="aspect")
+        raise UserError("unknown_aspect", _("No aspect %(code)s"), field="aspect", code=code)
     return aspect
 
 
@@ -327,7 +329,7 @@ def _call_for(request, pk: int) -> WhistleCall:
 
 # --- activities -------------------------------------------------------------------------------------------
 @router.get("/", response=list[ActivityOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_activities(request, status: str = ""):
     if permissions.is_staff(request.user):
         rows = selectors.activities_for(request.user)
@@ -338,7 +340,7 @@ def list_activities(request, status: str = ""):
         rows = selectors.activities_for_member(member)
     if status in ActivityStatus.values:
         rows = rows.filter(status=status)
-    return [ActivityOut.of(a) for a in rows.order_by("-starts_at", "-id")]
+    return Listing(rows.order_by("-starts_at", "-id"), row=ActivityOut.of, seek=("-starts_at", "-id"))
 
 
 @router.post("/", response={201: ActivityOut})
@@ -375,9 +377,7 @@ def figures(request, org: str, start: dt.date, end: dt.date):
     from kangle.activities.views import period_bounds
 
     if end < start:
-        raise UserError(
-            "end_before_start", "结束日期不能早于开始日期", "The end date is before the start", field="end"
-        )
+        raise UserError("end_before_start", _("The end date is before the start"), field="end")
     return selectors.figures(_unit(request, org), *period_bounds(start, end))
 
 
@@ -416,17 +416,17 @@ def qr_token(request, pk: int, action: str = "in"):
     if not permissions.can_manage_activity(request.user, activity.org):
         raise NotAllowed()
     if action not in qr.ACTIONS:
-        raise UserError("invalid_action", "动作只能是 in 或 out", "action must be in or out", field="action")
+        raise UserError("invalid_action", _("action must be in or out"), field="action")
     token = qr.make_token(activity, action)
     return {"token": token, "expires_at": qr.token_expires_at(token)}
 
 
 @router.get("/{int:pk}/signups", response=list[SignupOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_signups(request, pk: int):
     _staff(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org"), pk=pk)
-    return [SignupOut.of(s) for s in selectors.signups_of(activity)]
+    return Listing(selectors.signups_of(activity), row=SignupOut.of, seek=("created_at", "id"))
 
 
 @router.post("/{int:pk}/signups", response={201: SignupOut})
@@ -440,7 +440,7 @@ def team_sign_up(request, pk: int, payload: ActivityTeamIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
     activity = _activity_for(request, pk)
-    signups = services.team_signup(
+    signups = services.signup_team(
         actor=request.user, activity=activity, member_ids=payload.member_ids, party_org_id=payload.party_org
     )
     return 201, [SignupOut.of(s) for s in signups]
@@ -460,13 +460,19 @@ def cancel_signup(request, pk: int):
     return SignupOut.of(signup)
 
 
-@router.post("/{int:pk}/check-in", response={201: AttendanceOut})
+@router.post("/{int:pk}/check-in", response={201: AttendanceOut, 200: AttendanceOut})
 def check_in(request, pk: int, payload: TokenIn):
-    """A member checks in with the token of the code shown at the venue."""
-    activity = _activity_for(request, pk)
-    return 201, AttendanceOut.of(
-        services.attendance_check_in(actor=request.user, activity=activity, token=payload.token)
-    )
+    """A member checks in with the token of the code shown at the venue: 201 with the new attendance, 200
+    with the one already there for a repeat scan."""
+    try:
+        attendance, created = services.attendance_scan(
+            actor=request.user, activity_id=pk, token=payload.token
+        )
+    except UserError as exc:
+        if exc.code == "not_a_member":
+            _activity_for(request, pk)  # an activity the actor may not see is a 404 before anything else
+        raise
+    return (201 if created else 200), AttendanceOut.of(attendance)
 
 
 @router.post("/{int:pk}/check-out", response=AttendanceOut)
@@ -506,16 +512,17 @@ def staff_check_out(request, pk: int, payload: StaffCheckIn):
 
 
 @router.get("/{int:pk}/attendances", response=list[AttendanceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_attendances(request, pk: int):
     _staff(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org"), pk=pk)
-    return [AttendanceOut.of(a) for a in activity.attendances.order_by("checked_in_at", "id")]
+    rows = activity.attendances.order_by("checked_in_at", "id")
+    return Listing(rows, row=AttendanceOut.of, seek=("checked_in_at", "id"))
 
 
 # --- whistle calls ----------------------------------------------------------------------------------------
 @router.get("/calls", response=list[CallOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_calls(request):
     if permissions.is_staff(request.user):
         rows = selectors.calls_for(request.user)
@@ -524,7 +531,7 @@ def list_calls(request):
         if member is None:
             raise NotAllowed()
         rows = selectors.calls_for_member(member)
-    return [CallOut.of(c) for c in rows.order_by("-created_at", "-id")]
+    return Listing(rows.order_by("-created_at", "-id"), row=CallOut.of, seek=("-created_at", "-id"))
 
 
 @router.post("/calls", response={201: CallOut})
@@ -533,12 +540,10 @@ def create_call(request, payload: CallIn):
     org = _unit(request, payload.org)
     grids = list(OrgUnit.objects.filter(code__in=payload.grids))
     if len(grids) != len(set(payload.grids)):
-        raise UserError("unknown_grid", "有网格编码不存在", "A grid code does not exist", field="grids")
+        raise UserError("unknown_grid", _("A grid code does not exist"), field="grids")
     skills = list(Skill.objects.filter(code__in=payload.skills))
     if len(skills) != len(set(payload.skills)):
-        raise UserError(
-            "unknown_skill", "有专业特长编码不存在", "A skill code does not exist", field="skills"
-        )
+        raise UserError("unknown_skill", _("A skill code does not exist"), field="skills")
     call = services.call_create(
         actor=request.user,
         org=org,
@@ -563,11 +568,12 @@ def get_call(request, pk: int):
 
 
 @router.get("/calls/{int:pk}/responses", response=list[ResponseOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_responses(request, pk: int):
     _staff(request)
     call = _call_for(request, pk)
-    return [ResponseOut.of(r) for r in call.responses.select_related("member", "party_org").order_by("id")]
+    rows = call.responses.select_related("member", "party_org").order_by("id")
+    return Listing(rows, row=ResponseOut.of, seek=("id",))
 
 
 @router.post("/calls/{int:pk}/responses", response={201: ResponseOut})
@@ -582,7 +588,7 @@ def respond_collectively(request, pk: int, payload: CollectiveIn):
     if not permissions.is_party_org_account(request.user):
         raise NotAllowed()
     call = _call_for(request, pk)
-    fresh = services.collective_response(
+    fresh = services.response_collective(
         actor=request.user, call=call, names=payload.names, party_org_id=payload.party_org
     )
     return 201, [ResponseOut.of(r) for r in fresh]
@@ -592,7 +598,7 @@ def respond_collectively(request, pk: int, payload: CollectiveIn):
 def respond_for_group(request, pk: int, payload: GroupIn):
     _staff(request)
     call = _call_for(request, pk)
-    fresh = services.grid_response(actor=request.user, call=call, member_ids=payload.member_ids)
+    fresh = services.response_grid(actor=request.user, call=call, member_ids=payload.member_ids)
     return 201, [ResponseOut.of(r) for r in fresh]
 
 
@@ -605,7 +611,7 @@ def close_call(request, pk: int, payload: OutcomeIn):
 
 # --- service records --------------------------------------------------------------------------------------
 @router.get("/records", response=list[RecordOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def list_records(request, status: str = ""):
     if permissions.is_staff(request.user):
         rows = selectors.records_for(request.user)
@@ -616,7 +622,7 @@ def list_records(request, status: str = ""):
         rows = member.service_records.select_related("member", "aspect", "org", "activity")
     if status in RecordStatus.values:
         rows = rows.filter(status=status)
-    return [RecordOut.of(r) for r in rows.order_by("-started_at", "-id")]
+    return Listing(rows.order_by("-started_at", "-id"), row=RecordOut.of, seek=("-started_at", "-id"))
 
 
 @router.post("/records", response={201: RecordOut})
@@ -733,7 +739,7 @@ def _session_for(request, pk: int) -> PostSession:
     member = services.own_member(request.user)
     if member is not None:
         found = rows.filter(pk=pk).first()
-        if found is not None and services._reaches(member, found.post.org):
+        if found is not None and services.reaches(member, found.post.org):
             return found
     raise Http404
 

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kangle.activities import permissions
 from kangle.activities.models import (
@@ -19,14 +21,13 @@ from kangle.activities.models import (
     SessionAttendance,
     WhistleResponse,
 )
-from kangle.activities.services import (
+from kangle.activities.services.shared import (
     CHECK_IN_OPENS,
     CHECK_OUT_CLOSES,
-    _approved_member_of,
-    _int_in,
-    _tell,
+    member_approved_of,
+    member_notify,
 )
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.members.constants import Status
@@ -39,15 +40,13 @@ from kangle.posts.models import Claim, ClaimStatus, PostSession
 def _session_subject(actor, session: PostSession, member: Member | None) -> tuple[Member, str]:
     """The member checking in themselves, or staff of the post's unit checking someone in."""
     if member is None:
-        return _approved_member_of(actor), Method.SELF
+        return member_approved_of(actor), Method.SELF
     if not in_scope(actor, session.post.org.path):
         raise Http404
     if not permissions.can_manage_activity(actor, session.post.org):
         raise NotAllowed()
     if member.status != Status.APPROVED:
-        raise UserError(
-            "not_a_member", "该人员不是已通过审核的党员", "Not an approved member", field="member"
-        )
+        raise UserError("not_a_member", _("Not an approved member"), field="member")
     return member, Method.STAFF
 
 
@@ -56,10 +55,11 @@ def _claim_of(member: Member, session: PostSession) -> Claim:
     if claim is None:
         raise UserError(
             "not_claimed",
-            f"{member.name} 没有认领岗位「{session.post.title}」（或认领尚未确认），不能在该岗位签到",
-            f"{member.name} holds no confirmed claim on the post '{session.post.title}': cannot check in",
+            _("%(name)s holds no confirmed claim on the post '%(title)s': cannot check in"),
             field="member",
             status=409,
+            name=member.name,
+            title=session.post.title,
         )
     return claim
 
@@ -72,13 +72,9 @@ def session_check_in(
     member, method = _session_subject(actor, session, member)
     claim = _claim_of(member, session)
     if moment < session.starts_at - CHECK_IN_OPENS:
-        raise UserError(
-            "too_early",
-            "签到尚未开始（岗位时段开始前30分钟开放）",
-            "Check-in opens 30 minutes before the start",
-        )
+        raise UserError("too_early", pgettext_lazy("too_early", "Check-in opens 30 minutes before the start"))
     if moment >= session.ends_at:
-        raise UserError("session_over", "该时段已结束，不能签到", "The session is over: check-in is closed")
+        raise UserError("session_over", _("The session is over: check-in is closed"))
     try:
         with transaction.atomic():
             attendance = SessionAttendance.objects.create(
@@ -99,10 +95,7 @@ def session_check_in(
             )
     except IntegrityError:
         raise UserError(
-            "already_checked_in",
-            f"{member.name} 已签到，无需重复签到",
-            f"{member.name} has already checked in",
-            status=409,
+            "already_checked_in", _("%(name)s has already checked in"), status=409, name=member.name
         ) from None
     return attendance
 
@@ -116,7 +109,7 @@ def session_check_out(
     member, method = _session_subject(actor, session, member)
     if moment > session.ends_at + CHECK_OUT_CLOSES:
         raise UserError(
-            "check_out_closed", "签退已截止（时段结束后2小时内）", "Check-out closed 2 hours after the end"
+            "check_out_closed", pgettext_lazy("check_out_closed", "Check-out closed 2 hours after the end")
         )
     post = session.post
     with transaction.atomic():
@@ -126,16 +119,13 @@ def session_check_out(
         if attendance is None:
             raise UserError(
                 "not_checked_in",
-                f"{member.name} 尚未签到，不能签退",
-                f"{member.name} has not checked in: cannot check out",
+                _("%(name)s has not checked in: cannot check out"),
                 status=409,
+                name=member.name,
             )
         if attendance.checked_out_at is not None:
             raise UserError(
-                "already_checked_out",
-                f"{member.name} 已签退",
-                f"{member.name} has already checked out",
-                status=409,
+                "already_checked_out", _("%(name)s has already checked out"), status=409, name=member.name
             )
         start = max(session.starts_at, attendance.checked_in_at)
         end = min(session.ends_at, moment)
@@ -192,34 +182,34 @@ def response_mark_present(
     if not in_scope(actor, call.org.path):
         raise Http404
     if not permissions.can_blow_whistle(actor, call.org):
-        raise NotAllowed("只有吹哨方可以确认到场", "Only whoever blew the whistle can mark people present")
+        raise NotAllowed(_("Only whoever blew the whistle can mark people present"))
     if moment < call.starts_at:
         raise UserError(
-            "call_not_started",
-            "吹哨任务尚未开始，不能确认到场",
-            "The call has not started yet: nobody can be marked present",
-            status=409,
+            "call_not_started", _("The call has not started yet: nobody can be marked present"), status=409
         )
     if call.aspect_id is None:
         raise UserError(
             "call_without_aspect",
-            "该吹哨任务没有设置服务方面，无法生成服务记录，请先补充",
-            "The call has no service aspect, so no service record can be made; set one first",
+            _("The call has no service aspect, so no service record can be made; set one first"),
             field="aspect",
         )
     length = max(1, int((call.ends_at - call.starts_at).total_seconds() // 60))
-    minutes = _int_in(
-        length if minutes is None else minutes, "minutes", "服务时长（分钟）", "Minutes", 1, 1440
+    minutes = cleaners.whole_number(
+        length if minutes is None else minutes,
+        field="minutes",
+        label=_("Duration in minutes"),
+        low=1,
+        high=1440,
     )
-    difficulty = _int_in(difficulty, "difficulty", "难度", "Difficulty", 1, 5)
+    difficulty = cleaners.whole_number(difficulty, field="difficulty", label=_("Difficulty"), low=1, high=5)
     with transaction.atomic():
         locked = WhistleResponse.objects.select_for_update().select_related("member").get(pk=response.pk)
         if locked.present_at is not None:
             raise UserError(
                 "already_present",
-                f"{locked.member.name} 已确认到场",
-                f"{locked.member.name} is already marked present",
+                _("%(name)s is already marked present"),
                 status=409,
+                name=locked.member.name,
             )
         WhistleResponse.objects.filter(pk=locked.pk).update(present_at=moment, marked_present_by=actor)
         record = ServiceRecord.objects.create(
@@ -244,7 +234,7 @@ def response_mark_present(
             now=moment,
             details={"call": call.pk, "member": locked.member_id, "record": record.pk, "minutes": minutes},
         )
-        _tell(
+        member_notify(
             locked.member,
             f"已确认到场：{call.title}",
             "服务记录待社区认定",

@@ -95,3 +95,83 @@ class StaffRecordForm(forms.Form):
     hours = forms.DecimalField(label=_("Hours"), max_digits=5, decimal_places=1, min_value=0)
     beneficiaries = forms.IntegerField(label=_("Residents served"), required=False, min_value=0)
     difficulty = forms.IntegerField(label=_("Difficulty (1–5)"), initial=1)
+
+
+# --- the small POSTs of the pages (buttons with a few fields) --------------------------------------------
+class IdsField(forms.Field):
+    """A list of row ids from repeated inputs (``member=1&member=2``); anything that is not a number is an
+    error naming the field."""
+
+    widget = forms.SelectMultiple
+    default_error_messages = {"invalid": _("Choose from the list.")}
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        try:
+            return [int(item) for item in value]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class CountForm(forms.Form):
+    count = forms.IntegerField(label=_("Beneficiaries"))
+
+
+class AttendeeForm(forms.Form):
+    member = forms.IntegerField(label=_("Member number"))
+
+
+class ReasonForm(forms.Form):
+    # Required and length are the service's rules (the same words on the page and in the API).
+    reason = forms.CharField(label=_("Reason"), required=False)
+
+
+class PhoneSignupForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("signup", "signup"), ("family", "family"), ("cancel", "cancel")], required=False
+    )
+    household_member = forms.IntegerField(required=False)
+
+
+class ScanForm(forms.Form):
+    t = forms.CharField(required=False)
+
+
+class CallActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("close", "close"), ("group", "group"), ("present", "present")])
+    outcome = forms.CharField(label=_("Outcome"), required=False)
+    member = IdsField(label=_("Members"), required=False)
+    response = forms.IntegerField(required=False)
+
+
+class SessionActionForm(forms.Form):
+    session = forms.IntegerField()
+    action = forms.ChoiceField(choices=[("in", "in"), ("out", "out")], required=False)
+
+
+class PartyOrgForm(forms.Form):
+    party_org = forms.IntegerField(required=False)
+
+
+class NamesForm(forms.Form):
+    names = forms.CharField(label=_("Names, one per line"), required=False, widget=forms.Textarea)
+
+
+class MembersForm(forms.Form):
+    member = IdsField(label=_("Members"), required=False)
+
+
+class RecordDecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("verify", "verify"), ("reject", "reject")], required=False)
+    reason = forms.CharField(label=_("Reason"), required=False)
+    status = forms.CharField(required=False)
+
+
+def form_errors_text(form) -> str:
+    """A refused form's errors as one line for a page message (field label first)."""
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields and form.fields[name].label else ""
+        parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+    return "; ".join(parts)

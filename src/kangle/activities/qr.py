@@ -13,6 +13,7 @@ import io
 import segno
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from kangle.core.errors import UserError
 from kangle.core.timeutil import resolve_now
@@ -46,31 +47,27 @@ def check_token(activity, action: str, token: str, *, now: dt.datetime | None = 
     if not window_text.isdigit() or not signature:
         raise UserError(
             "qr_invalid",
-            "二维码无效，请扫描现场屏幕上的二维码",
-            "Invalid code: scan the code on the screen at the venue",
+            gettext_lazy("Invalid code: scan the code on the screen at the venue"),
             field="token",
         )
     window = int(window_text)
     if not hmac.compare_digest(signature, _signature(activity, action, window)):
         raise UserError(
             "qr_invalid",
-            "二维码无效，请扫描现场屏幕上的二维码",
-            "Invalid code: scan the code on the screen at the venue",
+            gettext_lazy("Invalid code: scan the code on the screen at the venue"),
             field="token",
         )
     current = _window(resolve_now(now))
     if window > current:
         raise UserError(
             "qr_invalid",
-            "二维码无效，请扫描现场屏幕上的二维码",
-            "Invalid code: scan the code on the screen at the venue",
+            gettext_lazy("Invalid code: scan the code on the screen at the venue"),
             field="token",
         )
     if current - window > 1:
         raise UserError(
             "qr_expired",
-            "二维码已过期，请重新扫描现场屏幕上的二维码",
-            "The code has expired: scan the code on the screen again",
+            gettext_lazy("The code has expired: scan the code on the screen again"),
             field="token",
         )
 

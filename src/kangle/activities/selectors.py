@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Avg, Count, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
 
 from kangle.activities.models import (
     Activity,
@@ -17,10 +17,11 @@ from kangle.activities.models import (
     WhistleCall,
     WhistleResponse,
 )
+from kangle.members.constants import Status
 from kangle.members.models import Member
-from kangle.orgs.models import OrgUnit
+from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
-from kangle.orgs.selectors import subtree_q
+from kangle.orgs.selectors import paths_q, subtree_q
 
 
 def activities_for(actor) -> QuerySet[Activity]:
@@ -31,8 +32,6 @@ def _reach_q(member: Member, field: str = "org__path"):
     """Units a member reaches: their community, the units above it, and units inside it."""
     codes = [c for c in member.community.path.split("/") if c]
     above = ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
-    from django.db.models import Q
-
     return Q(**{f"{field}__in": above}) | subtree_q(member.community.path, field)
 
 
@@ -42,6 +41,51 @@ def activities_for_member(member: Member) -> QuerySet[Activity]:
         .select_related("org", "aspect", "venue")
         .order_by("starts_at", "id")
     )
+
+
+def scanning_member(actor) -> Member | None:
+    """The member file of a person scanning a code or signing up on their phone (the same file as
+    ``members.selectors.own_file``), read without its personal data: nothing is decrypted on the check-in
+    path, which sees bursts at the start of an activity. None for an anonymous actor or one without a
+    file; the caller checks the status."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return (
+        Member.objects.filter(user=actor)
+        .select_related("community")
+        .only("pk", "name", "status", "user_id", "community_id", "community__path")
+        .order_by(F("left_at").desc(nulls_first=True), "-registered_at")
+        .first()
+    )
+
+
+def activity_for_scan(pk: int) -> Activity | None:
+    """The fields a QR check-in needs of an activity, with its organiser's path (one indexed read)."""
+    return (
+        Activity.objects.select_related("org")
+        .only(
+            "pk", "title", "status", "starts_at", "ends_at", "qr_secret", "org_id", "org__path", "org__code"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def matching_members(call: WhistleCall, grids=None, skills=None) -> QuerySet[Member]:
+    """Approved members the call asks: living in its grids (or anywhere under its unit), with a skill it
+    names."""
+    grids = list(call.grids.all()) if grids is None else grids
+    skills = list(call.skills.all()) if skills is None else skills
+    if grids:
+        rows = Member.objects.filter(paths_q([g.path for g in grids], "org__path"))
+    elif call.org.kind in (OrgKind.DISTRICT, OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY):
+        rows = Member.objects.filter(subtree_q(call.org.path, "community__path"))
+    else:
+        rows = Member.objects.filter(subtree_q(call.org.path, "org__path"))
+    rows = rows.filter(status=Status.APPROVED)
+    if skills:
+        rows = rows.filter(pk__in=Member.skills.through.objects.filter(skill__in=skills).values("member_id"))
+    return rows
 
 
 def calls_for(actor) -> QuerySet[WhistleCall]:
@@ -61,8 +105,6 @@ def calls_for_member(member: Member) -> QuerySet[WhistleCall]:
 
 def _party_org_reach_q(party_org):
     """Units where members of this organisation live, the units above them, and the units inside them."""
-    from django.db.models import Q
-
     communities = (
         Member.objects.filter(party_org=party_org).values_list("community__path", flat=True).distinct()
     )

@@ -5,6 +5,7 @@ and the phone
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,11 +15,29 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.activities import capture, permissions, qr, selectors, services
-from kangle.activities.access import access_attendee
-from kangle.activities.forms import ActivityForm, CallForm, SelfReportForm, StaffRecordForm
+from kangle.activities.access import access_attendee, access_call_in_reach
+from kangle.activities.forms import (
+    ActivityForm,
+    AttendeeForm,
+    CallActionForm,
+    CallForm,
+    CountForm,
+    MembersForm,
+    NamesForm,
+    PartyOrgForm,
+    PhoneSignupForm,
+    ReasonForm,
+    RecordDecisionForm,
+    ScanForm,
+    SelfReportForm,
+    SessionActionForm,
+    StaffRecordForm,
+    form_errors_text,
+)
 from kangle.activities.models import (
     Activity,
     CallStatus,
@@ -118,23 +137,30 @@ def activity_detail(request, pk: int):
 def activity_action(request, pk: int, action: str):
     _staff_only(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "aspect"), pk=pk)
+    forms_by_action = {
+        "beneficiaries": CountForm,
+        "check-in": AttendeeForm,
+        "check-out": AttendeeForm,
+        "cancel": ReasonForm,
+    }
+    if action not in forms_by_action:
+        raise Http404
+    form = forms_by_action[action](request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors_text(form))
+        return redirect("activities:detail", activity.pk)
+    data = form.cleaned_data
     try:
         if action == "beneficiaries":
-            services.activity_set_beneficiaries(
-                actor=request.user, activity=activity, count=request.POST.get("count", "")
-            )
+            services.activity_set_beneficiaries(actor=request.user, activity=activity, count=data["count"])
             messages.success(request, _("Beneficiaries saved."))
         elif action in ("check-in", "check-out"):
-            member = access_attendee(request.user, activity, request.POST.get("member"))
+            member = access_attendee(request.user, activity, data["member"])
             function = services.attendance_check_in if action == "check-in" else services.attendance_check_out
             function(actor=request.user, activity=activity, member=member)
             messages.success(request, _("Done: %(name)s") % {"name": member.name})
-        elif action == "cancel":
-            services.activity_cancel(
-                actor=request.user, activity=activity, reason=request.POST.get("reason", "")
-            )
         else:
-            raise Http404
+            services.activity_cancel(actor=request.user, activity=activity, reason=data["reason"])
     except UserError as exc:
         messages.error(request, str(exc))
     return redirect("activities:detail", activity.pk)
@@ -203,14 +229,16 @@ def phone_detail(request, pk: int):
     )
     signup = active.filter(household_member__isnull=True).first()
     if request.method == "POST":
+        form = PhoneSignupForm(request.POST)
+        data = form.cleaned_data if form.is_valid() else {"action": "", "household_member": None}
         try:
-            if request.POST.get("action") == "family":
-                household = member.household.filter(pk=request.POST.get("household_member") or 0).first()
+            if data["action"] == "family":
+                household = member.household.filter(pk=data["household_member"] or 0).first()
                 if household is None:
                     raise Http404
                 services.signup_household(actor=request.user, activity=activity, household_member=household)
                 messages.success(request, _("%(name)s is signed up.") % {"name": household.name})
-            elif request.POST.get("action") == "cancel" and signup is not None:
+            elif data["action"] == "cancel" and signup is not None:
                 services.signup_cancel(actor=request.user, signup=signup)
                 messages.success(request, _("Your sign-up is cancelled."))
             else:
@@ -238,18 +266,32 @@ def scan(request, pk: int, action: str):
         raise Http404
     member = _member_or_403(request)
     activity = get_object_or_404(selectors.activities_for_member(member), pk=pk)
-    token = request.POST.get("t") or request.GET.get("t", "")
+    form = ScanForm(request.POST if request.method == "POST" else request.GET)
+    token = form.cleaned_data["t"] if form.is_valid() else ""
     result = error = None
+    repeat = False
     if request.method == "POST":
-        function = services.attendance_check_in if action == "in" else services.attendance_check_out
         try:
-            result = function(actor=request.user, activity=activity, token=token)
+            if action == "in":
+                result, created = services.attendance_scan(
+                    actor=request.user, activity_id=activity.pk, token=token
+                )
+                repeat = not created
+            else:
+                result = services.attendance_check_out(actor=request.user, activity=activity, token=token)
         except UserError as exc:
             error = str(exc)
     return render(
         request,
         "activities/scan.html",
-        {"activity": activity, "action": action, "token": token, "result": result, "error": error},
+        {
+            "activity": activity,
+            "action": action,
+            "token": token,
+            "result": result,
+            "error": error,
+            "repeat": repeat,
+        },
     )
 
 
@@ -292,38 +334,25 @@ def call_create(request):
     return render(request, "activities/form.html", {"form": form, "title": _("Blow the whistle")})
 
 
-def _call_in_reach(user, pk: int) -> WhistleCall:
-    """Staff see the calls of their subtree.
-
-    A grid leader also sees the calls that ask their grid: targeted at it, or blown by a unit above it
-    without narrowing to grids (such a call asks the whole of its ``org``)."""
-    rows = WhistleCall.objects.select_related("org", "created_by")
-    try:
-        return get_in_scope_or_404(user, rows, pk=pk)
-    except Http404:
-        grids = list(OrgUnit.objects.filter(pk__in=user.units_for("grid_leader")))
-        call = rows.filter(selectors.asking_grids_q(grids), pk=pk).distinct().first()
-        if call is None:
-            raise
-        return call
-
-
 @login_required
 def call_detail(request, pk: int):
     _staff_only(request)
-    call = _call_in_reach(request.user, pk)
+    call = access_call_in_reach(request.user, pk)
     if request.method == "POST":
+        form = CallActionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect("activities:call-detail", call.pk)
+        data = form.cleaned_data
         try:
-            if request.POST.get("action") == "close":
-                services.call_close(actor=request.user, call=call, outcome=request.POST.get("outcome", ""))
+            if data["action"] == "close":
+                services.call_close(actor=request.user, call=call, outcome=data["outcome"])
                 messages.success(request, _("The call is closed."))
-            elif request.POST.get("action") == "group":
-                fresh = services.grid_response(
-                    actor=request.user, call=call, member_ids=request.POST.getlist("member")
-                )
+            elif data["action"] == "group":
+                fresh = services.response_grid(actor=request.user, call=call, member_ids=data["member"])
                 messages.success(request, _("%(n)d reported for the group.") % {"n": len(fresh)})
-            elif request.POST.get("action") == "present":
-                response = call.responses.filter(pk=request.POST.get("response") or 0).first()
+            else:
+                response = call.responses.filter(pk=data["response"] or 0).first()
                 if response is None:
                     raise Http404
                 capture.response_mark_present(actor=request.user, response=response)
@@ -385,9 +414,12 @@ def _acting_party_org(request) -> EmployerPartyOrg | None:
     """The branch an employer Party organisation account acts for: the one named by ``party_org`` (query or
     form), or its only one. None when the account serves several and has not chosen."""
     orgs = list(EmployerPartyOrg.objects.filter(account=request.user).order_by("name", "pk"))
-    chosen = request.POST.get("party_org") or request.GET.get("party_org")
-    if chosen:
-        found = [org for org in orgs if str(org.pk) == chosen]
+    form = PartyOrgForm(request.POST if "party_org" in request.POST else request.GET)
+    if not form.is_valid():
+        raise Http404  # not a number: no branch of this account
+    chosen = form.cleaned_data["party_org"]
+    if chosen is not None:
+        found = [org for org in orgs if org.pk == chosen]
         if not found:
             raise Http404
         return found[0]
@@ -402,15 +434,18 @@ def phone_sessions(request):
     member = _member_or_403(request)
     moment = current_time()
     if request.method == "POST":
+        form = SessionActionForm(request.POST)
+        if not form.is_valid():
+            raise Http404
         session = (
             PostSession.objects.select_related("post__org", "post__aspect")
-            .filter(pk=request.POST.get("session") or 0)
+            .filter(pk=form.cleaned_data["session"])
             .first()
         )
-        if session is None or not services._reaches(member, session.post.org):
+        if session is None or not services.reaches(member, session.post.org):
             raise Http404
         try:
-            if request.POST.get("action") == "out":
+            if form.cleaned_data["action"] == "out":
                 attendance = capture.session_check_out(actor=request.user, session=session)
                 if attendance.credited:
                     messages.success(request, _("Checked out; the service record awaits verification."))
@@ -468,9 +503,10 @@ def collective(request, pk: int):
     call = get_object_or_404(selectors.calls_for_party_org(party_org), pk=pk)
     rows, names, done = [], "", None
     if request.method == "POST":
-        names = request.POST.get("names", "")
+        form = NamesForm(request.POST)
+        names = form.cleaned_data["names"] if form.is_valid() else ""
         try:
-            done = services.collective_response(
+            done = services.response_collective(
                 actor=request.user, call=call, names=names, party_org_id=party_org.pk
             )
             call.refresh_from_db()
@@ -504,12 +540,17 @@ def team_signup(request, pk: int):
         return redirect("activities:party-calls")
     activity = get_object_or_404(selectors.activities_for_party_org(party_org), pk=pk)
     if request.method == "POST":
+        form = MembersForm(request.POST)
         try:
-            made = services.team_signup(
+            if not form.is_valid():
+                raise UserError(
+                    "invalid_member_ids", gettext_lazy("Choose from the list."), field="member_ids"
+                )
+            made = services.signup_team(
                 actor=request.user,
                 activity=activity,
                 party_org_id=party_org.pk,
-                member_ids=request.POST.getlist("member"),
+                member_ids=form.cleaned_data["member"],
             )
             messages.success(request, _("%(n)d signed up.") % {"n": len(made)})
         except UserError as exc:
@@ -587,16 +628,18 @@ def record_list(request):
 def record_decide(request, pk: int):
     _staff_only(request)
     record = get_in_scope_or_404(request.user, ServiceRecord.objects.select_related("org", "member"), pk=pk)
+    form = RecordDecisionForm(request.POST)
+    data = form.cleaned_data if form.is_valid() else {"action": "", "reason": "", "status": ""}
     try:
-        if request.POST.get("action") == "verify":
+        if data["action"] == "verify":
             services.record_verify(actor=request.user, record=record)
             messages.success(request, _("Record verified."))
         else:
-            services.record_reject(actor=request.user, record=record, reason=request.POST.get("reason", ""))
+            services.record_reject(actor=request.user, record=record, reason=data["reason"])
             messages.success(request, _("Record rejected."))
     except UserError as exc:
         messages.error(request, str(exc))
-    return redirect(reverse("activities:records") + f"?status={request.POST.get('status', '')}")
+    return redirect(reverse("activities:records") + "?" + urlencode({"status": data["status"]}))
 
 
 @login_required

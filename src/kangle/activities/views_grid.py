@@ -8,10 +8,12 @@ from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kangle.activities import selectors, services
+from kangle.activities.access import access_call_in_reach
+from kangle.activities.forms import MembersForm
 from kangle.activities.models import CallStatus, WhistleCall
-from kangle.activities.views import _call_in_reach
 from kangle.core.errors import UserError, message_in_language
 from kangle.core.roles import Role
 from kangle.core.timeutil import now
@@ -64,12 +66,17 @@ def grid_home(request):
 def grid_call(request, pk: int):
     """One call for the grid: who answered, and the leader answers for members who told them in person."""
     grids = _grids_of(request)
-    call = _call_in_reach(request.user, pk)
-    chosen = [value for value in request.POST.getlist("member")]
+    call = access_call_in_reach(request.user, pk)
+    form = MembersForm(request.POST if request.method == "POST" else None)
+    chosen = form.cleaned_data["member"] if form.is_bound and form.is_valid() else []
     error = ""
     if request.method == "POST":
         try:
-            fresh = services.grid_response(actor=request.user, call=call, member_ids=chosen)
+            if not form.is_valid():
+                raise UserError(
+                    "invalid_member_ids", gettext_lazy("Choose from the list."), field="member_ids"
+                )
+            fresh = services.response_grid(actor=request.user, call=call, member_ids=chosen)
         except UserError as exc:
             error = message_in_language(exc)
         else:
@@ -87,7 +94,7 @@ def grid_call(request, pk: int):
         "call": call,
         "responses": call.responses.select_related("member").order_by("responded_at", "id"),
         "group": group,
-        "chosen": set(chosen),
+        "chosen": {str(pk) for pk in chosen},
         "error": error,
         "is_open": call.status == CallStatus.OPEN,
     }

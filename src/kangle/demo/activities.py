@@ -134,7 +134,7 @@ def _calls(ctx, admin, totals) -> None:
             if grid_leader.scope_paths and m.org.path.startswith(grid_leader.scope_paths[0])
         ]
         if group:
-            services.grid_response(
+            services.response_grid(
                 actor=grid_leader,
                 call=call,
                 member_ids=[m.pk for m in group[:3]],

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -41,13 +42,13 @@ def adjustment_limit_set(
     if not in_scope(actor, street.path):
         raise Http404
     if not actor.is_superuser and not actor.has_role(Role.STREET_ADMIN, within=street):
-        raise NotAllowed("只有街道管理员可以设置", "Only a street admin sets this")
+        raise NotAllowed(_("Only a street admin sets this"))
     if not isinstance(approval_above, int) or not 1 <= approval_above <= services.MAX_ADJUSTMENT:
         raise UserError(
             "invalid_limit",
-            f"审批门槛须在 1 到 {services.MAX_ADJUSTMENT} 之间",
-            f"The limit must be from 1 to {services.MAX_ADJUSTMENT}",
+            _("The limit must be from 1 to %(MAX_ADJUSTMENT)s"),
             field="approval_above",
+            MAX_ADJUSTMENT=services.MAX_ADJUSTMENT,
         )
     row, _created = AdjustmentLimit.objects.update_or_create(
         org=street, defaults={"approval_above": approval_above, "updated_at": moment, "updated_by": actor}
@@ -73,16 +74,13 @@ def points_adjust_request(
     if not isinstance(points, int) or isinstance(points, bool) or abs(points) <= approval_above(street):
         return services.points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
     if not permissions.can_adjust(actor, member.community):
-        raise NotAllowed("只有街道管理员可以手工调整积分", "Only a street admin may adjust points by hand")
+        raise NotAllowed(_("Only a street admin may adjust points by hand"))
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("reason_required", "请填写调整原因", "A reason is required", field="reason")
+        raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
     if abs(points) > services.MAX_ADJUSTMENT:
         raise UserError(
-            "invalid_points",
-            "调整分值必须是非零整数，且不超过±100",
-            "points must be a non-zero whole number within ±100",
-            field="points",
+            "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
         )
     with transaction.atomic():
         request = AdjustmentRequest.objects.create(
@@ -126,19 +124,11 @@ def adjustment_decide(
     if not in_scope(actor, request.org_path):
         raise Http404
     if not permissions.can_adjust(actor, request.member.community):
-        raise NotAllowed("只有街道管理员可以审批", "Only a street admin approves")
+        raise NotAllowed(_("Only a street admin approves"))
     if request.requested_by_id == actor.pk:
-        raise UserError(
-            "same_admin",
-            "需要另一位街道管理员审批",
-            "A second street admin must approve",
-            field="decision",
-            status=403,
-        )
+        raise UserError("same_admin", _("A second street admin must approve"), field="decision", status=403)
     if request.status != AdjustmentStatus.PENDING:
-        raise UserError(
-            "already_decided", "该申请已审批", "This request has already been decided", status=409
-        )
+        raise UserError("already_decided", _("This request has already been decided"), status=409)
     if approve:
         entry = services.points_adjust(
             actor=actor,

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.core.errors import UserError
@@ -272,7 +273,9 @@ class RankRow(Schema):
 def _unit(code: str, field: str = "org") -> OrgUnit:
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
-        raise UserError("unknown_unit", f"找不到组织节点 {code}", f"No organisation unit {code}", field=field)
+        raise UserError(
+            "unknown_unit", _("No organisation unit %(code_value)s"), field=field, code_value=code
+        )
     return unit
 
 
@@ -304,8 +307,7 @@ def _household(member: Member, household_id: int | None) -> HouseholdMember | No
     if household is None or household.member_id != member.pk:
         raise UserError(
             "not_household",
-            "此人不是该党员登记的家庭成员",
-            "This person is not a household member of the member",
+            _("This person is not a household member of the member"),
             field="household_member",
         )
     return household
@@ -347,9 +349,7 @@ def rules_list(request, street: str):
 def rules_create(request, payload: RuleIn):
     street = _unit(payload.street, "street")
     if street.kind != OrgKind.STREET:
-        raise UserError(
-            "not_a_street", "积分规则只能设在街道", "Points rules belong to a street", field="street"
-        )
+        raise UserError("not_a_street", _("Points rules belong to a street"), field="street")
     rule = services.rule_create(
         actor=request.user,
         street=street,
@@ -422,7 +422,7 @@ def benefits_create(request, payload: BenefitIn):
     if payload.venue is not None:
         venue = Venue.objects.filter(pk=payload.venue).first()
         if venue is None:
-            raise UserError("unknown_venue", "找不到场所", "No such venue", field="venue")
+            raise UserError("unknown_venue", _("No such venue"), field="venue")
     fields = payload.dict(exclude={"org", "kind", "name", "venue"})
     benefit = services.benefit_create(
         actor=request.user, org=org, kind=payload.kind, name=payload.name, venue=venue, **fields
@@ -524,9 +524,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime, dt
     start = start or today.replace(day=1)
     end = end or today
     if end < start:
-        raise UserError(
-            "invalid_period", "结束日期不能早于开始日期", "end cannot be before start", field="end"
-        )
+        raise UserError("invalid_period", _("end cannot be before start"), field="end")
     return (
         timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
         timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)),
@@ -546,10 +544,7 @@ def rankings(
     masked and without those who opted out; an employer Party organisation's account sees its own."""
     if dimension not in selectors.DIMENSIONS:
         raise UserError(
-            "invalid_dimension",
-            "排名维度只能是 community、grid 或 party_org",
-            "dimension must be community, grid or party_org",
-            field="dimension",
+            "invalid_dimension", _("dimension must be community, grid or party_org"), field="dimension"
         )
     since, until = _period(start, end)
     limit = max(1, min(limit, 100))

@@ -46,6 +46,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -88,7 +89,7 @@ def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 def street_of(unit: OrgUnit) -> OrgUnit:
     street = ancestor_of_kind(unit, OrgKind.STREET)
     if street is None:
-        raise UserError("no_street", f"{unit.name} 不属于任何街道", f"{unit.name} is not inside a street")
+        raise UserError("no_street", _("%(name)s is not inside a street"), name=unit.name)
     return street
 
 
@@ -126,7 +127,7 @@ def _append(balance: Balance, **fields) -> LedgerEntry:
 def _require_aware(value, field: str) -> dt.datetime:
     if not isinstance(value, dt.datetime) or timezone.is_naive(value):
         raise UserError(
-            "invalid_time", f"{field} 必须是带时区的时间", f"{field} must be an aware datetime", field=field
+            "invalid_time", _("%(field_value)s must be an aware datetime"), field=field, field_value=field
         )
     return value
 
@@ -148,48 +149,35 @@ def _validate_table(band_limits, table, daily_cap, monthly_cap) -> tuple[list[in
     ):
         raise UserError(
             "invalid_bands",
-            "时长分档必须是递增的正整数分钟数（不超过1440）",
-            "Duration band limits must be increasing positive minutes (at most 1440)",
+            _("Duration band limits must be increasing positive minutes (at most 1440)"),
             field="band_limits",
         )
     columns = len(band_limits) + 1
     if not isinstance(table, list) or len(table) != len(DIFFICULTIES):
-        raise UserError(
-            "invalid_table",
-            "积分表必须有5行（难度1–5）",
-            "The points table needs 5 rows (difficulty 1–5)",
-            field="table",
-        )
+        raise UserError("invalid_table", _("The points table needs 5 rows (difficulty 1–5)"), field="table")
     for d, row in enumerate(table, start=1):
         if not isinstance(row, list) or len(row) != columns:
             raise UserError(
                 "invalid_table",
-                f"积分表第{d}行必须有{columns}列",
-                f"Row {d} of the points table needs {columns} columns",
+                _("Row %(d)s of the points table needs %(columns)s columns"),
                 field="table",
+                d=d,
+                columns=columns,
             )
         for value in row:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
                 raise UserError(
                     "invalid_table",
-                    f"积分表第{d}行的值必须是1到5的整数",
-                    f"Row {d} of the points table must hold whole numbers from 1 to 5",
+                    _("Row %(d)s of the points table must hold whole numbers from 1 to 5"),
                     field="table",
+                    d=d,
                 )
     for name, value in (("daily_cap", daily_cap), ("monthly_cap", monthly_cap)):
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
-            raise UserError(
-                "invalid_cap",
-                "上限必须是1到1000的整数",
-                "A cap must be a whole number from 1 to 1000",
-                field=name,
-            )
+            raise UserError("invalid_cap", _("A cap must be a whole number from 1 to 1000"), field=name)
     if monthly_cap < daily_cap:
         raise UserError(
-            "invalid_cap",
-            "月上限不能小于日上限",
-            "The monthly cap cannot be below the daily cap",
-            field="monthly_cap",
+            "invalid_cap", _("The monthly cap cannot be below the daily cap"), field="monthly_cap"
         )
     return band_limits, table
 
@@ -213,11 +201,11 @@ def _refuse_if_changes_past(street: OrgUnit, effective_from: dt.datetime, rule: 
         when = timezone.localtime(latest).strftime("%Y-%m-%d %H:%M")
         raise UserError(
             "rule_changes_past_awards",
-            f"生效时间早于已发放积分的服务（最晚 {when}），会改变已发放的积分；请把生效时间设在 {when} 之后",
-            f"The effective date lies before services that already earned points (latest {when}); "
-            f"it would change "
-            f"past awards. Choose a date after {when}",
+            _(
+                "The effective date lies before services that already earned points (latest %(when)s); it would change past awards. Choose a date after %(when)s"
+            ),
             field="effective_from",
+            when=when,
         )
 
 
@@ -253,10 +241,7 @@ def rule_create(
         list(PointsRule.objects.select_for_update().filter(org=street).values_list("pk", flat=True))
         if PointsRule.objects.filter(org=street, effective_from=effective_from).exists():
             raise UserError(
-                "rule_same_moment",
-                "已有规则版本在同一时间生效",
-                "Another version takes effect at that moment",
-                field="effective_from",
+                "rule_same_moment", _("Another version takes effect at that moment"), field="effective_from"
             )
         _refuse_if_changes_past(street, effective_from, None)
         version = (PointsRule.objects.filter(org=street).aggregate(v=Max("version"))["v"] or 0) + 1
@@ -294,20 +279,20 @@ def rule_update(*, actor, rule: PointsRule, data: dict, now: dt.datetime | None 
     if unknown:
         raise UserError(
             "invalid_field",
-            f"不能修改：{'、'.join(sorted(unknown))}",
-            f"Cannot change: {', '.join(sorted(unknown))}",
+            _("Cannot change: %(fields)s"),
             field=sorted(unknown)[0],
+            fields=", ".join(sorted(unknown)),
         )
     with transaction.atomic():
         rule = PointsRule.objects.select_for_update().get(pk=rule.pk)
         if rule.entries.exists():
             raise UserError(
                 "rule_in_use",
-                f"规则版本 v{rule.version} 已用于发放积分，不能修改；请新建一个版本并设定生效时间",
-                f"Rule version v{rule.version} has already given points and cannot change; "
-                "create a new version with "
-                "an effective date",
+                _(
+                    "Rule version v%(version)s has already given points and cannot change; create a new version with an effective date"
+                ),
                 field="table",
+                version=rule.version,
             )
         effective_from = _require_aware(data.get("effective_from", rule.effective_from), "effective_from")
         band_limits, table = _validate_table(
@@ -322,10 +307,7 @@ def rule_update(*, actor, rule: PointsRule, data: dict, now: dt.datetime | None 
             .exists()
         ):
             raise UserError(
-                "rule_same_moment",
-                "已有规则版本在同一时间生效",
-                "Another version takes effect at that moment",
-                field="effective_from",
+                "rule_same_moment", _("Another version takes effect at that moment"), field="effective_from"
             )
         _refuse_if_changes_past(rule.org, effective_from, rule)
         rule.effective_from, rule.band_limits, rule.table = effective_from, band_limits, table
@@ -366,25 +348,12 @@ def award_for_service(
     moment = resolve_now(now)
     source_type, source_id = str(source_type or "").strip(), str(source_id or "").strip()
     if not source_type or len(source_type) > 40:
-        raise UserError(
-            "invalid_source",
-            "来源类型不能为空且不超过40个字符",
-            "source_type must be 1–40 characters",
-            field="source_type",
-        )
+        raise UserError("invalid_source", _("source_type must be 1–40 characters"), field="source_type")
     if not source_id or len(source_id) > 80:
-        raise UserError(
-            "invalid_source",
-            "来源编号不能为空且不超过80个字符",
-            "source_id must be 1–80 characters",
-            field="source_id",
-        )
+        raise UserError("invalid_source", _("source_id must be 1–80 characters"), field="source_id")
     if not isinstance(difficulty, int) or isinstance(difficulty, bool) or difficulty not in DIFFICULTIES:
         raise UserError(
-            "invalid_difficulty",
-            "难度必须是1到5的整数",
-            "difficulty must be a whole number from 1 to 5",
-            field="difficulty",
+            "invalid_difficulty", _("difficulty must be a whole number from 1 to 5"), field="difficulty"
         )
     if (
         not isinstance(duration_minutes, int)
@@ -392,28 +361,18 @@ def award_for_service(
         or not 1 <= duration_minutes <= MAX_MINUTES
     ):
         raise UserError(
-            "invalid_duration",
-            "服务时长必须是1到1440分钟",
-            "duration_minutes must be from 1 to 1440",
-            field="duration_minutes",
+            "invalid_duration", _("duration_minutes must be from 1 to 1440"), field="duration_minutes"
         )
     _require_aware(occurred_at, "occurred_at")
     if occurred_at > moment:
-        raise UserError(
-            "future_service",
-            "服务时间不能晚于现在",
-            "occurred_at cannot be in the future",
-            field="occurred_at",
-        )
+        raise UserError("future_service", _("occurred_at cannot be in the future"), field="occurred_at")
     if not isinstance(evidence, dict):
-        raise UserError(
-            "invalid_evidence", "凭据必须是一个对象", "evidence must be an object", field="evidence"
-        )
+        raise UserError("invalid_evidence", _("evidence must be an object"), field="evidence")
     try:
         evidence = json.loads(json.dumps(evidence, ensure_ascii=False, default=str))
     except (TypeError, ValueError):
         raise UserError(
-            "invalid_evidence", "凭据无法保存为JSON", "evidence cannot be stored as JSON", field="evidence"
+            "invalid_evidence", _("evidence cannot be stored as JSON"), field="evidence"
         ) from None
     if actor is not None:
         if not in_scope(actor, member.org.path):
@@ -430,8 +389,7 @@ def award_for_service(
             if existing.member_id != member.pk:
                 raise UserError(
                     "source_awarded_elsewhere",
-                    "这条服务记录已为另一名党员发放积分",
-                    "This record has already earned points for another member",
+                    _("This record has already earned points for another member"),
                     field="source_id",
                 )
             return existing
@@ -439,10 +397,7 @@ def award_for_service(
         if rule is None:
             when = timezone.localtime(occurred_at).strftime("%Y-%m-%d %H:%M")
             raise UserError(
-                "no_rule",
-                f"服务时间 {when} 没有生效的积分规则",
-                f"No points rule was in force at {when}",
-                field="occurred_at",
+                "no_rule", _("No points rule was in force at %(when)s"), field="occurred_at", when=when
             )
         base = rule.points_for(difficulty, duration_minutes)
         day = _local_day(occurred_at)
@@ -481,10 +436,7 @@ def award_for_service(
                 )
         except IntegrityError:
             raise UserError(
-                "source_awarded_elsewhere",
-                "这条服务记录已发放过积分",
-                "This record has already earned points",
-                field="source_id",
+                "source_awarded_elsewhere", _("This record has already earned points"), field="source_id"
             ) from None
         audit.record(
             actor=actor,
@@ -503,20 +455,14 @@ def reverse_award(
     moment = resolve_now(now)
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("reason_required", "请填写撤销原因", "A reason is required", field="reason")
+        raise UserError("reason_required", _("A reason for the revocation is required"), field="reason")
     award = (
         LedgerEntry.objects.select_related("member__community", "member__org")
         .filter(idempotency_key=award_key(str(source_type), str(source_id)))
         .first()
     )
     if award is None:
-        raise UserError(
-            "no_award",
-            "这条服务记录没有发放过积分",
-            "This record never earned points",
-            field="source_id",
-            status=404,
-        )
+        raise UserError("no_award", _("This record never earned points"), field="source_id", status=404)
     member = award.member
     if actor is not None:
         if not in_scope(actor, member.org.path):
@@ -565,25 +511,23 @@ def points_adjust(
     if not in_scope(actor, member.community.path):
         raise Http404
     if not permissions.can_adjust(actor, member.community):
-        raise NotAllowed("只有街道管理员可以手工调整积分", "Only a street admin may adjust points by hand")
+        raise NotAllowed(_("Only a street admin may adjust points by hand"))
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("reason_required", "请填写调整原因", "A reason is required", field="reason")
+        raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
     if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_ADJUSTMENT:
         raise UserError(
-            "invalid_points",
-            "调整分值必须是非零整数，且不超过±100",
-            "points must be a non-zero whole number within ±100",
-            field="points",
+            "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
         )
     with transaction.atomic():
         balance = _locked_balance(member)
         if balance.total + points < 0:
             raise UserError(
                 "insufficient_points",
-                f"积分余额 {balance.total}，不能扣减 {-points}",
-                f"The balance is {balance.total}; cannot deduct {-points}",
+                _("The balance is %(total)s; cannot deduct %(value)s"),
                 field="points",
+                total=balance.total,
+                value=-points,
             )
         entry = _append(
             balance,
@@ -630,9 +574,10 @@ def _spend(
     if balance.total < cost:
         raise UserError(
             "insufficient_points",
-            f"积分余额 {balance.total}，不足 {cost} 分",
-            f"The balance is {balance.total}; {cost} points are needed",
+            _("The balance is %(total)s; %(cost)s points are needed"),
             field="points",
+            total=balance.total,
+            cost=cost,
         )
     return _append(
         balance,
@@ -711,48 +656,35 @@ def benefit_create(
     if not permissions.can_manage_benefits(actor, org):
         raise NotAllowed()
     if kind not in BenefitKind.values:
-        raise UserError("invalid_kind", "权益类型无效", "Unknown benefit kind", field="kind")
+        raise UserError("invalid_kind", _("Unknown benefit kind"), field="kind")
     name = (name or "").strip()
     if not name:
-        raise UserError("name_required", "请填写权益名称", "A name is required", field="name")
+        raise UserError("name_required", _("A name is required"), field="name")
     unknown = set(fields) - set(BENEFIT_FIELDS)
     if unknown:
         raise UserError(
             "invalid_field",
-            f"未知字段：{'、'.join(sorted(unknown))}",
-            f"Unknown fields: {', '.join(sorted(unknown))}",
+            _("Unknown fields: %(fields)s"),
             field=sorted(unknown)[0],
+            fields=", ".join(sorted(unknown)),
         )
     if kind == BenefitKind.EARLY_SIGNUP and not fields.get("early_hours"):
-        raise UserError(
-            "early_hours_required", "请填写提前报名的小时数", "early_hours is required", field="early_hours"
-        )
+        raise UserError("early_hours_required", _("early_hours is required"), field="early_hours")
     if kind == BenefitKind.RESOURCE and fields.get("resource_kind") not in ResourceKind.values:
         raise UserError(
             "resource_kind_required",
-            "请选择资源类型（场地、设备或服务）",
-            "resource_kind must be room, equipment or service",
+            _("resource_kind must be room, equipment or service"),
             field="resource_kind",
         )
     if kind == BenefitKind.EARLY_SIGNUP and fields.get("cost_points"):
-        raise UserError(
-            "invalid_cost",
-            "提前报名权益不扣积分",
-            "An early sign-up benefit cannot cost points",
-            field="cost_points",
-        )
+        raise UserError("invalid_cost", _("An early sign-up benefit cannot cost points"), field="cost_points")
     venue = fields.get("venue")
     if (
         venue is not None
         and not venue.org.path.startswith(org.path)
         and not org.path.startswith(venue.org.path)
     ):
-        raise UserError(
-            "invalid_venue",
-            "场所不在该权益的管辖范围内",
-            "The venue is outside this benefit's unit",
-            field="venue",
-        )
+        raise UserError("invalid_venue", _("The venue is outside this benefit's unit"), field="venue")
     with transaction.atomic():
         benefit = Benefit.objects.create(org=org, kind=kind, name=name[:100], created_at=moment, **fields)
         audit.record(
@@ -778,42 +710,23 @@ def slot_create(
     if not permissions.can_manage_benefits(actor, benefit.org):
         raise NotAllowed()
     if benefit.kind != BenefitKind.RESOURCE:
-        raise UserError(
-            "not_bookable",
-            "只有共享资源可以设置时段",
-            "Only a shared resource has time slots",
-            field="benefit",
-        )
+        raise UserError("not_bookable", _("Only a shared resource has time slots"), field="benefit")
     _require_aware(starts_at, "starts_at")
     _require_aware(ends_at, "ends_at")
     if ends_at <= starts_at:
-        raise UserError(
-            "invalid_slot", "结束时间必须晚于开始时间", "ends_at must be after starts_at", field="ends_at"
-        )
+        raise UserError("invalid_slot", _("ends_at must be after starts_at"), field="ends_at")
     if starts_at < moment:
-        raise UserError(
-            "slot_in_past", "时段的开始时间已过", "The slot would start in the past", field="starts_at"
-        )
+        raise UserError("slot_in_past", _("The slot would start in the past"), field="starts_at")
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 1000:
-        raise UserError(
-            "invalid_capacity", "名额必须是1到1000的整数", "capacity must be from 1 to 1000", field="capacity"
-        )
+        raise UserError("invalid_capacity", _("capacity must be from 1 to 1000"), field="capacity")
     if priority_min_points < 0:
         raise UserError(
-            "invalid_priority",
-            "优先积分门槛不能为负",
-            "priority_min_points cannot be negative",
-            field="priority_min_points",
+            "invalid_priority", _("priority_min_points cannot be negative"), field="priority_min_points"
         )
     if release_at is not None:
         _require_aware(release_at, "release_at")
         if release_at > starts_at:
-            raise UserError(
-                "invalid_release",
-                "释放时间不能晚于开始时间",
-                "release_at cannot be after starts_at",
-                field="release_at",
-            )
+            raise UserError("invalid_release", _("release_at cannot be after starts_at"), field="release_at")
     with transaction.atomic():
         # Lock the benefit so two staff adding slots at once cannot both miss the other's overlap.
         Benefit.objects.select_for_update().filter(pk=benefit.pk).first()
@@ -821,10 +734,10 @@ def slot_create(
         if clash is not None:
             raise UserError(
                 "slot_overlap",
-                f"与已有时段重叠（{timezone.localtime(clash.starts_at):%m-%d %H:%M}–"
-                f"{timezone.localtime(clash.ends_at):%H:%M}）",
-                "The slot overlaps an existing one",
+                _("The slot overlaps an existing one (%(start)s–%(end)s)"),
                 field="starts_at",
+                start=f"{timezone.localtime(clash.starts_at):%m-%d %H:%M}",
+                end=f"{timezone.localtime(clash.ends_at):%H:%M}",
             )
         slot = Slot.objects.create(
             benefit=benefit,
@@ -856,35 +769,29 @@ def _check_household(member: Member, household: HouseholdMember | None, benefit:
     if household.member_id != member.pk:
         raise UserError(
             "not_household",
-            "此人不是该党员登记的家庭成员",
-            "This person is not a household member of the member",
+            _("This person is not a household member of the member"),
             field="household_member",
         )
     if not benefit.for_household:
         raise UserError(
-            "not_for_household",
-            "此权益仅限党员本人使用",
-            "This benefit is for the member only",
-            field="household_member",
+            "not_for_household", _("This benefit is for the member only"), field="household_member"
         )
 
 
 def _check_reaches(benefit: Benefit, member: Member, balance: int, moment) -> None:
     if not benefit.is_open(moment):
-        raise UserError("benefit_closed", "此权益当前未开放", "This benefit is not open now", field="benefit")
+        raise UserError("benefit_closed", _("This benefit is not open now"), field="benefit")
     if not member.community.path.startswith(benefit.org.path):
         raise UserError(
-            "benefit_elsewhere",
-            "此权益不适用于您所在的居民区",
-            "This benefit does not apply to your community",
-            field="benefit",
+            "benefit_elsewhere", _("This benefit does not apply to your community"), field="benefit"
         )
     if balance < benefit.min_points:
         raise UserError(
             "below_minimum",
-            f"需要至少 {benefit.min_points} 积分，当前 {balance} 分",
-            f"At least {benefit.min_points} points are needed; the balance is {balance}",
+            _("At least %(min_points)s points are needed; the balance is %(balance)s"),
             field="benefit",
+            min_points=benefit.min_points,
+            balance=balance,
         )
 
 
@@ -910,27 +817,24 @@ def booking_create(
         slot = Slot.objects.select_for_update(of=("self",)).select_related("benefit").get(pk=slot.pk)
         _check_reaches(benefit, member, balance.total, moment)
         if slot.starts_at <= moment:
-            raise UserError(
-                "slot_past", "该时段已开始或已结束", "This slot has already started", field="slot"
-            )
+            raise UserError("slot_past", _("This slot has already started"), field="slot")
         if slot.is_held(moment) and balance.total < slot.priority_min_points:
             release = (
                 timezone.localtime(slot.release_at).strftime("%Y-%m-%d %H:%M") if slot.release_at else "—"
             )
             raise UserError(
                 "slot_held",
-                f"该时段优先留给积分 ≥ {slot.priority_min_points} 的党员及家属，{release} 起向所有人开放",
-                f"This slot is held for balances of at least {slot.priority_min_points} until {release}",
+                _("This slot is held for balances of at least %(priority_min_points)s until %(release)s"),
                 field="slot",
+                priority_min_points=slot.priority_min_points,
+                release=release,
             )
         if Booking.objects.filter(
             slot=slot, member=member, beneficiary_key=key, status=BookingStatus.BOOKED
         ).exists():
-            raise UserError(
-                "already_booked", "已预约过这个时段", "Already booked for this slot", field="slot"
-            )
+            raise UserError("already_booked", _("Already booked for this slot"), field="slot")
         if slot.booked >= slot.capacity:
-            raise UserError("slot_full", "该时段已约满", "This slot is fully booked", field="slot")
+            raise UserError("slot_full", _("This slot is fully booked"), field="slot")
         booking = Booking.objects.create(
             slot=slot,
             member=member,
@@ -970,14 +874,9 @@ def booking_cancel(*, actor, booking: Booking, now: dt.datetime | None = None) -
             Booking.objects.select_for_update(of=("self",)).select_related("slot", "spend").get(pk=booking.pk)
         )
         if booking.status != BookingStatus.BOOKED:
-            raise UserError("not_booked", "预约已取消", "The booking is already cancelled", field="booking")
+            raise UserError("not_booked", _("The booking is already cancelled"), field="booking")
         if booking.slot.starts_at <= moment:
-            raise UserError(
-                "slot_past",
-                "时段已开始，不能取消",
-                "The slot has started; it cannot be cancelled",
-                field="booking",
-            )
+            raise UserError("slot_past", _("The slot has started; it cannot be cancelled"), field="booking")
         Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CANCELLED, cancelled_at=moment)
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, moment
         Slot.objects.filter(pk=booking.slot_id).update(booked=F("booked") - 1)
@@ -1019,9 +918,7 @@ def pass_issue(
     moment = resolve_now(now)
     _may_act_for(actor, member)
     if benefit.kind != BenefitKind.PRIORITY_PASS:
-        raise UserError(
-            "not_a_pass", "此权益不是优先通行证", "This benefit is not a priority pass", field="benefit"
-        )
+        raise UserError("not_a_pass", _("This benefit is not a priority pass"), field="benefit")
     _check_household(member, household_member, benefit)
     with transaction.atomic():
         balance = _locked_balance(member)
@@ -1034,9 +931,7 @@ def pass_issue(
             valid_until__gt=moment,
         )
         if open_pass.exists():
-            raise UserError(
-                "pass_exists", "已有一张未使用的通行证", "An unused pass already exists", field="benefit"
-            )
+            raise UserError("pass_exists", _("An unused pass already exists"), field="benefit")
         issued = PriorityPass.objects.create(
             benefit=benefit,
             member=member,
@@ -1084,9 +979,9 @@ def pass_use(*, actor, code: str, now: dt.datetime | None = None) -> PriorityPas
         if not any(permissions.can_manage_benefits(actor, unit) for unit in units):
             raise NotAllowed()
         if issued.used_at is not None:
-            raise UserError("pass_used", "通行证已使用", "The pass has already been used", field="code")
+            raise UserError("pass_used", _("The pass has already been used"), field="code")
         if issued.valid_until <= moment:
-            raise UserError("pass_expired", "通行证已过期", "The pass has expired", field="code")
+            raise UserError("pass_expired", _("The pass has expired"), field="code")
         PriorityPass.objects.filter(pk=issued.pk).update(used_at=moment, used_by=_user(actor))
         issued.used_at, issued.used_by = moment, _user(actor)
         audit.record(

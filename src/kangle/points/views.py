@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
@@ -93,10 +94,7 @@ def _household_from(request, member):
     household = HouseholdMember.objects.filter(pk=int(raw) if raw.isdigit() else 0, member=member).first()
     if household is None:
         raise UserError(
-            "not_household",
-            "此人不是您登记的家庭成员",
-            "Not one of your household members",
-            field="household_member",
+            "not_household", gettext_lazy("Not one of your household members"), field="household_member"
         )
     return household
 
@@ -228,7 +226,7 @@ def _parse_ints(text: str, field: str) -> list[int]:
         return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
     except ValueError:
         raise UserError(
-            "invalid_number", "请填写以逗号分隔的整数", "Enter whole numbers separated by commas", field=field
+            "invalid_number", gettext_lazy("Enter whole numbers separated by commas"), field=field
         ) from None
 
 
@@ -281,10 +279,7 @@ def rules(request):
                 effective = timezone.make_aware(dt.datetime.fromisoformat(raw))
             except ValueError:
                 raise UserError(
-                    "invalid_time",
-                    "请填写生效时间",
-                    "Enter the effective date and time",
-                    field="effective_from",
+                    "invalid_time", gettext_lazy("Enter the effective date and time"), field="effective_from"
                 ) from None
             services.rule_create(
                 actor=request.user,

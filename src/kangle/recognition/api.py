@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.core.errors import UserError
@@ -300,15 +301,10 @@ def stories_public(request):
 def stories_create(request, payload: StoryIn):
     org = OrgUnit.objects.filter(code=payload.org).first()
     if org is None:
-        raise UserError(
-            "unknown_unit",
-            f"找不到组织节点 {payload.org}",
-            f"No organisation unit {payload.org}",
-            field="org",
-        )
+        raise UserError("unknown_unit", _("No organisation unit %(org)s"), field="org", org=payload.org)
     members = list(Member.objects.select_related("community").filter(pk__in=payload.members))
     if len(members) != len(set(payload.members)):
-        raise UserError("unknown_member", "有党员不存在", "Some members do not exist", field="members")
+        raise UserError("unknown_member", _("Some members do not exist"), field="members")
     story = services.story_create(
         actor=request.user,
         org=org,

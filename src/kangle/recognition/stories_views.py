@@ -95,7 +95,7 @@ def story_photo(request, story_id):
     try:
         upload = request.FILES.get("photo")
         if upload is None:
-            raise UserError("photo_required", "请选择照片", "Choose a photo", field="photo")
+            raise UserError("photo_required", gettext_lazy("Choose a photo"), field="photo")
         stories.story_photo_add(actor=request.user, story=story, upload=upload)
     except UserError as exc:
         messages.error(request, str(exc))

@@ -8,8 +8,9 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
 from kangle.core.roles import Role
 from kangle.notify.models import Notification
-from kangle.points import adjustments, services
+from kangle.points import services
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus, LedgerEntry
+from kangle.points.services import adjustments
 from personas import make_user
 
 pytestmark = pytest.mark.django_db

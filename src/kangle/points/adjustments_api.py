@@ -11,8 +11,8 @@ from kangle.core.roles import Role
 from kangle.members.models import Member
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.points import adjustments
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus
+from kangle.points.services import adjustments
 
 router = Router(tags=["adjustments"])
 

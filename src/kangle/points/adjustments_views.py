@@ -16,8 +16,8 @@ from kangle.members.selectors import find_members
 from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.points import adjustments
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus
+from kangle.points.services import adjustments
 
 
 def _require(request) -> None:

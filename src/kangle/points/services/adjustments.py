@@ -1,10 +1,11 @@
 """Manual point adjustments with a second pair of eyes: above the street's limit a second street admin
-approves before anything reaches the ledger. The ledger write itself is ``services.points_adjust`` (reason
+approves before anything reaches the ledger. The ledger write itself is ``points_adjust`` (reason
 required, ±100 at most, never below zero)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.db import transaction
 from django.http import Http404
@@ -18,15 +19,75 @@ from kangle.members.models import Member
 from kangle.notify.services import notify_user
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, in_scope
-from kangle.points import permissions, services
+from kangle.points import permissions
 from kangle.points.models import (
     AdjustmentLimit,
     AdjustmentRequest,
     AdjustmentStatus,
+    EntryKind,
     LedgerEntry,
+)
+from kangle.points.services.ledger import (
+    actor_user,
+    balance_lock,
+    entry_append,
+    local_day,
+    member_dimensions,
+    street_of,
 )
 
 DEFAULT_APPROVAL_ABOVE = 20
+MAX_ADJUSTMENT = 100
+
+
+def points_adjust(
+    *, actor, member: Member, points: int, reason: str, now: dt.datetime | None = None
+) -> LedgerEntry:
+    """A street admin corrects a balance by hand, with a reason; never below zero."""
+    moment = resolve_now(now)
+    if not in_scope(actor, member.community.path):
+        raise Http404
+    if not permissions.can_adjust(actor, member.community):
+        raise NotAllowed(_("Only a street admin may adjust points by hand"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_ADJUSTMENT:
+        raise UserError(
+            "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
+        )
+    with transaction.atomic():
+        balance = balance_lock(member)
+        if balance.total + points < 0:
+            raise UserError(
+                "insufficient_points",
+                _("The balance is %(total)s; cannot deduct %(value)s"),
+                field="points",
+                total=balance.total,
+                value=-points,
+            )
+        entry = entry_append(
+            balance,
+            member=member,
+            kind=EntryKind.ADJUSTMENT,
+            points=points,
+            idempotency_key=f"adjustment:{secrets.token_hex(12)}",
+            source_type="adjustment",
+            occurred_at=moment,
+            occurred_on=local_day(moment),
+            recorded_at=moment,
+            actor=actor_user(actor),
+            reason=reason[:300],
+            **member_dimensions(member),
+        )
+        audit.record(
+            actor=actor,
+            verb="points.adjust",
+            obj=member,
+            now=moment,
+            details={"points": points, "reason": reason[:300]},
+        )
+    return entry
 
 
 def approval_above(street: OrgUnit) -> int:
@@ -43,12 +104,12 @@ def adjustment_limit_set(
         raise Http404
     if not actor.is_superuser and not actor.has_role(Role.STREET_ADMIN, within=street):
         raise NotAllowed(_("Only a street admin sets this"))
-    if not isinstance(approval_above, int) or not 1 <= approval_above <= services.MAX_ADJUSTMENT:
+    if not isinstance(approval_above, int) or not 1 <= approval_above <= MAX_ADJUSTMENT:
         raise UserError(
             "invalid_limit",
             _("The limit must be from 1 to %(MAX_ADJUSTMENT)s"),
             field="approval_above",
-            MAX_ADJUSTMENT=services.MAX_ADJUSTMENT,
+            MAX_ADJUSTMENT=MAX_ADJUSTMENT,
         )
     row, _created = AdjustmentLimit.objects.update_or_create(
         org=street, defaults={"approval_above": approval_above, "updated_at": moment, "updated_by": actor}
@@ -70,15 +131,15 @@ def points_adjust_request(
     moment = resolve_now(now)
     if not in_scope(actor, member.community.path):
         raise Http404
-    street = services.street_of(member.community)
+    street = street_of(member.community)
     if not isinstance(points, int) or isinstance(points, bool) or abs(points) <= approval_above(street):
-        return services.points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
+        return points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
     if not permissions.can_adjust(actor, member.community):
         raise NotAllowed(_("Only a street admin may adjust points by hand"))
     reason = (reason or "").strip()
     if not reason:
         raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
-    if abs(points) > services.MAX_ADJUSTMENT:
+    if abs(points) > MAX_ADJUSTMENT:
         raise UserError(
             "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
         )
@@ -130,7 +191,7 @@ def adjustment_decide(
     if request.status != AdjustmentStatus.PENDING:
         raise UserError("already_decided", _("This request has already been decided"), status=409)
     if approve:
-        entry = services.points_adjust(
+        entry = points_adjust(
             actor=actor,
             member=request.member,
             points=request.points,

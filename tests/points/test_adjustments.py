@@ -97,7 +97,7 @@ def test_api(client, api, personas, member_a, second_admin):
     request_id = response.json()["request"]
     assert api.post(f"/adjustments/requests/{request_id}/decide", {"approve": True}).status_code == 403
     client.force_login(second_admin)
-    assert [r["id"] for r in api.get("/adjustments/requests").json()] == [request_id]
+    assert [r["id"] for r in api.get("/adjustments/requests").json()["items"]] == [request_id]
     assert (
         api.post(f"/adjustments/requests/{request_id}/decide", {"approve": True}).json()["status"]
         == "approved"

@@ -11,8 +11,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination, capped_count
 from kangle.core.timeutil import now as current_time
 from kangle.members.models import EmployerPartyOrg, HouseholdMember, Member
 from kangle.members.selectors import own_file
@@ -113,6 +115,10 @@ class LedgerOut(Schema):
     balance: int
     hide_from_rankings: bool
     entries: list[EntryOut]
+    # The newest LEDGER_PAGE entries; the count (capped, see core.pagination) says how many there are.
+    entries_count: int
+    entries_count_capped: bool
+    entries_more: bool
 
 
 class AdjustIn(Schema):
@@ -313,14 +319,23 @@ def _household(member: Member, household_id: int | None) -> HouseholdMember | No
     return household
 
 
+LEDGER_PAGE = 200
+
+
 def _ledger(member: Member) -> dict:
     balance = selectors.cached_balance(member)
     hidden = bool(getattr(getattr(member, "points_balance", None), "hide_from_rankings", False))
+    history = selectors.history(member)
+    entries = [EntryOut.of(e) for e in history[: LEDGER_PAGE + 1]]
+    count, capped = capped_count(history)
     return {
         "member": member.pk,
         "balance": balance,
         "hide_from_rankings": hidden,
-        "entries": [EntryOut.of(e) for e in selectors.history(member)[:200]],
+        "entries": entries[:LEDGER_PAGE],
+        "entries_count": count,
+        "entries_count_capped": capped,
+        "entries_more": len(entries) > LEDGER_PAGE,
     }
 
 
@@ -335,14 +350,19 @@ def _inside_street(user, street: OrgUnit) -> bool:
     return mine is not None and mine.community.path.startswith(street.path)
 
 
+def _rules_out(rules: list[PointsRule]) -> list[dict]:
+    used = set(LedgerEntry.objects.filter(rule__in=rules).values_list("rule_id", flat=True).distinct())
+    return [RuleOut.of(r, r.pk in used) for r in rules]
+
+
 @router.get("/rules", response=list[RuleOut])
+@paginate(Pagination, page_size=50)
 def rules_list(request, street: str):
     unit = _unit(street, "street")
     if not _inside_street(request.user, unit):
         raise Http404
-    rules = list(PointsRule.objects.filter(org=unit).select_related("org").order_by("-effective_from"))
-    used = set(LedgerEntry.objects.filter(rule__in=rules).values_list("rule_id", flat=True).distinct())
-    return [RuleOut.of(r, r.pk in used) for r in rules]
+    rules = PointsRule.objects.filter(org=unit).select_related("org").order_by("-effective_from", "-id")
+    return Listing(rules, rows=_rules_out, seek=("-effective_from", "-id"))
 
 
 @router.post("/rules", response={201: RuleOut})
@@ -366,8 +386,7 @@ def rules_create(request, payload: RuleIn):
 @router.patch("/rules/{rule_id}", response=RuleOut)
 def rules_update(request, rule_id: int, payload: RulePatch):
     rule = get_in_scope_or_404(request.user, PointsRule.objects.select_related("org"), pk=rule_id)
-    data = payload.dict(exclude_none=True)
-    rule = services.rule_update(actor=request.user, rule=rule, data=data)
+    rule = services.rule_update(actor=request.user, rule=rule, **payload.dict(exclude_none=True))
     return RuleOut.of(rule, rule.entries.exists())
 
 
@@ -407,12 +426,18 @@ def member_adjust(request, member_id: int, payload: AdjustIn):
 
 # ------------------------------------------------------------------------------------------ benefits
 @router.get("/benefits", response=list[BenefitOut])
+@paginate(Pagination, page_size=50)
 def benefits_list(request):
     if permissions.is_staff(request.user):
         rows = scope_queryset(request.user, Benefit.objects.select_related("org", "venue"))
-        return [BenefitOut.of(b) for b in rows.order_by("org__path", "kind", "name")[:500]]
+        return Listing(rows.order_by("org__path", "kind", "name", "id"), row=BenefitOut.of)
     member = _my_file(request)
-    return [BenefitOut.of(b) for b in selectors.benefits_for(member, current_time()).select_related("org")]
+    rows = (
+        selectors.benefits_for(member, current_time())
+        .select_related("org")
+        .order_by("kind", "min_points", "name", "id")
+    )
+    return Listing(rows, row=BenefitOut.of)
 
 
 @router.post("/benefits", response={201: BenefitOut})
@@ -445,9 +470,11 @@ def _visible_benefit(request, benefit_id: int) -> Benefit:
 
 
 @router.get("/benefits/{benefit_id}/slots", response=list[SlotOut])
+@paginate(Pagination, page_size=50)
 def slots_list(request, benefit_id: int):
     benefit = _visible_benefit(request, benefit_id)
-    return [SlotOut.of(s) for s in selectors.upcoming_slots(benefit, current_time())[:200]]
+    rows = selectors.upcoming_slots(benefit, current_time()).order_by("starts_at", "id")
+    return Listing(rows, row=SlotOut.of, seek=("starts_at", "id"))
 
 
 @router.post("/benefits/{benefit_id}/slots", response={201: SlotOut})
@@ -459,9 +486,11 @@ def slots_create(request, benefit_id: int, payload: SlotIn):
 
 # ------------------------------------------------------------------------------------------ bookings
 @router.get("/bookings", response=list[BookingOut])
+@paginate(Pagination, page_size=50)
 def bookings_list(request):
     member = _my_file(request)
-    return [BookingOut.of(b) for b in selectors.bookings_of(member).select_related("spend")[:200]]
+    rows = selectors.bookings_of(member).select_related("spend")
+    return Listing(rows, row=BookingOut.of, seek=("-created_at", "-id"))
 
 
 @router.post("/bookings", response={201: BookingOut})

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kangle.core.errors import UserError, form_error
 from kangle.orgs.access import access_unit
 from kangle.recognition import permissions, services, stories
+from kangle.recognition.forms import PublishForm
 
 
 class StoryForm(forms.Form):
@@ -110,7 +111,9 @@ def story_publish(request, story_id):
     _require(request)
     story = stories.access_story(request.user, story_id)
     try:
-        services.story_publish(actor=request.user, story=story, publish=request.POST.get("publish") == "1")
+        form = PublishForm(request.POST)
+        publish = bool(form.cleaned_data["publish"]) if form.is_valid() else False
+        services.story_publish(actor=request.user, story=story, publish=publish)
     except UserError as exc:
         messages.error(request, str(exc))
     return redirect("recognition:manage-story", story_id=story.pk)

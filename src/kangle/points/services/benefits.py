@@ -21,7 +21,7 @@ from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.members.models import HouseholdMember, Member
-from kangle.orgs.models import OrgUnit
+from kangle.orgs.models import OrgUnit, Venue
 from kangle.orgs.scope import in_scope
 from kangle.points import permissions
 from kangle.points.models import (
@@ -65,24 +65,24 @@ def signup_opens_at(
     return base_opens_at - dt.timedelta(hours=best)
 
 
-BENEFIT_FIELDS = (
-    "name",
-    "description",
-    "min_points",
-    "cost_points",
-    "early_hours",
-    "resource_kind",
-    "venue",
-    "pass_valid_days",
-    "for_household",
-    "active_from",
-    "active_until",
-    "is_active",
-)
-
-
 def benefit_create(
-    *, actor, org: OrgUnit, kind: str, name: str, now: dt.datetime | None = None, **fields
+    *,
+    actor,
+    org: OrgUnit,
+    kind: str,
+    name: str,
+    description: str = "",
+    min_points: int = 0,
+    cost_points: int = 0,
+    early_hours: int = 0,
+    resource_kind: str = "",
+    venue: Venue | None = None,
+    pass_valid_days: int = 30,
+    for_household: bool = True,
+    active_from: dt.datetime | None = None,
+    active_until: dt.datetime | None = None,
+    is_active: bool = True,
+    now: dt.datetime | None = None,
 ) -> Benefit:
     moment = resolve_now(now)
     if not in_scope(actor, org.path):
@@ -94,14 +94,19 @@ def benefit_create(
     name = (name or "").strip()
     if not name:
         raise UserError("name_required", _("A name is required"), field="name")
-    unknown = set(fields) - set(BENEFIT_FIELDS)
-    if unknown:
-        raise UserError(
-            "invalid_field",
-            _("Unknown fields: %(fields)s"),
-            field=sorted(unknown)[0],
-            fields=", ".join(sorted(unknown)),
-        )
+    fields = {
+        "description": description,
+        "min_points": min_points,
+        "cost_points": cost_points,
+        "early_hours": early_hours,
+        "resource_kind": resource_kind,
+        "venue": venue,
+        "pass_valid_days": pass_valid_days,
+        "for_household": for_household,
+        "active_from": active_from,
+        "active_until": active_until,
+        "is_active": is_active,
+    }
     if kind == BenefitKind.EARLY_SIGNUP and not fields.get("early_hours"):
         raise UserError("early_hours_required", _("early_hours is required"), field="early_hours")
     if kind == BenefitKind.RESOURCE and fields.get("resource_kind") not in ResourceKind.values:
@@ -112,7 +117,6 @@ def benefit_create(
         )
     if kind == BenefitKind.EARLY_SIGNUP and fields.get("cost_points"):
         raise UserError("invalid_cost", _("An early sign-up benefit cannot cost points"), field="cost_points")
-    venue = fields.get("venue")
     if (
         venue is not None
         and not venue.org.path.startswith(org.path)

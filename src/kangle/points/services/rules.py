@@ -161,22 +161,37 @@ def rule_create(
     return rule
 
 
-def rule_update(*, actor, rule: PointsRule, data: dict, now: dt.datetime | None = None) -> PointsRule:
-    """Change a version that no award has used yet; a used version is frozen (make a new version instead)."""
+def rule_update(
+    *,
+    actor,
+    rule: PointsRule,
+    effective_from: dt.datetime | None = None,
+    band_limits: list[int] | None = None,
+    table: list[list[int]] | None = None,
+    daily_cap: int | None = None,
+    monthly_cap: int | None = None,
+    note: str | None = None,
+    now: dt.datetime | None = None,
+) -> PointsRule:
+    """Change a version that no award has used yet; a used version is frozen (make a new version instead).
+    An argument left at None keeps the version's value."""
     moment = resolve_now(now)
     if not in_scope(actor, rule.org.path):
         raise Http404
     if not permissions.can_edit_rules(actor, rule.org):
         raise NotAllowed()
-    allowed = {"effective_from", "band_limits", "table", "daily_cap", "monthly_cap", "note"}
-    unknown = set(data) - allowed
-    if unknown:
-        raise UserError(
-            "invalid_field",
-            _("Cannot change: %(fields)s"),
-            field=sorted(unknown)[0],
-            fields=", ".join(sorted(unknown)),
+    data = {
+        name: value
+        for name, value in (
+            ("effective_from", effective_from),
+            ("band_limits", band_limits),
+            ("table", table),
+            ("daily_cap", daily_cap),
+            ("monthly_cap", monthly_cap),
+            ("note", note),
         )
+        if value is not None
+    }
     with transaction.atomic():
         rule = PointsRule.objects.select_for_update().get(pk=rule.pk)
         if rule.entries.exists():

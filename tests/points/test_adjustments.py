@@ -8,8 +8,9 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.models import AuditEvent
 from kangle.core.roles import Role
 from kangle.notify.models import Notification
-from kangle.points import adjustments, services
+from kangle.points import services
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus, LedgerEntry
+from kangle.points.services import adjustments
 from personas import make_user
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +97,7 @@ def test_api(client, api, personas, member_a, second_admin):
     request_id = response.json()["request"]
     assert api.post(f"/adjustments/requests/{request_id}/decide", {"approve": True}).status_code == 403
     client.force_login(second_admin)
-    assert [r["id"] for r in api.get("/adjustments/requests").json()] == [request_id]
+    assert [r["id"] for r in api.get("/adjustments/requests").json()["items"]] == [request_id]
     assert (
         api.post(f"/adjustments/requests/{request_id}/decide", {"approve": True}).json()["status"]
         == "approved"

@@ -23,7 +23,7 @@ def ledger(personas, member_a, rule):
 
 def test_rules_list_create_patch(client, api, personas, rule):
     client.force_login(personas.street_admin)
-    listed = api.get("/points/rules", street="KJ").json()
+    listed = api.get("/points/rules", street="KJ").json()["items"]
     assert [r["version"] for r in listed] == [1] and listed[0]["table"][4] == [3, 3, 4, 4, 5]
     created = api.post(
         "/points/rules",
@@ -65,6 +65,7 @@ def test_my_ledger_shows_rule_per_entry(client, api, personas, ledger):
     client.force_login(personas.member)
     body = api.get("/points/me").json()
     assert body["balance"] == 5
+    assert (body["entries_count"], body["entries_count_capped"], body["entries_more"]) == (1, False, False)
     entry = body["entries"][0]
     assert (entry["kind"], entry["rule_version"], entry["difficulty"], entry["duration_minutes"]) == (
         "award",
@@ -141,8 +142,8 @@ def test_benefit_slot_booking_flow(client, api, personas, ledger, household_a):
     )
     assert api.get(f"/points/benefits/{bid}/slots").status_code == 404
     client.force_login(personas.member)
-    assert [b["id"] for b in api.get("/points/benefits").json()] == [bid]
-    assert len(api.get(f"/points/benefits/{bid}/slots").json()) == 1
+    assert [b["id"] for b in api.get("/points/benefits").json()["items"]] == [bid]
+    assert len(api.get(f"/points/benefits/{bid}/slots").json()["items"]) == 1
     booked = api.post("/points/bookings", {"slot": slot.json()["id"], "household_member": household_a.pk})
     assert (
         booked.status_code == 201
@@ -153,7 +154,7 @@ def test_benefit_slot_booking_flow(client, api, personas, ledger, household_a):
     assert full.status_code == 400 and full.json()["code"] == "slot_full"
     again = api.post("/points/bookings", {"slot": slot.json()["id"], "household_member": household_a.pk})
     assert again.json()["code"] == "already_booked"
-    assert len(api.get("/points/bookings").json()) == 1
+    assert len(api.get("/points/bookings").json()["items"]) == 1
     cancelled = api.post(f"/points/bookings/{booked.json()['id']}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     client.force_login(personas.secretary_b)
@@ -209,3 +210,30 @@ def test_ledger_has_no_write_endpoint_for_entries(client, api, personas, ledger)
     client.force_login(personas.superuser)
     entry = LedgerEntry.objects.first()
     assert api.patch(f"/points/entries/{entry.pk}", {"points": 1}).status_code in (404, 405)
+
+
+def test_the_ledger_says_when_it_shows_only_the_newest_entries(client, api, personas, ledger, monkeypatch):
+    from kangle.points import api as points_api
+
+    award(ledger, "2", at=T0 + dt.timedelta(days=1))
+    award(ledger, "3", at=T0 + dt.timedelta(days=2))
+    monkeypatch.setattr(points_api, "LEDGER_PAGE", 2)
+    client.force_login(personas.member)
+    body = api.get("/points/me").json()
+    assert len(body["entries"]) == 2 and body["entries_more"] is True and body["entries_count"] == 3
+
+
+def test_a_page_of_rules_says_there_are_more(client, api, personas, rule):
+    services.rule_create(
+        actor=personas.street_admin,
+        street=personas.tree.street,
+        effective_from=T0 + dt.timedelta(days=30),
+        now=T0,
+    )
+    client.force_login(personas.street_admin)
+    first = api.get("/points/rules", street="KJ", limit=1).json()
+    assert [r["version"] for r in first["items"]] == [2] and first["count"] == 2 and first["next"]
+    second = api.get("/points/rules", street="KJ", limit=1, after=first["next"]).json()
+    assert [r["version"] for r in second["items"]] == [1]
+    last = api.get("/points/rules", street="KJ", limit=1, after=second["next"]).json()
+    assert last["items"] == [] and last["next"] is None

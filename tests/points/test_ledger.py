@@ -136,7 +136,7 @@ def test_rule_edit_that_would_change_past_awards_is_refused(personas, member_a, 
         )
     assert caught.value.code == "rule_changes_past_awards" and caught.value.field == "effective_from"
     with pytest.raises(UserError) as caught:
-        services.rule_update(actor=personas.street_admin, rule=rule, data={"table": [[5] * 5] * 5})
+        services.rule_update(actor=personas.street_admin, rule=rule, table=[[5] * 5] * 5)
     assert caught.value.code == "rule_in_use"
     assert PointsRule.objects.count() == 1 and PointsRule.objects.get().table == default_table()
     # A minute after the last award is fine, and the past entry keeps its version.
@@ -157,10 +157,10 @@ def test_unused_future_version_can_be_edited_but_not_moved_over_awards(personas,
         effective_from=T0 + dt.timedelta(days=10),
         now=T0,
     )
-    services.rule_update(actor=personas.street_admin, rule=v2, data={"daily_cap": 4}, now=T0)
+    services.rule_update(actor=personas.street_admin, rule=v2, daily_cap=4, now=T0)
     award(member_a, "p", at=T0)
     with pytest.raises(UserError) as caught:
-        services.rule_update(actor=personas.street_admin, rule=v2, data={"effective_from": T0}, now=T0)
+        services.rule_update(actor=personas.street_admin, rule=v2, effective_from=T0, now=T0)
     assert caught.value.code == "rule_changes_past_awards"
 
 

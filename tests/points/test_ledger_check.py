@@ -91,6 +91,13 @@ def test_cap_breach_is_caught(sound_ledger, capsys):
     assert code == 1 and "FAIL" in out
 
 
+def test_caps_breach_is_named(sound_ledger, capsys):
+    raw("UPDATE points_pointsrule SET daily_cap = 1, monthly_cap = 1")
+    code, out = run_check(capsys)
+    assert code == 1 and "FAIL daily and monthly caps" in out
+    assert "exceed the daily cap" in out and "exceed the monthly cap" in out
+
+
 def test_overspend_is_caught(sound_ledger, member_b, capsys):
     raw(
         "INSERT INTO points_ledgerentry (member_id, kind, points, idempotency_key, source_type, source_id, "
@@ -114,6 +121,55 @@ def test_wrong_version_is_caught(personas, sound_ledger, capsys):
     raw("UPDATE points_ledgerentry SET rule_id = %s, rule_version = 2 WHERE id = %s", [v2.pk, entry.pk])
     code, out = run_check(capsys)
     assert code == 1 and "FAIL rule version in force" in out
+
+
+def test_malformed_kind_is_caught(sound_ledger, capsys):
+    entry = LedgerEntry.objects.filter(kind="adjustment").get()
+    raw("UPDATE points_ledgerentry SET kind = 'bonus' WHERE id = %s", [entry.pk])
+    code, out = run_check(capsys)
+    assert code == 1 and "FAIL entry kinds and signs" in out
+    assert f"entry {entry.pk}: malformed bonus (+2)" in out and "ok   cached balance = sum" in out
+
+
+def test_award_without_version_is_caught(sound_ledger, capsys):
+    entry = LedgerEntry.objects.filter(kind="award").order_by("id").first()
+    raw("UPDATE points_ledgerentry SET rule_version = 7 WHERE id = %s", [entry.pk])
+    code, out = run_check(capsys)
+    assert code == 1 and "FAIL entry kinds and signs" in out and f"entry {entry.pk}: malformed award" in out
+
+
+def test_each_invariant_is_reported_once_on_a_sound_ledger(sound_ledger, capsys):
+    from kangle.points.checks import INVARIANTS
+
+    code, out = run_check(capsys)
+    assert code == 0
+    for name in INVARIANTS:
+        assert out.count(f"ok   {name}") == 1
+
+
+@pytest.mark.postgres
+def test_duplicate_idempotency_key_is_caught_without_the_unique_index(sound_ledger, capsys):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'points_ledgerentry'::regclass AND contype = 'u' "
+            "AND conkey = ARRAY[(SELECT attnum FROM pg_attribute WHERE attrelid = 'points_ledgerentry'::regclass "
+            "AND attname = 'idempotency_key')]"
+        )
+        (name,) = cursor.fetchone()
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the fixture's deferred foreign-key checks, now
+        cursor.execute(f"ALTER TABLE points_ledgerentry DROP CONSTRAINT {name}")
+    entry = LedgerEntry.objects.filter(kind="adjustment").get()
+    raw(
+        "INSERT INTO points_ledgerentry (member_id, kind, points, idempotency_key, source_type, source_id, "
+        "occurred_at, occurred_on, recorded_at, reason, evidence, org_path) SELECT member_id, kind, points, "
+        "idempotency_key, source_type, source_id, occurred_at, occurred_on, recorded_at, reason, evidence, "
+        "org_path FROM points_ledgerentry WHERE id = %s",
+        [entry.pk],
+    )
+    code, out = run_check(capsys)
+    assert code == 1 and "FAIL one entry per idempotency key" in out
+    assert "the unique index on idempotency_key is missing" in out
+    assert f"idempotency key {entry.idempotency_key} used 2 times" in out
 
 
 @pytest.mark.postgres

@@ -162,7 +162,7 @@ def test_rules_page(client, personas, member_a, rule):
             follow=True,
         )
         assert not_a_number.status_code == 200  # it was a 500
-        assert ("每日上限" if field == "daily_cap" else "每月上限") in not_a_number.content.decode()
+        assert ("日上限：" if field == "daily_cap" else "月上限：") in not_a_number.content.decode()
     client.post(
         "/points/rules/",
         {

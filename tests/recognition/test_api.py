@@ -30,7 +30,7 @@ def test_letter_flow(client, api, personas, served):
     assert api.patch(f"/recognition/letters/{lid}", {"body": "改写的正文"}).json()["body"] == "改写的正文"
     assert api.post(f"/recognition/letters/{lid}/issue").status_code == 403
     client.force_login(personas.employer)
-    assert api.get("/recognition/letters").json() == []  # drafts are not shown to the employer
+    assert api.get("/recognition/letters").json()["items"] == []  # drafts are not shown to the employer
     client.force_login(personas.street_admin)
     issued = api.post(f"/recognition/letters/{lid}/issue").json()
     assert issued["number"].endswith("001号")
@@ -41,13 +41,13 @@ def test_letter_flow(client, api, personas, served):
     pdf = api.get(f"/recognition/letters/{lid}/pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
     client.force_login(personas.employer)
-    assert [row["id"] for row in api.get("/recognition/letters").json()] == [lid]
+    assert [row["id"] for row in api.get("/recognition/letters").json()["items"]] == [lid]
     assert api.get(f"/recognition/letters/{lid}/pdf").status_code == 200
     assert api.post(f"/recognition/letters/{lid}/send").status_code == 403
     client.force_login(personas.secretary_b)
     assert api.get(f"/recognition/letters/{lid}").status_code == 404
     assert api.get(f"/recognition/letters/{lid}/pdf").status_code == 404
-    assert api.get("/recognition/letters").json() == []
+    assert api.get("/recognition/letters").json()["items"] == []
     client.logout()
     assert api.get("/recognition/letters").status_code == 401
 
@@ -80,7 +80,7 @@ def test_nomination_flow_api(client, api, personas, served, member_b):
     assert api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).status_code == 403
     client.force_login(personas.secretary_b)
     assert api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).status_code == 404
-    assert api.get("/recognition/nominations").json() == []
+    assert api.get("/recognition/nominations").json()["items"] == []
     client.force_login(personas.area_admin)
     assert (
         api.post(f"/recognition/nominations/{nid}/review", {"approve": True}).json()["status"]
@@ -109,7 +109,7 @@ def test_stories_api(client, api, personas, served):
     )
     assert made.status_code == 201
     client.logout()
-    assert api.get("/recognition/stories").json() == []
+    assert api.get("/recognition/stories").json()["items"] == []
     client.force_login(personas.secretary_b)
     assert api.post(f"/recognition/stories/{made.json()['id']}/publish").status_code == 404
     client.force_login(personas.member)
@@ -117,4 +117,4 @@ def test_stories_api(client, api, personas, served):
     client.force_login(personas.secretary_a)
     assert api.post(f"/recognition/stories/{made.json()['id']}/publish").json()["status"] == "published"
     client.logout()
-    assert [s["title"] for s in api.get("/recognition/stories").json()] == ["剪出邻里温情"]
+    assert [s["title"] for s in api.get("/recognition/stories").json()["items"]] == ["剪出邻里温情"]

@@ -88,9 +88,29 @@ def build(ctx) -> None:
         note="默认积分表：⌊(难度+时长档)/2⌋；日上限10分、月上限60分",
     )
     community = ctx.refs["community:KJ-C01"]
-
-    # The salon manager: a free haircut day every month since March 2021, about 35 people each time.
     salon = _salon_manager(ctx, community)
+    served, beneficiaries = _salon_awards(ctx, salon, community, now)
+    entries = served + _history_awards(rule, _street_awards(ctx, street, salon, now))
+    mine = _member_history(ctx, admin, salon, community, now)
+    if mine is not None:
+        entries += 7
+    first_slot = _benefits_create(ctx, admin, street, now)
+    if mine is not None and first_slot is not None:
+        # kj_member books the health check for their child.
+        points.booking_create(
+            actor=admin, slot=first_slot, member=mine, household_member=mine.household.first(), now=now
+        )
+    _recognition_create(ctx, admin, street, salon, now, served=served, beneficiaries=beneficiaries)
+
+    ctx.refs["member:salon_manager"] = salon
+    ctx.summary["points_rule_version"] = rule.version
+    ctx.summary["ledger_entries"] = entries
+    ctx.summary["salon_beneficiaries"] = beneficiaries
+
+
+def _salon_awards(ctx, salon, community, now) -> tuple[int, int]:
+    """The salon manager: a free haircut day every month since March 2021, about 35 people each time.
+    Returns (haircut days, people served)."""
     month, served, beneficiaries = _local(2021, 3, 13), 0, 0
     while month < now - dt.timedelta(days=7):
         people = ctx.rng.randint(28, 42)
@@ -115,8 +135,11 @@ def build(ctx) -> None:
         )
         served += 1
         month = (month + dt.timedelta(days=32)).replace(day=13)
+    return served, beneficiaries
 
-    # A few hundred approved members in the street get a handful of awards over the past year.
+
+def _street_awards(ctx, street, salon, now) -> list[tuple]:
+    """A few hundred approved members in the street get a handful of awards over the past year."""
     pool = list(
         Member.objects.filter(subtree_q(street.path, "community__path"), status=Status.APPROVED)
         .exclude(pk=salon.pk)
@@ -137,9 +160,11 @@ def build(ctx) -> None:
             awards.append(
                 (member, f"m{member.pk}-{n}", difficulty, minutes + ctx.rng.choice([0, 30, 60]), at, evidence)
             )
-    entries = served + _history_awards(rule, awards)
+    return awards
 
-    # kj_member: awards, one revoked record, and a manual adjustment.
+
+def _member_history(ctx, admin, salon, community, now) -> Member | None:
+    """kj_member: awards, one revoked record, and a manual adjustment (7 entries), and a child."""
     mine = (
         Member.objects.filter(user=ctx.refs.get("user:kj_member")).select_related("community", "org").first()
     )
@@ -181,9 +206,11 @@ def build(ctx) -> None:
         )
         if not mine.household.exists():
             HouseholdMember.objects.create(member=mine, name="张小宇", relation="child", birth_year=2014)
-        entries += 7
+    return mine
 
-    # Benefits at 康乐会客厅 (the street's venue).
+
+def _benefits_create(ctx, admin, street, now):
+    """Benefits at 康乐会客厅 (the street's venue) and a week of slots; returns the first health-check slot."""
     living_room = ctx.refs["venue:living_room"]
     points.benefit_create(
         actor=admin,
@@ -250,13 +277,11 @@ def build(ctx) -> None:
             now=now,
         )
         first_slot = first_slot or check_slot
-    if mine is not None and first_slot is not None:
-        # kj_member books the health check for their child.
-        points.booking_create(
-            actor=admin, slot=first_slot, member=mine, household_member=mine.household.first(), now=now
-        )
+    return first_slot
 
-    # Recognition: the letter to the salon's Party branch, the nominations, the story.
+
+def _recognition_create(ctx, admin, street, salon, now, *, served: int, beneficiaries: int) -> None:
+    """The letter to the salon's Party branch, the nominations, the story."""
     letter = recognition.letter_draft(actor=admin, member=salon, now=now)
     letter = recognition.letter_issue(actor=admin, letter=letter, now=now)
     recognition.letter_send(actor=admin, letter=letter, now=now)
@@ -306,11 +331,6 @@ def build(ctx) -> None:
     )
     recognition.story_publish(actor=admin, story=story, now=now)
 
-    ctx.refs["member:salon_manager"] = salon
-    ctx.summary["points_rule_version"] = rule.version
-    ctx.summary["ledger_entries"] = entries
-    ctx.summary["salon_beneficiaries"] = beneficiaries
-
 
 def _history_awards(rule, awards) -> int:
     """Past awards written in bulk: the same arithmetic as ``points.award_for_service`` (the rule's table,
@@ -323,7 +343,7 @@ def _history_awards(rule, awards) -> int:
 
     from kangle.core.models import AuditEvent
     from kangle.points.models import Balance, EntryKind, LedgerEntry
-    from kangle.points.services import _dimensions, award_key
+    from kangle.points.services import award_key, member_dimensions
 
     day_totals: dict = defaultdict(int)
     month_totals: dict = defaultdict(int)
@@ -345,7 +365,7 @@ def _history_awards(rule, awards) -> int:
         balances[member.pk][0] += points
         balances[member.pk][1] += 1
         if member.pk not in dimensions:
-            dimensions[member.pk] = _dimensions(member)
+            dimensions[member.pk] = member_dimensions(member)
         recorded = occurred_at + dt.timedelta(hours=4)
         key = award_key("demo", source_id)
         rows.append(

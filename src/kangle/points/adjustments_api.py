@@ -6,13 +6,15 @@ import datetime as dt
 
 from django.http import Http404
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.roles import Role
 from kangle.members.models import Member
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.points import adjustments
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus
+from kangle.points.services import adjustments
 
 router = Router(tags=["adjustments"])
 
@@ -79,6 +81,7 @@ def adjust(request, payload: AdjustmentRequestIn):
 
 
 @router.get("/requests", response=list[RequestOut])
+@paginate(Pagination, page_size=50)
 def pending(request):
     _require(request)
     rows = scope_queryset(
@@ -86,7 +89,7 @@ def pending(request):
         AdjustmentRequest.objects.filter(status=AdjustmentStatus.PENDING).select_related("requested_by"),
         "org_path",
     )
-    return [_request_out(r) for r in rows[:200]]
+    return Listing(rows.order_by("-requested_at", "-id"), row=_request_out, seek=("-requested_at", "-id"))
 
 
 @router.post("/requests/{request_id}/decide", response=RequestOut)

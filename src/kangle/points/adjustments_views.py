@@ -16,8 +16,9 @@ from kangle.members.selectors import find_members
 from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.points import adjustments
+from kangle.points.forms import AdjustForm, DecideForm, LimitForm, form_errors_text
 from kangle.points.models import AdjustmentRequest, AdjustmentStatus
+from kangle.points.services import adjustments
 
 
 def _require(request) -> None:
@@ -50,17 +51,21 @@ def adjustments_page(request):
 @require_POST
 def adjust(request):
     _require(request)
+    form = AdjustForm(request.POST)
+    valid = form.is_valid()
+    # Scope first: a member outside the actor's area is a 404 whatever else was typed.
     member = get_in_scope_or_404(
-        request.user, Member.objects.select_related("community"), pk=request.POST.get("member") or 0
+        request.user, Member.objects.select_related("community"), pk=form.cleaned_data.get("member") or 0
     )
-    try:
-        points = int(request.POST.get("points", ""))
-    except ValueError:
-        messages.error(request, "调整分值必须是整数 / points must be a whole number")
+    if not valid:
+        messages.error(request, form_errors_text(form))
         return redirect("points:adjustments")
     try:
         result = adjustments.points_adjust_request(
-            actor=request.user, member=member, points=points, reason=request.POST.get("reason", "")
+            actor=request.user,
+            member=member,
+            points=form.cleaned_data["points"],
+            reason=form.cleaned_data["reason"],
         )
     except UserError as exc:
         messages.error(request, str(exc))
@@ -77,10 +82,10 @@ def adjust(request):
 def decide(request, request_id):
     _require(request)
     pending = adjustments.access_request(request.user, request_id)
+    form = DecideForm(request.POST)
+    approve = bool(form.cleaned_data.get("approve")) if form.is_valid() else False
     try:
-        adjustments.adjustment_decide(
-            actor=request.user, request=pending, approve=request.POST.get("approve") == "1"
-        )
+        adjustments.adjustment_decide(actor=request.user, request=pending, approve=approve)
     except UserError as exc:
         messages.error(request, str(exc))
     else:
@@ -92,14 +97,17 @@ def decide(request, request_id):
 @require_POST
 def set_limit(request):
     _require(request)
-    street = access_unit(request.user, request.POST.get("street", ""))
+    form = LimitForm(request.POST)
+    valid = form.is_valid()
+    street = access_unit(request.user, form.cleaned_data.get("street") or "")
+    if not valid:
+        messages.error(request, form_errors_text(form))
+        return redirect("points:adjustments")
     try:
         adjustments.adjustment_limit_set(
-            actor=request.user,
-            street=street,
-            approval_above=int(request.POST.get("approval_above", "0") or 0),
+            actor=request.user, street=street, approval_above=form.cleaned_data["approval_above"]
         )
-    except (UserError, ValueError) as exc:
+    except UserError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Limit saved."))

@@ -9,9 +9,12 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination, capped_count
 from kangle.core.timeutil import now as current_time
 from kangle.members.models import EmployerPartyOrg, HouseholdMember, Member
 from kangle.members.selectors import own_file
@@ -112,6 +115,10 @@ class LedgerOut(Schema):
     balance: int
     hide_from_rankings: bool
     entries: list[EntryOut]
+    # The newest LEDGER_PAGE entries; the count (capped, see core.pagination) says how many there are.
+    entries_count: int
+    entries_count_capped: bool
+    entries_more: bool
 
 
 class AdjustIn(Schema):
@@ -272,7 +279,9 @@ class RankRow(Schema):
 def _unit(code: str, field: str = "org") -> OrgUnit:
     unit = OrgUnit.objects.filter(code=code).first()
     if unit is None:
-        raise UserError("unknown_unit", f"找不到组织节点 {code}", f"No organisation unit {code}", field=field)
+        raise UserError(
+            "unknown_unit", _("No organisation unit %(code_value)s"), field=field, code_value=code
+        )
     return unit
 
 
@@ -304,21 +313,29 @@ def _household(member: Member, household_id: int | None) -> HouseholdMember | No
     if household is None or household.member_id != member.pk:
         raise UserError(
             "not_household",
-            "此人不是该党员登记的家庭成员",
-            "This person is not a household member of the member",
+            _("This person is not a household member of the member"),
             field="household_member",
         )
     return household
 
 
+LEDGER_PAGE = 200
+
+
 def _ledger(member: Member) -> dict:
     balance = selectors.cached_balance(member)
     hidden = bool(getattr(getattr(member, "points_balance", None), "hide_from_rankings", False))
+    history = selectors.history(member)
+    entries = [EntryOut.of(e) for e in history[: LEDGER_PAGE + 1]]
+    count, capped = capped_count(history)
     return {
         "member": member.pk,
         "balance": balance,
         "hide_from_rankings": hidden,
-        "entries": [EntryOut.of(e) for e in selectors.history(member)[:200]],
+        "entries": entries[:LEDGER_PAGE],
+        "entries_count": count,
+        "entries_count_capped": capped,
+        "entries_more": len(entries) > LEDGER_PAGE,
     }
 
 
@@ -333,23 +350,26 @@ def _inside_street(user, street: OrgUnit) -> bool:
     return mine is not None and mine.community.path.startswith(street.path)
 
 
+def _rules_out(rules: list[PointsRule]) -> list[dict]:
+    used = set(LedgerEntry.objects.filter(rule__in=rules).values_list("rule_id", flat=True).distinct())
+    return [RuleOut.of(r, r.pk in used) for r in rules]
+
+
 @router.get("/rules", response=list[RuleOut])
+@paginate(Pagination, page_size=50)
 def rules_list(request, street: str):
     unit = _unit(street, "street")
     if not _inside_street(request.user, unit):
         raise Http404
-    rules = list(PointsRule.objects.filter(org=unit).select_related("org").order_by("-effective_from"))
-    used = set(LedgerEntry.objects.filter(rule__in=rules).values_list("rule_id", flat=True).distinct())
-    return [RuleOut.of(r, r.pk in used) for r in rules]
+    rules = PointsRule.objects.filter(org=unit).select_related("org").order_by("-effective_from", "-id")
+    return Listing(rules, rows=_rules_out, seek=("-effective_from", "-id"))
 
 
 @router.post("/rules", response={201: RuleOut})
 def rules_create(request, payload: RuleIn):
     street = _unit(payload.street, "street")
     if street.kind != OrgKind.STREET:
-        raise UserError(
-            "not_a_street", "积分规则只能设在街道", "Points rules belong to a street", field="street"
-        )
+        raise UserError("not_a_street", _("Points rules belong to a street"), field="street")
     rule = services.rule_create(
         actor=request.user,
         street=street,
@@ -366,8 +386,7 @@ def rules_create(request, payload: RuleIn):
 @router.patch("/rules/{rule_id}", response=RuleOut)
 def rules_update(request, rule_id: int, payload: RulePatch):
     rule = get_in_scope_or_404(request.user, PointsRule.objects.select_related("org"), pk=rule_id)
-    data = payload.dict(exclude_none=True)
-    rule = services.rule_update(actor=request.user, rule=rule, data=data)
+    rule = services.rule_update(actor=request.user, rule=rule, **payload.dict(exclude_none=True))
     return RuleOut.of(rule, rule.entries.exists())
 
 
@@ -407,12 +426,18 @@ def member_adjust(request, member_id: int, payload: AdjustIn):
 
 # ------------------------------------------------------------------------------------------ benefits
 @router.get("/benefits", response=list[BenefitOut])
+@paginate(Pagination, page_size=50)
 def benefits_list(request):
     if permissions.is_staff(request.user):
         rows = scope_queryset(request.user, Benefit.objects.select_related("org", "venue"))
-        return [BenefitOut.of(b) for b in rows.order_by("org__path", "kind", "name")[:500]]
+        return Listing(rows.order_by("org__path", "kind", "name", "id"), row=BenefitOut.of)
     member = _my_file(request)
-    return [BenefitOut.of(b) for b in selectors.benefits_for(member, current_time()).select_related("org")]
+    rows = (
+        selectors.benefits_for(member, current_time())
+        .select_related("org")
+        .order_by("kind", "min_points", "name", "id")
+    )
+    return Listing(rows, row=BenefitOut.of)
 
 
 @router.post("/benefits", response={201: BenefitOut})
@@ -422,7 +447,7 @@ def benefits_create(request, payload: BenefitIn):
     if payload.venue is not None:
         venue = Venue.objects.filter(pk=payload.venue).first()
         if venue is None:
-            raise UserError("unknown_venue", "找不到场所", "No such venue", field="venue")
+            raise UserError("unknown_venue", _("No such venue"), field="venue")
     fields = payload.dict(exclude={"org", "kind", "name", "venue"})
     benefit = services.benefit_create(
         actor=request.user, org=org, kind=payload.kind, name=payload.name, venue=venue, **fields
@@ -445,9 +470,11 @@ def _visible_benefit(request, benefit_id: int) -> Benefit:
 
 
 @router.get("/benefits/{benefit_id}/slots", response=list[SlotOut])
+@paginate(Pagination, page_size=50)
 def slots_list(request, benefit_id: int):
     benefit = _visible_benefit(request, benefit_id)
-    return [SlotOut.of(s) for s in selectors.upcoming_slots(benefit, current_time())[:200]]
+    rows = selectors.upcoming_slots(benefit, current_time()).order_by("starts_at", "id")
+    return Listing(rows, row=SlotOut.of, seek=("starts_at", "id"))
 
 
 @router.post("/benefits/{benefit_id}/slots", response={201: SlotOut})
@@ -459,9 +486,11 @@ def slots_create(request, benefit_id: int, payload: SlotIn):
 
 # ------------------------------------------------------------------------------------------ bookings
 @router.get("/bookings", response=list[BookingOut])
+@paginate(Pagination, page_size=50)
 def bookings_list(request):
     member = _my_file(request)
-    return [BookingOut.of(b) for b in selectors.bookings_of(member).select_related("spend")[:200]]
+    rows = selectors.bookings_of(member).select_related("spend")
+    return Listing(rows, row=BookingOut.of, seek=("-created_at", "-id"))
 
 
 @router.post("/bookings", response={201: BookingOut})
@@ -524,9 +553,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> tuple[dt.datetime, dt
     start = start or today.replace(day=1)
     end = end or today
     if end < start:
-        raise UserError(
-            "invalid_period", "结束日期不能早于开始日期", "end cannot be before start", field="end"
-        )
+        raise UserError("invalid_period", _("end cannot be before start"), field="end")
     return (
         timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
         timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min)),
@@ -546,10 +573,7 @@ def rankings(
     masked and without those who opted out; an employer Party organisation's account sees its own."""
     if dimension not in selectors.DIMENSIONS:
         raise UserError(
-            "invalid_dimension",
-            "排名维度只能是 community、grid 或 party_org",
-            "dimension must be community, grid or party_org",
-            field="dimension",
+            "invalid_dimension", _("dimension must be community, grid or party_org"), field="dimension"
         )
     since, until = _period(start, end)
     limit = max(1, min(limit, 100))

@@ -22,6 +22,7 @@ from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points import permissions, services
+from kangle.points.forms import PassUseForm
 from kangle.points.models import Benefit, BenefitKind, Booking, PriorityPass, ResourceKind, Slot
 
 
@@ -121,7 +122,9 @@ def pass_redeem(request):
     error = None
     if request.method == "POST":
         try:
-            used = services.pass_use(actor=request.user, code=request.POST.get("code", ""))
+            form = PassUseForm(request.POST)
+            code = form.cleaned_data["code"] if form.is_valid() else ""
+            used = services.pass_use(actor=request.user, code=code)
         except UserError as exc:
             error = str(exc)
     code = request.GET.get("code", "")

@@ -159,7 +159,11 @@ class LedgerEntry(models.Model):
         indexes = [
             # One member's balance: an index-only sum on PostgreSQL.
             models.Index(fields=["member", "points"], name="points_ledger_member_idx"),
-            models.Index(fields=["member", "occurred_on"], name="points_ledger_member_day_idx"),
+            # A member's day and month totals (award caps); covering, so ledger-check's day totals are one
+            # index-only walk in (member, day) order.
+            models.Index(
+                fields=["member", "occurred_on", "kind", "points"], name="points_ledger_member_day_idx"
+            ),
             # Rankings for a period.
             models.Index(
                 fields=["community", "occurred_at", "member", "points"], name="points_rank_community_idx"
@@ -169,6 +173,8 @@ class LedgerEntry(models.Model):
                 fields=["party_org", "occurred_at", "member", "points"], name="points_rank_party_idx"
             ),
             models.Index(fields=["source_type", "source_id"], name="points_ledger_source_idx"),
+            # Members who ever spent (ledger-check's running sums read only theirs).
+            models.Index(fields=["member"], condition=Q(kind="spend"), name="points_ledger_spend_idx"),
         ]
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")

@@ -8,8 +8,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from kangle.core.masking import mask_name
 from kangle.members.models import Member
+from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import scope_queryset
-from kangle.points.models import Balance, Benefit, Booking, EntryKind, LedgerEntry, Slot
+from kangle.points.models import Balance, Benefit, Booking, EntryKind, LedgerEntry, PointsRule, Slot
 
 DIMENSIONS = {"community": "community_id", "grid": "grid_id", "party_org": "party_org_id"}
 
@@ -161,3 +162,19 @@ def totals_by_kind(member: Member) -> dict[str, int]:
     return dict(
         LedgerEntry.objects.filter(member=member).values_list("kind").annotate(n=Count("pk")).order_by()
     )
+
+
+def balance_of(member: Member) -> int:
+    """The balance as the sum of the ledger (the cached total is only checked against it)."""
+    return LedgerEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+
+
+def rule_in_force(street: OrgUnit, moment: dt.datetime) -> PointsRule | None:
+    return (
+        PointsRule.objects.filter(org=street, effective_from__lte=moment).order_by("-effective_from").first()
+    )
+
+
+def benefits_applying(unit: OrgUnit):
+    """Benefits defined at ``unit`` or one of its ancestors."""
+    return Benefit.objects.filter(org__code__in=unit.ancestor_codes())

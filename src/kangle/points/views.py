@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError
@@ -22,6 +23,7 @@ from kangle.members.selectors import own_file
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
 from kangle.points import permissions, selectors, services
+from kangle.points.forms import HouseholdForm, RuleVersionForm, VisibilityForm, form_errors_text
 from kangle.points.models import Benefit, BenefitKind, Booking, Slot
 
 
@@ -53,8 +55,10 @@ def me(request):
 @require_POST
 def visibility(request):
     member = _my_file(request)
+    form = VisibilityForm(request.POST)
+    form.is_valid()  # a single checkbox: anything but a true value means "not hidden"
     services.ranking_visibility_set(
-        actor=request.user, member=member, hidden=request.POST.get("hidden") == "1"
+        actor=request.user, member=member, hidden=bool(form.cleaned_data.get("hidden"))
     )
     messages.success(request, _("Saved."))
     return redirect("points:me")
@@ -87,16 +91,14 @@ def benefits(request):
 
 
 def _household_from(request, member):
-    raw = request.POST.get("household_member") or ""
-    if not raw:
+    form = HouseholdForm(request.POST)
+    chosen = form.cleaned_data.get("household_member") if form.is_valid() else 0
+    if chosen is None:
         return None
-    household = HouseholdMember.objects.filter(pk=int(raw) if raw.isdigit() else 0, member=member).first()
+    household = HouseholdMember.objects.filter(pk=chosen or 0, member=member).first()
     if household is None:
         raise UserError(
-            "not_household",
-            "此人不是您登记的家庭成员",
-            "Not one of your household members",
-            field="household_member",
+            "not_household", gettext_lazy("Not one of your household members"), field="household_member"
         )
     return household
 
@@ -223,34 +225,6 @@ def _rankings_xlsx(request, unit, rows, start: dt.date, end: dt.date) -> HttpRes
     return xlsx_response(content, f"rankings-{unit.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
 
 
-def _parse_ints(text: str, field: str) -> list[int]:
-    try:
-        return [int(part) for part in text.replace("，", ",").split(",") if part.strip()]
-    except ValueError:
-        raise UserError(
-            "invalid_number", "请填写以逗号分隔的整数", "Enter whole numbers separated by commas", field=field
-        ) from None
-
-
-def _parse_int(text: str, field: str, zh: str, en: str) -> int:
-    """A whole number of at least 0 from a form field (empty means 0); anything else names the field."""
-    value = (text or "").strip()
-    if not value:
-        return 0
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if not 0 <= number < 2**31:
-        raise UserError(
-            "invalid_number",
-            f"{zh}应为不小于 0 的整数",
-            f"{en} must be a whole number, 0 or more",
-            field=field,
-        )
-    return number
-
-
 @login_required
 def rules(request):
     """Workbench: the street's rule versions, each table shown; street admins add a version."""
@@ -275,29 +249,12 @@ def rules(request):
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
+        form = RuleVersionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, form_errors_text(form))
+            return redirect("points:rules")
         try:
-            raw = request.POST.get("effective_from", "")
-            try:
-                effective = timezone.make_aware(dt.datetime.fromisoformat(raw))
-            except ValueError:
-                raise UserError(
-                    "invalid_time",
-                    "请填写生效时间",
-                    "Enter the effective date and time",
-                    field="effective_from",
-                ) from None
-            services.rule_create(
-                actor=request.user,
-                street=street,
-                effective_from=effective,
-                band_limits=_parse_ints(request.POST.get("band_limits", ""), "band_limits"),
-                table=[_parse_ints(request.POST.get(f"row{d}", ""), "table") for d in range(1, 6)],
-                daily_cap=_parse_int(request.POST.get("daily_cap", ""), "daily_cap", "每日上限", "Daily cap"),
-                monthly_cap=_parse_int(
-                    request.POST.get("monthly_cap", ""), "monthly_cap", "每月上限", "Monthly cap"
-                ),
-                note=request.POST.get("note", ""),
-            )
+            services.rule_create(actor=request.user, street=street, **form.rule_arguments())
             messages.success(request, _("New rule version saved."))
         except UserError as exc:
             messages.error(request, str(exc))

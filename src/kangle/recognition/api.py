@@ -9,15 +9,18 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.core.errors import UserError
-from kangle.core.roles import Role
+from kangle.core.pagination import Listing, Pagination
 from kangle.members.models import EmployerPartyOrg, Member
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.recognition import permissions, services
-from kangle.recognition.models import CommendationLetter, LetterStatus, Nomination, Story, StoryStatus
+from kangle.orgs.scope import get_in_scope_or_404
+from kangle.recognition import services
+from kangle.recognition.models import CommendationLetter, Nomination, Story, StoryStatus
+from kangle.recognition.selectors import access_letter, letters_for, nominations_for
 
 router = Router(tags=["recognition"])
 
@@ -153,27 +156,11 @@ class StoryIn(Schema):
 
 
 # ------------------------------------------------------------------------------------------ letters
-def _letters_for(user):
-    rows = CommendationLetter.objects.select_related("member", "party_org", "org", "street")
-    if permissions.is_staff(user):
-        return scope_queryset(user, rows)
-    if getattr(user, "is_authenticated", False) and user.has_role(Role.EMPLOYER_PARTY_ORG):
-        return rows.filter(party_org__account=user, status=LetterStatus.ISSUED)
-    return rows.none()
-
-
-def _letter(request, letter_id: int) -> CommendationLetter:
-    letter = _letters_for(request.user).filter(pk=letter_id).first()
-    if letter is None:
-        raise Http404
-    return letter
-
-
 @router.get("/letters", response=list[LetterOut])
+@paginate(Pagination, page_size=50)
 def letters_list(request):
-    return [
-        LetterOut.of(letter) for letter in _letters_for(request.user).order_by("-drafted_at", "-id")[:200]
-    ]
+    rows = letters_for(request.user).order_by("-drafted_at", "-id")
+    return Listing(rows, row=LetterOut.of, seek=("-drafted_at", "-id"))
 
 
 @router.post("/letters", response={201: LetterOut})
@@ -186,13 +173,13 @@ def letters_draft(request, payload: LetterIn):
 
 @router.get("/letters/{letter_id}", response=LetterOut)
 def letters_detail(request, letter_id: int):
-    letter = _letter(request, letter_id)
+    letter = access_letter(request.user, letter_id)
     return LetterOut.of(letter, letter.dispatches.all())
 
 
 @router.patch("/letters/{letter_id}", response=LetterOut)
 def letters_update(request, letter_id: int, payload: LetterPatch):
-    letter = _letter(request, letter_id)
+    letter = access_letter(request.user, letter_id)
     letter = services.letter_update(
         actor=request.user, letter=letter, body=payload.body, salutation=payload.salutation
     )
@@ -201,20 +188,20 @@ def letters_update(request, letter_id: int, payload: LetterPatch):
 
 @router.post("/letters/{letter_id}/issue", response=LetterOut)
 def letters_issue(request, letter_id: int):
-    letter = services.letter_issue(actor=request.user, letter=_letter(request, letter_id))
+    letter = services.letter_issue(actor=request.user, letter=access_letter(request.user, letter_id))
     return LetterOut.of(letter, letter.dispatches.all())
 
 
 @router.post("/letters/{letter_id}/send", response=LetterOut)
 def letters_send(request, letter_id: int):
-    letter = _letter(request, letter_id)
+    letter = access_letter(request.user, letter_id)
     services.letter_send(actor=request.user, letter=letter)
     return LetterOut.of(letter, letter.dispatches.all())
 
 
 @router.get("/letters/{letter_id}/pdf")
 def letters_pdf(request, letter_id: int):
-    letter = _letter(request, letter_id)
+    letter = access_letter(request.user, letter_id)
     data = services.letter_download(actor=request.user, letter=letter)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = (
@@ -224,14 +211,11 @@ def letters_pdf(request, letter_id: int):
 
 
 # -------------------------------------------------------------------------------------- nominations
-def _nominations_for(user):
-    rows = Nomination.objects.select_related("member", "party_org", "org").prefetch_related("steps")
-    return scope_queryset(user, rows)
-
-
 @router.get("/nominations", response=list[NominationOut])
+@paginate(Pagination, page_size=50)
 def nominations_list(request):
-    return [NominationOut.of(n) for n in _nominations_for(request.user)[:200]]
+    rows = nominations_for(request.user).order_by("-nominated_at", "-id")
+    return Listing(rows, row=NominationOut.of, seek=("-nominated_at", "-id"))
 
 
 @router.post("/nominations", response={201: NominationOut})
@@ -287,28 +271,24 @@ def nominations_result(request, nomination_id: int, payload: ResultIn):
 
 # ------------------------------------------------------------------------------------------ stories
 @router.get("/stories", response=list[StoryOut], auth=None)
+@paginate(Pagination, page_size=50)
 def stories_public(request):
     rows = (
         Story.objects.filter(status=StoryStatus.PUBLISHED)
         .prefetch_related("members")
-        .order_by("-published_at")
+        .order_by("-published_at", "-id")
     )
-    return [StoryOut.of(s) for s in rows[:100]]
+    return Listing(rows, row=StoryOut.of, seek=("-published_at", "-id"))
 
 
 @router.post("/stories", response={201: StoryOut})
 def stories_create(request, payload: StoryIn):
     org = OrgUnit.objects.filter(code=payload.org).first()
     if org is None:
-        raise UserError(
-            "unknown_unit",
-            f"找不到组织节点 {payload.org}",
-            f"No organisation unit {payload.org}",
-            field="org",
-        )
+        raise UserError("unknown_unit", _("No organisation unit %(org)s"), field="org", org=payload.org)
     members = list(Member.objects.select_related("community").filter(pk__in=payload.members))
     if len(members) != len(set(payload.members)):
-        raise UserError("unknown_member", "有党员不存在", "Some members do not exist", field="members")
+        raise UserError("unknown_member", _("Some members do not exist"), field="members")
     story = services.story_create(
         actor=request.user,
         org=org,

@@ -12,6 +12,7 @@ import datetime as dt
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -104,17 +105,17 @@ def letter_draft(*, actor, member: Member, now: dt.datetime | None = None) -> Co
     if member.party_org_id is None:
         raise UserError(
             "no_party_org",
-            f"{member.name}的档案没有登记单位党组织，表扬信无处寄送",
-            f"{member.name}'s file names no employer Party organisation to address the letter to",
+            _("%(name)s's file names no employer Party organisation to address the letter to"),
             field="member",
+            name=member.name,
         )
     evidence = _jsonable(service_summary(member))
     if not evidence["services"]:
         raise UserError(
             "no_verified_service",
-            f"{member.name}还没有经核实的服务记录，不能起草表扬信",
-            f"{member.name} has no verified service yet; a letter cannot be drafted",
+            _("%(name)s has no verified service yet; a letter cannot be drafted"),
             field="member",
+            name=member.name,
         )
     street = street_of(member.community)
     with transaction.atomic():
@@ -156,21 +157,14 @@ def letter_update(
     with transaction.atomic():
         letter = CommendationLetter.objects.select_for_update().get(pk=letter.pk)
         if letter.status != LetterStatus.DRAFT:
-            raise UserError(
-                "letter_issued",
-                "表扬信已印发，不能修改",
-                "The letter has been issued and cannot change",
-                field="body",
-            )
+            raise UserError("letter_issued", _("The letter has been issued and cannot change"), field="body")
         if body is not None:
             if not body.strip():
-                raise UserError("body_required", "正文不能为空", "The text cannot be empty", field="body")
+                raise UserError("body_required", _("The text cannot be empty"), field="body")
             letter.body = body.strip()
         if salutation is not None:
             if not salutation.strip():
-                raise UserError(
-                    "salutation_required", "抬头不能为空", "The addressee cannot be empty", field="salutation"
-                )
+                raise UserError("salutation_required", _("The addressee cannot be empty"), field="salutation")
             letter.salutation = salutation.strip()[:200]
         letter.save(update_fields=["body", "salutation"])
         audit.record(actor=actor, verb="recognition.letter_update", obj=letter, now=moment)
@@ -183,14 +177,12 @@ def letter_issue(*, actor, letter: CommendationLetter, now: dt.datetime | None =
     if not in_scope(actor, letter.org.path):
         raise Http404
     if not permissions.can_issue_letter(actor, letter.street):
-        raise NotAllowed("只有街道管理员可以印发表扬信", "Only a street admin may issue a letter")
+        raise NotAllowed(_("Only a street admin may issue a letter"))
     day = timezone.localtime(moment).date()
     with transaction.atomic():
         letter = CommendationLetter.objects.select_for_update().select_related("street").get(pk=letter.pk)
         if letter.status != LetterStatus.DRAFT:
-            raise UserError(
-                "letter_issued", "表扬信已印发", "The letter has already been issued", field="letter"
-            )
+            raise UserError("letter_issued", _("The letter has already been issued"), field="letter")
         LetterSequence.objects.get_or_create(street=letter.street, year=day.year)
         sequence = LetterSequence.objects.select_for_update().get(street=letter.street, year=day.year)
         sequence.last += 1
@@ -233,11 +225,7 @@ def letter_download(*, actor, letter: CommendationLetter, now: dt.datetime | Non
         raise Http404
     if letter.status != LetterStatus.ISSUED or not letter.pdf:
         raise UserError(
-            "letter_not_issued",
-            "表扬信尚未印发",
-            "The letter has not been issued yet",
-            field="letter",
-            status=409,
+            "letter_not_issued", _("The letter has not been issued yet"), field="letter", status=409
         )
     with transaction.atomic():
         LetterDispatch.objects.create(
@@ -253,19 +241,14 @@ def letter_send(*, actor, letter: CommendationLetter, now: dt.datetime | None = 
     if not can_see_letter(actor, letter):
         raise Http404
     if not permissions.can_issue_letter(actor, letter.street):
-        raise NotAllowed("只有街道管理员可以寄送表扬信", "Only a street admin may send a letter")
+        raise NotAllowed(_("Only a street admin may send a letter"))
     if letter.status != LetterStatus.ISSUED:
-        raise UserError(
-            "letter_not_issued", "请先印发表扬信再寄送", "Issue the letter before sending it", field="letter"
-        )
+        raise UserError("letter_not_issued", _("Issue the letter before sending it"), field="letter")
     party_org: EmployerPartyOrg = letter.party_org
     address = party_org.email or party_org.employer.email
     if not address:
         raise UserError(
-            "no_email",
-            f"{party_org.name}没有登记电子邮箱",
-            f"{party_org.name} has no e-mail address on file",
-            field="party_org",
+            "no_email", _("%(name)s has no e-mail address on file"), field="party_org", name=party_org.name
         )
     with transaction.atomic():
         message = queue_email(
@@ -308,12 +291,7 @@ def nominate(
     """Nominate a member (community staff and above, in scope) or a branch (street admins)."""
     moment = resolve_now(now)
     if (member is None) == (party_org is None):
-        raise UserError(
-            "nominee_required",
-            "请选择一名党员或一个支部（二选一）",
-            "Choose one member or one branch",
-            field="member",
-        )
+        raise UserError("nominee_required", _("Choose one member or one branch"), field="member")
     if member is not None:
         if not in_scope(actor, member.community.path):
             raise Http404
@@ -327,22 +305,17 @@ def nominate(
             else []
         )
         if actor.is_superuser and not streets:
-            raise UserError(
-                "street_required",
-                "请以街道管理员身份推荐支部",
-                "Nominate a branch as a street admin",
-                field="party_org",
-            )
+            raise UserError("street_required", _("Nominate a branch as a street admin"), field="party_org")
         if not streets:
             raise Http404
         unit, kind = streets[0], NomineeKind.BRANCH
     if honour not in Honour.values:
-        raise UserError("invalid_honour", "荣誉类型无效", "Unknown honour", field="honour")
+        raise UserError("invalid_honour", _("Unknown honour"), field="honour")
     if honour == Honour.OTHER and not honour_name.strip():
-        raise UserError("honour_name_required", "请填写荣誉名称", "Name the honour", field="honour_name")
+        raise UserError("honour_name_required", _("Name the honour"), field="honour_name")
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("reason_required", "请填写推荐理由", "A reason is required", field="reason")
+        raise UserError("reason_required", _("A reason for the nomination is required"), field="reason")
     evidence = _jsonable(service_summary(member)) if member is not None else {}
     with transaction.atomic():
         nomination = Nomination.objects.create(
@@ -387,20 +360,16 @@ def nomination_review(
         needs_area = nomination.kind == NomineeKind.MEMBER and nomination.status == NominationStatus.SUBMITTED
         if needs_area:
             if not permissions.can_review_as_area(actor, nomination.org):
-                raise NotAllowed("需由片区审核", "The area reviews this step")
+                raise NotAllowed(_("The area reviews this step"))
             step, passed = "area_review", NominationStatus.AREA_APPROVED
         elif nomination.status in (NominationStatus.AREA_APPROVED, NominationStatus.SUBMITTED):
             if not permissions.can_review_as_street(actor, nomination.org):
-                raise NotAllowed("需由街道审核", "The street reviews this step")
+                raise NotAllowed(_("The street reviews this step"))
             step, passed = "street_review", NominationStatus.STREET_APPROVED
         else:
-            raise UserError(
-                "not_under_review", "该推荐不在审核中", "This nomination is not under review", field="status"
-            )
+            raise UserError("not_under_review", _("This nomination is not under review"), field="status")
         if not approve and not comment.strip():
-            raise UserError(
-                "comment_required", "不同意时请填写意见", "Give a comment when not approving", field="comment"
-            )
+            raise UserError("comment_required", _("Give a comment when not approving"), field="comment")
         nomination.status = passed if approve else NominationStatus.REJECTED
         nomination.save(update_fields=["status"])
         NominationStep.objects.create(
@@ -438,15 +407,12 @@ def nomination_result(
         raise NotAllowed()
     result = (result or "").strip()
     if not result:
-        raise UserError("result_required", "请填写评选结果", "Describe the result", field="result")
+        raise UserError("result_required", _("Describe the result"), field="result")
     with transaction.atomic():
         nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
         if nomination.status != NominationStatus.STREET_APPROVED:
             raise UserError(
-                "not_recommended",
-                "只有街道推荐的人选才能登记结果",
-                "Only a nomination the street recommended gets a result",
-                field="status",
+                "not_recommended", _("Only a nomination the street recommended gets a result"), field="status"
             )
         nomination.status = NominationStatus.HONOURED if honoured else NominationStatus.NOT_HONOURED
         nomination.result = result[:300]
@@ -489,9 +455,9 @@ def story_create(
         raise NotAllowed()
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise UserError("title_required", "请填写标题", "A title is required", field="title")
+        raise UserError("title_required", _("A title is required"), field="title")
     if not body:
-        raise UserError("body_required", "请填写正文", "The text is required", field="body")
+        raise UserError("body_required", _("The text is required"), field="body")
     members = list(members)
     for member in members:
         if not in_scope(actor, member.community.path):

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -45,9 +46,9 @@ def story_update(
     _check(actor, story)
     title, body = (title or "").strip(), (body or "").strip()
     if not title:
-        raise UserError("title_required", "请填写标题", "A title is required", field="title")
+        raise UserError("title_required", _("A title is required"), field="title")
     if not body:
-        raise UserError("body_required", "请填写正文", "The text is required", field="body")
+        raise UserError("body_required", _("The text is required"), field="body")
     Story.objects.filter(pk=story.pk).update(
         title=title[:120], body=body, summary=(summary or "").strip()[:300]
     )
@@ -61,9 +62,9 @@ def story_photo_add(*, actor, story: Story, upload, now: dt.datetime | None = No
     if story.photos.count() >= MAX_PHOTOS:
         raise UserError(
             "too_many_photos",
-            f"每篇事迹最多 {MAX_PHOTOS} 张照片",
-            f"At most {MAX_PHOTOS} photos a story",
+            _("At most %(MAX_PHOTOS)s photos a story"),
             field="photo",
+            MAX_PHOTOS=MAX_PHOTOS,
         )
     moment = resolve_now(now)
     name = accept_image(upload, field="photo", folder="stories")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from kangle.core.errors import UserError, form_error
 from kangle.orgs.access import access_unit
 from kangle.recognition import permissions, services, stories
+from kangle.recognition.forms import PublishForm
 
 
 class StoryForm(forms.Form):
@@ -95,7 +96,7 @@ def story_photo(request, story_id):
     try:
         upload = request.FILES.get("photo")
         if upload is None:
-            raise UserError("photo_required", "请选择照片", "Choose a photo", field="photo")
+            raise UserError("photo_required", gettext_lazy("Choose a photo"), field="photo")
         stories.story_photo_add(actor=request.user, story=story, upload=upload)
     except UserError as exc:
         messages.error(request, str(exc))
@@ -110,7 +111,9 @@ def story_publish(request, story_id):
     _require(request)
     story = stories.access_story(request.user, story_id)
     try:
-        services.story_publish(actor=request.user, story=story, publish=request.POST.get("publish") == "1")
+        form = PublishForm(request.POST)
+        publish = bool(form.cleaned_data["publish"]) if form.is_valid() else False
+        services.story_publish(actor=request.user, story=story, publish=publish)
     except UserError as exc:
         messages.error(request, str(exc))
     return redirect("recognition:manage-story", story_id=story.pk)

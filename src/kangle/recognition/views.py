@@ -17,20 +17,20 @@ from kangle.members.selectors import find_members, own_file
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.points.models import EntryKind, LedgerEntry
 from kangle.recognition import permissions, services
-from kangle.recognition.api import _letters_for, _nominations_for
+from kangle.recognition.forms import LetterForm, MemberChoiceForm, NominateForm, NominationStepForm
 from kangle.recognition.models import (
-    CommendationLetter,
     Honour,
     LetterStatus,
     Nomination,
     Story,
     StoryStatus,
 )
+from kangle.recognition.selectors import access_letter, letters_for, nominations_for
 
 
 @login_required
 def letters(request):
-    rows = _letters_for(request.user)
+    rows = letters_for(request.user)
     if (
         not permissions.is_staff(request.user)
         and not rows.exists()
@@ -63,11 +63,11 @@ def letters(request):
 @login_required
 @require_POST
 def letter_draft(request):
-    member_id = request.POST.get("member") or ""
+    form = MemberChoiceForm(request.POST)
     member = get_in_scope_or_404(
         request.user,
         Member.objects.select_related("community", "party_org"),
-        pk=int(member_id) if member_id.isdigit() else 0,
+        pk=form.cleaned_data["member"] if form.is_valid() else 0,
     )
     try:
         letter = services.letter_draft(actor=request.user, member=member)
@@ -77,21 +77,15 @@ def letter_draft(request):
     return redirect("recognition:letter", letter.pk)
 
 
-def _letter(request, letter_id: int) -> CommendationLetter:
-    letter = _letters_for(request.user).filter(pk=letter_id).first()
-    if letter is None:
-        raise Http404
-    return letter
-
-
 @login_required
 def letter(request, letter_id: int):
-    item = _letter(request, letter_id)
+    item = access_letter(request.user, letter_id)
     if request.method == "POST":
-        action = request.POST.get("action")
+        form = LetterForm(request.POST)
+        action = form.cleaned_data["action"] if form.is_valid() else None
         try:
             if action == "save":
-                services.letter_update(actor=request.user, letter=item, body=request.POST.get("body", ""))
+                services.letter_update(actor=request.user, letter=item, body=form.cleaned_data["body"])
                 messages.success(request, _("Saved."))
             elif action == "issue":
                 services.letter_issue(actor=request.user, letter=item)
@@ -116,7 +110,7 @@ def letter(request, letter_id: int):
 
 @login_required
 def letter_pdf(request, letter_id: int):
-    item = _letter(request, letter_id)
+    item = access_letter(request.user, letter_id)
     try:
         data = services.letter_download(actor=request.user, letter=item)
     except UserError as exc:
@@ -131,34 +125,9 @@ def letter_pdf(request, letter_id: int):
 def nominations(request):
     if not permissions.is_staff(request.user):
         raise PermissionDenied
-    if request.method == "POST" and request.POST.get("action") == "nominate":
-        return _nominate(request)
     if request.method == "POST":
-        item = get_in_scope_or_404(
-            request.user,
-            Nomination.objects.select_related("org"),
-            pk=int(request.POST.get("nomination", "0") or 0),
-        )
-        try:
-            if request.POST.get("action") == "result":
-                services.nomination_result(
-                    actor=request.user,
-                    nomination=item,
-                    honoured=request.POST.get("honoured") == "1",
-                    result=request.POST.get("result", ""),
-                )
-            else:
-                services.nomination_review(
-                    actor=request.user,
-                    nomination=item,
-                    approve=request.POST.get("action") == "approve",
-                    comment=request.POST.get("comment", ""),
-                )
-            messages.success(request, _("Saved."))
-        except UserError as exc:
-            messages.error(request, str(exc))
-        return redirect("recognition:nominations")
-    rows = _nominations_for(request.user)
+        return _nomination_step(request)
+    rows = nominations_for(request.user)
     waiting = request.GET.get("waiting") == "me"
     if waiting:
         from kangle.recognition.todo import review_step_q
@@ -178,19 +147,49 @@ def nominations(request):
     )
 
 
+def _nomination_step(request):
+    """A nomination made, reviewed (approve / reject) or given its result."""
+    form = NominationStepForm(request.POST)
+    valid = form.is_valid()
+    if form.cleaned_data.get("action") == "nominate":
+        return _nominate(request)
+    if not valid:
+        raise Http404  # no such nomination or step: nothing a person could have typed
+    data = form.cleaned_data
+    item = get_in_scope_or_404(request.user, Nomination.objects.select_related("org"), pk=data["nomination"])
+    try:
+        if data["action"] == "result":
+            services.nomination_result(
+                actor=request.user, nomination=item, honoured=data["honoured"], result=data["result"]
+            )
+        else:
+            services.nomination_review(
+                actor=request.user,
+                nomination=item,
+                approve=data["action"] == "approve",
+                comment=data["comment"],
+            )
+        messages.success(request, _("Saved."))
+    except UserError as exc:
+        messages.error(request, str(exc))
+    return redirect("recognition:nominations")
+
+
 def _nominate(request):
     """The member picker's choice: a member inside the nominator's subtree (anyone else is a 404)."""
-    raw = request.POST.get("member") or ""
+    form = NominateForm(request.POST)
+    valid = form.is_valid()
     member = get_in_scope_or_404(
-        request.user, Member.objects.select_related("community"), pk=int(raw) if raw.isdigit() else 0
+        request.user, Member.objects.select_related("community"), pk=form.cleaned_data.get("member") or 0
     )
+    data = form.cleaned_data if valid else {}
     try:
         services.nominate(
             actor=request.user,
-            honour=request.POST.get("honour", ""),
-            reason=request.POST.get("reason", ""),
+            honour=data.get("honour", ""),
+            reason=data.get("reason", ""),
             member=member,
-            honour_name=request.POST.get("honour_name", ""),
+            honour_name=data.get("honour_name", ""),
         )
     except UserError as exc:
         messages.error(request, str(exc))

@@ -6,26 +6,32 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from kangle.points.checks import CHECKS
+from kangle.points.checks import INVARIANTS, PASSES
 
 
 class Command(BaseCommand):
     help = "Verify every invariant of the points ledger (exit status 1 on a violation)."
 
     def handle(self, *args, **options):
-        failed = 0
         started = time.perf_counter()
-        for name, check in CHECKS:
+        found: dict[str, tuple[list[str], float]] = {}
+        for label, run in PASSES:
             began = time.perf_counter()
-            problems = check()
+            results = run()
             elapsed = time.perf_counter() - began
+            self.stdout.write(f"     {label} ({elapsed:.2f}s)")
+            for name, problems in results:
+                found[name] = (problems, elapsed)
+        failed = 0
+        for name in INVARIANTS:
+            problems, _elapsed = found[name]
             if problems:
                 failed += 1
-                self.stdout.write(f"FAIL {name} ({elapsed:.2f}s)")
+                self.stdout.write(f"FAIL {name}")
                 for problem in problems:
                     self.stdout.write(f"  - {problem}")
             else:
-                self.stdout.write(f"ok   {name} ({elapsed:.2f}s)")
+                self.stdout.write(f"ok   {name}")
         total = time.perf_counter() - started
         if failed:
             self.stdout.write(

@@ -1,13 +1,15 @@
 """Manual point adjustments with a second pair of eyes: above the street's limit a second street admin
-approves before anything reaches the ledger. The ledger write itself is ``services.points_adjust`` (reason
+approves before anything reaches the ledger. The ledger write itself is ``points_adjust`` (reason
 required, ±100 at most, never below zero)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
@@ -17,15 +19,75 @@ from kangle.members.models import Member
 from kangle.notify.services import notify_user
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, in_scope
-from kangle.points import permissions, services
+from kangle.points import permissions
 from kangle.points.models import (
     AdjustmentLimit,
     AdjustmentRequest,
     AdjustmentStatus,
+    EntryKind,
     LedgerEntry,
+)
+from kangle.points.services.ledger import (
+    actor_user,
+    balance_lock,
+    entry_append,
+    local_day,
+    member_dimensions,
+    street_of,
 )
 
 DEFAULT_APPROVAL_ABOVE = 20
+MAX_ADJUSTMENT = 100
+
+
+def points_adjust(
+    *, actor, member: Member, points: int, reason: str, now: dt.datetime | None = None
+) -> LedgerEntry:
+    """A street admin corrects a balance by hand, with a reason; never below zero."""
+    moment = resolve_now(now)
+    if not in_scope(actor, member.community.path):
+        raise Http404
+    if not permissions.can_adjust(actor, member.community):
+        raise NotAllowed(_("Only a street admin may adjust points by hand"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0 or abs(points) > MAX_ADJUSTMENT:
+        raise UserError(
+            "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
+        )
+    with transaction.atomic():
+        balance = balance_lock(member)
+        if balance.total + points < 0:
+            raise UserError(
+                "insufficient_points",
+                _("The balance is %(total)s; cannot deduct %(value)s"),
+                field="points",
+                total=balance.total,
+                value=-points,
+            )
+        entry = entry_append(
+            balance,
+            member=member,
+            kind=EntryKind.ADJUSTMENT,
+            points=points,
+            idempotency_key=f"adjustment:{secrets.token_hex(12)}",
+            source_type="adjustment",
+            occurred_at=moment,
+            occurred_on=local_day(moment),
+            recorded_at=moment,
+            actor=actor_user(actor),
+            reason=reason[:300],
+            **member_dimensions(member),
+        )
+        audit.record(
+            actor=actor,
+            verb="points.adjust",
+            obj=member,
+            now=moment,
+            details={"points": points, "reason": reason[:300]},
+        )
+    return entry
 
 
 def approval_above(street: OrgUnit) -> int:
@@ -41,13 +103,13 @@ def adjustment_limit_set(
     if not in_scope(actor, street.path):
         raise Http404
     if not actor.is_superuser and not actor.has_role(Role.STREET_ADMIN, within=street):
-        raise NotAllowed("只有街道管理员可以设置", "Only a street admin sets this")
-    if not isinstance(approval_above, int) or not 1 <= approval_above <= services.MAX_ADJUSTMENT:
+        raise NotAllowed(_("Only a street admin sets this"))
+    if not isinstance(approval_above, int) or not 1 <= approval_above <= MAX_ADJUSTMENT:
         raise UserError(
             "invalid_limit",
-            f"审批门槛须在 1 到 {services.MAX_ADJUSTMENT} 之间",
-            f"The limit must be from 1 to {services.MAX_ADJUSTMENT}",
+            _("The limit must be from 1 to %(MAX_ADJUSTMENT)s"),
             field="approval_above",
+            MAX_ADJUSTMENT=MAX_ADJUSTMENT,
         )
     row, _created = AdjustmentLimit.objects.update_or_create(
         org=street, defaults={"approval_above": approval_above, "updated_at": moment, "updated_by": actor}
@@ -69,20 +131,17 @@ def points_adjust_request(
     moment = resolve_now(now)
     if not in_scope(actor, member.community.path):
         raise Http404
-    street = services.street_of(member.community)
+    street = street_of(member.community)
     if not isinstance(points, int) or isinstance(points, bool) or abs(points) <= approval_above(street):
-        return services.points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
+        return points_adjust(actor=actor, member=member, points=points, reason=reason, now=moment)
     if not permissions.can_adjust(actor, member.community):
-        raise NotAllowed("只有街道管理员可以手工调整积分", "Only a street admin may adjust points by hand")
+        raise NotAllowed(_("Only a street admin may adjust points by hand"))
     reason = (reason or "").strip()
     if not reason:
-        raise UserError("reason_required", "请填写调整原因", "A reason is required", field="reason")
-    if abs(points) > services.MAX_ADJUSTMENT:
+        raise UserError("reason_required", _("A reason for the adjustment is required"), field="reason")
+    if abs(points) > MAX_ADJUSTMENT:
         raise UserError(
-            "invalid_points",
-            "调整分值必须是非零整数，且不超过±100",
-            "points must be a non-zero whole number within ±100",
-            field="points",
+            "invalid_points", _("points must be a non-zero whole number within ±100"), field="points"
         )
     with transaction.atomic():
         request = AdjustmentRequest.objects.create(
@@ -126,21 +185,13 @@ def adjustment_decide(
     if not in_scope(actor, request.org_path):
         raise Http404
     if not permissions.can_adjust(actor, request.member.community):
-        raise NotAllowed("只有街道管理员可以审批", "Only a street admin approves")
+        raise NotAllowed(_("Only a street admin approves"))
     if request.requested_by_id == actor.pk:
-        raise UserError(
-            "same_admin",
-            "需要另一位街道管理员审批",
-            "A second street admin must approve",
-            field="decision",
-            status=403,
-        )
+        raise UserError("same_admin", _("A second street admin must approve"), field="decision", status=403)
     if request.status != AdjustmentStatus.PENDING:
-        raise UserError(
-            "already_decided", "该申请已审批", "This request has already been decided", status=409
-        )
+        raise UserError("already_decided", _("This request has already been decided"), status=409)
     if approve:
-        entry = services.points_adjust(
+        entry = points_adjust(
             actor=actor,
             member=request.member,
             points=request.points,

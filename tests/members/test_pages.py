@@ -514,7 +514,7 @@ def test_staff_edit_a_file_and_a_clash_with_another_file_is_refused(client, pers
         and first.political_status == "probationary"
         and first.microgrid == personas.tree.microgrid_a
     )
-    assert list(first.willingness.values_list("aspect", flat=True)) == ["care"]
+    assert list(first.willingness.values_list("aspect__code", flat=True)) == ["care"]
     page = client.post(url, {**form, "phone": "13800000001"}).content.decode()
     assert "已有在册档案" in page
     first.refresh_from_db()

@@ -12,6 +12,7 @@ from kangle.core.crypto import blind_index
 from kangle.members.constants import Channel, Status
 from kangle.members.models import Member, MemberWillingness, Skill
 from kangle.posts import services
+from kangle.posts.models import ServiceAspect
 from kangle.posts.schedule import mask_from_codes
 
 _phones = itertools.count(13700000000)
@@ -46,7 +47,9 @@ def make_member(
         availability=mask_from_codes(slots),
     )
     member.skills.set(Skill.objects.filter(code__in=skills))
-    MemberWillingness.objects.bulk_create([MemberWillingness(member=member, aspect=a) for a in aspects])
+    MemberWillingness.objects.bulk_create(
+        [MemberWillingness(member=member, aspect=a) for a in ServiceAspect.objects.filter(code__in=aspects)]
+    )
     return member
 
 

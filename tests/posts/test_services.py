@@ -26,7 +26,7 @@ def test_catalogue_seeded_with_three_categories_and_nine_aspects():
     from kangle.posts.models import ServiceCategory
 
     assert ServiceCategory.objects.count() == 3
-    assert sorted(ServiceAspect.objects.values_list("code", flat=True)) == sorted(Aspect.values)
+    assert sorted(ServiceAspect.objects.values_list("code", flat=True)) == sorted(Aspect)
     names = dict(ServiceAspect.objects.values_list("code", "name"))
     assert (
         names["convenience"] == "便民服务"

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -434,8 +435,7 @@ def proposal_create(request, payload: ProposalIn):
         if org is None:
             raise UserError(
                 "org_required",
-                "所选岗位分属不同单位，请指定方案所属单位（org）",
-                "The posts belong to different units; give the proposal's unit (org)",
+                _("The posts belong to different units; give the proposal's unit (org)"),
                 field="org",
             )
     proposal = services.proposal_create(actor=request.user, org=org, posts=posts)

@@ -74,7 +74,7 @@ def post_raw(org, **overrides) -> dict:
 
 
 def make_post(actor, org, *, publish=True, **overrides):
-    return services.post_create(actor=actor, raw=post_raw(org, **overrides), publish=publish)
+    return services.post_create(actor=actor, publish=publish, **post_raw(org, **overrides))
 
 
 @pytest.fixture

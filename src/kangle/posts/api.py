@@ -208,12 +208,11 @@ def _managed_post(request, pk: int) -> Post:
     return post
 
 
-def _raw(payload: PostIn) -> dict:
-    raw = payload.dict()
-    raw["sessions"] = [{"starts_at": s.starts_at, "ends_at": s.ends_at} for s in payload.sessions]
-    raw["venue"] = payload.venue or ""
-    raw["ends_on"] = payload.ends_on or ""
-    return raw
+def _post_fields(payload: PostIn) -> dict:
+    """The schema's fields as the keyword arguments of the post services (``services.PostInput``)."""
+    fields = payload.dict(exclude={"publish"})
+    fields["sessions"] = [(s.starts_at, s.ends_at) for s in payload.sessions]
+    return fields
 
 
 def _detail(post: Post) -> dict:
@@ -351,7 +350,7 @@ def post_list(request, status: str = "", aspect: str = "", org: str = ""):
 @router.post("/", response={201: PostDetailOut})
 def post_create(request, payload: PostIn):
     _require_staff(request)
-    post = services.post_create(actor=request.user, raw=_raw(payload), publish=payload.publish)
+    post = services.post_create(actor=request.user, publish=payload.publish, **_post_fields(payload))
     return 201, _detail(post)
 
 
@@ -363,7 +362,7 @@ def post_detail(request, pk: int):
 @router.patch("/{int:pk}", response=PostDetailOut)
 def post_update(request, pk: int, payload: PostIn):
     post = _managed_post(request, pk)
-    return _detail(services.post_update(actor=request.user, post=post, raw=_raw(payload)))
+    return _detail(services.post_update(actor=request.user, post=post, **_post_fields(payload)))
 
 
 @router.post("/{int:pk}/status/{action}", response=PostOut)

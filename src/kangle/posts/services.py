@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import F
@@ -194,16 +195,34 @@ def _aware_datetime(value) -> dt.datetime:
     return value
 
 
-def clean_post(raw: dict, *, actor) -> PostData:
-    """Turn form or API input into PostData; every problem names its field (Chinese first, then English)."""
-    title = normalise_text(raw.get("title", ""))
-    if not title:
-        raise UserError("title_required", _("The title is required"), field="title")
-    aspect_code = raw.get("aspect") or ""
-    aspect = ServiceAspect.objects.filter(code=aspect_code).select_related("category").first()
+class PostInput(TypedDict, total=False):
+    """What a post is made of, as keyword arguments of ``post_create`` / ``post_update`` / ``clean_post``. The
+    page form and the API schema parse their input into these; the service checks the rules."""
+
+    title: str
+    aspect: str  # an aspect code of the catalogue
+    org: str | OrgUnit  # the owning unit (its code)
+    venue: int | Venue | None
+    description: str
+    required_skills: list[str]  # skill codes
+    preferred_skills: list[str]
+    weekly_slots: list[str]  # slot codes such as sat_am
+    starts_on: dt.date | str
+    ends_on: dt.date | str | None
+    sessions: list  # (start, end) pairs, {starts_at, ends_at} dicts or lines "2026-12-05 09:00-11:00"
+    capacity: int | str
+    difficulty: int | str
+    needs_confirmation: bool
+
+
+def _clean_aspect(code: str) -> ServiceAspect:
+    aspect = ServiceAspect.objects.filter(code=code or "").select_related("category").first()
     if aspect is None or not aspect.is_active or not aspect.category.is_active:
         raise UserError("invalid_aspect", _("The aspect does not exist or is retired"), field="aspect")
-    org = raw.get("org")
+    return aspect
+
+
+def _clean_place(actor, org, venue) -> tuple[OrgUnit, Venue | None]:
     if not isinstance(org, OrgUnit):
         org = OrgUnit.objects.filter(code=org or "").first()
     if org is None or not permissions.can_manage_post(actor, org):
@@ -214,63 +233,94 @@ def clean_post(raw: dict, *, actor) -> PostData:
         raise UserError(
             "invalid_org_kind", _("A post belongs to a community, an area or the street"), field="org"
         )
-    venue = raw.get("venue")
-    if venue not in (None, "") and not isinstance(venue, Venue):
+    if venue in (None, ""):
+        return org, None
+    if not isinstance(venue, Venue):
         venue_id = cleaners.whole_number(venue, field="venue", label=_("Venue"))
         venue = Venue.objects.select_related("org").filter(pk=venue_id).first()
         if venue is None:
             raise UserError("invalid_venue", _("The venue does not exist"), field="venue")
-    if venue and not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
+    if not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
         raise UserError("venue_elsewhere", _("The venue is outside the owning unit"), field="venue")
-    skills = {}
-    for name in ("required_skills", "preferred_skills"):
-        codes = [c for c in (raw.get(name) or []) if c]
-        found = list(Skill.objects.filter(code__in=codes))
-        if len(found) != len(set(codes)):
-            missing = sorted(set(codes) - {s.code for s in found})
-            raise UserError(
-                "invalid_skill", _("Unknown skills: %(codes)s"), field=name, codes="、".join(missing)
-            )
-        skills[name] = found
-    slot_codes = [c for c in (raw.get("weekly_slots") or []) if c]
-    unknown = [c for c in slot_codes if c not in SLOT_CODES]
+    return org, venue
+
+
+def _clean_skills(codes, name: str) -> list[Skill]:
+    codes = [c for c in (codes or []) if c]
+    found = list(Skill.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {s.code for s in found})
+    if missing:
+        raise UserError("invalid_skill", _("Unknown skills: %(codes)s"), field=name, codes="、".join(missing))
+    return found
+
+
+def _clean_weekly(codes) -> int:
+    codes = [c for c in (codes or []) if c]
+    unknown = [c for c in codes if c not in SLOT_CODES]
     if unknown:
         raise UserError(
             "invalid_slot", _("Unknown slots: %(codes)s"), field="weekly_slots", codes="、".join(unknown)
         )
-    weekly = mask_from_codes(slot_codes)
-    starts_on = _date(raw.get("starts_on"), "starts_on", _("Start date"), required=True)
-    ends_on = _date(raw.get("ends_on"), "ends_on", _("End date"), required=False)
+    return mask_from_codes(codes)
+
+
+def clean_post(
+    *,
+    actor,
+    title: str = "",
+    aspect: str = "",
+    org: str | OrgUnit = "",
+    venue: int | Venue | None = None,
+    description: str = "",
+    required_skills: list[str] = (),
+    preferred_skills: list[str] = (),
+    weekly_slots: list[str] = (),
+    starts_on: dt.date | str | None = None,
+    ends_on: dt.date | str | None = None,
+    sessions: list = (),
+    capacity: int | str = 1,
+    difficulty: int | str = 1,
+    needs_confirmation: bool = False,
+) -> PostData:
+    """Check a post's fields (``PostInput``) into PostData; every problem names its field."""
+    title = normalise_text(title)
+    if not title:
+        raise UserError("title_required", _("The title is required"), field="title")
+    aspect = _clean_aspect(aspect)
+    org, venue = _clean_place(actor, org, venue)
+    skills = {
+        name: _clean_skills(codes, name)
+        for name, codes in (("required_skills", required_skills), ("preferred_skills", preferred_skills))
+    }
+    weekly = _clean_weekly(weekly_slots)
+    starts_on = _date(starts_on, "starts_on", _("Start date"), required=True)
+    ends_on = _date(ends_on, "ends_on", _("End date"), required=False)
     if ends_on is not None and ends_on < starts_on:
         raise UserError(
             "schedule_ends_before_start", _("The schedule ends before it starts"), field="ends_on"
         )
-    sessions = parse_sessions(raw.get("sessions"))
+    sessions = parse_sessions(sessions)
     if not weekly and not sessions:
         raise UserError(
             "schedule_required", _("Choose at least one weekly slot or add a session"), field="weekly_slots"
         )
-    capacity = cleaners.whole_number(
-        raw.get("capacity", 1), field="capacity", label=_("Capacity"), low=1, high=10000
-    )
-    difficulty = cleaners.whole_number(
-        raw.get("difficulty", 1), field="difficulty", label=_("Difficulty"), low=1, high=5
-    )
     return PostData(
         title=title,
         aspect=aspect,
         org=org,
-        venue=venue or None,
-        description=normalise_text(raw.get("description", "")),
+        venue=venue,
+        description=normalise_text(description),
         required_skills=skills["required_skills"],
         preferred_skills=skills["preferred_skills"],
         weekly_slots=weekly,
         starts_on=starts_on,
         ends_on=ends_on,
         sessions=sessions,
-        capacity=capacity,
-        difficulty=difficulty,
-        needs_confirmation=bool(raw.get("needs_confirmation")),
+        capacity=cleaners.whole_number(capacity, field="capacity", label=_("Capacity"), low=1, high=10000),
+        difficulty=cleaners.whole_number(
+            difficulty, field="difficulty", label=_("Difficulty"), low=1, high=5
+        ),
+        needs_confirmation=bool(needs_confirmation),
     )
 
 
@@ -330,10 +380,12 @@ def _audit_data(data: PostData) -> dict:
     }
 
 
-def post_create(*, actor, raw: dict, publish: bool = False, now: dt.datetime | None = None) -> Post:
+def post_create(
+    *, actor, publish: bool = False, now: dt.datetime | None = None, **fields: Unpack[PostInput]
+) -> Post:
     moment = resolve_now(now)
     with transaction.atomic():
-        data = clean_post(raw, actor=actor)
+        data = clean_post(actor=actor, **fields)
         post = Post(
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             created_at=moment,
@@ -344,14 +396,14 @@ def post_create(*, actor, raw: dict, publish: bool = False, now: dt.datetime | N
     return post
 
 
-def post_update(*, actor, post: Post, raw: dict, now: dt.datetime | None = None) -> Post:
+def post_update(*, actor, post: Post, now: dt.datetime | None = None, **fields: Unpack[PostInput]) -> Post:
     """Edit a post. Capacity cannot drop below the places already claimed."""
     moment = resolve_now(now)
     if not permissions.can_manage_post(actor, post.org):
         raise NotAllowed
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=post.pk)
-        data = clean_post(raw, actor=actor)
+        data = clean_post(actor=actor, **fields)
         if data.capacity < locked.claimed_count:
             raise UserError(
                 "capacity_below_claims",

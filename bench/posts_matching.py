@@ -391,6 +391,11 @@ def main() -> None:
         "--posts", type=int, default=POSTS_IN_REACH, help="posts in reach (smoke runs: fewer)"
     )
     parser.add_argument(
+        "--demo-steps",
+        default="",
+        help="comma-separated demo steps to build (e.g. orgs,accounts,members: what matching reads); all when empty",
+    )
+    parser.add_argument(
         "--members-for-post-only",
         action="store_true",
         help="time members-for-post alone (median and worst of --repeat calls), skipping the baselines",
@@ -414,7 +419,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     calibration = cpu_calibration_ms()
     if not Member.objects.exists():
-        demo.build(scale="city")
+        steps = [f"kangle.demo.{step}.build" for step in args.demo_steps.split(",") if step] or None
+        demo.build(scale="city", steps=steps)
     rng = random.Random(args.seed)
     start = time.perf_counter()
     top_up(rng, args.members, args.posts)

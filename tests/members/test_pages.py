@@ -248,6 +248,7 @@ def test_export_is_masked_neutralised_and_audited(client, personas):
     client.force_login(personas.secretary_a)
     response = client.get(reverse("members:export"))
     sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[1]][:5] == ["编号", "姓名", "性别", "出生年份", "手机号"]
     values = [c.value for c in sheet[2]]
     assert values[1] == "'=cmd|' /C calc'!A0"
     assert values[4] == "138****0000"

@@ -255,12 +255,18 @@ class MemberWillingness(models.Model):
     place an aspect's name lives, so renaming it there renames it in every member file."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="willingness")
+    # Indexed below together with the member, so matching reads "who wants this aspect" from the index alone.
     aspect = models.ForeignKey(
-        "posts.ServiceAspect", on_delete=models.PROTECT, related_name="willing", verbose_name=_("aspect")
+        "posts.ServiceAspect",
+        on_delete=models.PROTECT,
+        related_name="willing",
+        verbose_name=_("aspect"),
+        db_index=False,
     )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "aspect"], name="members_willingness_once")]
+        indexes = [models.Index(fields=["aspect", "member"], name="members_willing_aspect_idx")]
         verbose_name = _("willingness")
         verbose_name_plural = _("willingness")
 

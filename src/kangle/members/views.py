@@ -50,7 +50,7 @@ from kangle.members.importing import (
 )
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.panels import panels_for
-from kangle.members.validation import FIELD_LABELS
+from kangle.members.validation import FIELD_LABELS, chinese_label, english_label
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
@@ -459,6 +459,49 @@ def _common_path(units) -> str:
     return common
 
 
+# The member-file fields an export lists, between the file number and its channel and status.
+EXPORT_FIELDS = (
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "address",
+    "community",
+    "microgrid",
+    "skills",
+    "willingness",
+    "hours_per_month",
+)
+
+
+def _export_row(m: Member, reveal: bool) -> list:
+    return [
+        m.pk,
+        m.name,
+        m.get_gender_display(),
+        m.birth_year,
+        m.phone if reveal else m.masked_phone,
+        m.id_number if reveal else m.masked_id_number,
+        m.get_political_status_display(),
+        m.employer.name if m.employer_id else "",
+        m.party_org.name if m.party_org_id else "",
+        m.position,
+        m.address if reveal else m.masked_address,
+        m.community.name,
+        m.microgrid.name if m.microgrid_id else "",
+        "、".join(s.name for s in m.skills.all()),
+        "、".join(w.aspect.name for w in m.willingness.all()),
+        m.hours_per_month,
+        m.get_channel_display(),
+        m.get_status_display(),
+    ]
+
+
 @login_required
 def member_export(request):
     """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
@@ -490,55 +533,8 @@ def member_export(request):
         .prefetch_related("skills", "willingness__aspect")
         .order_by("community__path", "name", "pk")
     )
-    headers = [
-        "编号",
-        *(
-            FIELD_LABELS[f][0]
-            for f in (
-                "name",
-                "gender",
-                "birth_year",
-                "phone",
-                "id_number",
-                "political_status",
-                "employer",
-                "party_org",
-                "position",
-                "address",
-                "community",
-                "microgrid",
-                "skills",
-                "willingness",
-                "hours_per_month",
-            )
-        ),
-        "报到渠道",
-        "状态",
-    ]
-    body = []
-    for m in rows.iterator(chunk_size=2000):
-        body.append(
-            [
-                m.pk,
-                m.name,
-                m.get_gender_display(),
-                m.birth_year,
-                m.phone if reveal else m.masked_phone,
-                m.id_number if reveal else m.masked_id_number,
-                m.get_political_status_display(),
-                m.employer.name if m.employer_id else "",
-                m.party_org.name if m.party_org_id else "",
-                m.position,
-                m.address if reveal else m.masked_address,
-                m.community.name,
-                m.microgrid.name if m.microgrid_id else "",
-                "、".join(s.name for s in m.skills.all()),
-                "、".join(w.aspect.name for w in m.willingness.all()),
-                m.hours_per_month,
-                m.get_channel_display(),
-                m.get_status_display(),
-            ]
-        )
+    headers = ["编号", *(chinese_label(f) for f in EXPORT_FIELDS), "报到渠道", "状态"]
+    body = [_export_row(m, reveal) for m in rows.iterator(chunk_size=2000)]
     content = export_workbook(
         actor=request.user,
         verb="member.export",
@@ -641,7 +637,7 @@ def import_job(request, pk):
         except ValueError:
             messages.error(request, "列对应无效 / invalid mapping")
         return redirect("members:import-job", pk=job.pk)
-    fields = [(f, FIELD_LABELS[f], job.mapping.get(f)) for f in FIELD_LABELS]
+    fields = [(f, (chinese_label(f), english_label(f)), job.mapping.get(f)) for f in FIELD_LABELS]
     context = {
         "job": job,
         "fields": fields,

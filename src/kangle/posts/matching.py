@@ -268,10 +268,10 @@ def _members_sql(p: PostFacts, reach: list[int], area_communities: list[int], w:
     # Only generated integers, table names and %s placeholders are interpolated into the SQL below.
     inner = f"""
         SELECT m.id AS id, m.availability AS availability, {req_n} AS req_n, {pref_n} AS pref_n,
-               {overlap} AS overlap, CASE WHEN w.id IS NULL THEN 0 ELSE 1 END AS willing,
+               {overlap} AS overlap, CASE WHEN w.member_id IS NULL THEN 0 ELSE 1 END AS willing,
                COALESCE(ld.n, 0) AS load_n, {prox} AS prox,
                ({w["skill_required"]} * {req_n} + {w["skill_preferred"]} * {pref_n} + {w["slot"]} * {capped}
-                + CASE WHEN w.id IS NULL THEN 0 ELSE {w["willing"]} END + {prox}
+                + CASE WHEN w.member_id IS NULL THEN 0 ELSE {w["willing"]} END + {prox}
                 - {w["load"]} * COALESCE(ld.n, 0)) AS score
         FROM {member_t} m
         {skills_join}

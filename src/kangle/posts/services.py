@@ -495,6 +495,62 @@ def active_schedules_of(member: Member, *, exclude_post: int | None = None) -> l
     return [(c.post, Schedule.of(c.post)) for c in claims if c.post_id != exclude_post]
 
 
+def _check_claimable(actor, member: Member, locked: Post, moment: dt.datetime, *, by_staff: bool) -> None:
+    """Refuse a claim the member may not make now (the rows are locked by the caller)."""
+    if by_staff and not permissions.can_manage_post(actor, locked.org):
+        raise Http404
+    if not permissions.member_reaches(member, locked) or locked.status == PostStatus.DRAFT:
+        raise Http404
+    if member.status != Status.APPROVED:
+        raise UserError(
+            "member_not_approved", _("Only approved members can claim posts"), field="member", status=403
+        )
+    if locked.status == PostStatus.CLOSED:
+        raise UserError("post_closed", _("This post is closed"), field="post", status=409)
+    if Claim.objects.filter(post=locked, member=member, status__in=ACTIVE_CLAIM_STATUSES).exists():
+        raise UserError(
+            "already_claimed", _("This post is already claimed by this member"), field="post", status=409
+        )
+    if locked.last_day is not None and locked.last_day < timezone.localtime(moment).date():
+        raise UserError("post_ended", _("This post's schedule has ended"), field="post", status=409)
+    if locked.claimed_count >= locked.capacity or locked.status == PostStatus.FULL:
+        raise UserError("post_full", _("This post is full"), field="post", status=409)
+    mine = Schedule.of(locked)
+    for other, schedule in active_schedules_of(member, exclude_post=locked.pk):
+        if clash(mine, schedule):
+            raise UserError(
+                "schedule_clash",
+                _("The times clash with the claimed post “%(title)s”"),
+                field="post",
+                status=409,
+                title=other.title,
+            )
+
+
+def _announce_claim(
+    member: Member, locked: Post, moment: dt.datetime, *, by_staff: bool, confirmed: bool
+) -> None:
+    """Tell the member (and, for a member's own claim, the post's staff) once the claim commits."""
+    link = reverse("posts:phone-detail", args=[locked.pk])
+    if by_staff:
+        _notify_member(
+            member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
+        )
+    else:
+        body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
+        for user in _staff_of(locked):
+            after_commit(
+                notify_user,
+                recipient=user,
+                title="新的岗位认领",
+                body=body,
+                link=reverse("posts:detail", args=[locked.pk]),
+                now=moment,
+            )
+        text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
+        _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+
+
 def claim_create(
     *,
     actor,
@@ -517,34 +573,7 @@ def claim_create(
     with transaction.atomic():
         member = Member.objects.select_for_update().select_related("community").get(pk=member.pk)
         locked = Post.objects.select_for_update().select_related("org", "aspect").get(pk=post.pk)
-        if by_staff and not permissions.can_manage_post(actor, locked.org):
-            raise Http404
-        if not permissions.member_reaches(member, locked) or locked.status == PostStatus.DRAFT:
-            raise Http404
-        if member.status != Status.APPROVED:
-            raise UserError(
-                "member_not_approved", _("Only approved members can claim posts"), field="member", status=403
-            )
-        if locked.status == PostStatus.CLOSED:
-            raise UserError("post_closed", _("This post is closed"), field="post", status=409)
-        if Claim.objects.filter(post=locked, member=member, status__in=ACTIVE_CLAIM_STATUSES).exists():
-            raise UserError(
-                "already_claimed", _("This post is already claimed by this member"), field="post", status=409
-            )
-        if locked.last_day is not None and locked.last_day < timezone.localtime(moment).date():
-            raise UserError("post_ended", _("This post's schedule has ended"), field="post", status=409)
-        if locked.claimed_count >= locked.capacity or locked.status == PostStatus.FULL:
-            raise UserError("post_full", _("This post is full"), field="post", status=409)
-        mine = Schedule.of(locked)
-        for other, schedule in active_schedules_of(member, exclude_post=locked.pk):
-            if clash(mine, schedule):
-                raise UserError(
-                    "schedule_clash",
-                    _("The times clash with the claimed post “%(title)s”"),
-                    field="post",
-                    status=409,
-                    title=other.title,
-                )
+        _check_claimable(actor, member, locked, moment, by_staff=by_staff)
         if (
             not by_staff
             and source == ClaimSource.SELF
@@ -573,24 +602,7 @@ def claim_create(
             details={"post": locked.pk, "member": member.pk, "status": claim.status, "source": source},
             now=moment,
         )
-        link = reverse("posts:phone-detail", args=[locked.pk])
-        if by_staff:
-            _notify_member(
-                member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
-            )
-        else:
-            body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
-            for user in _staff_of(locked):
-                after_commit(
-                    notify_user,
-                    recipient=user,
-                    title="新的岗位认领",
-                    body=body,
-                    link=reverse("posts:detail", args=[locked.pk]),
-                    now=moment,
-                )
-            text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
-            _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+        _announce_claim(member, locked, moment, by_staff=by_staff, confirmed=confirmed)
     return claim
 
 

@@ -1,7 +1,7 @@
 """Member willingness points at the catalogue's aspect table (step 3 of 3): the code column goes, the
 reference takes its name and becomes required, and a member wants an aspect at most once again. The old
-matching index on the code column (posts 0004) goes with the column; the unique constraint's index
-(member, aspect) serves the matching join."""
+matching index on the code column (posts 0004) goes with the column; its replacement (aspect, member) lets
+members-for-post read the members wanting an aspect from the index alone."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -22,10 +22,15 @@ class Migration(migrations.Migration):
                 related_name="willing",
                 to="posts.serviceaspect",
                 verbose_name="aspect",
+                db_index=False,
             ),
         ),
         migrations.AddConstraint(
             model_name="memberwillingness",
             constraint=models.UniqueConstraint(fields=("member", "aspect"), name="members_willingness_once"),
+        ),
+        migrations.AddIndex(
+            model_name="memberwillingness",
+            index=models.Index(fields=["aspect", "member"], name="members_willing_aspect_idx"),
         ),
     ]

@@ -62,6 +62,7 @@ def top_up(rng: random.Random, members_in_reach: int, posts_in_reach: int) -> No
         estate = next((pk for path, pk in estates if grid.path.startswith(path)), None)
         grids.setdefault(community.pk, []).append((grid.pk, estate))
     skills = list(Skill.objects.values_list("pk", flat=True))
+    aspect_ids = dict(ServiceAspect.objects.values_list("code", "pk"))
     now = timezone.now()
     have = Member.objects.filter(subtree_q(street.path, "community__path"), status=Status.APPROVED).count()
     missing = members_in_reach - have
@@ -98,7 +99,7 @@ def top_up(rng: random.Random, members_in_reach: int, posts_in_reach: int) -> No
             extras.append(
                 (
                     rng.sample(skills, rng.choice([0, 1, 1, 2, 3])),
-                    rng.sample(list(Aspect.values), rng.randint(0, 3)),
+                    rng.sample(list(Aspect), rng.randint(0, 3)),
                 )
             )
         with transaction.atomic():
@@ -112,7 +113,7 @@ def top_up(rng: random.Random, members_in_reach: int, posts_in_reach: int) -> No
             )
             MemberWillingness.objects.bulk_create(
                 [
-                    MemberWillingness(member_id=m.pk, aspect=a)
+                    MemberWillingness(member_id=m.pk, aspect_id=aspect_ids[a])
                     for m, (_s, wishes) in zip(created, extras, strict=True)
                     for a in wishes
                 ]
@@ -247,7 +248,7 @@ def naive_members_for_post(post, limit=20):
     scored = []
     rows = (
         Member.objects.filter(subtree_q(post.org.path, "community__path"))
-        .prefetch_related("skills", "willingness")
+        .prefetch_related("skills", "willingness__aspect")
         .only("pk", "status", "community_id", "estate_id", "microgrid_id", "availability")
     )
     for m in rows:
@@ -263,7 +264,7 @@ def naive_members_for_post(post, limit=20):
             },
             availability=m.availability,
             skills=frozenset(s.pk for s in m.skills.all()),
-            aspects=frozenset(x.aspect for x in m.willingness.all()),
+            aspects=frozenset(x.aspect.code for x in m.willingness.all()),
             load=loads.get(m.pk, 0),
         )
         if facts.status != Status.APPROVED or not matching.eligible(p, facts):
@@ -346,14 +347,37 @@ def timed_runs(function, runs: int) -> tuple[float, object]:
     return statistics.median(samples), first
 
 
-def median_ms(function, repeat: int) -> float:
+def samples_ms(function, repeat: int) -> list[float]:
+    """One warm-up call, then ``repeat`` timed calls (ms each)."""
     function()
     samples = []
     for _ in range(repeat):
         start = time.perf_counter()
         function()
         samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return samples
+
+
+def median_ms(function, repeat: int) -> float:
+    return statistics.median(samples_ms(function, repeat))
+
+
+def members_for_post_only(street_post, repeat: int, calibration: float) -> dict:
+    """``--members-for-post-only``: the SQL ranking alone, median and worst of ``repeat`` calls, no baseline."""
+    from django.db import connection
+
+    from kangle.posts import matching
+
+    samples = samples_ms(lambda: matching.members_for_post(street_post, limit=20), repeat)
+    return {
+        "bench": "posts_matching.members_for_post",
+        "database": connection.vendor,
+        "cpu_calibration_ms": round(calibration, 1),
+        "median_ms": round(statistics.median(samples), 1),
+        "worst_ms": round(max(samples), 1),
+        "best_ms": round(min(samples), 1),
+        "repeat": repeat,
+    }
 
 
 def main() -> None:
@@ -365,6 +389,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--posts", type=int, default=POSTS_IN_REACH, help="posts in reach (smoke runs: fewer)"
+    )
+    parser.add_argument(
+        "--demo-steps",
+        default="",
+        help="comma-separated demo steps to build (e.g. orgs,accounts,members: what matching reads); all when empty",
+    )
+    parser.add_argument(
+        "--members-for-post-only",
+        action="store_true",
+        help="time members-for-post alone (median and worst of --repeat calls), skipping the baselines",
     )
     args = parser.parse_args()
 
@@ -385,7 +419,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     calibration = cpu_calibration_ms()
     if not Member.objects.exists():
-        demo.build(scale="city")
+        steps = [f"kangle.demo.{step}.build" for step in args.demo_steps.split(",") if step] or None
+        demo.build(scale="city", steps=steps)
     rng = random.Random(args.seed)
     start = time.perf_counter()
     top_up(rng, args.members, args.posts)
@@ -399,6 +434,9 @@ def main() -> None:
         .first()
     )
     member = own_file(User.objects.get(username="kj_member"))
+    if args.members_for_post_only:
+        print(json.dumps(members_for_post_only(street_post, args.repeat, calibration)))
+        return
 
     sql_members = [(m.obj.pk, m.score) for m in matching.members_for_post(street_post, limit=20)]
     members_ms = median_ms(lambda: matching.members_for_post(street_post, limit=20), args.repeat)

@@ -1,5 +1,6 @@
 import pytest
 
+from kangle.core.errors import CHINESE, render
 from kangle.members.idnumber import check_character, gender_of, id_number_problem, normalise_id_number
 
 
@@ -20,7 +21,7 @@ def test_check_character_of_the_standard_example():
 )
 def test_bad_id_numbers_are_named(number, fragment):
     problem = id_number_problem(number)
-    assert problem is not None and fragment in problem[0]
+    assert problem is not None and fragment in render(problem, language=CHINESE)
 
 
 def test_full_width_lower_case_and_spaces_are_normalised():

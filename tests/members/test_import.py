@@ -3,6 +3,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from kangle.core.errors import UserError
@@ -313,11 +314,22 @@ def test_outsider_and_wrong_role_cannot_import(personas):
 
 
 def test_template_round_trip(personas):
-    content = template_bytes(["医疗", "法律"])
+    content = template_bytes(["医疗", "法律"], ["便民服务", "平安守护"])
     sheets = load_workbook(io.BytesIO(content)).sheetnames
     assert sheets == ["在职党员", "填写说明"]
     job = preview(personas, content)
     assert job.errors == [] and job.good_rows == 1
+
+
+def test_the_template_names_aspects_as_the_catalogue_does(client, personas):
+    from kangle.posts.models import ServiceAspect
+
+    ServiceAspect.objects.filter(code="convenience").update(name="便民志愿")
+    client.force_login(personas.secretary_a)
+    content = client.get(reverse("members:template")).content
+    notes = [row[0] for row in load_workbook(io.BytesIO(content))["填写说明"].iter_rows(values_only=True)]
+    aspects = next(note for note in notes if note and note.startswith("服务意愿"))
+    assert "便民志愿" in aspects and "便民服务" not in aspects
 
 
 def test_management_command_dry_run_and_commit(personas, tmp_path, capsys):

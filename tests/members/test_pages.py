@@ -248,6 +248,7 @@ def test_export_is_masked_neutralised_and_audited(client, personas):
     client.force_login(personas.secretary_a)
     response = client.get(reverse("members:export"))
     sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[1]][:5] == ["编号", "姓名", "性别", "出生年份", "手机号"]
     values = [c.value for c in sheet[2]]
     assert values[1] == "'=cmd|' /C calc'!A0"
     assert values[4] == "138****0000"
@@ -514,7 +515,7 @@ def test_staff_edit_a_file_and_a_clash_with_another_file_is_refused(client, pers
         and first.political_status == "probationary"
         and first.microgrid == personas.tree.microgrid_a
     )
-    assert list(first.willingness.values_list("aspect", flat=True)) == ["care"]
+    assert list(first.willingness.values_list("aspect__code", flat=True)) == ["care"]
     page = client.post(url, {**form, "phone": "13800000001"}).content.decode()
     assert "已有在册档案" in page
     first.refresh_from_db()

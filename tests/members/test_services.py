@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
+from django.urls import reverse
 
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
@@ -59,7 +60,7 @@ def test_register_at_a_desk_stores_everything_and_audits(personas):
     assert list(member.skills.values_list("code", flat=True)) == ["medical"]
     assert member.skills_other == "魔术"
     assert member.has_slot(15) and member.has_slot(19) and not member.has_slot(0)
-    assert set(MemberWillingness.objects.filter(member=member).values_list("aspect", flat=True)) == {
+    assert set(MemberWillingness.objects.filter(member=member).values_list("aspect__code", flat=True)) == {
         "convenience",
         "safety",
     }
@@ -372,3 +373,19 @@ def test_skill_taxonomy_is_seeded_and_editable(db):
     } <= names
     Skill.objects.create(code="gardening", name="园艺")
     assert Skill.objects.filter(name="园艺").exists()
+
+
+def test_renaming_an_aspect_in_the_catalogue_reaches_member_files(client, personas):
+    from kangle.posts.models import ServiceAspect
+
+    member = desk(personas, willingness="便民服务")
+    ServiceAspect.objects.filter(code="convenience").update(name="便民志愿")
+    client.force_login(personas.secretary_a)
+    page = client.get(reverse("members:detail", args=[member.pk])).content.decode()
+    assert "便民志愿" in page and "便民服务" not in page
+    # The new name is what an import or a form accepts; the old one no longer names anything.
+    other = desk(personas, phone="13800138123", name="王五", willingness="便民志愿")
+    assert list(other.willingness.values_list("aspect__code", flat=True)) == ["convenience"]
+    with pytest.raises(UserError) as caught:
+        desk(personas, phone="13800138124", name="赵六", willingness="便民服务")
+    assert caught.value.field == "willingness" and "未知的服务意愿：便民服务" in caught.value.zh

@@ -171,7 +171,7 @@ def test_member_pages(phone, axe_source, personas):
     activity_services.signup_create(actor=personas.member, activity=activity)
     post = post_services.post_create(
         actor=personas.secretary_a,
-        raw={
+        **{
             "title": "爱心益剪",
             "aspect": "convenience",
             "org": personas.tree.community_a.code,

@@ -12,6 +12,7 @@ from kangle.core.crypto import blind_index
 from kangle.members.constants import Channel, Status
 from kangle.members.models import Member, MemberWillingness, Skill
 from kangle.posts import services
+from kangle.posts.models import ServiceAspect
 from kangle.posts.schedule import mask_from_codes
 
 _phones = itertools.count(13700000000)
@@ -46,7 +47,9 @@ def make_member(
         availability=mask_from_codes(slots),
     )
     member.skills.set(Skill.objects.filter(code__in=skills))
-    MemberWillingness.objects.bulk_create([MemberWillingness(member=member, aspect=a) for a in aspects])
+    MemberWillingness.objects.bulk_create(
+        [MemberWillingness(member=member, aspect=a) for a in ServiceAspect.objects.filter(code__in=aspects)]
+    )
     return member
 
 
@@ -71,7 +74,7 @@ def post_raw(org, **overrides) -> dict:
 
 
 def make_post(actor, org, *, publish=True, **overrides):
-    return services.post_create(actor=actor, raw=post_raw(org, **overrides), publish=publish)
+    return services.post_create(actor=actor, publish=publish, **post_raw(org, **overrides))
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def test_catalogue_read_and_edit(client, api, personas):
     assert api.get("/posts/catalogue").status_code == 401
     client.force_login(personas.member)
     body = api.get("/posts/catalogue").json()
-    assert [len(c["aspects"]) for c in body] == [3, 3, 3]
+    assert [len(c["aspects"]) for c in body["items"]] == [3, 3, 3] and body["count"] == 3
     assert api.patch("/posts/catalogue/aspects/civic", {"name": "x"}).status_code == 403
     # The catalogue is shared by both streets of the tree: one street's admin may not rename it.
     client.force_login(personas.street_admin)
@@ -115,7 +115,7 @@ def test_member_claims_withdraws_and_sees_recommendations(client, api, personas,
     outside = make_post(personas.secretary_b, t.community_b)
     draft = make_post(personas.secretary_a, t.community_a, publish=False, weekly_slots=["sun_pm"])
     client.force_login(personas.member)
-    recs = api.get("/posts/recommendations").json()
+    recs = api.get("/posts/recommendations").json()["items"]
     assert [r["id"] for r in recs] == [post.pk] and "理发" in recs[0]["reasons"]
     assert api.post(f"/posts/{outside.pk}/claim").status_code == 404
     assert api.post(f"/posts/{draft.pk}/claim").status_code == 404
@@ -124,7 +124,7 @@ def test_member_claims_withdraws_and_sees_recommendations(client, api, personas,
     again = api.post(f"/posts/{post.pk}/claim")
     assert again.status_code == 409 and again.json()["code"] == "already_claimed"
     claim_id = response.json()["id"]
-    assert [c["id"] for c in api.get("/posts/mine").json()] == [claim_id]
+    assert [c["id"] for c in api.get("/posts/mine").json()["items"]] == [claim_id]
     assert api.post(f"/posts/claims/{claim_id}/withdraw", {"reason": "出差"}).json()["status"] == "withdrawn"
     client.force_login(personas.resident)
     assert api.get("/posts/recommendations").status_code == 404
@@ -148,11 +148,11 @@ def test_staff_confirm_remove_candidates_invite(client, api, personas, kj_member
     assert api.post(f"/posts/claims/{claim_id}/confirm").json()["status"] == "confirmed"
     assert api.post(f"/posts/claims/{claim_id}/remove", {"reason": ""}).json()["field"] == "reason"
     assert api.post(f"/posts/claims/{claim_id}/remove", {"reason": "调岗"}).json()["status"] == "removed"
-    candidates = api.get(f"/posts/{post.pk}/candidates").json()
+    candidates = api.get(f"/posts/{post.pk}/candidates").json()["items"]
     assert other.pk in [c["id"] for c in candidates]
     assert api.post(f"/posts/{post.pk}/invitations", {"member_id": other.pk}).status_code == 201
     assert api.post(f"/posts/{post.pk}/invitations", {"member_id": other.pk}).status_code == 409
-    assert [c["status"] for c in api.get(f"/posts/{post.pk}/claims").json()] == ["removed"]
+    assert [c["status"] for c in api.get(f"/posts/{post.pk}/claims").json()["items"]] == ["removed"]
 
 
 def test_bulk_proposal_api(client, api, personas):
@@ -176,3 +176,22 @@ def test_bulk_proposal_api(client, api, personas):
     )
     assert done.status_code == 200 and Claim.objects.get().member_id == a.pk
     assert ServiceAspect.objects.count() == 9
+
+
+def test_every_post_list_is_paged_with_a_limit(client, api, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    t = personas.tree
+    for index in range(3):
+        make_post(personas.secretary_a, t.community_a, title=f"岗位{index}")
+    client.force_login(personas.secretary_a)
+    first = api.get("/posts/?limit=2").json()
+    assert len(first["items"]) == 2 and first["count"] == 3 and first["next"]
+    rest = api.get(f"/posts/?limit=2&after={first['next']}").json()
+    assert len(rest["items"]) == 1 and not {p["id"] for p in rest["items"]} & {
+        p["id"] for p in first["items"]
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/posts/catalogue?limit=2").json()["count"] == 3
+    assert any("LIMIT" in q["sql"] and "posts_servicecategory" in q["sql"] for q in queries.captured_queries)

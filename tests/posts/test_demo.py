@@ -22,7 +22,7 @@ def test_demo_posts_cover_every_aspect_with_claims():
             "kangle.demo.posts.build",
         ],
     )
-    assert set(Post.objects.values_list("aspect__code", flat=True)) == set(Aspect.values)
+    assert set(Post.objects.values_list("aspect__code", flat=True)) == set(Aspect)
     assert Post.objects.filter(venue__name="康乐会客厅").exists()
     assert Post.objects.filter(venue__kind="leifeng_pavilion").exists()
     assert ctx.summary["claims"] == Claim.objects.filter(status__in=ACTIVE_CLAIM_STATUSES).count() > 50

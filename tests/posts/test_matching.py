@@ -45,7 +45,7 @@ def _random_world(personas, rng, members=60, posts=12):
                 estate=estate,
                 skills=rng.sample(skills, rng.choice([0, 1, 2, 3])),
                 slots=rng.sample(SLOTS, rng.choice([0, 1, 3, 6])),
-                aspects=rng.sample(list(Aspect.values), rng.randint(0, 3)),
+                aspects=rng.sample(list(Aspect), rng.randint(0, 3)),
                 status=Status.APPROVED if rng.random() < 0.85 else Status.PENDING,
                 name=f"成员{i}",
             )
@@ -65,7 +65,7 @@ def _random_world(personas, rng, members=60, posts=12):
                 actor,
                 org,
                 title=f"岗位{i}",
-                aspect=rng.choice(list(Aspect.values)),
+                aspect=rng.choice(list(Aspect)),
                 venue=venue,
                 weekly_slots=rng.sample(SLOTS, rng.randint(1, 4)),
                 required_skills=rng.sample(skills, rng.choice([0, 0, 1])),

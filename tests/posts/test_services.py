@@ -26,7 +26,7 @@ def test_catalogue_seeded_with_three_categories_and_nine_aspects():
     from kangle.posts.models import ServiceCategory
 
     assert ServiceCategory.objects.count() == 3
-    assert sorted(ServiceAspect.objects.values_list("code", flat=True)) == sorted(Aspect.values)
+    assert sorted(ServiceAspect.objects.values_list("code", flat=True)) == sorted(Aspect)
     names = dict(ServiceAspect.objects.values_list("code", "name"))
     assert (
         names["convenience"] == "便民服务"
@@ -227,11 +227,11 @@ def test_capacity_lowered_below_claims_is_refused(personas, kj_member):
         actor=personas.secretary_a, post=post, member=make_member(t.community_a, slots=["sat_am"])
     )
     with pytest.raises(UserError) as err:
-        services.post_update(actor=personas.secretary_a, post=post, raw=post_raw(t.community_a, capacity=1))
+        services.post_update(actor=personas.secretary_a, post=post, **post_raw(t.community_a, capacity=1))
     assert err.value.code == "capacity_below_claims" and err.value.field == "capacity" and "2" in err.value.zh
     post.refresh_from_db()
     assert post.capacity == 3
-    services.post_update(actor=personas.secretary_a, post=post, raw=post_raw(t.community_a, capacity=2))
+    services.post_update(actor=personas.secretary_a, post=post, **post_raw(t.community_a, capacity=2))
     post.refresh_from_db()
     assert post.capacity == 2 and post.status == PostStatus.FULL
 

@@ -63,7 +63,7 @@ def test_create_post_through_the_form_and_bad_input(client, personas):
     response = client.post(reverse("posts:new"), form)
     assert response.status_code == 200 and "结束日期早于开始日期" in response.content.decode()
     response = client.post(reverse("posts:new"), {**form, "ends_on": "", "difficulty": "7"})
-    assert "难度应为 1 到 5" in response.content.decode()
+    assert "难度应在 1 到 5 之间" in response.content.decode()
     response = client.post(reverse("posts:new"), {**form, "ends_on": "", "publish": "1"})
     post = Post.objects.get()
     assert response.status_code == 302 and post.status == PostStatus.OPEN and post.venue_id == t.venue_a.pk

@@ -26,6 +26,7 @@ from kangle.members.models import (
 from kangle.members.party_accounts import party_org_account_link
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.selectors import subtree_q
+from kangle.posts.models import ServiceAspect
 
 KJ_MEMBERS = 2000
 PER_SYNTHETIC_COMMUNITY = {"street": 0, "district": 8, "city": 8}
@@ -137,7 +138,7 @@ def _file(
     )
     extras = {
         "skills": rng.sample(skills, k=rng.choice([0, 1, 1, 2, 2, 3])),
-        "aspects": rng.sample(list(Aspect.values), k=rng.randint(1, 3)),
+        "aspects": rng.sample(list(Aspect), k=rng.randint(1, 3)),
         "household": [
             (ctx.faker.name(), rng.choice(Relation.values), None) for _ in range(rng.choice([0, 0, 1, 2]))
         ],
@@ -148,13 +149,16 @@ def _file(
 
 def _insert(files: list[tuple[Member, dict]]) -> None:
     through = Member.skills.through
+    aspect_ids = dict(ServiceAspect.objects.values_list("code", "pk"))
     for start in range(0, len(files), 2000):
         chunk = files[start : start + 2000]
         members = Member.objects.bulk_create([m for m, _ in chunk])
         skills, wishes, household, history = [], [], [], []
         for member, extras in zip(members, [e for _, e in chunk], strict=True):
             skills.extend(through(member_id=member.pk, skill_id=pk) for pk in extras["skills"])
-            wishes.extend(MemberWillingness(member_id=member.pk, aspect=a) for a in extras["aspects"])
+            wishes.extend(
+                MemberWillingness(member_id=member.pk, aspect_id=aspect_ids[a]) for a in extras["aspects"]
+            )
             household.extend(
                 HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
                 for n, r, y in extras["household"]

@@ -116,7 +116,7 @@ def build(ctx) -> None:
             actor=admin,
             publish=True,
             now=moment,
-            raw={
+            **{
                 "title": title,
                 "aspect": aspect,
                 "org": org,

@@ -174,7 +174,7 @@ def _records_and_claims(ctx, admin, community, now, made) -> None:
                 actor=admin,
                 publish=True,
                 now=now - 3 * DAY,
-                raw={
+                **{
                     "title": "楼道文明劝导员",
                     "aspect": aspect.code,
                     "org": community,

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core.errors import UserError
 from kangle.members.constants import Status
@@ -57,7 +58,7 @@ def access_members(
         if number not in wanted:
             wanted.append(number)
     if not wanted:
-        raise UserError("empty_team", "请至少选择一名党员", "Choose at least one member", field=field)
+        raise UserError("empty_team", _("Choose at least one member"), field=field)
     rows = members_in_reach(
         actor, queryset if queryset is not None else Member.objects.select_related("org", "community")
     )
@@ -73,8 +74,7 @@ def refused(field: str) -> UserError:
     """The one answer for a list holding any member the actor may not choose (never says which, or how many)."""
     return UserError(
         "members_not_available",
-        "所选人员中有您不能选择的人员，请从您可见的名单中重新选择",
-        "The list holds people you cannot choose here; choose again from the members you can see",
+        _("The list holds people you cannot choose here; choose again from the members you can see"),
         field=field,
     )
 

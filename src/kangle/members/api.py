@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 from ninja.pagination import paginate
 
@@ -122,7 +123,7 @@ def _detail(m: Member) -> dict:
         "skills": [s.code for s in m.skills.all()],
         "skills_other": m.skills_other,
         "availability": [code for index, code in SLOTS if m.has_slot(index)],
-        "willingness": [w.aspect for w in m.willingness.all()],
+        "willingness": list(m.willingness.values_list("aspect__code", flat=True)),
         "hours_per_month": m.hours_per_month,
         "household": [
             {"name": h.name, "relation": h.relation, "birth_year": h.birth_year} for h in m.household.all()
@@ -234,9 +235,9 @@ def member_transfer(request, pk: int, payload: TransferIn):
 
         raise UserError(
             "invalid_community",
-            f"未知的居民区：{payload.to_community}",
-            f"Unknown community: {payload.to_community}",
+            _("Unknown community: %(to_community)s"),
             field="to_community",
+            to_community=payload.to_community,
         )
     member = services.member_transfer(
         actor=request.user, member=member, to_community=target, reason=payload.reason

@@ -1,40 +1,33 @@
 """Fixed vocabularies of the member file.
 
-``ASPECTS`` are the 9 service aspects of DOMAIN.md (Part A, item 3). The catalogue itself (ServiceCategory /
-ServiceAspect, editable) belongs to ``posts``, which sits above ``members``; a member's willingness is stored
-here as these aspect codes, and ``posts`` keys its ServiceAspect rows by the same codes.
+Display words are the ``gettext_lazy`` labels of these choices (Chinese in the app's catalogue). The nine
+service aspects are not here: they live in the service catalogue's table (``posts.ServiceAspect``), which a
+member's willingness points at, so the catalogue is the one place an aspect is named. ``Aspect`` below only
+lists the codes that table was seeded with (posts migration 0002), for the demo and tests.
 """
 
 from __future__ import annotations
 
+import enum
+
 from django.db import models
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
-class Aspect(models.TextChoices):
-    CONVENIENCE = "convenience", _("Convenience services")
-    CIVIC = "civic", _("Civic practice")
-    CULTURE = "culture", _("Culture, sport and tutoring")
-    SAFETY = "safety", _("Safety patrol")
-    BUILDING_GROUP = "building_group", _("Building-group work")
-    DELIBERATION = "deliberation", _("Deliberation and mediation")
-    ELDERLY = "elderly", _("Help for the elderly and needy")
-    PROFESSIONAL = "professional", _("Professional help")
-    CARE = "care", _("One-to-one care")
+class Aspect(enum.StrEnum):
+    """The codes of the nine seeded service aspects (names: the catalogue table, never here)."""
 
-
-# The Chinese names people type in spreadsheets, for import.
-ASPECT_NAMES_ZH = {
-    Aspect.CONVENIENCE: "便民服务",
-    Aspect.CIVIC: "文明实践",
-    Aspect.CULTURE: "文体教育",
-    Aspect.SAFETY: "平安守护",
-    Aspect.BUILDING_GROUP: "楼组建设",
-    Aspect.DELIBERATION: "议事协商",
-    Aspect.ELDERLY: "助老帮困",
-    Aspect.PROFESSIONAL: "专业帮扶",
-    Aspect.CARE: "结对关爱",
-}
+    CONVENIENCE = "convenience"
+    CIVIC = "civic"
+    CULTURE = "culture"
+    SAFETY = "safety"
+    BUILDING_GROUP = "building_group"
+    DELIBERATION = "deliberation"
+    ELDERLY = "elderly"
+    PROFESSIONAL = "professional"
+    CARE = "care"
 
 
 class PoliticalStatus(models.TextChoices):
@@ -44,20 +37,9 @@ class PoliticalStatus(models.TextChoices):
     MASSES = "masses", _("Non-Party")
 
 
-POLITICAL_NAMES_ZH = {
-    PoliticalStatus.FULL_MEMBER: ["正式党员", "中共党员", "党员"],
-    PoliticalStatus.PROBATIONARY: ["预备党员", "中共预备党员"],
-    PoliticalStatus.APPLICANT: ["入党申请人", "入党积极分子"],
-    PoliticalStatus.MASSES: ["群众"],
-}
-
-
 class Gender(models.TextChoices):
     MALE = "m", _("Male")
     FEMALE = "f", _("Female")
-
-
-GENDER_NAMES_ZH = {Gender.MALE: ["男", "m", "male"], Gender.FEMALE: ["女", "f", "female"]}
 
 
 class Channel(models.TextChoices):
@@ -90,34 +72,35 @@ class Relation(models.TextChoices):
 
 
 DAYS = [
-    ("mon", _("Monday"), "周一"),
-    ("tue", _("Tuesday"), "周二"),
-    ("wed", _("Wednesday"), "周三"),
-    ("thu", _("Thursday"), "周四"),
-    ("fri", _("Friday"), "周五"),
-    ("sat", _("Saturday"), "周六"),
-    ("sun", _("Sunday"), "周日"),
+    ("mon", _("Monday")),
+    ("tue", _("Tuesday")),
+    ("wed", _("Wednesday")),
+    ("thu", _("Thursday")),
+    ("fri", _("Friday")),
+    ("sat", _("Saturday")),
+    ("sun", _("Sunday")),
 ]
 PERIODS = [
-    ("am", _("Morning"), "上午"),
-    ("pm", _("Afternoon"), "下午"),
-    ("eve", _("Evening"), "晚上"),
+    ("am", _("Morning")),
+    ("pm", _("Afternoon")),
+    ("eve", _("Evening")),
 ]
 # Slot index = day * 3 + period; availability is a 21-bit mask with bit ``index`` set when free.
 SLOTS = [
     (d * 3 + p, f"{day}_{period}")
-    for d, (day, _d, _dz) in enumerate(DAYS)
-    for p, (period, _p, _pz) in enumerate(PERIODS)
+    for d, (day, _d) in enumerate(DAYS)
+    for p, (period, _p) in enumerate(PERIODS)
 ]
 SLOT_CODES = {code: index for index, code in SLOTS}
 ALL_SLOTS_MASK = (1 << 21) - 1
 
 
-def slot_label_zh(index: int) -> str:
-    return DAYS[index // 3][2] + PERIODS[index % 3][2]
+def _slot_label(index: int) -> str:
+    return gettext("%(day)s %(period)s") % {"day": DAYS[index // 3][1], "period": PERIODS[index % 3][1]}
 
 
-SLOT_NAMES_ZH = {slot_label_zh(index): index for index, _code in SLOTS}
+# A slot's name ("Saturday morning", 周六上午) in the reader's language, rendered when shown.
+slot_label = lazy(_slot_label, str)
 
 
 # The skill taxonomy seeded by migration 0002 (a frozen copy lives there); street admins edit it afterwards.

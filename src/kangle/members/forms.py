@@ -6,8 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kangle.members.constants import DAYS, PERIODS, SLOTS, Aspect, Gender, PoliticalStatus, slot_label_zh
-from kangle.members.models import Skill
+from kangle.members.constants import DAYS, PERIODS, SLOTS, Gender, PoliticalStatus, slot_label
+from kangle.members.models import MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
 
@@ -32,6 +32,14 @@ MEMBER_KEYS = (
     "hours_per_month",
     "household",
 )
+
+
+def aspect_choices() -> list[tuple[str, str]]:
+    """The active aspects of the service catalogue (code, name): the catalogue is where aspects are named."""
+    catalogue = MemberWillingness._meta.get_field("aspect").related_model
+    return list(
+        catalogue.objects.filter(is_active=True, category__is_active=True).values_list("code", "name")
+    )
 
 
 class MemberForm(forms.Form):
@@ -59,12 +67,12 @@ class MemberForm(forms.Form):
     availability = forms.MultipleChoiceField(
         label=_("When you can serve"),
         required=False,
-        choices=[(code, slot_label_zh(i)) for i, code in SLOTS],
+        choices=[(code, slot_label(i)) for i, code in SLOTS],
         widget=forms.CheckboxSelectMultiple,
     )
     willingness = forms.MultipleChoiceField(
         label=_("Kinds of service you want to do"),
-        choices=Aspect.choices,
+        choices=aspect_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -108,7 +116,7 @@ class MemberForm(forms.Form):
         boxes = list(self["availability"])
         return [
             (day_label, [(boxes[d * 3 + p], period[1]) for p, period in enumerate(PERIODS)])
-            for d, (_code, day_label, _zh) in enumerate(DAYS)
+            for d, (_code, day_label) in enumerate(DAYS)
         ]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 from kangle.core.text import normalise_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -22,19 +24,16 @@ def check_character(first17: str) -> str:
     return CHECK_CHARS[total % 11]
 
 
-def id_number_problem(number: str) -> tuple[str, str] | None:
-    """None when valid, else (中文, English) saying what is wrong."""
+def id_number_problem(number: str):
+    """None when valid, else a translatable message saying what is wrong."""
     if not PATTERN.match(number):
-        return (
-            "身份证号应为 18 位（17 位数字加 1 位校验码）",
-            "The ID number must be 18 characters (17 digits and a check character)",
-        )
+        return _("The ID number must be 18 characters (17 digits and a check character)")
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        return "身份证号中的出生日期无效", "The date of birth inside the ID number is not a real date"
+        return _("The date of birth inside the ID number is not a real date")
     if check_character(number[:17]) != number[17]:
-        return "身份证号校验位不正确", "The ID number's check digit is wrong"
+        return _("The ID number's check digit is wrong")
     return None
 
 

@@ -14,6 +14,8 @@ import datetime as dt
 
 from django.db import connection, transaction
 from django.http import Http404
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from kangle.core import audit, crypto
 from kangle.core.errors import NotAllowed, UserError
@@ -39,7 +41,7 @@ from kangle.members.spreadsheets import (
     table_from_json,
     table_to_json,
 )
-from kangle.members.validation import FIELD_LABELS, REQUIRED, Cleaned, Resolver, clean_member
+from kangle.members.validation import FIELD_LABELS, REQUIRED, Cleaned, Problem, Resolver, clean_member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
 
@@ -85,9 +87,7 @@ def import_upload(
     moment = resolve_now(now)
     _check_actor(actor, org, party_org)
     if org.kind not in (OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY):
-        raise UserError(
-            "invalid_unit", "请选择街道、片区或居民区", "Choose a street, area or community", field="org"
-        )
+        raise UserError("invalid_unit", gettext_lazy("Choose a street, area or community"), field="org")
     # Read outside any transaction: on SQLite a transaction holds the database's write lock, and no file
     # being parsed may hold up the worker or the other writers.
     table = read_table(content, filename, header_only=True)
@@ -119,21 +119,33 @@ def _store_upload(actor, org, filename, sealed, table, party_org, moment) -> Imp
     return job
 
 
-def mapping_problems(job: ImportJob, mapping: dict[str, int]) -> list[tuple[str, str]]:
+def mapping_problems(job: ImportJob, mapping: dict[str, int]) -> list[Problem]:
     problems = []
     for field, index in mapping.items():
         if field not in FIELD_LABELS or not isinstance(index, int) or not 0 <= index < len(job.headers):
-            problems.append((f"无效的列对应：{field}", f"Invalid column mapping: {field}"))
+            problems.append(
+                Problem("mapping", gettext_lazy("Invalid column mapping: %(value)s"), {"value": field})
+            )
     used = [i for i in mapping.values()]
     if len(used) != len(set(used)):
-        problems.append(("同一列被对应到了多个字段", "One column is mapped to several fields"))
+        problems.append(Problem("mapping", gettext_lazy("One column is mapped to several fields")))
     for field in REQUIRED:
         if field == "community" and job.org.kind == OrgKind.COMMUNITY:
             continue  # every row goes to the chosen community
         if field not in mapping:
-            zh, en = FIELD_LABELS[field]
-            problems.append((f"缺少必填列：{zh}", f"Missing required column: {en}"))
+            problems.append(
+                Problem(
+                    "mapping",
+                    gettext_lazy("Missing required column: %(label)s"),
+                    {"label": FIELD_LABELS[field]},
+                )
+            )
     return problems
+
+
+def _joined(problems: list[Problem]):
+    """The problems as one text, in the language of whoever reads it."""
+    return lazy(lambda: "; ".join(p.text() for p in problems), str)()
 
 
 def import_set_mapping(
@@ -141,17 +153,15 @@ def import_set_mapping(
 ) -> ImportJob:
     _check_actor(actor, job.org, job.party_org)
     if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
-        raise UserError(
-            "import_started", "该导入已提交", "This import has already been committed", status=409
-        )
+        raise UserError("import_started", gettext_lazy("This import has already been committed"), status=409)
     mapping = {k: v for k, v in mapping.items() if v is not None and v != ""}
     problems = mapping_problems(job, mapping)
     if problems:
         raise UserError(
             "bad_mapping",
-            "；".join(p[0] for p in problems),
-            "; ".join(p[1] for p in problems),
+            gettext_lazy("The column mapping is wrong: %(problems)s"),
             field="mapping",
+            problems=_joined(problems),
         )
     ImportJob.objects.filter(pk=job.pk).update(mapping=mapping, status=ImportStatus.UPLOADED)
     job.mapping, job.status = mapping, ImportStatus.UPLOADED
@@ -181,6 +191,44 @@ def parse(job: ImportJob) -> Table:
     return read_table(_unseal(job.content), job.filename)
 
 
+def _error(number: int, problem: Problem) -> dict:
+    """A row's problem as kept on the job (both languages: the preview is read later, by anyone)."""
+    return {"row": number, "field": problem.field, "zh": problem.zh, "en": problem.en}
+
+
+def _in_file_duplicates(cleaned: Cleaned, number: int, seen_phone: dict, seen_id: dict) -> list[Problem]:
+    found = []
+    for value, seen, field, message in (
+        (cleaned.phone_hash, seen_phone, "phone", gettext_lazy("Same mobile number as row %(row)d")),
+        (cleaned.id_hash, seen_id, "id_number", gettext_lazy("Same ID number as row %(row)d")),
+    ):
+        if not value:
+            continue
+        if value in seen:
+            found.append(Problem(field, message, {"row": seen[value]}))
+        else:
+            seen[value] = number
+    return found
+
+
+def _without_existing_files(good: list[tuple[int, Cleaned]], errors: list[dict]) -> list[tuple[int, Cleaned]]:
+    """Rows whose person already has an active file become errors (one query per thousand rows)."""
+    clashes = _existing_hashes([c.phone_hash for _, c in good], [c.id_hash for _, c in good if c.id_hash])
+    if not clashes:
+        return good
+    kept = []
+    for number, cleaned in good:
+        if cleaned.phone_hash in clashes or (cleaned.id_hash and cleaned.id_hash in clashes):
+            field = "phone" if cleaned.phone_hash in clashes else "id_number"
+            message = gettext_lazy(
+                "This person already has an active file (same phone or ID); merge it on the workbench"
+            )
+            errors.append(_error(number, Problem(field, message)))
+        else:
+            kept.append((number, cleaned))
+    return kept
+
+
 def check_rows(
     job: ImportJob, *, progress=None, table: Table | None = None
 ) -> tuple[list[tuple[int, Cleaned]], list[dict]]:
@@ -188,74 +236,24 @@ def check_rows(
     table = table or parse(job)
     problems = mapping_problems(job, job.mapping)
     if problems:
-        return [], [{"row": 0, "field": "mapping", "zh": p[0], "en": p[1]} for p in problems]
+        return [], [_error(0, p) for p in problems]
     resolver = Resolver(job.org)
     good: list[tuple[int, Cleaned]] = []
     errors: list[dict] = []
     seen_phone: dict[str, int] = {}
     seen_id: dict[str, int] = {}
+    formula = gettext_lazy("The %(label)s cell is a formula; paste it as a value")
     for count, (number, raw, formulas) in enumerate(_raw_rows(job, table), start=1):
         cleaned, row_problems = clean_member(raw, resolver)
-        row_errors = [{"row": number, "field": p.field, "zh": p.zh, "en": p.en} for p in row_problems]
-        for field in formulas:
-            zh, en = FIELD_LABELS[field]
-            row_errors.append(
-                {
-                    "row": number,
-                    "field": field,
-                    "zh": f"{zh}是公式，请复制后“粘贴为数值”",
-                    "en": f"The {en} cell is a formula; paste it as a value",
-                }
-            )
-        if cleaned.phone_hash:
-            if cleaned.phone_hash in seen_phone:
-                row_errors.append(
-                    {
-                        "row": number,
-                        "field": "phone",
-                        "zh": f"手机号与第 {seen_phone[cleaned.phone_hash]} 行重复",
-                        "en": f"Same mobile number as row {seen_phone[cleaned.phone_hash]}",
-                    }
-                )
-            else:
-                seen_phone[cleaned.phone_hash] = number
-        if cleaned.id_hash:
-            if cleaned.id_hash in seen_id:
-                row_errors.append(
-                    {
-                        "row": number,
-                        "field": "id_number",
-                        "zh": f"身份证号与第 {seen_id[cleaned.id_hash]} 行重复",
-                        "en": f"Same ID number as row {seen_id[cleaned.id_hash]}",
-                    }
-                )
-            else:
-                seen_id[cleaned.id_hash] = number
-        if row_errors:
-            errors.extend(row_errors)
+        row_problems += [Problem(field, formula, {"label": FIELD_LABELS[field]}) for field in formulas]
+        row_problems += _in_file_duplicates(cleaned, number, seen_phone, seen_id)
+        if row_problems:
+            errors.extend(_error(number, p) for p in row_problems)
         else:
             good.append((number, cleaned))
         if progress and count % PROGRESS_EVERY == 0:
             progress(count)
-    # Against files already in the database: one query per thousand rows.
-    clashes = _existing_hashes([c.phone_hash for _, c in good], [c.id_hash for _, c in good if c.id_hash])
-    if clashes:
-        kept = []
-        for number, cleaned in good:
-            if cleaned.phone_hash in clashes or (cleaned.id_hash and cleaned.id_hash in clashes):
-                field = "phone" if cleaned.phone_hash in clashes else "id_number"
-                errors.append(
-                    {
-                        "row": number,
-                        "field": field,
-                        "zh": "此人已有在册档案（同一手机号或身份证号），请在工作台逐个合并",
-                        "en": "This person already has an active file (same phone or ID); merge it on the "
-                        "workbench",
-                    }
-                )
-            else:
-                kept.append((number, cleaned))
-        good = kept
+    good = _without_existing_files(good, errors)
     errors.sort(key=lambda e: e["row"])
     return good, errors
 
@@ -276,9 +274,7 @@ def import_preview(*, actor, job: ImportJob, now: dt.datetime | None = None) -> 
     """The dry run: every bad row with its reason; nothing is written but the job's result."""
     _check_actor(actor, job.org, job.party_org)
     if job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.DONE):
-        raise UserError(
-            "import_started", "该导入已提交", "This import has already been committed", status=409
-        )
+        raise UserError("import_started", gettext_lazy("This import has already been committed"), status=409)
     # Parsed and checked outside any transaction; only the result is written, in one short statement.
     table = read_table(_unseal(job.content), job.filename)
     good, errors = check_rows(job, table=table)
@@ -318,20 +314,17 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportStatus.PREVIEWED:
         raise UserError(
-            "not_previewed",
-            "请先预览检查，再提交导入",
-            "Check the file (preview) before importing",
-            status=409,
+            "not_previewed", gettext_lazy("Check the file (preview) before importing"), status=409
         )
     if job.error_count or job.errors:
         raise UserError(
             "has_errors",
-            f"还有 {job.bad_row_count or len({e['row'] for e in job.errors})} 行有错误，请修改文件后重新上传",
-            "Some rows have errors; fix the file and upload it again",
+            gettext_lazy("%(rows)d rows have errors; fix the file and upload it again"),
             status=409,
+            rows=job.bad_row_count or len({e["row"] for e in job.errors}),
         )
     if not job.good_rows:
-        raise UserError("nothing_to_import", "没有可导入的行", "There are no rows to import", status=409)
+        raise UserError("nothing_to_import", gettext_lazy("There are no rows to import"), status=409)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED, processed=0)
     job.status = ImportStatus.QUEUED
     audit.record(actor=actor, verb="member_import.commit", obj=job, now=now, details={"rows": job.good_rows})
@@ -340,12 +333,14 @@ def import_request_commit(*, actor, job: ImportJob, now: dt.datetime | None = No
     return job
 
 
-def _fail(job: ImportJob, zh: str, en: str, errors: list[dict] | None = None) -> None:
+def _fail(job: ImportJob, message, errors: list[dict] | None = None, **params) -> None:
+    """Mark the job failed with ``message`` kept in both languages (read later, by anyone)."""
+    problem = Problem("file", message, params)
     if errors:
         _keep_errors(job, errors)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportStatus.FAILED,
-        message=f"{zh} / {en}"[:500],
+        message=f"{problem.zh} / {problem.en}"[:500],
         errors=job.errors,
         error_count=job.error_count,
         bad_row_count=job.bad_row_count,
@@ -369,18 +364,15 @@ def run_commit(job_id, *, now: dt.datetime | None = None) -> ImportJob:
     try:
         good, errors = check_rows(job, progress=progress)
         if errors:
-            _fail(
-                job,
-                "数据已变化，有行不再有效，未导入任何数据",
-                "Rows are no longer valid; nothing was imported",
-                errors,
-            )
+            _fail(job, gettext_lazy("Rows are no longer valid; nothing was imported"), errors)
             return ImportJob.objects.get(pk=job.pk)
         created = write_members(job, good, moment)
     except Exception as exc:
         _undo_partial_import(job)
         _fail(
-            job, "导入失败，未导入任何数据", f"The import failed; nothing was imported ({type(exc).__name__})"
+            job,
+            gettext_lazy("The import failed; nothing was imported (%(error)s)"),
+            error=type(exc).__name__,
         )
         raise
     ImportJob.objects.filter(pk=job.pk).update(
@@ -493,7 +485,7 @@ def _write_batch(job, members, chunk_rows, start, at, reason, actor_id) -> None:
     skills, wishes, household, history = [], [], [], []
     for member, cleaned in zip(chunk, chunk_rows, strict=True):
         skills.extend((member.pk, pk) for pk in cleaned.skill_ids)
-        wishes.extend((member.pk, a) for a in cleaned.aspects)
+        wishes.extend((member.pk, a) for a in cleaned.aspect_ids)
         household.extend(
             HouseholdMember(member_id=member.pk, name=n, relation=r, birth_year=y)
             for n, r, y in cleaned.household
@@ -501,7 +493,7 @@ def _write_batch(job, members, chunk_rows, start, at, reason, actor_id) -> None:
         history.append((member.pk, "", Status.PENDING.value, reason, member.community_id, actor_id, at))
     # Plain multi-row inserts for the narrow child rows: the ORM's per-object overhead would dominate.
     _insert(Member.skills.through, ("member_id", "skill_id"), skills)
-    _insert(MemberWillingness, ("member_id", "aspect"), wishes)
+    _insert(MemberWillingness, ("member_id", "aspect_id"), wishes)
     HouseholdMember.objects.bulk_create(household)
     _insert(
         StatusChange,

@@ -16,7 +16,6 @@ from kangle.members.constants import (
     ACTIVE_STATUSES,
     DAYS,
     PERIODS,
-    Aspect,
     Channel,
     Gender,
     PoliticalStatus,
@@ -246,23 +245,33 @@ class Member(models.Model):
         """Rows of (day label, [morning, afternoon, evening]) for display."""
         return [
             (label, [self.has_slot(d * 3 + p) for p in range(len(PERIODS))])
-            for d, (_c, label, _z) in enumerate(DAYS)
+            for d, (_c, label) in enumerate(DAYS)
         ]
 
 
 class MemberWillingness(models.Model):
-    """One row per aspect a member wants to serve in (服务意愿); ``aspect`` is a code of constants.Aspect."""
+    """One row per aspect a member wants to serve in (服务意愿). ``aspect`` points at the catalogue's aspect
+    (posts.ServiceAspect, named by string so that members does not import posts): the catalogue is the one
+    place an aspect's name lives, so renaming it there renames it in every member file."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="willingness")
-    aspect = models.CharField(_("aspect"), max_length=20, choices=Aspect.choices)
+    # Indexed below together with the member, so matching reads "who wants this aspect" from the index alone.
+    aspect = models.ForeignKey(
+        "posts.ServiceAspect",
+        on_delete=models.PROTECT,
+        related_name="willing",
+        verbose_name=_("aspect"),
+        db_index=False,
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "aspect"], name="members_willingness_once")]
+        indexes = [models.Index(fields=["aspect", "member"], name="members_willing_aspect_idx")]
         verbose_name = _("willingness")
         verbose_name_plural = _("willingness")
 
     def __str__(self):
-        return self.get_aspect_display()
+        return self.aspect.name
 
 
 class HouseholdMember(models.Model):

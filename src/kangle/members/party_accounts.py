@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import User
 from kangle.core import audit
@@ -30,16 +31,9 @@ def can_manage_party_accounts(actor) -> bool:
 def _checked(actor, party_orgs: list[EmployerPartyOrg]) -> list[EmployerPartyOrg]:
     # ``actor`` None is the system (the demo data).
     if actor is not None and not can_manage_party_accounts(actor):
-        raise UserError(
-            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
-        )
+        raise UserError("not_found", _("Not found, or outside your scope"), status=404)
     if not party_orgs:
-        raise UserError(
-            "no_party_org",
-            "请至少选择一个单位党组织",
-            "Pick at least one Party organisation",
-            field="party_orgs",
-        )
+        raise UserError("no_party_org", _("Pick at least one Party organisation"), field="party_orgs")
     return party_orgs
 
 
@@ -80,8 +74,7 @@ def party_org_account_link(
     if not user.has_role(Role.EMPLOYER_PARTY_ORG):
         raise UserError(
             "not_employer_account",
-            "该账号不是单位党组织账号",
-            "This account is not an employer Party organisation's account",
+            _("This account is not an employer Party organisation's account"),
             field="username",
         )
     _link(actor, party_orgs, user, moment)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
 
 from kangle.accounts.models import User
@@ -48,9 +49,7 @@ def _require(request) -> None:
 def _party_orgs(ids: list[int]) -> list[EmployerPartyOrg]:
     rows = list(EmployerPartyOrg.objects.filter(pk__in=ids))
     if len(rows) != len(set(ids)):
-        raise UserError(
-            "unknown_party_org", "单位党组织编号无效", "Unknown Party organisation id", field="party_orgs"
-        )
+        raise UserError("unknown_party_org", _("Unknown Party organisation id"), field="party_orgs")
     return rows
 
 
@@ -79,11 +78,7 @@ def create_account(request, payload: PartyAccountIn):
         )
     except Http404:
         raise UserError(
-            "unknown_unit",
-            "没有这个单元，或不在您的管辖范围内",
-            "No such unit in your scope",
-            field="org_code",
-            status=404,
+            "unknown_unit", _("No such unit in your scope"), field="org_code", status=404
         ) from None
     issued = party_accounts.party_org_account_create(
         actor=request.user,
@@ -101,7 +96,7 @@ def link_account(request, payload: LinkIn):
     _require(request)
     user = User.objects.filter(username=payload.username.strip()).first()
     if user is None:
-        raise UserError("unknown_user", "没有这个用户名", "No user with this username", field="username")
+        raise UserError("unknown_user", _("No user with this username"), field="username")
     rows = party_accounts.party_org_account_link(
         actor=request.user, party_orgs=_party_orgs(payload.party_orgs), user=user
     )

@@ -82,7 +82,7 @@ def party_org_link(request):
     chosen = list(EmployerPartyOrg.objects.filter(pk__in=request.POST.getlist("party_orgs")))
     try:
         if user is None:
-            raise UserError("unknown_user", "没有这个用户名", "No user with this username", field="username")
+            raise UserError("unknown_user", gettext_lazy("No user with this username"), field="username")
         party_accounts.party_org_account_link(actor=request.user, party_orgs=chosen, user=user)
     except UserError as exc:
         messages.error(request, str(exc))

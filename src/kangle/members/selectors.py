@@ -9,7 +9,7 @@ from django.db.models import Count, F, Q, QuerySet
 from kangle.core.crypto import blind_index
 from kangle.core.masking import mask_phone
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
-from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Aspect, Status
+from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Status
 from kangle.members.models import ExpectedCount, Member, MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
@@ -191,18 +191,18 @@ def distribution(unit: OrgUnit) -> dict:
         **{f"n{i}": Count("pk", filter=Q(**{f"slot{i}__gt": 0})) for i in range(21)}
     )
     heatmap = [[d, p, heat[f"n{d * 3 + p}"]] for d in range(len(DAYS)) for p in range(len(PERIODS))]
-    wishes = dict(
-        MemberWillingness.objects.filter(member__in=active)
-        .values_list("aspect")
-        .annotate(n=Count("pk"))
-        .order_by()
+    # Every aspect of the service catalogue (where aspects are named), with how many active files want it.
+    catalogue = MemberWillingness._meta.get_field("aspect").related_model
+    willingness = list(
+        catalogue.objects.annotate(n=Count("willing", filter=Q(willing__member__in=active))).values_list(
+            "name", "n"
+        )
     )
-    willingness = [(str(label), wishes.get(code, 0)) for code, label in Aspect.choices]
     return {
         "skills": skills,
         "heatmap": heatmap,
-        "days": [str(label) for _c, label, _z in DAYS],
-        "periods": [str(label) for _c, label, _z in PERIODS],
+        "days": [str(label) for _c, label in DAYS],
+        "periods": [str(label) for _c, label in PERIODS],
         "willingness": willingness,
     }
 

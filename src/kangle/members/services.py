@@ -15,6 +15,7 @@ from django.db.models import CharField, ProtectedError, Value
 from django.db.models.functions import Cast, Concat
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kangle.accounts.models import RoleAssignment, User
 from kangle.accounts.services import role_assign
@@ -163,10 +164,10 @@ def _write_related(member: Member, cleaned: Cleaned, *, fields=None, replace: bo
             member.skills.add(*cleaned.skill_ids)
     if fields is None or "willingness" in fields:
         if replace:
-            MemberWillingness.objects.filter(member=member).exclude(aspect__in=cleaned.aspects).delete()
-        existing = set(MemberWillingness.objects.filter(member=member).values_list("aspect", flat=True))
+            MemberWillingness.objects.filter(member=member).exclude(aspect_id__in=cleaned.aspect_ids).delete()
+        existing = set(MemberWillingness.objects.filter(member=member).values_list("aspect_id", flat=True))
         MemberWillingness.objects.bulk_create(
-            [MemberWillingness(member=member, aspect=a) for a in cleaned.aspects if a not in existing]
+            [MemberWillingness(member=member, aspect_id=a) for a in cleaned.aspect_ids if a not in existing]
         )
     if (fields is None or "household" in fields) and (replace or cleaned.household):
         _write_household(member, cleaned.household, replace=replace)
@@ -199,9 +200,9 @@ def _write_household(member: Member, wanted: list[tuple], *, replace: bool) -> N
             names = "、".join(sorted({obj.household_member.name for obj in error.protected_objects}))
             raise UserError(
                 "household_member_in_use",
-                f"家庭成员 {names} 有预约记录，不能删除",
-                f"Household member {names} has bookings and cannot be removed",
+                gettext_lazy("Household member %(names)s has bookings and cannot be removed"),
                 field="household",
+                names=names,
             ) from None
     HouseholdMember.objects.bulk_create(new_rows)
 
@@ -263,13 +264,13 @@ def _check_channel(actor, channel: str, community: OrgUnit, party_org: EmployerP
         if not actor.has_role(Role.EMPLOYER_PARTY_ORG, within=community):
             raise UserError(
                 "invalid_community",
-                f"未知的居民区：{community.name}",
-                f"Unknown community: {community.code}",
+                gettext_lazy("Unknown community: %(value)s"),
                 field="community",
+                value=community.name,
             )
         return
     raise UserError(
-        "invalid_channel", f"未知的报到渠道：{channel}", f"Unknown channel: {channel}", field="channel"
+        "invalid_channel", gettext_lazy("Unknown channel: %(channel)s"), field="channel", channel=channel
     )
 
 
@@ -406,12 +407,23 @@ def _require_manage(actor, member: Member) -> None:
         raise NotAllowed()
 
 
-def _bad_state(member: Member, action_zh: str, action_en: str) -> UserError:
+# What a file in the wrong state cannot be (the message names the action).
+ACTIONS = {
+    "approve": pgettext_lazy("file action", "approved"),
+    "return": pgettext_lazy("file action", "returned"),
+    "transfer": pgettext_lazy("file action", "transferred"),
+    "leave": pgettext_lazy("file action", "marked as left"),
+    "edit": pgettext_lazy("file action", "edited"),
+}
+
+
+def _bad_state(member: Member, action: str) -> UserError:
     return UserError(
         "invalid_status",
-        f"档案当前状态为“{member.get_status_display()}”，不能{action_zh}",
-        f"The file is {member.status}; it cannot be {action_en}",
+        gettext_lazy("The file is “%(state)s”; it cannot be %(action)s"),
         status=409,
+        state=Status(member.status).label,
+        action=ACTIONS[action],
     )
 
 
@@ -421,7 +433,7 @@ def member_approve(*, actor, member: Member, now: dt.datetime | None = None) -> 
     member = _locked(member)
     _require_manage(actor, member)
     if member.status not in (Status.PENDING, Status.TRANSFERRED):
-        raise _bad_state(member, "审核通过", "approved")
+        raise _bad_state(member, "approve")
     before = member.status
     member.status, member.return_reason, member.approved_at = Status.APPROVED, "", moment
     member.save(update_fields=["status", "return_reason", "approved_at"])
@@ -438,13 +450,11 @@ def member_return(*, actor, member: Member, reason: str, now: dt.datetime | None
     moment = resolve_now(now)
     reason = normalise_text(reason)
     if not reason:
-        raise UserError(
-            "blank_reason", "退回时必须填写原因", "A reason is required to return a file", field="reason"
-        )
+        raise UserError("blank_reason", gettext_lazy("A reason is required to return a file"), field="reason")
     member = _locked(member)
     _require_manage(actor, member)
     if member.status not in (Status.PENDING, Status.TRANSFERRED):
-        raise _bad_state(member, "退回", "returned")
+        raise _bad_state(member, "return")
     before = member.status
     member.status, member.return_reason = Status.RETURNED, reason[:300]
     member.save(update_fields=["status", "return_reason"])
@@ -463,20 +473,17 @@ def member_transfer(
     member = _locked(member)
     _require_manage(actor, member)
     if member.status not in (Status.APPROVED, Status.PENDING, Status.RETURNED):
-        raise _bad_state(member, "转接", "transferred")
+        raise _bad_state(member, "transfer")
     if to_community.kind != OrgKind.COMMUNITY or not to_community.is_active:
         raise UserError(
             "invalid_community",
-            f"未知的居民区：{to_community.name}",
-            f"Unknown community: {to_community.code}",
+            gettext_lazy("Unknown community: %(value)s"),
             field="to_community",
+            value=to_community.name,
         )
     if to_community.pk == member.community_id:
         raise UserError(
-            "same_community",
-            "目标居民区与当前相同",
-            "The file is already in that community",
-            field="to_community",
+            "same_community", gettext_lazy("The file is already in that community"), field="to_community"
         )
     before, old = member.status, member.community
     member.community = member.org = to_community
@@ -512,7 +519,7 @@ def member_leave(*, actor, member: Member, reason: str = "", now: dt.datetime | 
     member = _locked(member)
     _require_manage(actor, member)
     if member.status == Status.LEFT:
-        raise _bad_state(member, "标记为已离开", "marked as left")
+        raise _bad_state(member, "leave")
     before = member.status
     member.status, member.left_at = Status.LEFT, moment
     member.save(update_fields=["status", "left_at"])
@@ -546,7 +553,7 @@ def member_update(*, actor, member: Member, data: dict, now: dt.datetime | None 
     if not is_owner:
         _require_manage(actor, member)
     if member.status == Status.LEFT:
-        raise _bad_state(member, "修改", "edited")
+        raise _bad_state(member, "edit")
     fields = set(data) & set(SELF_EDITABLE if is_owner else (*SELF_EDITABLE, "community"))
     if ("microgrid" in fields or "building_group" in fields) and not data.get("community"):
         data = {**data, "community": member.community}
@@ -583,7 +590,7 @@ def member_reveal(*, actor, member: Member, now: dt.datetime | None = None) -> d
     if not in_scope(actor, member.org.path):
         raise Http404
     if not permissions.can_reveal(actor, member.community):
-        raise NotAllowed("没有查看完整个人信息的权限", "You may not see unmasked personal data")
+        raise NotAllowed(gettext_lazy("You may not see unmasked personal data"))
     audit.record(actor=actor, verb="member.reveal", obj=member, now=now)
     return {"phone": member.phone, "id_number": member.id_number, "address": member.address}
 
@@ -594,8 +601,9 @@ def expected_set(*, actor, org: OrgUnit, expected: int, now: dt.datetime | None 
     if org.kind not in (OrgKind.MICROGRID, OrgKind.COMMUNITY):
         raise UserError(
             "invalid_unit",
-            "底数按微网格（或没有微网格的居民区）填写",
-            "Expected numbers are entered per micro-grid (or per community without micro-grids)",
+            gettext_lazy(
+                "Expected numbers are entered per micro-grid (or per community without micro-grids)"
+            ),
             field="org",
         )
     if not in_scope(actor, org.path):
@@ -604,10 +612,7 @@ def expected_set(*, actor, org: OrgUnit, expected: int, now: dt.datetime | None 
         raise NotAllowed()
     if not isinstance(expected, int) or expected < 0 or expected > 100000:
         raise UserError(
-            "invalid_expected",
-            "底数应为 0 到 100000 的整数",
-            "The expected number must be 0 to 100000",
-            field="expected",
+            "invalid_expected", gettext_lazy("The expected number must be 0 to 100000"), field="expected"
         )
     row, _ = ExpectedCount.objects.update_or_create(
         org=org, defaults={"expected": expected, "updated_at": moment, "updated_by": actor}
@@ -630,9 +635,9 @@ def employer_update(*, actor, employer: Employer, data: dict, now: dt.datetime |
         except ValidationError:
             raise UserError(
                 "invalid_email",
-                f"电子邮箱格式不正确：{email}",
-                f"Malformed e-mail address: {email}",
+                gettext_lazy("Malformed e-mail address: %(email)s"),
                 field="email",
+                email=email,
             ) from None
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
     changed = []
@@ -714,8 +719,7 @@ def expected_import(
     if where is None or value is None:
         raise UserError(
             "bad_columns",
-            "缺少“微网格”或“底数”列",
-            "The file needs a 微网格 (micro-grid) and a 底数 (expected) column",
+            gettext_lazy("The file needs a 微网格 (micro-grid) and a 底数 (expected) column"),
             field="file",
         )
     targets = OrgUnit.objects.filter(subtree_q(unit.path), kind__in=[OrgKind.MICROGRID, OrgKind.COMMUNITY])

@@ -16,14 +16,15 @@ import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
-from kangle.core.errors import UserError
+from kangle.core.errors import CHINESE, UserError, render
 from kangle.core.exports import workbook_bytes
 from kangle.core.text import normalise_text
-from kangle.members.constants import ASPECT_NAMES_ZH, POLITICAL_NAMES_ZH
-from kangle.members.validation import FIELD_LABELS, REQUIRED
+from kangle.members.constants import PoliticalStatus
+from kangle.members.validation import REQUIRED, chinese_label, english_label
 
 # Column headers people use on other platforms, per target field.
 ALIASES = {
@@ -80,7 +81,7 @@ class FormulaCell(str):
 
 
 def header_label(field: str) -> str:
-    return FIELD_LABELS[field][0] + ("*" if field in REQUIRED else "")
+    return chinese_label(field) + ("*" if field in REQUIRED else "")
 
 
 def _normal_header(value) -> str:
@@ -92,21 +93,21 @@ def check_size(size: int) -> None:
     if size > limit:
         raise UserError(
             "file_too_large",
-            f"文件太大（{size / 1048576:.1f} MB），上限为 {limit / 1048576:.1f} MB；请分成几个文件导入",
-            f"The file is too large ({size / 1048576:.1f} MB); "
-            f"the limit is {limit / 1048576:.1f} MB — split it",
+            gettext_lazy("The file is too large (%(size)s MB); the limit is %(limit)s MB — split it"),
             field="file",
             status=413,
+            size=f"{size / 1048576:.1f}",
+            limit=f"{limit / 1048576:.1f}",
         )
 
 
 def too_many_rows(limit: int) -> UserError:
     return UserError(
         "too_many_rows",
-        f"文件超过 {limit:,} 行的上限，请分成几个文件导入",
-        f"The file has more than {limit:,} rows, the limit; split it into several files",
+        gettext_lazy("The file has more than %(limit)s rows, the limit; split it into several files"),
         field="file",
         status=413,
+        limit=f"{limit:,}",
     )
 
 
@@ -147,12 +148,14 @@ def check_unpacked_size(content: bytes) -> None:
 def _expands_too_much(size: int, limit: int) -> UserError:
     return UserError(
         "file_expands_too_much",
-        f"文件解压后有 {size / 1048576:.0f} MB，超过 {limit / 1048576:.0f} MB 的上限；"
-        "请只保留需要导入的行，或分成几个文件",
-        f"The file unpacks to {size / 1048576:.0f} MB, more than the {limit / 1048576:.0f} MB "
-        "limit; keep only the rows to import, or split it",
+        gettext_lazy(
+            "The file unpacks to %(size)s MB, more than the %(limit)s MB limit; keep only the rows to import, "
+            "or split it"
+        ),
         field="file",
         status=413,
+        size=f"{size / 1048576:.0f}",
+        limit=f"{limit / 1048576:.0f}",
     )
 
 
@@ -167,14 +170,9 @@ def read_table(content: bytes, filename: str, *, header_only: bool = False) -> T
         return _read_csv(content)
     if name.endswith(".xls"):
         raise UserError(
-            "old_excel",
-            "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx",
-            "Old .xls files are not supported; save as .xlsx",
-            field="file",
+            "old_excel", gettext_lazy("Old .xls files are not supported; save as .xlsx"), field="file"
         )
-    raise UserError(
-        "bad_file_type", "只接受 .xlsx 或 .csv 文件", "Only .xlsx or .csv files are accepted", field="file"
-    )
+    raise UserError("bad_file_type", gettext_lazy("Only .xlsx or .csv files are accepted"), field="file")
 
 
 def _table_from_rows(rows: list[tuple[int, list]]) -> Table:
@@ -183,7 +181,7 @@ def _table_from_rows(rows: list[tuple[int, list]]) -> Table:
 
     rows = [(number, values) for number, values in rows if not blank(values)]
     if not rows:
-        raise UserError("empty_file", "文件中没有数据", "The file holds no data", field="file")
+        raise UserError("empty_file", gettext_lazy("The file holds no data"), field="file")
     (_, header_values), *body = rows
     headers = [_normal_header(v) for v in header_values]
     while headers and not headers[-1]:
@@ -197,16 +195,13 @@ def _read_xlsx(content: bytes, *, header_only: bool = False) -> Table:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise UserError(
             "unreadable_file",
-            "无法读取该 Excel 文件（文件损坏或不是 .xlsx）",
-            "The Excel file cannot be read (damaged, or not .xlsx)",
+            gettext_lazy("The Excel file cannot be read (damaged, or not .xlsx)"),
             field="file",
         ) from None
     try:
         sheet = next((ws for ws in workbook.worksheets if ws.sheet_state == "visible"), None)
         if sheet is None:
-            raise UserError(
-                "no_visible_sheet", "文件中没有可见的工作表", "The file has no visible sheet", field="file"
-            )
+            raise UserError("no_visible_sheet", gettext_lazy("The file has no visible sheet"), field="file")
         grid: list[list] = []
         # Counted while streaming: a sheet without a dimension element tells nothing of its size up front.
         limit = settings.KANGLE_MEMBER_IMPORT_MAX_ROWS + 1  # the header row
@@ -254,10 +249,7 @@ def _read_csv(content: bytes) -> Table:
             continue
     else:
         raise UserError(
-            "bad_encoding",
-            "无法识别文件编码，请保存为 UTF-8 或 GBK 编码的 CSV",
-            "Unknown text encoding; save the CSV as UTF-8 or GBK",
-            field="file",
+            "bad_encoding", gettext_lazy("Unknown text encoding; save the CSV as UTF-8 or GBK"), field="file"
         )
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
@@ -305,7 +297,7 @@ def auto_mapping(headers: list[str]) -> dict[str, int]:
     """Target field → column index, by header name (Chinese aliases, the field's label or its code)."""
     lookup = {}
     for field, names in ALIASES.items():
-        for alias in [*names, field, FIELD_LABELS[field][1]]:
+        for alias in [*names, field, english_label(field)]:
             lookup.setdefault(alias.lower(), field)
     mapping: dict[str, int] = {}
     for index, header in enumerate(headers):
@@ -315,7 +307,8 @@ def auto_mapping(headers: list[str]) -> dict[str, int]:
     return mapping
 
 
-def template_bytes(skill_names: list[str]) -> bytes:
+def template_bytes(skill_names: list[str], aspect_names: list[str]) -> bytes:
+    """The import template; aspect names come from the service catalogue, the place they are kept."""
     example = [
         "张三",
         "男",
@@ -332,14 +325,17 @@ def template_bytes(skill_names: list[str]) -> bytes:
         "",
         "信息技术、驾驶",
         "周六上午、周日下午",
-        "便民服务、平安守护",
+        "、".join(aspect_names[:2]),
         8,
         "王芳(配偶)",
     ]
     notes = [
         ["带 * 的列必填 / columns marked * are required"],
-        ["政治面貌 / political status: " + "、".join(names[0] for names in POLITICAL_NAMES_ZH.values())],
-        ["服务意愿 / aspects: " + "、".join(ASPECT_NAMES_ZH.values())],
+        [
+            "政治面貌 / political status: "
+            + "、".join(render(label, language=CHINESE) for label in PoliticalStatus.labels)
+        ],
+        ["服务意愿 / aspects: " + "、".join(aspect_names)],
         ["服务时间 / availability: 周一上午 … 周日晚上、周末、工作日晚上、周六全天"],
         [
             "专业特长 / skills: "

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import User
 from kangle.accounts.permissions import can_assign_role
@@ -65,9 +66,9 @@ def _columns(headers: list[str]) -> dict[str, int]:
     if missing:
         raise UserError(
             "missing_columns",
-            "缺少列：" + "、".join(missing),
-            "Missing columns: " + ", ".join(missing),
+            _("Missing columns: %(columns)s"),
             field="file",
+            columns="、".join(missing),
         )
     return found
 
@@ -81,13 +82,11 @@ def _cell(values: list, index: int | None) -> str:
 def staff_import_preview(*, actor, content: bytes, filename: str) -> list[StaffRow]:
     """Every row with its problems (none means it would be created). Reads only; writes nothing."""
     if not can_manage_people(actor):
-        raise UserError(
-            "not_found", "未找到，或不在您的管辖范围内", "Not found, or outside your scope", status=404
-        )
+        raise UserError("not_found", _("Not found, or outside your scope"), status=404)
     table = read_table(content, filename)
     if len(table.rows) > MAX_ROWS:
         raise UserError(
-            "too_many_rows", f"一次最多导入 {MAX_ROWS} 行", f"At most {MAX_ROWS} rows at a time", field="file"
+            "too_many_rows", _("At most %(MAX_ROWS)s rows at a time"), field="file", MAX_ROWS=MAX_ROWS
         )
     columns = _columns(table.headers)
     rows = []
@@ -173,9 +172,10 @@ def staff_import_commit(
         first = bad[0]
         raise UserError(
             "rows_with_errors",
-            f"有 {len(bad)} 行有错误（第一处：第 {first.line} 行），没有创建任何账号",
-            f"{len(bad)} rows have errors (first: row {first.line}); no account was created",
+            _("%(value)s rows have errors (first: row %(line)s); no account was created"),
             field="file",
+            value=len(bad),
+            line=first.line,
         )
     return [
         staff_account_create(

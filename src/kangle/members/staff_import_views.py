@@ -7,6 +7,7 @@ import base64
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from kangle.core.errors import UserError
 from kangle.members import staff_import
@@ -27,9 +28,7 @@ def staff_import_page(request):
         if request.method == "POST" and "commit" in request.POST:
             pending = request.session.get(SESSION_KEY)
             if not pending:
-                raise UserError(
-                    "nothing_to_import", "请先上传并预览文件", "Upload and preview a file first", field="file"
-                )
+                raise UserError("nothing_to_import", _("Upload and preview a file first"), field="file")
             content = base64.b64decode(pending["content"])
             context["issued"] = staff_import.staff_import_commit(
                 actor=request.user, content=content, filename=pending["filename"]
@@ -38,7 +37,7 @@ def staff_import_page(request):
         elif request.method == "POST":
             upload = request.FILES.get("file")
             if upload is None:
-                raise UserError("no_file", "请选择文件", "Choose a file", field="file")
+                raise UserError("no_file", _("Choose a file"), field="file")
             check_size(upload.size)
             content = upload.read()
             rows = staff_import.staff_import_preview(

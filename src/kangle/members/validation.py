@@ -2,7 +2,8 @@
 
 ``clean_member`` never raises for bad data: it returns the cleaned values and a list of ``Problem``s, so
 an import preview can list every problem of every row; services raise the first one as a ``UserError``.
-Full-width digits and stray spaces are folded (NFKC), not rejected.
+Full-width digits and stray spaces are folded (NFKC), not rejected. Each field has its own small cleaner;
+``CLEANERS`` lists them in the order a row is checked.
 """
 
 from __future__ import annotations
@@ -12,72 +13,140 @@ import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from kangle.core import cleaners
 from kangle.core.crypto import blind_index
-from kangle.core.errors import UserError
+from kangle.core.errors import CHINESE, ENGLISH, UserError, render
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import today
 from kangle.members.constants import (
-    ASPECT_NAMES_ZH,
     DAYS,
-    GENDER_NAMES_ZH,
     PERIODS,
-    POLITICAL_NAMES_ZH,
     SLOT_CODES,
-    SLOT_NAMES_ZH,
-    Aspect,
+    Gender,
+    PoliticalStatus,
     Relation,
 )
 from kangle.members.idnumber import birth_year_of, gender_of, id_number_problem, normalise_id_number
-from kangle.members.models import Skill
+from kangle.members.models import MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
 
 SEPARATORS = re.compile(r"[、,，;；/|\s]+")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
-# Field names, for messages: (中文, English).
+# Field names, for messages and spreadsheet headers (translated; ``label_in`` gives one language).
 FIELD_LABELS = {
-    "name": ("姓名", "name"),
-    "gender": ("性别", "gender"),
-    "birth_year": ("出生年份", "birth year"),
-    "phone": ("手机号", "mobile number"),
-    "id_number": ("身份证号", "ID number"),
-    "address": ("居住地址", "home address"),
-    "political_status": ("政治面貌", "political status"),
-    "employer": ("工作单位", "employer"),
-    "party_org": ("单位党组织", "employer Party organisation"),
-    "position": ("职务", "position"),
-    "community": ("居民区", "community"),
-    "microgrid": ("微网格", "micro-grid"),
-    "building_group": ("楼组", "building group"),
-    "skills": ("专业特长", "skills"),
-    "availability": ("服务时间", "availability"),
-    "willingness": ("服务意愿", "willingness"),
-    "hours_per_month": ("每月可服务小时", "hours per month"),
-    "household": ("家庭成员", "household members"),
+    "name": pgettext_lazy("person", "Name"),
+    "gender": _("Gender"),
+    "birth_year": _("Birth year"),
+    "phone": _("Mobile number"),
+    "id_number": _("ID number"),
+    "address": _("Home address"),
+    "political_status": _("Political status"),
+    "employer": _("Employer"),
+    "party_org": _("Employer Party organisation"),
+    "position": _("Position"),
+    "community": _("Community"),
+    "microgrid": _("Micro-grid"),
+    "building_group": _("Building group"),
+    "skills": _("Skills"),
+    "availability": _("Availability"),
+    "willingness": _("Willingness"),
+    "hours_per_month": _("Hours per month"),
+    "household": _("Household members"),
 }
 REQUIRED = ("name", "phone", "political_status", "community")
 
-RELATION_NAMES_ZH = {
-    Relation.SPOUSE: ["配偶", "妻子", "丈夫", "爱人"],
-    Relation.CHILD: ["子女", "儿子", "女儿"],
-    Relation.PARENT: ["父母", "父亲", "母亲"],
-    Relation.GRANDPARENT: ["祖父母", "外祖父母", "爷爷", "奶奶", "外公", "外婆"],
-    Relation.GRANDCHILD: ["孙子女", "孙子", "孙女", "外孙", "外孙女"],
-    Relation.SIBLING: ["兄弟姐妹", "哥哥", "弟弟", "姐姐", "妹妹"],
-    Relation.OTHER: ["其他"],
+
+def label_in(name: str, language: str) -> str:
+    """A field's label in one language (Chinese spreadsheet headers, English header aliases)."""
+    return render(FIELD_LABELS[name], language=language)
+
+
+def chinese_label(name: str) -> str:
+    return label_in(name, CHINESE)
+
+
+def english_label(name: str) -> str:
+    return label_in(name, ENGLISH)
+
+
+# Words accepted on import for a fixed vocabulary, besides the codes themselves and the choice labels. These
+# are what people type in spreadsheets (synonyms included), not display words: pages show the labels.
+IMPORT_WORDS = {
+    "political_status": {
+        PoliticalStatus.FULL_MEMBER: ["正式党员", "中共党员", "党员"],
+        PoliticalStatus.PROBATIONARY: ["预备党员", "中共预备党员"],
+        PoliticalStatus.APPLICANT: ["入党申请人", "入党积极分子"],
+        PoliticalStatus.MASSES: ["群众"],
+    },
+    "gender": {Gender.MALE: ["男", "m", "male"], Gender.FEMALE: ["女", "f", "female"]},
+    "relation": {
+        Relation.SPOUSE: ["配偶", "妻子", "丈夫", "爱人"],
+        Relation.CHILD: ["子女", "儿子", "女儿"],
+        Relation.PARENT: ["父母", "父亲", "母亲"],
+        Relation.GRANDPARENT: ["祖父母", "外祖父母", "爷爷", "奶奶", "外公", "外婆"],
+        Relation.GRANDCHILD: ["孙子女", "孙子", "孙女", "外孙", "外孙女"],
+        Relation.SIBLING: ["兄弟姐妹", "哥哥", "弟弟", "姐姐", "妹妹"],
+        Relation.OTHER: ["其他"],
+    },
+    "day": {"mon": ["周一", "星期一"], "tue": ["周二", "星期二"], "wed": ["周三", "星期三"]}
+    | {"thu": ["周四", "星期四"], "fri": ["周五", "星期五"], "sat": ["周六", "星期六"]}
+    | {"sun": ["周日", "星期日", "星期天"]},
+    "period": {"am": ["上午"], "pm": ["下午"], "eve": ["晚上"]},
 }
+WEEKEND_WORDS = ("周末", "双休日")
+WEEKDAY_EVENING_WORDS = ("工作日晚上",)
+
+
+def _lookup_table(vocabulary: str, choices=None) -> dict[str, str]:
+    table = {}
+    for code, words in IMPORT_WORDS[vocabulary].items():
+        table[str(code).lower()] = str(code)
+        for word in words:
+            table[word.lower()] = str(code)
+    for code, label in getattr(choices, "choices", []):
+        for language in (CHINESE, ENGLISH):
+            table.setdefault(render(label, language=language).lower(), str(code))
+    return table
+
+
+POLITICAL_LOOKUP = _lookup_table("political_status", PoliticalStatus)
+GENDER_LOOKUP = _lookup_table("gender", Gender)
+RELATION_LOOKUP = _lookup_table("relation", Relation)
+DAY_LOOKUP = {
+    word: index for index, (code, _l) in enumerate(DAYS) for word in [code, *IMPORT_WORDS["day"][code]]
+}
+PERIOD_LOOKUP = {
+    word: index for index, (code, _l) in enumerate(PERIODS) for word in [code, *IMPORT_WORDS["period"][code]]
+}
+SLOT_WORD = re.compile(r"^(?P<day>.+?)(?P<period>上午|下午|晚上|全天)$")
 
 
 @dataclass
 class Problem:
+    """One thing wrong with one field: a translatable message and its parameters."""
+
     field: str
-    zh: str
-    en: str
+    message: object
+    params: dict = field(default_factory=dict)
+
+    def text(self, language: str | None = None) -> str:
+        return render(self.message, self.params, language)
+
+    @property
+    def zh(self) -> str:
+        return self.text(CHINESE)
+
+    @property
+    def en(self) -> str:
+        return self.text(ENGLISH)
 
     def as_error(self) -> UserError:
-        return UserError(f"invalid_{self.field}", self.zh, self.en, field=self.field)
+        return UserError(f"invalid_{self.field}", self.message, field=self.field, **self.params)
 
 
 @dataclass
@@ -101,7 +170,7 @@ class Cleaned:
     skill_ids: list[int] = field(default_factory=list)
     skills_other: str = ""
     availability: int = 0
-    aspects: list[str] = field(default_factory=list)
+    aspect_ids: list[int] = field(default_factory=list)
     hours_per_month: int = 0
     household: list[tuple[str, str, int | None]] = field(default_factory=list)
 
@@ -110,25 +179,9 @@ class Cleaned:
         return self.building_group or self.microgrid or self.estate or self.community
 
 
-def _lookup_table(names: dict) -> dict[str, str]:
-    table = {}
-    for code, words in names.items():
-        table[str(code).lower()] = str(code)
-        for word in [words] if isinstance(words, str) else words:
-            table[word.lower()] = str(code)
-    return table
-
-
-POLITICAL_LOOKUP = _lookup_table(POLITICAL_NAMES_ZH)
-GENDER_LOOKUP = _lookup_table(GENDER_NAMES_ZH)
-ASPECT_LOOKUP = _lookup_table(ASPECT_NAMES_ZH) | {
-    str(label).lower(): a.value for a, label in zip(Aspect, Aspect.labels, strict=True)
-}
-RELATION_LOOKUP = _lookup_table(RELATION_NAMES_ZH)
-
-
 class Resolver:
-    """Looks up communities, places below them and skills, with caches (an import asks thousands of times).
+    """Looks up communities, places below them, skills and service aspects, with caches (an import asks
+    thousands of times).
 
     ``root`` limits communities to a subtree (the actor's unit); a community outside it is "unknown" — the
     same answer as a community that does not exist, so nothing leaks.
@@ -140,6 +193,7 @@ class Resolver:
         self._places: dict[int, dict[str, list[OrgUnit]]] = {}
         self._units_by_code: dict[int, dict[str, OrgUnit]] = {}
         self._skills: dict[str, int] | None = None
+        self._aspects: dict[str, int] | None = None
 
     def community(self, value) -> OrgUnit | None:
         if isinstance(value, OrgUnit):
@@ -199,6 +253,16 @@ class Resolver:
                 self._skills[name.lower()] = pk
         return self._skills
 
+    def aspects(self) -> dict[str, int]:
+        """Active aspects of the service catalogue by code and by name (lower case) → id."""
+        if self._aspects is None:
+            self._aspects = {}
+            catalogue = MemberWillingness._meta.get_field("aspect").related_model
+            for pk, code, name in catalogue.objects.filter(is_active=True).values_list("pk", "code", "name"):
+                self._aspects[code.lower()] = pk
+                self._aspects[name.lower()] = pk
+        return self._aspects
+
 
 def _tokens(value) -> list[str]:
     if value is None:
@@ -231,26 +295,49 @@ def _year(value) -> int | None:
     raise ValueError
 
 
+def _slot_word_mask(token: str) -> int | None:
+    """周六上午 → that slot; 周六全天 → the day's three; 周末, 工作日晚上; None when not a slot word."""
+    if token in WEEKEND_WORDS:
+        return sum(1 << (d * 3 + p) for d in (5, 6) for p in range(len(PERIODS)))
+    if token in WEEKDAY_EVENING_WORDS:
+        return sum(1 << (d * 3 + 2) for d in range(5))
+    match = SLOT_WORD.match(token)
+    if not match or match["day"] not in DAY_LOOKUP:
+        return None
+    d = DAY_LOOKUP[match["day"]]
+    if match["period"] == "全天":
+        return sum(1 << (d * 3 + p) for p in range(len(PERIODS)))
+    return 1 << (d * 3 + PERIOD_LOOKUP[match["period"]])
+
+
 def _availability(value) -> tuple[int, list[str]]:
     if isinstance(value, int):
         return value, []
     mask, unknown = 0, []
     for token in _tokens(value):
         lowered = token.lower()
+        word_mask = None if lowered in SLOT_CODES else _slot_word_mask(token)
         if lowered in SLOT_CODES:
             mask |= 1 << SLOT_CODES[lowered]
-        elif token in SLOT_NAMES_ZH:
-            mask |= 1 << SLOT_NAMES_ZH[token]
-        elif token in ("周末", "双休日"):
-            mask |= sum(1 << (d * 3 + p) for d in (5, 6) for p in range(3))
-        elif token == "工作日晚上":  # noqa: S105 - a word people type, not a secret
-            mask |= sum(1 << (d * 3 + 2) for d in range(5))
-        elif token.endswith("全天") and token[:-2] in [z for _c, _l, z in DAYS]:
-            d = [z for _c, _l, z in DAYS].index(token[:-2])
-            mask |= sum(1 << (d * 3 + p) for p in range(len(PERIODS)))
+        elif word_mask is not None:
+            mask |= word_mask
         else:
             unknown.append(token)
     return mask, unknown
+
+
+def _household_item(item: dict) -> tuple[tuple[str, str, int | None] | None, str | None]:
+    """(person, None), (None, what was wrong) or (None, None) for an empty row."""
+    name = normalise_text(item.get("name", ""))
+    relation = RELATION_LOOKUP.get(normalise_text(item.get("relation", "")).lower())
+    if not name and not item.get("relation"):
+        return None, None
+    if not name or not relation:
+        return None, name or "?"
+    try:
+        return (name, relation, _year(item.get("birth_year"))), None
+    except ValueError:
+        return None, name
 
 
 def _household(value) -> tuple[list[tuple[str, str, int | None]], list[str]]:
@@ -258,19 +345,11 @@ def _household(value) -> tuple[list[tuple[str, str, int | None]], list[str]]:
     people, bad = [], []
     if isinstance(value, list | tuple):
         for item in value:
-            name = normalise_text(item.get("name", ""))
-            relation = RELATION_LOOKUP.get(normalise_text(item.get("relation", "")).lower())
-            if not name and not item.get("relation"):
-                continue
-            if not name or not relation:
-                bad.append(name or "?")
-                continue
-            try:
-                year = _year(item.get("birth_year"))
-            except ValueError:
-                bad.append(name)
-                continue
-            people.append((name, relation, year))
+            person, wrong = _household_item(item)
+            if person:
+                people.append(person)
+            elif wrong:
+                bad.append(wrong)
         return people, bad
     for token in re.split(r"[;；,，、]+", normalise_text(value)):
         token = token.strip()
@@ -285,205 +364,252 @@ def _household(value) -> tuple[list[tuple[str, str, int | None]], list[str]]:
     return people, bad
 
 
-def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tuple[Cleaned, list[Problem]]:
-    """Validate ``raw`` (keys as in FIELD_LABELS). With ``partial`` only the keys present are checked."""
-    out = Cleaned()
-    problems: list[Problem] = []
+# --- One cleaner per field --------------------------------------------------------------------------------
+class _Row:
+    """One record being cleaned: the raw values, the result so far and the problems found."""
 
-    def bad(name: str, zh: str, en: str) -> None:
-        problems.append(Problem(name, zh, en))
+    def __init__(self, raw: dict, resolver: Resolver, partial: bool):
+        self.raw, self.resolver, self.partial = raw, resolver, partial
+        self.out = Cleaned()
+        self.problems: list[Problem] = []
 
-    def present(name: str) -> bool:
-        return not partial or name in raw
+    def bad(self, name: str, message, **params) -> None:
+        self.problems.append(Problem(name, message, params))
 
-    text = {
-        key: value if isinstance(value, list | tuple | int | float | dt.date) else normalise_text(value)
-        for key, value in raw.items()
-        if key in FIELD_LABELS and value is not None
-    }
+    def checks(self, name: str) -> bool:
+        """Whether ``name`` is checked at all (every field, or only those given when partial)."""
+        return not self.partial or name in self.raw
+
+    def given(self, name: str) -> bool:
+        return self.raw.get(name) not in (None, "", [])
+
+    def text(self, name: str) -> str:
+        return normalise_text(self.raw.get(name))
+
+
+def _clean_required(row: _Row) -> None:
     for name in REQUIRED:
-        value = text.get(name)
-        if present(name) and (value is None or value == "" or value == []):
-            zh, en = FIELD_LABELS[name]
-            bad(name, f"{zh}不能为空", f"The {en} must not be blank")
+        value = row.raw.get(name)
+        blank = value is None or value == [] or (not isinstance(value, list | tuple) and not row.text(name))
+        if row.checks(name) and blank and not isinstance(value, OrgUnit):
+            row.bad(name, _("%(label)s must not be blank"), label=FIELD_LABELS[name])
 
-    out.name = normalise_text(raw.get("name"))[:50]
 
-    if present("id_number") and raw.get("id_number") not in (None, ""):
-        if isinstance(raw["id_number"], float | int) and not isinstance(raw["id_number"], bool):
-            bad(
-                "id_number",
-                "身份证号被存成了数字，末几位已丢失；请把该列设为文本格式后重新导出",
-                "The ID number was stored as a number and lost digits; format the column as text",
-            )
-        else:
-            number = normalise_id_number(raw["id_number"])
-            problem = id_number_problem(number)
-            if problem:
-                bad("id_number", *problem)
-            else:
-                out.id_number, out.id_hash = number, blind_index(number)
+def _clean_texts(row: _Row) -> None:
+    out = row.out
+    out.name = row.text("name")[:50]
+    out.address = row.text("address")[:300]
+    out.employer = row.text("employer")[:200]
+    out.party_org = row.text("party_org")[:200]
+    out.position = row.text("position")[:100]
+    if out.party_org and not out.employer:
+        row.bad("employer", _("An employer is required with an employer Party organisation"))
 
-    if present("phone") and text.get("phone") not in (None, ""):
-        value = raw["phone"]
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        phone = normalise_phone(str(value))
-        if not is_mobile(phone):
-            bad(
-                "phone",
-                f"手机号格式不正确：{phone}（应为 11 位手机号）",
-                f"Malformed mobile number: {phone} (11 digits)",
-            )
-        else:
-            out.phone, out.phone_hash = phone, blind_index(phone)
 
-    gender = text.get("gender")
-    if present("gender") and gender:
-        code = GENDER_LOOKUP.get(str(gender).lower())
+def _clean_id_number(row: _Row) -> None:
+    if not (row.checks("id_number") and row.given("id_number")):
+        return
+    value = row.raw["id_number"]
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        row.bad(
+            "id_number",
+            _("The ID number was stored as a number and lost digits; format the column as text"),
+        )
+        return
+    number = normalise_id_number(value)
+    problem = id_number_problem(number)
+    if problem:
+        row.bad("id_number", problem)
+    else:
+        row.out.id_number, row.out.id_hash = number, blind_index(number)
+
+
+def _clean_phone(row: _Row) -> None:
+    if not (row.checks("phone") and row.text("phone")):
+        return
+    value = row.raw["phone"]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    phone = normalise_phone(str(value))
+    if is_mobile(phone):
+        row.out.phone, row.out.phone_hash = phone, blind_index(phone)
+    else:
+        row.bad("phone", _("Malformed mobile number: %(phone)s (11 digits)"), phone=phone)
+
+
+def _clean_gender(row: _Row) -> None:
+    gender = row.text("gender")
+    if row.checks("gender") and gender:
+        code = GENDER_LOOKUP.get(gender.lower())
         if code is None:
-            bad("gender", f"性别应为“男”或“女”：{gender}", f"Gender must be male or female: {gender}")
-        out.gender = code or ""
-    if not out.gender and out.id_number:
-        out.gender = gender_of(out.id_number)
+            row.bad("gender", _("Gender must be male or female: %(value)s"), value=gender)
+        row.out.gender = code or ""
+    if not row.out.gender and row.out.id_number:
+        row.out.gender = gender_of(row.out.id_number)
 
-    if present("birth_year") and raw.get("birth_year") not in (None, ""):
+
+def _clean_birth_year(row: _Row) -> None:
+    out = row.out
+    if row.checks("birth_year") and row.given("birth_year"):
         try:
-            out.birth_year = _year(raw["birth_year"])
+            out.birth_year = _year(row.raw["birth_year"])
         except ValueError:
-            bad(
-                "birth_year",
-                f"无法识别的出生年份：{raw['birth_year']}",
-                f"Unrecognised birth year: {raw['birth_year']}",
-            )
+            row.bad("birth_year", _("Unrecognised birth year: %(value)s"), value=str(row.raw["birth_year"]))
         if out.birth_year is not None and not 1900 <= out.birth_year <= today().year - 14:
-            bad(
-                "birth_year", f"出生年份不合理：{out.birth_year}", f"Implausible birth year: {out.birth_year}"
-            )
+            row.bad("birth_year", _("Implausible birth year: %(year)d"), year=out.birth_year)
             out.birth_year = None
     if out.birth_year is None and out.id_number:
         out.birth_year = birth_year_of(out.id_number)
 
-    status = text.get("political_status")
-    if present("political_status") and status:
-        code = POLITICAL_LOOKUP.get(str(status).lower())
+
+def _clean_political_status(row: _Row) -> None:
+    status = row.text("political_status")
+    if row.checks("political_status") and status:
+        code = POLITICAL_LOOKUP.get(status.lower())
         if code is None:
-            bad(
+            row.bad(
                 "political_status",
-                f"政治面貌应为正式党员、预备党员、入党申请人或群众：{status}",
-                "Political status must be full member, probationary member, applicant or "
-                f"non-Party: {status}",
+                _(
+                    "Political status must be full member, probationary member, applicant or non-Party: %(value)s"
+                ),
+                value=status,
             )
-        out.political_status = code or ""
+        row.out.political_status = code or ""
 
-    out.address = normalise_text(raw.get("address"))[:300]
-    out.employer = normalise_text(raw.get("employer"))[:200]
-    out.party_org = normalise_text(raw.get("party_org"))[:200]
-    out.position = normalise_text(raw.get("position"))[:100]
-    if out.party_org and not out.employer:
-        bad(
-            "employer",
-            "填写单位党组织时必须同时填写工作单位",
-            "An employer is required with an employer Party organisation",
-        )
 
-    if present("community") and raw.get("community") not in (None, ""):
-        community = resolver.community(raw["community"])
-        if community is None:
-            shown = raw["community"].name if isinstance(raw["community"], OrgUnit) else text["community"]
-            bad("community", f"未知的居民区：{shown}", f"Unknown community: {shown}")
-        out.community = community
-    if out.community is not None:
-        for key, kind in (("microgrid", OrgKind.MICROGRID), ("building_group", OrgKind.BUILDING_GROUP)):
-            value = raw.get(key)
-            if value in (None, ""):
-                continue
-            unit, why = resolver.place(out.community, kind, value)
-            if unit is None:
-                zh, en = FIELD_LABELS[key]
-                shown = value.name if isinstance(value, OrgUnit) else normalise_text(value)
-                if why == "ambiguous":
-                    bad(
-                        key,
-                        f"{zh}名称“{shown}”在{out.community.name}不唯一，请填写编码",
-                        f"The {en} name '{shown}' is not unique in {out.community.code}; use its code",
-                    )
-                else:
-                    bad(
-                        key,
-                        f"{out.community.name}没有这个{zh}：{shown}",
-                        f"Unknown {en} in {out.community.code}: {shown}",
-                    )
-            setattr(out, key, unit)
-        if out.building_group is not None:
-            parent_grid = resolver.ancestor(out.community, out.building_group, OrgKind.MICROGRID)
-            if out.microgrid is None:
-                out.microgrid = parent_grid
-            elif parent_grid is not None and parent_grid.pk != out.microgrid.pk:
-                bad(
-                    "building_group",
-                    "楼组不在所填微网格内",
-                    "The building group is not inside the micro-grid",
-                )
-        if out.microgrid is not None:
-            out.estate = resolver.ancestor(out.community, out.microgrid, OrgKind.ESTATE)
+def _clean_community(row: _Row) -> None:
+    if not (row.checks("community") and row.given("community")):
+        return
+    value = row.raw["community"]
+    community = row.resolver.community(value)
+    if community is None:
+        shown = value.name if isinstance(value, OrgUnit) else row.text("community")
+        row.bad("community", _("Unknown community: %(value)s"), value=shown)
+    row.out.community = community
 
-    if raw.get("skills") not in (None, ""):
-        skills = resolver.skills()
-        other = []
-        for token in _tokens(raw["skills"]):
-            pk = skills.get(token.lower()) if not isinstance(token, int) else token
+
+def _clean_place(row: _Row, key: str, kind: str) -> None:
+    community, value = row.out.community, row.raw.get(key)
+    if community is None or value in (None, ""):
+        return
+    unit, why = row.resolver.place(community, kind, value)
+    if unit is None:
+        shown = value.name if isinstance(value, OrgUnit) else normalise_text(value)
+        if why == "ambiguous":
+            message = _("The %(label)s name “%(value)s” is not unique in %(community)s; use its code")
+        else:
+            message = _("%(community)s has no %(label)s called %(value)s")
+        row.bad(key, message, label=FIELD_LABELS[key], value=shown, community=community.name)
+    setattr(row.out, key, unit)
+
+
+def _clean_places(row: _Row) -> None:
+    _clean_place(row, "microgrid", OrgKind.MICROGRID)
+    _clean_place(row, "building_group", OrgKind.BUILDING_GROUP)
+    out, resolver = row.out, row.resolver
+    if out.building_group is not None:
+        parent_grid = resolver.ancestor(out.community, out.building_group, OrgKind.MICROGRID)
+        if out.microgrid is None:
+            out.microgrid = parent_grid
+        elif parent_grid is not None and parent_grid.pk != out.microgrid.pk:
+            row.bad("building_group", _("The building group is not inside the micro-grid"))
+    if out.microgrid is not None:
+        out.estate = resolver.ancestor(out.community, out.microgrid, OrgKind.ESTATE)
+
+
+def _clean_skills(row: _Row) -> None:
+    out, other = row.out, []
+    if row.given("skills"):
+        skills = row.resolver.skills()
+        for token in _tokens(row.raw["skills"]):
+            pk = skills.get(token.lower())
             if pk is None:
                 other.append(token)
             elif pk not in out.skill_ids:
                 out.skill_ids.append(pk)
-        out.skills_other = "、".join(other)
-    extra = normalise_text(raw.get("skills_other"))
-    if extra:
-        out.skills_other = "、".join(filter(None, [out.skills_other, extra]))
-    out.skills_other = out.skills_other[:200]
+    out.skills_other = "、".join(filter(None, ["、".join(other), row.text("skills_other")]))[:200]
 
-    if raw.get("availability") not in (None, ""):
-        mask, unknown = _availability(raw["availability"])
-        if unknown or not 0 <= mask < (1 << 21):
-            bad(
-                "availability",
-                f"无法识别的服务时间：{'、'.join(unknown)}（例如“周六上午、周日下午、工作日晚上”）",
-                f"Unrecognised availability: {', '.join(unknown)} (e.g. 周六上午, 周日下午, 工作日晚上)",
-            )
-        out.availability = mask if 0 <= mask < (1 << 21) else 0
 
-    if raw.get("willingness") not in (None, ""):
-        for token in _tokens(raw["willingness"]):
-            code = ASPECT_LOOKUP.get(token.lower())
-            if code is None:
-                bad("willingness", f"未知的服务意愿：{token}", f"Unknown service aspect: {token}")
-            elif code not in out.aspects:
-                out.aspects.append(code)
+def _clean_availability(row: _Row) -> None:
+    if not row.given("availability"):
+        return
+    mask, unknown = _availability(row.raw["availability"])
+    in_range = 0 <= mask < (1 << 21)
+    if unknown or not in_range:
+        row.bad(
+            "availability",
+            _("Unrecognised availability: %(value)s (e.g. 周六上午, 周日下午, 工作日晚上)"),
+            value="、".join(unknown),
+        )
+    row.out.availability = mask if in_range else 0
 
-    if raw.get("hours_per_month") not in (None, ""):
-        try:
-            hours = float(normalise_text(str(raw["hours_per_month"])))
-            if not hours.is_integer() or not 0 <= hours <= 200:
-                raise ValueError
-            out.hours_per_month = int(hours)
-        except ValueError:
-            bad(
-                "hours_per_month",
-                "每月可服务小时应为 0 到 200 的整数",
-                "Hours per month must be a whole number from 0 to 200",
-            )
 
-    if raw.get("household") not in (None, "", []):
-        people, wrong = _household(raw["household"])
-        if wrong:
-            bad(
-                "household",
-                f"家庭成员应写成“姓名(关系)”：{'、'.join(wrong)}",
-                f"Household members must be written as name(relation): {', '.join(wrong)}",
-            )
-        out.household = people
-    return out, problems
+def _clean_willingness(row: _Row) -> None:
+    if not row.given("willingness"):
+        return
+    aspects = row.resolver.aspects()
+    for token in _tokens(row.raw["willingness"]):
+        pk = aspects.get(token.lower())
+        if pk is None:
+            row.bad("willingness", _("Unknown service aspect: %(value)s"), value=token)
+        elif pk not in row.out.aspect_ids:
+            row.out.aspect_ids.append(pk)
+
+
+def _clean_hours(row: _Row) -> None:
+    if not row.given("hours_per_month"):
+        return
+    value = row.raw["hours_per_month"]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\.0+\s*", normalise_text(value)):
+        value = normalise_text(value).split(".")[0]
+    try:
+        row.out.hours_per_month = cleaners.whole_number(
+            value, field="hours_per_month", label=FIELD_LABELS["hours_per_month"], low=0, high=200
+        )
+    except UserError as error:
+        row.problems.append(Problem(error.field, error.message, error.params))
+
+
+def _clean_household(row: _Row) -> None:
+    if not row.given("household"):
+        return
+    people, wrong = _household(row.raw["household"])
+    if wrong:
+        row.bad(
+            "household",
+            _("Household members must be written as name(relation): %(value)s"),
+            value="、".join(wrong),
+        )
+    row.out.household = people
+
+
+# In the order a row is checked (gender and birth year fall back to the ID number, places need the community).
+CLEANERS = (
+    _clean_required,
+    _clean_texts,
+    _clean_id_number,
+    _clean_phone,
+    _clean_gender,
+    _clean_birth_year,
+    _clean_political_status,
+    _clean_community,
+    _clean_places,
+    _clean_skills,
+    _clean_availability,
+    _clean_willingness,
+    _clean_hours,
+    _clean_household,
+)
+
+
+def clean_member(raw: dict, resolver: Resolver, *, partial: bool = False) -> tuple[Cleaned, list[Problem]]:
+    """Validate ``raw`` (keys as in FIELD_LABELS). With ``partial`` only the keys present are checked."""
+    row = _Row(raw, resolver, partial)
+    for cleaner in CLEANERS:
+        cleaner(row)
+    return row.out, row.problems
 
 
 def clean_or_raise(raw: dict, resolver: Resolver, *, partial: bool = False) -> Cleaned:

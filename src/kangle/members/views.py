@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.services import user_create
@@ -38,6 +39,7 @@ from kangle.members.forms import (
     SelfRegistrationForm,
     TransferForm,
     UploadForm,
+    aspect_choices,
 )
 from kangle.members.importing import (
     HEAVY_COLUMNS,
@@ -48,7 +50,7 @@ from kangle.members.importing import (
 )
 from kangle.members.models import Employer, EmployerPartyOrg, ImportJob, Member, Skill
 from kangle.members.panels import panels_for
-from kangle.members.validation import FIELD_LABELS
+from kangle.members.validation import FIELD_LABELS, chinese_label, english_label
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
@@ -76,7 +78,7 @@ def _initial_from(member: Member) -> dict:
         "skills": list(member.skills.values_list("code", flat=True)),
         "skills_other": member.skills_other,
         "availability": [code for index, code in SLOTS if member.has_slot(index)],
-        "willingness": list(member.willingness.values_list("aspect", flat=True)),
+        "willingness": list(member.willingness.values_list("aspect__code", flat=True)),
         "hours_per_month": member.hours_per_month,
         "household": "\n".join(f"{h.name}({h.get_relation_display()})" for h in member.household.all()),
     }
@@ -187,8 +189,7 @@ def _register_self(request, form, point, user):
         if not allowed:
             raise UserError(
                 "too_many_attempts",
-                "尝试次数过多，请一小时后再试",
-                "Too many attempts; please try again in an hour",
+                gettext_lazy("Too many attempts; please try again in an hour"),
                 status=429,
             )
         from kangle.accounts.models import User
@@ -198,9 +199,9 @@ def _register_self(request, form, point, user):
             if user is None:
                 raise UserError(
                     "register_refused",
-                    "无法用这个手机号和密码报到。如果您已有账号，请先登录再报到",
-                    "Cannot register with this mobile number and password. If you have an account, log in "
-                    "first",
+                    gettext_lazy(
+                        "Cannot register with this mobile number and password. If you have an account, log in first"
+                    ),
                     field="password",
                 )
     with transaction.atomic():
@@ -315,6 +316,7 @@ def member_detail(request, pk):
     context = {
         "member": member,
         "history": member.history.select_related("actor", "community"),
+        "wishes": member.willingness.select_related("aspect"),
         "can_manage": permissions.can_manage_member(request.user, member.community),
         "can_reveal": permissions.can_reveal(request.user, member.community),
         "reason_form": ReasonForm(),
@@ -381,9 +383,9 @@ def member_action(request, pk, action):
             if target is None:
                 raise UserError(
                     "invalid_community",
-                    f"未知的居民区：{code}",
-                    f"Unknown community: {code}",
+                    gettext_lazy("Unknown community: %(code_value)s"),
                     field="to_community",
+                    code_value=code,
                 )
             services.member_transfer(
                 actor=request.user, member=member, to_community=target, reason=request.POST.get("reason", "")
@@ -457,6 +459,49 @@ def _common_path(units) -> str:
     return common
 
 
+# The member-file fields an export lists, between the file number and its channel and status.
+EXPORT_FIELDS = (
+    "name",
+    "gender",
+    "birth_year",
+    "phone",
+    "id_number",
+    "political_status",
+    "employer",
+    "party_org",
+    "position",
+    "address",
+    "community",
+    "microgrid",
+    "skills",
+    "willingness",
+    "hours_per_month",
+)
+
+
+def _export_row(m: Member, reveal: bool) -> list:
+    return [
+        m.pk,
+        m.name,
+        m.get_gender_display(),
+        m.birth_year,
+        m.phone if reveal else m.masked_phone,
+        m.id_number if reveal else m.masked_id_number,
+        m.get_political_status_display(),
+        m.employer.name if m.employer_id else "",
+        m.party_org.name if m.party_org_id else "",
+        m.position,
+        m.address if reveal else m.masked_address,
+        m.community.name,
+        m.microgrid.name if m.microgrid_id else "",
+        "、".join(s.name for s in m.skills.all()),
+        "、".join(w.aspect.name for w in m.willingness.all()),
+        m.hours_per_month,
+        m.get_channel_display(),
+        m.get_status_display(),
+    ]
+
+
 @login_required
 def member_export(request):
     """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
@@ -485,58 +530,11 @@ def member_export(request):
     rows = (
         selectors.filter_members(selectors.members_for(request.user), **params)
         .select_related("community", "microgrid", "point", "employer", "party_org")
-        .prefetch_related("skills", "willingness")
+        .prefetch_related("skills", "willingness__aspect")
         .order_by("community__path", "name", "pk")
     )
-    headers = [
-        "编号",
-        *(
-            FIELD_LABELS[f][0]
-            for f in (
-                "name",
-                "gender",
-                "birth_year",
-                "phone",
-                "id_number",
-                "political_status",
-                "employer",
-                "party_org",
-                "position",
-                "address",
-                "community",
-                "microgrid",
-                "skills",
-                "willingness",
-                "hours_per_month",
-            )
-        ),
-        "报到渠道",
-        "状态",
-    ]
-    body = []
-    for m in rows.iterator(chunk_size=2000):
-        body.append(
-            [
-                m.pk,
-                m.name,
-                m.get_gender_display(),
-                m.birth_year,
-                m.phone if reveal else m.masked_phone,
-                m.id_number if reveal else m.masked_id_number,
-                m.get_political_status_display(),
-                m.employer.name if m.employer_id else "",
-                m.party_org.name if m.party_org_id else "",
-                m.position,
-                m.address if reveal else m.masked_address,
-                m.community.name,
-                m.microgrid.name if m.microgrid_id else "",
-                "、".join(s.name for s in m.skills.all()),
-                "、".join(w.get_aspect_display() for w in m.willingness.all()),
-                m.hours_per_month,
-                m.get_channel_display(),
-                m.get_status_display(),
-            ]
-        )
+    headers = ["编号", *(chinese_label(f) for f in EXPORT_FIELDS), "报到渠道", "状态"]
+    body = [_export_row(m, reveal) for m in rows.iterator(chunk_size=2000)]
     content = export_workbook(
         actor=request.user,
         verb="member.export",
@@ -553,7 +551,10 @@ def template_download(request):
     from kangle.members.spreadsheets import template_bytes
 
     response = HttpResponse(
-        template_bytes(list(Skill.objects.filter(is_active=True).values_list("name", flat=True))),
+        template_bytes(
+            list(Skill.objects.filter(is_active=True).values_list("name", flat=True)),
+            [name for _code, name in aspect_choices()],
+        ),
         content_type=XLSX,
     )
     response["Content-Disposition"] = 'attachment; filename="member-import-template.xlsx"'
@@ -590,7 +591,7 @@ def import_start(request):
             except UserError as exc:
                 if exc.status == 403:
                     raise PermissionDenied from None
-                at_file = UserError(exc.code, exc.zh, exc.en, field="file")
+                at_file = UserError(exc.code, exc.message, field="file", status=exc.status, **exc.params)
                 form_error(form, at_file, message=message_in_language(at_file))
             else:
                 return redirect("members:import-job", pk=job.pk)
@@ -636,7 +637,7 @@ def import_job(request, pk):
         except ValueError:
             messages.error(request, "列对应无效 / invalid mapping")
         return redirect("members:import-job", pk=job.pk)
-    fields = [(f, FIELD_LABELS[f], job.mapping.get(f)) for f in FIELD_LABELS]
+    fields = [(f, (chinese_label(f), english_label(f)), job.mapping.get(f)) for f in FIELD_LABELS]
     context = {
         "job": job,
         "fields": fields,
@@ -668,10 +669,7 @@ def collective(request):
         try:
             if party_org is None:
                 raise UserError(
-                    "invalid_party_org",
-                    "请选择单位党组织",
-                    "Choose your Party organisation",
-                    field="party_org",
+                    "invalid_party_org", gettext_lazy("Choose your Party organisation"), field="party_org"
                 )
             if not units:
                 raise PermissionDenied

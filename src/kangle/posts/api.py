@@ -9,10 +9,12 @@ import datetime as dt
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.members.models import Member
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
@@ -207,12 +209,11 @@ def _managed_post(request, pk: int) -> Post:
     return post
 
 
-def _raw(payload: PostIn) -> dict:
-    raw = payload.dict()
-    raw["sessions"] = [{"starts_at": s.starts_at, "ends_at": s.ends_at} for s in payload.sessions]
-    raw["venue"] = payload.venue or ""
-    raw["ends_on"] = payload.ends_on or ""
-    return raw
+def _post_fields(payload: PostIn) -> dict:
+    """The schema's fields as the keyword arguments of the post services (``services.PostInput``)."""
+    fields = payload.dict(exclude={"publish"})
+    fields["sessions"] = [(s.starts_at, s.ends_at) for s in payload.sessions]
+    return fields
 
 
 def _detail(post: Post) -> dict:
@@ -225,20 +226,34 @@ def _detail(post: Post) -> dict:
     }
 
 
-class _Rows:
-    """A lazily sliced queryset turned into dicts after pagination (no per-row queries)."""
+class _Ranking:
+    """A ranking (matching) paged like every list: ``rank(n)`` returns the best ``n``. Its count is what has
+    been ranked so far, marked capped while a full page came back (more may follow)."""
 
-    def __init__(self, queryset, convert):
-        self.queryset, self.convert = queryset, convert
+    def __init__(self, rank, row):
+        self.rank, self.row = rank, row
 
-    def __len__(self):
-        return self.queryset.count()
+    def paginate(self, *, limit: int, offset: int = 0, after: str | None = None) -> dict:
+        if after:
+            raise UserError("invalid_cursor", _("This list has no cursor"), field="after")
+        ranked = self.rank(offset + limit)
+        items = ranked[offset : offset + limit]
+        return {
+            "items": [self.row(m) for m in items],
+            "count": len(ranked),
+            "count_capped": len(items) == limit,
+            "next": None,
+        }
 
-    def count(self):
-        return self.queryset.count()
 
-    def __getitem__(self, item):
-        return [self.convert(row) for row in self.queryset[item]]
+def _category_out(c) -> dict:
+    return {
+        "code": c.code,
+        "name": c.name,
+        "sort_order": c.sort_order,
+        "is_active": c.is_active,
+        "aspects": list(c.aspects.all()),
+    }
 
 
 def _proposal_out(proposal: BulkProposal) -> dict:
@@ -263,17 +278,9 @@ def _proposal_out(proposal: BulkProposal) -> dict:
 
 # --- Catalogue --------------------------------------------------------------------------------------------
 @router.get("/catalogue", response=list[CategoryOut])
+@paginate(Pagination, page_size=50)
 def catalogue(request):
-    return [
-        {
-            "code": c.code,
-            "name": c.name,
-            "sort_order": c.sort_order,
-            "is_active": c.is_active,
-            "aspects": list(c.aspects.all()),
-        }
-        for c in selectors.catalogue()
-    ]
+    return Listing(selectors.catalogue_categories(), row=_category_out)
 
 
 @router.patch("/catalogue/aspects/{code}", response=AspectOut)
@@ -292,33 +299,30 @@ def category_edit(request, code: str, payload: CatalogueEdit):
     fields = payload.dict()
     fields.pop("description", None)
     category = services.category_update(actor=request.user, category=category, **fields)
-    return {
-        "code": category.code,
-        "name": category.name,
-        "sort_order": category.sort_order,
-        "is_active": category.is_active,
-        "aspects": list(category.aspects.all()),
-    }
+    return _category_out(category)
 
 
 # --- Member side ------------------------------------------------------------------------------------------
 @router.get("/recommendations", response=list[MatchOut])
-def recommendations(request, limit: int = 10):
+@paginate(Pagination, page_size=10, max_size=50)
+def recommendations(request):
     member = services.member_of(request.user)
     if member is None:
         raise Http404
-    return [
-        {"id": m.obj.pk, "name": m.obj.title, "score": m.score, "reasons": m.reasons}
-        for m in matching.posts_for_member(member, limit=min(max(limit, 1), 50))
-    ]
+    return _Ranking(
+        lambda n: matching.posts_for_member(member, limit=n),
+        lambda m: {"id": m.obj.pk, "name": m.obj.title, "score": m.score, "reasons": m.reasons},
+    )
 
 
 @router.get("/mine", response=list[ClaimOut])
+@paginate(Pagination, page_size=50)
 def my_claims(request):
     member = services.member_of(request.user)
     if member is None:
         raise Http404
-    return [ClaimOut.of(c) for c in selectors.member_claims(member).select_related("member")]
+    rows = selectors.member_claims(member).select_related("member").order_by("-claimed_at", "-id")
+    return Listing(rows, row=ClaimOut.of, seek=("-claimed_at", "-id"))
 
 
 @router.post("/{int:pk}/claim", response={201: ClaimOut})
@@ -340,17 +344,17 @@ def claim_withdraw(request, pk: int, payload: PostReasonIn):
 
 # --- Staff side -------------------------------------------------------------------------------------------
 @router.get("/", response=list[PostOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pagination, page_size=50)
 def post_list(request, status: str = "", aspect: str = "", org: str = ""):
     _require_staff(request)
     rows = selectors.filter_posts(selectors.posts_for(request.user), status=status, aspect=aspect, org=org)
-    return _Rows(rows.order_by("-created_at", "-id"), PostOut.of)
+    return Listing(rows.order_by("-created_at", "-id"), row=PostOut.of, seek=("-created_at", "-id"))
 
 
 @router.post("/", response={201: PostDetailOut})
 def post_create(request, payload: PostIn):
     _require_staff(request)
-    post = services.post_create(actor=request.user, raw=_raw(payload), publish=payload.publish)
+    post = services.post_create(actor=request.user, publish=payload.publish, **_post_fields(payload))
     return 201, _detail(post)
 
 
@@ -362,7 +366,7 @@ def post_detail(request, pk: int):
 @router.patch("/{int:pk}", response=PostDetailOut)
 def post_update(request, pk: int, payload: PostIn):
     post = _managed_post(request, pk)
-    return _detail(services.post_update(actor=request.user, post=post, raw=_raw(payload)))
+    return _detail(services.post_update(actor=request.user, post=post, **_post_fields(payload)))
 
 
 @router.post("/{int:pk}/status/{action}", response=PostOut)
@@ -374,18 +378,21 @@ def post_status(request, pk: int, action: str):
 
 
 @router.get("/{int:pk}/claims", response=list[ClaimOut])
+@paginate(Pagination, page_size=50)
 def post_claims(request, pk: int):
     post = _post(request, pk)
-    return [ClaimOut.of(c) for c in post.claims.select_related("member", "post").order_by("-claimed_at")]
+    rows = post.claims.select_related("member", "post").order_by("-claimed_at", "-id")
+    return Listing(rows, row=ClaimOut.of, seek=("-claimed_at", "-id"))
 
 
 @router.get("/{int:pk}/candidates", response=list[MatchOut])
-def candidates(request, pk: int, limit: int = 20):
+@paginate(Pagination, page_size=20)
+def candidates(request, pk: int):
     post = _managed_post(request, pk)
-    return [
-        {"id": m.obj.pk, "name": m.obj.name, "score": m.score, "reasons": m.reasons}
-        for m in matching.members_for_post(post, limit=min(max(limit, 1), 100))
-    ]
+    return _Ranking(
+        lambda n: matching.members_for_post(post, limit=n),
+        lambda m: {"id": m.obj.pk, "name": m.obj.name, "score": m.score, "reasons": m.reasons},
+    )
 
 
 @router.post("/{int:pk}/invitations", response={201: dict})
@@ -434,8 +441,7 @@ def proposal_create(request, payload: ProposalIn):
         if org is None:
             raise UserError(
                 "org_required",
-                "所选岗位分属不同单位，请指定方案所属单位（org）",
-                "The posts belong to different units; give the proposal's unit (org)",
+                _("The posts belong to different units; give the proposal's unit (org)"),
                 field="org",
             )
     proposal = services.proposal_create(actor=request.user, org=org, posts=posts)

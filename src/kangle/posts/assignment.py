@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from kangle.members.constants import Aspect, Status
+from kangle.members.constants import Status
 from kangle.members.models import Member, MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.selectors import paths_q
 from kangle.posts.matching import PROXIMITY, Components, reasons, skill_names, weights
-from kangle.posts.models import ACTIVE_CLAIM_STATUSES, Claim, Post
+from kangle.posts.models import ACTIVE_CLAIM_STATUSES, Claim, Post, ServiceAspect
 from kangle.posts.schedule import Schedule, clash
 
 FORBIDDEN = 1e12
@@ -151,12 +151,14 @@ def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> 
         "member_id", "skill_id"
     ):
         m_skills[position[member_id], skills[skill_id]] = 1
-    aspects = {code: i for i, code in enumerate(Aspect.values)}
+    aspects = {
+        pk: i for i, pk in enumerate(ServiceAspect.objects.order_by("pk").values_list("pk", flat=True))
+    }
     m_will = np.zeros((n_members, len(aspects) + 1), dtype=bool)
-    for member_id, code in MemberWillingness.objects.filter(member__in=member_rows).values_list(
-        "member_id", "aspect"
+    for member_id, aspect_id in MemberWillingness.objects.filter(member__in=member_rows).values_list(
+        "member_id", "aspect_id"
     ):
-        m_will[position[member_id], aspects.get(code, len(aspects))] = True
+        m_will[position[member_id], aspects.get(aspect_id, len(aspects))] = True
     load = np.zeros(n_members, dtype=np.int64)
     existing = list(
         Claim.objects.filter(member__in=member_rows, status__in=ACTIVE_CLAIM_STATUSES).values_list(
@@ -181,7 +183,7 @@ def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> 
     overlap = p_bits @ avail_bits.T
     time_ok = (overlap > 0) | (availability == 0)[None, :]
     req_ok = req_have == p_req.sum(axis=1)[:, None]
-    willing = m_will[:, [aspects.get(p.aspect.code, len(aspects)) for p in posts]].T
+    willing = m_will[:, [aspects.get(p.aspect_id, len(aspects)) for p in posts]].T
     level = np.full((n_posts, n_members), -1, dtype=np.int64)
     prox = np.zeros((n_posts, n_members), dtype=np.int64)
     for rank, name in reversed(list(enumerate(PROXIMITY))):

@@ -69,7 +69,8 @@ class PostForm(forms.Form):
         self.fields["preferred_skills"].choices = skills
         self.fields["weekly_slots"].choices = slot_choices()
 
-    def raw(self) -> dict:
+    def post_fields(self) -> dict:
+        """The cleaned fields as the keyword arguments of the post services (``services.PostInput``)."""
         data = dict(self.cleaned_data)
         data["capacity"] = data.get("capacity") or "1"
         data["difficulty"] = data.get("difficulty") or "1"

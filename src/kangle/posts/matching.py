@@ -53,6 +53,7 @@ def weights() -> dict[str, int]:
 class PostFacts:
     id: int
     org_path: str
+    aspect_id: int
     aspect_code: str
     aspect_name: str
     required: frozenset[int]
@@ -90,6 +91,7 @@ def post_facts(post: Post) -> PostFacts:
     return PostFacts(
         id=post.pk,
         org_path=post.org.path,
+        aspect_id=post.aspect_id,
         aspect_code=post.aspect.code,
         aspect_name=post.aspect.name,
         required=frozenset(s.pk for s in post.required_skills.all()),
@@ -123,7 +125,7 @@ def member_facts(member: Member) -> MemberFacts:
         },
         availability=member.availability,
         skills=frozenset(member.skills.values_list("pk", flat=True)),
-        aspects=frozenset(member.willingness.values_list("aspect", flat=True)),
+        aspects=frozenset(member.willingness.values_list("aspect__code", flat=True)),
         load=Claim.objects.filter(member=member, status__in=ACTIVE_CLAIM_STATUSES).count(),
     )
 
@@ -266,14 +268,14 @@ def _members_sql(p: PostFacts, reach: list[int], area_communities: list[int], w:
     # Only generated integers, table names and %s placeholders are interpolated into the SQL below.
     inner = f"""
         SELECT m.id AS id, m.availability AS availability, {req_n} AS req_n, {pref_n} AS pref_n,
-               {overlap} AS overlap, CASE WHEN w.id IS NULL THEN 0 ELSE 1 END AS willing,
+               {overlap} AS overlap, CASE WHEN w.member_id IS NULL THEN 0 ELSE 1 END AS willing,
                COALESCE(ld.n, 0) AS load_n, {prox} AS prox,
                ({w["skill_required"]} * {req_n} + {w["skill_preferred"]} * {pref_n} + {w["slot"]} * {capped}
-                + CASE WHEN w.id IS NULL THEN 0 ELSE {w["willing"]} END + {prox}
+                + CASE WHEN w.member_id IS NULL THEN 0 ELSE {w["willing"]} END + {prox}
                 - {w["load"]} * COALESCE(ld.n, 0)) AS score
         FROM {member_t} m
         {skills_join}
-        LEFT JOIN {will_t} w ON w.member_id = m.id AND w.aspect = %s
+        LEFT JOIN {will_t} w ON w.member_id = m.id AND w.aspect_id = %s
         LEFT JOIN (SELECT member_id, COUNT(*) AS n FROM {claim_t}
                    WHERE status IN {status_in} GROUP BY member_id) ld
                ON ld.member_id = m.id
@@ -289,7 +291,7 @@ def _members_sql(p: PostFacts, reach: list[int], area_communities: list[int], w:
         prox_params
         + prox_params
         + skill_params
-        + [p.aspect_code]
+        + [p.aspect_id]
         + status_params
         + [str(Status.APPROVED)]
         + reach_params

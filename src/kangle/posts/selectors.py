@@ -64,11 +64,14 @@ def open_posts_under(unit) -> QuerySet[Post]:
     )
 
 
-def catalogue() -> list[ServiceCategory]:
+def catalogue_categories() -> QuerySet[ServiceCategory]:
+    """The catalogue's categories in order, each with its aspects in order (prefetched)."""
     from kangle.posts.models import ServiceAspect
 
-    return list(
-        ServiceCategory.objects.prefetch_related(
-            Prefetch("aspects", queryset=ServiceAspect.objects.order_by("sort_order", "code"))
-        ).order_by("sort_order", "code")
-    )
+    return ServiceCategory.objects.prefetch_related(
+        Prefetch("aspects", queryset=ServiceAspect.objects.order_by("sort_order", "code"))
+    ).order_by("sort_order", "code", "id")
+
+
+def catalogue() -> list[ServiceCategory]:
+    return list(catalogue_categories())

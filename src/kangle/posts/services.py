@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import RoleAssignment
-from kangle.core import audit
+from kangle.core import audit, cleaners
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.text import normalise_text
@@ -49,7 +52,7 @@ def _catalogue_fields(obj, *, name=None, sort_order=None, is_active=None, descri
     if name is not None:
         name = normalise_text(name)
         if not name:
-            raise UserError("name_required", "名称不能为空", "The name is required", field="name")
+            raise UserError("name_required", _("The name is required"), field="name")
         changes["name"] = name
     if sort_order is not None:
         changes["sort_order"] = int(sort_order)
@@ -123,30 +126,14 @@ class PostData:
     needs_confirmation: bool = False
 
 
-def _int(value, name: str, zh: str, en: str) -> int:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        raise UserError(
-            f"invalid_{name}", f"{zh}必须是整数", f"{en} must be a whole number", field=name
-        ) from None
-
-
-def _date(value, name: str, zh: str, en: str, *, required: bool) -> dt.date | None:
+def _date(value, name: str, label, *, required: bool) -> dt.date | None:
     if value in (None, ""):
         if required:
-            raise UserError(f"{name}_required", f"请填写{zh}", f"{en} is required", field=name)
+            raise UserError(f"{name}_required", _("%(label)s is required"), field=name, label=label)
         return None
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UserError(
-            f"invalid_{name}", f"{zh}格式应为 YYYY-MM-DD", f"{en} must be YYYY-MM-DD", field=name
-        ) from None
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).date()
+    return cleaners.date(value, field=name, label=label)
 
 
 def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
@@ -171,9 +158,9 @@ def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
             except ValueError:
                 raise UserError(
                     "invalid_session",
-                    f"第 {number} 个场次格式应为“2026-12-05 09:00-11:00”",
-                    f"Session {number} must look like 2026-12-05 09:00-11:00",
+                    _("Session %(number)s must look like 2026-12-05 09:00-11:00"),
                     field="sessions",
+                    number=number,
                 ) from None
         elif isinstance(item, dict):
             try:
@@ -182,9 +169,9 @@ def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
             except (KeyError, ValueError, TypeError):
                 raise UserError(
                     "invalid_session",
-                    f"第 {number} 个场次需要有效的开始和结束时间",
-                    f"Session {number} needs a valid start and end",
+                    _("Session %(number)s needs a valid start and end"),
                     field="sessions",
+                    number=number,
                 ) from None
         else:
             start, end = item
@@ -192,9 +179,9 @@ def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
         if end <= start:
             raise UserError(
                 "schedule_ends_before_start",
-                f"第 {number} 个场次的结束时间早于或等于开始时间",
-                f"Session {number} ends before it starts",
+                _("Session %(number)s ends before it starts"),
                 field="sessions",
+                number=number,
             )
         sessions.append((start, end))
     return sessions
@@ -208,117 +195,132 @@ def _aware_datetime(value) -> dt.datetime:
     return value
 
 
-def clean_post(raw: dict, *, actor) -> PostData:
-    """Turn form or API input into PostData; every problem names its field (Chinese first, then English)."""
-    title = normalise_text(raw.get("title", ""))
-    if not title:
-        raise UserError("title_required", "请填写岗位名称", "The title is required", field="title")
-    aspect_code = raw.get("aspect") or ""
-    aspect = ServiceAspect.objects.filter(code=aspect_code).select_related("category").first()
+class PostInput(TypedDict, total=False):
+    """What a post is made of, as keyword arguments of ``post_create`` / ``post_update`` / ``clean_post``. The
+    page form and the API schema parse their input into these; the service checks the rules."""
+
+    title: str
+    aspect: str  # an aspect code of the catalogue
+    org: str | OrgUnit  # the owning unit (its code)
+    venue: int | Venue | None
+    description: str
+    required_skills: list[str]  # skill codes
+    preferred_skills: list[str]
+    weekly_slots: list[str]  # slot codes such as sat_am
+    starts_on: dt.date | str
+    ends_on: dt.date | str | None
+    sessions: list  # (start, end) pairs, {starts_at, ends_at} dicts or lines "2026-12-05 09:00-11:00"
+    capacity: int | str
+    difficulty: int | str
+    needs_confirmation: bool
+
+
+def _clean_aspect(code: str) -> ServiceAspect:
+    aspect = ServiceAspect.objects.filter(code=code or "").select_related("category").first()
     if aspect is None or not aspect.is_active or not aspect.category.is_active:
-        raise UserError(
-            "invalid_aspect",
-            "服务方面不存在或已停用",
-            "The aspect does not exist or is retired",
-            field="aspect",
-        )
-    org = raw.get("org")
+        raise UserError("invalid_aspect", _("The aspect does not exist or is retired"), field="aspect")
+    return aspect
+
+
+def _clean_place(actor, org, venue) -> tuple[OrgUnit, Venue | None]:
     if not isinstance(org, OrgUnit):
         org = OrgUnit.objects.filter(code=org or "").first()
     if org is None or not permissions.can_manage_post(actor, org):
         raise UserError(
-            "invalid_org",
-            "所属单位不存在或不在您的管辖范围内",
-            "The owning unit does not exist or is outside your scope",
-            field="org",
+            "invalid_org", _("The owning unit does not exist or is outside your scope"), field="org"
         )
     if org.kind not in OWNER_KINDS:
         raise UserError(
-            "invalid_org_kind",
-            "岗位只能属于居民区、片区或街道",
-            "A post belongs to a community, an area or the street",
-            field="org",
+            "invalid_org_kind", _("A post belongs to a community, an area or the street"), field="org"
         )
-    venue = raw.get("venue")
-    if venue not in (None, "") and not isinstance(venue, Venue):
-        venue = Venue.objects.select_related("org").filter(pk=_int(venue, "venue", "场所", "Venue")).first()
+    if venue in (None, ""):
+        return org, None
+    if not isinstance(venue, Venue):
+        venue_id = cleaners.whole_number(venue, field="venue", label=_("Venue"))
+        venue = Venue.objects.select_related("org").filter(pk=venue_id).first()
         if venue is None:
-            raise UserError("invalid_venue", "场所不存在", "The venue does not exist", field="venue")
-    if venue and not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
-        raise UserError(
-            "venue_elsewhere",
-            "场所不在该岗位所属单位的范围内",
-            "The venue is outside the owning unit",
-            field="venue",
-        )
-    skills = {}
-    for name in ("required_skills", "preferred_skills"):
-        codes = [c for c in (raw.get(name) or []) if c]
-        found = list(Skill.objects.filter(code__in=codes))
-        if len(found) != len(set(codes)):
-            missing = sorted(set(codes) - {s.code for s in found})
-            raise UserError(
-                "invalid_skill",
-                f"未知的专业特长：{'、'.join(missing)}",
-                f"Unknown skills: {', '.join(missing)}",
-                field=name,
-            )
-        skills[name] = found
-    slot_codes = [c for c in (raw.get("weekly_slots") or []) if c]
-    unknown = [c for c in slot_codes if c not in SLOT_CODES]
+            raise UserError("invalid_venue", _("The venue does not exist"), field="venue")
+    if not (venue.org.path.startswith(org.path) or org.path.startswith(venue.org.path)):
+        raise UserError("venue_elsewhere", _("The venue is outside the owning unit"), field="venue")
+    return org, venue
+
+
+def _clean_skills(codes, name: str) -> list[Skill]:
+    codes = [c for c in (codes or []) if c]
+    found = list(Skill.objects.filter(code__in=codes))
+    missing = sorted(set(codes) - {s.code for s in found})
+    if missing:
+        raise UserError("invalid_skill", _("Unknown skills: %(codes)s"), field=name, codes="、".join(missing))
+    return found
+
+
+def _clean_weekly(codes) -> int:
+    codes = [c for c in (codes or []) if c]
+    unknown = [c for c in codes if c not in SLOT_CODES]
     if unknown:
         raise UserError(
-            "invalid_slot",
-            f"未知的时段：{'、'.join(unknown)}",
-            f"Unknown slots: {', '.join(unknown)}",
-            field="weekly_slots",
+            "invalid_slot", _("Unknown slots: %(codes)s"), field="weekly_slots", codes="、".join(unknown)
         )
-    weekly = mask_from_codes(slot_codes)
-    starts_on = _date(raw.get("starts_on"), "starts_on", "开始日期", "Start date", required=True)
-    ends_on = _date(raw.get("ends_on"), "ends_on", "结束日期", "End date", required=False)
+    return mask_from_codes(codes)
+
+
+def clean_post(
+    *,
+    actor,
+    title: str = "",
+    aspect: str = "",
+    org: str | OrgUnit = "",
+    venue: int | Venue | None = None,
+    description: str = "",
+    required_skills: list[str] = (),
+    preferred_skills: list[str] = (),
+    weekly_slots: list[str] = (),
+    starts_on: dt.date | str | None = None,
+    ends_on: dt.date | str | None = None,
+    sessions: list = (),
+    capacity: int | str = 1,
+    difficulty: int | str = 1,
+    needs_confirmation: bool = False,
+) -> PostData:
+    """Check a post's fields (``PostInput``) into PostData; every problem names its field."""
+    title = normalise_text(title)
+    if not title:
+        raise UserError("title_required", _("The title is required"), field="title")
+    aspect = _clean_aspect(aspect)
+    org, venue = _clean_place(actor, org, venue)
+    skills = {
+        name: _clean_skills(codes, name)
+        for name, codes in (("required_skills", required_skills), ("preferred_skills", preferred_skills))
+    }
+    weekly = _clean_weekly(weekly_slots)
+    starts_on = _date(starts_on, "starts_on", _("Start date"), required=True)
+    ends_on = _date(ends_on, "ends_on", _("End date"), required=False)
     if ends_on is not None and ends_on < starts_on:
         raise UserError(
-            "schedule_ends_before_start",
-            "结束日期早于开始日期",
-            "The schedule ends before it starts",
-            field="ends_on",
+            "schedule_ends_before_start", _("The schedule ends before it starts"), field="ends_on"
         )
-    sessions = parse_sessions(raw.get("sessions"))
+    sessions = parse_sessions(sessions)
     if not weekly and not sessions:
         raise UserError(
-            "schedule_required",
-            "请至少选择一个每周时段或填写一个场次",
-            "Choose at least one weekly slot or add a session",
-            field="weekly_slots",
-        )
-    capacity = _int(raw.get("capacity", 1), "capacity", "招募人数", "Capacity")
-    if capacity < 1 or capacity > 10000:
-        raise UserError(
-            "invalid_capacity",
-            "招募人数应在 1 到 10000 之间",
-            "Capacity must be between 1 and 10000",
-            field="capacity",
-        )
-    difficulty = _int(raw.get("difficulty", 1), "difficulty", "难度", "Difficulty")
-    if not 1 <= difficulty <= 5:
-        raise UserError(
-            "invalid_difficulty", "难度应为 1 到 5", "Difficulty must be between 1 and 5", field="difficulty"
+            "schedule_required", _("Choose at least one weekly slot or add a session"), field="weekly_slots"
         )
     return PostData(
         title=title,
         aspect=aspect,
         org=org,
-        venue=venue or None,
-        description=normalise_text(raw.get("description", "")),
+        venue=venue,
+        description=normalise_text(description),
         required_skills=skills["required_skills"],
         preferred_skills=skills["preferred_skills"],
         weekly_slots=weekly,
         starts_on=starts_on,
         ends_on=ends_on,
         sessions=sessions,
-        capacity=capacity,
-        difficulty=difficulty,
-        needs_confirmation=bool(raw.get("needs_confirmation")),
+        capacity=cleaners.whole_number(capacity, field="capacity", label=_("Capacity"), low=1, high=10000),
+        difficulty=cleaners.whole_number(
+            difficulty, field="difficulty", label=_("Difficulty"), low=1, high=5
+        ),
+        needs_confirmation=bool(needs_confirmation),
     )
 
 
@@ -378,10 +380,12 @@ def _audit_data(data: PostData) -> dict:
     }
 
 
-def post_create(*, actor, raw: dict, publish: bool = False, now: dt.datetime | None = None) -> Post:
+def post_create(
+    *, actor, publish: bool = False, now: dt.datetime | None = None, **fields: Unpack[PostInput]
+) -> Post:
     moment = resolve_now(now)
     with transaction.atomic():
-        data = clean_post(raw, actor=actor)
+        data = clean_post(actor=actor, **fields)
         post = Post(
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
             created_at=moment,
@@ -392,21 +396,21 @@ def post_create(*, actor, raw: dict, publish: bool = False, now: dt.datetime | N
     return post
 
 
-def post_update(*, actor, post: Post, raw: dict, now: dt.datetime | None = None) -> Post:
+def post_update(*, actor, post: Post, now: dt.datetime | None = None, **fields: Unpack[PostInput]) -> Post:
     """Edit a post. Capacity cannot drop below the places already claimed."""
     moment = resolve_now(now)
     if not permissions.can_manage_post(actor, post.org):
         raise NotAllowed
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=post.pk)
-        data = clean_post(raw, actor=actor)
+        data = clean_post(actor=actor, **fields)
         if data.capacity < locked.claimed_count:
             raise UserError(
                 "capacity_below_claims",
-                f"招募人数不能少于已认领人数（{locked.claimed_count} 人）",
-                f"Capacity cannot be lower than the current claims ({locked.claimed_count})",
+                _("Capacity cannot be lower than the current claims (%(claimed_count)s)"),
                 field="capacity",
                 status=409,
+                claimed_count=locked.claimed_count,
             )
         _write_post(locked, data, moment)
         _sync_full(locked)
@@ -441,11 +445,7 @@ def post_set_status(*, actor, post: Post, action: str, now: dt.datetime | None =
             locked.status = PostStatus.OPEN
         else:
             raise UserError(
-                "invalid_transition",
-                "岗位当前状态不允许此操作",
-                "The post's status does not allow this",
-                field="status",
-                status=409,
+                "invalid_transition", _("The post's status does not allow this"), field="status", status=409
             )
         locked.updated_at = moment
         locked.save(update_fields=["status", "updated_at"])
@@ -495,6 +495,62 @@ def active_schedules_of(member: Member, *, exclude_post: int | None = None) -> l
     return [(c.post, Schedule.of(c.post)) for c in claims if c.post_id != exclude_post]
 
 
+def _check_claimable(actor, member: Member, locked: Post, moment: dt.datetime, *, by_staff: bool) -> None:
+    """Refuse a claim the member may not make now (the rows are locked by the caller)."""
+    if by_staff and not permissions.can_manage_post(actor, locked.org):
+        raise Http404
+    if not permissions.member_reaches(member, locked) or locked.status == PostStatus.DRAFT:
+        raise Http404
+    if member.status != Status.APPROVED:
+        raise UserError(
+            "member_not_approved", _("Only approved members can claim posts"), field="member", status=403
+        )
+    if locked.status == PostStatus.CLOSED:
+        raise UserError("post_closed", _("This post is closed"), field="post", status=409)
+    if Claim.objects.filter(post=locked, member=member, status__in=ACTIVE_CLAIM_STATUSES).exists():
+        raise UserError(
+            "already_claimed", _("This post is already claimed by this member"), field="post", status=409
+        )
+    if locked.last_day is not None and locked.last_day < timezone.localtime(moment).date():
+        raise UserError("post_ended", _("This post's schedule has ended"), field="post", status=409)
+    if locked.claimed_count >= locked.capacity or locked.status == PostStatus.FULL:
+        raise UserError("post_full", _("This post is full"), field="post", status=409)
+    mine = Schedule.of(locked)
+    for other, schedule in active_schedules_of(member, exclude_post=locked.pk):
+        if clash(mine, schedule):
+            raise UserError(
+                "schedule_clash",
+                _("The times clash with the claimed post “%(title)s”"),
+                field="post",
+                status=409,
+                title=other.title,
+            )
+
+
+def _announce_claim(
+    member: Member, locked: Post, moment: dt.datetime, *, by_staff: bool, confirmed: bool
+) -> None:
+    """Tell the member (and, for a member's own claim, the post's staff) once the claim commits."""
+    link = reverse("posts:phone-detail", args=[locked.pk])
+    if by_staff:
+        _notify_member(
+            member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
+        )
+    else:
+        body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
+        for user in _staff_of(locked):
+            after_commit(
+                notify_user,
+                recipient=user,
+                title="新的岗位认领",
+                body=body,
+                link=reverse("posts:detail", args=[locked.pk]),
+                now=moment,
+            )
+        text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
+        _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+
+
 def claim_create(
     *,
     actor,
@@ -513,52 +569,11 @@ def claim_create(
     if member is None:
         member = member_of(actor)
         if member is None:
-            raise NotAllowed("只有登记在册的党员可以认领岗位", "Only members with a file can claim posts")
+            raise NotAllowed(_("Only members with a file can claim posts"))
     with transaction.atomic():
         member = Member.objects.select_for_update().select_related("community").get(pk=member.pk)
         locked = Post.objects.select_for_update().select_related("org", "aspect").get(pk=post.pk)
-        if by_staff and not permissions.can_manage_post(actor, locked.org):
-            raise Http404
-        if not permissions.member_reaches(member, locked) or locked.status == PostStatus.DRAFT:
-            raise Http404
-        if member.status != Status.APPROVED:
-            raise UserError(
-                "member_not_approved",
-                "报到审核通过后才能认领岗位",
-                "Only approved members can claim posts",
-                field="member",
-                status=403,
-            )
-        if locked.status == PostStatus.CLOSED:
-            raise UserError("post_closed", "该岗位已关闭", "This post is closed", field="post", status=409)
-        if Claim.objects.filter(post=locked, member=member, status__in=ACTIVE_CLAIM_STATUSES).exists():
-            raise UserError(
-                "already_claimed",
-                "您已认领该岗位",
-                "This post is already claimed by this member",
-                field="post",
-                status=409,
-            )
-        if locked.last_day is not None and locked.last_day < timezone.localtime(moment).date():
-            raise UserError(
-                "post_ended",
-                "该岗位的服务时间已结束",
-                "This post's schedule has ended",
-                field="post",
-                status=409,
-            )
-        if locked.claimed_count >= locked.capacity or locked.status == PostStatus.FULL:
-            raise UserError("post_full", "该岗位已满员", "This post is full", field="post", status=409)
-        mine = Schedule.of(locked)
-        for other, schedule in active_schedules_of(member, exclude_post=locked.pk):
-            if clash(mine, schedule):
-                raise UserError(
-                    "schedule_clash",
-                    f"与已认领的岗位“{other.title}”时间冲突",
-                    f"The times clash with the claimed post “{other.title}”",
-                    field="post",
-                    status=409,
-                )
+        _check_claimable(actor, member, locked, moment, by_staff=by_staff)
         if (
             not by_staff
             and source == ClaimSource.SELF
@@ -587,24 +602,7 @@ def claim_create(
             details={"post": locked.pk, "member": member.pk, "status": claim.status, "source": source},
             now=moment,
         )
-        link = reverse("posts:phone-detail", args=[locked.pk])
-        if by_staff:
-            _notify_member(
-                member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
-            )
-        else:
-            body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
-            for user in _staff_of(locked):
-                after_commit(
-                    notify_user,
-                    recipient=user,
-                    title="新的岗位认领",
-                    body=body,
-                    link=reverse("posts:detail", args=[locked.pk]),
-                    now=moment,
-                )
-            text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
-            _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+        _announce_claim(member, locked, moment, by_staff=by_staff, confirmed=confirmed)
     return claim
 
 
@@ -619,9 +617,7 @@ def _release(claim: Claim, moment) -> Post:
 def _lock_claim(claim: Claim) -> Claim:
     locked = Claim.objects.select_for_update().select_related("post__org", "member").get(pk=claim.pk)
     if locked.status not in ACTIVE_CLAIM_STATUSES:
-        raise UserError(
-            "claim_ended", "该认领已结束", "This claim has already ended", field="claim", status=409
-        )
+        raise UserError("claim_ended", _("This claim has already ended"), field="claim", status=409)
     return locked
 
 
@@ -666,11 +662,7 @@ def claim_confirm(*, actor, claim: Claim, now: dt.datetime | None = None) -> Cla
         claim = _lock_claim(claim)
         if claim.status != ClaimStatus.PENDING:
             raise UserError(
-                "claim_not_pending",
-                "该认领无需确认",
-                "This claim is not awaiting confirmation",
-                field="claim",
-                status=409,
+                "claim_not_pending", _("This claim is not awaiting confirmation"), field="claim", status=409
             )
         claim.status, claim.decided_at, claim.decided_by = ClaimStatus.CONFIRMED, moment, actor
         claim.save(update_fields=["status", "decided_at", "decided_by"])
@@ -694,7 +686,7 @@ def claim_remove(*, actor, claim: Claim, reason: str, now: dt.datetime | None = 
         raise NotAllowed
     reason = normalise_text(reason)
     if not reason:
-        raise UserError("reason_required", "请填写移除原因", "A reason is required", field="reason")
+        raise UserError("reason_required", _("A reason is required"), field="reason")
     with transaction.atomic():
         claim = _lock_claim(claim)
         claim.status, claim.ended_at, claim.reason = ClaimStatus.REMOVED, moment, reason[:300]
@@ -729,9 +721,7 @@ def invitation_send(
     if not permissions.member_reaches(member, post) or member.status != Status.APPROVED:
         raise Http404
     if not post.is_claimable:
-        raise UserError(
-            "post_not_open", "岗位未开放或已满员", "The post is not open or is full", field="post", status=409
-        )
+        raise UserError("post_not_open", _("The post is not open or is full"), field="post", status=409)
     with transaction.atomic():
         invitation, created = Invitation.objects.get_or_create(
             post=post,
@@ -740,11 +730,7 @@ def invitation_send(
         )
         if not created:
             raise UserError(
-                "already_invited",
-                "已邀请过该党员",
-                "This member has already been invited",
-                field="member",
-                status=409,
+                "already_invited", _("This member has already been invited"), field="member", status=409
             )
         audit.record(
             actor=actor,
@@ -776,9 +762,7 @@ def proposal_create(
         raise NotAllowed
     posts = [p for p in posts if p.org.path.startswith(org.path)]
     if not posts:
-        raise UserError(
-            "no_posts", "请至少选择一个开放中的岗位", "Choose at least one open post", field="posts"
-        )
+        raise UserError("no_posts", _("Choose at least one open post"), field="posts")
     result = solve_for_posts(posts)
     with transaction.atomic():
         proposal = BulkProposal.objects.create(
@@ -829,12 +813,7 @@ def proposal_confirm(
     with transaction.atomic():
         locked = BulkProposal.objects.select_for_update().get(pk=proposal.pk)
         if locked.status != ProposalStatus.DRAFT:
-            raise UserError(
-                "proposal_done",
-                "该方案已确认或作废",
-                "This proposal is already confirmed or discarded",
-                status=409,
-            )
+            raise UserError("proposal_done", _("This proposal is already confirmed or discarded"), status=409)
         scores = {(i.post_id, i.member_id): i.score for i in locked.items.all()}
         posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids).select_related("org")}
         members = {
@@ -844,9 +823,9 @@ def proposal_confirm(
             if post_id not in posts or member_id not in members:
                 raise UserError(
                     "invalid_pair",
-                    f"第 {row} 行：岗位或党员不在本方案范围内",
-                    f"Row {row}: the post or member is not part of this proposal",
+                    _("Row %(row)s: the post or member is not part of this proposal"),
                     field="items",
+                    row=row,
                 )
             try:
                 claims.append(
@@ -862,17 +841,20 @@ def proposal_confirm(
             except Http404:
                 raise UserError(
                     "invalid_pair",
-                    f"第 {row} 行：党员不在该岗位的服务范围内",
-                    f"Row {row}: the member is outside the post's reach",
+                    _("Row %(row)s: the member is outside the post's reach"),
                     field="items",
+                    row=row,
                 ) from None
             except UserError as exc:
                 raise UserError(
                     exc.code,
-                    f"第 {row} 行（{members[member_id].name} → {posts[post_id].title}）：{exc.zh}",
-                    f"Row {row} ({posts[post_id].title}): {exc.en}",
+                    _("Row %(row)d (%(member)s → %(title)s): %(problem)s"),
                     field="items",
                     status=exc.status,
+                    row=row,
+                    member=members[member_id].name,
+                    title=posts[post_id].title,
+                    problem=lazy(exc.text, str)(),
                 ) from None
         locked.status, locked.confirmed_at = ProposalStatus.CONFIRMED, moment
         locked.save(update_fields=["status", "confirmed_at"])

@@ -83,7 +83,9 @@ def post_new(request):
     form = PostForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            post = services.post_create(actor=request.user, raw=form.raw(), publish="publish" in request.POST)
+            post = services.post_create(
+                actor=request.user, publish="publish" in request.POST, **form.post_fields()
+            )
         except UserError as exc:
             form_error(form, exc)
         else:
@@ -134,7 +136,7 @@ def post_edit(request, pk: int):
     form = PostForm(request.POST or None, actor=request.user, initial=_initial(post))
     if request.method == "POST" and form.is_valid():
         try:
-            services.post_update(actor=request.user, post=post, raw=form.raw())
+            services.post_update(actor=request.user, post=post, **form.post_fields())
         except UserError as exc:
             form_error(form, exc)
         else:

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase, make_response_paginated
 from ninja.utils import contribute_operation_args, contribute_operation_callback
@@ -83,9 +84,7 @@ def _decode(cursor: str, size: int) -> list[Any]:
     except (ValueError, TypeError, KeyError, AttributeError):
         values = []
     if len(values) != size:
-        raise UserError(
-            "invalid_cursor", "翻页参数 after 无效", "The page cursor 'after' is invalid", field="after"
-        )
+        raise UserError("invalid_cursor", _("The page cursor 'after' is invalid"), field="after")
     return values
 
 
@@ -173,9 +172,7 @@ class Listing:
         parts = self.parts
         if after:
             if not self.seek:
-                raise UserError(
-                    "invalid_cursor", "此列表不支持 after 翻页", "This list has no cursor", field="after"
-                )
+                raise UserError("invalid_cursor", _("This list has no cursor"), field="after")
             bound = seek_q(self.seek, _decode(after, len(self.seek)))
             parts, offset = [part.filter(bound) for part in parts], 0
         if not parts:

@@ -102,5 +102,7 @@ def test_member_lists_use_indexes(client, scale):
         body = client.get("/api/v1/members/", **bearer).json()
         assert body["count"] == 5
         _assert_no_seq_scan(_plans(lambda bearer=bearer: client.get("/api/v1/members/", **bearer)))
+        pending = "/api/v1/members/?status=pending"
+        _assert_no_seq_scan(_plans(lambda bearer=bearer, pending=pending: client.get(pending, **bearer)))
         client.force_login(user)
         _assert_no_seq_scan(_plans(lambda: client.get("/members/")))

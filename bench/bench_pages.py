@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,15 +73,25 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated target names")
     parser.add_argument("--tag", default="pages", help="names the benchmark database (kangle_bench_<tag>)")
     parser.add_argument(
+        "--dbname", default="", help="PostgreSQL: the benchmark database's name (overrides --tag)"
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: measure on the database a previous run built"
     )
     args = parser.parse_args()
     cases = args.cases if args.cases is not None else (100_000 if args.database == "postgres" else 0)
 
-    if args.reuse and args.database == "postgres":
-        url = f"postgresql://postgres@127.0.0.1:5432/kangle_bench_{args.tag}"
-        env = harness.prepare_environment("sqlite", args.tag)
-        env["KANGLE_DATABASE_URL"] = os.environ["KANGLE_DATABASE_URL"] = url
+    if args.database == "postgres" and (args.reuse or args.dbname):
+        name = args.dbname or f"kangle_bench_{args.tag}"
+        if not args.reuse:
+            for statement in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
+                subprocess.run(
+                    ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", statement, "postgres"], check=True
+                )
+        env = harness.prepare_environment("sqlite", args.tag)  # a home and keys; the URL below wins
+        env["KANGLE_DATABASE_URL"] = os.environ["KANGLE_DATABASE_URL"] = (
+            f"postgresql://postgres@127.0.0.1:5432/{name}"
+        )
     else:
         env = harness.prepare_environment(args.database, args.tag)
     env["DJANGO_SETTINGS_MODULE"] = os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"

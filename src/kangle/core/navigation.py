@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kangle.core.roles import Role
@@ -69,6 +70,9 @@ class NavEntry:
 
 
 _entries: list[NavEntry] = []
+# entries_for's answers per (roles, superuser, area, language, URL prefix and conf): the entries are
+# registered once at start-up, so every page used to sort and reverse the same list again.
+_answers: dict[tuple, list[dict]] = {}
 
 
 def register(
@@ -79,6 +83,7 @@ def register(
     entry = NavEntry(label, url_name, frozenset(roles), order, area, group or default_group(url_name))
     if entry not in _entries:
         _entries.append(entry)
+        _answers.clear()
 
 
 def groups_of(user_roles: set[str], *, is_superuser: bool) -> set[str]:
@@ -91,6 +96,15 @@ def groups_of(user_roles: set[str], *, is_superuser: bool) -> set[str]:
 
 
 def entries_for(user_roles: set[str], *, is_superuser: bool, area: str) -> list[dict]:
+    """The entries a role set sees in ``area``, in order (computed once per role set, then reused)."""
+    key = (frozenset(user_roles), is_superuser, area, get_language(), get_script_prefix(), get_urlconf())
+    items = _answers.get(key)
+    if items is None:
+        items = _answers[key] = _entries_for(user_roles, is_superuser=is_superuser, area=area)
+    return [dict(item) for item in items]  # callers may change their copy
+
+
+def _entries_for(user_roles: set[str], *, is_superuser: bool, area: str) -> list[dict]:
     items = []
     seen: set[str] = set()
     groups = groups_of(user_roles, is_superuser=is_superuser) if area == "workbench" else None

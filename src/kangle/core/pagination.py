@@ -19,13 +19,18 @@ import datetime as dt
 import heapq
 import json
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial, wraps
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import HttpResponseBase
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from ninja.pagination import PaginationBase
+from ninja.pagination import PaginationBase, make_response_paginated
+from ninja.utils import contribute_operation_args, contribute_operation_callback
 
 from kangle.core.errors import UserError
+from kangle.core.renderers import trusted_json
 
 # Counting up to 10,001 open cases of a street took 74 ms on PostgreSQL at 100k cases, up to 1,001 took 3 ms;
 # the page query itself takes under 1 ms. Beyond the cap a list shows "1000+" and keeps its "next" link.
@@ -79,9 +84,7 @@ def _decode(cursor: str, size: int) -> list[Any]:
     except (ValueError, TypeError, KeyError, AttributeError):
         values = []
     if len(values) != size:
-        raise UserError(
-            "invalid_cursor", "翻页参数 after 无效", "The page cursor 'after' is invalid", field="after"
-        )
+        raise UserError("invalid_cursor", _("The page cursor 'after' is invalid"), field="after")
     return values
 
 
@@ -169,9 +172,7 @@ class Listing:
         parts = self.parts
         if after:
             if not self.seek:
-                raise UserError(
-                    "invalid_cursor", "此列表不支持 after 翻页", "This list has no cursor", field="after"
-                )
+                raise UserError("invalid_cursor", _("This list has no cursor"), field="after")
             bound = seek_q(self.seek, _decode(after, len(self.seek)))
             parts, offset = [part.filter(bound) for part in parts], 0
         if not parts:
@@ -223,3 +224,27 @@ class Pagination(PaginationBase):
         offset = (pagination.page - 1) * limit if pagination.page else pagination.offset
         source = queryset if hasattr(queryset, "paginate") else Listing(queryset)
         return source.paginate(limit=limit, offset=offset, after=pagination.after)
+
+
+def paginate_trusted(*, page_size: int = 50, max_size: int = MAX_PAGE_SIZE):
+    """``@paginate(Pagination, page_size=…)`` for lists whose rows our own code builds from typed columns:
+    the same parameters, the same documented response, but the page goes straight to JSON
+    (``core.renderers.trusted_json``) instead of through one pydantic model per row. Put it under
+    ``@router.get(…, response=list[RowOut])`` exactly where ``@paginate`` would go."""
+    paginator = Pagination(page_size=page_size, max_size=max_size)
+
+    def decorator(func):
+        @wraps(func)
+        def view(request, **kwargs):
+            params = kwargs.pop("ninja_pagination", None) or Pagination.Input()
+            source = func(request, **kwargs)
+            if isinstance(source, HttpResponseBase):
+                return source
+            return trusted_json(request, paginator.paginate_queryset(source, params, request=request))
+
+        contribute_operation_args(view, "ninja_pagination", Pagination.Input, paginator.InputSource)
+        contribute_operation_callback(view, partial(make_response_paginated, paginator))
+        view._ninja_is_paginated = True
+        return view
+
+    return decorator

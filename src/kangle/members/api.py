@@ -9,11 +9,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
-from ninja.pagination import paginate
 
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed
-from kangle.core.pagination import Listing, Pagination
+from kangle.core.pagination import Listing, paginate_trusted
 from kangle.core.text import normalise_phone
 from kangle.members import permissions, selectors, services
 from kangle.members.access import access_member
@@ -142,7 +141,7 @@ def _get(request, pk: int) -> Member:
 
 
 @router.get("/", response=list[MemberRow])
-@paginate(Pagination, page_size=50)
+@paginate_trusted(page_size=50)
 def member_list(
     request,
     community: str = "",

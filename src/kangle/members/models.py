@@ -210,6 +210,10 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["community", "status"], name="members_community_status_idx"),
             models.Index(fields=["microgrid", "status"], name="members_microgrid_status_idx"),
+            # Registrations waiting for approval (the to-do line and the list's ?status=pending), by unit.
+            models.Index(
+                fields=["org", "registered_at"], name="members_pending_idx", condition=Q(status="pending")
+            ),
         ]
         verbose_name = _("member")
         verbose_name_plural = _("members")

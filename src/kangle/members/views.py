@@ -16,6 +16,8 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -258,6 +260,26 @@ def me_edit(request):
 
 
 # --- Workbench --------------------------------------------------------------------------
+def _member_row(row: dict, channels: dict, statuses: dict, prefix: str) -> str:
+    """One row of the member list, built in Python: the page shows 50, and the template engine spent most
+    of the page's time resolving their variables one by one."""
+    return format_html(
+        '<tr data-member="{}"><td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        '<td>{}</td><td data-status="{}">{}</td></tr>\n',
+        row["id"],
+        prefix,
+        row["id"],
+        row["name"],
+        row["phone_mask"],
+        row["community__name"],
+        row["microgrid__name"] or "—",
+        channels.get(row["channel"], row["channel"]),
+        row["point__name"] or "—",
+        row["status"],
+        statuses.get(row["status"], row["status"]),
+    )
+
+
 @login_required
 def member_list(request):
     _staff_only(request)
@@ -273,12 +295,12 @@ def member_list(request):
     # once, not through get_FOO_display per row.
     found = list(selectors.member_rows(rows)[page.start : page.start + page.size])
     channels, statuses = dict(Channel.choices), dict(Status.choices)
-    for row in selectors.with_phone_masks(found):
-        row["channel_label"], row["status_label"] = channels[row["channel"]], statuses[row["status"]]
+    prefix = reverse("members:list")
+    markup = [_member_row(row, channels, statuses, prefix) for row in selectors.with_phone_masks(found)]
     context = {
         "page": page,
-        "rows": found,
-        "detail_prefix": reverse("members:list"),
+        "rows": mark_safe("".join(markup)),  # noqa: S308 - every value is escaped by format_html
+        "has_rows": bool(markup),
         "params": params,
         "phone": phone,
         "statuses": Status.choices,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import Router
 from ninja.pagination import paginate
 
-from kangle.core.pagination import Listing, Pagination
+from kangle.core.pagination import Listing, Pagination, paginate_trusted
 from kangle.orgs import services
 from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
@@ -32,8 +32,23 @@ def _unit(request, code: str) -> OrgUnit:
 UNIT_FIELDS = ("code", "name", "kind", "estate_type", "path", "depth", "is_active")
 
 
+def _unit_row(row: dict) -> dict:
+    """A ``UNIT_FIELDS`` row as ``UnitOut`` documents it (the parent's code is the path's second last)."""
+    codes = [code for code in row["path"].split("/") if code]
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "estate_type": row["estate_type"],
+        "parent_code": codes[-2] if len(codes) > 1 else None,
+        "path": row["path"],
+        "depth": row["depth"],
+        "is_active": row["is_active"],
+    }
+
+
 @router.get("/units", response=list[UnitOut])
-@paginate(Pagination, page_size=100)
+@paginate_trusted(page_size=100)
 def list_units(request, kind: str | None = None, under: str | None = None, q: str | None = None):
     """Units in the caller's scope; ``under`` narrows to one subtree, ``kind`` to one level."""
     units = scope_queryset(request.user, OrgUnit.objects.all(), path_field="path")
@@ -43,7 +58,7 @@ def list_units(request, kind: str | None = None, under: str | None = None, q: st
         units = units.filter(kind=kind)
     if q:
         units = units.filter(name__contains=q.strip())
-    return Listing(units.order_by("path").values(*UNIT_FIELDS), seek=("path",))
+    return Listing(units.order_by("path").values(*UNIT_FIELDS), row=_unit_row, seek=("path",))
 
 
 @router.get("/units/{code}", response=UnitOut)

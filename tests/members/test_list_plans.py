@@ -1,0 +1,108 @@
+"""The member list's queries at a generated scale on PostgreSQL: no sequential scan over the member table.
+
+40,000 member files are cloned in SQL from a few registered ones and spread over 2,000 communities of another
+street (a city has about eight files per community); a community secretary's and a street admin's list requests are then explained. ``enable_seqscan``
+is left as it is: the planner picks the indexes on its own costs.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kangle.accounts.services import token_issue
+from kangle.members import services
+from kangle.members.constants import Channel
+from kangle.members.models import Member
+from kangle.orgs.models import OrgKind, OrgUnit
+from personas import make_unit
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+
+@pytest.fixture
+def scale(personas):
+    tree = personas.tree
+    for index in range(5):
+        services.member_register(
+            actor=personas.street_admin,
+            channel=Channel.DESK,
+            data={
+                "name": f"成员{index}",
+                "phone": f"1380000{index:04d}",
+                "political_status": "full",
+                "community": tree.community_a,
+            },
+        )
+    model = make_unit(tree.other_street, OrgKind.COMMUNITY, "X-C0000", "社区0")
+    unit_columns = [
+        field.column
+        for field in OrgUnit._meta.concrete_fields
+        if field.column not in ("id", "code", "name", "path")
+    ]
+    unit_names = ", ".join(f'"{column}"' for column in unit_columns)
+    unit_picked = ", ".join(f'u."{column}"' for column in unit_columns)
+    columns = [
+        field.column
+        for field in Member._meta.concrete_fields
+        if field.column not in ("id", "phone_hash", "id_hash", "community_id", "org_id", "microgrid_id")
+    ]
+    names = ", ".join(f'"{column}"' for column in columns)
+    picked = ", ".join(f'm."{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO orgs_orgunit ({unit_names}, code, name, path) "  # noqa: S608
+            f"SELECT {unit_picked}, 'X-C' || lpad(g::text, 4, '0'), '社区' || g::text, "
+            "replace(u.path, 'X-C0000', 'X-C' || lpad(g::text, 4, '0')) "
+            "FROM orgs_orgunit u CROSS JOIN generate_series(1, 1999) g WHERE u.id = %s",
+            [model.pk],
+        )
+        others = list(OrgUnit.objects.filter(code__startswith="X-C").values_list("pk", flat=True))
+        cursor.execute(
+            f"INSERT INTO members_member ({names}, phone_hash, id_hash, community_id, org_id, microgrid_id) "  # noqa: S608
+            f"SELECT {picked}, md5('plan' || g::text || '-' || m.id::text), NULL, c.id, c.id, NULL "
+            "FROM members_member m CROSS JOIN generate_series(1, 8000) g "
+            "JOIN orgs_orgunit c ON c.id = (%s::bigint[])[1 + g %% 2000] WHERE m.community_id = %s",
+            [others, tree.community_a.pk],
+        )
+        cursor.execute("ANALYZE members_member")
+        cursor.execute("ANALYZE orgs_orgunit")
+    assert Member.objects.count() > 40_000
+    return personas
+
+
+def _plans(run) -> list[tuple[str, str]]:
+    with CaptureQueriesContext(connection) as queries:
+        response = run()
+    assert response.status_code == 200, response.content[:300]
+    plans = []
+    with connection.cursor() as cursor:
+        for query in queries.captured_queries:
+            sql = query["sql"]
+            if sql.lstrip().upper().startswith("SELECT") and '"members_member"' in sql:
+                cursor.execute("EXPLAIN " + sql)
+                plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
+    assert plans, "the request ran no query on the member table"
+    return plans
+
+
+def _assert_no_seq_scan(plans):
+    for sql, plan in plans:
+        assert not re.search(r"Seq Scan on members_member\b", plan), f"{sql}\n\n{plan}"
+
+
+def test_member_lists_use_indexes(client, scale):
+    personas = scale
+    for user in (personas.secretary_a, personas.street_admin):
+        _row, token = token_issue(actor=personas.superuser, user=user, name="plans")
+        bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        body = client.get("/api/v1/members/", **bearer).json()
+        assert body["count"] == 5
+        _assert_no_seq_scan(_plans(lambda bearer=bearer: client.get("/api/v1/members/", **bearer)))
+        pending = "/api/v1/members/?status=pending"
+        _assert_no_seq_scan(_plans(lambda bearer=bearer, pending=pending: client.get(pending, **bearer)))
+        client.force_login(user)
+        _assert_no_seq_scan(_plans(lambda: client.get("/members/")))

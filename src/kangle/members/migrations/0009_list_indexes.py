@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("members", "0005_merge_masks_and_import_counts"),
+        ("members", "0008_willingness_aspect_fk"),
     ]
 
     operations = [

@@ -126,7 +126,7 @@ def test_street_admin_issues_and_revokes_through_the_api(api, client, personas):
     body = response.json()
     token, prefix = body["token"], body["prefix"]
     assert body["username"] == "secretary_a" and body["revoked_at"] is None
-    listed = api.get("/accounts/tokens").json()
+    listed = api.get("/accounts/tokens").json()["items"]
     assert [t["prefix"] for t in listed] == [prefix]
     assert "token" not in listed[0]  # shown once, at issue
     assert JsonApi(client.__class__(), token=token).get("/accounts/me").status_code == 200

@@ -212,7 +212,7 @@ def test_pages_happy_path(client, personas, termite):
 
 def test_api_happy_path_and_field_errors(client, api, personas, termite):
     client.force_login(personas.street_admin)
-    assert any(c["code"] == "termite" for c in api.get("/reference/categories").json())
+    assert any(c["code"] == "termite" for c in api.get("/reference/categories").json()["items"])
     policy = api.get("/reference/policies/termite").json()
     policy["milestones"][0]["hours"] = 0
     response = client.put("/api/v1/reference/policies/termite", policy, content_type="application/json")
@@ -259,7 +259,7 @@ def test_another_streets_admin_cannot_reach_this_streets_contractor(
         f"/reference/contractors/{contractor_org.pk}/staff", {"username": "sneak", "display_name": "x"}
     )
     assert response.status_code == 404
-    assert contractor_org.name not in [c["name"] for c in api.get("/reference/contractors").json()]
+    assert contractor_org.name not in [c["name"] for c in api.get("/reference/contractors").json()["items"]]
     assert not User.objects.filter(username="sneak").exists()
 
 

@@ -234,7 +234,7 @@ def test_api_move_and_create(api, client, personas):
     )
     assert response.status_code == 201
     assert response.json()["depth"] == 4
-    children = api.get("/orgs/units/KJ-C08/children").json()
+    children = api.get("/orgs/units/KJ-C08/children").json()["items"]
     assert [c["code"] for c in children] == ["KJ-C08-E1", "KJ-C08-L1"]
 
 

@@ -94,11 +94,11 @@ def test_the_export_is_audited_and_neutralises_formulas(client, personas, events
 
 def test_api(client, api, personas, events):
     client.force_login(personas.street_admin)
-    body = api.get("/audit/events", person="secretary_a").json()
+    body = api.get("/audit/events", person="secretary_a").json()["items"]
     assert {e["id"] for e in body} == {events["reveal_a"].pk, events["formula"].pk}
     assert api.get(f"/audit/events/{events['reveal_a'].pk}").json()["verb"] == "member.reveal"
     assert api.get(f"/audit/events/{events['other_street'].pk}").status_code == 404
-    assert {e["id"] for e in api.get("/audit/events", personal_data=True).json()} == {
+    assert {e["id"] for e in api.get("/audit/events", personal_data=True).json()["items"]} == {
         events["reveal_a"].pk,
         events["formula"].pk,
     }

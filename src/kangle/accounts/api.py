@@ -8,11 +8,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.accounts import services
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination
 
 router = Router(tags=["accounts"])
 
@@ -73,13 +75,14 @@ def me(request):
 
 
 @router.get("/tokens", response=list[TokenOut])
+@paginate(Pagination, page_size=50)
 def list_tokens(request):
     if not can_manage_tokens(request.user):
         raise Http404
     rows = ApiToken.objects.select_related("user")
     if not request.user.is_superuser:
         rows = rows.filter(created_by=request.user)
-    return [_token_out(row) for row in rows]
+    return Listing(rows.order_by("-created_at", "-id"), row=_token_out, seek=("-created_at", "-id"))
 
 
 @router.post("/tokens", response={201: TokenIssuedOut})

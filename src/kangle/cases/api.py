@@ -14,12 +14,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import access_case
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.core.errors import UserError
-from kangle.core.pagination import Listing, paginate_trusted
+from kangle.core.pagination import Listing, Pagination, paginate_trusted
 from kangle.core.renderers import trusted_json
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
@@ -202,25 +203,26 @@ def _case(request, number: str) -> Case:
 
 
 @router.get("/categories", response=list[CaseCategoryOut])
+@paginate(Pagination, page_size=100)
 def categories(request):
     rows = (
         CaseCategory.objects.filter(is_active=True)
         .select_related("parent", "policy")
         .prefetch_related("policy__milestones")
+        .order_by("sort_order", "code", "id")
     )
-    return [
-        {
-            "code": c.code,
-            "name": c.name,
-            "parent": c.parent.code if c.parent else None,
-            "policy": c.policy.code,
-            "precautions": c.precautions,
-            "milestones": [
-                {"code": m.code, "name": m.name, "hours": m.hours} for m in c.policy.milestones.all()
-            ],
-        }
-        for c in rows
-    ]
+    return Listing(rows, row=_category_out)
+
+
+def _category_out(c: CaseCategory) -> dict:
+    return {
+        "code": c.code,
+        "name": c.name,
+        "parent": c.parent.code if c.parent else None,
+        "policy": c.policy.code,
+        "precautions": c.precautions,
+        "milestones": [{"code": m.code, "name": m.name, "hours": m.hours} for m in c.policy.milestones.all()],
+    }
 
 
 @router.get("/", response=list[CaseOut])

@@ -8,12 +8,14 @@ from decimal import Decimal
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.cases import reference
 from kangle.cases.models import CaseCategory, Contractor, SlaPolicy
 from kangle.core import workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import CalendarYear
+from kangle.core.pagination import Listing, Pagination
 from kangle.core.timeutil import today
 from kangle.orgs.access import access_unit
 from kangle.orgs.scope import scope_queryset
@@ -159,10 +161,11 @@ def _current_policy(code: str) -> SlaPolicy:
 
 
 @router.get("/categories", response=list[ReferenceCategoryOut])
+@paginate(Pagination, page_size=100)
 def list_categories(request):
     _require(request)
-    rows = CaseCategory.objects.select_related("parent", "policy").order_by("sort_order", "code")
-    return [_category_out(c) for c in rows[:500]]
+    rows = CaseCategory.objects.select_related("parent", "policy").order_by("sort_order", "code", "id")
+    return Listing(rows, row=_category_out)
 
 
 @router.post("/categories", response={201: ReferenceCategoryOut})
@@ -264,12 +267,13 @@ def _contractor_args(request, payload: ContractorIn) -> dict:
 
 
 @router.get("/contractors", response=list[ContractorOut])
+@paginate(Pagination, page_size=100)
 def list_contractors(request):
     _require(request)
     rows = scope_queryset(request.user, Contractor.objects.select_related("org")).prefetch_related(
         "categories", "users"
     )
-    return [_contractor_out(c) for c in rows[:500]]
+    return Listing(rows.order_by("priority", "name", "id"), row=_contractor_out)
 
 
 @router.post("/contractors", response={201: ContractorOut})

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from kangle.accounts.models import User
 from kangle.core.errors import UserError
+from kangle.core.pagination import Listing, Pagination
 from kangle.members import party_accounts
 from kangle.members.models import EmployerPartyOrg
 from kangle.orgs.models import OrgUnit
@@ -54,19 +56,20 @@ def _party_orgs(ids: list[int]) -> list[EmployerPartyOrg]:
 
 
 @router.get("/", response=list[PartyOrgOut])
-def list_party_orgs(request, limit: int = 100, offset: int = 0):
+@paginate(Pagination, page_size=100)
+def list_party_orgs(request):
     _require(request)
-    rows = EmployerPartyOrg.objects.select_related("employer", "account").order_by("name")
-    limit = min(max(limit, 1), 500)
-    return [
-        {
-            "id": p.pk,
-            "name": p.name,
-            "employer": p.employer.name,
-            "account": p.account.username if p.account else None,
-        }
-        for p in rows[max(offset, 0) : max(offset, 0) + limit]
-    ]
+    rows = EmployerPartyOrg.objects.select_related("employer", "account").order_by("name", "id")
+    return Listing(rows, row=_party_org_out, seek=("name", "id"))
+
+
+def _party_org_out(p: EmployerPartyOrg) -> dict:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "employer": p.employer.name,
+        "account": p.account.username if p.account else None,
+    }
 
 
 @router.post("/accounts", response={201: PartyIssuedOut})

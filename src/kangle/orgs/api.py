@@ -67,8 +67,9 @@ def get_unit(request, code: str):
 
 
 @router.get("/units/{code}/children", response=list[UnitOut])
+@paginate(Pagination, page_size=100)
 def unit_children(request, code: str):
-    return list(_unit(request, code).children.order_by("sort_order", "code"))
+    return Listing(_unit(request, code).children.order_by("sort_order", "code", "id"))
 
 
 @router.post("/units", response={201: UnitOut})

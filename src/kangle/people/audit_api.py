@@ -1,15 +1,14 @@
 """/api/v1/audit/…: the audit-log viewer's API (street and area admins, scoped by the events' org path)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
+from kangle.core.pagination import Listing, Pagination
 from kangle.people import audit_log
 
 router = Router(tags=["audit"])
-MAX_LIMIT = 200
 
 
 class EventOut(Schema):
@@ -39,6 +38,7 @@ def _out(e) -> dict:
 
 
 @router.get("/events", response=list[EventOut])
+@paginate(Pagination, page_size=50)
 def list_events(
     request,
     person: str = "",
@@ -49,8 +49,6 @@ def list_events(
     since: dt.date | None = None,
     until: dt.date | None = None,
     personal_data: bool = False,
-    limit: int = 50,
-    offset: int = 0,
 ):
     spec = audit_log.AuditFilter(
         person=person,
@@ -62,10 +60,7 @@ def list_events(
         until=until,
         personal_data=personal_data,
     )
-    rows = audit_log.filtered(request.user, spec)
-    limit = min(max(limit, 1), MAX_LIMIT)
-    offset = max(offset, 0)
-    return [_out(e) for e in rows[offset : offset + limit]]
+    return Listing(audit_log.filtered(request.user, spec), row=_out, seek=("-at", "-id"))
 
 
 @router.get("/events/{event_id}", response=EventOut)

@@ -66,14 +66,14 @@ def notify_user(
         recipient=recipient, title=title, body=body, link=link, created_at=moment
     )
     if sms and recipient.phone:
-        text = render(SMS_TEXT, {"title": title, "body": body}, language) if body else title
+        text = sms_text(title, body, language=language)
         queue_sms(phone=recipient.phone, text=text, reference=reference, now=moment)
     return notice
 
 
 def sms_text(title, body="", *, params: dict | None = None, language: str | None = None) -> str:
-    """A notice as one text message for a phone with no account behind it: in the deployment's language
-    unless told otherwise, title and body joined as ``notify_user`` joins them."""
+    """A notice as one text message: title and body rendered in ``language`` and joined in one line (in the
+    deployment's language when None, as for a phone with no account behind it)."""
     language = language or settings.LANGUAGE_CODE
     title = render(title, params, language)
     body = render(body, params, language) if body else ""

@@ -113,6 +113,12 @@ def test_issue_numbers_renders_and_sends(personas, served, tmp_path):
     mail = OutboxMessage.objects.get(pk=dispatch.outbox_id)
     assert mail.to == "party@example.com" and bytes(mail.attachment) == bytes(first.pdf)
     assert mail.attachment_name.endswith(".pdf")
+    # An employer's address has no account behind it: the mail is in the deployment's language.
+    assert mail.subject == f"表扬信 {first.number}"
+    assert mail.body == (
+        f"{first.salutation}：\n\n随信附上{first.signature}表扬信（{first.number}），"
+        f"表扬贵单位{first.member.name}同志在社区服务中的突出表现。\n\n{first.signature}"
+    )
     data = services.letter_download(actor=personas.employer, letter=first, now=moment)
     assert data == bytes(first.pdf)
     assert set(LetterDispatch.objects.values_list("channel", flat=True)) == {"email", "download"}

@@ -236,9 +236,10 @@ def response_mark_present(
         )
         member_notify(
             locked.member,
-            f"已确认到场：{call.title}",
-            "服务记录待社区认定",
+            _("Attendance confirmed: %(title)s"),
+            _("The service record awaits the community's verification"),
             reverse("activities:my-records"),
             moment,
+            {"title": call.title},
         )
     return record

@@ -7,11 +7,12 @@ import datetime as dt
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from kangle.activities.models import Activity, ActivityStatus, Signup, SignupStatus
 from kangle.core import audit
-from kangle.core.timeutil import local, resolve_now
-from kangle.notify.services import notify_user
+from kangle.core.timeutil import resolve_now
+from kangle.notify.services import day_time, notify_user
 
 
 def send_activity_reminders(*, now: dt.datetime | None = None, **_) -> int:
@@ -47,11 +48,15 @@ def send_activity_reminders(*, now: dt.datetime | None = None, **_) -> int:
             for signup in signups:
                 notify_user(
                     recipient=signup.member.user,
-                    title=f"活动提醒：{activity.title}",
-                    body=(
-                        f"{local(activity.starts_at):%m月%d日 %H:%M} 在 {activity.place}，"
-                        "请准时参加并扫码签到"
+                    title=gettext_lazy("Activity reminder: %(title)s"),
+                    body=gettext_lazy(
+                        "%(starts)s at %(place)s; please be on time and scan the code to check in"
                     ),
+                    params={
+                        "title": activity.title,
+                        "starts": day_time(activity.starts_at),
+                        "place": activity.place,
+                    },
                     link=link,
                     sms=True,
                     now=moment,

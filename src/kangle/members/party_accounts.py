@@ -80,8 +80,9 @@ def party_org_account_link(
     _link(actor, party_orgs, user, moment)
     notify_user(
         recipient=user,
-        title="您的账号可代表新的单位党组织",
-        body="、".join(p.name for p in party_orgs),
+        title=_("Your account can now act for more employer Party organisations"),
+        body="%(names)s",
+        params={"names": "、".join(p.name for p in party_orgs)},
         now=moment,
     )
     return party_orgs

@@ -37,7 +37,7 @@ from kangle.members.models import (
     StatusChange,
 )
 from kangle.members.validation import Cleaned, Resolver, clean_or_raise
-from kangle.notify.services import notify_user, queue_sms
+from kangle.notify.services import notify_user, queue_sms, sms_text
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import in_scope
 
@@ -219,8 +219,9 @@ def _history(member: Member, *, from_status: str, to_status: str, actor, moment,
     )
 
 
-def _tell(member: Member, title: str, body: str, moment) -> None:
-    """Inbox and SMS to the member after commit (SMS only, to the file's phone, when there is no account)."""
+def _tell(member: Member, title, body, moment, params: dict | None = None) -> None:
+    """Inbox and SMS to the member after commit (SMS only, to the file's phone, when there is no account),
+    in the member's language: ``title`` and ``body`` are lazy messages filled from ``params``."""
     link = reverse("members:me")
 
     def send():
@@ -229,6 +230,7 @@ def _tell(member: Member, title: str, body: str, moment) -> None:
                 recipient=member.user,
                 title=title,
                 body=body,
+                params=params,
                 link=link,
                 sms=True,
                 now=moment,
@@ -237,7 +239,7 @@ def _tell(member: Member, title: str, body: str, moment) -> None:
         elif member.phone:
             queue_sms(
                 phone=member.phone,
-                text=f"{title}。{body}" if body else title,
+                text=sms_text(title, body, params=params),
                 reference=f"member:{member.pk}",
                 now=moment,
             )
@@ -338,7 +340,13 @@ def member_register(
             "community": member.community.code,
         },
     )
-    _tell(member, "报到申请已收到", f"{member.community.name}将审核您的报到信息", moment)
+    _tell(
+        member,
+        gettext_lazy("Your registration has been received"),
+        gettext_lazy("%(community)s will review your registration"),
+        moment,
+        {"community": member.community.name},
+    )
     return Registration(member, False)
 
 
@@ -441,7 +449,13 @@ def member_approve(*, actor, member: Member, now: dt.datetime | None = None) -> 
         role_assign(actor=None, user=member.user, role=Role.MEMBER, org=member.community, now=moment)
     _history(member, from_status=before, to_status=Status.APPROVED, actor=actor, moment=moment)
     audit.record(actor=actor, verb="member.approve", obj=member, now=moment)
-    _tell(member, "报到审核已通过", f"欢迎到{member.community.name}报到服务", moment)
+    _tell(
+        member,
+        gettext_lazy("Your registration has been approved"),
+        gettext_lazy("Welcome to serve at %(community)s"),
+        moment,
+        {"community": member.community.name},
+    )
     return member
 
 
@@ -460,7 +474,13 @@ def member_return(*, actor, member: Member, reason: str, now: dt.datetime | None
     member.save(update_fields=["status", "return_reason"])
     _history(member, from_status=before, to_status=Status.RETURNED, actor=actor, moment=moment, reason=reason)
     audit.record(actor=actor, verb="member.return", obj=member, now=moment, details={"reason": reason})
-    _tell(member, "报到信息被退回", f"原因：{reason}。请修改后重新提交", moment)
+    _tell(
+        member,
+        gettext_lazy("Your registration has been returned"),
+        gettext_lazy("Reason: %(reason)s. Please correct it and submit again"),
+        moment,
+        {"reason": reason},
+    )
     return member
 
 
@@ -509,7 +529,15 @@ def member_transfer(
         now=moment,
         details={"from": old.code, "to": to_community.code},
     )
-    _tell(member, "报到关系已转接", f"您的档案已由{old.name}转至{to_community.name}，待新居民区确认", moment)
+    _tell(
+        member,
+        gettext_lazy("Your registration has been transferred"),
+        gettext_lazy(
+            "Your file has moved from %(old)s to %(new)s, awaiting the new community's confirmation"
+        ),
+        moment,
+        {"old": old.name, "new": to_community.name},
+    )
     return member
 
 
@@ -538,7 +566,13 @@ def member_leave(*, actor, member: Member, reason: str = "", now: dt.datetime | 
     audit.record(
         actor=actor, verb="member.leave", obj=member, now=moment, details={"reason": normalise_text(reason)}
     )
-    _tell(member, "报到关系已结束", f"您在{member.community.name}的报到档案已标记为离开", moment)
+    _tell(
+        member,
+        gettext_lazy("Your registration has ended"),
+        gettext_lazy("Your file at %(community)s has been marked as left"),
+        moment,
+        {"community": member.community.name},
+    )
     return member
 
 

@@ -18,11 +18,29 @@ from django.utils.translation import gettext_lazy
 
 from kangle.accounts.models import User
 from kangle.core.errors import render
-from kangle.core.timeutil import resolve_now
+from kangle.core.timeutil import local, resolve_now
 from kangle.notify.models import Channel, Notification, OutboxMessage
 
 # A text message is the notice's title and body in one line.
 SMS_TEXT = gettext_lazy("%(title)s. %(body)s")
+DAY_TIME = gettext_lazy("%(month)s/%(day)s %(time)s")
+
+
+class Phrase:
+    """A translated message with its own parameters, given as a parameter of a notice: it is rendered in
+    the language the notice is rendered in (a date written "06月01日 09:00" or "06/01 09:00")."""
+
+    def __init__(self, message, **params):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return render(self.message, self.params)
+
+
+def day_time(moment: dt.datetime) -> Phrase:
+    """Month, day and time of ``moment`` in local time, in the notice's language."""
+    value = local(moment)
+    return Phrase(DAY_TIME, month=f"{value:%m}", day=f"{value:%d}", time=f"{value:%H:%M}")
 
 
 def notify_user(
@@ -48,9 +66,18 @@ def notify_user(
         recipient=recipient, title=title, body=body, link=link, created_at=moment
     )
     if sms and recipient.phone:
-        text = render(SMS_TEXT, {"title": title, "body": body}, language) if body else title
+        text = sms_text(title, body, language=language)
         queue_sms(phone=recipient.phone, text=text, reference=reference, now=moment)
     return notice
+
+
+def sms_text(title, body="", *, params: dict | None = None, language: str | None = None) -> str:
+    """A notice as one text message: title and body rendered in ``language`` and joined in one line (in the
+    deployment's language when None, as for a phone with no account behind it)."""
+    language = language or settings.LANGUAGE_CODE
+    title = render(title, params, language)
+    body = render(body, params, language) if body else ""
+    return render(SMS_TEXT, {"title": title, "body": body}, language) if body else title
 
 
 @dataclass(frozen=True)

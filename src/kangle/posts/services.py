@@ -479,10 +479,18 @@ def _staff_of(post: Post):
     ]
 
 
-def _notify_member(member: Member, title: str, body: str, link: str, moment) -> None:
+def _notify_member(member: Member, title, body, link: str, moment, params: dict | None = None) -> None:
+    """A notice in the member's language: ``title`` and ``body`` are lazy messages filled from ``params``."""
     if member.user_id:
         after_commit(
-            notify_user, recipient=member.user, title=title, body=body, link=link, sms=True, now=moment
+            notify_user,
+            recipient=member.user,
+            title=title,
+            body=body,
+            params=params,
+            link=link,
+            sms=True,
+            now=moment,
         )
 
 
@@ -534,21 +542,34 @@ def _announce_claim(
     link = reverse("posts:phone-detail", args=[locked.pk])
     if by_staff:
         _notify_member(
-            member, f"您已被安排到服务岗位：{locked.title}", "可在“我的岗位”中查看或退出", link, moment
+            member,
+            _("You have been assigned to the service post %(title)s"),
+            _("See it or leave it under “My posts”"),
+            link,
+            moment,
+            {"title": locked.title},
         )
     else:
-        body = f"{member.name} 认领了 {locked.title}" + ("，请确认" if not confirmed else "")
+        params = {"member": member.name, "title": locked.title}
+        body = (
+            _("%(member)s claimed %(title)s")
+            if confirmed
+            else _("%(member)s claimed %(title)s, please confirm")
+        )
         for user in _staff_of(locked):
             after_commit(
                 notify_user,
                 recipient=user,
-                title="新的岗位认领",
+                title=_("New post claim"),
                 body=body,
+                params=params,
                 link=reverse("posts:detail", args=[locked.pk]),
                 now=moment,
             )
-        text = "认领成功" if confirmed else "认领已提交，等待居民区确认"
-        _notify_member(member, f"{text}：{locked.title}", "", link, moment)
+        text = (
+            _("Claimed: %(title)s") if confirmed else _("Claim submitted, awaiting confirmation: %(title)s")
+        )
+        _notify_member(member, text, "", link, moment, params)
 
 
 def claim_create(
@@ -646,8 +667,9 @@ def claim_withdraw(*, actor, claim: Claim, reason: str = "", now: dt.datetime | 
             after_commit(
                 notify_user,
                 recipient=user,
-                title="党员退出岗位",
-                body=f"{claim.member.name} 退出了 {post.title}",
+                title=_("A member left a post"),
+                body=_("%(member)s left %(title)s"),
+                params={"member": claim.member.name, "title": post.title},
                 link=reverse("posts:detail", args=[post.pk]),
                 now=moment,
             )
@@ -671,10 +693,11 @@ def claim_confirm(*, actor, claim: Claim, now: dt.datetime | None = None) -> Cla
         )
         _notify_member(
             claim.member,
-            f"认领已确认：{claim.post.title}",
+            _("Claim confirmed: %(title)s"),
             "",
             reverse("posts:phone-detail", args=[claim.post_id]),
             moment,
+            {"title": claim.post.title},
         )
     return claim
 
@@ -703,10 +726,11 @@ def claim_remove(*, actor, claim: Claim, reason: str, now: dt.datetime | None = 
         )
         _notify_member(
             claim.member,
-            f"您已被移出岗位：{claim.post.title}",
-            f"原因：{reason}",
+            _("You have been taken off the post %(title)s"),
+            _("Reason: %(reason)s"),
             reverse("posts:phone-detail", args=[claim.post_id]),
             moment,
+            {"title": claim.post.title, "reason": reason},
         )
     return claim
 
@@ -742,10 +766,11 @@ def invitation_send(
         )
         _notify_member(
             member,
-            f"邀请您认领服务岗位：{post.title}",
-            reasons,
+            _("You are invited to claim the service post %(title)s"),
+            "%(reasons)s" if reasons else "",
             reverse("posts:phone-detail", args=[post.pk]),
             moment,
+            {"title": post.title, "reasons": reasons},
         )
     return invitation
 

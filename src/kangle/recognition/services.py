@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
-from kangle.core.errors import NotAllowed, UserError
+from kangle.core.errors import NotAllowed, UserError, render
 from kangle.core.timeutil import resolve_now
 from kangle.members.models import EmployerPartyOrg, Member
 from kangle.notify.services import queue_email
@@ -39,6 +40,12 @@ from kangle.recognition.models import (
     StoryStatus,
 )
 from kangle.recognition.pdf import render_letter
+
+LETTER_SUBJECT = _("Commendation letter %(number)s")
+LETTER_BODY = _(
+    "%(salutation)s:\n\nEnclosed is the commendation letter (%(number)s) of %(signature)s, commending "
+    "comrade %(member)s of your organisation for outstanding community service.\n\n%(signature)s"
+)
 
 
 def _user(actor):
@@ -250,14 +257,18 @@ def letter_send(*, actor, letter: CommendationLetter, now: dt.datetime | None = 
         raise UserError(
             "no_email", _("%(name)s has no e-mail address on file"), field="party_org", name=party_org.name
         )
+    params = {
+        "number": letter.number,
+        "salutation": letter.salutation,
+        "signature": letter.signature,
+        "member": letter.member.name,
+    }
     with transaction.atomic():
         message = queue_email(
             to=address,
-            subject=f"表扬信 {letter.number}",
-            body=(
-                f"{letter.salutation}：\n\n随信附上{letter.signature}表扬信（{letter.number}），"
-                f"表扬贵单位{letter.member.name}同志在社区服务中的突出表现。\n\n{letter.signature}"
-            ),
+            # An employer's address has no account behind it: the letter goes in the deployment's language.
+            subject=render(LETTER_SUBJECT, params, settings.LANGUAGE_CODE),
+            body=render(LETTER_BODY, params, settings.LANGUAGE_CODE),
             attachment_name=f"commendation-{letter.year}-{letter.serial:03d}.pdf",
             attachment=bytes(letter.pdf),
             reference=f"letter:{letter.pk}",

@@ -143,7 +143,14 @@ def activity_cancel(*, actor, activity: Activity, reason: str, now: dt.datetime 
         locked.status = ActivityStatus.CANCELLED
         locked.save(update_fields=["status"])
         for signup in locked.signups.filter(status__in=ACTIVE_SIGNUP_STATUSES).select_related("member"):
-            member_notify(signup.member, f"活动取消：{locked.title}", reason, member_link(locked), moment)
+            member_notify(
+                signup.member,
+                _("Activity cancelled: %(title)s"),
+                "%(reason)s",
+                member_link(locked),
+                moment,
+                {"title": locked.title, "reason": reason},
+            )
         audit.record(
             actor=actor, verb="activities.activity_cancel", obj=locked, details={"reason": reason}, now=moment
         )

@@ -20,14 +20,16 @@ from kangle.activities.services.signups import party_org_of
 from kangle.core import audit, cleaners
 from kangle.core.errors import CHINESE, ENGLISH, NotAllowed, UserError, render
 from kangle.core.text import normalise_text
-from kangle.core.timeutil import local, resolve_now
+from kangle.core.timeutil import resolve_now
 from kangle.members.access import access_members, refused
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member, Skill
-from kangle.notify.services import after_commit, notify_user
+from kangle.notify.services import after_commit, day_time, notify_user
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import in_scope
 from kangle.posts.models import ServiceAspect
+
+CALL_TITLE = _("Community call: %(title)s")
 
 
 def _check_call_times(starts_at, ends_at, deadline, moment) -> tuple:
@@ -120,10 +122,13 @@ def call_create(
 
 def _notify_call(call: WhistleCall, grids, skills, moment) -> None:
     link = reverse("activities:phone-call", args=[call.pk])
-    body = (
-        f"{call.place}，{local(call.starts_at):%m月%d日 %H:%M}，需要 {call.people_needed} 人，"
-        f"{local(call.deadline):%m月%d日 %H:%M} 前报到"
-    )
+    params = {
+        "title": call.title,
+        "place": call.place,
+        "starts": day_time(call.starts_at),
+        "people": call.people_needed,
+        "deadline": day_time(call.deadline),
+    }
     members = list(
         selectors.matching_members(call, grids, skills).select_related("user").filter(user__isnull=False)
     )
@@ -131,8 +136,9 @@ def _notify_call(call: WhistleCall, grids, skills, moment) -> None:
         after_commit(
             notify_user,
             recipient=member.user,
-            title=f"社区吹哨：{call.title}",
-            body=body,
+            title=CALL_TITLE,
+            body=_("%(place)s, %(starts)s, %(people)s people needed, report by %(deadline)s"),
+            params=params,
             link=link,
             sms=True,
             now=moment,
@@ -145,8 +151,12 @@ def _notify_call(call: WhistleCall, grids, skills, moment) -> None:
         after_commit(
             notify_user,
             recipient=party_org.account,
-            title=f"社区吹哨：{call.title}",
-            body=body + "。贵单位可组织党员集体报到",
+            title=CALL_TITLE,
+            body=_(
+                "%(place)s, %(starts)s, %(people)s people needed, report by %(deadline)s. "
+                "Your organisation can report its members together"
+            ),
+            params=params,
             link=collective_link,
             sms=False,
             now=moment,
@@ -188,14 +198,16 @@ def _write_responses(
     return fresh
 
 
-def _tell_answered(responses: list[WhistleResponse], call: WhistleCall, title: str, moment) -> None:
+def _tell_answered(responses: list[WhistleResponse], call: WhistleCall, title, moment) -> None:
+    params = {"title": call.title, "place": call.place, "starts": day_time(call.starts_at)}
     for response in responses:
         member_notify(
             response.member,
             title,
-            f"{call.place}，{local(call.starts_at):%m月%d日 %H:%M}",
+            _("%(place)s, %(starts)s"),
             reverse("activities:phone-call", args=[call.pk]),
             moment,
+            params,
         )
 
 
@@ -221,10 +233,16 @@ def response_create(*, actor, call: WhistleCall, now: dt.datetime | None = None)
         )
         user_notify(
             locked.created_by,
-            f"党员报到：{locked.title}",
-            f"{member.name} 已报到（{locked.responded_count}/{locked.people_needed}）",
+            _("Member reported: %(title)s"),
+            _("%(member)s has reported (%(count)s/%(needed)s)"),
             reverse("activities:call-detail", args=[locked.pk]),
             moment,
+            {
+                "title": locked.title,
+                "member": member.name,
+                "count": locked.responded_count,
+                "needed": locked.people_needed,
+            },
         )
     return response
 
@@ -341,13 +359,20 @@ def response_collective(
             now=moment,
             details={"party_org": party_org.pk, "members": [m.pk for m in chosen], "new": len(fresh)},
         )
-        _tell_answered(fresh, locked, f"单位已为您集体报到：{locked.title}", moment)
+        _tell_answered(fresh, locked, _("Your organisation reported you for: %(title)s"), moment)
         user_notify(
             locked.created_by,
-            f"集体报到：{locked.title}",
-            f"{party_org.name} 报到 {len(fresh)} 人（{locked.responded_count}/{locked.people_needed}）",
+            _("Collective report: %(title)s"),
+            _("%(org)s reported %(number)s people (%(count)s/%(needed)s)"),
             reverse("activities:call-detail", args=[locked.pk]),
             moment,
+            {
+                "title": locked.title,
+                "org": party_org.name,
+                "number": len(fresh),
+                "count": locked.responded_count,
+                "needed": locked.people_needed,
+            },
         )
     return fresh
 
@@ -379,7 +404,7 @@ def response_grid(
             now=moment,
             details={"members": ids, "new": len(fresh)},
         )
-        _tell_answered(fresh, locked, f"网格长已为您报到：{locked.title}", moment)
+        _tell_answered(fresh, locked, _("Your grid leader reported you for: %(title)s"), moment)
     return fresh
 
 

@@ -233,10 +233,11 @@ def record_verify(*, actor, record: ServiceRecord, now: dt.datetime | None = Non
         )
         member_notify(
             locked.member,
-            f"服务记录已认定：{locked.title}",
-            f"时长 {locked.hours} 小时",
+            _("Service record verified: %(title)s"),
+            _("Duration %(hours)s hours"),
             reverse("activities:my-records"),
             moment,
+            {"title": locked.title, "hours": locked.hours},
         )
     return locked
 
@@ -267,12 +268,17 @@ def record_reject(
             now=moment,
             details={"reason": reason},
         )
-        verb = "撤销" if was_verified else "退回"
+        title = (
+            _("Service record revoked: %(title)s")
+            if was_verified
+            else _("Service record returned: %(title)s")
+        )
         member_notify(
             locked.member,
-            f"服务记录被{verb}：{locked.title}",
-            f"原因：{reason}",
+            title,
+            _("Reason: %(reason)s"),
             reverse("activities:my-records"),
             moment,
+            {"title": locked.title, "reason": reason},
         )
     return locked

@@ -10,10 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kangle.activities.models import Activity
 from kangle.core.errors import UserError
-from kangle.core.timeutil import local
 from kangle.members.constants import Status
 from kangle.members.models import Member
-from kangle.notify.services import after_commit, notify_user
+from kangle.notify.services import Phrase, after_commit, day_time, notify_user
 from kangle.orgs.models import OrgUnit
 
 # The ledger's name for a service record (points.services: source_type / source_id).
@@ -49,23 +48,43 @@ def reaches(member: Member, org: OrgUnit) -> bool:
     return community_path.startswith(org.path) or org.path.startswith(community_path)
 
 
-def member_notify(member: Member, title: str, body: str, link: str, moment: dt.datetime) -> None:
-    """An inbox notice (and SMS) for a member with a login, sent after the commit."""
+def member_notify(
+    member: Member, title, body, link: str, moment: dt.datetime, params: dict | None = None
+) -> None:
+    """An inbox notice (and SMS) for a member with a login, sent after the commit, in the member's language:
+    ``title`` and ``body`` are lazy messages filled from ``params``."""
     if member.user_id:
         after_commit(
-            notify_user, recipient=member.user, title=title, body=body, link=link, sms=True, now=moment
+            notify_user,
+            recipient=member.user,
+            title=title,
+            body=body,
+            params=params,
+            link=link,
+            sms=True,
+            now=moment,
         )
 
 
-def user_notify(user, title: str, body: str, link: str, moment: dt.datetime) -> None:
-    """An inbox notice for a staff user (no SMS), sent after the commit."""
+def user_notify(user, title, body, link: str, moment: dt.datetime, params: dict | None = None) -> None:
+    """An inbox notice for a staff user (no SMS), sent after the commit, in the user's language."""
     if user is not None:
-        after_commit(notify_user, recipient=user, title=title, body=body, link=link, sms=False, now=moment)
+        after_commit(
+            notify_user,
+            recipient=user,
+            title=title,
+            body=body,
+            params=params,
+            link=link,
+            sms=False,
+            now=moment,
+        )
 
 
 def member_link(activity: Activity) -> str:
     return reverse("activities:phone-detail", args=[activity.pk])
 
 
-def starts_text(activity) -> str:
-    return f"{local(activity.starts_at):%m月%d日 %H:%M}"
+def starts_text(activity) -> Phrase:
+    """When the activity starts, for a notice: rendered in the notice's language."""
+    return day_time(activity.starts_at)

@@ -183,21 +183,24 @@ def _check_signup_window(activity: Activity, member: Member, moment: dt.datetime
 
 
 def _tell_signup(signup: Signup, activity: Activity, moment) -> None:
+    params = {"title": activity.title, "starts": starts_text(activity), "place": activity.place}
     if signup.status == SignupStatus.CONFIRMED:
         member_notify(
             signup.member,
-            f"报名成功：{activity.title}",
-            f"{starts_text(activity)} {activity.place}",
+            _("Signed up: %(title)s"),
+            "%(starts)s %(place)s",
             member_link(activity),
             moment,
+            params,
         )
     else:
         member_notify(
             signup.member,
-            f"已进入候补：{activity.title}",
-            "名额已满，有人取消时将按顺序递补并通知您",
+            _("On the waiting list: %(title)s"),
+            _("The places are full; if someone cancels, you move up in turn and are told"),
             member_link(activity),
             moment,
+            params,
         )
 
 
@@ -296,10 +299,11 @@ def _promote_first_waiting(activity: Activity, moment) -> Signup | None:
         promoted.save(update_fields=["status", "promoted_at"])
         member_notify(
             promoted.member,
-            f"候补成功：{activity.title}",
-            f"有人取消报名，您已递补成功。{starts_text(activity)} {activity.place}",
+            _("Off the waiting list: %(title)s"),
+            _("Someone cancelled and you have moved up. %(starts)s %(place)s"),
             member_link(activity),
             moment,
+            {"title": activity.title, "starts": starts_text(activity), "place": activity.place},
         )
         return promoted
     Activity.objects.filter(pk=activity.pk).update(confirmed_count=F("confirmed_count") - 1)

@@ -26,7 +26,7 @@ from kangle.cases.models import (
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.roles import Role
 from kangle.core.uploads import ValidatedImage
-from kangle.notify.services import notify_user, queue_sms
+from kangle.notify.services import notify_user, queue_sms, sms_text
 
 S = CaseStatus
 
@@ -140,38 +140,40 @@ def milestones_meet(case: Case, status: str, *, now: dt.datetime) -> None:
             )
 
 
-def resident_notify(case: Case, title: str, body: str, *, now: dt.datetime) -> None:
+def resident_notify(case: Case, title, body="", *, params: dict | None = None, now: dt.datetime) -> None:
     """Tell the resident (inbox + SMS for an account, SMS to the given phone otherwise): the inbox row and
     the SMS outbox row are written in the caller's transaction, so they exist exactly when the change does
-    (a process killed after the commit loses none of them; the outbox job sends the SMS)."""
+    (a process killed after the commit loses none of them; the outbox job sends the SMS).
+
+    ``title`` and ``body`` are lazy messages filled from ``params``, written in the resident's language
+    (the deployment's for a phone with no account)."""
     reporter, phone = case.reporter, case.phone
     link = f"/cases/track/?number={case.number}"
-
-    def send():
-        if reporter is not None:
-            notify_user(
-                recipient=reporter,
-                title=title,
-                body=body,
-                link=link,
-                sms=bool(reporter.phone),
-                reference=f"case:{case.number}",
-                now=now,
-            )
-            if not reporter.phone and phone:
-                queue_sms(phone=phone, text=f"{title}。{body}", reference=f"case:{case.number}", now=now)
-        elif phone:
-            queue_sms(phone=phone, text=f"{title}。{body}", reference=f"case:{case.number}", now=now)
-
-    send()
+    reference = f"case:{case.number}"
+    if reporter is not None:
+        notify_user(
+            recipient=reporter,
+            title=title,
+            body=body,
+            params=params,
+            link=link,
+            sms=bool(reporter.phone),
+            reference=reference,
+            now=now,
+        )
+    if phone and (reporter is None or not reporter.phone):
+        language = reporter.language if reporter is not None else None
+        text = sms_text(title, body, params=params, language=language)
+        queue_sms(phone=phone, text=text, reference=reference, now=now)
 
 
 def users_notify(
-    users: Iterable, title: str, body: str, link: str, *, now: dt.datetime, sms: bool = True
+    users: Iterable, title, body, link: str, *, params: dict | None = None, now: dt.datetime, sms: bool = True
 ) -> None:
-    """Inbox notices (and SMS outbox rows) in the caller's transaction, like ``resident_notify``."""
+    """Inbox notices (and SMS outbox rows) in the caller's transaction, like ``resident_notify``, each in
+    its recipient's language."""
     for user in users:
-        notify_user(recipient=user, title=title, body=body, link=link, sms=sms, now=now)
+        notify_user(recipient=user, title=title, body=body, params=params, link=link, sms=sms, now=now)
 
 
 def photos_attach(

@@ -38,7 +38,13 @@ def case_accept(*, actor, case: Case, now: dt.datetime | None = None) -> Case:
     case_move(case, target, now=moment)
     event_write(case, EventKind.ACCEPTED, actor=actor, now=moment, from_status=before, to_status=target)
     audit.record(actor=actor, verb="case.accept", obj=case, now=moment)
-    resident_notify(case, f"案件 {case.number} 已签收", "工作站正在联系专业人员。", now=moment)
+    resident_notify(
+        case,
+        _("Case %(number)s has been accepted"),
+        _("The station is contacting a professional."),
+        params={"number": case.number},
+        now=moment,
+    )
     return case
 
 
@@ -93,9 +99,10 @@ def case_dispatch(
     )
     users_notify(
         contractor.users.filter(is_active=True),
-        f"新派单 {case.number}：{case.category.name}",
-        case.title,
+        _("New job %(number)s: %(category)s"),
+        "%(title)s",
         f"/cases/c/{case.number}/",
+        params={"number": case.number, "category": case.category.name, "title": case.title},
         now=moment,
     )
     return case
@@ -151,9 +158,10 @@ def case_return(*, actor, case: Case, reason: str, now: dt.datetime | None = Non
     )
     users_notify(
         desk_users(case),
-        f"案件 {case.number} 被退单",
-        f"{contractor.name}：{reason}",
+        _("Case %(number)s was handed back"),
+        _("%(contractor)s: %(reason)s"),
         f"/cases/desk/{case.number}/",
+        params={"number": case.number, "contractor": contractor.name, "reason": reason},
         now=moment,
         sms=False,
     )

@@ -34,6 +34,11 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import resolve_now
 from kangle.core.uploads import ValidatedImage
 
+RATE = _("Rate it online with the case number and the last 4 digits of your phone.")
+RATE_WITH_TIP = _(
+    "Prevention tip: %(tips)s. Rate it online with the case number and the last 4 digits of your phone."
+)
+
 
 @transaction.atomic
 def case_finish(
@@ -61,8 +66,9 @@ def case_finish(
     tips = case.category.prevention_tips
     resident_notify(
         case,
-        f"案件 {case.number} 已处置完成，请评价",
-        (f"防治小贴士：{tips[:80]}。" if tips else "") + "凭案件号和手机尾号4位可在线评价。",
+        _("Case %(number)s is done, please rate it"),
+        RATE_WITH_TIP if tips else RATE,
+        params={"number": case.number, "tips": tips[:80]},
         now=moment,
     )
     return case
@@ -147,9 +153,10 @@ def _reopen(case: Case, *, actor, reason: str, now: dt.datetime) -> None:
     if case.contractor_id:
         users_notify(
             case.contractor.users.filter(is_active=True),
-            f"案件 {case.number} 居民不满意，需返工",
-            reason,
+            _("Case %(number)s: the resident is not satisfied, rework needed"),
+            "%(reason)s",
             f"/cases/c/{case.number}/",
+            params={"number": case.number, "reason": reason},
             now=now,
         )
 

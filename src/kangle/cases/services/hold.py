@@ -63,7 +63,13 @@ def case_cancel(*, actor, case: Case, reason: str, now: dt.datetime | None = Non
         case, EventKind.CANCELLED, actor=actor, now=moment, from_status=before, to_status=target, note=reason
     )
     audit.record(actor=actor, verb="case.cancel", obj=case, details={"reason": reason}, now=moment)
-    resident_notify(case, f"案件 {case.number} 已撤销", reason, now=moment)
+    resident_notify(
+        case,
+        _("Case %(number)s has been cancelled"),
+        "%(reason)s",
+        params={"number": case.number, "reason": reason},
+        now=moment,
+    )
     return case
 
 
@@ -214,9 +220,10 @@ def extension_request(
     )
     users_notify(
         desk_users(case, roles=(Role.AREA_ADMIN,)),
-        f"案件 {case.number} 申请延期 {hours} 小时",
-        reason,
+        _("Case %(number)s asks for %(hours)s more hours"),
+        "%(reason)s",
         f"/cases/desk/{case.number}/",
+        params={"number": case.number, "hours": hours, "reason": reason},
         now=moment,
         sms=False,
     )

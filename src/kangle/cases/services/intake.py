@@ -199,8 +199,9 @@ def case_report(
     )
     resident_notify(
         case,
-        f"您反映的问题已登记，案件号 {case.number}",
-        f"可凭案件号和手机尾号4位查询进度。{category.precautions[:60]}",
+        _("Your report has been registered, case number %(number)s"),
+        _("Track it with the case number and the last 4 digits of your phone. %(precautions)s"),
+        params={"number": case.number, "precautions": category.precautions[:60]},
         now=moment,
     )
     return case

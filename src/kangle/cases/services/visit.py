@@ -32,6 +32,7 @@ from kangle.core import audit, cleaners
 from kangle.core.errors import UserError
 from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
+from kangle.notify.services import day_time
 
 MAX_SLOT_HOURS = 12
 
@@ -104,8 +105,14 @@ def case_book(
     audit.record(actor=actor, verb="case.book", obj=case, details={"slot": slot_text}, now=moment)
     resident_notify(
         case,
-        f"案件 {case.number} 已预约上门：{slot_text}",
-        f"注意事项：{case.category.precautions}" if case.category.precautions else "",
+        _("Case %(number)s: a visit is booked for %(start)s–%(end)s"),
+        _("Precautions: %(precautions)s") if case.category.precautions else "",
+        params={
+            "number": case.number,
+            "start": day_time(slot_start),
+            "end": f"{local(slot_end):%H:%M}",
+            "precautions": case.category.precautions,
+        },
         now=moment,
     )
     return appointment
@@ -177,7 +184,9 @@ def case_check_in(
     )
     photos_attach(case, event, photos, actor=actor, now=moment)
     audit.record(actor=actor, verb="case.check_in", obj=case, now=moment)
-    resident_notify(case, f"案件 {case.number}：专业人员已到场", "", now=moment)
+    resident_notify(
+        case, _("Case %(number)s: the professional has arrived"), params={"number": case.number}, now=moment
+    )
     return case
 
 

@@ -212,8 +212,11 @@ def adjustment_decide(
     )
     notify_user(
         recipient=request.requested_by,
-        title="积分调整申请已审批" if approve else "积分调整申请被驳回",
-        body=f"{request.member.name} {request.points:+d}",
+        title=_("Your points adjustment request was approved")
+        if approve
+        else _("Your points adjustment request was rejected"),
+        body="%(member)s %(points)s",
+        params={"member": request.member.name, "points": f"{request.points:+d}"},
         now=moment,
     )
     return request

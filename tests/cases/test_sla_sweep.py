@@ -81,8 +81,9 @@ def test_each_page_writes_events_audit_rows_escalations_and_notices_from_the_cha
     assert pressed.body == f"{termite.name} · 100% 蛀空的门框"
 
 
-def test_notices_are_written_in_the_deployment_language(personas, termite, settings):
-    settings.LANGUAGE_CODE = "en"
+def test_notices_are_written_in_the_recipients_language(personas, termite):
+    personas.area_admin.language = "en"
+    personas.area_admin.save(update_fields=["language"])
     case = report(personas, termite)
     on_site = _clock(case, "on_site")
     jobs.sla_sweep(now=on_site.deadline)

@@ -43,7 +43,11 @@ def access_case(actor, number) -> Case:
 def access_case_photo(actor, pk, *, tracked: list[int] = ()) -> CasePhoto:
     """A photo of a case the actor may see (staff in scope, its contractor, its reporter) or one the
     visitor proved on the tracking page."""
-    item = CasePhoto.objects.select_related("case__org").filter(pk=_int(pk)).first()
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    item = CasePhoto.objects.select_related("case__org").filter(pk=number).first()
     if item is None or not (permissions.can_view_case(actor, item.case) or item.case_id in tracked):
         raise Http404
     return item
@@ -52,10 +56,3 @@ def access_case_photo(actor, pk, *, tracked: list[int] = ()) -> CasePhoto:
 def case_photo_file(request, pk: int) -> StoredFile:
     item = access_case_photo(request.user, pk, tracked=request.session.get(TRACK_SESSION_KEY, []))
     return StoredFile(name=item.file.name, content_type=item.content_type)
-
-
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404 from None

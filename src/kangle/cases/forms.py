@@ -16,22 +16,27 @@ from django.utils.translation import gettext_lazy as _
 from kangle.core.errors import UserError
 
 
-def _text() -> forms.CharField:
-    # Services fold, trim and check the text (cleaners.text, naming the field); the form hands it over.
-    return forms.CharField(required=False, strip=False)
+class PassThroughText(forms.CharField):
+    """Text handed to the service as typed: the service folds, trims and checks it (``cleaners.text``,
+    naming the field), so the page and the API refuse the same input with the same words."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
 
 
 class CaseReportForm(forms.Form):
     """The desk's intake page and the resident's report page (the resident's channel is always online)."""
 
-    category = _text()
-    org = _text()
-    channel = _text()
-    title = _text()
-    description = _text()
-    resident_name = _text()
-    phone = _text()
-    address = _text()
+    category = PassThroughText()
+    org = PassThroughText()
+    channel = PassThroughText()
+    title = PassThroughText()
+    description = PassThroughText()
+    resident_name = PassThroughText()
+    phone = PassThroughText()
+    address = PassThroughText()
     confirm_duplicate = forms.BooleanField(required=False)
 
 
@@ -40,13 +45,13 @@ class CaseActionForm(forms.Form):
 
     version = forms.IntegerField(required=False)
     contractor = forms.IntegerField(required=False, min_value=1)
-    slot_start = _text()
-    slot_end = _text()
-    note = _text()
-    reason = _text()
-    early_reason = _text()
-    step = _text()
-    milestone = _text()
+    slot_start = PassThroughText()
+    slot_end = PassThroughText()
+    note = PassThroughText()
+    reason = PassThroughText()
+    early_reason = PassThroughText()
+    step = PassThroughText()
+    milestone = PassThroughText()
     hours = forms.IntegerField(required=False)
 
     def moment(self, name: str) -> dt.datetime | None:
@@ -66,7 +71,7 @@ class FeedbackForm(forms.Form):
         choices=(("yes", "yes"), ("no", "no")), coerce=lambda value: value == "yes", required=False
     )
     rating = forms.IntegerField(required=False)
-    comment = _text()
+    comment = PassThroughText()
 
 
 class TrackForm(forms.Form):

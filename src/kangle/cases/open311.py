@@ -80,12 +80,13 @@ def _xml_value(parent, key: str, value) -> None:
                 for k, v in entry.items():
                     _xml_value(sub, k, v)
             else:
-                sub.text = _text(entry)
+                sub.text = _xml_text(entry)
     else:
-        node.text = _text(value)
+        node.text = _xml_text(value)
 
 
-def _text(value) -> str:
+def _xml_text(value) -> str:
+    """A value as Open311 XML element text: booleans as true/false, times in ISO 8601, None as empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -180,10 +181,10 @@ def service_definition(request, code: str, *, fmt):
                 values = ET.SubElement(node, "values")
                 for entry in value:
                     item = ET.SubElement(values, "value")
-                    ET.SubElement(item, "key").text = _text(entry["key"])
-                    ET.SubElement(item, "name").text = _text(entry["name"])
+                    ET.SubElement(item, "key").text = _xml_text(entry["key"])
+                    ET.SubElement(item, "name").text = _xml_text(entry["name"])
             else:
-                ET.SubElement(node, key).text = _text(value)
+                ET.SubElement(node, key).text = _xml_text(value)
     return HttpResponse(
         b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8"),
         content_type="text/xml; charset=utf-8",

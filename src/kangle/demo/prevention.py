@@ -121,15 +121,27 @@ def build(ctx) -> None:
     communities = list(
         OrgUnit.objects.filter(path__startswith=street.path, kind=OrgKind.COMMUNITY).order_by("code")
     )
-    by_code = {community.code: community for community in communities}
     estates = {
         community.pk: list(OrgUnit.objects.filter(parent=community, kind=OrgKind.ESTATE).order_by("code"))
         for community in communities
     }
     places = Places(ctx, communities)
     photo = _photo()
+    points = _monitoring_points(admin, communities, places)
+    readings = _weekly_rounds(ctx, admin, inspector, street, points)
+    cases = _resident_cases(ctx, admin, inspector, contractor, termite, communities, estates, places, photo)
+    _patrol_reports(ctx, admin, communities, estates, places)
+    campaign, units = _carpet_inspection(ctx, admin, inspector, street, contractor, places, photo)
+    ctx.refs["campaign:HN"] = campaign
+    ctx.summary["monitoring_points"] = len(points)
+    ctx.summary["readings"] = readings
+    ctx.summary["termite_cases"] = cases + NESTS
+    ctx.summary["campaign_units"] = len(units)
 
-    # Monitoring points and weekly rounds.
+
+def _monitoring_points(admin, communities: list[OrgUnit], places: Places) -> list:
+    """The bait stations, installed on 20 February."""
+    by_code = {community.code: community for community in communities}
     points = []
     for code, name, community_code, place_type in POINTS:
         community = by_code[community_code]
@@ -149,6 +161,11 @@ def build(ctx) -> None:
                 now=_at(dt.date(2026, 2, 20), 10),
             )
         )
+    return points
+
+
+def _weekly_rounds(ctx, admin, inspector, street: OrgUnit, points: list) -> int:
+    """A round every Monday of both periods reading every point; returns the number of readings."""
     readings = 0
     for period_name, (first, last) in (("previous", PREVIOUS_PERIOD), ("current", DEMO_PERIOD)):
         mondays = _mondays(first, last)
@@ -171,8 +188,11 @@ def build(ctx) -> None:
                 )
                 readings += 1
             services.round_close(actor=admin, inspection_round=inspection_round, now=_at(monday, 11))
+    return readings
 
-    # Residents' termite cases, handled the same or next day, each a warning.
+
+def _resident_cases(ctx, admin, inspector, contractor, termite, communities, estates, places, photo) -> int:
+    """Residents' termite cases, handled the same or next day, each a warning; returns how many."""
     cases = 0
     for period_name, (first, last) in (("previous", PREVIOUS_PERIOD), ("current", DEMO_PERIOD)):
         for _ in range(RESIDENT_CASES[period_name]):
@@ -197,8 +217,11 @@ def build(ctx) -> None:
             _handle(case, admin, inspector, contractor, photo, reported)
             services.warning_from_case(actor=admin, case=case, place_type=PlaceType.OLD_HOUSE, now=reported)
             cases += 1
+    return cases
 
-    # Patrol reports.
+
+def _patrol_reports(ctx, admin, communities, estates, places) -> None:
+    """The grid patrols' reports of the three periods, by place type."""
     for period_name, (first, last) in (
         ("previous", PREVIOUS_PERIOD),
         ("current", DEMO_PERIOD),
@@ -220,7 +243,10 @@ def build(ctx) -> None:
                     now=moment,
                 )
 
-    # The carpet inspection of June: every estate and lane, 15 nests treated on the spot.
+
+def _carpet_inspection(ctx, admin, inspector, street, contractor, places, photo):
+    """The carpet inspection of June: every estate and lane, 15 nests treated on the spot; returns the
+    closed campaign and its units."""
     units = list(services.estates_and_lanes(street))
     campaign = services.campaign_create(
         actor=admin,
@@ -263,11 +289,7 @@ def build(ctx) -> None:
                 actor=inspector, campaign=campaign, unit=unit, note="未发现白蚁危害", now=moment
             )
     services.campaign_close(actor=admin, campaign=campaign, now=_at(dt.date(2026, 6, 30), 18))
-    ctx.refs["campaign:HN"] = campaign
-    ctx.summary["monitoring_points"] = len(points)
-    ctx.summary["readings"] = readings
-    ctx.summary["termite_cases"] = cases + NESTS
-    ctx.summary["campaign_units"] = len(units)
+    return campaign, units
 
 
 def _handle(case, desk, technician, contractor, photo, reported: dt.datetime) -> None:

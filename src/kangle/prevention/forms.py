@@ -19,8 +19,14 @@ from kangle.core.errors import UserError
 from kangle.prevention.models import TeamRole
 
 
-def _text(required: bool = False) -> forms.CharField:
-    return forms.CharField(required=required, strip=False)
+class PassThroughText(forms.CharField):
+    """Text handed to the service as typed: the service folds, trims and checks it (``cleaners.text``,
+    naming the field), so the page, the API and the phone refuse the same input with the same words."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        super().__init__(**kwargs)
 
 
 class PageForm(forms.Form):
@@ -31,16 +37,16 @@ class PageForm(forms.Form):
 
 
 class PointForm(PageForm):
-    org = _text()
-    code = _text()
-    name = _text()
-    latitude = _text()
-    longitude = _text()
-    place_type = _text()
-    device_type = _text()
-    bait_type = _text()
-    installed_on = _text()
-    note = _text()
+    org = PassThroughText()
+    code = PassThroughText()
+    name = PassThroughText()
+    latitude = PassThroughText()
+    longitude = PassThroughText()
+    place_type = PassThroughText()
+    device_type = PassThroughText()
+    bait_type = PassThroughText()
+    installed_on = PassThroughText()
+    note = PassThroughText()
 
     def clean_installed_on(self):
         return cleaners.date(
@@ -55,17 +61,17 @@ class PointForm(PageForm):
 
 
 class RoundForm(PageForm):
-    org = _text()
-    name = _text()
+    org = PassThroughText()
+    name = PassThroughText()
 
 
 class WarningForm(PageForm):
     case_number = forms.CharField(required=False)
-    org = _text()
-    place_type = _text()
-    latitude = _text()
-    longitude = _text()
-    description = _text()
+    org = PassThroughText()
+    place_type = PassThroughText()
+    latitude = PassThroughText()
+    longitude = PassThroughText()
+    description = PassThroughText()
 
     def clean_latitude(self):
         return self.cleaned_data["latitude"] or None
@@ -75,16 +81,16 @@ class WarningForm(PageForm):
 
 
 class CampaignForm(PageForm):
-    org = _text()
-    name = _text()
-    starts_on = _text()
-    ends_on = _text()
+    org = PassThroughText()
+    name = PassThroughText()
+    starts_on = PassThroughText()
+    ends_on = PassThroughText()
     contractor = forms.CharField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for role in TeamRole.values:
-            self.fields[f"team_{role}"] = _text()
+            self.fields[f"team_{role}"] = PassThroughText()
 
     def clean_starts_on(self):
         return cleaners.date(
@@ -106,28 +112,28 @@ class CampaignForm(PageForm):
 
 
 class ReadingForm(PageForm):
-    point = _text()
+    point = PassThroughText()
     activity_found = forms.BooleanField(required=False)
-    bait_consumed_pct = _text()
-    note = _text()
+    bait_consumed_pct = PassThroughText()
+    note = PassThroughText()
     open_case = forms.BooleanField(required=False)
 
 
 class FindingForm(PageForm):
-    unit = _text()
-    description = _text()
-    place_type = _text()
+    unit = PassThroughText()
+    description = PassThroughText()
+    place_type = PassThroughText()
     nest_found = forms.BooleanField(required=False)
     treated_on_spot = forms.BooleanField(required=False)
-    technician = _text()
-    note = _text()
+    technician = PassThroughText()
+    note = PassThroughText()
 
 
 class SprayingForm(PageForm):
-    unit = _text()
-    sprayed_at = _text()
-    agent = _text()
-    note = _text()
+    unit = PassThroughText()
+    sprayed_at = PassThroughText()
+    agent = PassThroughText()
+    note = PassThroughText()
 
     def clean_sprayed_at(self) -> dt.datetime | None:
         """A local date and time from the page (``2026-06-01T09:30``), made aware."""

@@ -235,33 +235,8 @@ def reading_record(
     point = MonitoringPoint.objects.select_related("org").get(pk=point.pk)
     permissions.require_overlap(actor, inspection_round.org)
     permissions.require_inspector(actor, point.org)
-    if not point.org.path.startswith(inspection_round.org.path):
-        raise UserError(
-            "point_outside_round",
-            gettext_lazy("Point %(code_value)s is outside this round's area (%(name)s)"),
-            field="point",
-            code_value=point.code,
-            name=inspection_round.org.name,
-        )
-    if not inspection_round.is_open:
-        raise UserError("round_closed", gettext_lazy("This round is closed; no more readings"), field="round")
-    if point.status == PointStatus.RETIRED:
-        raise UserError(
-            "point_retired",
-            gettext_lazy("Point %(code_value)s is retired; it takes no readings"),
-            field="point",
-            code_value=point.code,
-        )
-    try:
-        pct = int(bait_consumed_pct)
-    except (TypeError, ValueError):
-        pct = -1
-    if not 0 <= pct <= 100:
-        raise UserError(
-            "invalid_bait_consumed",
-            gettext_lazy("Bait consumed must be a whole number from 0 to 100"),
-            field="bait_consumed_pct",
-        )
+    _reading_point_takes_reading(inspection_round, point)
+    pct = _reading_bait_consumed(bait_consumed_pct)
     if Reading.objects.filter(round=inspection_round, point=point).exists():
         raise _duplicate_reading(point)
     try:
@@ -288,6 +263,51 @@ def reading_record(
         details={"point": point.code, "activity": bool(activity_found), "pct": pct},
         now=moment,
     )
+    _reading_warn(actor=actor, reading=reading, point=point, pct=pct, open_case=open_case, moment=moment)
+    return reading
+
+
+def _reading_point_takes_reading(inspection_round: InspectionRound, point: MonitoringPoint) -> None:
+    """The point lies in the round's area, the round is open and the point is not retired."""
+    if not point.org.path.startswith(inspection_round.org.path):
+        raise UserError(
+            "point_outside_round",
+            gettext_lazy("Point %(code_value)s is outside this round's area (%(name)s)"),
+            field="point",
+            code_value=point.code,
+            name=inspection_round.org.name,
+        )
+    if not inspection_round.is_open:
+        raise UserError("round_closed", gettext_lazy("This round is closed; no more readings"), field="round")
+    if point.status == PointStatus.RETIRED:
+        raise UserError(
+            "point_retired",
+            gettext_lazy("Point %(code_value)s is retired; it takes no readings"),
+            field="point",
+            code_value=point.code,
+        )
+
+
+def _reading_bait_consumed(value) -> int:
+    """The share of bait consumed, a whole number from 0 to 100."""
+    try:
+        pct = int(value)
+    except (TypeError, ValueError):
+        pct = -1
+    if not 0 <= pct <= 100:
+        raise UserError(
+            "invalid_bait_consumed",
+            gettext_lazy("Bait consumed must be a whole number from 0 to 100"),
+            field="bait_consumed_pct",
+        )
+    return pct
+
+
+def _reading_warn(
+    *, actor, reading: Reading, point: MonitoringPoint, pct: int, open_case: bool, moment: dt.datetime
+) -> None:
+    """A positive reading raises a monitoring warning (and, when asked, opens its case); asking for a case
+    on a negative reading is refused (the caller's transaction then undoes the reading)."""
     if reading.is_positive:
         warning = _warning_create(
             actor=actor,
@@ -309,7 +329,6 @@ def reading_record(
             gettext_lazy("A reading without termite activity raises no warning; there is no case to open"),
             field="open_case",
         )
-    return reading
 
 
 def _duplicate_reading(point: MonitoringPoint) -> UserError:
@@ -570,7 +589,8 @@ def campaign_create(
     return campaign
 
 
-def _campaign_unit(campaign: Campaign, unit: OrgUnit) -> CampaignUnit:
+def campaign_unit_lock(campaign: Campaign, unit: OrgUnit) -> CampaignUnit:
+    """The campaign's row for ``unit``, locked for update; refused when the unit is not on the list."""
     row = CampaignUnit.objects.select_for_update().filter(campaign=campaign, unit=unit).first()
     if row is None:
         raise UserError(
@@ -583,7 +603,8 @@ def _campaign_unit(campaign: Campaign, unit: OrgUnit) -> CampaignUnit:
     return row
 
 
-def _open_campaign(campaign: Campaign) -> Campaign:
+def campaign_require_open(campaign: Campaign) -> Campaign:
+    """The campaign read afresh (with its org, contractor and lead); refused once it is closed."""
     campaign = Campaign.objects.select_related("org", "contractor__org", "lead").get(pk=campaign.pk)
     if campaign.status != CampaignStatus.ACTIVE:
         raise UserError(
@@ -597,10 +618,10 @@ def campaign_mark_inspected(
     *, actor, campaign: Campaign, unit: OrgUnit, note: str = "", now: dt.datetime | None = None
 ) -> CampaignUnit:
     moment = resolve_now(now)
-    campaign = _open_campaign(campaign)
+    campaign = campaign_require_open(campaign)
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
-    row = _campaign_unit(campaign, unit)
+    row = campaign_unit_lock(campaign, unit)
     note = cleaners.text(
         note, field="note", label=gettext_lazy("Inspection notes"), required=False, max_length=500
     )
@@ -643,58 +664,43 @@ def finding_record(
     steps by the recorder if they work for the campaign's contractor (else by ``technician``, who must).
     """
     moment = resolve_now(now)
-    campaign = _open_campaign(campaign)
+    campaign = campaign_require_open(campaign)
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
-    row = _campaign_unit(campaign, unit)
+    row = campaign_unit_lock(campaign, unit)
     description = cleaners.text(
         description, field="description", label=gettext_lazy("What was found"), max_length=300
     )
     place_type = cleaners.choice(
         place_type, field="place_type", label=gettext_lazy("Type of place"), choices=PlaceType
     )
-    if treated_on_spot and not nest_found:
-        raise UserError(
-            "treated_without_nest",
-            gettext_lazy("'Treated on the spot' needs a nest found"),
-            field="treated_on_spot",
-        )
-    desk = technician_user = None
-    if treated_on_spot:
-        desk, technician_user = _on_spot_people(actor, campaign, unit, technician)
-        if not photos:
-            raise UserError(
-                "photo_required", gettext_lazy("Treatment on the spot needs a photo"), field="photo"
-            )
+    desk, technician_user = _finding_treatment_people(
+        actor,
+        campaign=campaign,
+        unit=unit,
+        technician=technician,
+        nest_found=nest_found,
+        treated_on_spot=treated_on_spot,
+        photos=photos,
+    )
     if row.inspected_at is None:
         CampaignUnit.objects.filter(pk=row.pk).update(inspected_at=moment, inspected_by=actor)
-    warning = None
+    warning = case = None
     if nest_found:
-        warning = _warning_create(
-            actor=actor,
-            source=WarningSource.PATROL,
-            place_type=place_type,
-            org=unit,
-            occurred_at=moment,
-            latitude=_coordinate(latitude, field="latitude", low=-90, high=90),
-            longitude=_coordinate(longitude, field="longitude", low=-180, high=180),
-            description=f"{campaign.name}：{description}",
-            now=moment,
+        warning = _finding_nest_warning(
+            actor,
+            campaign,
+            unit,
+            place_type,
+            description,
+            latitude=latitude,
+            longitude=longitude,
+            moment=moment,
         )
-    case = None
     if treated_on_spot:
-        case = record_completed_case(
-            desk=desk,
-            technician=technician_user,
-            contractor=campaign.contractor,
-            org=unit,
-            title=f"巡查发现白蚁巢：{unit.name}",
-            description=description,
-            photos=photos,
-            now=moment,
+        case = _finding_treated_case(
+            desk, technician_user, campaign, unit, description, photos=photos, warning=warning, moment=moment
         )
-        Warning.objects.filter(pk=warning.pk).update(case=case)
-        warning.case = case
     finding = Finding.objects.create(
         campaign_unit=row,
         org=unit,
@@ -716,6 +722,84 @@ def finding_record(
         now=moment,
     )
     return finding
+
+
+def _finding_treatment_people(
+    actor,
+    *,
+    campaign: Campaign,
+    unit: OrgUnit,
+    technician,
+    nest_found: bool,
+    treated_on_spot: bool,
+    photos: Sequence[ValidatedImage],
+):
+    """``(desk, technician)`` who log a treatment on the spot, ``(None, None)`` without one; a treatment
+    needs a nest found, the campaign's contractor and a photo."""
+    if treated_on_spot and not nest_found:
+        raise UserError(
+            "treated_without_nest",
+            gettext_lazy("'Treated on the spot' needs a nest found"),
+            field="treated_on_spot",
+        )
+    if not treated_on_spot:
+        return None, None
+    people = _on_spot_people(actor, campaign, unit, technician)
+    if not photos:
+        raise UserError("photo_required", gettext_lazy("Treatment on the spot needs a photo"), field="photo")
+    return people
+
+
+def _finding_nest_warning(
+    actor,
+    campaign: Campaign,
+    unit: OrgUnit,
+    place_type: str,
+    description: str,
+    *,
+    latitude,
+    longitude,
+    moment: dt.datetime,
+) -> Warning:
+    """A nest found on patrol raises a patrol warning at the place (coordinates optional)."""
+    return _warning_create(
+        actor=actor,
+        source=WarningSource.PATROL,
+        place_type=place_type,
+        org=unit,
+        occurred_at=moment,
+        latitude=_coordinate(latitude, field="latitude", low=-90, high=90),
+        longitude=_coordinate(longitude, field="longitude", low=-180, high=180),
+        description=f"{campaign.name}：{description}",
+        now=moment,
+    )
+
+
+def _finding_treated_case(
+    desk,
+    technician,
+    campaign: Campaign,
+    unit: OrgUnit,
+    description: str,
+    *,
+    photos: Sequence[ValidatedImage],
+    warning: Warning,
+    moment: dt.datetime,
+) -> Case:
+    """A nest treated on the spot: a completed case, linked to the nest's warning."""
+    case = record_completed_case(
+        desk=desk,
+        technician=technician,
+        contractor=campaign.contractor,
+        org=unit,
+        title=f"巡查发现白蚁巢：{unit.name}",
+        description=description,
+        photos=photos,
+        now=moment,
+    )
+    Warning.objects.filter(pk=warning.pk).update(case=case)
+    warning.case = case
+    return case
 
 
 def _on_spot_people(actor, campaign: Campaign, unit: OrgUnit, technician):

@@ -24,7 +24,7 @@ from kangle.orgs.models import OrgUnit
 from kangle.orgs.selectors import subtree_q
 from kangle.prevention import permissions
 from kangle.prevention.models import Campaign, Spraying, SprayingPhoto
-from kangle.prevention.services import _campaign_unit, _open_campaign, aware
+from kangle.prevention.services import aware, campaign_require_open, campaign_unit_lock
 
 MAX_PHOTOS = 6
 
@@ -45,40 +45,15 @@ def spraying_record(
     """Record that ``unit``'s green belts were sprayed under ``campaign`` (by its contractor unless another
     covering one is named)."""
     moment = resolve_now(now)
-    campaign = _open_campaign(campaign)
+    campaign = campaign_require_open(campaign)
     permissions.require_overlap(actor, campaign.org)
     permissions.require_inspector(actor, unit)
-    row = _campaign_unit(campaign, unit)
+    row = campaign_unit_lock(campaign, unit)
     agent = cleaners.text(agent, field="agent", label=_("Agent name"), max_length=200)
     note = cleaners.text(note, field="note", label=_("Where and how much"), required=False, max_length=300)
-    if sprayed_at is None or sprayed_at.tzinfo is None:
-        raise UserError("blank_sprayed_at", _("When was it sprayed?"), field="sprayed_at")
-    if sprayed_at > moment:
-        raise UserError("sprayed_in_future", _("The spraying cannot be in the future"), field="sprayed_at")
-    if sprayed_at < aware(campaign.starts_on):
-        raise UserError(
-            "sprayed_before_campaign",
-            _("The spraying is before the campaign started (%(starts_on)s)"),
-            field="sprayed_at",
-            starts_on=f"{campaign.starts_on:%Y-%m-%d}",
-        )
-    contractor = contractor or campaign.contractor
-    if contractor is None:
-        raise UserError("blank_contractor", _("Name the contractor who sprayed"), field="contractor")
-    if not contractor.is_active or not unit.path.startswith(contractor.org.path):
-        raise UserError(
-            "contractor_not_covering",
-            _("The contractor '%(name)s' does not cover '%(name2)s'"),
-            field="contractor",
-            name=contractor.name,
-            name2=unit.name,
-        )
-    if not photos:
-        raise UserError("photo_required", _("Add at least one photo"), field="photos")
-    if len(photos) > MAX_PHOTOS:
-        raise UserError(
-            "too_many_photos", _("At most %(MAX_PHOTOS)s photos"), field="photos", MAX_PHOTOS=MAX_PHOTOS
-        )
+    _spraying_time_check(sprayed_at, campaign=campaign, moment=moment)
+    contractor = _spraying_contractor(contractor or campaign.contractor, unit)
+    _spraying_photos_check(photos)
     spraying = Spraying.objects.create(
         campaign=campaign,
         campaign_unit=row,
@@ -112,6 +87,46 @@ def spraying_record(
         now=moment,
     )
     return spraying
+
+
+def _spraying_time_check(sprayed_at: dt.datetime | None, *, campaign: Campaign, moment: dt.datetime) -> None:
+    """An aware time, not in the future, not before the campaign started."""
+    if sprayed_at is None or sprayed_at.tzinfo is None:
+        raise UserError("blank_sprayed_at", _("When was it sprayed?"), field="sprayed_at")
+    if sprayed_at > moment:
+        raise UserError("sprayed_in_future", _("The spraying cannot be in the future"), field="sprayed_at")
+    if sprayed_at < aware(campaign.starts_on):
+        raise UserError(
+            "sprayed_before_campaign",
+            _("The spraying is before the campaign started (%(starts_on)s)"),
+            field="sprayed_at",
+            starts_on=f"{campaign.starts_on:%Y-%m-%d}",
+        )
+
+
+def _spraying_contractor(contractor: Contractor | None, unit: OrgUnit) -> Contractor:
+    """The contractor who sprayed: named, active and covering ``unit``."""
+    if contractor is None:
+        raise UserError("blank_contractor", _("Name the contractor who sprayed"), field="contractor")
+    if not contractor.is_active or not unit.path.startswith(contractor.org.path):
+        raise UserError(
+            "contractor_not_covering",
+            _("The contractor '%(name)s' does not cover '%(name2)s'"),
+            field="contractor",
+            name=contractor.name,
+            name2=unit.name,
+        )
+    return contractor
+
+
+def _spraying_photos_check(photos: Sequence[ValidatedImage]) -> None:
+    """One to ``MAX_PHOTOS`` photos."""
+    if not photos:
+        raise UserError("photo_required", _("Add at least one photo"), field="photos")
+    if len(photos) > MAX_PHOTOS:
+        raise UserError(
+            "too_many_photos", _("At most %(MAX_PHOTOS)s photos"), field="photos", MAX_PHOTOS=MAX_PHOTOS
+        )
 
 
 def sprayings_under(org: OrgUnit | None, start: dt.datetime, end: dt.datetime):

@@ -123,6 +123,41 @@ def _award_capped(member: Member, rule: PointsRule, base: int, day: dt.date) -> 
     return points, capped
 
 
+def _award_permitted(actor, member: Member) -> None:
+    """A verifier must reach the member's community (404 otherwise) and hold an awarding role there; a
+    system job (``actor is None``) may always award."""
+    if actor is None:
+        return
+    if not in_scope(actor, member.org.path):
+        raise Http404
+    if not permissions.can_award(actor, member.org):
+        raise NotAllowed()
+
+
+def _award_already_written(key: str, member: Member) -> LedgerEntry | None:
+    """The entry an earlier call wrote for this record (the call is idempotent), or None; refused when
+    the record earned points for another member."""
+    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    if existing is not None and existing.member_id != member.pk:
+        raise UserError(
+            "source_awarded_elsewhere",
+            _("This record has already earned points for another member"),
+            field="source_id",
+        )
+    return existing
+
+
+def _award_rule(street, occurred_at: dt.datetime) -> PointsRule:
+    """The street's rule version in force at ``occurred_at``; refused when there is none."""
+    rule = rule_in_force(street, occurred_at)
+    if rule is None:
+        when = timezone.localtime(occurred_at).strftime("%Y-%m-%d %H:%M")
+        raise UserError(
+            "no_rule", _("No points rule was in force at %(when)s"), field="occurred_at", when=when
+        )
+    return rule
+
+
 def award_for_service(
     *,
     actor,
@@ -146,31 +181,15 @@ def award_for_service(
         evidence=evidence,
         moment=moment,
     )
-    if actor is not None:
-        if not in_scope(actor, member.org.path):
-            raise Http404
-        if not permissions.can_award(actor, member.org):
-            raise NotAllowed()
-
+    _award_permitted(actor, member)
     key = award_key(source_type, source_id)
     street = street_of(member.community)
     with transaction.atomic():
         balance = balance_lock(member)
-        existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+        existing = _award_already_written(key, member)
         if existing is not None:
-            if existing.member_id != member.pk:
-                raise UserError(
-                    "source_awarded_elsewhere",
-                    _("This record has already earned points for another member"),
-                    field="source_id",
-                )
             return existing
-        rule = rule_in_force(street, occurred_at)
-        if rule is None:
-            when = timezone.localtime(occurred_at).strftime("%Y-%m-%d %H:%M")
-            raise UserError(
-                "no_rule", _("No points rule was in force at %(when)s"), field="occurred_at", when=when
-            )
+        rule = _award_rule(street, occurred_at)
         base = rule.points_for(difficulty, duration_minutes)
         day = local_day(occurred_at)
         points, capped = _award_capped(member, rule, base, day)

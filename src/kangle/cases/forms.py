@@ -14,16 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kangle.core.errors import UserError
-
-
-class PassThroughText(forms.CharField):
-    """Text handed to the service as typed: the service folds, trims and checks it (``cleaners.text``,
-    naming the field), so the page and the API refuse the same input with the same words."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("strip", False)
-        super().__init__(**kwargs)
+from kangle.core.forms import PassThroughText
 
 
 class CaseReportForm(forms.Form):

@@ -46,7 +46,6 @@ class UserError(Exception):
         self,
         code: str,
         message,
-        _legacy_en=None,
         *,
         field: str | None = None,
         status: int | None = None,
@@ -55,7 +54,6 @@ class UserError(Exception):
         self.code = code
         self.message = message
         self.params = params
-        self._legacy = None if _legacy_en is None else {CHINESE: message, ENGLISH: _legacy_en}
         self.field = field
         if status is not None:
             self.status = status
@@ -63,9 +61,6 @@ class UserError(Exception):
 
     def text(self, language: str | None = None) -> str:
         """The message in ``language`` (the requester's, when None)."""
-        if self._legacy is not None:
-            wanted = language or translation.get_language() or CHINESE
-            return self._legacy[ENGLISH if wanted.startswith("en") else CHINESE]
         return render(self.message, self.params, language)
 
     @property
@@ -91,8 +86,8 @@ class NotAllowed(UserError):
 
     status = 403
 
-    def __init__(self, message=None, _legacy_en=None, **params):
-        super().__init__("forbidden", message or _("You are not allowed to do this"), _legacy_en, **params)
+    def __init__(self, message=None, **params):
+        super().__init__("forbidden", message or _("You are not allowed to do this"), **params)
 
 
 def message_in_language(error: UserError) -> str:

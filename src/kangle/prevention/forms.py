@@ -16,17 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kangle.core import cleaners
 from kangle.core.errors import UserError
+from kangle.core.forms import PassThroughText
 from kangle.prevention.models import TeamRole
-
-
-class PassThroughText(forms.CharField):
-    """Text handed to the service as typed: the service folds, trims and checks it (``cleaners.text``,
-    naming the field), so the page, the API and the phone refuse the same input with the same words."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("strip", False)
-        super().__init__(**kwargs)
 
 
 class PageForm(forms.Form):

@@ -125,7 +125,8 @@ def test_openapi_schema_names_are_unique():
 def test_openapi_documents_case_categories_with_their_own_schema(client):
     document = client.get("/api/v1/openapi.json").json()
     operation = document["paths"]["/api/v1/cases/categories"]["get"]
-    reference = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"]
+    page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    reference = document["components"]["schemas"][page]["properties"]["items"]["items"]["$ref"]
     name = reference.rsplit("/", 1)[1]
     from kangle.cases.api import CaseCategoryOut
 

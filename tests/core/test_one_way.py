@@ -41,6 +41,10 @@ def _where(path: Path, node: ast.AST) -> str:
     return f"{path.relative_to(SOURCE)}:{node.lineno}"
 
 
+def _base_name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
 def _call_name(node: ast.Call) -> str | None:
     if isinstance(node.func, ast.Name):
         return node.func.id
@@ -58,6 +62,12 @@ def test_user_errors_carry_one_translatable_message():
             name = _call_name(node)
             if (name == "UserError" and len(node.args) > 2) or (name == "NotAllowed" and len(node.args) > 1):
                 legacy.append(_where(path, node))
+        for cls in ast.walk(tree):
+            # A subclass (DuplicateFile, FontMissing, …) hands its message up through super().__init__.
+            if isinstance(cls, ast.ClassDef) and any(_base_name(b) == "UserError" for b in cls.bases):
+                for node in ast.walk(cls):
+                    if isinstance(node, ast.Call) and _call_name(node) == "__init__" and len(node.args) > 2:
+                        legacy.append(_where(path, node))
     assert not legacy, f"UserError with a Chinese and an English text (use gettext_lazy): {legacy}"
 
 

@@ -75,18 +75,20 @@ class DuplicateFile(UserError):
         if visible:
             super().__init__(
                 "duplicate_member",
-                f"此人已有在册档案（{existing.masked_name}，{existing.community.name}），可合并到该档案",
-                f"This person already has an active file "
-                f"({existing.masked_name}, {existing.community.code}); "
-                "it can be merged",
+                gettext_lazy(
+                    "This person already has an active file (%(name)s, %(community)s); it can be merged"
+                ),
                 field="phone",
+                name=existing.masked_name,
+                community=existing.community.name,
             )
         else:
             super().__init__(
                 "duplicate_member",
-                "该手机号或身份证号已有在册档案；请登录后查看，或联系居民区办理转接",
-                "This phone or ID number already has an active file; log in to see it, or ask the community "
-                "to transfer it",
+                gettext_lazy(
+                    "This phone or ID number already has an active file; log in to see it, or ask the community "
+                    "to transfer it"
+                ),
                 field="phone",
             )
 

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from fpdf import FPDF
 from fpdf.enums import Align, WrapMode, XPos, YPos
 
@@ -39,10 +40,10 @@ class FontMissing(UserError):
     def __init__(self):
         super().__init__(
             "font_missing",
-            "找不到中文字体，无法生成表扬信PDF；"
-            "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）或设置 KANGLE_CJK_FONT",
-            "No Chinese font found to make the letter's PDF; "
-            "install fonts-noto-cjk (apt-get install fonts-noto-cjk) or set KANGLE_CJK_FONT",
+            _(
+                "No Chinese font found to make the letter's PDF; "
+                "install fonts-noto-cjk (apt-get install fonts-noto-cjk) or set KANGLE_CJK_FONT"
+            ),
         )
 
 

@@ -29,7 +29,11 @@ def test_catalogue_refuses_a_sort_order_that_is_not_a_number(client, personas):
     )
     assert _said(response, "排序：", "Sort order: ")
     after = ServiceAspect.objects.get(code="care")
-    assert (after.name, after.sort_order, after.is_active) == (before.name, before.sort_order, before.is_active)
+    assert (after.name, after.sort_order, after.is_active) == (
+        before.name,
+        before.sort_order,
+        before.is_active,
+    )
 
 
 def test_removing_a_claim_refuses_an_overlong_reason(client, personas, kj_member):

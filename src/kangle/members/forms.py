@@ -285,3 +285,26 @@ class EmployerContactForm(BilingualForm):
 class PartyLinkForm(BilingualForm):
     username = forms.CharField(label=_("Username"), max_length=150)
     party_orgs = IdListField(label=_("Party organisations it acts for"), required=False)
+
+
+class PlaceSearchForm(forms.Form):
+    """The registration point and the micro-grid search carried by the registration and file forms (in the
+    query string on the first visit, in the POST after)."""
+
+    point = forms.CharField(required=False)
+    place_query = forms.CharField(required=False)
+    community = forms.CharField(required=False)
+    microgrid = forms.CharField(required=False)
+    find_place = forms.CharField(required=False)
+
+    @classmethod
+    def terms(cls, request) -> dict[str, str]:
+        """The point from the query string, else the POST; the search terms from the POST, else the query
+        string; the chosen micro-grid and the search button only from the POST."""
+        posted, asked = cls(request.POST), cls(request.GET)
+        posted.is_valid(), asked.is_valid()
+        terms = {name: posted.cleaned_data.get(name) or "" for name in cls.base_fields}
+        terms["point"] = asked.cleaned_data.get("point") or terms["point"]
+        for name in ("place_query", "community"):
+            terms[name] = terms[name] or asked.cleaned_data.get(name) or ""
+        return terms

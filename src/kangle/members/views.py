@@ -42,6 +42,7 @@ from kangle.members.forms import (
     MemberActionForm,
     MemberForm,
     PartyOrgChoiceForm,
+    PlaceSearchForm,
     ReasonForm,
     SelfRegistrationForm,
     TransferForm,
@@ -103,7 +104,7 @@ def register(request):
     ):
         return redirect("members:me")
     under = point.org if point is not None else None
-    searching = request.method == "POST" and request.POST.get("find_place")
+    searching = request.method == "POST" and PlaceSearchForm.terms(request)["find_place"]
     data = request.POST if request.method == "POST" else None
     form = SelfRegistrationForm(data, communities_under=under)
     if not request.user.is_authenticated:
@@ -132,7 +133,7 @@ def register(request):
 
 
 def _point_of(request) -> RegistrationPoint | None:
-    code = request.GET.get("point") or request.POST.get("point")
+    code = PlaceSearchForm.terms(request)["point"]
     if not code:
         return None
     point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
@@ -143,15 +144,15 @@ def _point_of(request) -> RegistrationPoint | None:
 
 def _place_context(request, under: OrgUnit | None, *, current: OrgUnit | None = None) -> dict:
     """The micro-grid search of the form: what was typed and what it found (kept across a refused submit)."""
-    query = normalise_text(request.POST.get("place_query") or request.GET.get("place_query") or "")
-    community = request.POST.get("community") or request.GET.get("community") or ""
+    terms = PlaceSearchForm.terms(request)
+    query, community = normalise_text(terms["place_query"]), terms["community"]
     scope = under
     if community:
         chosen = OrgUnit.objects.filter(code=community, kind=OrgKind.COMMUNITY).first()
         if chosen is not None and (under is None or chosen.is_within(under)):
             scope = chosen
     places = selectors.microgrids_matching(query, under=scope) if query else []
-    chosen_code = request.POST.get("microgrid") or (current.code if current is not None else "")
+    chosen_code = terms["microgrid"] or (current.code if current is not None else "")
     if chosen_code and not any(place["code"] == chosen_code for place in places):
         # Keep the chosen micro-grid on screen even when the search text changed since.
         kept = OrgUnit.objects.filter(code=chosen_code, kind=OrgKind.MICROGRID).first()
@@ -249,7 +250,7 @@ def me_edit(request):
         raise Http404
     form = MemberForm(request.POST or None, initial=_initial_from(member), communities_under=member.community)
     form.fields["community"].disabled = True
-    searching = request.method == "POST" and request.POST.get("find_place")
+    searching = request.method == "POST" and PlaceSearchForm.terms(request)["find_place"]
     if request.method == "POST" and not searching and form.is_valid():
         data = form.raw()
         data.pop("community", None)

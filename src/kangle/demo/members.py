@@ -192,6 +192,37 @@ def _insert(files: list[tuple[Member, dict]]) -> None:
 def build(ctx) -> None:
     moment = timezone.now().replace(microsecond=0)
     street = ctx.refs["street:KJ"]
+    communities, grids, grids_of, points_of = _places(street)
+    skills = _skills()
+    party_orgs = _employers(ctx)
+    # Expected numbers (底数) per micro-grid: somewhat above what registers, so coverage is below 100%.
+    ExpectedCount.objects.bulk_create(
+        [ExpectedCount(org=g, expected=ctx.rng.randint(20, 45), updated_at=moment) for g in grids]
+    )
+    phones = _Phones(ctx.rng)
+    common = {"party_orgs": party_orgs, "skills": skills, "moment": moment}
+    files = _kj_member_file(ctx, phones, grids_of=grids_of, points_of=points_of, **common)
+    for serial in range(1, KJ_MEMBERS):
+        community = communities[ctx.rng.randrange(len(communities))]
+        files.append(
+            _file(
+                ctx,
+                community=community,
+                grids_of=grids_of,
+                points_of=points_of,
+                phone=phones.new(),
+                serial=serial,
+                **common,
+            )
+        )
+    _insert(files)
+    ctx.summary["members"] = len(files) + _synthetic_files(ctx, street, phones, common)
+    ctx.summary["expected_microgrids"] = len(grids)
+
+
+def _places(street):
+    """The street's communities and micro-grids; each community's grids (and each grid's estate, under
+    ``"estates"``) and the registration points that reach it."""
     communities = list(
         OrgUnit.objects.filter(subtree_q(street.path), kind=OrgKind.COMMUNITY).order_by("path")
     )
@@ -207,101 +238,83 @@ def build(ctx) -> None:
     }
     points = list(RegistrationPoint.objects.filter(subtree_q(street.path, "org__path")).select_related("org"))
     points_of = {c.pk: [p for p in points if c.path.startswith(p.org.path)] for c in communities}
+    return communities, grids, grids_of, points_of
+
+
+def _skills() -> list[int]:
     if not Skill.objects.exists():  # a flushed database has lost the migration's seed
         Skill.objects.bulk_create(
             [Skill(code=c, name=n, sort_order=i) for i, (c, n) in enumerate(DEFAULT_SKILLS, 1)]
         )
-    skills = list(Skill.objects.values_list("pk", flat=True))
-    party_orgs = _employers(ctx)
+    return list(Skill.objects.values_list("pk", flat=True))
 
-    # Expected numbers (底数) per micro-grid: somewhat above what registers, so coverage is below 100%.
-    ExpectedCount.objects.bulk_create(
-        [ExpectedCount(org=g, expected=ctx.rng.randint(20, 45), updated_at=moment) for g in grids]
-    )
 
-    used: set[str] = set()
+class _Phones:
+    """Unique mobile numbers from the demo's random generator."""
 
-    def phone() -> str:
+    def __init__(self, rng):
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def new(self) -> str:
         while True:
-            number = f"13{ctx.rng.choice('5678')}{ctx.rng.randint(10000000, 99999999)}"
-            if number not in used:
-                used.add(number)
+            number = f"13{self.rng.choice('5678')}{self.rng.randint(10000000, 99999999)}"
+            if number not in self.used:
+                self.used.add(number)
                 return number
 
-    files = []
-    member_user = ctx.refs.get("user:kj_member")
-    if member_user is not None:
-        home = ctx.refs["community:KJ-C01"]
-        used.add(member_user.phone)
-        member, extras = _file(
-            ctx,
-            community=home,
-            grids_of=grids_of,
-            points_of=points_of,
-            party_orgs=party_orgs,
-            skills=skills,
-            moment=moment,
-            phone=member_user.phone,
-            serial=0,
-        )
-        member.name, member.user, member.status, member.channel = (
-            member_user.display_name,
-            member_user,
-            Status.APPROVED,
-            Channel.PHONE,
-        )
-        member.approved_at, member.left_at, member.return_reason = (
-            member.registered_at + dt.timedelta(days=1),
-            None,
-            "",
-        )
-        files.append((member, extras))
-    for serial in range(1, KJ_MEMBERS):
-        community = communities[ctx.rng.randrange(len(communities))]
-        files.append(
-            _file(
-                ctx,
-                community=community,
-                grids_of=grids_of,
-                points_of=points_of,
-                party_orgs=party_orgs,
-                skills=skills,
-                moment=moment,
-                phone=phone(),
-                serial=serial,
-            )
-        )
-    _insert(files)
-    total = len(files)
 
+def _kj_member_file(ctx, phones: _Phones, **common) -> list[tuple[Member, dict]]:
+    """``kj_member``'s approved file in 康乐居民区 (none without that persona)."""
+    member_user = ctx.refs.get("user:kj_member")
+    if member_user is None:
+        return []
+    phones.used.add(member_user.phone)
+    member, extras = _file(
+        ctx, community=ctx.refs["community:KJ-C01"], phone=member_user.phone, serial=0, **common
+    )
+    member.name, member.user, member.status, member.channel = (
+        member_user.display_name,
+        member_user,
+        Status.APPROVED,
+        Channel.PHONE,
+    )
+    member.approved_at, member.left_at, member.return_reason = (
+        member.registered_at + dt.timedelta(days=1),
+        None,
+        "",
+    )
+    return [(member, extras)]
+
+
+def _synthetic_files(ctx, street, phones: _Phones, common: dict) -> int:
+    """At district and city scale, a few files in every synthetic community (outside 康健 and 华泥); the
+    number written."""
     per_community = PER_SYNTHETIC_COMMUNITY[ctx.scale]
-    if per_community:
-        others = (
-            OrgUnit.objects.filter(kind=OrgKind.COMMUNITY)
-            .exclude(subtree_q(street.path))
-            .exclude(subtree_q(ctx.refs["street:HN"].path))
-        )
-        batch = []
-        for community in others.iterator(chunk_size=2000):
-            for _ in range(per_community):
-                batch.append(
-                    _file(
-                        ctx,
-                        community=community,
-                        grids_of={},
-                        points_of={},
-                        party_orgs=party_orgs,
-                        skills=skills,
-                        moment=moment,
-                        phone=phone(),
-                        serial=0,
-                    )
+    if not per_community:
+        return 0
+    others = (
+        OrgUnit.objects.filter(kind=OrgKind.COMMUNITY)
+        .exclude(subtree_q(street.path))
+        .exclude(subtree_q(ctx.refs["street:HN"].path))
+    )
+    total, batch = 0, []
+    for community in others.iterator(chunk_size=2000):
+        for _ in range(per_community):
+            batch.append(
+                _file(
+                    ctx,
+                    community=community,
+                    grids_of={},
+                    points_of={},
+                    phone=phones.new(),
+                    serial=0,
+                    **common,
                 )
-            if len(batch) >= 10000:
-                _insert(batch)
-                total += len(batch)
-                batch = []
-        _insert(batch)
-        total += len(batch)
-    ctx.summary["members"] = total
-    ctx.summary["expected_microgrids"] = len(grids)
+            )
+        if len(batch) >= 10000:
+            _insert(batch)
+            total += len(batch)
+            batch = []
+    _insert(batch)
+    return total + len(batch)

@@ -5,6 +5,7 @@ Runs after the members step."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -101,81 +102,95 @@ def _venue(ref) -> Venue:
     return Venue.objects.get(pk=ref.pk) if ref.pk else Venue.objects.get(name=ref.name)
 
 
+@dataclass
+class _Poster:
+    """Publishes the demo's posts as one admin at one moment, all starting on one day."""
+
+    admin: object
+    moment: dt.datetime
+    starts_on: dt.date
+
+    def make(
+        self,
+        org,
+        title,
+        aspect,
+        venue,
+        slots,
+        required,
+        preferred,
+        capacity,
+        difficulty,
+        description,
+        sessions=(),
+    ) -> Post:
+        return services.post_create(
+            actor=self.admin,
+            publish=True,
+            now=self.moment,
+            title=title,
+            aspect=aspect,
+            org=org,
+            venue=venue.pk if venue else "",
+            description=description,
+            required_skills=required,
+            preferred_skills=preferred,
+            weekly_slots=slots,
+            starts_on=self.starts_on,
+            ends_on="",
+            sessions=list(sessions),
+            capacity=capacity,
+            difficulty=difficulty,
+        )
+
+
 def build(ctx) -> None:
     moment = timezone.now()
     street = ctx.refs["street:KJ"]
     admin = ctx.refs.get("user:kj_admin") or User.objects.filter(is_superuser=True).first()
+    poster = _Poster(admin, moment, timezone.localdate(moment) - dt.timedelta(days=30))
+    posts = _street_posts(ctx, poster, street)
+    posts += _community_posts(poster, street)
+    posts += _dated_and_area_posts(ctx, poster, street)
+    claims = _member_claim(ctx, moment) + _invited_claims(posts, admin, moment)
+    ctx.summary["posts"] = Post.objects.filter(status__in=[PostStatus.OPEN, PostStatus.FULL]).count()
+    ctx.summary["claims"] = claims
+
+
+def _street_posts(ctx, poster: _Poster, street) -> list[Post]:
+    """The street's posts at the living room, and the 雷锋驿站's own."""
     living_room = _venue(ctx.refs["venue:living_room"])
     leifeng = _venue(ctx.refs["venue:leifeng"])
-    starts_on = timezone.localdate(moment) - dt.timedelta(days=30)
+    posts = [
+        poster.make(
+            street, title, aspect, living_room, slots, required, preferred, capacity, difficulty, text
+        )
+        for title, aspect, _where, slots, required, preferred, capacity, difficulty, text in STREET_POSTS
+    ]
+    posts += [
+        poster.make(
+            leifeng.org, title, aspect, leifeng, slots, required, preferred, capacity, difficulty, text
+        )
+        for title, aspect, slots, required, preferred, capacity, difficulty, text in LEIFENG_POSTS
+    ]
+    return posts
 
-    def make(
-        org, title, aspect, venue, slots, required, preferred, capacity, difficulty, description, sessions=()
-    ):
-        return services.post_create(
-            actor=admin,
-            publish=True,
-            now=moment,
-            **{
-                "title": title,
-                "aspect": aspect,
-                "org": org,
-                "venue": venue.pk if venue else "",
-                "description": description,
-                "required_skills": required,
-                "preferred_skills": preferred,
-                "weekly_slots": slots,
-                "starts_on": starts_on,
-                "ends_on": "",
-                "sessions": list(sessions),
-                "capacity": capacity,
-                "difficulty": difficulty,
-            },
-        )
 
-    posts: list[Post] = []
-    for title, aspect, _where, slots, required, preferred, capacity, difficulty, description in STREET_POSTS:
-        posts.append(
-            make(
-                street,
-                title,
-                aspect,
-                living_room,
-                slots,
-                required,
-                preferred,
-                capacity,
-                difficulty,
-                description,
-            )
-        )
-    for title, aspect, slots, required, preferred, capacity, difficulty, description in LEIFENG_POSTS:
-        posts.append(
-            make(
-                leifeng.org,
-                title,
-                aspect,
-                leifeng,
-                slots,
-                required,
-                preferred,
-                capacity,
-                difficulty,
-                description,
-            )
-        )
+def _community_posts(poster: _Poster, street) -> list[Post]:
+    """Every other community post in each community, at its service centre."""
     communities = list(
         OrgUnit.objects.filter(subtree_q(street.path), kind=OrgKind.COMMUNITY).order_by("path")
     )
     stations = {v.org_id: v for v in Venue.objects.filter(org__in=communities, kind="service_centre")}
+    posts = []
     for i, community in enumerate(communities):
-        for j, (title, aspect, slots, required, preferred, capacity, difficulty, description) in enumerate(
+        for j, (title, aspect, slots, required, preferred, capacity, difficulty, text) in enumerate(
             COMMUNITY_POSTS
         ):
             if (i + j) % 2:
                 continue
             posts.append(
-                make(
+                poster.make(
                     community,
                     f"{community.name} · {title}",
                     aspect,
@@ -185,55 +200,64 @@ def build(ctx) -> None:
                     preferred,
                     capacity,
                     difficulty,
-                    description,
+                    text,
                 )
             )
-    # A dated session: 夏送凉 at the living room on a fixed Saturday afternoon.
+    return posts
+
+
+def _dated_and_area_posts(ctx, poster: _Poster, street) -> list[Post]:
+    """A dated session (夏送凉 at the living room on a fixed Saturday afternoon) and one area-wide post."""
+    living_room = _venue(ctx.refs["venue:living_room"])
+    starts_on = poster.starts_on
     day = starts_on + dt.timedelta(days=(5 - starts_on.weekday()) % 7 + 35)
     start = timezone.make_aware(dt.datetime.combine(day, dt.time(14, 0)))
-    posts.append(
-        make(
-            street,
-            "夏送凉 · 集中慰问",
-            "elderly",
-            living_room,
-            [],
-            [],
-            ["nursing"],
-            10,
-            2,
-            "集中走访慰问高温下的独居老人。",
-            sessions=[(start, start + dt.timedelta(hours=3))],
-        )
+    dated = poster.make(
+        street,
+        "夏送凉 · 集中慰问",
+        "elderly",
+        living_room,
+        [],
+        [],
+        ["nursing"],
+        10,
+        2,
+        "集中走访慰问高温下的独居老人。",
+        sessions=[(start, start + dt.timedelta(hours=3))],
     )
-    # One area-wide post in 第一片区.
-    area = ctx.refs["area:KJ-A1"]
-    posts.append(
-        make(
-            area,
-            "第一片区防汛值守",
-            "safety",
-            None,
-            ["sat_am", "sun_am"],
-            [],
-            [],
-            8,
-            3,
-            "汛期片区值守、巡查积水点。",
-        )
+    area = poster.make(
+        ctx.refs["area:KJ-A1"],
+        "第一片区防汛值守",
+        "safety",
+        None,
+        ["sat_am", "sun_am"],
+        [],
+        [],
+        8,
+        3,
+        "汛期片区值守、巡查积水点。",
     )
+    return [dated, area]
 
-    # Claims: fill part of each post from the best-matched members; kj_member claims one post itself.
-    claims = 0
+
+def _member_claim(ctx, moment) -> int:
+    """kj_member claims their best-matched post themselves (1, or 0 without that persona)."""
     member_user = ctx.refs.get("user:kj_member")
-    if member_user is not None:
-        from kangle.members.selectors import own_file
+    if member_user is None:
+        return 0
+    from kangle.members.selectors import own_file
 
-        own = own_file(member_user)
-        picks = matching.posts_for_member(own, limit=3) if own else []
-        if picks:
-            services.claim_create(actor=member_user, post=picks[0].obj, now=moment)
-            claims += 1
+    own = own_file(member_user)
+    picks = matching.posts_for_member(own, limit=3) if own else []
+    if not picks:
+        return 0
+    services.claim_create(actor=member_user, post=picks[0].obj, now=moment)
+    return 1
+
+
+def _invited_claims(posts: list[Post], admin, moment) -> int:
+    """Part of each post filled from its best-matched members (none, a quarter, a half, three quarters)."""
+    claims = 0
     for k, post in enumerate(posts):
         post.refresh_from_db()
         target = max(0, post.capacity * (k % 4) // 4 - post.claimed_count)
@@ -247,5 +271,4 @@ def build(ctx) -> None:
                 now=moment,
             )
             claims += 1
-    ctx.summary["posts"] = Post.objects.filter(status__in=[PostStatus.OPEN, PostStatus.FULL]).count()
-    ctx.summary["claims"] = claims
+    return claims

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kangle.core.forms import BilingualForm, IdListField
 from kangle.members.constants import DAYS, PERIODS, SLOTS, Gender, PoliticalStatus, slot_label
 from kangle.members.models import MemberWillingness, Skill
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -158,9 +159,15 @@ class SelfRegistrationForm(MemberForm):
         self.fields["name"].widget.attrs["autocomplete"] = "name"
 
 
-class DeskEntryForm(MemberForm):
+class DeskEntryForm(BilingualForm, MemberForm):
+    """Staff entry at a registration point (a workbench page: errors in both languages)."""
+
     point = forms.ModelChoiceField(
         label=_("Registration point"), queryset=None, to_field_name="code", required=False
+    )
+    # The existing file a second arrival of the same person is merged into (the page's merge button).
+    merge_into = forms.IntegerField(
+        label=_("Existing file"), min_value=1, required=False, widget=forms.HiddenInput
     )
 
 
@@ -191,3 +198,113 @@ class CollectiveForm(forms.Form):
         ),
     )
     file = forms.FileField(label=_("Or upload a list (.xlsx or .csv)"), required=False)
+
+
+# --- the small POSTs of the workbench pages --------------------------------------------------------------
+class MemberActionForm(BilingualForm):
+    """Return, leave or transfer a file: the reason (the service says when one is needed) and the target."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    to_community = forms.ModelChoiceField(
+        label=_("Move to community"),
+        to_field_name="code",
+        queryset=OrgUnit.objects.filter(kind=OrgKind.COMMUNITY),
+        required=False,
+    )
+
+
+class ImportTargetForm(BilingualForm):
+    org = forms.ModelChoiceField(label=_("Import into"), to_field_name="code", queryset=None)
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = units
+
+
+class MappingForm(BilingualForm):
+    """Which column of the upload holds each field of the member file (a column number, or none)."""
+
+    def __init__(self, *args, labels: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, label in labels.items():
+            self.fields[f"map_{field}"] = forms.IntegerField(label=label, min_value=0, required=False)
+        self.labels = labels
+
+    def mapping_value(self) -> dict[str, int]:
+        return {
+            field: self.cleaned_data[f"map_{field}"]
+            for field in self.labels
+            if self.cleaned_data[f"map_{field}"] is not None
+        }
+
+
+class PartyOrgChoiceForm(BilingualForm):
+    party_org = forms.ModelChoiceField(label=_("Employer Party organisation"), queryset=None)
+
+    def __init__(self, *args, party_orgs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party_org"].queryset = party_orgs
+
+
+class ExpectedNumbersForm(BilingualForm):
+    """底数 per unit of the page: one whole number per unit code (empty: unchanged)."""
+
+    def __init__(self, *args, units: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for code, name in units.items():
+            self.fields[f"expected_{code}"] = forms.IntegerField(
+                label=name, min_value=0, max_value=2**31 - 1, required=False
+            )
+        self.units = units
+
+    def expected(self) -> dict[str, int]:
+        """Unit code → the number typed."""
+        return {
+            code: self.cleaned_data[f"expected_{code}"]
+            for code in self.units
+            if self.cleaned_data.get(f"expected_{code}") is not None
+        }
+
+
+class EmployerContactForm(BilingualForm):
+    employer = forms.IntegerField(min_value=1)
+    contact_person = forms.CharField(label=_("Contact person"), max_length=100, required=False)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+    def contact_fields(self) -> dict:
+        """The keyword arguments of ``services.employer_update`` for the fields the form carried."""
+        return {
+            name: self.cleaned_data[name]
+            for name in ("contact_person", "contact_phone", "email", "address")
+            if name in self.data
+        }
+
+
+class PartyLinkForm(BilingualForm):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    party_orgs = IdListField(label=_("Party organisations it acts for"), required=False)
+
+
+class PlaceSearchForm(forms.Form):
+    """The registration point and the micro-grid search carried by the registration and file forms (in the
+    query string on the first visit, in the POST after)."""
+
+    point = forms.CharField(required=False)
+    place_query = forms.CharField(required=False)
+    community = forms.CharField(required=False)
+    microgrid = forms.CharField(required=False)
+    find_place = forms.CharField(required=False)
+
+    @classmethod
+    def terms(cls, request) -> dict[str, str]:
+        """The point from the query string, else the POST; the search terms from the POST, else the query
+        string; the chosen micro-grid and the search button only from the POST."""
+        posted, asked = cls(request.POST), cls(request.GET)
+        posted.is_valid(), asked.is_valid()
+        terms = {name: posted.cleaned_data.get(name) or "" for name in cls.base_fields}
+        terms["point"] = asked.cleaned_data.get("point") or terms["point"]
+        for name in ("place_query", "community"):
+            terms[name] = terms[name] or asked.cleaned_data.get(name) or ""
+        return terms

@@ -13,14 +13,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kangle.accounts.models import User
-from kangle.core.errors import UserError
+from kangle.core.errors import UserError, form_error
+from kangle.core.forms import BilingualForm, errors_text
 from kangle.members import party_accounts
+from kangle.members.forms import PartyLinkForm
 from kangle.members.models import EmployerPartyOrg
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404
 
 
-class PartyAccountForm(forms.Form):
+class PartyAccountForm(BilingualForm):
     party_orgs = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Party organisations it acts for"),
         queryset=EmployerPartyOrg.objects.select_related("employer").order_by("name"),
@@ -49,7 +51,10 @@ def party_orgs(request):
                 request.user, OrgUnit.objects.all(), path_field="path", code=data["org"].strip()
             )
         except Http404:
-            form.add_error("org", _("No unit with this code in your area."))
+            form_error(
+                form,
+                UserError("unknown_org", gettext_lazy("No unit with this code in your area."), field="org"),
+            )
         else:
             try:
                 issued = party_accounts.party_org_account_create(
@@ -61,7 +66,7 @@ def party_orgs(request):
                     phone=data["phone"],
                 )
             except UserError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+                form_error(form, exc)
             else:
                 form = PartyAccountForm()
     rows = EmployerPartyOrg.objects.select_related("employer", "account").order_by("name")
@@ -78,8 +83,12 @@ def party_orgs(request):
 @require_POST
 def party_org_link(request):
     _require(request)
-    user = User.objects.filter(username=(request.POST.get("username") or "").strip()).first()
-    chosen = list(EmployerPartyOrg.objects.filter(pk__in=request.POST.getlist("party_orgs")))
+    form = PartyLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return redirect("members:party-orgs")
+    user = User.objects.filter(username=form.cleaned_data["username"]).first()
+    chosen = list(EmployerPartyOrg.objects.filter(pk__in=form.cleaned_data["party_orgs"]))
     try:
         if user is None:
             raise UserError("unknown_user", gettext_lazy("No user with this username"), field="username")

@@ -660,11 +660,21 @@ def expected_set(*, actor, org: OrgUnit, expected: int, now: dt.datetime | None 
 
 
 @transaction.atomic
-def employer_update(*, actor, employer: Employer, data: dict, now: dt.datetime | None = None) -> Employer:
-    """Contact details of an employer (where letters go). Street and area admins keep them."""
+def employer_update(
+    *,
+    actor,
+    employer: Employer,
+    contact_person: str | None = None,
+    contact_phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    now: dt.datetime | None = None,
+) -> Employer:
+    """Contact details of an employer (where letters go); a field left None stays as it is. Street and area
+    admins keep them."""
     if not (actor.is_superuser or actor.has_role(Role.STREET_ADMIN) or actor.has_role(Role.AREA_ADMIN)):
         raise NotAllowed()
-    email = normalise_text(data.get("email", ""))
+    email = None if email is None else normalise_text(email)
     if email:
         try:
             validate_email(email)
@@ -675,11 +685,17 @@ def employer_update(*, actor, employer: Employer, data: dict, now: dt.datetime |
                 field="email",
                 email=email,
             ) from None
+    given = {
+        "contact_person": contact_person,
+        "contact_phone": contact_phone,
+        "email": email,
+        "address": address,
+    }
     employer = Employer.objects.select_for_update().get(pk=employer.pk)
     changed = []
-    for name in ("contact_person", "contact_phone", "email", "address"):
-        if name in data:
-            setattr(employer, name, normalise_text(data[name]))
+    for name, value in given.items():
+        if value is not None:
+            setattr(employer, name, normalise_text(value))
             changed.append(name)
     employer.save(update_fields=changed or None)
     audit.record(actor=actor, verb="employer.update", obj=employer, now=now, details={"fields": changed})

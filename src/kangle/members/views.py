@@ -27,6 +27,7 @@ from kangle.core import throttle
 from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError, form_error, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
+from kangle.core.forms import errors_text
 from kangle.core.pagination import PageInfo
 from kangle.core.roles import Role
 from kangle.core.text import normalise_phone, normalise_text
@@ -36,7 +37,14 @@ from kangle.members.constants import ACTIVE_STATUSES, PERIODS, SLOTS, Channel, S
 from kangle.members.forms import (
     CollectiveForm,
     DeskEntryForm,
+    EmployerContactForm,
+    ExpectedNumbersForm,
+    ImportTargetForm,
+    MappingForm,
+    MemberActionForm,
     MemberForm,
+    PartyOrgChoiceForm,
+    PlaceSearchForm,
     ReasonForm,
     SelfRegistrationForm,
     TransferForm,
@@ -55,7 +63,7 @@ from kangle.members.panels import panels_for
 from kangle.members.validation import FIELD_LABELS, chinese_label, english_label
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
-from kangle.orgs.selectors import paths_q
+from kangle.orgs.selectors import paths_q, subtree_q
 
 
 def _staff_only(request) -> None:
@@ -98,7 +106,7 @@ def register(request):
     ):
         return redirect("members:me")
     under = point.org if point is not None else None
-    searching = request.method == "POST" and request.POST.get("find_place")
+    searching = request.method == "POST" and PlaceSearchForm.terms(request)["find_place"]
     data = request.POST if request.method == "POST" else None
     form = SelfRegistrationForm(data, communities_under=under)
     if not request.user.is_authenticated:
@@ -127,7 +135,7 @@ def register(request):
 
 
 def _point_of(request) -> RegistrationPoint | None:
-    code = request.GET.get("point") or request.POST.get("point")
+    code = PlaceSearchForm.terms(request)["point"]
     if not code:
         return None
     point = RegistrationPoint.objects.select_related("org").filter(code=code, is_active=True).first()
@@ -138,15 +146,15 @@ def _point_of(request) -> RegistrationPoint | None:
 
 def _place_context(request, under: OrgUnit | None, *, current: OrgUnit | None = None) -> dict:
     """The micro-grid search of the form: what was typed and what it found (kept across a refused submit)."""
-    query = normalise_text(request.POST.get("place_query") or request.GET.get("place_query") or "")
-    community = request.POST.get("community") or request.GET.get("community") or ""
+    terms = PlaceSearchForm.terms(request)
+    query, community = normalise_text(terms["place_query"]), terms["community"]
     scope = under
     if community:
         chosen = OrgUnit.objects.filter(code=community, kind=OrgKind.COMMUNITY).first()
         if chosen is not None and (under is None or chosen.is_within(under)):
             scope = chosen
     places = selectors.microgrids_matching(query, under=scope) if query else []
-    chosen_code = request.POST.get("microgrid") or (current.code if current is not None else "")
+    chosen_code = terms["microgrid"] or (current.code if current is not None else "")
     if chosen_code and not any(place["code"] == chosen_code for place in places):
         # Keep the chosen micro-grid on screen even when the search text changed since.
         kept = OrgUnit.objects.filter(code=chosen_code, kind=OrgKind.MICROGRID).first()
@@ -244,7 +252,7 @@ def me_edit(request):
         raise Http404
     form = MemberForm(request.POST or None, initial=_initial_from(member), communities_under=member.community)
     form.fields["community"].disabled = True
-    searching = request.method == "POST" and request.POST.get("find_place")
+    searching = request.method == "POST" and PlaceSearchForm.terms(request)["find_place"]
     if request.method == "POST" and not searching and form.is_valid():
         data = form.raw()
         data.pop("community", None)
@@ -389,32 +397,29 @@ def member_reveal(request, pk):
 @require_POST
 def member_action(request, pk, action):
     member = _member_in_scope(request, pk)
+    if action not in ("approve", "return", "leave", "transfer"):
+        raise Http404
+    form = MemberActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return redirect("members:detail", pk=member.pk)
+    reason = form.cleaned_data["reason"]
     try:
         if action == "approve":
             services.member_approve(actor=request.user, member=member)
             messages.success(request, _("Approved."))
         elif action == "return":
-            services.member_return(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+            services.member_return(actor=request.user, member=member, reason=reason)
             messages.success(request, _("Returned to the member with your reason."))
         elif action == "leave":
-            services.member_leave(actor=request.user, member=member, reason=request.POST.get("reason", ""))
+            services.member_leave(actor=request.user, member=member, reason=reason)
             messages.success(request, _("Marked as left."))
-        elif action == "transfer":
-            code = request.POST.get("to_community", "")
-            target = OrgUnit.objects.filter(code=code, kind=OrgKind.COMMUNITY).first()
-            if target is None:
-                raise UserError(
-                    "invalid_community",
-                    gettext_lazy("Unknown community: %(code_value)s"),
-                    field="to_community",
-                    code_value=code,
-                )
-            services.member_transfer(
-                actor=request.user, member=member, to_community=target, reason=request.POST.get("reason", "")
-            )
-            messages.success(request, _("Transferred."))
         else:
-            raise Http404
+            target = form.cleaned_data["to_community"]
+            if target is None:
+                raise UserError("invalid_community", gettext_lazy("Choose a community"), field="to_community")
+            services.member_transfer(actor=request.user, member=member, to_community=target, reason=reason)
+            messages.success(request, _("Transferred."))
     except UserError as exc:
         if exc.status == 403:
             raise PermissionDenied from None
@@ -442,9 +447,9 @@ def member_new(request):
     duplicate = None
     if request.method == "POST" and form.is_valid():
         merge_into = None
-        if request.POST.get("merge_into"):
+        if form.cleaned_data.get("merge_into"):
             merge_into = get_in_scope_or_404(
-                request.user, Member.objects.all(), "org__path", pk=request.POST["merge_into"]
+                request.user, Member.objects.all(), "org__path", pk=form.cleaned_data["merge_into"]
             )
         try:
             registration = services.member_register(
@@ -603,11 +608,12 @@ def import_start(request):
         "path",
     ).order_by("path")
     form = UploadForm(request.POST or None, request.FILES or None)
+    target = ImportTargetForm(request.POST or None, units=units)
     if request.method == "POST" and form.is_valid():
-        org = units.filter(code=request.POST.get("org", "")).first()
-        if org is None:
-            form.add_error(None, "请选择导入到哪个单位 / Choose where to import")
+        if not target.is_valid():
+            form.add_error(None, errors_text(target))
         else:
+            org = target.cleaned_data["org"]
             try:
                 job = _upload(request, org=org)
             except UserError as exc:
@@ -641,14 +647,13 @@ def _job_for(request, pk) -> ImportJob:
 def import_job(request, pk):
     job = _job_for(request, pk)
     if request.method == "POST":
+        form = MappingForm(request.POST, labels=FIELD_LABELS)
+        if not form.is_valid():
+            messages.error(request, errors_text(form))
+            return redirect("members:import-job", pk=job.pk)
         try:
             if "mapping" in request.POST:
-                mapping = {}
-                for field in FIELD_LABELS:
-                    value = request.POST.get(f"map_{field}", "")
-                    if value != "":
-                        mapping[field] = int(value)
-                job = import_set_mapping(actor=request.user, job=job, mapping=mapping)
+                job = import_set_mapping(actor=request.user, job=job, mapping=form.mapping_value())
                 job = import_preview(actor=request.user, job=job)
             elif "commit" in request.POST:
                 job = import_request_commit(actor=request.user, job=job)
@@ -656,8 +661,6 @@ def import_job(request, pk):
             if exc.status == 403:
                 raise PermissionDenied from None
             messages.error(request, str(exc))
-        except ValueError:
-            messages.error(request, "列对应无效 / invalid mapping")
         return redirect("members:import-job", pk=job.pk)
     fields = [(f, (chinese_label(f), english_label(f)), job.mapping.get(f)) for f in FIELD_LABELS]
     context = {
@@ -685,14 +688,13 @@ def collective(request):
         raise PermissionDenied
     party_orgs = EmployerPartyOrg.objects.filter(account=request.user).select_related("employer")
     form = CollectiveForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        party_org = party_orgs.filter(pk=request.POST.get("party_org") or 0).first()
+    choice = PartyOrgChoiceForm(request.POST or None, party_orgs=party_orgs)
+    if request.method == "POST" and form.is_valid() and not choice.is_valid():
+        form.add_error(None, errors_text(choice))
+    elif request.method == "POST" and form.is_valid():
+        party_org = choice.cleaned_data["party_org"]
         units = OrgUnit.objects.filter(pk__in=request.user.units_for("employer_party_org")).order_by("path")
         try:
-            if party_org is None:
-                raise UserError(
-                    "invalid_party_org", gettext_lazy("Choose your Party organisation"), field="party_org"
-                )
             if not units:
                 raise PermissionDenied
             if form.cleaned_data.get("file"):
@@ -766,26 +768,7 @@ def base_numbers(request):
                 messages.success(request, _("Expected numbers saved."))
         return redirect(f"{request.path}?unit={unit.code}")
     if request.method == "POST":
-        saved = 0
-        for key, value in request.POST.items():
-            if not key.startswith("expected_") or value.strip() == "":
-                continue
-            target = get_in_scope_or_404(
-                request.user, OrgUnit.objects.all(), "path", code=key[len("expected_") :]
-            )
-            try:
-                services.expected_set(actor=request.user, org=target, expected=int(value))
-                saved += 1
-            except ValueError:
-                messages.error(
-                    request, f"底数应为整数：{target.name} / expected number must be a whole number"
-                )
-            except UserError as exc:
-                if exc.status == 403:
-                    raise PermissionDenied from None
-                messages.error(request, f"{target.name}：{exc}")
-        if saved:
-            messages.success(request, _("Expected numbers saved."))
+        _save_expected(request, unit)
         return redirect(f"{request.path}?unit={unit.code}")
     numbers = selectors.base_numbers(unit)
     charts = selectors.distribution(unit)
@@ -796,6 +779,31 @@ def base_numbers(request):
         "can_edit": permissions.can_set_expected(request.user, unit),
     }
     return render(request, "members/base_numbers.html", context)
+
+
+def _save_expected(request, unit: OrgUnit) -> None:
+    """The 底数 typed on the page, one per micro-grid (or community) under ``unit``; a number that is not a
+    whole number refuses the whole form."""
+    units = scope_queryset(request.user, OrgUnit.objects.filter(subtree_q(unit.path)), "path")
+    form = ExpectedNumbersForm(
+        request.POST,
+        units=dict(units.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.MICROGRID]).values_list("code", "name")),
+    )
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return
+    saved = 0
+    for code, expected in form.expected().items():
+        target = units.get(code=code)
+        try:
+            services.expected_set(actor=request.user, org=target, expected=expected)
+            saved += 1
+        except UserError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from None
+            messages.error(request, f"{target.name}：{exc}")
+    if saved:
+        messages.success(request, _("Expected numbers saved."))
 
 
 @login_required
@@ -810,10 +818,15 @@ def employers(request):
     if request.method == "POST":
         if not may_edit:
             raise PermissionDenied
-        employer = get_object_or_404(Employer, pk=request.POST.get("employer"))
-        data = {k: request.POST.get(k, "") for k in ("contact_person", "contact_phone", "email", "address")}
+        form = EmployerContactForm(request.POST)
+        if not form.is_valid():
+            if "employer" in form.errors:
+                raise Http404
+            messages.error(request, errors_text(form))
+            return redirect("members:employers")
+        employer = get_object_or_404(Employer, pk=form.cleaned_data["employer"])
         try:
-            services.employer_update(actor=request.user, employer=employer, data=data)
+            services.employer_update(actor=request.user, employer=employer, **form.contact_fields())
         except UserError as exc:
             messages.error(request, str(exc))
         else:

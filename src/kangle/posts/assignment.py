@@ -93,11 +93,77 @@ def total(score: np.ndarray, pairs) -> int:
 
 
 # --- Building the problem from the database ---------------------------------------------------------------
+@dataclass
+class _Places:
+    """The communities the posts reach: their ids in matrix order, each one's area, and posts × communities."""
+
+    index: dict[int, int]
+    area: np.ndarray
+    reach: np.ndarray
+
+
+@dataclass
+class _Members:
+    """The candidate members as matrix columns."""
+
+    pool: object  # the member queryset (reused as a subquery)
+    ids: np.ndarray
+    position: dict[int, int]
+    community: np.ndarray  # index into _Places
+    units: dict[str, np.ndarray]
+    availability: np.ndarray
+    skills: np.ndarray  # members × skills
+    willing: np.ndarray  # members × (aspects + 1)
+    load: np.ndarray
+    claims: list[tuple[int, int]]  # (member id, post id) of their active claims
+
+
 def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> Problem:
     """The score matrix for ``posts`` over the approved members in their reach (or only ``member_ids``:
     a pool the secretary chose, e.g. volunteers)."""
     w = weights()
-    posts = [
+    posts = _claimable(posts)
+    places = _places(posts)
+    members, skills, aspects = _members(places, member_ids)
+    p_req, p_pref, p_mask = _post_skills_and_slots(posts, skills)
+    overlap = ((p_mask[:, None] >> np.arange(21)) & 1).astype(np.int32) @ (
+        (members.availability[:, None] >> np.arange(21)) & 1
+    ).astype(np.int32).T
+    willing = members.willing[:, [aspects.get(p.aspect_id, len(aspects)) for p in posts]].T
+    prox, level = _proximity(posts, members, w)
+    req_have = p_req @ members.skills.T
+    score = (
+        w["skill_required"] * req_have
+        + w["skill_preferred"] * (p_pref @ members.skills.T)
+        + w["slot"] * np.minimum(overlap, w["slot_cap"])
+        + w["willing"] * willing
+        + prox
+        - w["load"] * members.load[None, :]
+    ).astype(np.int64)
+    ok = _eligible(posts, places, members, overlap, req_have == p_req.sum(axis=1)[:, None])
+    parts = {
+        "req": (p_req, members.skills),
+        "pref": (p_pref, members.skills),
+        "overlap": overlap,
+        "willing": willing,
+        "level": level,
+        "load": members.load,
+        "availability": members.availability,
+        "p_mask": p_mask,
+        "aspect_names": [p.aspect.name for p in posts],
+    }
+    return Problem(
+        np.array([p.pk for p in posts], dtype=np.int64),
+        members.ids,
+        np.array([p.places_left for p in posts], dtype=np.int64),
+        score,
+        ok,
+        parts,
+    )
+
+
+def _claimable(posts: list[Post]) -> list[Post]:
+    return [
         p
         for p in Post.objects.filter(pk__in=[p.pk for p in posts])
         .select_related("org", "aspect")
@@ -105,7 +171,9 @@ def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> 
         .order_by("pk")
         if p.is_claimable
     ]
-    n_posts = len(posts)
+
+
+def _places(posts: list[Post]) -> _Places:
     communities = (
         list(
             OrgUnit.objects.filter(paths_q([p.org.path for p in posts]), kind=OrgKind.COMMUNITY).values_list(
@@ -116,38 +184,39 @@ def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> 
         else []
     )
     areas = dict(OrgUnit.objects.filter(kind=OrgKind.AREA).values_list("code", "pk"))
-    comm_index = {pk: i for i, (pk, _path) in enumerate(communities)}
-    comm_area = np.array(
+    area = np.array(
         [next((areas[c] for c in path.split("/") if c in areas), -3) for _pk, path in communities] or [0],
         dtype=np.int64,
     )
     reach = np.array(
         [[path.startswith(p.org.path) for _pk, path in communities] for p in posts], dtype=bool
-    ).reshape(n_posts, len(communities))
+    ).reshape(len(posts), len(communities))
+    return _Places({pk: i for i, (pk, _path) in enumerate(communities)}, area, reach)
 
-    pool = Member.objects.filter(status=Status.APPROVED, community_id__in=list(comm_index))
+
+def _members(places: _Places, member_ids: list[int] | None) -> tuple[_Members, dict, dict]:
+    """The member columns, and the skill and aspect indexes (pk → column) their matrices use."""
+    pool = Member.objects.filter(status=Status.APPROVED, community_id__in=list(places.index))
     if member_ids is not None:
         pool = pool.filter(pk__in=member_ids)
     rows = list(
         pool.order_by("pk").values_list("pk", "community_id", "estate_id", "microgrid_id", "availability")
     )
     n_members = len(rows)
-    member_ids = np.array([r[0] for r in rows], dtype=np.int64)
-    position = {pk: i for i, pk in enumerate(member_ids.tolist())}
-    m_comm = np.array([comm_index[r[1]] for r in rows], dtype=np.int64)
-    m_units = {
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
+    position = {pk: i for i, pk in enumerate(ids.tolist())}
+    community = np.array([places.index[r[1]] for r in rows], dtype=np.int64)
+    units = {
         "microgrid": np.array([r[3] if r[3] is not None else -1 for r in rows], dtype=np.int64),
         "estate": np.array([r[2] if r[2] is not None else -1 for r in rows], dtype=np.int64),
         "community": np.array([r[1] for r in rows], dtype=np.int64),
-        "area": comm_area[m_comm] if n_members else np.zeros(0, dtype=np.int64),
+        "area": places.area[community] if n_members else np.zeros(0, dtype=np.int64),
     }
     availability = np.array([r[4] for r in rows], dtype=np.int64)
-    avail_bits = ((availability[:, None] >> np.arange(21)) & 1).astype(np.int32)
 
     skills = {pk: i for i, pk in enumerate(Skill.objects.order_by("pk").values_list("pk", flat=True))}
     m_skills = np.zeros((n_members, len(skills)), dtype=np.int32)
-    member_rows = pool
-    for member_id, skill_id in Member.skills.through.objects.filter(member__in=member_rows).values_list(
+    for member_id, skill_id in Member.skills.through.objects.filter(member__in=pool).values_list(
         "member_id", "skill_id"
     ):
         m_skills[position[member_id], skills[skill_id]] = 1
@@ -155,85 +224,69 @@ def build_problem(posts: list[Post], *, member_ids: list[int] | None = None) -> 
         pk: i for i, pk in enumerate(ServiceAspect.objects.order_by("pk").values_list("pk", flat=True))
     }
     m_will = np.zeros((n_members, len(aspects) + 1), dtype=bool)
-    for member_id, aspect_id in MemberWillingness.objects.filter(member__in=member_rows).values_list(
+    for member_id, aspect_id in MemberWillingness.objects.filter(member__in=pool).values_list(
         "member_id", "aspect_id"
     ):
         m_will[position[member_id], aspects.get(aspect_id, len(aspects))] = True
     load = np.zeros(n_members, dtype=np.int64)
-    existing = list(
-        Claim.objects.filter(member__in=member_rows, status__in=ACTIVE_CLAIM_STATUSES).values_list(
+    claims = list(
+        Claim.objects.filter(member__in=pool, status__in=ACTIVE_CLAIM_STATUSES).values_list(
             "member_id", "post_id"
         )
     )
-    for member_id, _post_id in existing:
+    for member_id, _post_id in claims:
         load[position[member_id]] += 1
+    members = _Members(pool, ids, position, community, units, availability, m_skills, m_will, load, claims)
+    return members, skills, aspects
 
-    p_req = np.zeros((n_posts, len(skills)), dtype=np.int32)
-    p_pref = np.zeros((n_posts, len(skills)), dtype=np.int32)
+
+def _post_skills_and_slots(posts: list[Post], skills: dict[int, int]):
+    """Posts × skills (required, preferred) and each post's weekly slot mask."""
+    p_req = np.zeros((len(posts), len(skills)), dtype=np.int32)
+    p_pref = np.zeros((len(posts), len(skills)), dtype=np.int32)
     for i, post in enumerate(posts):
         for s in post.required_skills.all():
             p_req[i, skills[s.pk]] = 1
         for s in post.preferred_skills.all():
             p_pref[i, skills[s.pk]] = 1
-    p_mask = np.array([p.slot_mask for p in posts], dtype=np.int64)
-    p_bits = ((p_mask[:, None] >> np.arange(21)) & 1).astype(np.int32)
+    return p_req, p_pref, np.array([p.slot_mask for p in posts], dtype=np.int64)
 
-    req_have = p_req @ m_skills.T
-    pref_have = p_pref @ m_skills.T
-    overlap = p_bits @ avail_bits.T
-    time_ok = (overlap > 0) | (availability == 0)[None, :]
-    req_ok = req_have == p_req.sum(axis=1)[:, None]
-    willing = m_will[:, [aspects.get(p.aspect_id, len(aspects)) for p in posts]].T
-    level = np.full((n_posts, n_members), -1, dtype=np.int64)
-    prox = np.zeros((n_posts, n_members), dtype=np.int64)
+
+def _proximity(posts: list[Post], members: _Members, w: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Posts × members: the proximity points and the closest shared level (an index into PROXIMITY, -1)."""
+    shape = (len(posts), len(members.ids))
+    level = np.full(shape, -1, dtype=np.int64)
+    prox = np.zeros(shape, dtype=np.int64)
     for rank, name in reversed(list(enumerate(PROXIMITY))):
         place = np.array([getattr(p, f"place_{name}_id") or -2 for p in posts], dtype=np.int64)
-        same = place[:, None] == m_units[name][None, :]
+        same = place[:, None] == members.units[name][None, :]
         prox = np.where(same, w[name], prox)
         level = np.where(same, rank, level)
-    score = (
-        w["skill_required"] * req_have
-        + w["skill_preferred"] * pref_have
-        + w["slot"] * np.minimum(overlap, w["slot_cap"])
-        + w["willing"] * willing
-        + prox
-        - w["load"] * load[None, :]
-    ).astype(np.int64)
-    ok = reach[:, m_comm] & req_ok & time_ok if n_members else np.zeros((n_posts, 0), dtype=bool)
+    return prox, level
 
-    # Already holding the post, or a clash with another claim the member holds.
+
+def _eligible(posts, places: _Places, members: _Members, overlap, req_ok) -> np.ndarray:
+    """In reach, every required skill, a shared slot (or no stated times); not already holding the post and
+    no clash with another claim the member holds."""
+    n_posts, n_members = len(posts), len(members.ids)
+    if not n_members:
+        return np.zeros((n_posts, 0), dtype=bool)
+    time_ok = (overlap > 0) | (members.availability == 0)[None, :]
+    ok = places.reach[:, members.community] & req_ok & time_ok
     post_index = {p.pk: i for i, p in enumerate(posts)}
-    other_ids = sorted({post_id for _m, post_id in existing})
+    other_ids = sorted({post_id for _m, post_id in members.claims})
     if other_ids:
         others = {
             p.pk: Schedule.of(p) for p in Post.objects.filter(pk__in=other_ids).prefetch_related("sessions")
         }
         mine = [Schedule.of(p) for p in posts]
         clash_rows = {q: np.array([clash(s, others[q]) for s in mine], dtype=bool) for q in other_ids}
-        for member_id, post_id in existing:
-            j = position[member_id]
+        for member_id, post_id in members.claims:
+            j = members.position[member_id]
             ok[:, j] &= ~clash_rows[post_id]
             if post_id in post_index:
                 ok[post_index[post_id], j] = False
-    parts = {
-        "req": (p_req, m_skills),
-        "pref": (p_pref, m_skills),
-        "overlap": overlap,
-        "willing": willing,
-        "level": level,
-        "load": load,
-        "availability": availability,
-        "p_mask": p_mask,
-        "aspect_names": [p.aspect.name for p in posts],
-    }
-    return Problem(
-        np.array([p.pk for p in posts], dtype=np.int64),
-        member_ids,
-        np.array([p.places_left for p in posts], dtype=np.int64),
-        score,
-        ok,
-        parts,
-    )
+    return ok
 
 
 def _pair_reasons(problem: Problem, p: int, m: int, names: dict[int, str], skill_pks: list[int]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kangle.core.forms import BilingualForm, IdListField
 from kangle.members.constants import SLOTS
 from kangle.members.models import Skill
 from kangle.orgs.models import OrgKind, OrgUnit, Venue
@@ -77,5 +78,67 @@ class PostForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(BilingualForm):
+    # Whether a reason is required is the service's rule (withdrawing needs none, removing does).
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class CatalogueForm(BilingualForm):
+    """One row of the catalogue page: a category or an aspect renamed, reordered, retired or restored."""
+
+    kind = forms.ChoiceField(choices=[("aspect", "aspect"), ("category", "category")])
+    code = forms.CharField(max_length=50)
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
+    sort_order = forms.IntegerField(label=_("Sort order"), min_value=0, max_value=32767, required=False)
+    is_active = forms.BooleanField(required=False)
+
+    def catalogue_fields(self) -> dict:
+        """The keyword arguments of ``services.aspect_update`` / ``category_update`` (None: unchanged)."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"] if "name" in self.data else None,
+            "sort_order": data["sort_order"],
+            "is_active": data["is_active"],
+        }
+
+
+class BulkStartForm(BilingualForm):
+    posts = IdListField(label=_("Posts"), required=False)
+
+
+class PairListField(forms.Field):
+    """Kept proposal pairs, each ``post:member`` (two whole numbers)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("Choose from the list.")}
+
+    def to_python(self, value) -> list[tuple[int, int]]:
+        try:
+            return [tuple(int(part) for part in item.split(":", 1)) for item in value or []]
+        except (AttributeError, TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        if any(len(pair) != 2 for pair in value):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+
+class ProposalForm(BilingualForm):
+    """The secretary's choice on a bulk proposal: the proposed pairs kept, and one added member per post."""
+
+    keep = PairListField(label=_("Proposed members"), required=False)
+
+    def __init__(self, *args, posts, **kwargs):
+        super().__init__(*args, **kwargs)
+        for post in posts:
+            self.fields[f"add_{post.pk}"] = forms.IntegerField(label=post.title, min_value=1, required=False)
+        self.posts = posts
+
+    def pairs(self) -> list[tuple[int, int]]:
+        pairs = list(self.cleaned_data["keep"])
+        for post in self.posts:
+            extra = self.cleaned_data.get(f"add_{post.pk}")
+            if extra:
+                pairs.append((post.pk, extra))
+        return pairs

@@ -126,16 +126,6 @@ class PostData:
     needs_confirmation: bool = False
 
 
-def _date(value, name: str, label, *, required: bool) -> dt.date | None:
-    if value in (None, ""):
-        if required:
-            raise UserError(f"{name}_required", _("%(label)s is required"), field=name, label=label)
-        return None
-    if isinstance(value, dt.datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).date()
-    return cleaners.date(value, field=name, label=label)
-
-
 def parse_sessions(value) -> list[tuple[dt.datetime, dt.datetime]]:
     """Sessions as pairs of datetimes, dicts {starts_at, ends_at}, or text lines "2026-12-05 09:00-11:00"."""
     if not value:
@@ -293,8 +283,8 @@ def clean_post(
         for name, codes in (("required_skills", required_skills), ("preferred_skills", preferred_skills))
     }
     weekly = _clean_weekly(weekly_slots)
-    starts_on = _date(starts_on, "starts_on", _("Start date"), required=True)
-    ends_on = _date(ends_on, "ends_on", _("End date"), required=False)
+    starts_on = cleaners.date(starts_on, field="starts_on", label=_("Start date"))
+    ends_on = cleaners.date(ends_on, field="ends_on", label=_("End date"), required=False)
     if ends_on is not None and ends_on < starts_on:
         raise UserError(
             "schedule_ends_before_start", _("The schedule ends before it starts"), field="ends_on"

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kangle.core.errors import UserError, form_error
+from kangle.core.forms import errors_text
 from kangle.core.public_url import base_url
 from kangle.members.models import Member
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.posts import matching, permissions, selectors, services
-from kangle.posts.forms import PostForm, ReasonForm
+from kangle.posts.forms import BulkStartForm, CatalogueForm, PostForm, ProposalForm, ReasonForm
 from kangle.posts.models import (
     BulkProposal,
     Claim,
@@ -208,12 +209,16 @@ def post_invite(request, pk: int, member_pk: int):
 @login_required
 @require_POST
 def claim_action(request, pk: int, action: str):
+    form = ReasonForm(request.POST)
     if action == "withdraw":
         claim = get_object_or_404(
             Claim.objects.select_related("member", "post__org"), pk=pk, member__user=request.user
         )
+        if not form.is_valid():
+            messages.error(request, errors_text(form))
+            return redirect("posts:mine")
         try:
-            services.claim_withdraw(actor=request.user, claim=claim, reason=request.POST.get("reason", ""))
+            services.claim_withdraw(actor=request.user, claim=claim, reason=form.cleaned_data["reason"])
         except UserError as exc:
             messages.error(request, str(exc))
         else:
@@ -224,13 +229,16 @@ def claim_action(request, pk: int, action: str):
         request.user, Claim.objects.select_related("post__org", "member"), "post__org__path", pk=pk
     )
     _manager_only(request, claim.post.org)
+    if action not in ("confirm", "remove"):
+        raise Http404
+    if not form.is_valid():
+        messages.error(request, errors_text(form))
+        return redirect("posts:detail", claim.post_id)
     try:
         if action == "confirm":
             services.claim_confirm(actor=request.user, claim=claim)
-        elif action == "remove":
-            services.claim_remove(actor=request.user, claim=claim, reason=request.POST.get("reason", ""))
         else:
-            raise Http404
+            services.claim_remove(actor=request.user, claim=claim, reason=form.cleaned_data["reason"])
     except UserError as exc:
         messages.error(request, str(exc))
     return redirect("posts:detail", claim.post_id)
@@ -241,20 +249,21 @@ def catalogue(request):
     if not permissions.can_manage_catalogue(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        kind, code = request.POST.get("kind"), request.POST.get("code")
+        form = CatalogueForm(request.POST)
+        if not form.is_valid():
+            if "kind" in form.errors or "code" in form.errors:
+                raise Http404
+            messages.error(request, errors_text(form))
+            return redirect("posts:catalogue")
+        kind, code = form.cleaned_data["kind"], form.cleaned_data["code"]
         model = ServiceAspect if kind == "aspect" else ServiceCategory
         obj = get_object_or_404(model, code=code)
-        fields = {
-            "name": request.POST.get("name"),
-            "sort_order": request.POST.get("sort_order") or None,
-            "is_active": request.POST.get("is_active") == "on",
-        }
         try:
             if model is ServiceAspect:
-                services.aspect_update(actor=request.user, aspect=obj, **fields)
+                services.aspect_update(actor=request.user, aspect=obj, **form.catalogue_fields())
             else:
-                services.category_update(actor=request.user, category=obj, **fields)
-        except (UserError, ValueError) as exc:
+                services.category_update(actor=request.user, category=obj, **form.catalogue_fields())
+        except UserError as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, _("The catalogue has been saved."))
@@ -269,8 +278,12 @@ def bulk_start(request):
     if not units:
         raise PermissionDenied
     rows = selectors.posts_for(request.user).filter(status=PostStatus.OPEN).order_by("org__path", "pk")[:500]
-    if request.method == "POST":
-        chosen = [p for p in rows if str(p.pk) in request.POST.getlist("posts")]
+    form = BulkStartForm(request.POST or None)
+    if request.method == "POST" and not form.is_valid():
+        messages.error(request, errors_text(form))
+    elif request.method == "POST":
+        wanted = set(form.cleaned_data["posts"])
+        chosen = [p for p in rows if p.pk in wanted]
         unit = next((u for u in units if all(p.org.path.startswith(u.path) for p in chosen)), units[0])
         try:
             proposal = services.proposal_create(actor=request.user, org=unit, posts=chosen)
@@ -290,17 +303,12 @@ def bulk_proposal(request, pk: int):
     _manager_only(request, proposal.org)
     items = list(proposal.items.select_related("post", "member__community", "member__microgrid"))
     posts = list(proposal.posts.order_by("pk"))
-    if request.method == "POST" and proposal.status == ProposalStatus.DRAFT:
-        pairs = []
-        for value in request.POST.getlist("keep"):
-            post_id, member_id = (int(x) for x in value.split(":"))
-            pairs.append((post_id, member_id))
-        for post in posts:
-            extra = request.POST.get(f"add_{post.pk}")
-            if extra:
-                pairs.append((post.pk, int(extra)))
+    form = ProposalForm(request.POST or None, posts=posts)
+    if request.method == "POST" and proposal.status == ProposalStatus.DRAFT and not form.is_valid():
+        messages.error(request, errors_text(form))
+    elif request.method == "POST" and proposal.status == ProposalStatus.DRAFT:
         try:
-            claims = services.proposal_confirm(actor=request.user, proposal=proposal, pairs=pairs)
+            claims = services.proposal_confirm(actor=request.user, proposal=proposal, pairs=form.pairs())
         except UserError as exc:
             messages.error(request, str(exc))
         else:

@@ -11,6 +11,7 @@ from kangle.core.files import StoredFile
 from kangle.members.access import members_in_reach
 from kangle.members.constants import Status
 from kangle.members.models import Member
+from kangle.members.selectors import own_file
 from kangle.orgs.models import OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q
@@ -35,7 +36,7 @@ def access_activity(actor, pk) -> Activity:
         found = scope_queryset(actor, rows).filter(pk=number).first()
         if found is not None:
             return found
-    member = services.own_member(actor) if getattr(actor, "is_authenticated", False) else None
+    member = own_file(actor) if getattr(actor, "is_authenticated", False) else None
     if member is not None:
         found = selectors.activities_for_member(member).filter(pk=number).first()
         if found is not None:
@@ -60,7 +61,7 @@ def access_call(actor, pk) -> WhistleCall:
         )
         if found is not None:
             return found
-    member = services.own_member(actor) if getattr(actor, "is_authenticated", False) else None
+    member = own_file(actor) if getattr(actor, "is_authenticated", False) else None
     if member is not None:
         found = selectors.calls_for_member(member).filter(pk=number).first()
         if found is not None:

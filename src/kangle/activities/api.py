@@ -30,6 +30,7 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.pagination import Listing, Pagination
 from kangle.core.uploads import validate_image
 from kangle.members.models import HouseholdMember, Member, Skill
+from kangle.members.selectors import own_file
 from kangle.orgs.models import OrgUnit, Venue
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.posts.models import Post, PostSession, ServiceAspect
@@ -334,7 +335,7 @@ def list_activities(request, status: str = ""):
     if permissions.is_staff(request.user):
         rows = selectors.activities_for(request.user)
     else:
-        member = services.own_member(request.user)
+        member = own_file(request.user)
         if member is None:
             raise NotAllowed()
         rows = selectors.activities_for_member(member)
@@ -449,7 +450,7 @@ def team_sign_up(request, pk: int, payload: ActivityTeamIn):
 @router.post("/signups/{int:pk}/cancel", response=SignupOut)
 def cancel_signup(request, pk: int):
     signup = get_object_or_404(Signup.objects.select_related("activity__org", "member", "party_org"), pk=pk)
-    member = services.own_member(request.user)
+    member = own_file(request.user)
     mine = member is not None and member.pk == signup.member_id
     theirs = signup.party_org_id is not None and signup.party_org.account_id == request.user.pk
     if not (mine or theirs) and not scope_queryset(
@@ -527,7 +528,7 @@ def list_calls(request):
     if permissions.is_staff(request.user):
         rows = selectors.calls_for(request.user)
     else:
-        member = services.own_member(request.user)
+        member = own_file(request.user)
         if member is None:
             raise NotAllowed()
         rows = selectors.calls_for_member(member)
@@ -616,7 +617,7 @@ def list_records(request, status: str = ""):
     if permissions.is_staff(request.user):
         rows = selectors.records_for(request.user)
     else:
-        member = services.own_member(request.user)
+        member = own_file(request.user)
         if member is None:
             raise NotAllowed()
         rows = member.service_records.select_related("member", "aspect", "org", "activity")
@@ -736,7 +737,7 @@ def _session_for(request, pk: int) -> PostSession:
         found = scope_queryset(request.user, rows, "post__org__path").filter(pk=pk).first()
         if found is not None:
             return found
-    member = services.own_member(request.user)
+    member = own_file(request.user)
     if member is not None:
         found = rows.filter(pk=pk).first()
         if found is not None and services.reaches(member, found.post.org):
@@ -786,7 +787,7 @@ def mark_present(request, pk: int, payload: PresentIn):
 def family_sign_up(request, pk: int, payload: FamilyIn):
     """A member signs up one of their household for an activity that allows family."""
     activity = _activity_for(request, pk)
-    member = services.own_member(request.user)
+    member = own_file(request.user)
     household = HouseholdMember.objects.filter(pk=payload.household_member, member=member).first()
     if member is None or household is None:
         raise Http404

@@ -55,6 +55,7 @@ from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_image
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, Member
+from kangle.members.selectors import own_file
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
@@ -67,7 +68,7 @@ def _staff_only(request) -> None:
 
 
 def _member_or_403(request) -> Member:
-    member = services.own_member(request.user)
+    member = own_file(request.user)
     if member is None or member.status != Status.APPROVED:
         raise PermissionDenied
     return member

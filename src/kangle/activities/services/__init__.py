@@ -41,7 +41,6 @@ from kangle.activities.services.shared import (
     AWARD_SOURCE_TYPE,
     CHECK_IN_OPENS,
     CHECK_OUT_CLOSES,
-    own_member,
     reaches,
 )
 from kangle.activities.services.signups import (
@@ -68,7 +67,6 @@ __all__ = [
     "award_reverse",
     "call_close",
     "call_create",
-    "own_member",
     "party_org_of",
     "present_minutes",
     "reaches",

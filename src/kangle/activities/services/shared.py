@@ -12,6 +12,7 @@ from kangle.activities.models import Activity
 from kangle.core.errors import UserError
 from kangle.members.constants import Status
 from kangle.members.models import Member
+from kangle.members.selectors import own_file
 from kangle.notify.services import Phrase, after_commit, day_time, notify_user
 from kangle.orgs.models import OrgUnit
 
@@ -23,19 +24,13 @@ CHECK_OUT_CLOSES = dt.timedelta(hours=2)
 MAX_SELF_REPORT_MINUTES = 24 * 60
 
 
-def own_member(user) -> Member | None:
-    from kangle.members.selectors import own_file
-
-    return own_file(user)
-
-
 def not_a_member() -> UserError:
     return UserError("not_a_member", _("Only approved members can do this"), status=403)
 
 
 def member_approved_of(actor) -> Member:
     """The actor's own member file, which must be approved."""
-    member = own_member(actor)
+    member = own_file(actor)
     if member is None or member.status != Status.APPROVED:
         raise not_a_member()
     return member

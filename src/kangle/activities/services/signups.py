@@ -24,7 +24,6 @@ from kangle.activities.services.shared import (
     member_link,
     member_notify,
     not_a_member,
-    own_member,
     reaches,
     starts_text,
 )
@@ -33,6 +32,7 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.core.timeutil import local, resolve_now
 from kangle.members.constants import Status
 from kangle.members.models import EmployerPartyOrg, HouseholdMember, Member
+from kangle.members.selectors import own_file
 from kangle.orgs.scope import in_scope
 from kangle.points import services as points_services
 
@@ -315,7 +315,7 @@ def signup_cancel(*, actor, signup: Signup, now: dt.datetime | None = None) -> S
     the first on the waiting list, under the same row lock."""
     moment = resolve_now(now)
     activity = signup.activity
-    member = own_member(actor)
+    member = own_file(actor)
     by_member = member is not None and member.pk == signup.member_id
     by_party_org = signup.party_org_id is not None and signup.party_org.account_id == getattr(
         actor, "pk", None

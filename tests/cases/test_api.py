@@ -294,13 +294,13 @@ def test_open311_keyed_reads_are_masked_and_audited_public_coordinates_are_coars
     number = response.json()[0]["service_request_id"]
     public = client.get(f"/open311/v2/requests/{number}.json").json()[0]
     assert str(public["lat"]) == "31.164" and str(public["long"]) == "121.423"
-    assert not AuditEvent.objects.filter(verb="cases.open311_read").exists()
+    assert not AuditEvent.objects.filter(verb="case.api_read").exists()
     for url in (f"/open311/v2/requests/{number}.json", "/open311/v2/requests.json"):
         keyed = client.get(url, {"api_key": api_key})
         row = keyed.json()[0]
         assert "502" not in row["address"] and "7 号" not in row["address"]
         assert "4321" not in json.dumps(row) and "3456" not in json.dumps(row)
-    events = AuditEvent.objects.filter(verb="cases.open311_read")
+    events = AuditEvent.objects.filter(verb="case.api_read")
     assert events.count() == 2 and all(number in e.details["numbers"] for e in events)
 
 

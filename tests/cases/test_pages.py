@@ -399,7 +399,7 @@ def test_figures_workbook_writes_typed_text_as_text_and_is_audited(client, perso
     category, place = rows[0][1], rows[0][2]
     assert category.data_type == place.data_type == "s"
     assert category.value == "'+cmd|' /C calc'!A0" and place.value.startswith("'=HYPERLINK")
-    event = AuditEvent.objects.get(verb="cases.figures_export")
+    event = AuditEvent.objects.get(verb="case_figures.export")
     assert event.actor == personas.secretary_a and event.org_path == personas.tree.community_a.path
 
 

@@ -49,4 +49,4 @@ def test_export_has_the_figures(client, personas):
     labels = [row[0].value for row in book["驾驶舱"].iter_rows(min_row=2)]
     assert any("按时率" in label for label in labels)
     assert book["预警趋势"].max_row == 13
-    assert AuditEvent.objects.filter(verb="reports.cockpit_export", actor=personas.area_admin).exists()
+    assert AuditEvent.objects.filter(verb="cockpit.export", actor=personas.area_admin).exists()

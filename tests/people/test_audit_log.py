@@ -71,6 +71,19 @@ def test_filters_and_the_personal_data_view(client, personas, events):
     assert client.get("/people/audit/", {"org": "HN"}).status_code == 404
 
 
+def test_the_personal_data_view_finds_every_export_and_reveal_by_its_entity_form(client, personas):
+    where = personas.tree.community_a
+    AuditEvent.objects.all().delete()
+    shown = {
+        audit.record(actor=personas.secretary_a, verb=verb, obj=where, now=T0).pk
+        for verb in ("case.contact_reveal", "case_figures.export", "base_number.export", "ranking.export")
+    }
+    for verb in ("letter.download", "member.update", "record.verify"):
+        audit.record(actor=personas.secretary_a, verb=verb, obj=where, now=T0)
+    client.force_login(personas.street_admin)
+    assert listed(client.get("/people/audit/personal-data/")) == shown
+
+
 def test_detail_and_outsiders(client, personas, events):
     client.force_login(personas.street_admin)
     assert client.get(f"/people/audit/{events['reveal_a'].pk}/").status_code == 200

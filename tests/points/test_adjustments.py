@@ -41,7 +41,7 @@ def test_above_the_limit_a_second_admin_approves(personas, member_a, second_admi
     assert same.value.code == "same_admin"
     decided = adjustments.adjustment_decide(actor=second_admin, request=request, approve=True)
     assert decided.status == AdjustmentStatus.APPROVED and services.balance_of(member_a) == 30
-    assert AuditEvent.objects.filter(verb="points.adjust_decide").exists()
+    assert AuditEvent.objects.filter(verb="ledger.adjust_decide").exists()
     assert Notification.objects.filter(recipient=personas.street_admin, title="积分调整申请已审批").exists()
     with pytest.raises(UserError) as twice:
         adjustments.adjustment_decide(actor=second_admin, request=request, approve=True)

@@ -51,7 +51,7 @@ def test_catalogue_admin_renames_reorders_and_retires_aspect_without_breaking_po
         services.aspect_update(actor=personas.secretary_a, aspect=aspect, name="x")
     with pytest.raises(UserError):
         services.aspect_update(actor=personas.superuser, aspect=aspect, name="  ")
-    assert AuditEvent.objects.filter(verb="posts.aspect_update").count() == 1
+    assert AuditEvent.objects.filter(verb="aspect.update").count() == 1
 
 
 def test_post_create_derives_slots_and_place(personas):
@@ -121,7 +121,7 @@ def test_claim_happy_path_notifies_and_audits(personas, kj_member, django_captur
     )
     assert Notification.objects.filter(recipient=personas.secretary_a, title="新的岗位认领").exists()
     assert Notification.objects.filter(recipient=personas.member).exists()
-    assert AuditEvent.objects.filter(verb="posts.claim_create").exists()
+    assert AuditEvent.objects.filter(verb="claim.create").exists()
 
 
 def test_claim_on_full_post(personas, kj_member):

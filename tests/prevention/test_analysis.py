@@ -297,6 +297,6 @@ def test_excel_export_writes_typed_text_as_text_and_is_audited(client, personas)
         detail = list(load_workbook(io.BytesIO(answer.content))["预警明细"].iter_rows(min_row=2))
         assert detail[0][7].value == "'=1+1" and detail[0][7].data_type == "s"
         assert detail[0][4].value == "'@SUM(A1:A9)"
-    events = AuditEvent.objects.filter(verb="prevention.analysis_export")
+    events = AuditEvent.objects.filter(verb="warning_analysis.export")
     assert events.count() == 2
     assert {event.org_path for event in events} == {personas.tree.community_a.path}

@@ -41,7 +41,7 @@ def test_point_create_stores_location_device_and_audit(personas, point):
     assert point.org == personas.tree.estate_a
     assert point.status == PointStatus.ACTIVE and point.bait_type == "氟铃脲饵剂"
     assert point.latitude == Decimal("31.164000")
-    assert AuditEvent.objects.filter(verb="prevention.point_create", object_id=str(point.pk)).exists()
+    assert AuditEvent.objects.filter(verb="point.create", object_id=str(point.pk)).exists()
 
 
 @pytest.mark.parametrize(

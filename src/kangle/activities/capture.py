@@ -87,7 +87,7 @@ def session_check_in(
             )
             audit.record(
                 actor=actor,
-                verb="activities.session_check_in",
+                verb="attendance.session_check_in",
                 obj=attendance,
                 org_path=session.post.org.path,
                 now=moment,
@@ -153,7 +153,7 @@ def session_check_out(
             )
         audit.record(
             actor=actor,
-            verb="activities.session_check_out",
+            verb="attendance.session_check_out",
             obj=attendance,
             org_path=post.org.path,
             now=moment,
@@ -228,7 +228,7 @@ def response_mark_present(
         )
         audit.record(
             actor=actor,
-            verb="activities.response_present",
+            verb="call.response_present",
             obj=locked,
             org_path=call.org.path,
             now=moment,

@@ -64,7 +64,7 @@ def send_activity_reminders(*, now: dt.datetime | None = None, **_) -> int:
                 count += 1
             audit.record(
                 actor=None,
-                verb="activities.reminders_sent",
+                verb="activity.reminders_sent",
                 obj=activity,
                 details={"count": count},
                 now=moment,

@@ -728,7 +728,7 @@ def figures_export(request):
     ]
     content = export_workbook(
         actor=request.user,
-        verb="activities.figures_export",
+        verb="activity_figures.export",
         sheets=[
             Sheet("活动统计", (), totals, preamble=[[f"{unit.name} {start:%Y-%m-%d} – {end:%Y-%m-%d}"]]),
             Sheet(

@@ -146,7 +146,7 @@ def export_xlsx(actor, *, start: dt.date, end: dt.date) -> bytes:
     scope = actor.scope_paths if not actor.is_superuser else []
     return export_workbook(
         actor=actor,
-        verb="cases.figures_export",
+        verb="case_figures.export",
         object_type="cases.case",
         org_path=scope[0] if len(scope) == 1 else "",
         sheets=sheets,

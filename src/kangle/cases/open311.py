@@ -280,7 +280,7 @@ def _audit_read(user, rows: list[dict]) -> None:
     paths = user.scope_paths
     audit.record(
         actor=user,
-        verb="cases.open311_read",
+        verb="case.api_read",
         object_type="cases.case",
         object_id="",
         org_path=paths[0] if len(paths) == 1 else "",

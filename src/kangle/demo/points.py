@@ -391,7 +391,7 @@ def _history_awards(rule, awards) -> int:
         )
         events.append(
             AuditEvent(
-                verb="points.award",
+                verb="ledger.award",
                 object_type=member._meta.label_lower,
                 object_id=str(member.pk),
                 object_repr=str(member)[:200],

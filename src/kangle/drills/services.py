@@ -90,7 +90,7 @@ def care_home_save(
     )
     audit.record(
         actor=actor,
-        verb="drills.care_home_create" if created else "drills.care_home_update",
+        verb="care_home.create" if created else "care_home.update",
         obj=home,
         org_path=home.org_path,
         details=counts,
@@ -110,7 +110,7 @@ def resident_group_create(
         raise UserError("invalid_mobility", _("Unknown mobility"), field="mobility")
     count = cleaners.whole_number(count, field="count", label=_("Number of residents"), low=1, high=10000)
     group = ResidentGroup.objects.create(home=home, name=name, mobility=mobility, count=count)
-    audit.record(actor=actor, verb="drills.group_create", obj=group, org_path=home.org_path, now=moment)
+    audit.record(actor=actor, verb="resident_group.create", obj=group, org_path=home.org_path, now=moment)
     return group
 
 
@@ -162,7 +162,7 @@ def plan_create(
     )
     audit.record(
         actor=actor,
-        verb="drills.plan_create",
+        verb="drill_plan.create",
         obj=plan,
         org_path=home.org_path,
         details={"teams": len(rows)},
@@ -202,7 +202,7 @@ def assignment_add(
     assignment = Assignment.objects.create(plan=plan, team=team, person=person, group=group, route=route)
     audit.record(
         actor=actor,
-        verb="drills.assignment_add",
+        verb="assignment.add",
         obj=assignment,
         org_path=home.org_path,
         details={"group": group.pk, "team": team.pk},
@@ -251,7 +251,7 @@ def drill_record(
         plan=plan, home=home, held_on=held_on, scenario=scenario, created_by=actor, created_at=moment
     )
     Observer.objects.bulk_create([Observer(drill=drill, department=d, name=n) for d, n in rows])
-    audit.record(actor=actor, verb="drills.drill_record", obj=drill, org_path=home.org_path, now=moment)
+    audit.record(actor=actor, verb="drill.record", obj=drill, org_path=home.org_path, now=moment)
     return drill
 
 
@@ -294,7 +294,7 @@ def drill_set_timings(
         setattr(drill, field, value)
     audit.record(
         actor=actor,
-        verb="drills.timings",
+        verb="drill.timings",
         obj=drill,
         org_path=drill.home.org_path,
         details={"evacuation_seconds": drill.evacuation_seconds},
@@ -341,7 +341,7 @@ def finding_add(
     )
     audit.record(
         actor=actor,
-        verb="drills.finding_add",
+        verb="drill_finding.add",
         obj=finding,
         org_path=drill.home.org_path,
         details={"follow_ups": len(rows)},
@@ -359,7 +359,7 @@ def follow_up_done(*, actor, follow_up: FollowUp, now: dt.datetime | None = None
         raise UserError("already_done", _("This follow-up is already done"), status=409)
     FollowUp.objects.filter(pk=locked.pk).update(done_at=moment, done_by=actor)
     locked.done_at, locked.done_by = moment, actor
-    audit.record(actor=actor, verb="drills.follow_up_done", obj=locked, org_path=locked.org_path, now=moment)
+    audit.record(actor=actor, verb="follow_up.done", obj=locked, org_path=locked.org_path, now=moment)
     return locked
 
 
@@ -383,6 +383,6 @@ def contest_result_add(
     rank = cleaners.whole_number(rank, field="rank", label=_("Rank"), low=1, high=10000)
     result = ContestResult.objects.create(drill=drill, team=team, event=event, seconds=timing, rank=rank)
     audit.record(
-        actor=actor, verb="drills.contest_result", obj=result, org_path=drill.home.org_path, now=moment
+        actor=actor, verb="drill.contest_result", obj=result, org_path=drill.home.org_path, now=moment
     )
     return result

@@ -653,9 +653,7 @@ def expected_set(*, actor, org: OrgUnit, expected: int, now: dt.datetime | None 
     row, _ = ExpectedCount.objects.update_or_create(
         org=org, defaults={"expected": expected, "updated_at": moment, "updated_by": actor}
     )
-    audit.record(
-        actor=actor, verb="members.expected_set", obj=org, now=moment, details={"expected": expected}
-    )
+    audit.record(actor=actor, verb="base_number.set", obj=org, now=moment, details={"expected": expected})
     return row
 
 
@@ -815,7 +813,5 @@ def expected_import(
         ExpectedCount.objects.update_or_create(
             org=org, defaults={"expected": count, "updated_at": moment, "updated_by": actor}
         )
-    audit.record(
-        actor=actor, verb="members.expected_import", obj=unit, now=moment, details={"rows": len(rows)}
-    )
+    audit.record(actor=actor, verb="base_number.import", obj=unit, now=moment, details={"rows": len(rows)})
     return len(rows), []

@@ -902,7 +902,7 @@ def base_numbers_xlsx(request):
     heat = [[charts["days"][d], charts["periods"][p], n] for d, p, n in charts["heatmap"]]
     content = export_workbook(
         actor=request.user,
-        verb="members.base_numbers_export",
+        verb="base_number.export",
         object_type="orgs.orgunit",
         org_path=unit.path,
         details={"unit": unit.code},

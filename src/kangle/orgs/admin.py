@@ -14,6 +14,7 @@ from kangle.orgs.scope import scope_queryset
 
 class ScopedAdmin(admin.ModelAdmin):
     scope_path_field = "org__path"
+    audit_entity = ""  # the entity part of the audit verb, as the workbench services write it
 
     def get_queryset(self, request):
         return scope_queryset(request.user, super().get_queryset(request), self.scope_path_field)
@@ -49,7 +50,7 @@ class ScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         audit.record(
             actor=request.user,
-            verb=f"{obj._meta.model_name}.{'update' if change else 'create'}.admin",
+            verb=f"{self.audit_entity}.admin_{'update' if change else 'create'}",
             obj=obj,
             details={"fields": list(form.changed_data)},
         )
@@ -58,6 +59,7 @@ class ScopedAdmin(admin.ModelAdmin):
 @admin.register(OrgUnit)
 class OrgUnitAdmin(ScopedAdmin):
     scope_path_field = "path"
+    audit_entity = "orgunit"
     list_display = ("name", "kind", "code", "estate_type", "is_active")
     list_filter = ("kind", "is_active", "estate_type")
     search_fields = ("name", "code")
@@ -71,6 +73,7 @@ class OrgUnitAdmin(ScopedAdmin):
 
 @admin.register(Venue)
 class VenueAdmin(ScopedAdmin):
+    audit_entity = "venue"
     list_display = ("name", "kind", "org", "address", "is_active")
     list_filter = ("kind", "is_active")
     search_fields = ("name", "address")
@@ -79,6 +82,7 @@ class VenueAdmin(ScopedAdmin):
 
 @admin.register(RegistrationPoint)
 class RegistrationPointAdmin(ScopedAdmin):
+    audit_entity = "registration_point"
     list_display = ("code", "name", "org", "venue", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")

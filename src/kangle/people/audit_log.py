@@ -17,7 +17,9 @@ from kangle.orgs.scope import get_in_scope_or_404
 from kangle.orgs.selectors import paths_q, subtree_q
 
 # Actions that show or take out someone's personal data: the "who looked at whose data" view.
-PERSONAL_DATA_VERBS = Q(verb__endswith=".reveal") | Q(verb__endswith="export") | Q(verb__contains="reveal")
+# Verbs are ``<entity>.<verb>``: every export is ``<entity>.export``; reveals are ``member.reveal`` and
+# ``case.contact_reveal``.
+PERSONAL_DATA_VERBS = Q(verb__endswith=".export") | Q(verb__contains="reveal")
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,7 @@ def rankings(request):
 def _rankings_xlsx(request, unit, rows, start: dt.date, end: dt.date) -> HttpResponse:
     content = export_workbook(
         actor=request.user,
-        verb="points.rankings_export",
+        verb="ranking.export",
         sheets=[
             Sheet(
                 "积分排行",

@@ -80,7 +80,7 @@ def category_update(
         changes = _catalogue_fields(category, name=name, sort_order=sort_order, is_active=is_active)
         if changes:
             category.save(update_fields=list(changes))
-            audit.record(actor=actor, verb="posts.category_update", obj=category, details=changes, now=now)
+            audit.record(actor=actor, verb="service_category.update", obj=category, details=changes, now=now)
     return category
 
 
@@ -103,7 +103,7 @@ def aspect_update(
         )
         if changes:
             aspect.save(update_fields=list(changes))
-            audit.record(actor=actor, verb="posts.aspect_update", obj=aspect, details=changes, now=now)
+            audit.record(actor=actor, verb="aspect.update", obj=aspect, details=changes, now=now)
     return aspect
 
 
@@ -382,7 +382,7 @@ def post_create(
             status=PostStatus.OPEN if publish else PostStatus.DRAFT,
         )
         _write_post(post, data, moment)
-        audit.record(actor=actor, verb="posts.post_create", obj=post, details=_audit_data(data), now=moment)
+        audit.record(actor=actor, verb="post.create", obj=post, details=_audit_data(data), now=moment)
     return post
 
 
@@ -404,7 +404,7 @@ def post_update(*, actor, post: Post, now: dt.datetime | None = None, **fields: 
             )
         _write_post(locked, data, moment)
         _sync_full(locked)
-        audit.record(actor=actor, verb="posts.post_update", obj=locked, details=_audit_data(data), now=moment)
+        audit.record(actor=actor, verb="post.update", obj=locked, details=_audit_data(data), now=moment)
     return locked
 
 
@@ -442,7 +442,7 @@ def post_set_status(*, actor, post: Post, action: str, now: dt.datetime | None =
         _sync_full(locked)
         audit.record(
             actor=actor,
-            verb=f"posts.post_{action}",
+            verb=f"post.{action}",
             obj=locked,
             details={"from": before, "to": locked.status},
             now=moment,
@@ -607,7 +607,7 @@ def claim_create(
         _sync_full(locked)
         audit.record(
             actor=actor,
-            verb="posts.claim_create",
+            verb="claim.create",
             obj=claim,
             org_path=locked.org.path,
             details={"post": locked.pk, "member": member.pk, "status": claim.status, "source": source},
@@ -647,7 +647,7 @@ def claim_withdraw(*, actor, claim: Claim, reason: str = "", now: dt.datetime | 
         post = _release(claim, moment)
         audit.record(
             actor=actor,
-            verb="posts.claim_withdraw",
+            verb="claim.withdraw",
             obj=claim,
             org_path=claim.post.org.path,
             details={"post": post.pk},
@@ -678,9 +678,7 @@ def claim_confirm(*, actor, claim: Claim, now: dt.datetime | None = None) -> Cla
             )
         claim.status, claim.decided_at, claim.decided_by = ClaimStatus.CONFIRMED, moment, actor
         claim.save(update_fields=["status", "decided_at", "decided_by"])
-        audit.record(
-            actor=actor, verb="posts.claim_confirm", obj=claim, org_path=claim.post.org.path, now=moment
-        )
+        audit.record(actor=actor, verb="claim.confirm", obj=claim, org_path=claim.post.org.path, now=moment)
         _notify_member(
             claim.member,
             _("Claim confirmed: %(title)s"),
@@ -708,7 +706,7 @@ def claim_remove(*, actor, claim: Claim, reason: str, now: dt.datetime | None = 
         _release(claim, moment)
         audit.record(
             actor=actor,
-            verb="posts.claim_remove",
+            verb="claim.remove",
             obj=claim,
             org_path=claim.post.org.path,
             details={"reason": reason},
@@ -748,7 +746,7 @@ def invitation_send(
             )
         audit.record(
             actor=actor,
-            verb="posts.invitation_send",
+            verb="invitation.send",
             obj=invitation,
             org_path=post.org.path,
             details={"post": post.pk, "member": member.pk},
@@ -802,7 +800,7 @@ def proposal_create(
         )
         audit.record(
             actor=actor,
-            verb="posts.proposal_create",
+            verb="proposal.create",
             obj=proposal,
             details={
                 "posts": [p.pk for p in posts],
@@ -875,7 +873,7 @@ def proposal_confirm(
         locked.save(update_fields=["status", "confirmed_at"])
         audit.record(
             actor=actor,
-            verb="posts.proposal_confirm",
+            verb="proposal.confirm",
             obj=locked,
             details={"claims": len(claims)},
             now=moment,

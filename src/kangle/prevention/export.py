@@ -28,7 +28,7 @@ def analysis_workbook(result: Analysis, *, actor) -> bytes:
     period = result.period
     return export_workbook(
         actor=actor,
-        verb="prevention.analysis_export",
+        verb="warning_analysis.export",
         object_type="prevention.warning",
         org_path=result.org.path if result.org else "",
         sheets=analysis_sheets(result),

@@ -155,7 +155,7 @@ def point_create(
         installed_on=installed_on,
         note=cleaners.text(note, field="note", label=gettext_lazy("Note"), required=False, max_length=200),
     )
-    audit.record(actor=actor, verb="prevention.point_create", obj=point, now=moment)
+    audit.record(actor=actor, verb="point.create", obj=point, now=moment)
     return point
 
 
@@ -175,7 +175,7 @@ def point_retire(*, actor, point: MonitoringPoint, now: dt.datetime | None = Non
         status=PointStatus.RETIRED, retired_on=local(moment).date()
     )
     point.refresh_from_db()
-    audit.record(actor=actor, verb="prevention.point_retire", obj=point, now=moment)
+    audit.record(actor=actor, verb="point.retire", obj=point, now=moment)
     return point
 
 
@@ -191,7 +191,7 @@ def round_open(*, actor, org: OrgUnit, name: str = "", now: dt.datetime | None =
         started_at=moment,
         created_by=actor,
     )
-    audit.record(actor=actor, verb="prevention.round_open", obj=inspection_round, now=moment)
+    audit.record(actor=actor, verb="round.open", obj=inspection_round, now=moment)
     return inspection_round
 
 
@@ -210,7 +210,7 @@ def round_close(
         )
     InspectionRound.objects.filter(pk=inspection_round.pk).update(closed_at=moment)
     inspection_round.closed_at = moment
-    audit.record(actor=actor, verb="prevention.round_close", obj=inspection_round, now=moment)
+    audit.record(actor=actor, verb="round.close", obj=inspection_round, now=moment)
     return inspection_round
 
 
@@ -257,7 +257,7 @@ def reading_record(
         raise _duplicate_reading(point) from None
     audit.record(
         actor=actor,
-        verb="prevention.reading",
+        verb="reading.create",
         obj=reading,
         org_path=point.org.path,
         details={"point": point.code, "activity": bool(activity_found), "pct": pct},
@@ -379,7 +379,7 @@ def _warning_create(
     )
     audit.record(
         actor=actor,
-        verb="prevention.warning",
+        verb="warning.create",
         obj=warning,
         org_path=org.path,
         details={"source": source, "place_type": place_type},
@@ -499,7 +499,7 @@ def warning_open_case(*, actor, warning: Warning, now: dt.datetime | None = None
     warning.case = case
     audit.record(
         actor=actor,
-        verb="prevention.warning_open_case",
+        verb="warning.open_case",
         obj=warning,
         org_path=warning.org_path,
         details={"case": case.number},
@@ -581,7 +581,7 @@ def campaign_create(
     CampaignUnit.objects.bulk_create([CampaignUnit(campaign=campaign, unit=unit) for unit in units])
     audit.record(
         actor=actor,
-        verb="prevention.campaign_create",
+        verb="campaign.create",
         obj=campaign,
         details={"units": len(units), "team": [name for _, name in members]},
         now=moment,
@@ -632,7 +632,7 @@ def campaign_mark_inspected(
     row.refresh_from_db()
     audit.record(
         actor=actor,
-        verb="prevention.campaign_inspect",
+        verb="campaign.inspect",
         obj=campaign,
         org_path=unit.path,
         details={"unit": unit.code},
@@ -715,7 +715,7 @@ def finding_record(
     )
     audit.record(
         actor=actor,
-        verb="prevention.finding",
+        verb="finding.create",
         obj=finding,
         org_path=unit.path,
         details={"campaign": campaign.pk, "nest": bool(nest_found), "case": case.number if case else None},
@@ -885,7 +885,7 @@ def campaign_close(*, actor, campaign: Campaign, now: dt.datetime | None = None)
         raise UserError("campaign_closed", gettext_lazy("This campaign is already closed"), field="campaign")
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.CLOSED)
     campaign.status = CampaignStatus.CLOSED
-    audit.record(actor=actor, verb="prevention.campaign_close", obj=campaign, now=moment)
+    audit.record(actor=actor, verb="campaign.close", obj=campaign, now=moment)
     return campaign
 
 

@@ -80,7 +80,7 @@ def spraying_record(
     )
     audit.record(
         actor=actor,
-        verb="prevention.spraying",
+        verb="spraying.create",
         obj=spraying,
         org_path=unit.path,
         details={"campaign": campaign.pk, "agent": agent, "contractor": contractor.pk},

@@ -398,7 +398,7 @@ def campaign_export(request, pk):
     )
     content = export_workbook(
         actor=request.user,
-        verb="prevention.campaign_export",
+        verb="campaign.export",
         sheets=[
             Sheet(
                 "排查进度",

@@ -140,7 +140,7 @@ def letter_draft(*, actor, member: Member, now: dt.datetime | None = None) -> Co
         )
         audit.record(
             actor=actor,
-            verb="recognition.letter_draft",
+            verb="letter.draft",
             obj=letter,
             now=moment,
             details={"member": member.pk},
@@ -174,7 +174,7 @@ def letter_update(
                 raise UserError("salutation_required", _("The addressee cannot be empty"), field="salutation")
             letter.salutation = salutation.strip()[:200]
         letter.save(update_fields=["body", "salutation"])
-        audit.record(actor=actor, verb="recognition.letter_update", obj=letter, now=moment)
+        audit.record(actor=actor, verb="letter.update", obj=letter, now=moment)
     return letter
 
 
@@ -211,7 +211,7 @@ def letter_issue(*, actor, letter: CommendationLetter, now: dt.datetime | None =
         )
         audit.record(
             actor=actor,
-            verb="recognition.letter_issue",
+            verb="letter.issue",
             obj=letter,
             now=moment,
             details={"number": letter.number},
@@ -238,7 +238,7 @@ def letter_download(*, actor, letter: CommendationLetter, now: dt.datetime | Non
         LetterDispatch.objects.create(
             letter=letter, channel=DispatchChannel.DOWNLOAD, actor=_user(actor), at=moment
         )
-        audit.record(actor=actor, verb="recognition.letter_download", obj=letter, now=moment)
+        audit.record(actor=actor, verb="letter.download", obj=letter, now=moment)
     return bytes(letter.pdf)
 
 
@@ -282,9 +282,7 @@ def letter_send(*, actor, letter: CommendationLetter, now: dt.datetime | None = 
             at=moment,
             outbox_id=message.pk,
         )
-        audit.record(
-            actor=actor, verb="recognition.letter_send", obj=letter, now=moment, details={"to": address}
-        )
+        audit.record(actor=actor, verb="letter.send", obj=letter, now=moment, details={"to": address})
     return dispatch
 
 
@@ -351,7 +349,7 @@ def nominate(
         )
         audit.record(
             actor=actor,
-            verb="recognition.nominate",
+            verb="nomination.create",
             obj=nomination,
             now=moment,
             details={"honour": honour, "kind": kind},
@@ -393,7 +391,7 @@ def nomination_review(
         )
         audit.record(
             actor=actor,
-            verb="recognition.nomination_review",
+            verb="nomination.review",
             obj=nomination,
             now=moment,
             details={"step": step, "approve": approve},
@@ -439,7 +437,7 @@ def nomination_result(
         )
         audit.record(
             actor=actor,
-            verb="recognition.nomination_result",
+            verb="nomination.result",
             obj=nomination,
             now=moment,
             details={"honoured": honoured},
@@ -485,7 +483,7 @@ def story_create(
             created_at=moment,
         )
         story.members.set(members)
-        audit.record(actor=actor, verb="recognition.story_create", obj=story, now=moment)
+        audit.record(actor=actor, verb="story.create", obj=story, now=moment)
     return story
 
 
@@ -499,7 +497,5 @@ def story_publish(*, actor, story: Story, publish: bool = True, now: dt.datetime
         story.status = StoryStatus.PUBLISHED if publish else StoryStatus.DRAFT
         story.published_at = moment if publish else None
         story.save(update_fields=["status", "published_at"])
-        audit.record(
-            actor=actor, verb="recognition.story_publish", obj=story, now=moment, details={"publish": publish}
-        )
+        audit.record(actor=actor, verb="story.publish", obj=story, now=moment, details={"publish": publish})
     return story

@@ -52,7 +52,7 @@ def story_update(
     Story.objects.filter(pk=story.pk).update(
         title=title[:120], body=body, summary=(summary or "").strip()[:300]
     )
-    audit.record(actor=actor, verb="recognition.story_update", obj=story, now=resolve_now(now))
+    audit.record(actor=actor, verb="story.update", obj=story, now=resolve_now(now))
     return Story.objects.get(pk=story.pk)
 
 
@@ -69,9 +69,7 @@ def story_photo_add(*, actor, story: Story, upload, now: dt.datetime | None = No
     moment = resolve_now(now)
     name = accept_image(upload, field="photo", folder="stories")
     photo = StoryPhoto.objects.create(story=story, file=name, uploaded_by=actor, uploaded_at=moment)
-    audit.record(
-        actor=actor, verb="recognition.story_photo_add", obj=story, details={"photo": photo.pk}, now=moment
-    )
+    audit.record(actor=actor, verb="story.photo_add", obj=story, details={"photo": photo.pk}, now=moment)
     return photo
 
 

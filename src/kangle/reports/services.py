@@ -64,7 +64,7 @@ def street_settings_set(
         setting.save(update_fields=["tile_url", "attribution", "sms_digest", "updated_at"])
         audit.record(
             actor=actor,
-            verb="reports.street_settings_set",
+            verb="street_settings.set",
             obj=street,
             now=moment,
             details={"tile_url": url, "sms_digest": setting.sms_digest},

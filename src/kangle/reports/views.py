@@ -69,7 +69,7 @@ def cockpit_export(request):
     data = cockpit_figures.compute(request.user, start=start, end=end, now=now())
     content = export_workbook(
         actor=request.user,
-        verb="reports.cockpit_export",
+        verb="cockpit.export",
         sheets=cockpit_figures.export_sheets(data),
         org_path=",".join(request.user.scope_paths),
         details={"start": str(start), "end": str(end)},

@@ -101,7 +101,7 @@ def activity_create(
         )
         audit.record(
             actor=actor,
-            verb="activities.activity_create",
+            verb="activity.create",
             obj=activity,
             now=moment,
             details={"title": title, "starts_at": starts_at.isoformat(), "capacity": capacity},
@@ -124,7 +124,7 @@ def activity_set_beneficiaries(
         activity.beneficiary_count = count
         audit.record(
             actor=actor,
-            verb="activities.beneficiaries_set",
+            verb="activity.beneficiaries_set",
             obj=activity,
             now=moment,
             details={"from": before, "to": count},
@@ -151,7 +151,5 @@ def activity_cancel(*, actor, activity: Activity, reason: str, now: dt.datetime 
                 moment,
                 {"title": locked.title, "reason": reason},
             )
-        audit.record(
-            actor=actor, verb="activities.activity_cancel", obj=locked, details={"reason": reason}, now=moment
-        )
+        audit.record(actor=actor, verb="activity.cancel", obj=locked, details={"reason": reason}, now=moment)
     return locked

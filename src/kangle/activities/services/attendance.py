@@ -97,7 +97,7 @@ def _insert_attendance(activity: Activity, member: Member, *, actor, method, mom
             attendance.__dict__.pop("signup_id")
             audit.record(
                 actor=actor,
-                verb="activities.check_in",
+                verb="attendance.check_in",
                 obj=attendance,
                 org_path=activity.org.path,
                 now=moment,
@@ -221,7 +221,7 @@ def attendance_check_out(
             record = _credited_record(activity, attendance, member, actor=actor, moment=moment)
         audit.record(
             actor=actor,
-            verb="activities.check_out",
+            verb="attendance.check_out",
             obj=attendance,
             org_path=activity.org.path,
             now=moment,

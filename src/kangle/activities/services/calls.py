@@ -106,7 +106,7 @@ def call_create(
         call.grids.set(grids)
         audit.record(
             actor=actor,
-            verb="activities.call_create",
+            verb="call.create",
             obj=call,
             now=moment,
             details={
@@ -226,7 +226,7 @@ def response_create(*, actor, call: WhistleCall, now: dt.datetime | None = None)
         )
         audit.record(
             actor=actor,
-            verb="activities.call_respond",
+            verb="call.respond",
             obj=locked,
             now=moment,
             details={"member": member.pk, "seconds": response.response_seconds},
@@ -354,7 +354,7 @@ def response_collective(
         )
         audit.record(
             actor=actor,
-            verb="activities.call_respond_collective",
+            verb="call.respond_collective",
             obj=locked,
             now=moment,
             details={"party_org": party_org.pk, "members": [m.pk for m in chosen], "new": len(fresh)},
@@ -399,7 +399,7 @@ def response_grid(
         )
         audit.record(
             actor=actor,
-            verb="activities.call_respond_grid",
+            verb="call.respond_grid",
             obj=locked,
             now=moment,
             details={"members": ids, "new": len(fresh)},
@@ -426,7 +426,7 @@ def call_close(*, actor, call: WhistleCall, outcome: str, now: dt.datetime | Non
         locked.save(update_fields=["status", "outcome", "closed_at", "closed_by"])
         audit.record(
             actor=actor,
-            verb="activities.call_close",
+            verb="call.close",
             obj=locked,
             now=moment,
             details={"outcome": outcome, "responded": locked.responded_count},

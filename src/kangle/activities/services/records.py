@@ -136,7 +136,7 @@ def record_self_report(
         record.save()
         audit.record(
             actor=actor,
-            verb="activities.record_self_report",
+            verb="record.self_report",
             obj=record,
             now=moment,
             details={"minutes": record.minutes},
@@ -183,7 +183,7 @@ def record_staff_enter(
         )
         audit.record(
             actor=actor,
-            verb="activities.record_staff_enter",
+            verb="record.staff_enter",
             obj=record,
             now=moment,
             details={"member": member.pk, "minutes": record.minutes},
@@ -226,7 +226,7 @@ def record_verify(*, actor, record: ServiceRecord, now: dt.datetime | None = Non
         award_request(locked, actor=actor, now=moment)
         audit.record(
             actor=actor,
-            verb="activities.record_verify",
+            verb="record.verify",
             obj=locked,
             now=moment,
             details={"minutes": locked.minutes},
@@ -263,7 +263,7 @@ def record_reject(
             award_reverse(locked, actor=actor, reason=reason, now=moment)
         audit.record(
             actor=actor,
-            verb=f"activities.record_{'revoke' if was_verified else 'reject'}",
+            verb=f"record.{'revoke' if was_verified else 'reject'}",
             obj=locked,
             now=moment,
             details={"reason": reason},

@@ -104,7 +104,7 @@ def signup_create(
         Activity.objects.filter(pk=locked.pk).update(confirmed_count=locked.confirmed_count)
         audit.record(
             actor=actor,
-            verb="activities.signup_create",
+            verb="signup.create",
             obj=signup,
             org_path=locked.org.path,
             now=moment,
@@ -154,7 +154,7 @@ def signup_household(
             Activity.objects.filter(pk=locked.pk).update(confirmed_count=F("confirmed_count") + 1)
         audit.record(
             actor=actor,
-            verb="activities.signup_household",
+            verb="signup.household",
             obj=signup,
             org_path=locked.org.path,
             now=moment,
@@ -275,7 +275,7 @@ def signup_team(
         Activity.objects.filter(pk=locked.pk).update(confirmed_count=locked.confirmed_count)
         audit.record(
             actor=actor,
-            verb="activities.team_signup",
+            verb="signup.team",
             obj=locked,
             now=moment,
             details={"party_org": party_org.pk, "members": ids},
@@ -337,7 +337,7 @@ def signup_cancel(*, actor, signup: Signup, now: dt.datetime | None = None) -> S
         promoted = _promote_first_waiting(locked_activity, moment) if was_confirmed else None
         audit.record(
             actor=actor,
-            verb="activities.signup_cancel",
+            verb="signup.cancel",
             obj=locked,
             org_path=locked_activity.org.path,
             now=moment,

@@ -82,7 +82,7 @@ def points_adjust(
         )
         audit.record(
             actor=actor,
-            verb="points.adjust",
+            verb="ledger.adjust",
             obj=member,
             now=moment,
             details={"points": points, "reason": reason[:300]},
@@ -116,7 +116,7 @@ def adjustment_limit_set(
     )
     audit.record(
         actor=actor,
-        verb="points.adjustment_limit",
+        verb="ledger.adjustment_limit",
         obj=street,
         details={"approval_above": approval_above},
         now=moment,
@@ -154,7 +154,7 @@ def points_adjust_request(
         )
         audit.record(
             actor=actor,
-            verb="points.adjust_request",
+            verb="ledger.adjust_request",
             obj=member,
             details={"points": points, "reason": reason[:300], "request": request.pk},
             now=moment,
@@ -205,7 +205,7 @@ def adjustment_decide(
     request.save(update_fields=["status", "decided_by", "decided_at", "entry"])
     audit.record(
         actor=actor,
-        verb="points.adjust_decide",
+        verb="ledger.adjust_decide",
         obj=request.member,
         details={"request": request.pk, "approved": bool(approve)},
         now=moment,

@@ -125,9 +125,7 @@ def benefit_create(
         raise UserError("invalid_venue", _("The venue is outside this benefit's unit"), field="venue")
     with transaction.atomic():
         benefit = Benefit.objects.create(org=org, kind=kind, name=name[:100], created_at=moment, **fields)
-        audit.record(
-            actor=actor, verb="points.benefit_create", obj=benefit, now=moment, details={"kind": kind}
-        )
+        audit.record(actor=actor, verb="benefit.create", obj=benefit, now=moment, details={"kind": kind})
     return benefit
 
 
@@ -185,7 +183,5 @@ def slot_create(
             priority_min_points=priority_min_points,
             release_at=release_at,
         )
-        audit.record(
-            actor=actor, verb="points.slot_create", obj=benefit, now=moment, details={"slot": slot.pk}
-        )
+        audit.record(actor=actor, verb="slot.create", obj=benefit, now=moment, details={"slot": slot.pk})
     return slot

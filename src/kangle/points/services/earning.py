@@ -222,7 +222,7 @@ def award_for_service(
             ) from None
         audit.record(
             actor=actor,
-            verb="points.award",
+            verb="ledger.award",
             obj=member,
             now=moment,
             details={"key": key, "points": points, "base": base, "rule_version": rule.version},
@@ -277,7 +277,7 @@ def reverse_award(
         )
         audit.record(
             actor=actor,
-            verb="points.reverse",
+            verb="ledger.reverse",
             obj=member,
             now=moment,
             details={"award": award.pk, "points": entry.points, "reason": reason[:300]},

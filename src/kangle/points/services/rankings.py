@@ -29,6 +29,6 @@ def ranking_visibility_set(*, actor, member: Member, hidden: bool, now: dt.datet
         Balance.objects.filter(pk=balance.pk).update(hide_from_rankings=bool(hidden))
         balance.hide_from_rankings = bool(hidden)
         audit.record(
-            actor=actor, verb="points.ranking_visibility", obj=member, now=moment, details={"hidden": hidden}
+            actor=actor, verb="ranking.visibility", obj=member, now=moment, details={"hidden": hidden}
         )
     return balance

@@ -140,7 +140,7 @@ def booking_create(
         Slot.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
         audit.record(
             actor=actor,
-            verb="points.book",
+            verb="booking.create",
             obj=benefit,
             now=moment,
             details={"slot": slot.pk, "booking": booking.pk, "member": member.pk, "for": key},
@@ -183,7 +183,7 @@ def booking_cancel(*, actor, booking: Booking, now: dt.datetime | None = None) -
             )
         audit.record(
             actor=actor,
-            verb="points.booking_cancel",
+            verb="booking.cancel",
             obj=booking.slot.benefit,
             now=moment,
             details={"booking": booking.pk},
@@ -237,7 +237,7 @@ def pass_issue(
             issued.save(update_fields=["spend"])
         audit.record(
             actor=actor,
-            verb="points.pass_issue",
+            verb="priority_pass.issue",
             obj=benefit,
             now=moment,
             details={"pass": issued.pk, "member": member.pk},
@@ -269,6 +269,6 @@ def pass_use(*, actor, code: str, now: dt.datetime | None = None) -> PriorityPas
         PriorityPass.objects.filter(pk=issued.pk).update(used_at=moment, used_by=actor_user(actor))
         issued.used_at, issued.used_by = moment, actor_user(actor)
         audit.record(
-            actor=actor, verb="points.pass_use", obj=issued.benefit, now=moment, details={"pass": issued.pk}
+            actor=actor, verb="priority_pass.use", obj=issued.benefit, now=moment, details={"pass": issued.pk}
         )
     return issued

@@ -153,7 +153,7 @@ def rule_create(
         )
         audit.record(
             actor=actor,
-            verb="points.rule_create",
+            verb="points_rule.create",
             obj=rule,
             now=moment,
             details={"version": version, "effective_from": effective_from.isoformat()},
@@ -227,6 +227,6 @@ def rule_update(
             update_fields=["effective_from", "band_limits", "table", "daily_cap", "monthly_cap", "note"]
         )
         audit.record(
-            actor=actor, verb="points.rule_update", obj=rule, now=moment, details={"fields": sorted(data)}
+            actor=actor, verb="points_rule.update", obj=rule, now=moment, details={"fields": sorted(data)}
         )
     return rule

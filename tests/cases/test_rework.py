@@ -198,7 +198,7 @@ def test_desk_page_rework(client, personas, termite, contractor_org, photo):
     client.force_login(personas.secretary_b)
     assert client.post(url, {"reason": "仍有飞蚁"}).status_code == 404
     client.force_login(personas.member)
-    assert client.post(url, {"reason": "仍有飞蚁"}).status_code == 404
+    assert client.post(url, {"reason": "仍有飞蚁"}).status_code == 403
     client.force_login(personas.secretary_a)
     page = client.get(f"/cases/desk/{case.number}/")
     assert 'id="act-rework"' in page.content.decode()

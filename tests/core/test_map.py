@@ -83,7 +83,7 @@ def test_tile_url_that_is_not_http_is_refused_at_save(client, personas, bad):
 
 def test_map_is_for_staff(client, personas):
     client.force_login(personas.member)
-    assert client.get("/reports/map/").status_code == 404
+    assert client.get("/reports/map/").status_code == 403
     client.force_login(personas.secretary_a)
     response = client.post("/reports/map/", {"tile_url": "https://x.example/{z}/{x}/{y}.png"})
     assert response.status_code == 404  # the street is above the secretary's subtree
@@ -98,4 +98,4 @@ def test_case_figures_embed_the_map_of_open_cases(client, personas):
     data = client.get("/reports/map/data/?layer=cases").json()
     assert set(data) == {"features", "outline", "tiles"} and data["tiles"] is None
     client.force_login(personas.member)
-    assert client.get("/reports/map/data/").status_code == 404
+    assert client.get("/reports/map/data/").status_code == 403

@@ -280,4 +280,4 @@ def test_search_input_with_sql_or_markup_is_data(client, personas, text):
 @pytest.mark.django_db
 def test_search_is_for_staff(client, personas):
     client.force_login(personas.member)
-    assert client.get("/reports/search/", {"q": "x"}).status_code == 404
+    assert client.get("/reports/search/", {"q": "x"}).status_code == 403

@@ -93,7 +93,7 @@ def test_polling_fragment_and_outsiders(client, personas):
     assert response.status_code == 200
     assert b'hx-trigger="every 60s"' in response.content
     client.force_login(personas.member)
-    assert client.get("/accounts/todo/").status_code == 404
+    assert client.get("/accounts/todo/").status_code == 403
     client.logout()
     assert client.get("/accounts/todo/").status_code == 302
 

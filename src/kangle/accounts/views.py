@@ -13,6 +13,7 @@ from django.views.i18n import set_language
 
 from kangle.accounts import services
 from kangle.accounts.context_processors import LARGE_TYPE_COOKIE
+from kangle.accounts.decorators import staff_required
 from kangle.accounts.forms import LanguageForm, LoginForm, PasswordChangeForm, TextSizeForm, TokenIssueForm
 from kangle.accounts.models import ApiToken, User
 from kangle.accounts.permissions import can_manage_tokens
@@ -179,11 +180,9 @@ def _todo_lines(user) -> list[dict]:
     ]
 
 
-@login_required
+@staff_required
 def todo_lines(request):
     """The to-do list alone, for the home page's htmx polling."""
-    if not request.user.is_workbench_user:
-        raise Http404
     return render(request, "accounts/_todo.html", {"todo": _todo_lines(request.user)})
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import require_staff, staff_required
 from kangle.activities import capture, permissions, qr, selectors, services
 from kangle.activities.access import access_attendee, access_call_in_reach
 from kangle.activities.forms import (
@@ -62,11 +63,6 @@ from kangle.orgs.selectors import subtree_q
 from kangle.posts.models import Claim, ClaimStatus, PostSession
 
 
-def _staff_only(request) -> None:
-    if not permissions.is_staff(request.user):
-        raise PermissionDenied
-
-
 def _member_or_403(request) -> Member:
     member = own_file(request.user)
     if member is None or member.status != Status.APPROVED:
@@ -75,16 +71,14 @@ def _member_or_403(request) -> Member:
 
 
 # --- workbench: activities --------------------------------------------------------------------------------
-@login_required
+@staff_required
 def activity_list(request):
-    _staff_only(request)
     rows = selectors.activities_for(request.user)[:100]
     return render(request, "activities/list.html", {"rows": rows})
 
 
-@login_required
+@staff_required
 def activity_create(request):
-    _staff_only(request)
     form = ActivityForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -112,9 +106,8 @@ def activity_create(request):
     return render(request, "activities/form.html", {"form": form, "title": _("New activity")})
 
 
-@login_required
+@staff_required
 def activity_detail(request, pk: int):
-    _staff_only(request)
     activity = get_in_scope_or_404(
         request.user, Activity.objects.select_related("org", "aspect", "venue"), pk=pk
     )
@@ -133,10 +126,9 @@ def activity_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def activity_action(request, pk: int, action: str):
-    _staff_only(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "aspect"), pk=pk)
     forms_by_action = {
         "beneficiaries": CountForm,
@@ -167,10 +159,9 @@ def activity_action(request, pk: int, action: str):
     return redirect("activities:detail", activity.pk)
 
 
-@login_required
+@staff_required
 def screen(request, pk: int):
     """The venue screen: a QR code that changes every window (htmx reloads it)."""
-    _staff_only(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org", "venue"), pk=pk)
     if not permissions.can_manage_activity(request.user, activity.org):
         raise PermissionDenied
@@ -182,9 +173,8 @@ def screen(request, pk: int):
     )
 
 
-@login_required
+@staff_required
 def screen_qr(request, pk: int):
-    _staff_only(request)
     activity = get_in_scope_or_404(request.user, Activity.objects.select_related("org"), pk=pk)
     if not permissions.can_manage_activity(request.user, activity.org):
         raise PermissionDenied
@@ -297,9 +287,8 @@ def scan(request, pk: int, action: str):
 
 
 # --- whistle calls ----------------------------------------------------------------------------------------
-@login_required
+@staff_required
 def call_list(request):
-    _staff_only(request)
     rows = selectors.calls_for(request.user)
     status = request.GET.get("status", "")
     if status in CallStatus.values:
@@ -307,9 +296,8 @@ def call_list(request):
     return render(request, "activities/calls.html", {"rows": rows[:100], "status": status})
 
 
-@login_required
+@staff_required
 def call_create(request):
-    _staff_only(request)
     form = CallForm(request.POST or None, actor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -335,9 +323,8 @@ def call_create(request):
     return render(request, "activities/form.html", {"form": form, "title": _("Blow the whistle")})
 
 
-@login_required
+@staff_required
 def call_detail(request, pk: int):
-    _staff_only(request)
     call = access_call_in_reach(request.user, pk)
     if request.method == "POST":
         form = CallActionForm(request.POST)
@@ -582,9 +569,8 @@ def team_signup(request, pk: int):
 
 
 # --- service records --------------------------------------------------------------------------------------
-@login_required
+@staff_required
 def record_list(request):
-    _staff_only(request)
     status = request.GET.get("status", RecordStatus.PENDING)
     rows = selectors.records_for(request.user)
     if status in RecordStatus.values:
@@ -624,10 +610,9 @@ def record_list(request):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def record_decide(request, pk: int):
-    _staff_only(request)
     record = get_in_scope_or_404(request.user, ServiceRecord.objects.select_related("org", "member"), pk=pk)
     form = RecordDecisionForm(request.POST)
     data = form.cleaned_data if form.is_valid() else {"action": "", "reason": "", "status": ""}
@@ -693,7 +678,7 @@ def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetim
 
 
 def _figures_of(request):
-    _staff_only(request)
+    require_staff(request)
     units = scope_queryset(
         request.user,
         OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),

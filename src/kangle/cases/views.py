@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import require_staff, staff_required
 from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import TRACK_SESSION_KEY
 from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, TrackForm
@@ -52,11 +53,6 @@ PAGE_SIZE = 50
 
 def _fail(request, error: UserError) -> None:
     messages.error(request, str(error))
-
-
-def _require_staff(request) -> None:
-    if not request.user.is_workbench_user:
-        raise Http404
 
 
 def _leaf_categories():
@@ -119,9 +115,8 @@ def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
     )
 
 
-@login_required
+@staff_required
 def desk_queue(request, overdue: bool = False):
-    _require_staff(request)
     moment = current_time()
     params = request.GET.copy()
     params.pop("page", None)
@@ -155,9 +150,8 @@ def desk_queue(request, overdue: bool = False):
     return render(request, "cases/desk_queue.html", context)
 
 
-@login_required
+@staff_required
 def desk_new(request):
-    _require_staff(request)
     scope = scope_queryset(
         request.user, OrgUnit.objects.filter(kind__in=[OrgKind.COMMUNITY, OrgKind.ESTATE]), "path"
     )
@@ -211,7 +205,7 @@ def _intake_category(code: str) -> CaseCategory:
 
 def _staff_case(request, number: str) -> Case:
     """The case by its number (unique index), then the scope check on the loaded row: 404 outside it."""
-    _require_staff(request)
+    require_staff(request)
     case = get_object_or_404(
         Case.objects.select_related("category__policy", "org", "contractor", "reporter"), number=number
     )
@@ -316,10 +310,9 @@ def desk_act(request, number: str, action: str):
     return redirect("cases:desk-detail", number=case.number)
 
 
-@login_required
+@staff_required
 @require_POST
 def desk_extension(request, pk: int, decision: str):
-    _require_staff(request)
     request_row = get_object_or_404(
         ExtensionRequest.objects.select_related("case_milestone__case__org"),
         pk=pk,

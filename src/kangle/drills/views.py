@@ -10,20 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import staff_required
 from kangle.core.errors import NotAllowed, UserError
 from kangle.drills import access, forms, selectors, services
 from kangle.orgs.models import Venue
 from kangle.orgs.scope import get_in_scope_or_404
 
 
-def _require_staff(user) -> None:
-    if not (user.is_superuser or user.scope_paths):
-        raise PermissionDenied
-
-
-@login_required
+@staff_required
 def homes(request):
-    _require_staff(request.user)
     return render(
         request,
         "drills/homes.html",
@@ -35,11 +30,10 @@ def homes(request):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def home_save(request):
     """Register a care home in the drill register, or update its residents' mobility counts."""
-    _require_staff(request.user)
     try:
         data = forms.CareHomeForm(request.POST).parsed()
         venue = get_in_scope_or_404(request.user, Venue.objects.select_related("org"), pk=data["venue"])

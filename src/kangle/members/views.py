@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import require_staff, staff_required
 from kangle.accounts.services import user_create
 from kangle.core import throttle
 from kangle.core.crypto import blind_index
@@ -64,11 +65,6 @@ from kangle.members.validation import FIELD_LABELS, chinese_label, english_label
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import paths_q, subtree_q
-
-
-def _staff_only(request) -> None:
-    if not permissions.can_view_members(request.user):
-        raise PermissionDenied
 
 
 def _initial_from(member: Member) -> dict:
@@ -288,9 +284,8 @@ def _member_row(row: dict, channels: dict, statuses: dict, prefix: str) -> str:
     )
 
 
-@login_required
+@staff_required
 def member_list(request):
-    _staff_only(request)
     params = {
         key: request.GET.get(key, "").strip()
         for key in ("community", "microgrid", "skill", "status", "channel")
@@ -322,7 +317,7 @@ def member_list(request):
 
 
 def _member_in_scope(request, pk) -> Member:
-    _staff_only(request)
+    require_staff(request)
     return access_member(
         request.user,
         pk,
@@ -429,10 +424,9 @@ def member_action(request, pk, action):
     return redirect("members:detail", pk=member.pk)
 
 
-@login_required
+@staff_required
 def member_new(request):
     """Staff-assisted entry at a registration point; a second arrival of the same person offers a merge."""
-    _staff_only(request)
     points = scope_queryset(request.user, RegistrationPoint.objects.filter(is_active=True)).select_related(
         "org"
     )
@@ -529,10 +523,9 @@ def _export_row(m: Member, reveal: bool) -> list:
     ]
 
 
-@login_required
+@staff_required
 def member_export(request):
     """Excel of the (filtered) list: masked unless the user may reveal; always audited."""
-    _staff_only(request)
     units = scope_queryset(request.user, OrgUnit.objects.all(), "path")
     code = request.GET.get("community", "")
     unit = units.filter(code=code).first() if code else None
@@ -599,9 +592,8 @@ def _upload(request, *, org, party_org=None):
     )
 
 
-@login_required
+@staff_required
 def import_start(request):
-    _staff_only(request)
     units = scope_queryset(
         request.user,
         OrgUnit.objects.filter(kind__in=[OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY]),
@@ -638,7 +630,7 @@ def _job_for(request, pk) -> ImportJob:
         if job.party_org.account_id != request.user.pk:
             raise Http404
     else:
-        _staff_only(request)
+        require_staff(request)
         get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", pk=job.org_id)
     return job
 
@@ -728,7 +720,7 @@ def _rows_as_csv(text: str) -> bytes:
 
 # --- Base numbers -----------------------------------------------------------------------
 def _base_unit(request) -> OrgUnit:
-    _staff_only(request)
+    require_staff(request)
     code = request.GET.get("unit", "")
     units = scope_queryset(
         request.user,
@@ -806,10 +798,9 @@ def _save_expected(request, unit: OrgUnit) -> None:
         messages.success(request, _("Expected numbers saved."))
 
 
-@login_required
+@staff_required
 def employers(request):
     """Employers and their Party organisations: the contact details letters are sent to."""
-    _staff_only(request)
     may_edit = (
         request.user.is_superuser
         or request.user.has_role(Role.STREET_ADMIN)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import staff_required
 from kangle.core.errors import UserError
 from kangle.core.exports import Sheet, export_workbook, xlsx_response
 from kangle.core.roles import Role
@@ -155,11 +156,9 @@ def take_pass(request, benefit_id: int):
     return redirect("points:benefits")
 
 
-@login_required
+@staff_required
 def rankings(request):
     """Workbench: a ranking for a community or grid in the actor's scope, for a period."""
-    if not permissions.is_staff(request.user):
-        raise PermissionDenied
     units = list(
         scope_queryset(
             request.user,

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import require_staff, staff_required
 from kangle.core.errors import UserError, form_error
 from kangle.core.forms import errors_text
 from kangle.core.public_url import base_url
@@ -37,11 +38,6 @@ from kangle.posts.models import (
 from kangle.posts.schedule import codes_from_mask, slot_labels
 
 
-def _staff_only(request) -> None:
-    if not permissions.can_view_posts(request.user):
-        raise PermissionDenied
-
-
 def _manager_only(request, org) -> None:
     if not permissions.can_manage_post(request.user, org):
         raise PermissionDenied
@@ -54,9 +50,8 @@ def _scoped_post(request, pk: int) -> Post:
 
 
 # --- Workbench --------------------------------------------------------------------------------------------
-@login_required
+@staff_required
 def post_list(request):
-    _staff_only(request)
     rows = selectors.filter_posts(
         selectors.posts_for(request.user),
         status=request.GET.get("status", ""),
@@ -76,9 +71,8 @@ def post_list(request):
     )
 
 
-@login_required
+@staff_required
 def post_new(request):
-    _staff_only(request)
     if not any(permissions.can_manage_post(request.user, u) for u in _manageable_units(request.user)[:50]):
         raise PermissionDenied
     form = PostForm(request.POST or None, actor=request.user)
@@ -129,9 +123,8 @@ def _session_text(session) -> str:
     return f"{start:%Y-%m-%d %H:%M}-{end:%H:%M}"
 
 
-@login_required
+@staff_required
 def post_edit(request, pk: int):
-    _staff_only(request)
     post = _scoped_post(request, pk)
     _manager_only(request, post.org)
     form = PostForm(request.POST or None, actor=request.user, initial=_initial(post))
@@ -146,9 +139,8 @@ def post_edit(request, pk: int):
     return render(request, "posts/form.html", {"form": form, "post": post})
 
 
-@login_required
+@staff_required
 def post_detail(request, pk: int):
-    _staff_only(request)
     post = _scoped_post(request, pk)
     can_manage = permissions.can_manage_post(request.user, post.org)
     candidates = matching.members_for_post(post, limit=20) if can_manage else []
@@ -172,10 +164,9 @@ def post_detail(request, pk: int):
     )
 
 
-@login_required
+@staff_required
 @require_POST
 def post_status(request, pk: int, action: str):
-    _staff_only(request)
     post = _scoped_post(request, pk)
     _manager_only(request, post.org)
     if action not in ("publish", "close", "reopen"):
@@ -187,10 +178,9 @@ def post_status(request, pk: int, action: str):
     return redirect("posts:detail", post.pk)
 
 
-@login_required
+@staff_required
 @require_POST
 def post_invite(request, pk: int, member_pk: int):
-    _staff_only(request)
     post = _scoped_post(request, pk)
     _manager_only(request, post.org)
     member = get_object_or_404(Member.objects.select_related("community"), pk=member_pk)
@@ -224,7 +214,7 @@ def claim_action(request, pk: int, action: str):
         else:
             messages.success(request, _("You have withdrawn from the post."))
         return redirect("posts:mine")
-    _staff_only(request)
+    require_staff(request)
     claim = get_in_scope_or_404(
         request.user, Claim.objects.select_related("post__org", "member"), "post__org__path", pk=pk
     )
@@ -271,9 +261,8 @@ def catalogue(request):
     return render(request, "posts/catalogue.html", {"categories": selectors.catalogue()})
 
 
-@login_required
+@staff_required
 def bulk_start(request):
-    _staff_only(request)
     units = [u for u in _manageable_units(request.user) if permissions.can_manage_post(request.user, u)]
     if not units:
         raise PermissionDenied
@@ -294,9 +283,8 @@ def bulk_start(request):
     return render(request, "posts/bulk_start.html", {"posts": rows})
 
 
-@login_required
+@staff_required
 def bulk_proposal(request, pk: int):
-    _staff_only(request)
     proposal = get_in_scope_or_404(
         request.user, BulkProposal.objects.select_related("org"), "org__path", pk=pk
     )

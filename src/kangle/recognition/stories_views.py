@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import require_staff
 from kangle.core.errors import UserError, form_error
 from kangle.orgs.access import access_unit
-from kangle.recognition import permissions, services, stories
+from kangle.recognition import services, stories
 from kangle.recognition.forms import PublishForm
 
 
@@ -28,8 +29,7 @@ class NewStoryForm(StoryForm):
 
 
 def _require(request) -> None:
-    if not permissions.is_staff(request.user):
-        raise Http404
+    require_staff(request)
 
 
 @login_required

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kangle.accounts.decorators import staff_required
 from kangle.core.errors import UserError
 from kangle.members.models import Member
 from kangle.members.selectors import find_members, own_file
@@ -121,10 +122,8 @@ def letter_pdf(request, letter_id: int):
     return response
 
 
-@login_required
+@staff_required
 def nominations(request):
-    if not permissions.is_staff(request.user):
-        raise PermissionDenied
     if request.method == "POST":
         return _nomination_step(request)
     rows = nominations_for(request.user)

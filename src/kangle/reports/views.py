@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from kangle.accounts.decorators import require_staff
 from kangle.core.errors import UserError
 from kangle.core.exports import export_workbook, xlsx_response
 from kangle.core.middleware import CONTENT_SECURITY_POLICY
@@ -24,8 +25,7 @@ from kangle.reports.search import search
 
 
 def _workbench_only(request) -> None:
-    if not request.user.is_workbench_user:
-        raise Http404
+    require_staff(request)
 
 
 @login_required
@@ -79,9 +79,8 @@ def cockpit_export(request):
 
 @login_required
 def map_page(request):
+    require_staff(request)
     user = request.user
-    if not user.is_workbench_user:
-        raise Http404
     street = geo.street_of_user(user)
     error = None
     if request.method == "POST":
@@ -156,9 +155,8 @@ def _map_filters(request) -> tuple[set[str], set[str]]:
 def map_data(request):
     """The map's points as JSON, for figure pages that embed the map (drawn over the outline: no tiles,
     so the embedding page needs no outside image source)."""
+    require_staff(request)
     user = request.user
-    if not user.is_workbench_user:
-        raise Http404
     layers, clocks = _map_filters(request)
     moment = now()
     return JsonResponse(

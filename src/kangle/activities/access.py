@@ -36,7 +36,7 @@ def access_activity(actor, pk) -> Activity:
         found = scope_queryset(actor, rows).filter(pk=number).first()
         if found is not None:
             return found
-    member = own_file(actor) if getattr(actor, "is_authenticated", False) else None
+    member = own_file(actor)
     if member is not None:
         found = selectors.activities_for_member(member).filter(pk=number).first()
         if found is not None:
@@ -61,7 +61,7 @@ def access_call(actor, pk) -> WhistleCall:
         )
         if found is not None:
             return found
-    member = own_file(actor) if getattr(actor, "is_authenticated", False) else None
+    member = own_file(actor)
     if member is not None:
         found = selectors.calls_for_member(member).filter(pk=number).first()
         if found is not None:

@@ -105,3 +105,35 @@ def test_a_bad_token_is_refused_even_with_a_session(client, personas):
     client.force_login(personas.secretary_a)
     response = client.get("/api/v1/accounts/me", HTTP_AUTHORIZATION="Bearer kgl_nope_nope")
     assert response.status_code == 401
+
+
+def test_the_raw_session_query_gives_what_the_orm_gives(client, personas):
+    """The session's and the token's SQL are written by hand (core.rawrows): every column of the user and
+    of the row comes back converted as the ORM converts it (aware datetimes, booleans, the decrypted
+    phone), on SQLite and PostgreSQL alike."""
+    from kangle.accounts.models import ApiToken, User, UserSession
+    from kangle.accounts.sessions import fetch_with_user
+
+    user = personas.secretary_a
+    user.set_phone("13912345678")
+    user.must_change_password = True
+    user.save()
+    _row, _token = token_issue(actor=personas.street_admin, user=user, name="compare")
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    for model, where, value in (
+        (UserSession, "x.session_key = %s", key),
+        (ApiToken, "x.prefix = %s", _row.prefix),
+    ):
+        row = fetch_with_user(model, where, [value])
+        expected = model.objects.get(pk=row.pk)
+        for field in model._meta.concrete_fields:
+            assert getattr(row, field.attname) == getattr(expected, field.attname), field.name
+        orm_user = User.objects.get(pk=user.pk)
+        for field in User._meta.concrete_fields:
+            assert getattr(row.user, field.attname) == getattr(orm_user, field.attname), field.name
+        assert row.user.phone == "13912345678" and row.user.date_joined.tzinfo is not None
+        assert row.user.must_change_password is True
+        assert row.user.roles == {Role.COMMUNITY_SECRETARY}
+        assert not row.user._state.adding and row.user._state.db == "default"
+    assert fetch_with_user(ApiToken, "x.prefix = %s", ["nothing"]) is None

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from kangle.accounts.models import ApiToken, RoleAssignment, User
 from kangle.accounts.permissions import can_assign_role, can_manage_tokens
-from kangle.accounts.sessions import parse_role_rows, role_rows_subquery
+from kangle.accounts.sessions import fetch_with_user
 from kangle.core import audit, cleaners
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
@@ -252,15 +252,9 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
     except IndexError:
         return None
     # The user's role rows come with the token, as with a session (accounts.sessions).
-    row = (
-        ApiToken.objects.select_related("user")
-        .annotate(user_role_rows=role_rows_subquery('"accounts_apitoken"."user_id"'))
-        .filter(prefix=prefix)
-        .first()
-    )
-    if row is None or row.revoked_at is not None or not row.user.is_active:
+    row = fetch_with_user(ApiToken, "x.prefix = %s", [prefix])
+    if row is None or row.revoked_at is not None or row.user is None or not row.user.is_active:
         return None
-    row.user.__dict__["role_rows"] = parse_role_rows(row.user_role_rows)
     if not hmac.compare_digest(row.key_hash, _hash_token(raw_token)):
         return None
     moment = resolve_now(now)

@@ -10,19 +10,17 @@ counts from the next request, with nothing to invalidate.
 
 from __future__ import annotations
 
+import functools
 import json
-import logging
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.core.exceptions import SuspiciousOperation
 from django.db import connection
-from django.db.models import TextField
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-# The user's active role rows as one JSON value, [[role, org path, org id], …]: written as SQL because the
-# ORM spends several milliseconds compiling the equivalent aggregate subquery on every request.
+from kangle.core.rawrows import ModelColumns
+
+# The user's active role rows as one JSON value, [[role, org path, org id], …].
 _ROLE_ROWS_SQL = {
     "postgresql": (
         "SELECT json_agg(json_build_array(ra.role, o.path, ra.org_id)) FROM accounts_roleassignment ra "
@@ -35,19 +33,49 @@ _ROLE_ROWS_SQL = {
 }
 
 
-def role_rows_subquery(outer_user_column: str) -> RawSQL:
-    """The active role rows of the user whose id is in ``outer_user_column`` ("table"."column") of the outer
-    query, as one JSON value (parse with ``parse_role_rows``)."""
-    # Only fixed strings of this module and of its two callers go into the SQL: no user input.
-    sql = _ROLE_ROWS_SQL[connection.vendor].format(outer=outer_user_column)
-    return RawSQL(f"({sql})", (), TextField())  # noqa: S611
-
-
 def parse_role_rows(value) -> list[tuple[str, str, int]]:
     if value is None:
         return []
     rows = json.loads(value) if isinstance(value, str | bytes) else value
     return sorted((tuple(row) for row in rows), key=lambda row: (row[1], row[0], row[2]))
+
+
+@functools.cache
+def _columns(model) -> tuple[ModelColumns, ModelColumns]:
+    from kangle.accounts.models import User
+
+    return ModelColumns(model, "x"), ModelColumns(User, "u")
+
+
+@functools.cache
+def _with_user_sql(model, where: str, vendor: str) -> str:
+    row_columns, user_columns = _columns(model)
+    roles = _ROLE_ROWS_SQL[vendor].format(outer="x.user_id")
+    return (
+        f"SELECT {row_columns.select()}, {user_columns.select()}, ({roles}) "  # noqa: S608 - fixed names
+        f"FROM {model._meta.db_table} x LEFT JOIN {user_columns.model._meta.db_table} u ON u.id = x.user_id "
+        f"WHERE {where}"
+    )
+
+
+def fetch_with_user(model, where: str, params: list):
+    """The first row of ``model`` (which has a ``user`` foreign key) matching ``where`` (fixed SQL over the
+    alias ``x``), with its user and the user's role rows: one query, its SQL written once per process (see
+    ``core.rawrows``: building it with the ORM on every request cost more than running it). The user is
+    cached on the row (``row.user``) with ``role_rows`` filled; None when nothing matches."""
+    row_columns, user_columns = _columns(model)
+    with connection.cursor() as cursor:
+        cursor.execute(_with_user_sql(model, where, connection.vendor), params)
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    split = len(row_columns)
+    row = row_columns.build(values[:split], connection.alias)
+    user = user_columns.build(values[split : split + len(user_columns)], connection.alias)
+    if user is not None:
+        user.__dict__["role_rows"] = parse_role_rows(values[-1])
+    row._state.fields_cache["user"] = user
+    return row
 
 
 class SessionStore(DatabaseSessionStore):
@@ -61,21 +89,14 @@ class SessionStore(DatabaseSessionStore):
         return UserSession
 
     def _get_session_from_db(self):
-        try:
-            session = (
-                self.model.objects.select_related("user")
-                .annotate(user_role_rows=role_rows_subquery('"accounts_usersession"."user_id"'))
-                .get(session_key=self.session_key, expire_date__gt=timezone.now())
-            )
-        except (self.model.DoesNotExist, SuspiciousOperation) as error:
-            if isinstance(error, SuspiciousOperation):
-                logger = logging.getLogger(f"django.security.{error.__class__.__name__}")
-                logger.warning(str(error))
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        session = fetch_with_user(
+            self.model, "x.session_key = %s AND x.expire_date > %s", [self.session_key, now]
+        )
+        if session is None:
             self._session_key = None
             return None
-        if session.user is not None:
-            session.user.__dict__["role_rows"] = parse_role_rows(session.user_role_rows)
-            self.loaded_user = session.user
+        self.loaded_user = session.user
         return session
 
     def create_model_instance(self, data):

@@ -87,24 +87,8 @@ def _drain(page) -> int:
         done += handled
 
 
-# What a page's notices (and an escalation's next time) need: no personal data, so nothing is decrypted.
-PAGE_COLUMNS = (
-    "pk",
-    "case_id",
-    "deadline",
-    "escalation_level",
-    "case__number",
-    "case__title",
-    "case__org__path",
-    "case__contractor_id",
-    "case__category__name",
-    "milestone__name",
-    "milestone__policy_id",
-)
-
-
 def _page(ids: list[int]) -> list[dict]:
-    return list(CaseMilestone.objects.filter(pk__in=ids).order_by("pk").values(*PAGE_COLUMNS)) if ids else []
+    return sweep_sql.page_rows(ids)
 
 
 def _literal(text: str) -> str:

@@ -357,7 +357,9 @@ class CaseMilestone(models.Model):
     Each is NULL once its event is done (or while the case is paused), so the indexes hold only live clocks.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="milestones")
+    # No index of its own on ``case``: the unique (case, milestone, round) constraint leads with it, and every
+    # index more is one more write for each clock change the sweep makes.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="milestones", db_index=False)
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
     # 0 for the clocks started at the report; n for the clocks of the n-th reopening for rework.
     round = models.PositiveSmallIntegerField(default=0)
@@ -410,7 +412,10 @@ class CaseMilestone(models.Model):
 class Escalation(models.Model):
     """One escalation of one breached milestone to one level of the chain: unique, so never sent twice."""
 
-    case_milestone = models.ForeignKey(CaseMilestone, on_delete=models.CASCADE, related_name="escalations")
+    # Served by the unique (case_milestone, level) constraint, which leads with it.
+    case_milestone = models.ForeignKey(
+        CaseMilestone, on_delete=models.CASCADE, related_name="escalations", db_index=False
+    )
     level = models.PositiveSmallIntegerField()
     role = models.CharField(max_length=32, choices=Role.choices)
     at = models.DateTimeField()
@@ -497,7 +502,8 @@ class WorkStep(models.TextChoices):
 class CaseEvent(models.Model):
     """处置过程记录: one line of the case's timeline — who, when, what."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # Served by the (case, at) index, which leads with it.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

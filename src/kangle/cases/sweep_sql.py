@@ -29,6 +29,7 @@ ESCALATIONS = Escalation._meta.db_table
 AUDIT = AuditEvent._meta.db_table
 ROLES = RoleAssignment._meta.db_table
 USERS = RoleAssignment._meta.get_field("user").related_model._meta.db_table
+CATEGORIES = Case._meta.get_field("category").related_model._meta.db_table
 CONTRACTOR_STAFF = Contractor.users.through._meta.db_table
 
 # Marks contractor staff among the recipient rows (a role name never looks like this).
@@ -60,6 +61,21 @@ def _in_page(column: str) -> str:
 
 def _page(ids: Iterable[int]):
     return list(ids) if _postgres() else json.dumps(list(ids))
+
+
+def _rows(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> tuple[str, list]:
+    """A page of rows as a derived table ``page(<columns>)`` from one parameter per column (PostgreSQL:
+    parallel arrays) or one JSON parameter (SQLite): a thousand rows are not three thousand placeholders
+    for the driver to scan and the server to parse. ``columns`` are (name, PostgreSQL type) pairs."""
+    names = ", ".join(name for name, _type in columns)
+    if _postgres():
+        arrays = ", ".join(f"CAST(%s AS {kind}[])" for _name, kind in columns)
+        table = f"SELECT * FROM unnest({arrays}) AS page({names})"  # noqa: S608 - fixed names
+        return table, [list(column) for column in zip(*rows, strict=True)]
+    picks = ", ".join(
+        f"json_extract(value, '$[{index}]') AS {name}" for index, (name, _t) in enumerate(columns)
+    )
+    return f"SELECT {picks} FROM json_each(%s)", [json.dumps([list(row) for row in rows])]  # noqa: S608
 
 
 def _json(**values: str) -> str:
@@ -144,20 +160,62 @@ def raise_levels(plan: Sequence[tuple[int, int, dt.datetime | None]], moment: dt
     only rows still at the level read, still due and not met move; the ids moved."""
     if not plan:
         return []
-    values = ", ".join(f"(CAST(%s AS bigint), CAST(%s AS integer), {_moment()})" for _ in plan)
-    params: list = []
-    for pk, level, following in plan:
-        params += [pk, level, timestamp(following)]
+    page, params = _rows(
+        (("id", "bigint"), ("level", "integer"), ("next_at", "timestamp with time zone")),
+        [(pk, level, timestamp(following)) for pk, level, following in plan],
+    )
     postgres = _postgres()
     target = "cm" if postgres else CLOCKS
     table = f"{CLOCKS} AS cm" if postgres else CLOCKS
     return _ids(
-        f"WITH page(id, level, next_at) AS (VALUES {values}) "  # noqa: S608 - fixed names
+        f"WITH page AS ({page}) "  # noqa: S608 - fixed names
         f"UPDATE {table} SET escalation_level = page.level + 1, next_escalation_at = page.next_at "
         f"FROM page WHERE {target}.id = page.id AND {target}.escalation_level = page.level "
         f"AND {target}.next_escalation_at <= %s AND {target}.met_at IS NULL RETURNING {target}.id",
         [*params, timestamp(moment)],
     )
+
+
+def page_rows(ids: Sequence[int]) -> list[dict]:
+    """What a page's notices (and an escalation's next time) need, in id order: no personal data, so
+    nothing is decrypted."""
+    if not ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cm.id, cm.case_id, cm.deadline, cm.escalation_level, c.number, c.title, o.path, "  # noqa: S608
+            f"c.contractor_id, cat.name, m.name, m.policy_id FROM {CLOCKS} cm "
+            f"JOIN {CASES} c ON c.id = cm.case_id JOIN {UNITS} o ON o.id = c.org_id "
+            f"JOIN {CATEGORIES} cat ON cat.id = c.category_id JOIN {MILESTONES} m ON m.id = cm.milestone_id "
+            f"WHERE {_in_page('cm.id')} ORDER BY cm.id",
+            [_page(ids)],
+        )
+        return [dict(zip(PAGE_COLUMNS, _aware_deadline(row), strict=True)) for row in cursor.fetchall()]
+
+
+PAGE_COLUMNS = (
+    "pk",
+    "case_id",
+    "deadline",
+    "escalation_level",
+    "case__number",
+    "case__title",
+    "case__org__path",
+    "case__contractor_id",
+    "case__category__name",
+    "milestone__name",
+    "milestone__policy_id",
+)
+
+
+def _aware_deadline(row: Sequence) -> list:
+    """SQLite hands a stored time back naive (it is UTC); PostgreSQL aware."""
+    values = list(row)
+    deadline = values[2]
+    if isinstance(deadline, str):
+        deadline = dt.datetime.fromisoformat(deadline)
+    values[2] = deadline if deadline.tzinfo else deadline.replace(tzinfo=dt.UTC)
+    return values
 
 
 # --- the records of a page: bulk inserts that read the changed rows in the database -----------------------
@@ -201,25 +259,17 @@ def record_breach_audit(ids: Sequence[int], *, moment: dt.datetime) -> int:
     )
 
 
-def record_escalations(
-    rows: Sequence[tuple[int, int, str]], *, moment: dt.datetime, worker: str, chunk: int = 1000
-) -> int:
-    """The escalation rows ``(clock id, level reached, role)`` of a page, one multi-row INSERT per
-    ``chunk``. Unique per clock and level: a second insert of the same milestone and level fails the page."""
-    at = timestamp(moment)
-    written = 0
-    for start in range(0, len(rows), chunk):
-        part = rows[start : start + chunk]
-        values = ", ".join(f"(%s, %s, %s, {_moment()}, %s)" for _ in part)
-        params: list = []
-        for pk, level, role in part:
-            params += [pk, level, role, at, worker]
-        written += _write(
-            f"INSERT INTO {ESCALATIONS} (case_milestone_id, level, role, at, worker_id) "  # noqa: S608
-            f"VALUES {values}",
-            params,
-        )
-    return written
+def record_escalations(rows: Sequence[tuple[int, int, str]], *, moment: dt.datetime, worker: str) -> int:
+    """The escalation rows ``(clock id, level reached, role)`` of a page, one INSERT. Unique per clock and
+    level: a second insert of the same milestone and level fails the page."""
+    if not rows:
+        return 0
+    page, params = _rows((("id", "bigint"), ("level", "integer"), ("role", "text")), rows)
+    return _write(
+        f"INSERT INTO {ESCALATIONS} (case_milestone_id, level, role, at, worker_id) "  # noqa: S608
+        f"SELECT page.id, page.level, page.role, {_moment()}, CAST(%s AS TEXT) FROM ({page}) AS page",
+        [timestamp(moment), worker, *params],
+    )
 
 
 def _escalation_join() -> str:

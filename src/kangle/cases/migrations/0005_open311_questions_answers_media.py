@@ -5,39 +5,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0004_rework_milestone_rounds'),
+        ("cases", "0004_rework_milestone_rounds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='case',
-            name='answers',
-            field=models.JSONField(blank=True, default=dict, verbose_name='answers'),
+            model_name="case",
+            name="answers",
+            field=models.JSONField(blank=True, default=dict, verbose_name="answers"),
         ),
         migrations.AddField(
-            model_name='case',
-            name='media_url',
-            field=models.URLField(blank=True, max_length=1000, verbose_name='media link'),
+            model_name="case",
+            name="media_url",
+            field=models.URLField(blank=True, max_length=1000, verbose_name="media link"),
         ),
         migrations.CreateModel(
-            name='ServiceQuestion',
+            name="ServiceQuestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='code')),
-                ('question', models.CharField(max_length=200, verbose_name='question')),
-                ('datatype', models.CharField(choices=[('string', 'Short text'), ('text', 'Long text'), ('number', 'Numeric answer'), ('datetime', 'Date and time'), ('singlevaluelist', 'One of a list'), ('multivaluelist', 'Several of a list')], max_length=20, verbose_name='answer type')),
-                ('required', models.BooleanField(default=False, verbose_name='required')),
-                ('values', models.JSONField(blank=True, default=list, verbose_name='choices')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='cases.casecategory', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="code")),
+                ("question", models.CharField(max_length=200, verbose_name="question")),
+                (
+                    "datatype",
+                    models.CharField(
+                        choices=[
+                            ("string", "Short text"),
+                            ("text", "Long text"),
+                            ("number", "Numeric answer"),
+                            ("datetime", "Date and time"),
+                            ("singlevaluelist", "One of a list"),
+                            ("multivaluelist", "Several of a list"),
+                        ],
+                        max_length=20,
+                        verbose_name="answer type",
+                    ),
+                ),
+                ("required", models.BooleanField(default=False, verbose_name="required")),
+                ("values", models.JSONField(blank=True, default=list, verbose_name="choices")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="questions",
+                        to="cases.casecategory",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service question',
-                'verbose_name_plural': 'service questions',
-                'ordering': ['category', 'order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('category', 'code'), name='cases_question_code_per_category')],
+                "verbose_name": "service question",
+                "verbose_name_plural": "service questions",
+                "ordering": ["category", "order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("category", "code"), name="cases_question_code_per_category"
+                    )
+                ],
             },
         ),
     ]

@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('posts', '0004_matching_indexes'),
+        ("posts", "0004_matching_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='post',
-            name='status',
-            field=models.CharField(choices=[('draft', 'Draft'), ('open', 'Recruiting'), ('full', 'Full'), ('closed', 'Closed to claims')], db_index=True, default='draft', max_length=10, verbose_name='status'),
+            model_name="post",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("open", "Recruiting"),
+                    ("full", "Full"),
+                    ("closed", "Closed to claims"),
+                ],
+                db_index=True,
+                default="draft",
+                max_length=10,
+                verbose_name="status",
+            ),
         ),
     ]

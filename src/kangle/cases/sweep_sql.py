@@ -18,6 +18,7 @@ from django.db import connection
 from kangle.accounts.models import RoleAssignment
 from kangle.cases.models import Case, CaseEvent, CaseMilestone, Contractor, Escalation, Milestone
 from kangle.core.models import AuditEvent
+from kangle.core.rawrows import rows_table
 from kangle.orgs.models import OrgUnit
 
 CLOCKS = CaseMilestone._meta.db_table
@@ -61,21 +62,6 @@ def _in_page(column: str) -> str:
 
 def _page(ids: Iterable[int]):
     return list(ids) if _postgres() else json.dumps(list(ids))
-
-
-def _rows(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence]) -> tuple[str, list]:
-    """A page of rows as a derived table ``page(<columns>)`` from one parameter per column (PostgreSQL:
-    parallel arrays) or one JSON parameter (SQLite): a thousand rows are not three thousand placeholders
-    for the driver to scan and the server to parse. ``columns`` are (name, PostgreSQL type) pairs."""
-    names = ", ".join(name for name, _type in columns)
-    if _postgres():
-        arrays = ", ".join(f"CAST(%s AS {kind}[])" for _name, kind in columns)
-        table = f"SELECT * FROM unnest({arrays}) AS page({names})"  # noqa: S608 - fixed names
-        return table, [list(column) for column in zip(*rows, strict=True)]
-    picks = ", ".join(
-        f"json_extract(value, '$[{index}]') AS {name}" for index, (name, _t) in enumerate(columns)
-    )
-    return f"SELECT {picks} FROM json_each(%s)", [json.dumps([list(row) for row in rows])]  # noqa: S608
 
 
 def _json(**values: str) -> str:
@@ -160,7 +146,7 @@ def raise_levels(plan: Sequence[tuple[int, int, dt.datetime | None]], moment: dt
     only rows still at the level read, still due and not met move; the ids moved."""
     if not plan:
         return []
-    page, params = _rows(
+    page, params = rows_table(
         (("id", "bigint"), ("level", "integer"), ("next_at", "timestamp with time zone")),
         [(pk, level, timestamp(following)) for pk, level, following in plan],
     )
@@ -264,7 +250,7 @@ def record_escalations(rows: Sequence[tuple[int, int, str]], *, moment: dt.datet
     level: a second insert of the same milestone and level fails the page."""
     if not rows:
         return 0
-    page, params = _rows((("id", "bigint"), ("level", "integer"), ("role", "text")), rows)
+    page, params = rows_table((("id", "bigint"), ("level", "integer"), ("role", "text")), rows)
     return _write(
         f"INSERT INTO {ESCALATIONS} (case_milestone_id, level, role, at, worker_id) "  # noqa: S608
         f"SELECT page.id, page.level, page.role, {_moment()}, CAST(%s AS TEXT) FROM ({page}) AS page",

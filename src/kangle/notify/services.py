@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from kangle.accounts.models import User
 from kangle.core.errors import render
+from kangle.core.rawrows import insert_rows
 from kangle.core.timeutil import local, resolve_now
 from kangle.notify.models import Channel, Notification, OutboxMessage
 
@@ -98,26 +100,37 @@ class Notice:
 
 def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) -> int:
     """Write inbox notices as outbox rows in the current transaction (one bulk insert); the outbox job
-    turns each into a Notification, and a text when ``sms`` is set, exactly once."""
+    turns each into a Notification, and a text when ``sms`` is set, exactly once.
+
+    Notices are rendered a language at a time (switching the active translation per notice cost more than
+    the rendering: an SLA sweep queues thousands per page)."""
     moment = resolve_now(now)
     notices = list(notices)
     languages = recipient_languages({notice.recipient_id for notice in notices})
-    rows = [
-        OutboxMessage(
-            channel=Channel.INBOX,
-            recipient_id=notice.recipient_id,
-            subject=render(notice.title, notice.params, languages[notice.recipient_id])[:200],
-            body=render(notice.body, notice.params, languages[notice.recipient_id]) if notice.body else "",
-            link=notice.link[:300],
-            also_sms=notice.sms,
-            reference=notice.reference[:100],
-            created_at=moment,
-            next_attempt_at=moment,
-        )
-        for notice in notices
-    ]
-    OutboxMessage.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for index, notice in enumerate(notices):
+        by_language[languages[notice.recipient_id]].append(index)
+    rows: list[tuple | None] = [None] * len(notices)
+    for language, indexes in by_language.items():
+        with translation.override(language):
+            for index in indexes:
+                notice = notices[index]
+                rows[index] = (
+                    notice.recipient_id,
+                    render(notice.title, notice.params)[:200],
+                    render(notice.body, notice.params) if notice.body else "",
+                    notice.link[:300],
+                    notice.sms,
+                    notice.reference[:100],
+                )
+    return insert_rows(
+        OutboxMessage,
+        ("recipient_id", "subject", "body", "link", "also_sms", "reference"),
+        rows,
+        channel=Channel.INBOX,
+        created_at=moment,
+        next_attempt_at=moment,
+    )
 
 
 def recipient_languages(recipient_ids: Iterable[int]) -> dict[int, str]:

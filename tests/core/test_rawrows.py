@@ -1,0 +1,53 @@
+"""core.rawrows: rows written by ``insert_rows`` read back through the ORM exactly as written, on SQLite and
+PostgreSQL (texts with quotes, braces, commas and Chinese; NULLs; booleans; times; an encrypted column)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from kangle.core.rawrows import insert_rows
+from kangle.notify.models import Channel, OutboxMessage, OutboxStatus
+
+pytestmark = pytest.mark.django_db
+
+AWKWARD = ['白蚁 "急" {a,b}', "100% 'quoted' \\ back\\slash", "", "line\nbreak", "NULL"]
+
+
+def test_inserted_rows_read_back_as_written(personas):
+    moment = dt.datetime(2026, 6, 20, 12, 0, 0, 123456, tzinfo=dt.UTC)
+    users = [personas.secretary_a.pk, None, personas.street_admin.pk, None, personas.secretary_b.pk]
+    rows = [
+        (user, text[:200], f"正文 {index} {text}", f"/cases/desk/X{index}/", index % 2 == 0, f"ref:{index}")
+        for index, (user, text) in enumerate(zip(users, AWKWARD, strict=True))
+    ]
+    written = insert_rows(
+        OutboxMessage,
+        ("recipient_id", "subject", "body", "link", "also_sms", "reference"),
+        rows,
+        channel=Channel.SMS,
+        to="13912345678",
+        created_at=moment,
+        next_attempt_at=moment,
+    )
+    assert written == len(rows)
+    stored = list(OutboxMessage.objects.order_by("reference"))
+    assert [(m.recipient_id, m.subject, m.body, m.link, m.also_sms, m.reference) for m in stored] == sorted(
+        rows, key=lambda row: row[5]
+    )
+    for message in stored:
+        assert message.channel == Channel.SMS and message.to == "13912345678"
+        assert message.created_at == moment and message.next_attempt_at == moment
+        # Every field not given took its model default.
+        assert message.status == OutboxStatus.PENDING and message.attempts == 0
+        assert message.attachment is None and message.attachment_name == "" and message.sent_at is None
+    with connection.cursor() as cursor:  # the number is stored encrypted, as the ORM stores it
+        cursor.execute('SELECT "to" FROM notify_outboxmessage')
+        assert all(value and "13912345678" not in value for (value,) in cursor.fetchall())
+
+
+def test_nothing_to_insert_writes_nothing():
+    assert insert_rows(OutboxMessage, ("subject",), []) == 0
+    assert not OutboxMessage.objects.exists()

@@ -140,11 +140,12 @@ def desk_queue(request, overdue: bool = False):
         "overdue": overdue,
         "params": params,
         "statuses": CaseStatus.choices,
-        "categories": _leaf_categories(),
-        "contractors": Contractor.objects.filter(is_active=True).order_by("name").only("pk", "name"),
+        # (value, label) pairs for the filters' drop-downs ({% select_options %}).
+        "categories": _leaf_categories().values_list("code", "name"),
+        "contractors": Contractor.objects.filter(is_active=True).order_by("name").values_list("pk", "name"),
         "communities": scope_queryset(
             request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
-        ).only("code", "name"),
+        ).values_list("code", "name"),
         "now": moment,
     }
     return render(request, "cases/desk_queue.html", context)

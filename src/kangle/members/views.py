@@ -297,7 +297,9 @@ def member_list(request):
     # Plain values for the rows (nothing decrypted: the phone mask is a stored column); labels looked up
     # once, not through get_FOO_display per row.
     found = list(selectors.member_rows(rows)[page.start : page.start + page.size])
-    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    # Labels as plain text once per page, not a translation lookup per row.
+    channels = {value: str(label) for value, label in Channel.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
     prefix = reverse("members:list")
     markup = [_member_row(row, channels, statuses, prefix) for row in selectors.with_phone_masks(found)]
     context = {
@@ -308,10 +310,11 @@ def member_list(request):
         "phone": phone,
         "statuses": Status.choices,
         "channels": Channel.choices,
-        "communities": scope_queryset(
-            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
-        ).order_by("path"),
-        "skills": Skill.objects.filter(is_active=True),
+        # (value, label) pairs for the filters' drop-downs ({% select_options %}).
+        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path")
+        .order_by("path")
+        .values_list("code", "name"),
+        "skills": Skill.objects.filter(is_active=True).values_list("code", "name"),
     }
     return render(request, "members/list.html", context)
 

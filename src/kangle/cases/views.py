@@ -14,7 +14,6 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from kangle.accounts.decorators import require_staff, staff_required
 from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import TRACK_SESSION_KEY
 from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, TrackForm
+from kangle.cases.markup import clock_badge, local_time
 from kangle.cases.models import (
     OPEN_STATUSES,
     AppointmentStatus,
@@ -64,40 +64,9 @@ def _leaf_categories():
 
 
 # --- desk workbench ---------------------------------------------------------------------------------------
-def clock_label(clock: selectors.ClockView | None) -> str:
-    """The text of a clock badge (the same words as cases/_clock.html), computed once per row in Python."""
-    if clock is None:
-        return ""
-    if clock.colour == "bad":
-        return _("Overdue %(t)s") % {"t": clock.remaining}
-    if clock.colour == "paused":
-        return _("Paused")
-    if clock.colour == "done":
-        return _("On time")
-    if clock.colour == "late":
-        return _("Late")
-    if clock.colour == "off":
-        return "—"
-    return _("%(t)s left") % {"t": clock.remaining}
-
-
-def _short_time(moment: dt.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%m-%d %H:%M") if moment else ""
-
-
 def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
     """One row of the desk queue, built in Python: the page renders 50 of them, and the template engine
     spent most of the page's time on their dozen variables each."""
-    badge = ""
-    if clock is not None:
-        badge = format_html(
-            '<span class="sla sla-{}" data-testid="sla" data-colour="{}" title="{} · {}">{}</span>',
-            clock.colour,
-            clock.colour,
-            clock.name,
-            _short_time(clock.deadline),
-            clock_label(clock),
-        )
     return format_html(
         '<tr data-number="{}"><td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
         "<td>{}</td><td>{}</td><td>{}</td></tr>\n",
@@ -110,8 +79,8 @@ def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
         row["org__name"],
         status_labels.get(row["status"], row["status"]),
         row["contractor__name"] or "—",
-        _short_time(row["reported_at"]),
-        badge,
+        local_time(row["reported_at"]),
+        clock_badge(clock),
     )
 
 

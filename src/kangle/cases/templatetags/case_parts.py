@@ -1,0 +1,19 @@
+"""``{% clock_badge clock %}`` and ``{% timeline_items events public %}``: see ``kangle.cases.markup``."""
+
+from __future__ import annotations
+
+from django import template
+
+from kangle.cases import markup
+
+register = template.Library()
+
+
+@register.simple_tag
+def clock_badge(clock):
+    return markup.clock_badge(clock or None)
+
+
+@register.simple_tag
+def timeline_items(events, public=False):
+    return markup.timeline_items(events, public=bool(public))

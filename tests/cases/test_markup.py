@@ -1,0 +1,70 @@
+"""The case pages' repeated markup built in Python: clock badges and timeline items escape every value, and
+a public timeline names nobody."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+from kangle.cases.markup import clock_badge, timeline_items
+from kangle.cases.selectors import ClockView
+
+AT = dt.datetime(2026, 6, 20, 4, 5, tzinfo=dt.UTC)  # 12:05 in Shanghai
+
+
+def _clock(colour: str, remaining: str = "3h") -> ClockView:
+    return ClockView(
+        name="<上门>",
+        code="onsite",
+        deadline=AT,
+        state="running",
+        colour=colour,
+        remaining=remaining,
+        met_at=None,
+    )
+
+
+def test_badges_say_the_state_and_escape_the_milestone():
+    badge = clock_badge(_clock("bad", "2h"))
+    assert 'class="sla sla-bad"' in badge and 'data-colour="bad"' in badge
+    assert 'title="&lt;上门&gt; · 06-20 12:05"' in badge
+    assert badge.endswith(">已超时 2h</span>")
+    assert clock_badge(None) == ""
+    assert "—" in clock_badge(_clock("off"))
+
+
+class _Photos:
+    def __init__(self, pks):
+        self.pks = pks
+
+    def all(self):
+        return [SimpleNamespace(pk=pk) for pk in self.pks]
+
+
+def _event(**values):
+    base = {
+        "kind": "dispatched",
+        "at": AT,
+        "actor_id": 7,
+        "actor": "<script>desk</script>",
+        "step": "",
+        "note": "",
+        "photos": _Photos([]),
+        "get_kind_display": lambda: "派单",
+        "get_step_display": lambda: "",
+    }
+    base.update(values)
+    return SimpleNamespace(**base)
+
+
+def test_timeline_items_escape_and_hide_the_actor_on_public_pages():
+    events = [_event(note="<b>白蚁</b>"), _event(kind="photo", actor_id=None, photos=_Photos([11]))]
+    staff = timeline_items(events)
+    assert staff.count("<li ") == 2 and '<li data-kind="dispatched">' in staff
+    assert "2026-06-20 12:05 · &lt;script&gt;desk&lt;/script&gt;" in staff
+    assert "— &lt;b&gt;白蚁&lt;/b&gt;" in staff and "<b>派单</b>" in staff
+    assert '<img src="/files/case-photo/11' in staff or "case-photo/11" in staff
+    public = timeline_items(events, public=True)
+    assert "desk" not in public and "2026-06-20 12:05" in public
+    assert "<li>" in timeline_items([])
+

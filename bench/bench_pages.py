@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import harness  # noqa: E402
 
 
-def _targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]:
+def page_targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]:
     """name → (path, auth): auth is "token" (bearer) or "session" (cookie); cases as the street admin of
     湖南街道 (where the demo's cases are), members and units as the one of 康健街道 (where its members are)."""
     return {
@@ -119,7 +119,7 @@ def main() -> None:
     visible = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
     newest = visible.order_by("-reported_at", "-id").values_list("number", flat=True).first()
     member_pk = scope_queryset(admin, Member.objects.order_by("pk")).values_list("pk", flat=True).first()
-    targets = _targets(newest, member_pk)
+    targets = page_targets(newest, member_pk)
     if args.only:
         wanted = set(args.only.split(","))
         targets = {name: target for name, target in targets.items() if name in wanted}

@@ -1,0 +1,145 @@
+"""What one request costs inside the process, per list and detail, next to a bare one-query view.
+
+    python bench/request_costs.py                       # street demo on SQLite, built once in --home
+    python bench/request_costs.py --src <checkout>/src  # the same requests served by another revision
+
+No server and no network: each request is handed to Django's WSGI handler directly, so the figure is the
+product's own work (middleware, authentication, the view, the queries, rendering). Targets run in turn,
+five rounds of 0.4 s each, and each keeps its best round (a busy machine only ever makes a round slower);
+the ratio is the bare view's time over the target's. The API is called with a bearer token, the pages with
+a signed-in session, as in ``bench_pages.py``. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _arguments():
+    parser = argparse.ArgumentParser()
+    default_home = str(Path(tempfile.gettempdir()) / "kangle-bench-request-costs")
+    parser.add_argument("--home", default=default_home, help="where the demo database lives (built once)")
+    parser.add_argument(
+        "--src", default=str(ROOT / "src"), help="the sources to serve (another revision's src)"
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    return parser.parse_args()
+
+
+def _setup(args) -> None:
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, args.src)
+    fresh = not Path(args.home, "built").exists()
+    Path(args.home).mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        KANGLE_HOME=args.home,
+        KANGLE_SECRET_KEY="bench-secret-" + "s" * 50,
+        KANGLE_FIELD_KEY="bench-field-" + "f" * 32,
+        KANGLE_DEBUG="false",
+        KANGLE_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="bench.settings_bench",
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if fresh:
+        from kangle import demo
+
+        demo.build(scale="street", seed=7)
+        Path(args.home, "built").touch()
+
+
+def _credentials() -> tuple[dict, str, int]:
+    from django.conf import settings
+    from django.test import Client
+
+    from kangle.accounts.models import User
+    from kangle.accounts.services import token_issue
+    from kangle.cases.models import Case
+    from kangle.members.models import Member
+    from kangle.orgs.scope import scope_queryset
+
+    auth = {}
+    for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
+        user = User.objects.get(username=username)
+        _row, token = token_issue(actor=user, user=user, name="bench")
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        auth[f"{prefix}token"] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        auth[f"{prefix}session"] = {"HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+    cases = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
+    number = cases.order_by("-reported_at", "-id").values_list("number", flat=True).first()
+    members = scope_queryset(User.objects.get(username="kj_admin"), Member.objects.order_by("pk"))
+    return auth, number, members.values_list("pk", flat=True).first()
+
+
+def main() -> None:
+    args = _arguments()
+    _setup(args)
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from bench.bench_pages import page_targets
+
+    auth, number, member_pk = _credentials()
+    targets = {"bare": ("/bench/bare", None), **page_targets(number, member_pk)}
+    app = WSGIHandler()
+
+    def call(path: str, how: str | None) -> None:
+        route, _sep, query = path.partition("?")
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": route,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(b""),
+            "wsgi.url_scheme": "http",
+            **(auth[how] if how else {}),
+        }
+        status = []
+        b"".join(app(environ, lambda line, headers: status.append(line)))
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{path}: {status[0]}")
+
+    for path, how in targets.values():
+        for _warm in range(5):
+            call(path, how)
+    best: dict[str, float] = {}
+    for _round in range(args.rounds):
+        for name, (path, how) in targets.items():
+            count, started = 0, time.perf_counter()
+            while time.perf_counter() - started < 0.4:
+                call(path, how)
+                count += 1
+            best[name] = min(best.get(name, float("inf")), (time.perf_counter() - started) / count * 1000)
+    bare = best["bare"]
+    print(
+        json.dumps(
+            {
+                "bench": "request_costs",
+                "src": args.src,
+                "rounds": args.rounds,
+                "ms": {name: round(value, 2) for name, value in best.items()},
+                "ratio_to_bare": {name: round(bare / value, 3) for name, value in best.items()},
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

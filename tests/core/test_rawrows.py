@@ -51,3 +51,27 @@ def test_inserted_rows_read_back_as_written(personas):
 def test_nothing_to_insert_writes_nothing():
     assert insert_rows(OutboxMessage, ("subject",), []) == 0
     assert not OutboxMessage.objects.exists()
+
+
+def test_insert_one_writes_what_save_would_and_gives_back_the_key(personas):
+    from kangle.core.models import AuditEvent
+    from kangle.core.rawrows import insert_one
+
+    moment = dt.datetime(2026, 6, 20, 12, 0, 0, 654321, tzinfo=dt.UTC)
+    values = {
+        "actor": personas.street_admin,
+        "verb": "case.report",
+        "object_type": "cases.case",
+        "object_id": "17",
+        "object_repr": '白蚁 "急" {a,b}',
+        "org_path": "/HN/",
+        "at": moment,
+        "details": {"channel": "walk_in", "nested": [1, "二", None], "quote": "it's"},
+    }
+    event = insert_one(AuditEvent(**values))
+    assert event.pk and not event._state.adding
+    stored = AuditEvent.objects.get(pk=event.pk)
+    for name, value in values.items():
+        assert getattr(stored, name) == value, name
+    second = insert_one(AuditEvent(**{**values, "actor": None, "details": {}}))
+    assert second.pk > event.pk and AuditEvent.objects.get(pk=second.pk).actor_id is None

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from kangle.core.models import AuditEvent
+from kangle.core.rawrows import insert_one
 from kangle.core.timeutil import resolve_now
 
 
@@ -25,15 +26,18 @@ def record(
         object_id = obj.pk if object_id is None else object_id
         if not org_path:
             org_path = _org_path_of(obj)
-    return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        verb=verb,
-        object_type=object_type or "",
-        object_id=str(object_id or ""),
-        object_repr=str(obj)[:200] if obj is not None else "",
-        org_path=org_path,
-        at=resolve_now(now),
-        details=details or {},
+    # Every change writes one: its INSERT is written once, not compiled by the ORM per call.
+    return insert_one(
+        AuditEvent(
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            verb=verb,
+            object_type=object_type or "",
+            object_id=str(object_id or ""),
+            object_repr=str(obj)[:200] if obj is not None else "",
+            org_path=org_path,
+            at=resolve_now(now),
+            details=details or {},
+        )
     )
 
 

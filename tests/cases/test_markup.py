@@ -67,4 +67,3 @@ def test_timeline_items_escape_and_hide_the_actor_on_public_pages():
     public = timeline_items(events, public=True)
     assert "desk" not in public and "2026-06-20 12:05" in public
     assert "<li>" in timeline_items([])
-

@@ -26,7 +26,9 @@ def test_options_escape_values_and_labels_and_mark_the_selected_one():
 
 
 def test_nothing_selected_when_the_filter_is_empty():
-    assert "selected" not in _render("{% select_options choices chosen %}", choices=[("a", "甲"), ("b", "乙")])
+    assert "selected" not in _render(
+        "{% select_options choices chosen %}", choices=[("a", "甲"), ("b", "乙")]
+    )
 
 
 def test_navigation_marks_only_the_current_page():

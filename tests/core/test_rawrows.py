@@ -75,3 +75,40 @@ def test_insert_one_writes_what_save_would_and_gives_back_the_key(personas):
         assert getattr(stored, name) == value, name
     second = insert_one(AuditEvent(**{**values, "actor": None, "details": {}}))
     assert second.pk > event.pk and AuditEvent.objects.get(pk=second.pk).actor_id is None
+
+
+def test_a_prepared_read_gives_what_the_queryset_gives(personas):
+    from kangle.accounts.models import RoleAssignment
+    from kangle.core.rawrows import Prepared
+
+    def build(user_id):
+        return (
+            RoleAssignment.objects.filter(user_id=user_id)
+            .select_related("org", "user")
+            .only("pk", "role", "org__path", "org__code", "user__username")
+            .order_by("pk")
+        )
+
+    prepared = Prepared(build)
+    for user in (personas.street_admin, personas.secretary_a, personas.secretary_b):
+        expected = list(build(user.pk))
+        got = prepared.all(user.pk)
+        assert [row.pk for row in got] == [row.pk for row in expected] and got
+        for row, want in zip(got, expected, strict=True):
+            assert (row.role, row.org.path, row.org.code, row.user.username) == (
+                want.role,
+                want.org.path,
+                want.org.code,
+                want.user.username,
+            )
+            assert row.get_deferred_fields() == want.get_deferred_fields()
+    assert prepared.first(10**12) is None
+
+
+def test_a_parameter_that_does_not_reach_the_sql_is_refused():
+    from kangle.accounts.models import RoleAssignment
+    from kangle.core.rawrows import Prepared
+
+    never_used = Prepared(lambda user_id: RoleAssignment.objects.filter(is_active=True))
+    with pytest.raises(ValueError, match="once"):
+        never_used.first(1)

@@ -17,6 +17,7 @@ from kangle.activities.models import (
     WhistleCall,
     WhistleResponse,
 )
+from kangle.core.rawrows import Prepared
 from kangle.members.constants import Status
 from kangle.members.models import Member
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -50,25 +51,32 @@ def scanning_member(actor) -> Member | None:
     file; the caller checks the status."""
     if not getattr(actor, "is_authenticated", False):
         return None
-    return (
-        Member.objects.filter(user=actor)
+    return _SCANNING_MEMBER.first(actor.pk)
+
+
+# Compiled once per process (core.rawrows.Prepared): the check-in path runs them on every scan of a burst.
+_SCANNING_MEMBER = Prepared(
+    lambda user_id: (
+        Member.objects.filter(user_id=user_id)
         .select_related("community")
         .only("pk", "name", "status", "user_id", "community_id", "community__path")
-        .order_by(F("left_at").desc(nulls_first=True), "-registered_at")
-        .first()
+        .order_by(F("left_at").desc(nulls_first=True), "-registered_at")[:1]
     )
-
-
-def activity_for_scan(pk: int) -> Activity | None:
-    """The fields a QR check-in needs of an activity, with its organiser's path (one indexed read)."""
-    return (
+)
+_ACTIVITY_FOR_SCAN = Prepared(
+    lambda pk: (
         Activity.objects.select_related("org")
         .only(
             "pk", "title", "status", "starts_at", "ends_at", "qr_secret", "org_id", "org__path", "org__code"
         )
-        .filter(pk=pk)
-        .first()
+        .filter(pk=pk)[:1]
     )
+)
+
+
+def activity_for_scan(pk: int) -> Activity | None:
+    """The fields a QR check-in needs of an activity, with its organiser's path (one indexed read)."""
+    return _ACTIVITY_FOR_SCAN.first(pk)
 
 
 def matching_members(call: WhistleCall, grids=None, skills=None) -> QuerySet[Member]:

@@ -11,6 +11,7 @@ from django.http import Http404
 from kangle.cases import permissions
 from kangle.cases.models import Case, CasePhoto
 from kangle.core.files import StoredFile
+from kangle.core.rawrows import Prepared
 from kangle.orgs.scope import scope_queryset
 
 # The session key under which the public tracking page remembers the cases a visitor has proven.
@@ -28,13 +29,25 @@ def visible_cases(actor) -> QuerySet[Case]:
     return Case.objects.filter(query)
 
 
+# Compiled once per process (core.rawrows.Prepared): every case page and API call reads its case this way.
+_CASE_BY_NUMBER = Prepared(
+    lambda number: Case.objects.select_related("category__policy", "org", "contractor", "reporter").filter(
+        number=number
+    )[:1]
+)
+
+
+def case_by_number(number) -> Case | None:
+    """The case with this number (unique), with its category and policy, place, contractor and reporter;
+    nothing is checked: the caller judges who may see it."""
+    return _CASE_BY_NUMBER.first(str(number)[:20])
+
+
 def access_case(actor, number) -> Case:
     """The case ``number`` if the actor may see it (staff in scope, its contractor, its reporter); else 404."""
     # The number is unique: read the one row, then judge it. Filtering through ``visible_cases`` would make
     # the database walk the whole scope (``pk IN scope OR contractor OR reporter``) for a single case.
-    case = (
-        Case.objects.select_related("org", "category", "contractor").filter(number=str(number)[:20]).first()
-    )
+    case = case_by_number(number)
     if case is None or not permissions.can_view_case(actor, case):
         raise Http404
     return case

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from kangle.accounts.decorators import require_staff, staff_required
 from kangle.cases import figures, permissions, reference_cache, selectors, services
-from kangle.cases.access import TRACK_SESSION_KEY
+from kangle.cases.access import TRACK_SESSION_KEY, case_by_number
 from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, TrackForm
 from kangle.cases.markup import clock_badge, local_time
 from kangle.cases.models import (
@@ -176,10 +176,8 @@ def _intake_category(code: str) -> CaseCategory:
 def _staff_case(request, number: str) -> Case:
     """The case by its number (unique index), then the scope check on the loaded row: 404 outside it."""
     require_staff(request)
-    case = get_object_or_404(
-        Case.objects.select_related("category__policy", "org", "contractor", "reporter"), number=number
-    )
-    if not permissions.can_view_case_as_staff(request.user, case):
+    case = case_by_number(number)
+    if case is None or not permissions.can_view_case_as_staff(request.user, case):
         raise Http404
     return case
 

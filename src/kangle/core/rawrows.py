@@ -157,3 +157,66 @@ def insert_one(obj: Model) -> Model:
     obj._state.adding = False
     obj._state.db = using
     return obj
+
+
+class Prepared:
+    """A read of fixed shape whose parameters change per request (a row by its key, say): the ORM builds and
+    compiles it once per database, later calls bind new values into that SQL and build the instances the
+    way a queryset does (``select_related`` and ``only`` included).
+
+    ``build`` takes one marker per parameter and returns the queryset; each marker (an integer, or its digits
+    as text for a text column) must reach the SQL unchanged and exactly once, which the first call checks.
+    Calls may come from several threads: the compiled query is only read after it is made."""
+
+    _markers = (8_765_432_109_001, 8_765_432_109_002, 8_765_432_109_003)
+
+    def __init__(self, build, parameters: int = 1):
+        self.build = build
+        self.parameters = parameters
+        self._compiled: dict[str, tuple] = {}
+
+    def _compile(self, using: str) -> tuple:
+        from django.db.models.query import get_related_populators
+
+        markers = self._markers[: self.parameters]
+        queryset = self.build(*markers)
+        compiler = queryset.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        positions = [
+            [index for index, value in enumerate(params) if value in (marker, str(marker))]
+            for marker in markers
+        ]
+        if any(len(found) != 1 for found in positions):
+            raise ValueError(f"each parameter must appear once in the SQL: {positions}")
+        klass_info = compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in compiler.select[start:end]]
+        populators = get_related_populators(klass_info, compiler.select, using)
+        layout = ((start, end), init_list, populators, dict(compiler.annotation_col_map or {}))
+        return compiler, sql, list(params), [found[0] for found in positions], layout
+
+    def all(self, *values, using: str = "default") -> list[Model]:
+        if using not in self._compiled:
+            self._compiled[using] = self._compile(using)
+        compiler, sql, params, positions, layout = self._compiled[using]
+        (start, end), init_list, populators, annotations = layout
+        params = list(params)
+        for position, value in zip(positions, values, strict=True):
+            params[position] = value
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        model = compiler.klass_info["model"]
+        found = []
+        for row in compiler.results_iter(results=[fetched]):
+            obj = model.from_db(using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations.items():
+                setattr(obj, name, row[position])
+            found.append(obj)
+        return found
+
+    def first(self, *values, using: str = "default") -> Model | None:
+        found = self.all(*values, using=using)
+        return found[0] if found else None

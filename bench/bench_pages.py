@@ -44,6 +44,34 @@ def page_targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]
     }
 
 
+def signed_in_targets() -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, str]]]:
+    """The request headers of each kind of caller (bearer token or session cookie, for the two street
+    admins) and the targets they call, on the demo data already built."""
+    from django.conf import settings
+    from django.test import Client
+
+    from kangle.accounts.models import User
+    from kangle.accounts.services import token_issue
+    from kangle.cases.models import Case
+    from kangle.members.models import Member
+    from kangle.orgs.scope import scope_queryset
+
+    auth = {}
+    for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
+        user = User.objects.get(username=username)
+        _row, token = token_issue(actor=user, user=user, name="bench")
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        auth[f"{prefix}token"] = {"Authorization": f"Bearer {token}"}
+        auth[f"{prefix}session"] = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
+    visible = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
+    newest = visible.order_by("-reported_at", "-id").values_list("number", flat=True).first()
+    admin = User.objects.get(username="kj_admin")
+    member_pk = scope_queryset(admin, Member.objects.order_by("pk")).values_list("pk", flat=True).first()
+    return auth, page_targets(newest, member_pk)
+
+
 def _build(database: str, cases: int) -> float:
     from kangle import demo
     from kangle.demo.cases import bulk_cases, bulk_cases_sql
@@ -96,30 +124,15 @@ def main() -> None:
         env = harness.prepare_environment(args.database, args.tag)
     env["DJANGO_SETTINGS_MODULE"] = os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
     harness.setup_django()
-    from django.conf import settings
-    from django.test import Client
 
     from kangle.accounts.models import User
-    from kangle.accounts.services import token_issue
     from kangle.cases.models import Case
     from kangle.members.models import Member
     from kangle.orgs.scope import scope_queryset
 
     build_seconds = 0.0 if args.reuse else _build(args.database, cases)
-    auth = {}
-    for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
-        user = User.objects.get(username=username)
-        _row, token = token_issue(actor=user, user=user, name="bench")
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        auth[f"{prefix}token"] = {"Authorization": f"Bearer {token}"}
-        auth[f"{prefix}session"] = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-    admin = User.objects.get(username="kj_admin")
+    auth, targets = signed_in_targets()
     visible = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
-    newest = visible.order_by("-reported_at", "-id").values_list("number", flat=True).first()
-    member_pk = scope_queryset(admin, Member.objects.order_by("pk")).values_list("pk", flat=True).first()
-    targets = page_targets(newest, member_pk)
     if args.only:
         wanted = set(args.only.split(","))
         targets = {name: target for name, target in targets.items() if name in wanted}

@@ -61,40 +61,20 @@ def _setup(args) -> None:
         Path(args.home, "built").touch()
 
 
-def _credentials() -> tuple[dict, str, int]:
-    from django.conf import settings
-    from django.test import Client
-
-    from kangle.accounts.models import User
-    from kangle.accounts.services import token_issue
-    from kangle.cases.models import Case
-    from kangle.members.models import Member
-    from kangle.orgs.scope import scope_queryset
-
-    auth = {}
-    for prefix, username in (("", "kj_admin"), ("case_", "hn_admin")):
-        user = User.objects.get(username=username)
-        _row, token = token_issue(actor=user, user=user, name="bench")
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        auth[f"{prefix}token"] = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-        auth[f"{prefix}session"] = {"HTTP_COOKIE": f"{settings.SESSION_COOKIE_NAME}={cookie}"}
-    cases = scope_queryset(User.objects.get(username="hn_admin"), Case.objects.all())
-    number = cases.order_by("-reported_at", "-id").values_list("number", flat=True).first()
-    members = scope_queryset(User.objects.get(username="kj_admin"), Member.objects.order_by("pk"))
-    return auth, number, members.values_list("pk", flat=True).first()
-
-
 def main() -> None:
     args = _arguments()
     _setup(args)
     from django.core.handlers.wsgi import WSGIHandler
 
-    from bench.bench_pages import page_targets
+    from bench.bench_pages import signed_in_targets
 
-    auth, number, member_pk = _credentials()
-    targets = {"bare": ("/bench/bare", None), **page_targets(number, member_pk)}
+    headers, targets = signed_in_targets()
+    # The same headers as WSGI environ keys.
+    auth = {
+        how: {"HTTP_" + name.upper(): value for name, value in fields.items()}
+        for how, fields in headers.items()
+    }
+    targets = {"bare": ("/bench/bare", None), **targets}
     app = WSGIHandler()
 
     def call(path: str, how: str | None) -> None:

@@ -108,9 +108,9 @@ def test_a_bad_token_is_refused_even_with_a_session(client, personas):
 
 
 def test_the_raw_session_query_gives_what_the_orm_gives(client, personas):
-    """The session's and the token's SQL are written by hand (core.rawrows): every column of the user and
-    of the row comes back converted as the ORM converts it (aware datetimes, booleans, the decrypted
-    phone), on SQLite and PostgreSQL alike."""
+    """The session's and the token's queries are compiled once (core.rawrows.Prepared): every column of
+    the user and of the row comes back converted as the ORM converts it (aware datetimes, booleans, the
+    decrypted phone), on SQLite and PostgreSQL alike."""
     from kangle.accounts.models import ApiToken, User, UserSession
     from kangle.accounts.sessions import fetch_with_user
 
@@ -121,11 +121,11 @@ def test_the_raw_session_query_gives_what_the_orm_gives(client, personas):
     _row, _token = token_issue(actor=personas.street_admin, user=user, name="compare")
     client.force_login(user)
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    for model, where, value in (
-        (UserSession, "x.session_key = %s", key),
-        (ApiToken, "x.prefix = %s", _row.prefix),
+    for model, field, value in (
+        (UserSession, "session_key", key),
+        (ApiToken, "prefix", _row.prefix),
     ):
-        row = fetch_with_user(model, where, [value])
+        row = fetch_with_user(model, field, value)
         expected = model.objects.get(pk=row.pk)
         for field in model._meta.concrete_fields:
             assert getattr(row, field.attname) == getattr(expected, field.attname), field.name
@@ -136,4 +136,4 @@ def test_the_raw_session_query_gives_what_the_orm_gives(client, personas):
         assert row.user.must_change_password is True
         assert row.user.roles == {Role.COMMUNITY_SECRETARY}
         assert not row.user._state.adding and row.user._state.db == "default"
-    assert fetch_with_user(ApiToken, "x.prefix = %s", ["nothing"]) is None
+    assert fetch_with_user(ApiToken, "prefix", "nothing") is None

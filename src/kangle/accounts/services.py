@@ -252,7 +252,7 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
     except IndexError:
         return None
     # The user's role rows come with the token, as with a session (accounts.sessions).
-    row = fetch_with_user(ApiToken, "x.prefix = %s", [prefix])
+    row = fetch_with_user(ApiToken, "prefix", prefix)
     if row is None or row.revoked_at is not None or row.user is None or not row.user.is_active:
         return None
     if not hmac.compare_digest(row.key_hash, _hash_token(raw_token)):

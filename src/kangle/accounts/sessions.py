@@ -16,9 +16,11 @@ import json
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.db import connection
+from django.db.models import TextField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from kangle.core.rawrows import ModelColumns
+from kangle.core.rawrows import Prepared
 
 # The user's active role rows as one JSON value, [[role, org path, org id], …].
 _ROLE_ROWS_SQL = {
@@ -40,41 +42,34 @@ def parse_role_rows(value) -> list[tuple[str, str, int]]:
     return sorted((tuple(row) for row in rows), key=lambda row: (row[1], row[0], row[2]))
 
 
+def _role_rows(outer_user_column: str) -> RawSQL:
+    """The active role rows of the user whose id is in ``outer_user_column`` ("table"."column") of the outer
+    query, as one JSON value (parse with ``parse_role_rows``)."""
+    # Only fixed strings of this module go into the SQL: no user input.
+    sql = _ROLE_ROWS_SQL[connection.vendor].format(outer=outer_user_column)
+    return RawSQL(f"({sql})", (), TextField())  # noqa: S611
+
+
 @functools.cache
-def _columns(model) -> tuple[ModelColumns, ModelColumns]:
-    from kangle.accounts.models import User
-
-    return ModelColumns(model, "x"), ModelColumns(User, "u")
-
-
-@functools.cache
-def _with_user_sql(model, where: str, vendor: str) -> str:
-    row_columns, user_columns = _columns(model)
-    roles = _ROLE_ROWS_SQL[vendor].format(outer="x.user_id")
-    return (
-        f"SELECT {row_columns.select()}, {user_columns.select()}, ({roles}) "  # noqa: S608 - fixed names
-        f"FROM {model._meta.db_table} x LEFT JOIN {user_columns.model._meta.db_table} u ON u.id = x.user_id "
-        f"WHERE {where}"
+def _with_user(model, key: str) -> Prepared:
+    table = model._meta.db_table
+    return Prepared(
+        lambda value: (
+            model.objects.select_related("user")
+            .annotate(user_role_rows=_role_rows(f'"{table}"."user_id"'))
+            .filter(**{key: value})[:1]
+        )
     )
 
 
-def fetch_with_user(model, where: str, params: list):
-    """The first row of ``model`` (which has a ``user`` foreign key) matching ``where`` (fixed SQL over the
-    alias ``x``), with its user and the user's role rows: one query, its SQL written once per process (see
-    ``core.rawrows``: building it with the ORM on every request cost more than running it). The user is
-    cached on the row (``row.user``) with ``role_rows`` filled; None when nothing matches."""
-    row_columns, user_columns = _columns(model)
-    with connection.cursor() as cursor:
-        cursor.execute(_with_user_sql(model, where, connection.vendor), params)
-        values = cursor.fetchone()
-    if values is None:
-        return None
-    split = len(row_columns)
-    row = row_columns.build(values[:split], connection.alias)
-    user = user_columns.build(values[split : split + len(user_columns)], connection.alias)
-    if user is not None:
-        user.__dict__["role_rows"] = parse_role_rows(values[-1])
-    row._state.fields_cache["user"] = user
+def fetch_with_user(model, key: str, value):
+    """The row of ``model`` (which has a ``user`` foreign key) whose unique ``key`` is ``value``, with its
+    user and the user's role rows: one query, compiled once per process (``core.rawrows.Prepared``: building
+    it with the ORM on every request cost more than running it). ``row.user`` has ``role_rows`` filled;
+    None when nothing matches."""
+    row = _with_user(model, key).first(value)
+    if row is not None and row.user is not None:
+        row.user.__dict__["role_rows"] = parse_role_rows(row.user_role_rows)
     return row
 
 
@@ -89,11 +84,8 @@ class SessionStore(DatabaseSessionStore):
         return UserSession
 
     def _get_session_from_db(self):
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        session = fetch_with_user(
-            self.model, "x.session_key = %s AND x.expire_date > %s", [self.session_key, now]
-        )
-        if session is None:
+        session = fetch_with_user(self.model, "session_key", self.session_key)
+        if session is None or session.expire_date <= timezone.now():
             self._session_key = None
             return None
         self.loaded_user = session.user

@@ -87,10 +87,6 @@ def _drain(page) -> int:
         done += handled
 
 
-def _page(ids: list[int]) -> list[dict]:
-    return sweep_sql.page_rows(ids)
-
-
 def _literal(text: str) -> str:
     # Notice bodies are rendered with the notice's parameters: a plain text must keep its own "%" signs.
     return text.replace("%", "%%")
@@ -118,7 +114,7 @@ class _Sweep:
         if not ids:
             return 0
         sweep_sql.record_clock_events(ids, kind=EventKind.WARNED, moment=self.moment, worker=self.worker)
-        rows = _page(ids)
+        rows = sweep_sql.page_rows(ids)
         recipients = _Recipients(rows, (Role.AREA_ADMIN,), contractors=True)
         notices = []
         for row in rows:
@@ -156,7 +152,7 @@ class _Sweep:
     def escalate_page(self) -> int:
         """Move each claimed row one level up its chain: claim the page, compute each row's next time on
         its own policy version's calendar, then one compare-and-set UPDATE on the level read."""
-        claimed = _page(sweep_sql.claim_escalations(self.moment, self.batch))
+        claimed = sweep_sql.page_rows(sweep_sql.claim_escalations(self.moment, self.batch))
         if not claimed:
             return 0
         plan, roles = [], {}

@@ -197,10 +197,8 @@ PAGE_COLUMNS = (
 def _aware_deadline(row: Sequence) -> list:
     """SQLite hands a stored time back naive (it is UTC); PostgreSQL aware."""
     values = list(row)
-    deadline = values[2]
-    if isinstance(deadline, str):
-        deadline = dt.datetime.fromisoformat(deadline)
-    values[2] = deadline if deadline.tzinfo else deadline.replace(tzinfo=dt.UTC)
+    if values[2].tzinfo is None:
+        values[2] = values[2].replace(tzinfo=dt.UTC)
     return values
 
 

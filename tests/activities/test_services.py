@@ -191,9 +191,15 @@ def test_the_scan_path_is_two_reads_and_one_short_transaction(kit):
     assert created and attendance.signup_id == signup.pk  # the sign-up is found inside the INSERT
     statements = [q["sql"].lstrip().upper() for q in captured.captured_queries]
     selects = [s for s in statements if s.startswith("SELECT")]
-    inserts = [s for s in statements if s.startswith("INSERT")]
+    writes = [s for s in statements if s.startswith(("INSERT", "WITH"))]
     assert len(selects) == 2  # the member file and the activity; the token is checked in memory
-    assert len(inserts) == 2 and '"ACTIVITIES_ATTENDANCE"' in inserts[0]  # the attendance, then its audit
+    # The attendance, then its audit event: on PostgreSQL one statement (no BEGIN or COMMIT to wait for).
+    written = " ".join(writes)
+    assert written.index('"ACTIVITIES_ATTENDANCE"') < written.index('"CORE_AUDITEVENT"')
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    event = AuditEvent.objects.get(verb="attendance.check_in")
+    assert event.object_id == str(attendance.pk) and event.actor_id == kit.p.member.pk
+    assert event.details == {"activity": activity.pk, "member": kit.member.pk, "method": "qr"}
     assert not [s for s in statements if s.startswith("UPDATE")]
     with CaptureQueriesContext(connection) as repeat:
         again, created = services.attendance_scan(
@@ -743,3 +749,18 @@ def test_staff_signs_up_a_member_who_asked_at_the_desk(kit):
     with pytest.raises(UserError) as error:
         services.signup_create(actor=kit.p.secretary_a, activity=activity, member=far, now=T0 - MIN)
     assert error.value.field == "member"
+
+
+def test_a_scan_links_only_the_members_own_confirmed_signup(kit):
+    walk_in = kit.activity()
+    attendance, created = services.attendance_scan(
+        actor=kit.p.member, activity_id=walk_in.pk, token=qr.make_token(walk_in, "in", now=T0), now=T0
+    )
+    assert created and Attendance.objects.get(pk=attendance.pk).signup_id is None  # walked in
+    cancelled = kit.activity()
+    signup = services.signup_create(actor=kit.p.member, activity=cancelled, now=T0 - dt.timedelta(days=1))
+    services.signup_cancel(actor=kit.p.member, signup=signup, now=T0 - dt.timedelta(hours=2))
+    attendance, created = services.attendance_scan(
+        actor=kit.p.member, activity_id=cancelled.pk, token=qr.make_token(cancelled, "in", now=T0), now=T0
+    )
+    assert created and attendance.signup_id is None  # a cancelled sign-up is not the one they came by

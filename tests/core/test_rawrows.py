@@ -112,3 +112,65 @@ def test_a_parameter_that_does_not_reach_the_sql_is_refused():
     never_used = Prepared(lambda user_id: RoleAssignment.objects.filter(is_active=True))
     with pytest.raises(ValueError, match="once"):
         never_used.first(1)
+
+
+def test_insert_one_computes_fields_in_the_statement_and_skips_a_row_already_there(personas):
+    from kangle.accounts.models import User
+    from kangle.core.models import AuditEvent
+    from kangle.core.rawrows import insert_one
+
+    event = insert_one(
+        AuditEvent(verb="case.report", object_type="cases.case", object_id="1", at=dt.datetime.now(dt.UTC)),
+        computed={"object_repr": ("UPPER(%s)", ["termites 白蚁"])},
+    )
+    assert AuditEvent.objects.get(pk=event.pk).object_repr == "TERMITES 白蚁"
+
+    taken = personas.street_admin.username
+    before = User.objects.count()
+    assert insert_one(User(username=taken), unless_present=("username",)) is None
+    assert User.objects.count() == before  # nothing written, and no error left in the transaction
+    fresh = insert_one(User(username="rawrows-new"), unless_present=("username",))
+    assert fresh is not None and User.objects.get(pk=fresh.pk).username == "rawrows-new"
+    with pytest.raises(ValueError, match="no field"):
+        insert_one(AuditEvent(verb="x"), computed={"nonsense": ("1", [])})
+
+
+def test_update_one_sets_the_named_fields_of_one_row(personas):
+    from kangle.accounts.models import User
+    from kangle.core.rawrows import update_one
+
+    admin, other = personas.street_admin, personas.secretary_a
+    moment = dt.datetime(2026, 6, 20, 8, 30, 0, 250000, tzinfo=dt.UTC)
+    assert update_one(User, admin.pk, last_login=moment, display_name='王 "阿姨"') == 1
+    admin.refresh_from_db()
+    assert admin.last_login == moment and admin.display_name == '王 "阿姨"'
+    assert User.objects.get(pk=other.pk).display_name != '王 "阿姨"'  # only that row
+    assert update_one(User, 10**12, display_name="nobody") == 0
+
+
+def test_a_row_followed_by_its_event_writes_both_or_neither(personas):
+    from kangle.accounts.models import User
+    from kangle.core import audit
+    from kangle.core.models import AuditEvent
+    from kangle.core.rawrows import insert_one
+
+    def attempt(username):
+        user = User(username=username, display_name="张 '三'")
+        event = audit.event(actor=personas.street_admin, verb="user.create", obj=user, details={"n": 1})
+        return user, event, insert_one(user, unless_present=("username",), followed_by=(event, "object_id"))
+
+    user, event, written = attempt("rawrows-pair")
+    assert written is user and user.pk and event.pk
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.object_id == str(user.pk) == event.object_id
+    assert (stored.verb, stored.object_type, stored.actor_id) == (
+        "user.create",
+        "accounts.user",
+        personas.street_admin.pk,
+    )
+    assert stored.object_repr == str(user) and stored.details == {"n": 1}
+    assert User.objects.get(pk=user.pk).display_name == "张 '三'"
+
+    events = AuditEvent.objects.count()
+    _user, again, written = attempt("rawrows-pair")  # the username is taken: neither row is written
+    assert written is None and again.pk is None and AuditEvent.objects.count() == events

@@ -20,6 +20,7 @@ from kangle.accounts.sessions import fetch_with_user
 from kangle.core import audit, cleaners
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
+from kangle.core.rawrows import update_one
 from kangle.core.roles import Role
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import resolve_now
@@ -260,7 +261,7 @@ def token_authenticate(raw_token: str, *, now: dt.datetime | None = None) -> Use
     moment = resolve_now(now)
     # Touch last_used at most once a minute: a busy integration should not turn every read into a write.
     if row.last_used_at is None or (moment - row.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=moment)
+        update_one(ApiToken, row.pk, last_used_at=moment)
     return row.user
 
 

@@ -74,9 +74,20 @@ _ACTIVITY_FOR_SCAN = Prepared(
 )
 
 
+_ATTENDANCE_OF = Prepared(
+    lambda activity_id, member_id: Attendance.objects.filter(activity_id=activity_id, member_id=member_id),
+    parameters=2,
+)
+
+
 def activity_for_scan(pk: int) -> Activity | None:
     """The fields a QR check-in needs of an activity, with its organiser's path (one indexed read)."""
     return _ACTIVITY_FOR_SCAN.first(pk)
+
+
+def attendance_of(activity_id: int, member_id: int) -> Attendance | None:
+    """A member's attendance at an activity (what a repeat scan answers with), or None."""
+    return _ATTENDANCE_OF.first(activity_id, member_id)
 
 
 def matching_members(call: WhistleCall, grids=None, skills=None) -> QuerySet[Member]:

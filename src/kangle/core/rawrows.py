@@ -3,7 +3,7 @@
 For the queries every request runs (the session or a bearer token with its user, a case by its number, a
 check-in's reads) the ORM's work of building and compiling the query costs more than the database does:
 about a millisecond each, several times the query itself. ``Prepared`` compiles such a read once and binds
-new values into it; ``insert_one`` writes a row with an INSERT written once; ``rows_table`` and
+new values into it; ``insert_one`` and ``update_one`` write a row with SQL written once; ``rows_table`` and
 ``insert_rows`` pass a page of thousands of rows as one parameter instead of a placeholder per value.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import orjson
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Model
 
 
@@ -84,34 +84,147 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     return len(rows)
 
 
-_INSERTS: dict[tuple[type[Model], str], tuple[str, list]] = {}
+_INSERTS: dict[tuple, tuple[str, list, list]] = {}
 
 
-def insert_one(obj: Model) -> Model:
-    """Insert one new instance, as ``save()`` does for a new row, with its SQL written once per model and
-    database instead of compiled by the ORM on every call; the primary key comes back through
-    ``RETURNING``. No signals are sent: for rows written on every request (audit events), which have no
-    receivers."""
-    model = type(obj)
-    using = router.db_for_write(model)
-    connection = connections[using]
-    key = (model, using)
-    if key not in _INSERTS:
-        quote = connection.ops.quote_name
-        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-        columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        pk = quote(model._meta.pk.column)
-        sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-        _INSERTS[key] = (sql, fields)
-    sql, fields = _INSERTS[key]
-    values = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        obj.pk = cursor.fetchone()[0]
+def _insert_parts(model: type[Model], connection, computed: dict, unless_present: Sequence[str]):
+    """(the INSERT's head ``INSERT INTO t (columns)``, its value expressions, its tail, the fields)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    unknown = set(computed) - {field.name for field in fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no field {sorted(unknown)}")
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+    marks = [computed[field.name][0] if field.name in computed else "%s" for field in fields]
+    conflict = ""
+    if unless_present:
+        targets = ", ".join(quote(meta.get_field(name).column) for name in unless_present)
+        conflict = f" ON CONFLICT ({targets}) DO NOTHING"
+    return head, marks, conflict, fields
+
+
+def _values(obj: Model, fields, computed: dict, connection, skip: str = "") -> list:
+    values = []
+    for field in fields:
+        if field.name in computed:
+            values.extend(computed[field.name][1])
+        elif field.name != skip:
+            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return values
+
+
+def _inserted(obj: Model, pk, using: str) -> Model:
+    obj.pk = pk
     obj._state.adding = False
     obj._state.db = using
     return obj
+
+
+def insert_one(
+    obj: Model,
+    *,
+    computed: dict[str, tuple[str, Sequence]] | None = None,
+    unless_present: Sequence[str] = (),
+    followed_by: tuple[Model, str] | None = None,
+) -> Model | None:
+    """Insert one new instance, as ``save()`` does for a new row, with its SQL written once per model and
+    database instead of compiled by the ORM on every call; the primary key comes back through
+    ``RETURNING``. No signals are sent: for rows written on busy paths (audit events, check-ins), which
+    have no receivers.
+
+    ``computed`` gives fields whose value the INSERT computes: name → (SQL, its parameters), a subquery
+    say, so nothing is read beforehand. ``unless_present`` names the fields of a unique constraint: when a
+    row with those values is already there nothing is written and None comes back (``ON CONFLICT DO
+    NOTHING``), without an error to catch or a transaction to roll back.
+
+    ``followed_by`` is (a second new instance, its field that refers to this row): it is written only if
+    this row is, in the same transaction, and gets its key too — an event recorded with what it is about.
+    On PostgreSQL both are one statement (the second ``INSERT … SELECT`` reads the first's ``RETURNING``),
+    so a busy path pays one round trip instead of four (BEGIN, two INSERTs, COMMIT)."""
+    model = type(obj)
+    using = router.db_for_write(model)
+    connection = connections[using]
+    computed = computed or {}
+    if followed_by is not None and connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            if insert_one(obj, computed=computed, unless_present=unless_present) is None:
+                return None
+            second, refers = followed_by
+            setattr(
+                second,
+                second._meta.get_field(refers).attname,
+                second._meta.get_field(refers).to_python(obj.pk),
+            )
+            insert_one(second)
+        return obj
+    key = (
+        model,
+        using,
+        tuple((name, sql) for name, (sql, _p) in computed.items()),
+        tuple(unless_present),
+        followed_by and (type(followed_by[0]), followed_by[1]),
+    )
+    if key not in _INSERTS:
+        quote = connection.ops.quote_name
+        head, marks, conflict, fields = _insert_parts(model, connection, computed, unless_present)
+        pk = quote(model._meta.pk.column)
+        sql = f"{head} VALUES ({', '.join(marks)}){conflict} RETURNING {pk}"
+        second_fields = []
+        if followed_by is not None:
+            second_model, refers = type(followed_by[0]), followed_by[1]
+            target = second_model._meta.get_field(refers)
+            second_head, second_marks, _c, second_fields = _insert_parts(second_model, connection, {}, ())
+            link = f"CAST(written.{pk} AS {target.db_type(connection)})"
+            picks = ", ".join(
+                link if field is target else mark
+                for field, mark in zip(second_fields, second_marks, strict=True)
+            )
+            sql = (
+                f"WITH written AS ({sql}) {second_head} SELECT {picks} FROM written"  # noqa: S608
+                f" RETURNING {quote(second_model._meta.pk.column)}, {quote(target.column)}"
+            )
+        _INSERTS[key] = (sql, fields, second_fields)
+    sql, fields, second_fields = _INSERTS[key]
+    values = _values(obj, fields, computed, connection)
+    if followed_by is not None:
+        values += _values(followed_by[0], second_fields, {}, connection, skip=followed_by[1])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if followed_by is None:
+        return _inserted(obj, row[0], using)
+    second, refers = followed_by
+    _inserted(second, row[0], using)
+    setattr(second, second._meta.get_field(refers).attname, row[1])
+    return _inserted(obj, model._meta.pk.to_python(row[1]), using)
+
+
+_UPDATES: dict[tuple, str] = {}
+
+
+def update_one(model: type[Model], pk, **values) -> int:
+    """Set fields of one row by its primary key with an UPDATE written once per model, fields and database
+    (what ``filter(pk=…).update(…)`` does, without compiling it on every call); the number of rows changed.
+    Values are taken as the fields would save them; no signals, no ``auto_now``."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    key = (model, using, tuple(values))
+    if key not in _UPDATES:
+        quote = connection.ops.quote_name
+        sets = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        _UPDATES[key] = f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    params = [
+        field.get_db_prep_save(value, connection)
+        for field, value in zip(fields, values.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_UPDATES[key], [*params, meta.pk.get_db_prep_value(pk, connection)])
+        return cursor.rowcount
 
 
 class Prepared:

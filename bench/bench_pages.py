@@ -41,6 +41,7 @@ def page_targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]
         "member_list_page": ("/members/", "session"),
         "member_detail_api": (f"/api/v1/members/{member_pk}", "token"),
         "org_units_api": ("/api/v1/orgs/units?under=KJ-C01", "token"),
+        "todo_home": ("/", "case_session"),  # the workbench home: the to-do list over the street's cases
     }
 
 

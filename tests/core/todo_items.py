@@ -82,11 +82,14 @@ def cases(personas, termite, n: int, *, now):
         .distinct()
         .order_by("case_id")
     )
+    # As the sweep leaves them: a running clock's due time is its deadline, a breached one has none.
     CaseMilestone.objects.filter(case_id__in=cases[::2]).update(
-        state=MilestoneState.BREACHED, deadline=now - dt.timedelta(hours=1), breached_at=now
+        state=MilestoneState.BREACHED, deadline=now - dt.timedelta(hours=1), due_at=None, breached_at=now
     )
     CaseMilestone.objects.filter(case_id__in=cases[1::2]).update(
-        deadline=now + dt.timedelta(hours=1), warn_at=now - dt.timedelta(minutes=5)
+        deadline=now + dt.timedelta(hours=1),
+        due_at=now + dt.timedelta(hours=1),
+        warn_at=now - dt.timedelta(minutes=5),
     )
 
 

@@ -397,6 +397,18 @@ class CaseMilestone(models.Model):
                 name="cases_cm_escalate_idx",
                 condition=models.Q(next_escalation_at__isnull=False),
             ),
+            # The to-do home's clock lines (selectors.overdue_attention / warning_attention): clocks that
+            # need someone now, few however many cases there are, in the order the lines read them.
+            models.Index(
+                fields=["deadline"],
+                name="cases_cm_breached_idx",
+                condition=models.Q(state=MilestoneState.BREACHED),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="cases_cm_warned_idx",
+                condition=models.Q(state=MilestoneState.RUNNING, warned_at__isnull=False),
+            ),
         ]
         verbose_name = _("case milestone")
         verbose_name_plural = _("case milestones")

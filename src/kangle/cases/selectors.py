@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
 from kangle.cases.models import (
     OPEN_STATUSES,
@@ -155,6 +155,81 @@ def warning_q(now: dt.datetime) -> Q:
         case=OuterRef("pk"), state=MilestoneState.RUNNING, deadline__gt=now
     ).filter(Q(warned_at__isnull=False) | Q(warn_at__lte=now))
     return Q(Exists(soon), status__in=OPEN_STATUSES) & ~overdue_q(now)
+
+
+# The to-do home's clock lines stop counting at this many cases ("100+"); the desk queue they link to has the
+# full list. Each line reads at most ATTENTION_ROWS clocks per index, so the home costs about the same at
+# 1,000 cases as at 1,000,000, however many of them are late.
+ATTENTION_CAP = 100
+ATTENTION_ROWS = 2 * ATTENTION_CAP
+
+
+@dataclass(frozen=True)
+class Attention:
+    """How many cases a clock line counts (at least, when ``capped``) and its most pressing deadline."""
+
+    count: int
+    capped: bool
+    oldest: dt.datetime | None
+
+
+def _attention(cases: QuerySet[Case], parts: list[tuple[Q, str]]) -> Attention:
+    """Cases among ``cases`` with a clock matching any part (``(filter, index order)``). Each part's query reads
+    up to ATTENTION_ROWS of its clocks in no order; when that is all of them they give the earliest deadline
+    too, and when it is cut short the count is a lower bound and the part's earliest deadline is read in its
+    index's order. A case may have several matching clocks, so cases are counted once.
+
+    The case test is a scalar subquery on purpose: PostgreSQL cannot turn it into a join, so it reads the
+    clock index and stops at the cut. As a join or EXISTS it misjudges how many clocks match, hashes every
+    open case of the subtree and tests every matching clock — 25–70 ms at 100,000 cases instead of a few.
+    One query per part, not one for all: with their OR, the planner's cost estimate crosses PostgreSQL's JIT
+    threshold and compiling the query costs 20 ms."""
+    belongs = Subquery(cases.filter(pk=OuterRef("case_id")).order_by().values("pk")[:1])
+    found: set[int] = set()
+    cut, deadlines = False, []
+    for clocks, order in parts:
+        matching = CaseMilestone.objects.filter(clocks).alias(listed=belongs).filter(listed__isnull=False)
+        rows = list(matching.order_by().values_list("case_id", "deadline")[:ATTENTION_ROWS])
+        found.update(case_id for case_id, _deadline in rows)
+        if len(rows) < ATTENTION_ROWS:
+            deadlines += [deadline for _case, deadline in rows]
+        else:
+            cut = True
+            deadlines += matching.order_by(order).values_list("deadline", flat=True)[:1]
+    capped = cut or len(found) >= ATTENTION_CAP
+    return Attention(min(len(found), ATTENTION_CAP), capped, min(deadlines, default=None))
+
+
+def _late_clocks(now: dt.datetime) -> list[tuple[Q, str]]:
+    # A running clock's due time is its deadline (the sweep breaches on it), so the running part reads the
+    # due-time index; breached clocks have their own small partial index.
+    return [
+        (Q(state=MilestoneState.BREACHED), "deadline"),
+        (Q(state=MilestoneState.RUNNING, due_at__lte=now), "due_at"),
+    ]
+
+
+def overdue_attention(actor, now: dt.datetime) -> Attention:
+    """The to-do line of ``overdue_q``: open cases with a breached clock or a running one past its deadline."""
+    return _attention(staff_cases(actor).filter(status__in=OPEN_STATUSES), _late_clocks(now))
+
+
+def warning_attention(actor, now: dt.datetime) -> Attention:
+    """The to-do line of ``warning_q``: open cases, none of whose clocks is late, with a running clock in its
+    warning window (warned by the sweep, or its warning time passed before the sweep came)."""
+    late = Q()
+    for clocks, _order in _late_clocks(now):
+        late |= clocks
+    on_time = (
+        staff_cases(actor)
+        .filter(status__in=OPEN_STATUSES)
+        .exclude(Exists(CaseMilestone.objects.filter(late, case=OuterRef("pk"))))
+    )
+    running = Q(state=MilestoneState.RUNNING, due_at__gt=now)
+    return _attention(
+        on_time,
+        [(running & Q(warned_at__isnull=False), "due_at"), (running & Q(warn_at__lte=now), "due_at")],
+    )
 
 
 def staff_cases(actor) -> QuerySet[Case]:

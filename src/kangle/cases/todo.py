@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import selectors
-from kangle.cases.models import ExtensionRequest, ExtensionStatus, MilestoneState
+from kangle.cases.models import ExtensionRequest, ExtensionStatus
 from kangle.core import todo
 from kangle.orgs.scope import scope_queryset
 
@@ -17,23 +17,13 @@ def _queue(query: str) -> str:
 
 
 def breached(user, now):
-    row = (
-        selectors.staff_cases(user)
-        .filter(selectors.overdue_q(now))
-        .aggregate(
-            n=Count("pk", distinct=True),
-            oldest=Min(
-                "milestones__deadline",
-                filter=Q(milestones__state=MilestoneState.BREACHED)
-                | Q(milestones__state=MilestoneState.RUNNING, milestones__deadline__lte=now),
-            ),
-        )
-    )
+    figures = selectors.overdue_attention(user, now)
     return todo.TodoLine(
         key="cases.breached",
         label=_("Cases past their deadline"),
-        count=row["n"],
-        oldest=row["oldest"],
+        count=figures.count,
+        capped=figures.capped,
+        oldest=figures.oldest,
         url=_queue("sla=overdue"),
         urgency=todo.BREACHED,
         group="cases",
@@ -41,22 +31,13 @@ def breached(user, now):
 
 
 def due_soon(user, now):
-    row = (
-        selectors.staff_cases(user)
-        .filter(selectors.warning_q(now))
-        .aggregate(
-            n=Count("pk", distinct=True),
-            oldest=Min(
-                "milestones__deadline",
-                filter=Q(milestones__state=MilestoneState.RUNNING, milestones__deadline__gt=now),
-            ),
-        )
-    )
+    figures = selectors.warning_attention(user, now)
     return todo.TodoLine(
         key="cases.due_soon",
         label=_("Cases due soon"),
-        count=row["n"],
-        oldest=row["oldest"],
+        count=figures.count,
+        capped=figures.capped,
+        oldest=figures.oldest,
         url=_queue("sla=warning"),
         urgency=todo.DUE_SOON,
         group="cases",

@@ -2,8 +2,9 @@
 
 The home page lives low in the layers and must not know the apps above it, so — like the member-file
 panels — each app registers a source here: a function giving, for one person, the count and the oldest
-item of one kind of waiting work. A source runs one aggregate query whatever the number of items, so the
-home page's query count is flat.
+item of one kind of waiting work. A source runs a fixed number of queries whatever the number of items, so
+the home page's query count is flat; a source whose items can run into thousands stops counting at a cap
+and says "100+".
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ class TodoLine:
     urgency: int = ROUTINE
     group: str = ""
     detail: str = ""  # an extra phrase, e.g. who has not answered yet
+    capped: bool = False  # at least ``count`` (the line stopped counting there)
+
+    @property
+    def count_text(self) -> str:
+        return f"{self.count}+" if self.capped else str(self.count)
 
 
 @dataclass(frozen=True)

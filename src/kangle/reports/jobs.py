@@ -81,4 +81,4 @@ def todo_notices(*, now: dt.datetime | None = None, **_kwargs) -> dict:
 
 
 def _counts(lines) -> str:
-    return pgettext("list separator", "; ").join(f"{line.label} {line.count}" for line in lines)
+    return pgettext("list separator", "; ").join(f"{line.label} {line.count_text}" for line in lines)

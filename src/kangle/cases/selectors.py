@@ -217,14 +217,8 @@ def overdue_attention(actor, now: dt.datetime) -> Attention:
 def warning_attention(actor, now: dt.datetime) -> Attention:
     """The to-do line of ``warning_q``: open cases, none of whose clocks is late, with a running clock in its
     warning window (warned by the sweep, or its warning time passed before the sweep came)."""
-    late = Q()
-    for clocks, _order in _late_clocks(now):
-        late |= clocks
-    on_time = (
-        staff_cases(actor)
-        .filter(status__in=OPEN_STATUSES)
-        .exclude(Exists(CaseMilestone.objects.filter(late, case=OuterRef("pk"))))
-    )
+    # The queue's own test for "late" (``overdue_q``), so the line and the queue cannot disagree.
+    on_time = staff_cases(actor).filter(status__in=OPEN_STATUSES).exclude(overdue_q(now))
     running = Q(state=MilestoneState.RUNNING, due_at__gt=now)
     return _attention(
         on_time,

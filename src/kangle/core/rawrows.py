@@ -151,11 +151,8 @@ def insert_one(
             if insert_one(obj, computed=computed, unless_present=unless_present) is None:
                 return None
             second, refers = followed_by
-            setattr(
-                second,
-                second._meta.get_field(refers).attname,
-                second._meta.get_field(refers).to_python(obj.pk),
-            )
+            target = second._meta.get_field(refers)
+            setattr(second, target.attname, target.to_python(obj.pk))
             insert_one(second)
         return obj
     key = (

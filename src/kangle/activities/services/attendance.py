@@ -68,14 +68,14 @@ def _check_in_open(activity: Activity, moment: dt.datetime) -> None:
         raise UserError("activity_over", _("The activity is over: check-in is closed"))
 
 
-def _confirmed_signup() -> tuple[str, list]:
-    """The member's own confirmed sign-up as a subquery the INSERT evaluates (no read beforehand); its
-    parameters are the activity and the member, in that order."""
+def _confirmed_signup(activity: Activity, member: Member) -> tuple[str, list]:
+    """The member's own confirmed sign-up as a subquery the INSERT evaluates (no read beforehand): its SQL and
+    parameters."""
     table = connection.ops.quote_name(Signup._meta.db_table)
     return (
         f"(SELECT id FROM {table} WHERE activity_id = %s AND member_id = %s"  # noqa: S608
         " AND household_member_id IS NULL AND status = %s LIMIT 1)",
-        [SignupStatus.CONFIRMED],
+        [activity.pk, member.pk, SignupStatus.CONFIRMED],
     )
 
 
@@ -91,7 +91,6 @@ def _insert_attendance(activity: Activity, member: Member, *, actor, method, mom
         check_in_method=method,
         recorded_by=actor if method == Method.STAFF else None,
     )
-    signup_sql, status = _confirmed_signup()
     event = audit.event(
         actor=actor,
         verb="attendance.check_in",
@@ -102,7 +101,7 @@ def _insert_attendance(activity: Activity, member: Member, *, actor, method, mom
     )
     written = insert_one(
         attendance,
-        computed={"signup": (signup_sql, [activity.pk, member.pk, *status])},
+        computed={"signup": _confirmed_signup(activity, member)},
         unless_present=("activity", "member"),
         followed_by=(event, "object_id"),
     )

@@ -7,7 +7,9 @@ Data: `kangle demo --scale street`, plus ``--cases`` termite cases generated in 
 or with ``bulk_create`` (SQLite), 20 % of them open. One gunicorn serves everything the way `kangle up`
 does (2 gthread workers × 4 threads). wrk drives the bare view and each target in alternating windows
 (bare, target, bare, target …) so both see the same machine load; the figure per target is the median of
-the per-window ratios target req/s ÷ bare req/s. The API is called with a bearer token (integrations), the
+the per-window ratios target req/s ÷ bare req/s. Each window is one in which both workers answered their
+share (``harness.balanced_wrk``): a window whose connections all went to one worker runs at a third of the
+rate and is taken again; ``retaken`` counts those. The API is called with a bearer token (integrations), the
 pages with a signed-in street admin's session cookie; "bare, signed in" is the same one-query view behind
 the session and user loading, i.e. the ceiling every staff page has.
 """
@@ -26,6 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness  # noqa: E402
+
+WORKERS = 2  # as `kangle up` serves
 
 
 def page_targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]:
@@ -139,24 +143,30 @@ def main() -> None:
         targets = {name: target for name, target in targets.items() if name in wanted}
 
     results: dict[str, dict] = {}
-    with harness.gunicorn(env) as base:
+    with harness.gunicorn(env, workers=WORKERS) as base:
         harness.wrk(base + "/bench/bare", seconds=2)
         for name, (path, how) in targets.items():
             harness.wrk(base + path, seconds=1, headers=auth[how])  # warm up
-            ratios, bare_rps, target_rps, errors = [], [], [], 0
+            ratios, bare_rps, target_rps, errors, retaken, unbalanced = [], [], [], 0, 0, 0
             for _round in range(args.rounds):
-                bare = harness.wrk(base + "/bench/bare", seconds=args.seconds)
-                target = harness.wrk(base + path, seconds=args.seconds, headers=auth[how])
+                bare = harness.balanced_wrk(base + "/bench/bare", workers=WORKERS, seconds=args.seconds)
+                target = harness.balanced_wrk(
+                    base + path, workers=WORKERS, seconds=args.seconds, headers=auth[how]
+                )
                 bare_rps.append(bare["rps"])
                 target_rps.append(target["rps"])
                 ratios.append(target["rps"] / bare["rps"])
                 errors += target["non_2xx"] + bare["non_2xx"]
+                retaken += bare["tries"] + target["tries"] - 2
+                unbalanced += (not bare["balanced"]) + (not target["balanced"])
             results[name] = {
                 "ratio": round(statistics.median(ratios), 3),
                 "rps": round(statistics.median(target_rps), 1),
                 "bare_rps": round(statistics.median(bare_rps), 1),
                 "p50": target["p50"],
                 "errors": errors,
+                "retaken": retaken,
+                "unbalanced": unbalanced,  # windows still lopsided after every try
             }
             print(name, results[name], file=sys.stderr, flush=True)
 

@@ -110,25 +110,59 @@ def gunicorn(
             process.kill()
 
 
+WORKERS_SCRIPT = ROOT / "bench" / "wrk" / "workers.lua"
+
+
 def wrk(
     url: str, *, seconds: int = 10, connections: int = 8, threads: int = 2, headers: dict | None = None
 ) -> dict:
-    """Requests per second and latency from wrk (a separate process, keep-alive connections)."""
+    """Requests per second and latency from wrk (a separate process, keep-alive connections), and how many
+    responses each server worker answered (``answered``: pid → count; empty unless the server runs the
+    bench settings, whose middleware names the worker)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed for this benchmark: apt-get install wrk")
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command += ["-s", str(WORKERS_SCRIPT)]
     for key, value in (headers or {}).items():
         command += ["-H", f"{key}: {value}"]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     latency = dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output))
+    answered = {pid: int(count) for pid, count in re.findall(r"^worker (\S+) answered (\d+)$", output, re.M)}
     return {
         "rps": rps,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "p50": latency.get("50"),
         "p99": latency.get("99"),
+        "answered": answered,
     }
+
+
+def busiest_share(window: dict) -> float:
+    """The share of a window's responses answered by its busiest worker (1.0 when no worker was named)."""
+    counts = window["answered"].values()
+    return max(counts) / sum(counts) if counts else 1.0
+
+
+def balanced_wrk(url: str, *, workers: int, tries: int = 5, pause: float = 0.5, **options) -> dict:
+    """A wrk window in which every one of ``workers`` server processes answered its share.
+
+    wrk opens its keep-alive connections at the start of a window and each stays with the worker that
+    accepted it; a worker still busy with the last window's requests accepts none, and its neighbour then
+    serves the whole window alone. On two workers such a window runs at about a third of the rate of a
+    balanced one, and a ratio of two windows then measures where the connections went, not the code. So a
+    window starts after a pause (every worker idle) and is taken again, up to ``tries`` times in all, while
+    one worker answered more than 1.4 times its share; ``tries`` counts the attempts and ``busiest_share``
+    the last one's split."""
+    limit = min(1.0, 1.4 / workers)
+    for attempt in range(1, tries + 1):
+        time.sleep(pause)
+        window = wrk(url, **options)
+        if busiest_share(window) <= limit:
+            break
+    share = busiest_share(window)
+    return {**window, "tries": attempt, "busiest_share": round(share, 3), "balanced": share <= limit}
 
 
 def emit(result: dict) -> None:

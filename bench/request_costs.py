@@ -32,6 +32,10 @@ def _arguments():
         "--src", default=str(ROOT / "src"), help="the sources to serve (another revision's src)"
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--profile", metavar="TARGET", help="instead of timing, profile 200 calls of one target and print"
+        " where the time goes"
+    )
     return parser.parse_args()
 
 
@@ -99,6 +103,9 @@ def main() -> None:
     for path, how in targets.values():
         for _warm in range(5):
             call(path, how)
+    if args.profile:
+        _profile(lambda: call(*targets[args.profile]))
+        return
     best: dict[str, float] = {}
     for _round in range(args.rounds):
         for name, (path, how) in targets.items():
@@ -119,6 +126,20 @@ def main() -> None:
             }
         )
     )
+
+
+def _profile(request) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _call in range(200):
+        request()
+    profiler.disable()
+    stats = pstats.Stats(profiler).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
 
 
 if __name__ == "__main__":

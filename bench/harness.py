@@ -156,13 +156,15 @@ def balanced_wrk(url: str, *, workers: int, tries: int = 5, pause: float = 0.5, 
     one worker answered more than 1.4 times its share; ``tries`` counts the attempts and ``busiest_share``
     the last one's split."""
     limit = min(1.0, 1.4 / workers)
-    for attempt in range(1, tries + 1):
+    attempts = 0
+    while True:
+        attempts += 1
         time.sleep(pause)
         window = wrk(url, **options)
-        if busiest_share(window) <= limit:
+        share = busiest_share(window)
+        if share <= limit or attempts == tries:
             break
-    share = busiest_share(window)
-    return {**window, "tries": attempt, "busiest_share": round(share, 3), "balanced": share <= limit}
+    return {**window, "tries": attempts, "busiest_share": round(share, 3), "balanced": share <= limit}
 
 
 def emit(result: dict) -> None:

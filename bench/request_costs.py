@@ -33,8 +33,9 @@ def _arguments():
     )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
-        "--profile", metavar="TARGET", help="instead of timing, profile 200 calls of one target and print"
-        " where the time goes"
+        "--profile",
+        metavar="TARGET",
+        help="instead of timing, profile 200 calls of one target and print where the time goes",
     )
     return parser.parse_args()
 

@@ -123,3 +123,56 @@ def test_a_line_followed_after_the_work_was_done_shows_it_handled(client, person
     assert item.status_code == 200
     assert 'data-status="approved"' in item.content.decode()
     assert todo.lines_for(personas.secretary_a, now=now) == []
+
+
+@pytest.mark.django_db
+def test_tallies_are_read_in_one_statement_with_the_figures_of_separate_queries(personas, termite):
+    from django.db.models import Count, F, Min, Sum
+
+    from kangle.activities.models import WhistleCall
+    from kangle.members.models import Member
+    from kangle.orgs.scope import scope_queryset
+
+    now = timezone.now()
+    kangle_items(personas, 2, now=now)
+    pending = scope_queryset(personas.secretary_a, Member.objects.filter(status=Status.PENDING))
+    calls = WhistleCall.objects.all()
+    missing = Sum(F("people_needed") - F("responded_count"))
+    tallies = [
+        todo.Tally(pending, "registered_at", dict),
+        todo.Tally(Member.objects.none(), "registered_at", dict),  # none by construction: not asked
+        todo.Tally(calls, "created_at", dict, sums={"missing": missing}),
+        todo.Tally(Member.objects.filter(pk__in=[]), "registered_at", dict),
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        figures = todo.read_tallies(tallies)
+    assert len(queries) == 1
+    expected_pending = pending.aggregate(n=Count("pk"), oldest=Min("registered_at"))
+    expected_calls = calls.aggregate(n=Count("pk"), oldest=Min("created_at"), missing=missing)
+    assert expected_pending["n"] == 2 and expected_calls["n"] >= 2
+    assert figures == [
+        expected_pending,
+        {"n": 0, "oldest": None},
+        expected_calls,
+        {"n": 0, "oldest": None},
+    ]
+    # Times come back as the ORM gives them: aware, on SQLite as on PostgreSQL.
+    assert figures[0]["oldest"].tzinfo is not None
+    with CaptureQueriesContext(connection) as queries:
+        assert todo.read_tallies([]) == []
+    assert len(queries) == 0
+
+
+@pytest.mark.django_db
+def test_the_home_reads_its_counted_lines_in_one_statement(personas, termite):
+    now = timezone.now()
+    kangle_items(personas, 1, now=now)
+    cases(personas, termite, 1, now=now)
+    with CaptureQueriesContext(connection) as queries:
+        lines = todo.lines_for(personas.street_admin, now=now)
+    counted = [query["sql"] for query in queries if "CROSS JOIN" in query["sql"]]
+    assert len(counted) == 1
+    # The two clock lines read their clocks themselves; every other line is in the one statement.
+    for table in ("members_member", "posts_claim", "activities_servicerecord", "activities_whistlecall"):
+        assert table in counted[0]
+    assert {line.key for line in lines} >= {"members.pending", "cases.dispatch", "cases.breached"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, F, Min, Sum
+from django.db.models import F, Sum
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -14,14 +14,11 @@ from kangle.orgs.scope import scope_queryset
 
 
 def records_to_verify(user, now):
-    row = scope_queryset(user, ServiceRecord.objects.filter(status=RecordStatus.PENDING)).aggregate(
-        n=Count("pk"), oldest=Min("created_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        scope_queryset(user, ServiceRecord.objects.filter(status=RecordStatus.PENDING)),
+        "created_at",
         key="activities.records",
         label=_("Service records to verify"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=f"{reverse('activities:records')}?status={RecordStatus.PENDING}",
         urgency=todo.APPROVE,
         group="kangle",
@@ -29,17 +26,21 @@ def records_to_verify(user, now):
 
 
 def open_calls(user, now):
-    row = scope_queryset(user, WhistleCall.objects.filter(status=CallStatus.OPEN)).aggregate(
-        n=Count("pk"),
-        oldest=Min("created_at"),
-        missing=Sum(Greatest(F("people_needed") - F("responded_count"), 0)),
+    return todo.Tally(
+        scope_queryset(user, WhistleCall.objects.filter(status=CallStatus.OPEN)),
+        "created_at",
+        _open_calls_line,
+        sums={"missing": Sum(Greatest(F("people_needed") - F("responded_count"), 0))},
     )
-    missing = row["missing"] or 0
+
+
+def _open_calls_line(figures: dict) -> todo.TodoLine:
+    missing = figures["missing"] or 0
     return todo.TodoLine(
         key="activities.calls",
         label=_("Open whistle calls"),
-        count=row["n"],
-        oldest=row["oldest"],
+        count=figures["n"],
+        oldest=figures["oldest"],
         url=f"{reverse('activities:calls')}?status={CallStatus.OPEN}",
         urgency=todo.DUE_SOON,
         group="kangle",

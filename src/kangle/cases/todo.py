@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -46,14 +45,11 @@ def due_soon(user, now):
 
 def extensions(user, now):
     rows = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING)
-    row = scope_queryset(user, rows, "case_milestone__case__org__path").aggregate(
-        n=Count("pk"), oldest=Min("requested_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        scope_queryset(user, rows, "case_milestone__case__org__path"),
+        "requested_at",
         key="cases.extensions",
         label=_("Extensions to approve"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=_queue("stage=extension"),
         urgency=todo.DECIDE,
         group="cases",
@@ -61,14 +57,11 @@ def extensions(user, now):
 
 
 def returned(user, now):
-    row = selectors.filter_cases(selectors.staff_cases(user), {"stage": "returned"}, now).aggregate(
-        n=Count("pk"), oldest=Min("reported_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        selectors.filter_cases(selectors.staff_cases(user), {"stage": "returned"}, now),
+        "reported_at",
         key="cases.returned",
         label=_("Returned cases to re-dispatch"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=_queue("stage=returned"),
         urgency=todo.DECIDE,
         group="cases",
@@ -76,14 +69,11 @@ def returned(user, now):
 
 
 def to_dispatch(user, now):
-    row = selectors.filter_cases(selectors.staff_cases(user), {"stage": "dispatch"}, now).aggregate(
-        n=Count("pk"), oldest=Min("reported_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        selectors.filter_cases(selectors.staff_cases(user), {"stage": "dispatch"}, now),
+        "reported_at",
         key="cases.dispatch",
         label=_("Cases to accept and dispatch"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=_queue("stage=dispatch"),
         urgency=todo.DISPATCH,
         group="cases",

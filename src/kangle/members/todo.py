@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -13,14 +12,11 @@ from kangle.orgs.scope import scope_queryset
 
 
 def registrations_to_approve(user, now):
-    row = scope_queryset(user, Member.objects.filter(status=Status.PENDING)).aggregate(
-        n=Count("pk"), oldest=Min("registered_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        scope_queryset(user, Member.objects.filter(status=Status.PENDING)),
+        "registered_at",
         key="members.pending",
         label=_("Registrations to approve"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=f"{reverse('members:list')}?status={Status.PENDING}",
         urgency=todo.APPROVE,
         group="kangle",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Min
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -12,14 +11,11 @@ from kangle.posts.models import Claim, ClaimStatus
 
 
 def claims_to_confirm(user, now):
-    row = scope_queryset(user, Claim.objects.filter(status=ClaimStatus.PENDING), "post__org__path").aggregate(
-        n=Count("pk"), oldest=Min("claimed_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        scope_queryset(user, Claim.objects.filter(status=ClaimStatus.PENDING), "post__org__path"),
+        "claimed_at",
         key="posts.claims",
         label=_("Claims to confirm"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=f"{reverse('posts:list')}?claims={ClaimStatus.PENDING}",
         urgency=todo.APPROVE,
         group="kangle",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Min, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -31,14 +31,11 @@ def review_step_q(user) -> Q:
 
 
 def nominations_to_review(user, now):
-    row = scope_queryset(user, Nomination.objects.filter(review_step_q(user))).aggregate(
-        n=Count("pk"), oldest=Min("nominated_at")
-    )
-    return todo.TodoLine(
+    return todo.tally(
+        scope_queryset(user, Nomination.objects.filter(review_step_q(user))),
+        "nominated_at",
         key="recognition.nominations",
         label=_("Nominations to review"),
-        count=row["n"],
-        oldest=row["oldest"],
         url=f"{reverse('recognition:nominations')}?waiting=me",
         urgency=todo.ROUTINE,
         group="kangle",

@@ -274,22 +274,24 @@ def test_sweep_killed_midway_then_restarted_misses_nothing_and_doubles_nothing(
 ):
     count = 12
     moment = _breached_cases(personas, termite, count)
-    real = sweep_sql.record_escalations
+    real = sweep_sql.escalate
     calls = {"n": 0}
 
-    def dying_insert(rows, **kwargs):
+    def dying_escalate(plan, moment, **kwargs):
+        moved = real(plan, moment, **kwargs)
         calls["n"] += 1
         if calls["n"] == 2:
-            raise SystemExit("worker killed")  # the process dies inside the second page's transaction
-        return real(rows, **kwargs)
+            # The process dies inside the second page's transaction, its rows written but not committed.
+            raise SystemExit("worker killed")
+        return moved
 
-    monkeypatch.setattr(sweep_sql, "record_escalations", dying_insert)
+    monkeypatch.setattr(sweep_sql, "escalate", dying_escalate)
     with pytest.raises(SystemExit):
         jobs.sla_sweep(now=moment, worker_id="first", batch=3)
     # The first page of escalations committed; the second rolled back with its compare-and-set updates.
     assert Escalation.objects.count() == 3
     assert CaseMilestone.objects.filter(escalation_level__gt=0).count() == 3
-    monkeypatch.setattr(sweep_sql, "record_escalations", real)
+    monkeypatch.setattr(sweep_sql, "escalate", real)
     jobs.sla_sweep(now=moment, worker_id="restarted", batch=3)
     assert Escalation.objects.count() == _expected_escalations(count)
     assert CaseEvent.objects.filter(kind=EventKind.ESCALATED).count() == _expected_escalations(count)

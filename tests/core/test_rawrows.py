@@ -48,6 +48,36 @@ def test_inserted_rows_read_back_as_written(personas):
         assert all(value and "13912345678" not in value for (value,) in cursor.fetchall())
 
 
+def test_varying_values_are_prepared_unless_already_as_stored(personas):
+    """Plain values of plain fields go in as they are; an encrypted field's values, and a value of another
+    type than its field's, still pass through the field's preparation."""
+    moment = dt.datetime(2026, 6, 20, 12, 0, tzinfo=dt.UTC)
+    rows = [
+        ("13912345678", str(personas.secretary_a.pk), "subject", 1),  # a key given as text, a flag as 1
+        ("13812345678", personas.street_admin.pk, "标题", False),
+    ]
+    insert_rows(
+        OutboxMessage,
+        ("to", "recipient_id", "subject", "also_sms"),
+        rows,
+        channel=Channel.SMS,
+        created_at=moment,
+        next_attempt_at=moment,
+    )
+    stored = list(
+        OutboxMessage.objects.order_by("subject").values_list("to", "recipient_id", "subject", "also_sms")
+    )
+    assert stored == [
+        ("13912345678", personas.secretary_a.pk, "subject", True),
+        ("13812345678", personas.street_admin.pk, "标题", False),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT "to" FROM notify_outboxmessage')
+        assert all(
+            value and "1381234" not in value and "1391234" not in value for (value,) in cursor.fetchall()
+        )
+
+
 def test_nothing_to_insert_writes_nothing():
     assert insert_rows(OutboxMessage, ("subject",), []) == 0
     assert not OutboxMessage.objects.exists()

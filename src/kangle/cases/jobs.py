@@ -4,15 +4,17 @@ Three indexed range scans over stored times — ``warn_at``, ``due_at``, ``next_
 of due rows is handled set-based in one transaction (the statements are in ``kangle.cases.sweep_sql``):
 
 1. one ``UPDATE … WHERE id IN (SELECT … WHERE <time> <= now ORDER BY <time> LIMIT n FOR UPDATE SKIP
-   LOCKED) AND <time> <= now RETURNING id`` claims and changes the page (a second worker skips the rows the
+   LOCKED) AND <time> <= now RETURNING …`` claims and changes the page (a second worker skips the rows the
    first one holds; PostgreSQL re-checks the condition on rows changed meanwhile). An escalation needs a
-   next time computed on the calendar of the clock's own policy version, so it claims first and then moves
-   the page with one compare-and-set ``UPDATE … FROM (VALUES …)`` on the level read;
-2. ``INSERT … SELECT`` statements write the page's timeline events and audit rows from the changed rows
-   inside the database, and one multi-row insert the escalation rows (unique per milestone and level);
-3. for the notices, one query reads the page (no personal data, so nothing is decrypted), one query finds
-   every recipient of the page's units and contractors, and one bulk insert writes the notices as outbox
-   rows — in the same transaction, delivered by the outbox job.
+   next time computed on the calendar of the clock's own policy version, so its page is claimed and read
+   first (one ``SELECT … FOR UPDATE OF … SKIP LOCKED``) and then moved with one compare-and-set UPDATE on
+   the level read;
+2. ``INSERT … SELECT`` statements write the page's timeline events, escalation rows (unique per milestone
+   and level) and audit rows from the changed rows inside the database — on PostgreSQL in the same
+   statement as the UPDATE, reading its ``RETURNING`` rows;
+3. for the notices, the page's rows (no personal data, so nothing is decrypted; on PostgreSQL returned by
+   the warning's own statement), one query for every recipient of the page's units and contractors, and
+   one bulk insert of the notices as outbox rows — in the same transaction, delivered by the outbox job.
 
 So two workers at once warn, breach and escalate each milestone exactly once; a worker killed mid-sweep has
 committed whole pages only — each with its events, audit rows and notices — and the rows it had not
@@ -110,11 +112,9 @@ class _Sweep:
 
     # --- warn ---------------------------------------------------------------------------------------------
     def warn_page(self) -> int:
-        ids = sweep_sql.warn(self.moment, self.batch)
-        if not ids:
+        rows = sweep_sql.warn(self.moment, self.batch, kind=EventKind.WARNED, worker=self.worker)
+        if not rows:
             return 0
-        sweep_sql.record_clock_events(ids, kind=EventKind.WARNED, moment=self.moment, worker=self.worker)
-        rows = sweep_sql.page_rows(ids)
         recipients = _Recipients(rows, (Role.AREA_ADMIN,), contractors=True)
         notices = []
         for row in rows:
@@ -135,24 +135,24 @@ class _Sweep:
                 for user_id in sorted(users)
             ]
         queue_notices(notices, now=self.moment)
-        return len(ids)
+        return len(rows)
 
     # --- breach -------------------------------------------------------------------------------------------
     def breach_page(self) -> int:
-        ids = sweep_sql.breach(
-            self.moment, self.batch, breached=MilestoneState.BREACHED, running=MilestoneState.RUNNING
+        return sweep_sql.breach(
+            self.moment,
+            self.batch,
+            breached=MilestoneState.BREACHED,
+            running=MilestoneState.RUNNING,
+            kind=EventKind.BREACHED,
+            worker=self.worker,
         )
-        if not ids:
-            return 0
-        sweep_sql.record_clock_events(ids, kind=EventKind.BREACHED, moment=self.moment, worker=self.worker)
-        sweep_sql.record_breach_audit(ids, moment=self.moment)
-        return len(ids)
 
     # --- escalate -----------------------------------------------------------------------------------------
     def escalate_page(self) -> int:
         """Move each claimed row one level up its chain: claim the page, compute each row's next time on
         its own policy version's calendar, then one compare-and-set UPDATE on the level read."""
-        claimed = sweep_sql.page_rows(sweep_sql.claim_escalations(self.moment, self.batch))
+        claimed = sweep_sql.claim_escalations(self.moment, self.batch)
         if not claimed:
             return 0
         plan, roles = [], {}
@@ -166,19 +166,11 @@ class _Sweep:
                 following = clock.policy_add(policy, row["deadline"], hours * 3600)
             step = chain[level] if level < len(chain) else {}
             roles[row["pk"]] = step.get("role", Role.STREET_ADMIN)
-            plan.append((row["pk"], level, following))
-        moved = set(sweep_sql.raise_levels(plan, self.moment))
+            plan.append((row["pk"], level, following, roles[row["pk"]]))
+        moved = set(sweep_sql.escalate(plan, self.moment, kind=EventKind.ESCALATED, worker=self.worker))
         done = [(row, row["escalation_level"] + 1, roles[row["pk"]]) for row in claimed if row["pk"] in moved]
         if not done:
             return 0
-        ids = [row["pk"] for row, _level, _role in done]
-        sweep_sql.record_escalations(
-            [(row["pk"], level, role) for row, level, role in done], moment=self.moment, worker=self.worker
-        )
-        sweep_sql.record_escalation_events(
-            ids, kind=EventKind.ESCALATED, moment=self.moment, worker=self.worker
-        )
-        sweep_sql.record_escalation_audit(ids, moment=self.moment)
         recipients = _Recipients([row for row, _level, _role in done], tuple({role for *_x, role in done}))
         notices = []
         for row, _level, role in done:

@@ -360,7 +360,9 @@ class CaseMilestone(models.Model):
     # No index of its own on ``case``: the unique (case, milestone, round) constraint leads with it, and every
     # index more is one more write for each clock change the sweep makes.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="milestones", db_index=False)
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+")
+    # No index: only deleting a policy version reads clocks by milestone (a rare street admin's step, a scan
+    # then), while every clock change the sweep makes would write one more index entry.
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+", db_index=False)
     # 0 for the clocks started at the report; n for the clocks of the n-th reopening for rework.
     round = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=10, choices=MilestoneState.choices, default=MilestoneState.RUNNING)
@@ -517,10 +519,17 @@ class CaseEvent(models.Model):
     # Served by the (case, at) index, which leads with it.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=24, choices=EventKind.choices)
+    # Indexed only where set (``cases_event_actor_idx``): the sweep writes thousands of events without one.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
-    at = models.DateTimeField(db_index=True)
+    # No index of its own: every reader takes one case's events, which the (case, at) index serves.
+    at = models.DateTimeField()
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     step = models.CharField(max_length=24, choices=WorkStep.choices, blank=True)
@@ -531,7 +540,12 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="cases_event_case_at_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="cases_event_case_at_idx"),
+            models.Index(
+                fields=["actor"], name="cases_event_actor_idx", condition=models.Q(actor__isnull=False)
+            ),
+        ]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
 

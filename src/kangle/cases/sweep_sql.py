@@ -1,10 +1,16 @@
 """The SLA sweep's statements: a page of due clocks is changed and recorded set-based.
 
-Every statement takes or returns a whole page: the state change is one ``UPDATE … RETURNING id``, and the
+Every statement takes or returns a whole page: the state change is one ``UPDATE … RETURNING``, and the
 timeline events, escalation rows and audit rows are ``INSERT … SELECT`` statements that read the changed
-rows inside the database (nothing per row passes through Python, nothing is decrypted). The same SQL runs on
-PostgreSQL and SQLite (≥ 3.35 for ``RETURNING``); the few fragments that differ are the functions below
-(a page of ids as one parameter, a JSON object, a timestamp as ISO 8601 text, row locks).
+rows inside the database (nothing per row passes through Python, nothing is decrypted).
+
+On PostgreSQL a page is one statement: the UPDATE is a data-modifying ``WITH`` whose ``RETURNING`` rows the
+INSERTs and the page's read take directly, so each changed clock is read once, where separate statements
+would each find the page's clocks again by their ids (the largest part of their cost, on rows the UPDATE
+has just given new versions). SQLite has no data-modifying ``WITH``: there the same INSERT and SELECT
+texts read the page's clocks by id, one statement each (≥ 3.35 for ``RETURNING``). The other fragments that
+differ are the functions below (a page of ids as one parameter, a JSON object, a timestamp as ISO 8601
+text, row locks).
 """
 
 from __future__ import annotations
@@ -84,8 +90,10 @@ def _iso(column: str) -> str:
     return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
-def _lock() -> str:
-    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+def _lock(of: str = "") -> str:
+    if not connection.features.has_select_for_update_skip_locked:
+        return ""
+    return f" FOR UPDATE OF {of} SKIP LOCKED" if of else " FOR UPDATE SKIP LOCKED"
 
 
 def _claim(column: str) -> str:
@@ -108,6 +116,12 @@ def _ids(sql: str, params: Sequence) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _rows(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _write(sql: str, params: Sequence) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -115,51 +129,154 @@ def _write(sql: str, params: Sequence) -> int:
 
 
 # --- state changes: one statement per page ----------------------------------------------------------------
-def warn(moment: dt.datetime, batch: int) -> list[int]:
-    """Warn the page of clocks whose warning time has passed; the ids warned by this statement."""
+# What a changed clock's RETURNING gives the statements that record it (PostgreSQL).
+CHANGED = "id, case_id, milestone_id, deadline, escalation_level"
+
+
+class _Page:
+    """Where a page's records read its clocks from (as ``cm``): the UPDATE's RETURNING rows on PostgreSQL,
+    or the clocks table filtered to the page's ids."""
+
+    def __init__(self, ids: Sequence[int] | None = None):
+        self.ids = ids
+
+    @property
+    def source(self) -> str:
+        return f"{CLOCKS} cm" if self.ids is not None else "changed cm"
+
+    @property
+    def where(self) -> str:
+        return f"WHERE {_in_page('cm.id')} " if self.ids is not None else ""
+
+    @property
+    def params(self) -> list:
+        return [_page(self.ids)] if self.ids is not None else []
+
+
+CHANGED_PAGE = _Page()
+
+
+def warn(moment: dt.datetime, batch: int, *, kind: str, worker: str) -> list[dict]:
+    """Warn the page of clocks whose warning time has passed and record their timeline events; the page's
+    rows (as ``page_rows``) for the notices."""
     at = timestamp(moment)
-    return _ids(
+    update = (
         f"UPDATE {CLOCKS} SET warn_at = NULL, warned_at = %s "  # noqa: S608 - fixed names
-        f"WHERE id IN ({_claim('warn_at')}) AND warn_at <= %s RETURNING id",
-        [at, at, batch, at],
+        f"WHERE id IN ({_claim('warn_at')}) AND warn_at <= %s"
+    )
+    params = [at, at, batch, at]
+    if not _postgres():
+        ids = _ids(f"{update} RETURNING id", params)
+        if ids:
+            record_clock_events(ids, kind=kind, moment=moment, worker=worker)
+        return page_rows(ids)
+    events, event_params = _clock_events(CHANGED_PAGE, kind=kind, moment=moment, worker=worker)
+    read, read_params = _page_read(CHANGED_PAGE)
+    return _page_dicts(
+        _rows(
+            f"WITH changed AS ({update} RETURNING {CHANGED}), events AS ({events}) {read}",
+            [*params, *event_params, *read_params],
+        )
     )
 
 
-def breach(moment: dt.datetime, batch: int, *, breached: str, running: str) -> list[int]:
-    """Breach the page of running clocks whose due time has passed; the ids breached by this statement."""
+def breach(moment: dt.datetime, batch: int, *, breached: str, running: str, kind: str, worker: str) -> int:
+    """Breach the page of running clocks whose due time has passed and record their events and audit rows;
+    how many were breached."""
     at = timestamp(moment)
-    return _ids(
+    update = (
         f"UPDATE {CLOCKS} SET due_at = NULL, warn_at = NULL, breached_at = %s, state = %s "  # noqa: S608
-        f"WHERE id IN ({_claim('due_at')}) AND due_at <= %s AND state = %s RETURNING id",
-        [at, breached, at, batch, at, running],
+        f"WHERE id IN ({_claim('due_at')}) AND due_at <= %s AND state = %s"
+    )
+    params = [at, breached, at, batch, at, running]
+    if not _postgres():
+        ids = _ids(f"{update} RETURNING id", params)
+        if ids:
+            record_clock_events(ids, kind=kind, moment=moment, worker=worker)
+            record_breach_audit(ids, moment=moment)
+        return len(ids)
+    events, event_params = _clock_events(CHANGED_PAGE, kind=kind, moment=moment, worker=worker)
+    audit, audit_params = _breach_audit(CHANGED_PAGE, moment=moment)
+    ((count,),) = _rows(
+        f"WITH changed AS ({update} RETURNING {CHANGED}), events AS ({events}), "  # noqa: S608
+        f"audit AS ({audit}) SELECT COUNT(*) FROM changed",
+        [*params, *event_params, *audit_params],
+    )
+    return count
+
+
+def claim_escalations(moment: dt.datetime, batch: int) -> list[dict]:
+    """Lock the page of clocks whose next escalation time has passed and read them (as ``page_rows``), in
+    one statement; the level moves in ``escalate`` (the next time is computed on the clock's policy
+    calendar, in Python)."""
+    return sorted(
+        _page_dicts(
+            _rows(
+                f"{_page_select()} FROM {CLOCKS} cm {_page_joins()}"  # noqa: S608 - fixed names
+                "WHERE cm.next_escalation_at <= %s ORDER BY cm.next_escalation_at LIMIT %s"
+                f"{_lock('cm')}",
+                [timestamp(moment), batch],
+            )
+        ),
+        key=lambda row: row["pk"],
     )
 
 
-def claim_escalations(moment: dt.datetime, batch: int) -> list[int]:
-    """Lock the page of clocks whose next escalation time has passed (the level moves in ``raise_levels``:
-    the next time is computed on the clock's policy calendar, in Python)."""
-    return _ids(_claim("next_escalation_at"), [timestamp(moment), batch])
-
-
-def raise_levels(plan: Sequence[tuple[int, int, dt.datetime | None]], moment: dt.datetime) -> list[int]:
-    """Move each ``(id, level read, next escalation time)`` one level up with one compare-and-set UPDATE:
-    only rows still at the level read, still due and not met move; the ids moved."""
+def escalate(
+    plan: Sequence[tuple[int, int, dt.datetime | None, str]], moment: dt.datetime, *, kind: str, worker: str
+) -> list[int]:
+    """Move each ``(id, level read, next escalation time, role told)`` one level up with one compare-and-set
+    UPDATE — only rows still at the level read, still due and not met move — and write the moved rows'
+    escalation rows, timeline events and audit rows; the ids moved. Escalation rows are unique per clock and
+    level: a second insert of the same milestone and level fails the page."""
     if not plan:
         return []
     page, params = rows_table(
-        (("id", "bigint"), ("level", "integer"), ("next_at", "timestamp with time zone")),
-        [(pk, level, timestamp(following)) for pk, level, following in plan],
+        (("id", "bigint"), ("level", "integer"), ("next_at", "timestamp with time zone"), ("role", "text")),
+        [(pk, level, timestamp(following), role) for pk, level, following, role in plan],
     )
     postgres = _postgres()
     target = "cm" if postgres else CLOCKS
     table = f"{CLOCKS} AS cm" if postgres else CLOCKS
-    return _ids(
-        f"WITH page AS ({page}) "  # noqa: S608 - fixed names
-        f"UPDATE {table} SET escalation_level = page.level + 1, next_escalation_at = page.next_at "
+    update = (
+        f"UPDATE {table} SET escalation_level = page.level + 1, next_escalation_at = page.next_at "  # noqa: S608
         f"FROM page WHERE {target}.id = page.id AND {target}.escalation_level = page.level "
-        f"AND {target}.next_escalation_at <= %s AND {target}.met_at IS NULL RETURNING {target}.id",
-        [*params, timestamp(moment)],
+        f"AND {target}.next_escalation_at <= %s AND {target}.met_at IS NULL"
     )
+    params = [*params, timestamp(moment)]
+    if not postgres:
+        moved = _ids(f"WITH page AS ({page}) {update} RETURNING {target}.id", params)
+        roles = {pk: role for pk, _level, _next, role in plan}
+        levels = {pk: level + 1 for pk, level, _next, _role in plan}
+        if moved:
+            record_escalations([(pk, levels[pk], roles[pk]) for pk in moved], moment=moment, worker=worker)
+            record_escalation_events(moved, kind=kind, moment=moment, worker=worker)
+            record_escalation_audit(moved, moment=moment)
+        return moved
+    records, record_params = _escalation_records(moment=moment, kind=kind, worker=worker)
+    return _ids(
+        f"WITH page AS ({page}), changed AS ({update} RETURNING cm.id, cm.case_id, cm.milestone_id, "  # noqa: S608
+        f"cm.escalation_level AS level, page.role), {records} SELECT id FROM changed",
+        [*params, *record_params],
+    )
+
+
+def _page_select() -> str:
+    return (
+        "SELECT cm.id, cm.case_id, cm.deadline, cm.escalation_level, c.number, c.title, o.path, "
+        "c.contractor_id, cat.name, m.name, m.policy_id"
+    )
+
+
+def _page_joins() -> str:
+    return (
+        f"JOIN {CASES} c ON c.id = cm.case_id JOIN {UNITS} o ON o.id = c.org_id "
+        f"JOIN {CATEGORIES} cat ON cat.id = c.category_id JOIN {MILESTONES} m ON m.id = cm.milestone_id "
+    )
+
+
+def _page_read(page: _Page) -> tuple[str, list]:
+    return f"{_page_select()} FROM {page.source} {_page_joins()}{page.where}ORDER BY cm.id", page.params
 
 
 def page_rows(ids: Sequence[int]) -> list[dict]:
@@ -167,16 +284,11 @@ def page_rows(ids: Sequence[int]) -> list[dict]:
     nothing is decrypted."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT cm.id, cm.case_id, cm.deadline, cm.escalation_level, c.number, c.title, o.path, "  # noqa: S608
-            f"c.contractor_id, cat.name, m.name, m.policy_id FROM {CLOCKS} cm "
-            f"JOIN {CASES} c ON c.id = cm.case_id JOIN {UNITS} o ON o.id = c.org_id "
-            f"JOIN {CATEGORIES} cat ON cat.id = c.category_id JOIN {MILESTONES} m ON m.id = cm.milestone_id "
-            f"WHERE {_in_page('cm.id')} ORDER BY cm.id",
-            [_page(ids)],
-        )
-        return [dict(zip(PAGE_COLUMNS, _aware_deadline(row), strict=True)) for row in cursor.fetchall()]
+    return _page_dicts(_rows(*_page_read(_Page(ids))))
+
+
+def _page_dicts(rows: Sequence[Sequence]) -> list[dict]:
+    return [dict(zip(PAGE_COLUMNS, _aware_deadline(row), strict=True)) for row in rows]
 
 
 PAGE_COLUMNS = (
@@ -207,45 +319,65 @@ EVENT_COLUMNS = "case_id, kind, actor_id, at, from_status, to_status, step, note
 AUDIT_COLUMNS = "actor_id, verb, object_type, object_id, object_repr, org_path, at, details"
 
 
-def record_clock_events(ids: Sequence[int], *, kind: str, moment: dt.datetime, worker: str) -> int:
-    """One timeline event per clock of the page: ``{"milestone", "deadline", "worker"}``."""
-    data = _json(milestone="m.code", deadline=_iso("cm.deadline"), worker="CAST(%s AS TEXT)")
-    return _write(
+def _events_insert(page: _Page, data: str, join: str = "") -> str:
+    """One timeline event per clock of the page; parameters: the kind, the time, ``data``'s own, the page's."""
+    return (
         f"INSERT INTO {EVENTS} ({EVENT_COLUMNS}) "  # noqa: S608 - fixed names
         f"SELECT cm.case_id, CAST(%s AS TEXT), NULL, {_moment()}, '', '', '', m.name, {data}, FALSE "
-        f"FROM {CLOCKS} cm JOIN {MILESTONES} m ON m.id = cm.milestone_id "
-        f"WHERE {_in_page('cm.id')} ORDER BY cm.id",
-        [kind, timestamp(moment), worker, _page(ids)],
+        f"FROM {page.source} JOIN {MILESTONES} m ON m.id = cm.milestone_id {join}{page.where}ORDER BY cm.id"
     )
 
 
-def _audit_source() -> str:
+def _audit_insert(page: _Page, details: str, join: str = "") -> str:
+    """One audit row per clock of the page, on its case; parameters: the verb, the time, the page's."""
     return (
-        f"FROM {CLOCKS} cm JOIN {MILESTONES} m ON m.id = cm.milestone_id "
-        f"JOIN {CASES} c ON c.id = cm.case_id JOIN {UNITS} o ON o.id = c.org_id "
-    )
-
-
-def _audit_select() -> str:
-    return (
+        f"INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) "  # noqa: S608 - fixed names
         "SELECT NULL, CAST(%s AS TEXT), 'cases.case', CAST(cm.case_id AS TEXT), "
-        f"substr(c.number || ' ' || c.title, 1, 200), o.path, {_moment()}, "
+        f"substr(c.number || ' ' || c.title, 1, 200), o.path, {_moment()}, {details} "
+        f"FROM {page.source} JOIN {MILESTONES} m ON m.id = cm.milestone_id "
+        f"JOIN {CASES} c ON c.id = cm.case_id JOIN {UNITS} o ON o.id = c.org_id {join}{page.where}ORDER BY cm.id"
     )
+
+
+def _clock_events(page: _Page, *, kind: str, moment: dt.datetime, worker: str) -> tuple[str, list]:
+    """A warning's or a breach's events: ``{"milestone", "deadline", "worker"}``."""
+    data = _json(milestone="m.code", deadline=_iso("cm.deadline"), worker="CAST(%s AS TEXT)")
+    return _events_insert(page, data), [kind, timestamp(moment), worker, *page.params]
+
+
+def record_clock_events(ids: Sequence[int], *, kind: str, moment: dt.datetime, worker: str) -> int:
+    """One timeline event per clock of the page, read by id (SQLite)."""
+    return _write(*_clock_events(_Page(ids), kind=kind, moment=moment, worker=worker))
+
+
+def _breach_audit(page: _Page, *, moment: dt.datetime) -> tuple[str, list]:
+    """A breach's audit rows: ``{"milestone", "deadline"}``."""
+    details = _json(milestone="m.code", deadline=_iso("cm.deadline"))
+    return _audit_insert(page, details), ["case.sla_breach", timestamp(moment), *page.params]
 
 
 def record_breach_audit(ids: Sequence[int], *, moment: dt.datetime) -> int:
-    """One audit row per breached clock, on the case: ``{"milestone", "deadline"}``."""
-    details = _json(milestone="m.code", deadline=_iso("cm.deadline"))
-    return _write(
-        f"INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) {_audit_select()}{details} "  # noqa: S608 - fixed names
-        f"{_audit_source()}WHERE {_in_page('cm.id')} ORDER BY cm.id",
-        ["case.sla_breach", timestamp(moment), _page(ids)],
+    """One audit row per breached clock, read by id (SQLite)."""
+    return _write(*_breach_audit(_Page(ids), moment=moment))
+
+
+def _escalation_records(*, moment: dt.datetime, kind: str, worker: str) -> tuple[str, list]:
+    """The escalation rows, events and audit rows of the clocks ``changed`` moved (PostgreSQL), as ``WITH``
+    items: ``changed`` gives each clock's new ``level`` and the ``role`` told, so nothing reads the
+    escalation rows back (a statement cannot see its own inserts)."""
+    at = timestamp(moment)
+    data = _json(milestone="m.code", level="cm.level", role="cm.role", worker="CAST(%s AS TEXT)")
+    details = _json(milestone="m.code", level="cm.level", role="cm.role")
+    return (
+        f"escalations AS (INSERT INTO {ESCALATIONS} (case_milestone_id, level, role, at, worker_id) "  # noqa: S608
+        f"SELECT cm.id, cm.level, cm.role, {_moment()}, CAST(%s AS TEXT) FROM changed cm), "
+        f"events AS ({_events_insert(CHANGED_PAGE, data)}), audit AS ({_audit_insert(CHANGED_PAGE, details)})",
+        [at, worker, kind, at, worker, "case.escalate", at],
     )
 
 
 def record_escalations(rows: Sequence[tuple[int, int, str]], *, moment: dt.datetime, worker: str) -> int:
-    """The escalation rows ``(clock id, level reached, role)`` of a page, one INSERT. Unique per clock and
-    level: a second insert of the same milestone and level fails the page."""
+    """The escalation rows ``(clock id, level reached, role)`` of a page, one INSERT (SQLite)."""
     if not rows:
         return 0
     page, params = rows_table((("id", "bigint"), ("level", "integer"), ("role", "text")), rows)
@@ -261,25 +393,21 @@ def _escalation_join() -> str:
 
 
 def record_escalation_events(ids: Sequence[int], *, kind: str, moment: dt.datetime, worker: str) -> int:
-    """One timeline event per escalated clock, read from its new escalation row:
+    """One timeline event per escalated clock, read from its new escalation row (SQLite):
     ``{"milestone", "level", "role", "worker"}``."""
+    page = _Page(ids)
     data = _json(milestone="m.code", level="e.level", role="e.role", worker="CAST(%s AS TEXT)")
     return _write(
-        f"INSERT INTO {EVENTS} ({EVENT_COLUMNS}) "  # noqa: S608 - fixed names
-        f"SELECT cm.case_id, CAST(%s AS TEXT), NULL, {_moment()}, '', '', '', m.name, {data}, FALSE "
-        f"FROM {CLOCKS} cm JOIN {MILESTONES} m ON m.id = cm.milestone_id {_escalation_join()}"
-        f"WHERE {_in_page('cm.id')} ORDER BY cm.id",
-        [kind, timestamp(moment), worker, _page(ids)],
+        _events_insert(page, data, _escalation_join()), [kind, timestamp(moment), worker, *page.params]
     )
 
 
 def record_escalation_audit(ids: Sequence[int], *, moment: dt.datetime) -> int:
-    """One audit row per escalated clock, on the case: ``{"milestone", "level", "role"}``."""
+    """One audit row per escalated clock, on the case (SQLite): ``{"milestone", "level", "role"}``."""
+    page = _Page(ids)
     details = _json(milestone="m.code", level="e.level", role="e.role")
     return _write(
-        f"INSERT INTO {AUDIT} ({AUDIT_COLUMNS}) {_audit_select()}{details} "  # noqa: S608 - fixed names
-        f"{_audit_source()}{_escalation_join()}WHERE {_in_page('cm.id')} ORDER BY cm.id",
-        ["case.escalate", timestamp(moment), _page(ids)],
+        _audit_insert(page, details, _escalation_join()), ["case.escalate", timestamp(moment), *page.params]
     )
 
 

@@ -20,10 +20,12 @@ ENGLISH = "en"
 def render(message, params: dict | None = None, language: str | None = None) -> str:
     """``message % params`` in ``language`` (the active one when None), lazy parameters included."""
     with translation.override(language) if language else _nothing():
-        text = str(message)
-        if params:
-            text = text % {key: _plain(value) for key, value in params.items()}
-    return text
+        return fill(str(message), params)
+
+
+def fill(text: str, params: dict | None) -> str:
+    """``text % params`` with lazy parameters rendered in the active language (``text`` already is)."""
+    return text % {key: _plain(value) for key, value in params.items()} if params else text
 
 
 def _plain(value):

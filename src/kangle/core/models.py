@@ -6,8 +6,14 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """Who did what to which object, when — written explicitly by every service that changes state."""
 
+    # Indexed only where set (``core_audit_actor_idx``): the SLA sweep writes its rows without an actor.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     verb = models.CharField(_("verb"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=64)
@@ -28,6 +34,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["verb"], name="core_audit_verb_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(
                 fields=["org_path"], name="core_audit_org_path_idx", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["actor"], name="core_audit_actor_idx", condition=models.Q(actor__isnull=False)
             ),
         ]
         verbose_name = _("audit event")

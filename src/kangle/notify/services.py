@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy
 
 from kangle.accounts.models import User
-from kangle.core.errors import render
+from kangle.core.errors import fill, render
 from kangle.core.rawrows import insert_rows
 from kangle.core.timeutil import local, resolve_now
 from kangle.notify.models import Channel, Notification, OutboxMessage
@@ -113,12 +113,18 @@ def queue_notices(notices: Iterable[Notice], *, now: dt.datetime | None = None) 
     rows: list[tuple | None] = [None] * len(notices)
     for language, indexes in by_language.items():
         with translation.override(language):
+            # A page's notices share a few messages: each is translated once per language, not per notice
+            # (the notices are alive for the whole call, so their ids are not reused).
+            texts: dict[int, str] = {}
             for index in indexes:
                 notice = notices[index]
+                for message in (notice.title, notice.body):
+                    if id(message) not in texts:
+                        texts[id(message)] = str(message)
                 rows[index] = (
                     notice.recipient_id,
-                    render(notice.title, notice.params)[:200],
-                    render(notice.body, notice.params) if notice.body else "",
+                    fill(texts[id(notice.title)], notice.params)[:200],
+                    fill(texts[id(notice.body)], notice.params) if notice.body else "",
                     notice.link[:300],
                     notice.sms,
                     notice.reference[:100],

@@ -176,3 +176,64 @@ def test_the_home_reads_its_counted_lines_in_one_statement(personas, termite):
     for table in ("members_member", "posts_claim", "activities_servicerecord", "activities_whistlecall"):
         assert table in counted[0]
     assert {line.key for line in lines} >= {"members.pending", "cases.dispatch", "cases.breached"}
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """How many times the to-do tallies were compiled (the person cache starts empty)."""
+    monkeypatch.setattr(todo, "_PERSON_STATEMENTS", {})
+    made = []
+    original = todo.TallyStatement.compile
+
+    def counted(tallies):
+        made.append(len(tallies))
+        return original(tallies)
+
+    monkeypatch.setattr(todo.TallyStatement, "compile", counted)
+    return made
+
+
+def _count(user, key, now) -> int:
+    return {line.key: line.count for line in todo.lines_for(user, now=now)}.get(key, 0)
+
+
+@pytest.mark.django_db
+def test_a_persons_lines_are_compiled_once_and_always_read_fresh(personas, compiles):
+    from kangle.accounts.models import User
+    from kangle.accounts.services import role_assign
+    from kangle.core.roles import Role
+
+    now = timezone.now()
+    member(personas.tree.community_a, Status.PENDING, at=now)
+    assert _count(personas.secretary_a, "members.pending", now) == 1
+    assert len(compiles) == 1
+    # Later visits run the same statement on the data of the moment.
+    member(personas.tree.community_a, Status.PENDING, at=now)
+    assert _count(personas.secretary_a, "members.pending", now) == 2
+    assert len(compiles) == 1
+    # Another person has a statement of their own, scoped to their own part of the tree.
+    assert _count(personas.secretary_b, "members.pending", now) == 0
+    assert len(compiles) == 2
+    # A new role widens the person's part of the tree: their statement is compiled again.
+    role_assign(
+        actor=None, user=personas.secretary_b, role=Role.COMMUNITY_SECRETARY, org=personas.tree.community_a
+    )
+    secretary_b = User.objects.get(pk=personas.secretary_b.pk)
+    assert _count(secretary_b, "members.pending", now) == 2
+    assert len(compiles) == 3
+
+
+@pytest.mark.django_db
+def test_a_person_only_source_must_give_a_tally(personas, monkeypatch):
+    monkeypatch.setattr(todo, "_PERSON_STATEMENTS", {})
+    monkeypatch.setattr(
+        todo,
+        "_sources",
+        [
+            todo.TodoSource(
+                "odd", lambda user, now: None, frozenset({"community_secretary"}), person_only=True
+            )
+        ],
+    )
+    with pytest.raises(TypeError):
+        todo.lines_for(personas.secretary_a, now=timezone.now())

@@ -34,5 +34,7 @@ class ActivitiesConfig(AppConfig):
         from kangle.activities import todo as lines
         from kangle.core import todo
 
-        todo.register("activities.records", lines.records_to_verify, STAFF_ROLES - {Role.GRID_LEADER})
-        todo.register("activities.calls", lines.open_calls, STAFF_ROLES)
+        todo.register(
+            "activities.records", lines.records_to_verify, STAFF_ROLES - {Role.GRID_LEADER}, person_only=True
+        )
+        todo.register("activities.calls", lines.open_calls, STAFF_ROLES, person_only=True)

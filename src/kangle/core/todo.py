@@ -8,7 +8,9 @@ and says "100+".
 
 Most sources only count rows and take the least of one field: they return a ``Tally`` (the rows, not
 their figures), and the home reads every tally of the page in one statement — one round trip instead of
-one per line, which on PostgreSQL at district scale is most of a line's cost.
+one per line. Building and compiling those queries costs more than running them; a source whose query
+depends on the person alone (``person_only``: who they are, their roles, their part of the tree — not the
+time) is compiled on the person's first visit and only run on later ones, always on the data of the moment.
 """
 
 from __future__ import annotations
@@ -67,47 +69,79 @@ def tally(rows: QuerySet, oldest: str, **line_fields) -> Tally:
     )
 
 
-def read_tallies(tallies: list[Tally]) -> list[dict]:
-    """The figures of every tally, read with one statement: each tally is an aggregate query returning one
-    row, and the statement is their cross join. A tally whose rows are none by construction (``none()``,
-    an empty ``IN``) is zero without being asked."""
-    figures: list[dict | None] = []
-    parts = []  # (index, compiler, names, sql, params)
-    for index, item in enumerate(tallies):
-        names = ["n", "oldest", *item.sums]
-        rows = (
-            item.rows.order_by()
-            .values(whole=Value(1))  # a constant: no GROUP BY, one row for the whole set
-            .annotate(n=Count("pk"), oldest=Min(item.oldest), **item.sums)
-            .values(*names)
-        )
-        compiler = rows.query.get_compiler(using=rows.db)
-        try:
-            sql, params = compiler.as_sql()
-        except EmptyResultSet:
-            figures.append(dict.fromkeys(names) | {"n": 0})
-            continue
-        figures.append(None)
-        parts.append((index, compiler, names, sql, params))
-    if parts:
-        using = {compiler.using for _i, compiler, *_rest in parts}
+@dataclass(frozen=True)
+class TallyStatement:
+    """Tallies compiled into one statement: each tally is an aggregate query returning one row, and the
+    statement is their cross join. A tally whose rows are none by construction (``none()``, an empty
+    ``IN``) is zero without being asked. Holds no connection: it can be run again, from any thread."""
+
+    using: str
+    sql: str
+    params: list
+    columns: list[tuple[int, list[str], dict]]  # for each tally asked: (its index, its names, converters)
+    zero: dict[int, dict]  # the figures of each tally not asked
+    lines: list[Callable[[dict], TodoLine | None]]
+
+    @classmethod
+    def compile(cls, tallies: list[Tally]) -> TallyStatement:
+        zero, parts = {}, []
+        for index, item in enumerate(tallies):
+            names = ["n", "oldest", *item.sums]
+            rows = (
+                item.rows.order_by()
+                .values(whole=Value(1))  # a constant: no GROUP BY, one row for the whole set
+                .annotate(n=Count("pk"), oldest=Min(item.oldest), **item.sums)
+                .values(*names)
+            )
+            compiler = rows.query.get_compiler(using=rows.db)
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:
+                zero[index] = dict.fromkeys(names) | {"n": 0}
+                continue
+            converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+            parts.append((index, names, converters, sql, params, compiler.using))
+        using = {part[-1] for part in parts} or {"default"}
         if len(using) != 1:
             raise ValueError(f"the tallies of one page read one database, not {sorted(using)}")
         # The parts are the ORM's own compiled SQL, their values passed as parameters.
         statement = "SELECT * FROM " + " CROSS JOIN ".join(  # noqa: S608
-            f"({sql}) AS tally{index}" for index, _c, _n, sql, _p in parts
+            f"({sql}) AS tally{index}" for index, _n, _c, sql, _p, _u in parts
         )
-        with connections[using.pop()].cursor() as cursor:
-            cursor.execute(statement, [value for *_rest, params in parts for value in params])
-            row = cursor.fetchone()
-        start = 0
-        for index, compiler, names, _sql, _params in parts:
-            values = row[start : start + len(names)]
-            start += len(names)
-            converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-            (converted,) = compiler.apply_converters([values], converters)
-            figures[index] = dict(zip(names, converted, strict=True))
-    return figures
+        return cls(
+            using=using.pop(),
+            sql=statement if parts else "",
+            params=[value for *_rest, params, _u in parts for value in params],
+            columns=[(index, names, converters) for index, names, converters, *_rest in parts],
+            zero=zero,
+            lines=[item.line for item in tallies],
+        )
+
+    def figures(self) -> list[dict]:
+        """Each tally's figures (``{"n", "oldest", **sums}``), read now."""
+        found = dict(self.zero)
+        if self.sql:
+            connection = connections[self.using]
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql, self.params)
+                row = cursor.fetchone()
+            start = 0
+            for index, names, converters in self.columns:
+                values = list(row[start : start + len(names)])
+                start += len(names)
+                for position, (functions, expression) in converters.items():
+                    for function in functions:
+                        values[position] = function(values[position], expression, connection)
+                found[index] = dict(zip(names, values, strict=True))
+        return [found[index] for index in range(len(self.lines))]
+
+    def read(self) -> list[TodoLine | None]:
+        return [line(figures) for line, figures in zip(self.lines, self.figures(), strict=True)]
+
+
+def read_tallies(tallies: list[Tally]) -> list[dict]:
+    """The figures of every tally, read with one statement."""
+    return TallyStatement.compile(tallies).figures()
 
 
 @dataclass(frozen=True)
@@ -116,28 +150,65 @@ class TodoSource:
     lines: Callable  # (user, now) -> TodoLine | Tally | None
     roles: frozenset[str]
     order: int = 100
+    # Its Tally depends on the person alone — who they are, their roles and their part of the tree — and
+    # not on the time: it is compiled once per person and only run on later visits.
+    person_only: bool = False
 
 
 _sources: list[TodoSource] = []
 
+# A person's compiled tallies, by everything their SQL depends on (see ``_person_key``). Bounded: when full
+# it is emptied, and the next visits compile again.
+_PERSON_STATEMENTS: dict[tuple, TallyStatement] = {}
+PERSON_STATEMENTS_KEPT = 2000
 
-def register(key: str, lines: Callable, roles, *, order: int = 100) -> None:
-    source = TodoSource(key, lines, frozenset(roles), order)
+
+def register(key: str, lines: Callable, roles, *, order: int = 100, person_only: bool = False) -> None:
+    source = TodoSource(key, lines, frozenset(roles), order, person_only)
     if all(existing.key != key for existing in _sources):
         _sources.append(source)
+
+
+def _person_key(user, sources: list[TodoSource]) -> tuple:
+    return (
+        user.pk,
+        user.is_superuser,
+        frozenset(user.roles),
+        tuple(user.scope_paths),
+        tuple(source.key for source in sources),
+    )
+
+
+def _person_lines(user, sources: list[TodoSource], now: dt.datetime) -> list[TodoLine | None]:
+    """The lines of the person-only sources: compiled on the person's first visit, then only run."""
+    if not sources:
+        return []
+    key = _person_key(user, sources)
+    statement = _PERSON_STATEMENTS.get(key)
+    if statement is None:
+        tallies = [source.lines(user, now) for source in sources]
+        if not all(isinstance(item, Tally) for item in tallies):
+            raise TypeError("a person-only to-do source gives a Tally")
+        statement = TallyStatement.compile(tallies)
+        if len(_PERSON_STATEMENTS) >= PERSON_STATEMENTS_KEPT:
+            _PERSON_STATEMENTS.clear()
+        _PERSON_STATEMENTS[key] = statement
+    return statement.read()
 
 
 def lines_for(user, *, now: dt.datetime) -> list[TodoLine]:
     """The lines with waiting work for ``user``, most urgent first (lines with nothing waiting are left out)."""
     roles = set(user.roles)
-    found = [
-        source.lines(user, now)
+    wanted = [
+        source
         for source in sorted(_sources, key=lambda s: (s.order, s.key))
         if source.roles & roles or user.is_superuser
     ]
+    lines = _person_lines(user, [source for source in wanted if source.person_only], now)
+    found = [source.lines(user, now) for source in wanted if not source.person_only]
     tallies = [item for item in found if isinstance(item, Tally)]
-    counted = iter(read_tallies(tallies))
-    lines = [item.line(next(counted)) if isinstance(item, Tally) else item for item in found]
+    lines += TallyStatement.compile(tallies).read() if tallies else []
+    lines += [item for item in found if not isinstance(item, Tally)]
     shown = [line for line in lines if line is not None and line.count]
     shown.sort(key=lambda line: (line.urgency, line.oldest or now, line.key))
     return shown

@@ -30,4 +30,9 @@ class MembersConfig(AppConfig):
         from kangle.core import todo
         from kangle.members import todo as lines
 
-        todo.register("members.pending", lines.registrations_to_approve, STAFF_ROLES - {Role.GRID_LEADER})
+        todo.register(
+            "members.pending",
+            lines.registrations_to_approve,
+            STAFF_ROLES - {Role.GRID_LEADER},
+            person_only=True,
+        )

@@ -25,4 +25,6 @@ class PostsConfig(AppConfig):
         from kangle.core import todo
         from kangle.posts import todo as lines
 
-        todo.register("posts.claims", lines.claims_to_confirm, STAFF_ROLES - {Role.GRID_LEADER})
+        todo.register(
+            "posts.claims", lines.claims_to_confirm, STAFF_ROLES - {Role.GRID_LEADER}, person_only=True
+        )

@@ -39,5 +39,8 @@ class RecognitionConfig(AppConfig):
         from kangle.recognition import todo as lines
 
         todo.register(
-            "recognition.nominations", lines.nominations_to_review, {Role.AREA_ADMIN, Role.STREET_ADMIN}
+            "recognition.nominations",
+            lines.nominations_to_review,
+            {Role.AREA_ADMIN, Role.STREET_ADMIN},
+            person_only=True,
         )

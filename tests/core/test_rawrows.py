@@ -204,3 +204,53 @@ def test_a_row_followed_by_its_event_writes_both_or_neither(personas):
     events = AuditEvent.objects.count()
     _user, again, written = attempt("rawrows-pair")  # the username is taken: neither row is written
     assert written is None and again.pk is None and AuditEvent.objects.count() == events
+
+
+def test_a_read_at_a_moment_is_built_once_and_bound_to_each_new_moment(personas):
+    from kangle.core.rawrows import values_at
+
+    t0 = dt.datetime(2026, 6, 20, 12, 0, 0, 250000, tzinfo=dt.UTC)
+    for hours in range(4):
+        OutboxMessage.objects.create(
+            channel=Channel.INBOX,
+            subject=f"s{hours}",
+            created_at=t0,
+            next_attempt_at=t0 + dt.timedelta(hours=hours),
+        )
+    built = []
+
+    def due(moment):
+        built.append(moment)
+        return (
+            OutboxMessage.objects.filter(next_attempt_at__lte=moment)
+            .order_by("pk")
+            .values_list("subject", "next_attempt_at")
+        )
+
+    key = ("test-due", personas.secretary_a.pk)
+    assert values_at(key, due, t0) == [("s0", t0)]
+    assert len(built) == 2  # compiled at two moments, never at the one asked about
+    later = t0 + dt.timedelta(hours=2)
+    assert [subject for subject, _at in values_at(key, due, later)] == ["s0", "s1", "s2"]
+    assert len(built) == 2  # later moments only run the SQL
+    # Times come back as the ORM gives them: aware, on SQLite as on PostgreSQL.
+    assert values_at(key, due, later)[-1][1] == t0 + dt.timedelta(hours=2)
+
+
+def test_a_read_with_values_computed_from_the_moment_is_refused():
+    from kangle.core.rawrows import values_at
+
+    def day_before(moment):
+        return OutboxMessage.objects.filter(next_attempt_at__lte=moment - dt.timedelta(days=1)).values_list(
+            "pk"
+        )
+
+    with pytest.raises(ValueError, match="computed from it"):
+        values_at(("test-day-before",), day_before, dt.datetime(2026, 6, 20, tzinfo=dt.UTC))
+
+    def shape_changes(moment):
+        rows = OutboxMessage.objects.filter(next_attempt_at__lte=moment)
+        return (rows.filter(subject="x") if moment.year == 2000 else rows).values_list("pk")
+
+    with pytest.raises(ValueError, match="SQL changes"):
+        values_at(("test-shape",), shape_changes, dt.datetime(2026, 6, 20, tzinfo=dt.UTC))

@@ -3,13 +3,14 @@
 For the queries every request runs (the session or a bearer token with its user, a case by its number, a
 check-in's reads) the ORM's work of building and compiling the query costs more than the database does:
 about a millisecond each, several times the query itself. ``Prepared`` compiles such a read once and binds
-new values into it; ``insert_one`` and ``update_one`` write a row with SQL written once; ``rows_table`` and
+new values into it, ``values_at`` compiles a read of rows at a moment once and binds the moment into it; ``insert_one`` and ``update_one`` write a row with SQL written once; ``rows_table`` and
 ``insert_rows`` pass a page of thousands of rows as one parameter instead of a placeholder per value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Callable, Hashable, Sequence
 
 import orjson
 from django.db import connections, router, transaction
@@ -324,3 +325,64 @@ class Prepared:
     def first(self, *values, using: str = "default") -> Model | None:
         found = self.all(*values, using=using)
         return found[0] if found else None
+
+
+# Two moments no query asks about, to compile a read at and tell the moment's own parameters apart.
+_MARKS = (
+    dt.datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC),
+    dt.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC),
+)
+_AT: dict[tuple, tuple] = {}
+AT_KEPT = 4000
+
+
+def values_at(
+    key: Hashable, build: Callable[[dt.datetime], object], now: dt.datetime, using: str = "default"
+):
+    """The rows (tuples) of ``build(now)``, a ``values_list`` query, with its SQL compiled once per ``key``:
+    later calls bind the new moment into that SQL and run it, without building the query again. ``key``
+    must name everything else the query depends on (the person, a limit).
+
+    The first call compiles at two moments; only the parameters that are those moments change, anything
+    else that changes with them (a time computed from the moment, a different SQL) is refused, because it
+    could not be bound again."""
+    connection = connections[using]
+    entry = _AT.get((key, using))
+    if entry is None:
+        compiled = []
+        for mark in _MARKS:
+            compiler = build(mark).query.get_compiler(using=using)
+            sql, params = compiler.as_sql()
+            compiled.append((compiler, sql, list(params)))
+        (compiler, sql, params), (_other, other_sql, other_params) = compiled
+        marked = connection.ops.adapt_datetimefield_value(_MARKS[0])
+        if sql != other_sql or len(params) != len(other_params):
+            raise ValueError(f"{key!r}: the query's SQL changes with the moment, so it cannot be bound again")
+        positions = [i for i, (one, two) in enumerate(zip(params, other_params, strict=True)) if one != two]
+        if any(params[i] != marked for i in positions):
+            raise ValueError(
+                f"{key!r}: only the moment itself can be bound again, not values computed from it"
+            )
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        entry = (sql, params, positions, converters)
+        if len(_AT) >= AT_KEPT:
+            _AT.clear()
+        _AT[(key, using)] = entry
+    sql, params, positions, converters = entry
+    params = list(params)
+    moment = connection.ops.adapt_datetimefield_value(now)
+    for position in positions:
+        params[position] = moment
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for position, (functions, expression) in converters.items():
+            for function in functions:
+                values[position] = function(values[position], expression, connection)
+        converted.append(tuple(values))
+    return converted

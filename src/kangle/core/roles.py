@@ -26,3 +26,10 @@ STAFF_ROLES = frozenset(
 )
 # Roles that use the phone pages.
 PHONE_ROLES = frozenset({Role.MEMBER, Role.RESIDENT, Role.CONTRACTOR})
+
+
+def person_key(person) -> tuple:
+    """What a query compiled for a signed-in person can depend on: who they are, whether a superuser, their
+    roles and the paths of their part of the tree (``accounts.User`` provides them). Equal keys give the
+    same SQL, so such a query is compiled once per key and only run afterwards."""
+    return (person.pk, person.is_superuser, frozenset(person.roles), tuple(person.scope_paths))

@@ -24,6 +24,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, Min, QuerySet, Value
 
+from kangle.core.roles import person_key
+
 # Urgency ranks, most urgent first: the home orders its lines by rank, then by the oldest item's age.
 BREACHED = 0
 DUE_SOON = 10
@@ -157,7 +159,7 @@ class TodoSource:
 
 _sources: list[TodoSource] = []
 
-# A person's compiled tallies, by everything their SQL depends on (see ``_person_key``). Bounded: when full
+# A person's compiled tallies, by everything their SQL depends on (``roles.person_key``). Bounded: when full
 # it is emptied, and the next visits compile again.
 _PERSON_STATEMENTS: dict[tuple, TallyStatement] = {}
 PERSON_STATEMENTS_KEPT = 2000
@@ -169,21 +171,11 @@ def register(key: str, lines: Callable, roles, *, order: int = 100, person_only:
         _sources.append(source)
 
 
-def _person_key(user, sources: list[TodoSource]) -> tuple:
-    return (
-        user.pk,
-        user.is_superuser,
-        frozenset(user.roles),
-        tuple(user.scope_paths),
-        tuple(source.key for source in sources),
-    )
-
-
 def _person_lines(user, sources: list[TodoSource], now: dt.datetime) -> list[TodoLine | None]:
     """The lines of the person-only sources: compiled on the person's first visit, then only run."""
     if not sources:
         return []
-    key = _person_key(user, sources)
+    key = (person_key(user), tuple(source.key for source in sources))
     statement = _PERSON_STATEMENTS.get(key)
     if statement is None:
         tallies = [source.lines(user, now) for source in sources]

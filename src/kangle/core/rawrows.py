@@ -3,8 +3,9 @@
 For the queries every request runs (the session or a bearer token with its user, a case by its number, a
 check-in's reads) the ORM's work of building and compiling the query costs more than the database does:
 about a millisecond each, several times the query itself. ``Prepared`` compiles such a read once and binds
-new values into it, ``values_at`` compiles a read of rows at a moment once and binds the moment into it; ``insert_one`` and ``update_one`` write a row with SQL written once; ``rows_table`` and
-``insert_rows`` pass a page of thousands of rows as one parameter instead of a placeholder per value.
+new values into it, ``values_at`` compiles a read of rows at a moment once and binds the moment into it;
+``insert_one`` and ``update_one`` write a row with SQL written once; ``rows_table`` and ``insert_rows`` pass
+a page of thousands of rows as one parameter instead of a placeholder per value.
 """
 
 from __future__ import annotations
@@ -378,11 +379,14 @@ def values_at(
         rows = cursor.fetchall()
     if not converters:
         return rows
-    converted = []
-    for row in rows:
-        values = list(row)
-        for position, (functions, expression) in converters.items():
-            for function in functions:
-                values[position] = function(values[position], expression, connection)
-        converted.append(tuple(values))
-    return converted
+    return [tuple(converted(row, converters, connection)) for row in rows]
+
+
+def converted(values: Sequence, converters: dict, connection) -> list:
+    """Values of one row as the ORM would give them, by ``converters`` (``compiler.get_converters`` of the
+    compiled query) and the connection of the thread that read them, not the one that compiled."""
+    values = list(values)
+    for position, (functions, expression) in converters.items():
+        for function in functions:
+            values[position] = function(values[position], expression, connection)
+    return values

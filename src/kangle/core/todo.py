@@ -24,6 +24,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, Min, QuerySet, Value
 
+from kangle.core.rawrows import converted
 from kangle.core.roles import person_key
 
 # Urgency ranks, most urgent first: the home orders its lines by rank, then by the oldest item's age.
@@ -129,11 +130,8 @@ class TallyStatement:
                 row = cursor.fetchone()
             start = 0
             for index, names, converters in self.columns:
-                values = list(row[start : start + len(names)])
+                values = converted(row[start : start + len(names)], converters, connection)
                 start += len(names)
-                for position, (functions, expression) in converters.items():
-                    for function in functions:
-                        values[position] = function(values[position], expression, connection)
                 found[index] = dict(zip(names, values, strict=True))
         return [found[index] for index in range(len(self.lines))]
 

@@ -13,6 +13,7 @@ from ninja import Router, Schema
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed
 from kangle.core.pagination import Listing, paginate_trusted
+from kangle.core.roles import person_key
 from kangle.core.text import normalise_phone
 from kangle.members import permissions, selectors, services
 from kangle.members.access import access_member
@@ -153,17 +154,28 @@ def member_list(
 ):
     _require_staff(request)
     normalised = normalise_phone(phone)
-    rows = selectors.filter_members(
-        selectors.members_for(request.user),
-        community=community,
-        microgrid=microgrid,
-        skill=skill,
-        status=status,
-        channel=channel,
-        phone_hash=blind_index(normalised) if normalised else "",
-    )
-    return Listing(
-        selectors.member_rows(rows), rows=selectors.with_phone_masks, row=_row_out, seek=selectors.ROW_ORDER
+    filters = {
+        "community": community,
+        "microgrid": microgrid,
+        "skill": skill,
+        "status": status,
+        "channel": channel,
+        "phone_hash": blind_index(normalised) if normalised else "",
+    }
+    given = tuple(name for name, value in filters.items() if value)
+    actor = request.user
+
+    def build(*values) -> list:
+        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
+        return [selectors.member_rows(rows)]
+
+    return Listing.shaped(
+        ("members.list", person_key(actor), given),
+        build,
+        tuple(filters[name] for name in given),
+        rows=selectors.with_phone_masks,
+        row=_row_out,
+        seek=selectors.ROW_ORDER,
     )
 
 

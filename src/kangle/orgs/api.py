@@ -6,8 +6,9 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from kangle.core.pagination import Listing, Pagination, paginate_trusted
+from kangle.core.roles import person_key
 from kangle.orgs import services
-from kangle.orgs.access import access_unit
+from kangle.orgs.access import access_unit, unit_path
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.schemas import (
     RegistrationPointCreateIn,
@@ -51,14 +52,25 @@ def _unit_row(row: dict) -> dict:
 @paginate_trusted(page_size=100)
 def list_units(request, kind: str | None = None, under: str | None = None, q: str | None = None):
     """Units in the caller's scope; ``under`` narrows to one subtree, ``kind`` to one level."""
-    units = scope_queryset(request.user, OrgUnit.objects.all(), path_field="path")
-    if under:
-        units = units.filter(subtree_q(_unit(request, under).path))
-    if kind:
-        units = units.filter(kind=kind)
-    if q:
-        units = units.filter(name__contains=q.strip())
-    return Listing(units.order_by("path").values(*UNIT_FIELDS), row=_unit_row, seek=("path",))
+    actor = request.user
+    path = unit_path(actor, under) if under else ""
+
+    def build(*wanted_kind) -> list:
+        units = scope_queryset(actor, OrgUnit.objects.all(), path_field="path")
+        if path:
+            units = units.filter(subtree_q(path))
+        if wanted_kind:
+            units = units.filter(kind=wanted_kind[0])
+        if q:
+            units = units.filter(name__contains=q.strip())
+        return [units.order_by("path").values(*UNIT_FIELDS)]
+
+    values = (kind,) if kind else ()
+    if q:  # a search by name runs through the ORM: its pattern cannot be bound
+        return Listing(build(*values)[0], row=_unit_row, seek=("path",))
+    # The subtree's path is part of the key, not a bound value: a prefix match is written from it.
+    key = ("orgs.units", person_key(actor), path)
+    return Listing.shaped(key, build, values, row=_unit_row, seek=("path",))
 
 
 @router.get("/units/{code}", response=UnitOut)

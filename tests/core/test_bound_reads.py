@@ -1,0 +1,144 @@
+"""core.rawrows.bound_reads and pagination.Listing.shaped: a read compiled once with markers gives, for any
+values bound into it later, exactly the rows the ORM gives for those values, on SQLite and PostgreSQL; reads
+whose values cannot be bound are refused, and their lists run through the ORM unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cases.helpers import T0, report
+from kangle.accounts.models import RoleAssignment
+from kangle.cases.defaults import seed
+from kangle.cases.models import Case, CaseCategory, CaseEvent, Milestone, SlaPolicy
+from kangle.core import rawrows
+from kangle.core.pagination import Listing
+from kangle.core.rawrows import bound_reads
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def termite(db) -> CaseCategory:
+    seed(SlaPolicy, Milestone, CaseCategory)
+    return CaseCategory.objects.select_related("policy").get(code="termite")
+
+
+def _events(case_id: int, after: dt.datetime, kind: str):
+    return [
+        CaseEvent.objects.filter(case_id=case_id, at__gte=after, kind=kind)
+        .order_by("at", "id")
+        .values("id", "case_id", "kind", "at", "public")
+    ]
+
+
+def test_bound_values_give_the_rows_the_orm_gives(personas, termite):
+    cases = [report(personas, termite, now=T0 + dt.timedelta(hours=hour)) for hour in range(3)]
+    built = []
+
+    def build(case_id, after, kind):
+        built.append((case_id, after, kind))
+        return _events(case_id, after, kind)
+
+    key = ("test.events", "by case")
+    asked = [
+        (case.pk, moment, kind)
+        for case in cases
+        for moment in (T0 - dt.timedelta(days=1), T0 + dt.timedelta(hours=1), T0 + dt.timedelta(days=9))
+        for kind in ("reported", "accepted", "no such kind")
+    ]
+    found_any = False
+    for values in asked:
+        reads = bound_reads(key, build, values)
+        assert reads is not None and len(reads) == 1
+        expected = list(_events(*values)[0])
+        assert reads[0].rows(values) == expected, values
+        assert reads[0].count(values) == len(expected)
+        found_any = found_any or bool(expected)
+    assert found_any, "no case had a matching event: the comparison proved nothing"
+    assert len(built) == 2, "the read is compiled once (at two sets of markers) and only bound afterwards"
+
+
+def test_an_integer_compared_with_a_text_column_is_bound_as_text(personas):
+    role = RoleAssignment.objects.order_by("pk").first()
+
+    def build(user_id, role_name):
+        return [RoleAssignment.objects.filter(user_id=user_id, role=role_name).values("pk", "role")]
+
+    reads = bound_reads(("test.roles",), build, (role.user_id, 12345))
+    assert reads is not None and reads[0].rows((role.user_id, 12345)) == []
+    # The same key with a text value is another shape: types are part of what is compiled.
+    reads = bound_reads(("test.roles",), build, (role.user_id, role.role))
+    assert {"pk": role.pk, "role": role.role} in reads[0].rows((role.user_id, role.role))
+
+
+def test_values_that_cannot_be_bound_are_refused():
+    def contains(text):
+        return [Case.objects.filter(number__icontains=text).values("pk")]
+
+    assert bound_reads(("test.contains",), contains, ("KJ",)) is None  # the value is changed into a pattern
+    for value in (None, True, 1.5, dt.datetime(2026, 1, 1), [1, 2]):  # no marker for these
+        assert (
+            bound_reads(("test.any",), lambda v: [Case.objects.filter(pk=v).values("pk")], (value,)) is None
+        )
+
+    def branching(number):
+        # The SQL differs with the value: a branch chosen by it belongs in the key, and is caught here.
+        queryset = Case.objects.filter(number=number)
+        first_markers = number.startswith("\u2063kangle-mark-0")
+        return [queryset.values("pk") if first_markers else queryset.values("pk", "number")]
+
+    assert bound_reads(("test.branch",), branching, ("x",)) is None
+
+
+def test_an_empty_read_gives_no_rows_without_a_query(django_assert_num_queries):
+    reads = bound_reads(("test.none",), lambda pk: [Case.objects.none().values("pk")], (1,))
+    with django_assert_num_queries(0):
+        assert reads[0].rows((1,)) == [] and reads[0].count((1,)) == 0
+
+
+def test_a_shaped_listing_pages_as_the_orm_does(personas, termite):
+    for hour in range(7):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=hour * 7))
+    order = ("-reported_at", "-id")
+
+    def build(moment):
+        return [
+            Case.objects.filter(reported_at__gte=moment)
+            .order_by(*order)
+            .values("id", "number", "reported_at")
+        ]
+
+    since = T0 - dt.timedelta(hours=1)
+    expected = list(build(since)[0])
+    assert len(expected) >= 7
+    for size in (1, 3, 50):
+        pages, after = [], None
+        while True:
+            page = Listing.shaped(("test.listing",), build, (since,), seek=order).paginate(
+                limit=size, after=after
+            )
+            pages.extend(page["items"])
+            assert page["count"] == len(expected) and not page["count_capped"]
+            after = page["next"]
+            if after is None:
+                break
+        assert pages == expected, size
+    offset = Listing.shaped(("test.listing",), build, (since,), seek=order).paginate(limit=2, offset=3)
+    assert offset["items"] == expected[3:5]
+
+
+def test_a_listing_whose_values_cannot_be_bound_runs_through_the_orm(personas, termite):
+    report(personas, termite)
+    build = lambda flag: [Case.objects.filter(closed_at__isnull=flag).order_by("-id").values("id")]  # noqa: E731
+    page = Listing.shaped(("test.orm",), build, (True,), seek=("-id",)).paginate(limit=10)
+    assert page["items"] == list(build(True)[0]) and page["count"] == len(page["items"]) > 0
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(rawrows, "BOUND_KEPT", 3)
+    monkeypatch.setattr(rawrows, "_BOUND", {})
+    for index in range(10):
+        bound_reads(("test.bounded", index), lambda pk: [Case.objects.filter(pk=pk).values("pk")], (1,))
+        assert len(rawrows._BOUND) <= 3

@@ -300,22 +300,27 @@ class Prepared:
         init_list = [column[0].target.attname for column in compiler.select[start:end]]
         populators = get_related_populators(klass_info, compiler.select, using)
         layout = ((start, end), init_list, populators, dict(compiler.annotation_col_map or {}))
-        return compiler, sql, list(params), [found[0] for found in positions], layout
+        # Found once here: ``results_iter`` would look them up again on every call.
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        return compiler, sql, list(params), [found[0] for found in positions], layout, converters
 
     def all(self, *values, using: str = "default") -> list[Model]:
         if using not in self._compiled:
             self._compiled[using] = self._compile(using)
-        compiler, sql, params, positions, layout = self._compiled[using]
+        compiler, sql, params, positions, layout, converters = self._compiled[using]
         (start, end), init_list, populators, annotations = layout
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
-        with connections[using].cursor() as cursor:
+        connection = connections[using]
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
+        if converters:
+            fetched = [converted(row, converters, connection) for row in fetched]
         model = compiler.klass_info["model"]
         found = []
-        for row in compiler.results_iter(results=[fetched]):
+        for row in fetched:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
@@ -327,6 +332,21 @@ class Prepared:
     def first(self, *values, using: str = "default") -> Model | None:
         found = self.all(*values, using=using)
         return found[0] if found else None
+
+
+_PREPARED: dict[tuple, Prepared] = {}
+PREPARED_KEPT = 4000
+
+
+def prepared_for(key: Hashable, build, parameters: int = 1) -> Prepared:
+    """The ``Prepared`` read for ``key``, made on first use: for a read whose shape depends on more than its
+    parameters (the person whose subtree it is limited to), ``key`` naming all of that."""
+    found = _PREPARED.get(key)
+    if found is None:
+        if len(_PREPARED) >= PREPARED_KEPT:
+            _PREPARED.clear()
+        found = _PREPARED[key] = Prepared(build, parameters)
+    return found
 
 
 # Two moments no query asks about, to compile a read at and tell the moment's own parameters apart.

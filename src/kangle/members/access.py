@@ -14,6 +14,8 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from kangle.core.errors import UserError
+from kangle.core.rawrows import prepared_for
+from kangle.core.roles import person_key
 from kangle.members.constants import Status
 from kangle.members.models import Member
 from kangle.orgs.scope import scope_queryset
@@ -30,12 +32,23 @@ def members_in_reach(actor, queryset: QuerySet[Member] | None = None) -> QuerySe
 def access_member(actor, pk, *, approved: bool = False, queryset: QuerySet[Member] | None = None) -> Member:
     """The member file ``pk`` if the actor's scope holds it (and it is approved, when asked); else 404."""
     number = _as_int(pk)
-    rows = members_in_reach(
-        actor, queryset if queryset is not None else Member.objects.select_related(*DETAIL_RELATED)
-    )
-    if approved:
-        rows = rows.filter(status=Status.APPROVED)
-    member = rows.filter(pk=number).first() if number is not None else None
+    if number is None:
+        raise Http404
+
+    def build(wanted: int) -> QuerySet[Member]:
+        rows = members_in_reach(
+            actor, queryset if queryset is not None else Member.objects.select_related(*DETAIL_RELATED)
+        )
+        if approved:
+            rows = rows.filter(status=Status.APPROVED)
+        return rows.filter(pk=wanted).order_by()
+
+    reach = getattr(actor, "is_authenticated", False) and (actor.is_superuser or actor.scope_paths)
+    if queryset is None and reach:
+        # The plain file read, compiled once per person (every member page and API call reads one).
+        member = prepared_for(("members.file", person_key(actor), approved), build).first(number)
+    else:
+        member = build(number).first()
     if member is None:
         raise Http404
     return member

@@ -110,6 +110,7 @@ def _require_staff(request) -> None:
 def _detail(m: Member) -> dict:
     from kangle.members.constants import SLOTS
 
+    parts = selectors.file_parts(m.pk)
     return {
         **MemberRow.from_member(m),
         "gender": m.gender,
@@ -120,18 +121,16 @@ def _detail(m: Member) -> dict:
         "employer": m.employer.name if m.employer_id else None,
         "party_org": m.party_org.name if m.party_org_id else None,
         "position": m.position,
-        "skills": [s.code for s in m.skills.all()],
+        "skills": [row["code"] for row in parts["skills"]],
         "skills_other": m.skills_other,
         "availability": [code for index, code in SLOTS if m.has_slot(index)],
-        "willingness": list(m.willingness.values_list("aspect__code", flat=True)),
+        "willingness": [row["aspect__code"] for row in parts["willingness"]],
         "hours_per_month": m.hours_per_month,
-        "household": [
-            {"name": h.name, "relation": h.relation, "birth_year": h.birth_year} for h in m.household.all()
-        ],
+        "household": parts["household"],
         "return_reason": m.return_reason,
         "history": [
-            {"from": h.from_status, "to": h.to_status, "reason": h.reason, "at": h.at.isoformat()}
-            for h in m.history.all()
+            {"from": h["from_status"], "to": h["to_status"], "reason": h["reason"], "at": h["at"].isoformat()}
+            for h in parts["history"]
         ],
     }
 

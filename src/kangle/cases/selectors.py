@@ -19,7 +19,7 @@ from kangle.cases.models import (
     ExtensionStatus,
     MilestoneState,
 )
-from kangle.core.rawrows import bound_reads, values_at
+from kangle.core.rawrows import bound_rows, values_at
 from kangle.core.roles import person_key
 from kangle.core.timeutil import humanise_duration
 from kangle.orgs.scope import scope_queryset
@@ -104,17 +104,15 @@ def clocks_by_case(case_ids: list[int], now: dt.datetime) -> dict[int, list[Cloc
     if not case_ids:
         return clocks
 
-    def build(*ids) -> list[QuerySet[CaseMilestone]]:
-        return [
+    def build(*ids) -> QuerySet[CaseMilestone]:
+        return (
             CaseMilestone.objects.filter(case_id__in=ids)
             .order_by("case_id", "milestone__order", "milestone_id")
             .values(*CLOCK_FIELDS)
-        ]
+        )
 
     ids = tuple(case_ids)
-    reads = bound_reads(("cases.clocks", len(ids)), build, ids)
-    rows = reads[0].rows(ids) if reads else build(*ids)[0]
-    for row in rows:
+    for row in bound_rows(("cases.clocks", len(ids)), build, ids):
         clocks[row["case_id"]].append(clock_view(row, now))
     return clocks
 
@@ -330,10 +328,20 @@ QUEUE_FIELDS = (
 )
 
 
-def list_shape(actor, params, now: dt.datetime) -> tuple[tuple, Callable, tuple] | None:
-    """The case list as (key, build, values) for ``Listing.shaped``: compiled once per person and shape of
-    filters, the category, the contractor and the moment bound into it. None when the filters need the ORM
-    on every request (a unit looked up by its code, a number searched by its digits)."""
+def list_shape(
+    actor,
+    params,
+    now: dt.datetime,
+    *,
+    name: str = "cases.list",
+    parts: Callable[[object], list[QuerySet[Case]]] = visible_parts,
+    fields: tuple[str, ...] = LIST_FIELDS,
+    order: tuple[str, ...] = LIST_ORDER,
+) -> tuple[tuple, Callable, tuple] | None:
+    """A case list as (key, build, values) for ``Listing.shaped``: compiled once per person and shape of
+    filters, the status, category, contractor and moment bound into it; ``parts`` gives the cases the list
+    starts from (``name`` tells lists apart). None when the filters need the ORM on every request (a unit
+    looked up by its code, a number searched by its digits)."""
     if params.get("org") or params.get("q") or not getattr(actor, "is_authenticated", False):
         return None
     from kangle.cases.permissions import contractor_ids
@@ -350,7 +358,9 @@ def list_shape(actor, params, now: dt.datetime) -> tuple[tuple, Callable, tuple]
     }
     given = tuple(name for name, value in named.items() if value != "")
     key = (
-        "cases.list",
+        name,
+        fields,
+        order,
         person_key(actor),
         tuple(contractor_ids(actor)),
         status == "open",
@@ -360,12 +370,11 @@ def list_shape(actor, params, now: dt.datetime) -> tuple[tuple, Callable, tuple]
     )
 
     def build(moment: dt.datetime, *values) -> list[QuerySet[Case]]:
-        bound = {**params, "status": "open" if status == "open" else "", "category": "", "contractor": ""}
+        # The filters as plain text (a QueryDict's own storage holds lists), those bound left blank.
+        bound = {name: params.get(name) or "" for name in ("sla", "stage")}
+        bound["status"] = "open" if status == "open" else ""
         bound.update(zip(given, values, strict=True))
-        return [
-            filter_cases(part, bound, moment).order_by(*LIST_ORDER).values(*LIST_FIELDS)
-            for part in visible_parts(actor)
-        ]
+        return [filter_cases(part, bound, moment).order_by(*order).values(*fields) for part in parts(actor)]
 
     return key, build, (now, *(named[name] for name in given))
 
@@ -448,14 +457,13 @@ TIMELINE_FIELDS = (
 
 def timeline_rows(case_id: int, *, public_only: bool = False) -> list[dict]:
     """A case's timeline as ``TIMELINE_FIELDS`` rows, in order: ``timeline``'s query without instances,
-    compiled once (``rawrows.bound_reads``)."""
+    compiled once (``rawrows.bound_rows``)."""
 
-    def build(pk: int) -> list[QuerySet[CaseEvent]]:
+    def build(pk: int) -> QuerySet[CaseEvent]:
         events = CaseEvent.objects.filter(case_id=pk).order_by("at", "id").values(*TIMELINE_FIELDS)
-        return [events.filter(public=True) if public_only else events]
+        return events.filter(public=True) if public_only else events
 
-    reads = bound_reads(("cases.timeline", public_only), build, (case_id,))
-    return reads[0].rows((case_id,)) if reads else list(build(case_id)[0])
+    return bound_rows(("cases.timeline", public_only), build, (case_id,))
 
 
 def contractor_cases(actor) -> QuerySet[Case]:

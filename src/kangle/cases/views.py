@@ -27,6 +27,7 @@ from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, Tra
 from kangle.cases.markup import clock_badge, local_time
 from kangle.cases.models import (
     OPEN_STATUSES,
+    Appointment,
     AppointmentStatus,
     Case,
     CaseCategory,
@@ -35,13 +36,15 @@ from kangle.cases.models import (
     Contractor,
     ExtensionRequest,
     ExtensionStatus,
+    Feedback,
     WorkStep,
 )
 from kangle.core import throttle
 from kangle.core.errors import UserError
 from kangle.core.exports import xlsx_response
 from kangle.core.pagination import PageInfo
-from kangle.core.roles import Role
+from kangle.core.rawrows import Prepared, bound_pairs, bound_rows
+from kangle.core.roles import Role, person_key
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
 from kangle.orgs.models import OrgKind, OrgUnit
@@ -93,11 +96,26 @@ def desk_queue(request, overdue: bool = False):
         params["sla"] = "overdue"
     elif "status" not in params:
         params["status"] = "open"
-    cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
     order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
-    page = PageInfo.of(cases, request.GET.get("page"), PAGE_SIZE)
-    start = page.start
-    found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
+    shape = selectors.list_shape(
+        request.user,
+        params,
+        moment,
+        name="cases.desk",
+        parts=lambda actor: [selectors.staff_cases(actor)],
+        fields=selectors.QUEUE_FIELDS,
+        order=order,
+    )
+    if shape is not None:
+        key, build, values = shape
+        page, found = PageInfo.shaped(
+            key, lambda *v: build(*v)[0], values, request.GET.get("page"), PAGE_SIZE
+        )
+    else:
+        cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
+        page = PageInfo.of(cases, request.GET.get("page"), PAGE_SIZE)
+        start = page.start
+        found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
     clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
     status_labels = dict(CaseStatus.choices)
     prefix = reverse("cases:desk-queue")
@@ -109,12 +127,21 @@ def desk_queue(request, overdue: bool = False):
         "overdue": overdue,
         "params": params,
         "statuses": CaseStatus.choices,
-        # (value, label) pairs for the filters' drop-downs ({% select_options %}).
-        "categories": _leaf_categories().values_list("code", "name"),
-        "contractors": Contractor.objects.filter(is_active=True).order_by("name").values_list("pk", "name"),
-        "communities": scope_queryset(
-            request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
-        ).values_list("code", "name"),
+        # (value, label) pairs for the filters' drop-downs ({% select_options %}), read with SQL compiled
+        # once (per person for the communities of their subtree).
+        "categories": bound_pairs(
+            ("cases.desk.categories",), lambda: _leaf_categories().values("code", "name")
+        ),
+        "contractors": bound_pairs(
+            ("cases.desk.contractors",),
+            lambda: Contractor.objects.filter(is_active=True).order_by("name").values("pk", "name"),
+        ),
+        "communities": bound_pairs(
+            ("cases.desk.communities", person_key(request.user)),
+            lambda: scope_queryset(
+                request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path"
+            ).values("code", "name"),
+        ),
         "now": moment,
     }
     return render(request, "cases/desk_queue.html", context)
@@ -186,26 +213,47 @@ def _staff_case(request, number: str) -> Case:
 def desk_detail(request, number: str):
     case = _staff_case(request, number)
     moment = current_time()
-    selectors.prefetch_clocks(case)
-    codes = case.org.ancestor_codes()
+    codes = tuple(case.org.ancestor_codes())
+    # Every read but the timeline's (photos and actors) is compiled once and bound to this case.
     context = {
         "case": case,
-        "clocks": selectors.clock_views(case, moment),
+        "clocks": selectors.clocks_by_case([case.pk], moment)[case.pk],
         "events": selectors.timeline(case),
-        "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
-        "contractors": Contractor.objects.filter(is_active=True, org__code__in=codes).distinct(),
+        "appointment": _BOOKED.first(case.pk),
+        "contractors": bound_rows(
+            ("cases.desk.contractors_here", len(codes)),
+            lambda *here: (
+                Contractor.objects.filter(is_active=True, org__code__in=here).distinct().values("pk", "name")
+            ),
+            codes,
+        ),
         "default_contractor": services.default_contractor(case)
         if case.status == CaseStatus.ACCEPTED
         else None,
-        "extensions": ExtensionRequest.objects.filter(case_milestone__case=case).select_related(
-            "case_milestone__milestone", "requested_by"
-        ),
+        "extensions": _EXTENSIONS.all(case.pk),
         "can_handle": permissions.can_handle_case(request.user, case),
         "can_decide": permissions.can_decide_extension(request.user, case),
-        "feedback": case.feedback.first(),
+        "feedback": _FEEDBACK.first(case.pk),
         "now": moment,
     }
     return render(request, "cases/desk_detail.html", context)
+
+
+# The desk detail's reads of one case, compiled once per process (``rawrows.Prepared``), in the order the
+# related managers would give them.
+_BOOKED = Prepared(
+    lambda pk: Appointment.objects.filter(case_id=pk, status=AppointmentStatus.BOOKED).order_by(
+        *Appointment._meta.ordering
+    )[:1]
+)
+_EXTENSIONS = Prepared(
+    lambda pk: ExtensionRequest.objects.filter(case_milestone__case_id=pk).select_related(
+        "case_milestone__milestone", "requested_by"
+    )
+)
+_FEEDBACK = Prepared(
+    lambda pk: Feedback.objects.filter(case_id=pk).order_by(*(Feedback._meta.ordering or ["pk"]))[:1]
+)
 
 
 DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "rework", "pause", "resume"}

@@ -64,12 +64,37 @@ class PageInfo:
 
     @classmethod
     def of(cls, queryset: QuerySet, raw_number, size: int) -> PageInfo:
-        try:
-            number = max(1, int(raw_number))
-        except (TypeError, ValueError):
-            number = 1
         count, capped = capped_count(queryset)
-        return cls(number, size, count, capped)
+        return cls(_page_number(raw_number), size, count, capped)
+
+    @classmethod
+    def shaped(
+        cls, key: Hashable, build: Callable[..., QuerySet], values: Sequence, raw_number, size: int
+    ) -> tuple[PageInfo, list[dict]]:
+        """A numbered page of the ordered ``values()`` read ``build(*values)`` and its rows, the count and
+        the page's read compiled once per ``key`` and page (``rawrows.bound_reads``; ``Listing.shaped`` says
+        what ``key`` and ``build`` must respect). Reads that cannot be bound run through the ORM."""
+        counting = bound_reads(
+            (key, "count"), lambda *v: [build(*v).order_by().values("pk")[: COUNT_CAP + 1]], values
+        )
+        if counting is None:
+            queryset = build(*values)
+            page = cls.of(queryset, raw_number, size)
+            return page, list(queryset[page.start : page.start + size])
+        count = counting[0].count(values)
+        page = cls(_page_number(raw_number), size, min(count, COUNT_CAP), count > COUNT_CAP)
+        start = page.start
+        reading = bound_reads(
+            (key, "rows", start, size), lambda *v: [build(*v)[start : start + size]], values
+        )
+        return page, (reading[0].rows(values) if reading else list(build(*values)[start : start + size]))
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
 
 
 # --- seek cursors ---------------------------------------------------------------------------------------------

@@ -512,6 +512,19 @@ def bound_reads(
     return _BOUND[cache_key]
 
 
+def bound_rows(key: Hashable, build: Callable[..., object], values: Sequence = ()) -> list[dict]:
+    """The rows of the one ``values()`` read ``build(*values)``, compiled once per ``key`` as
+    ``bound_reads`` does (through the ORM when it cannot be bound)."""
+    reads = bound_reads(key, lambda *bound: [build(*bound)], values)
+    return reads[0].rows(values) if reads is not None else list(build(*values))
+
+
+def bound_pairs(key: Hashable, build: Callable[[], object]) -> list[tuple]:
+    """(value, label) pairs, for a drop-down, of the two-field ``values()`` read ``build()``, compiled
+    once per ``key``."""
+    return [tuple(row.values()) for row in bound_rows(key, build)]
+
+
 def _compile_bound(build, marks: list[list], using: str) -> list[BoundRead] | None:
     from django.db.models.query import ValuesIterable
 

@@ -30,7 +30,8 @@ from kangle.core.errors import UserError, form_error, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.forms import errors_text
 from kangle.core.pagination import PageInfo
-from kangle.core.roles import Role
+from kangle.core.rawrows import bound_pairs
+from kangle.core.roles import Role, person_key
 from kangle.core.text import normalise_phone, normalise_text
 from kangle.members import permissions, selectors, services
 from kangle.members.access import access_member
@@ -290,13 +291,24 @@ def member_list(request):
         key: request.GET.get(key, "").strip()
         for key in ("community", "microgrid", "skill", "status", "channel")
     }
-    rows = selectors.members_for(request.user)
+    actor = request.user
     phone = normalise_phone(request.GET.get("phone", ""))
-    rows = selectors.filter_members(rows, phone_hash=blind_index(phone) if phone else "", **params)
-    page = PageInfo.of(rows, request.GET.get("page"), 50)
-    # Plain values for the rows (nothing decrypted: the phone mask is a stored column); labels looked up
-    # once, not through get_FOO_display per row.
-    found = list(selectors.member_rows(rows)[page.start : page.start + page.size])
+    filters = {**params, "phone_hash": blind_index(phone) if phone else ""}
+    given = tuple(name for name, value in filters.items() if value)
+
+    def build(*values):
+        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
+        return selectors.member_rows(rows)
+
+    # Plain values for the rows (nothing decrypted: the phone mask is a stored column), read with SQL
+    # compiled once per person and filters; labels looked up once, not through get_FOO_display per row.
+    page, found = PageInfo.shaped(
+        ("members.page", person_key(actor), given),
+        build,
+        tuple(filters[name] for name in given),
+        request.GET.get("page"),
+        50,
+    )
     # Labels as plain text once per page, not a translation lookup per row.
     channels = {value: str(label) for value, label in Channel.choices}
     statuses = {value: str(label) for value, label in Status.choices}
@@ -310,11 +322,19 @@ def member_list(request):
         "phone": phone,
         "statuses": Status.choices,
         "channels": Channel.choices,
-        # (value, label) pairs for the filters' drop-downs ({% select_options %}).
-        "communities": scope_queryset(request.user, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path")
-        .order_by("path")
-        .values_list("code", "name"),
-        "skills": Skill.objects.filter(is_active=True).values_list("code", "name"),
+        # (value, label) pairs for the filters' drop-downs ({% select_options %}), read with SQL compiled
+        # once (per person for the communities of their subtree).
+        "communities": bound_pairs(
+            ("members.page.communities", person_key(actor)),
+            lambda: (
+                scope_queryset(actor, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path")
+                .order_by("path")
+                .values("code", "name")
+            ),
+        ),
+        "skills": bound_pairs(
+            ("members.page.skills",), lambda: Skill.objects.filter(is_active=True).values("code", "name")
+        ),
     }
     return render(request, "members/list.html", context)
 

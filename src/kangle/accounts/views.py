@@ -20,11 +20,12 @@ from kangle.accounts.permissions import can_manage_tokens
 from kangle.core import todo, workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import WorkerHeartbeat
-from kangle.core.roles import STAFF_ROLES, Role
+from kangle.core.rawrows import bound_count
+from kangle.core.roles import STAFF_ROLES, Role, person_key
 from kangle.core.timeutil import now, today
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.scope import scope_queryset
-from kangle.orgs.selectors import children_with_counts, counts_by_kind, subtree
+from kangle.orgs.selectors import children_with_counts, counts_by_kind
 
 # A worker that has not written its heartbeat for this long is not counted as running.
 HEARTBEAT_WINDOW = dt.timedelta(minutes=1)
@@ -149,18 +150,30 @@ def _workbench_home(request):
         sections.append(
             {
                 "unit": root,
-                "counts": counts_by_kind(subtree(root)),
+                "counts": counts_by_kind(root),
                 "children": children_with_counts(root),
             }
         )
     staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
-    alive = WorkerHeartbeat.objects.filter(last_seen__gte=now() - HEARTBEAT_WINDOW).count()
+    # Counts whose SQL is compiled once (per person where it is scoped), then only run.
+    alive = bound_count(
+        ("home.workers",),
+        lambda since: WorkerHeartbeat.objects.filter(last_seen__gte=since).values("pk"),
+        (now() - HEARTBEAT_WINDOW,),
+    )
+    owner = person_key(user)
     context = {
         "todo": _todo_lines(user),
         "sections": sections,
         "staff_roles": _labelled_units(staff_roles),
-        "points_count": scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).count(),
-        "venues_count": scope_queryset(user, Venue.objects.filter(is_active=True)).count(),
+        "points_count": bound_count(
+            ("home.points", owner),
+            lambda: scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).values("pk"),
+        ),
+        "venues_count": bound_count(
+            ("home.venues", owner),
+            lambda: scope_queryset(user, Venue.objects.filter(is_active=True)).values("pk"),
+        ),
         "workers_alive": alive,
         # Street admins keep the holiday calendar: a year the clocks need and nobody covers is their warning.
         "calendar_uncovered": (

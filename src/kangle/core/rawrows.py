@@ -519,6 +519,12 @@ def bound_rows(key: Hashable, build: Callable[..., object], values: Sequence = (
     return reads[0].rows(values) if reads is not None else list(build(*values))
 
 
+def bound_count(key: Hashable, build: Callable[..., object], values: Sequence = ()) -> int:
+    """How many rows the ``values()`` read ``build(*values)`` gives, its SQL compiled once per ``key``."""
+    reads = bound_reads(key, lambda *bound: [build(*bound)], values)
+    return reads[0].count(values) if reads is not None else build(*values).count()
+
+
 def bound_pairs(key: Hashable, build: Callable[[], object]) -> list[tuple]:
     """(value, label) pairs, for a drop-down, of the two-field ``values()`` read ``build()``, compiled
     once per ``key``."""

@@ -14,7 +14,7 @@ from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.permissions import can_manage_tree
 from kangle.orgs.qr import registration_qr_svg, registration_url
 from kangle.orgs.scope import get_in_scope_or_404, in_scope, scope_queryset
-from kangle.orgs.selectors import ancestors, children_with_counts, counts_by_kind, subtree
+from kangle.orgs.selectors import ancestors, children_with_counts, counts_by_kind
 
 
 @login_required
@@ -25,7 +25,7 @@ def unit_detail(request, code, *, create_form=None, move_form=None):
     context = {
         "unit": unit,
         "trail": trail,
-        "counts": counts_by_kind(subtree(unit)),
+        "counts": counts_by_kind(unit),
         "children": children_with_counts(unit),
         "venues": Venue.objects.filter(org=unit).order_by("name"),
         "points": RegistrationPoint.objects.filter(org=unit).select_related("venue"),

@@ -39,10 +39,15 @@ COUNT_CAP = 1_000
 MAX_PAGE_SIZE = 100
 
 
+def _to_count(queryset: QuerySet, cap: int = COUNT_CAP) -> QuerySet:
+    """The rows a capped count reads: keys only, unordered, at most ``cap`` + 1."""
+    return queryset.order_by().values("pk")[: cap + 1]
+
+
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """(count, capped): counts at most ``cap`` + 1 rows, so a huge match costs no more than a bounded scan."""
     cap = COUNT_CAP if cap is None else cap
-    count = queryset.order_by()[: cap + 1].count()
+    count = _to_count(queryset, cap).count()
     return (cap, True) if count > cap else (count, False)
 
 
@@ -74,9 +79,7 @@ class PageInfo:
         """A numbered page of the ordered ``values()`` read ``build(*values)`` and its rows, the count and
         the page's read compiled once per ``key`` and page (``rawrows.bound_reads``; ``Listing.shaped`` says
         what ``key`` and ``build`` must respect). Reads that cannot be bound run through the ORM."""
-        counting = bound_reads(
-            (key, "count"), lambda *v: [build(*v).order_by().values("pk")[: COUNT_CAP + 1]], values
-        )
+        counting = bound_reads((key, "count"), lambda *v: [_to_count(build(*v))], values)
         if counting is None:
             queryset = build(*values)
             page = cls.of(queryset, raw_number, size)
@@ -203,7 +206,7 @@ class Listing:
         def reads(*bound) -> list[QuerySet]:
             parts = build(*bound[:given])
             if purpose == "count":
-                return [part.order_by().values("pk")[: COUNT_CAP + 1] for part in parts]
+                return [_to_count(part) for part in parts]
             if cursor:
                 parts = [part.filter(seek_q(self.seek, bound[given:])) for part in parts]
             if len(parts) == 1:

@@ -81,3 +81,45 @@ def test_a_subtree_list_follows_a_moved_unit(client, api, personas):
     # Outside the caller's subtree the unit is a 404, as before.
     client.force_login(personas.secretary_b)
     assert api.get("/orgs/units", under=tree.community_a.code).status_code == 404
+
+
+def _cursor(*values) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ({"v": "not a time"}, {"v": "x"}),  # text where the list seeks on a moment
+        ({"t": "2026-06-01T08:00:00+00:00"}, {"v": [1]}),
+        ({"t": "2026-06-01T08:00:00+00:00"}, {"v": 1.5}),
+        ({"t": "2026-06-01T08:00:00+00:00"}, {"v": 2**70}),  # no key holds it
+        ({"t": "2026-06-01T08:00:00+00:00"}, {"v": None}),
+        ({"t": "2026-06-01T08:00:00+00:00"},),  # one value short
+    ],
+)
+def test_a_forged_cursor_is_a_clear_error(client, api, personas, termite, values):
+    report(personas, termite)
+    client.force_login(personas.secretary_a)
+    response = api.get("/cases/", after=_cursor(*values))
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid_cursor" and body["field"] == "after"
+    assert body["message"] and body["message_en"]
+    members = api.get("/members/", after=_cursor({"v": "/a/"}, {"v": "名"}, {"v": {"id": 1}}))
+    assert members.status_code == 400 and members.json()["code"] == "invalid_cursor"
+
+
+def test_a_contractor_number_no_key_can_hold_finds_nothing(
+    client, api, personas, termite, contractor_org, photo
+):
+    case = report(personas, termite)
+    advance(personas, case, photo, to=CaseStatus.DISPATCHED, contractor=contractor_org)
+    client.force_login(personas.secretary_a)
+    for number in ("9" * 19, "9" * 30):
+        response = api.get("/cases/", contractor=number)
+        assert response.status_code == 200 and response.json()["count"] == 0
+    assert _numbers(api, "/cases/", contractor=str(contractor_org.pk)) == [case.number]

@@ -387,12 +387,10 @@ def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet
         queryset = queryset.filter(status=status)
     if params.get("category"):
         queryset = queryset.filter(category__code=params["category"])
-    if params.get("contractor"):
-        queryset = (
-            queryset.filter(contractor_id=params["contractor"])
-            if str(params["contractor"]).isdigit()
-            else queryset
-        )
+    contractor = str(params.get("contractor") or "")
+    if contractor.isdigit():
+        # A number no key can hold is no contractor's: nothing, rather than an error from the database.
+        queryset = queryset.filter(contractor_id=int(contractor)) if len(contractor) < 19 else queryset.none()
     if params.get("org"):
         from kangle.orgs.models import OrgUnit
         from kangle.orgs.selectors import subtree_q

@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import partial, wraps
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
@@ -112,9 +113,20 @@ def _decode(cursor: str, size: int) -> list[Any]:
         values = [dt.datetime.fromisoformat(item["t"]) if "t" in item else item["v"] for item in plain]
     except (ValueError, TypeError, KeyError, AttributeError):
         values = []
-    if len(values) != size:
-        raise UserError("invalid_cursor", _("The page cursor 'after' is invalid"), field="after")
+    if len(values) != size or not all(_seekable(value) for value in values):
+        raise invalid_cursor()
     return values
+
+
+def _seekable(value) -> bool:
+    """What ``_encode`` writes for a seek field: a moment, text, a 64-bit integer or nothing."""
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    return value is None or isinstance(value, (str, dt.datetime))
+
+
+def invalid_cursor() -> UserError:
+    return UserError("invalid_cursor", _("The page cursor 'after' is invalid"), field="after")
 
 
 def _fields(order: Sequence[str]) -> list[tuple[str, bool]]:
@@ -254,7 +266,10 @@ class Listing:
         else:
             parts = self._parts()
             if cursor:
-                parts = [part.filter(seek_q(self.seek, cursor)) for part in parts]
+                try:
+                    parts = [part.filter(seek_q(self.seek, cursor)) for part in parts]
+                except (ValidationError, ValueError, TypeError):
+                    raise invalid_cursor() from None  # a value its field does not take (text for a time)
             if not parts:
                 return []
             if len(parts) == 1:

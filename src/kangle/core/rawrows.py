@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 
 import orjson
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router, transaction
 from django.db.models import (
     BigIntegerField,
@@ -422,7 +422,7 @@ _INT_MARK = 8_765_432_100_000
 
 def _marker(value, index: int, which: int):
     kind = type(value)
-    if kind is int:
+    if kind is int and -(2**63) <= value < 2**63:  # beyond 64 bits the ORM writes other SQL, or none
         return _INT_MARK + which * 10_000 + index
     if kind is str:
         return _TEXT_MARK.format(which=which, index=index)
@@ -537,7 +537,7 @@ def _compile_bound(build, marks: list[list], using: str) -> list[BoundRead] | No
     connection = connections[using]
     try:
         built = [list(build(*marks[0])), list(build(*marks[1]))]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, ValidationError):
         return None  # a value of a type its field does not take: the ORM says so itself
     if len(built[0]) != len(built[1]):
         return None

@@ -142,3 +142,31 @@ def test_the_cache_is_bounded(monkeypatch):
     for index in range(10):
         bound_reads(("test.bounded", index), lambda pk: [Case.objects.filter(pk=pk).values("pk")], (1,))
         assert len(rawrows._BOUND) <= 3
+
+
+def test_a_first_page_that_is_not_full_is_its_own_count(personas, termite, django_assert_num_queries):
+    from kangle.core.pagination import PageInfo
+
+    for minute in range(5):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
+    order = ("-reported_at", "-id")
+
+    def build():
+        return [Case.objects.order_by(*order).values("id", "reported_at")]
+
+    total = Case.objects.count()
+    Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=total + 1)  # compiled once
+    Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=2)
+    with django_assert_num_queries(1):  # the page alone
+        short = Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=total + 1)
+    assert short["count"] == total and len(short["items"]) == total and short["next"] is None
+    with django_assert_num_queries(2):  # a full page: the page, then the count
+        full = Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=2)
+    assert full["count"] == total and len(full["items"]) == 2 and full["next"]
+
+    one = lambda: Case.objects.order_by(*order).values("id")  # noqa: E731
+    for raw, size in (("1", total + 1), (None, total + 1), ("1", 2), ("2", 2), ("99", 2)):
+        page, rows = PageInfo.shaped(("test.page",), one, (), raw, size)
+        expected = PageInfo.of(one(), raw, size)
+        assert (page.number, page.count, page.capped) == (expected.number, expected.count, expected.capped)
+        assert rows == list(one()[expected.start : expected.start + size]), (raw, size)

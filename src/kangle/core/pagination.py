@@ -80,18 +80,26 @@ class PageInfo:
         """A numbered page of the ordered ``values()`` read ``build(*values)`` and its rows, the count and
         the page's read compiled once per ``key`` and page (``rawrows.bound_reads``; ``Listing.shaped`` says
         what ``key`` and ``build`` must respect). Reads that cannot be bound run through the ORM."""
+        number, first = _page_number(raw_number), None
+        if number == 1:
+            first = _page_rows(key, build, values, 0, size)
+            if len(first) < size:  # a first page that is not full holds every row: they are the count
+                return cls(1, size, len(first), False), first
         counting = bound_reads((key, "count"), lambda *v: [_to_count(build(*v))], values)
         if counting is None:
             queryset = build(*values)
             page = cls.of(queryset, raw_number, size)
-            return page, list(queryset[page.start : page.start + size])
+            return page, first if first is not None else list(queryset[page.start : page.start + size])
         count = counting[0].count(values)
-        page = cls(_page_number(raw_number), size, min(count, COUNT_CAP), count > COUNT_CAP)
-        start = page.start
-        reading = bound_reads(
-            (key, "rows", start, size), lambda *v: [build(*v)[start : start + size]], values
-        )
-        return page, (reading[0].rows(values) if reading else list(build(*values)[start : start + size]))
+        page = cls(number, size, min(count, COUNT_CAP), count > COUNT_CAP)
+        return page, first if first is not None else _page_rows(key, build, values, page.start, size)
+
+
+def _page_rows(
+    key: Hashable, build: Callable[..., QuerySet], values: Sequence, start: int, size: int
+) -> list:
+    reading = bound_reads((key, "rows", start, size), lambda *v: [build(*v)[start : start + size]], values)
+    return reading[0].rows(values) if reading else list(build(*values)[start : start + size])
 
 
 def _page_number(raw) -> int:
@@ -291,7 +299,10 @@ class Listing:
     def paginate(self, *, limit: int, offset: int = 0, after: str | None = None) -> dict:
         items = self.fetch(limit=limit, offset=offset, after=after)
         cursor = _encode(self._values(items[-1])) if self.seek and len(items) == limit else None
-        count, capped = self.count()
+        if not after and not offset and len(items) < limit:
+            count, capped = len(items), False  # a first page that is not full holds every row: no count
+        else:
+            count, capped = self.count()
         return {"items": self.transform(items), "count": count, "count_capped": capped, "next": cursor}
 
 

@@ -483,6 +483,7 @@ class BoundRead:
 
 _BOUND: dict[tuple, list[BoundRead] | None] = {}
 BOUND_KEPT = 4000
+_UNCOMPILED = object()  # None is a compiled answer too: "cannot be bound"
 
 
 def bound_reads(
@@ -505,11 +506,15 @@ def bound_reads(
     except TypeError:
         return None
     cache_key = (key, types, using)
-    if cache_key not in _BOUND:
-        if len(_BOUND) >= BOUND_KEPT:
-            _BOUND.clear()
-        _BOUND[cache_key] = _compile_bound(build, marks, using)
-    return _BOUND[cache_key]
+    # Read and kept in locals: another thread may clear the cache at any moment.
+    compiled = _BOUND.get(cache_key, _UNCOMPILED)
+    if compiled is not _UNCOMPILED:
+        return compiled
+    compiled = _compile_bound(build, marks, using)
+    if len(_BOUND) >= BOUND_KEPT:
+        _BOUND.clear()
+    _BOUND[cache_key] = compiled
+    return compiled
 
 
 def bound_rows(key: Hashable, build: Callable[..., object], values: Sequence = ()) -> list[dict]:

@@ -254,12 +254,7 @@ def list_cases(
     if shape is not None:
         key, build, values = shape
         return Listing.shaped(key, build, values, rows=rows, seek=selectors.LIST_ORDER)
-    parts = [
-        selectors.filter_cases(part, params, moment)
-        .order_by(*selectors.LIST_ORDER)
-        .values(*selectors.LIST_FIELDS)
-        for part in selectors.visible_parts(request.user)
-    ]
+    parts = selectors.list_reads(request.user, params, moment)
     return Listing.of_parts(parts, rows=rows, seek=selectors.LIST_ORDER)
 
 

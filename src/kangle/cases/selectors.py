@@ -374,9 +374,22 @@ def list_shape(
         bound = {name: params.get(name) or "" for name in ("sla", "stage")}
         bound["status"] = "open" if status == "open" else ""
         bound.update(zip(given, values, strict=True))
-        return [filter_cases(part, bound, moment).order_by(*order).values(*fields) for part in parts(actor)]
+        return list_reads(actor, bound, moment, parts=parts, fields=fields, order=order)
 
     return key, build, (now, *(named[name] for name in given))
+
+
+def list_reads(
+    actor,
+    params,
+    now: dt.datetime,
+    *,
+    parts: Callable[[object], list[QuerySet[Case]]] = visible_parts,
+    fields: tuple[str, ...] = LIST_FIELDS,
+    order: tuple[str, ...] = LIST_ORDER,
+) -> list[QuerySet]:
+    """A case list's filtered, ordered ``values()`` reads, one per part (what ``list_shape`` compiles)."""
+    return [filter_cases(part, params, now).order_by(*order).values(*fields) for part in parts(actor)]
 
 
 def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet[Case]:

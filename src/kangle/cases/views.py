@@ -97,25 +97,21 @@ def desk_queue(request, overdue: bool = False):
     elif "status" not in params:
         params["status"] = "open"
     order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
-    shape = selectors.list_shape(
-        request.user,
-        params,
-        moment,
-        name="cases.desk",
-        parts=lambda actor: [selectors.staff_cases(actor)],
-        fields=selectors.QUEUE_FIELDS,
-        order=order,
-    )
+    queue = {
+        "parts": lambda actor: [selectors.staff_cases(actor)],
+        "fields": selectors.QUEUE_FIELDS,
+        "order": order,
+    }
+    shape = selectors.list_shape(request.user, params, moment, name="cases.desk", **queue)
     if shape is not None:
         key, build, values = shape
         page, found = PageInfo.shaped(
             key, lambda *v: build(*v)[0], values, request.GET.get("page"), PAGE_SIZE
         )
     else:
-        cases = selectors.filter_cases(selectors.staff_cases(request.user), params, moment)
+        cases = selectors.list_reads(request.user, params, moment, **queue)[0]
         page = PageInfo.of(cases, request.GET.get("page"), PAGE_SIZE)
-        start = page.start
-        found = list(cases.order_by(*order).values(*selectors.QUEUE_FIELDS)[start : start + PAGE_SIZE])
+        found = list(cases[page.start : page.start + PAGE_SIZE])
     clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
     status_labels = dict(CaseStatus.choices)
     prefix = reverse("cases:desk-queue")

@@ -41,8 +41,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def http_get(port: int, path: str) -> tuple[int, dict]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def http_get(port: int, path: str, timeout: float = 5) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
@@ -209,7 +209,8 @@ def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
             time.sleep(0.2)
         assert replaced, log.read_text()
         assert process.poll() is None
-        assert http_get(port, "/healthz")[0] == 200  # the web server never stopped
+        # The web server never stopped; the machine is busy booting the new worker, hence the patience.
+        assert http_get(port, "/healthz", timeout=20)[0] == 200
         assert "the worker stopped unexpectedly (exit -9); restarting it" in log.read_text()
         os.killpg(process.pid, signal.SIGINT)
         assert process.wait(timeout=40) == 0

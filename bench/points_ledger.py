@@ -69,7 +69,7 @@ def ensure_members(target: int) -> None:
         cursor.execute(
             f'INSERT INTO members_member ({collist}, "phone_hash", "id_hash") '  # noqa: S608
             f"SELECT {select}, md5('bench' || g::text || '-' || m.id::text), NULL "
-            "FROM members_member m CROSS JOIN generate_series(1, %s) g WHERE m.status = 'approved' "
+            "FROM members_member m CROSS JOIN generate_series(1, %s::int) g WHERE m.status = 'approved' "
             "ORDER BY g, m.id LIMIT %s",
             [target // max(1, Member.objects.filter(status="approved").count()) + 1, target - have],
         )
@@ -174,7 +174,7 @@ def load_entries(count: int, seed: int, first: int = 0) -> float:
                 " %(rule)s, %(version)s, c.difficulty, c.minutes, c.points, at, "
                 "(at AT TIME ZONE %(tz)s)::date, at, '', '{}'::jsonb, b.community_id, b.grid_id, "
                 "b.party_org_id, b.org_path "
-                "FROM generate_series(%(first)s, %(first)s + %(count)s - 1) AS n "
+                "FROM generate_series(%(first)s::bigint, %(first)s::bigint + %(count)s - 1) AS n "
                 "JOIN bench_ledger_members b ON b.rn = n %% %(members)s "
                 f"JOIN (VALUES {combos}) AS c (k, difficulty, minutes, points) "
                 "ON c.k = (n * 7 + %(seed)s) %% 40 "

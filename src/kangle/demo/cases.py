@@ -442,7 +442,7 @@ SELECT 'MB' || lpad(g::text, 10, '0'), %(category)s,
        (%(places)s::bigint[])[1 + (g %% %(n_places)s)],
        CASE WHEN r.is_open THEN 'booked' ELSE 'closed' END, 'phone_call', 'bench', '', '', '', '', '', '', '',
        '{}'::jsonb, '', r.reported, CASE WHEN r.is_open THEN NULL ELSE r.reported + interval '30 hours' END, 0, 0
-FROM generate_series(%(first)s, %(last)s) AS g,
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g,
 LATERAL (SELECT x < %(share)s AS is_open,
                 %(now)s - CASE WHEN x < %(share)s THEN random() * interval '60 hours'
                                ELSE interval '100 hours' + random() * interval '19900 hours' END

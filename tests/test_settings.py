@@ -68,6 +68,7 @@ def test_a_malformed_variable_stops_start_up_and_is_named(tmp_path, variable, va
         ("KANGLE_ALLOWED_HOSTS", " , ", "must not be empty"),
         ("KANGLE_HTTPS", "y", "expected true or false"),
         ("KANGLE_LOG_LEVEL", "LOUD", "expected one of"),
+        ("KANGLE_DATABASE_PREPARE", "sometimes", "expected true or false"),
     ],
 )
 @pytest.mark.filterwarnings("ignore:'kangle.settings' found in sys.modules:RuntimeWarning")
@@ -83,6 +84,22 @@ def test_every_parser_names_its_variable(tmp_path, monkeypatch, variable, value,
     assert caught.value.variable == variable
     assert f"环境变量 {variable} 有误" in str(caught.value)
     assert problem in str(caught.value)
+
+
+@pytest.mark.filterwarnings("ignore:'kangle.settings' found in sys.modules:RuntimeWarning")
+@pytest.mark.parametrize(
+    ("value", "options"), [(None, {"server_side_binding": True, "prepare_threshold": 5}), ("false", {})]
+)
+def test_postgresql_prepares_statements_unless_told_not_to(tmp_path, monkeypatch, value, options):
+    for name in list(os.environ):
+        if name.startswith("KANGLE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("KANGLE_HOME", str(tmp_path))
+    monkeypatch.setenv("KANGLE_DATABASE_URL", "postgresql://kangle@db.example.org:5432/kangle")
+    if value is not None:
+        monkeypatch.setenv("KANGLE_DATABASE_PREPARE", value)
+    probe = runpy.run_module("kangle.settings", run_name="kangle_settings_probe")
+    assert probe["DATABASES"]["default"].get("OPTIONS", {}) == options
 
 
 def test_the_http_sms_backend_needs_a_url(tmp_path):

@@ -105,6 +105,7 @@ TEMPLATES = [
 DATABASES = {
     "default": config.database_url("KANGLE_DATABASE_URL", f"sqlite:///{KANGLE_HOME / 'kangle.sqlite3'}")
 }
+KANGLE_DATABASE_PREPARE = config.boolean("KANGLE_DATABASE_PREPARE", True)  # PostgreSQL only; read always
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server and the worker read while one of them writes; IMMEDIATE takes the write
@@ -115,7 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # SQLite connections are cheap and per-thread; keeping them avoids re-running the PRAGMAs.
     DATABASES["default"]["CONN_MAX_AGE"] = 60
-elif config.boolean("KANGLE_DATABASE_PREPARE", True):
+elif KANGLE_DATABASE_PREPARE:
     # Values bound on the server, and the statements a connection runs often (every request's session,
     # list and detail reads) prepared after 5 runs, so PostgreSQL plans them once per connection instead of
     # on every request: planning was half the database time of a detail request. Off behind a pooler in

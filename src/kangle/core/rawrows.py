@@ -11,6 +11,7 @@ a page of thousands of rows as one parameter instead of a placeholder per value.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Hashable, Sequence
 
 import orjson
@@ -28,6 +29,25 @@ from django.db.models import (
     SmallIntegerField,
     TextField,
 )
+
+
+def reading_cursor(connection):
+    """A cursor for reading rows, with PostgreSQL timestamps parsed by the driver's own (compiled) loader.
+    Django's loader is a Python subclass that parses each timestamp and then sets its zone: about 4 µs a value,
+    a millisecond for a list page's 250 moments. The two agree while the session's time zone is UTC, which
+    Django sets on every connection when ``USE_TZ`` is on and the database has no ``TIME_ZONE`` of its own."""
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql" and connection.timezone is dt.UTC:
+        cursor.cursor.adapters.register_loader("timestamptz", _driver_timestamptz_loader())
+    return cursor
+
+
+@functools.cache
+def _driver_timestamptz_loader():
+    import psycopg
+    from psycopg.pq import Format
+
+    return psycopg.adapters.get_loader(psycopg.postgres.types["timestamptz"].oid, Format.TEXT)
 
 
 def rows_table(
@@ -313,7 +333,7 @@ class Prepared:
         for position, value in zip(positions, values, strict=True):
             params[position] = value
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with reading_cursor(connection) as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         if converters:
@@ -395,7 +415,7 @@ def values_at(
     moment = connection.ops.adapt_datetimefield_value(now)
     for position in positions:
         params[position] = moment
-    with connection.cursor() as cursor:
+    with reading_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not converters:
@@ -463,7 +483,7 @@ class BoundRead:
         if self.sql is None:
             return []
         connection = connections[using]
-        with connection.cursor() as cursor:
+        with reading_cursor(connection) as cursor:
             cursor.execute(self.sql, self._params(values, connection))
             fetched = cursor.fetchall()
         names, converters = self.names, self.converters

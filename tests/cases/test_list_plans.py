@@ -94,3 +94,24 @@ def test_contractor_and_reporter_lists_use_indexes(client, scale, termite):
         _row, token = token_issue(actor=personas.superuser, user=user, name="plans")
         bearer = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
         _assert_no_seq_scan(_plans(lambda bearer=bearer: client.get("/api/v1/cases/?status=open", **bearer)))
+
+
+def test_the_duplicate_hint_reads_a_busy_address_from_its_index(scale, termite):
+    """A building reported again and again: its 3,000 open cases are not all read to hint at five."""
+    from kangle.cases.services.intake import address_key, open_duplicates
+
+    key = address_key(termite, "湖南路 100 弄 3 号")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_case SET address_hash = %s, category_id = %s "
+            "WHERE id IN (SELECT id FROM cases_case WHERE status <> 'closed' ORDER BY id LIMIT 3000)",
+            [key, termite.pk],
+        )
+        cursor.execute("ANALYZE cases_case")
+    hint = open_duplicates(termite, "湖南路 100 弄 3 号", actor=scale.street_admin).values_list("number")[:5]
+    sql, params = hint.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "cases_case_open_address_idx" in plan, plan
+    assert "Sort" not in plan, plan

@@ -314,6 +314,15 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "reported_at"], name="cases_case_status_idx"),
             models.Index(fields=["contractor", "status"], name="cases_case_contractor_idx"),
+            # The duplicate hint (intake.open_duplicates): an address's open cases, newest first, so a busy
+            # address (a building reported again and again) gives its five without reading all of them.
+            models.Index(
+                "address_hash",
+                models.F("reported_at").desc(),
+                models.F("id").desc(),
+                name="cases_case_open_address_idx",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
         ]
         verbose_name = _("case")
         verbose_name_plural = _("cases")

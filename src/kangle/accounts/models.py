@@ -107,18 +107,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Paths of the units where this person holds a staff role: everything they may see lies below."""
         return [path for role, path, _org in self.role_rows if role in STAFF_ROLES]
 
-    @cached_property
-    def role_unit_kinds(self) -> dict[int, str]:
-        """The kind of each unit of ``role_rows``: read with them by the session's query, else one query."""
-        units = {org_id for _role, _path, org_id in self.role_rows}
-        return dict(OrgUnit.objects.filter(pk__in=units).values_list("pk", "kind")) if units else {}
-
-    @property
-    def scope_kinds(self) -> frozenset[str]:
-        """The kinds of the units where this person holds a staff role."""
-        kinds = self.role_unit_kinds
-        return frozenset(kinds[org_id] for role, _path, org_id in self.role_rows if role in STAFF_ROLES)
-
     @property
     def is_workbench_user(self) -> bool:
         return self.is_superuser or bool(self.roles & STAFF_ROLES)

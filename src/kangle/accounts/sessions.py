@@ -22,26 +22,24 @@ from django.utils import timezone
 
 from kangle.core.rawrows import Prepared
 
-# The user's active role rows as one JSON value, [[role, org path, org id, org kind], …].
+# The user's active role rows as one JSON value, [[role, org path, org id], …].
 _ROLE_ROWS_SQL = {
     "postgresql": (
-        "SELECT json_agg(json_build_array(ra.role, o.path, ra.org_id, o.kind)) FROM accounts_roleassignment ra "
+        "SELECT json_agg(json_build_array(ra.role, o.path, ra.org_id)) FROM accounts_roleassignment ra "
         "JOIN orgs_orgunit o ON o.id = ra.org_id WHERE ra.user_id = {outer} AND ra.is_active"
     ),
     "sqlite": (
-        "SELECT json_group_array(json_array(ra.role, o.path, ra.org_id, o.kind)) FROM accounts_roleassignment ra "
+        "SELECT json_group_array(json_array(ra.role, o.path, ra.org_id)) FROM accounts_roleassignment ra "
         "JOIN orgs_orgunit o ON o.id = ra.org_id WHERE ra.user_id = {outer} AND ra.is_active"
     ),
 }
 
 
-def parse_role_rows(value) -> tuple[list[tuple[str, str, int]], dict[int, str]]:
-    """(role, org path, org id) rows as ``User.role_rows`` holds them, and the kind of each of their units."""
+def parse_role_rows(value) -> list[tuple[str, str, int]]:
     if value is None:
-        return [], {}
+        return []
     rows = json.loads(value) if isinstance(value, str | bytes) else value
-    roles = sorted(((role, path, org) for role, path, org, _kind in rows), key=lambda r: (r[1], r[0], r[2]))
-    return roles, {org: kind for _role, _path, org, kind in rows}
+    return sorted((tuple(row) for row in rows), key=lambda row: (row[1], row[0], row[2]))
 
 
 def _role_rows(outer_user_column: str) -> RawSQL:
@@ -67,14 +65,11 @@ def _with_user(model, key: str) -> Prepared:
 def fetch_with_user(model, key: str, value):
     """The row of ``model`` (which has a ``user`` foreign key) whose unique ``key`` is ``value``, with its
     user and the user's role rows: one query, compiled once per process (``core.rawrows.Prepared``: building
-    it with the ORM on every request cost more than running it). ``row.user`` has ``role_rows`` and
-    ``role_unit_kinds`` filled;
+    it with the ORM on every request cost more than running it). ``row.user`` has ``role_rows`` filled;
     None when nothing matches."""
     row = _with_user(model, key).first(value)
     if row is not None and row.user is not None:
-        row.user.__dict__["role_rows"], row.user.__dict__["role_unit_kinds"] = parse_role_rows(
-            row.user_role_rows
-        )
+        row.user.__dict__["role_rows"] = parse_role_rows(row.user_role_rows)
     return row
 
 

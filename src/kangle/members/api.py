@@ -165,13 +165,11 @@ def member_list(
     actor = request.user
 
     def build(*values) -> list:
-        rows = selectors.filter_members(
-            selectors.listed_members(actor), **dict(zip(given, values, strict=True))
-        )
+        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
         return [selectors.member_rows(rows)]
 
     return Listing.shaped(
-        ("members.list", person_key(actor), given, selectors.lists_by_community(actor)),
+        ("members.list", person_key(actor), given),
         build,
         tuple(filters[name] for name in given),
         rows=selectors.with_phone_masks,

@@ -209,8 +209,6 @@ class Member(models.Model):
         ]
         indexes = [
             models.Index(fields=["community", "status"], name="members_community_status_idx"),
-            # The member list's order within a community (selectors.listed_members walks the communities).
-            models.Index(fields=["community", "name", "id"], name="members_community_name_idx"),
             models.Index(fields=["microgrid", "status"], name="members_microgrid_status_idx"),
             # Registrations waiting for approval (the to-do line and the list's ?status=pending), by unit.
             models.Index(

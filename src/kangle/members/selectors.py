@@ -19,37 +19,14 @@ from kangle.members.models import (
     Skill,
     StatusChange,
 )
-from kangle.orgs.models import KIND_RANK, OrgKind, OrgUnit
+from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
-from kangle.orgs.selectors import paths_q, subtree_q
+from kangle.orgs.selectors import subtree_q
 
 
 def members_for(actor) -> QuerySet[Member]:
     """Files in the actor's subtree (joined on the org path)."""
     return scope_queryset(actor, Member.objects.all(), "org__path")
-
-
-def listed_members(actor) -> QuerySet[Member]:
-    """``members_for``, as the member list reads it. A file's place (``org``) lies in its community, so where
-    every staff node of the actor is a community or above one (``lists_by_community``), the community lies
-    in the same subtree: asking that too lets the database read the list's order (community path, name, id)
-    from the unit path index and the (community, name, id) index instead of sorting the whole subtree (2,000
-    files of a street: 1.7 ms → 0.14 ms on SQLite). It is asked on top of the place, never instead, so it
-    can only narrow. Below a community (a grid leader's grid) the community lies above the node and only the
-    place can say it."""
-    rows = members_for(actor)
-    if lists_by_community(actor):
-        rows = rows.filter(paths_q(actor.scope_paths, "community__path"))
-    return rows
-
-
-def lists_by_community(actor) -> bool:
-    """Whether ``listed_members`` also asks the community; part of the key of the list's compiled SQL, since
-    a unit's kind can change under the same path."""
-    if not getattr(actor, "is_authenticated", False) or actor.is_superuser:
-        return False
-    kinds = actor.scope_kinds
-    return bool(kinds) and all(KIND_RANK[kind] <= KIND_RANK[OrgKind.COMMUNITY] for kind in kinds)
 
 
 # What a list row shows, read as plain values (no model instances, nothing decrypted).

@@ -297,15 +297,13 @@ def member_list(request):
     given = tuple(name for name, value in filters.items() if value)
 
     def build(*values):
-        rows = selectors.filter_members(
-            selectors.listed_members(actor), **dict(zip(given, values, strict=True))
-        )
+        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
         return selectors.member_rows(rows)
 
     # Plain values for the rows (nothing decrypted: the phone mask is a stored column), read with SQL
     # compiled once per person and filters; labels looked up once, not through get_FOO_display per row.
     page, found = PageInfo.shaped(
-        ("members.page", person_key(actor), given, selectors.lists_by_community(actor)),
+        ("members.page", person_key(actor), given),
         build,
         tuple(filters[name] for name in given),
         request.GET.get("page"),
@@ -573,7 +571,7 @@ def member_export(request):
         for key in ("community", "microgrid", "skill", "status", "channel")
     }
     rows = (
-        selectors.filter_members(selectors.listed_members(request.user), **params)
+        selectors.filter_members(selectors.members_for(request.user), **params)
         .select_related("community", "microgrid", "point", "employer", "party_org")
         .prefetch_related("skills", "willingness__aspect")
         .order_by("community__path", "name", "pk")

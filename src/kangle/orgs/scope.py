@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from kangle.orgs.selectors import paths_q
@@ -25,16 +25,30 @@ class ScopedActor(Protocol):
     def scope_paths(self) -> list[str]: ...
 
 
+# The reach of someone who holds no staff node: nothing.
+NOTHING = Q(pk__in=[])
+
+
+def scope_q(actor: ScopedActor, path_field: str = "org__path") -> Q | None:
+    """The actor's part of the tree as one filter on ``path_field``, to combine with other conditions (an
+    ``|`` with "reported by me", say); None for a superuser, who is not filtered; ``NOTHING`` for anyone
+    without a staff node."""
+    if not getattr(actor, "is_authenticated", False):
+        return NOTHING
+    if actor.is_superuser:
+        return None
+    paths = actor.scope_paths
+    return paths_q(paths, path_field) if paths else NOTHING
+
+
 def scope_queryset(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path") -> QuerySet[M]:
     """Rows of ``queryset`` whose org path lies under one of the actor's staff nodes (one SQL query)."""
-    if not getattr(actor, "is_authenticated", False):
-        return queryset.none()
-    if actor.is_superuser:
+    reach = scope_q(actor, path_field)
+    if reach is None:
         return queryset
-    paths = actor.scope_paths
-    if not paths:
+    if reach is NOTHING:
         return queryset.none()
-    return queryset.filter(paths_q(paths, path_field))
+    return queryset.filter(reach)
 
 
 def get_in_scope_or_404(

@@ -34,7 +34,7 @@ from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.selectors import paths_q
+from kangle.orgs.scope import scope_q
 
 # GeoReport clients may send long descriptions; 4,000 characters is what the hotline systems send.
 MAX_DESCRIPTION = 4000
@@ -55,14 +55,12 @@ def open_duplicates(category: CaseCategory, address: str, *, actor):
     if not key or not getattr(actor, "is_authenticated", False):
         return Case.objects.none()
     rows = Case.objects.filter(address_hash=key, category=category, status__in=OPEN_STATUSES)
-    if actor.is_superuser:
+    reach = scope_q(actor)
+    if reach is None:
         return rows
     # One condition on the address and the reach, not a union of two filtered copies: the address is then a
     # single index condition, also in a prepared statement's plan made without the values.
-    reach = Q(reporter=actor)
-    if actor.scope_paths:
-        reach |= paths_q(actor.scope_paths, "org__path")
-    return rows.filter(reach)
+    return rows.filter(reach | Q(reporter=actor))
 
 
 def case_number_next(moment: dt.datetime) -> str:

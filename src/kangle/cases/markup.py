@@ -1,4 +1,4 @@
-"""Markup that case pages repeat per row, built in Python (every value escaped by ``format_html``): the clock
+"""Markup that case pages repeat per row, built in Python (every value escaped by ``format_html`` or ``core.markup.html_format``): the clock
 badge and the timeline. The template engine spent more on an include per row and its variables than the
 rest of a page's work; the templates call these through ``{% load case_parts %}``."""
 
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from kangle.cases.models import CaseEvent
 from kangle.cases.selectors import ClockView
+from kangle.core.markup import html_format
 
 
 def local_time(moment: dt.datetime | None, pattern: str = "%m-%d %H:%M") -> str:
@@ -42,7 +43,7 @@ def clock_badge(clock: ClockView | None) -> SafeString:
     """A clock's coloured badge: its state in words, the milestone and deadline on hover."""
     if clock is None:
         return mark_safe("")
-    return format_html(
+    return html_format(
         '<span class="sla sla-{}" data-testid="sla" data-colour="{}" title="{} · {}">{}</span>',
         clock.colour,
         clock.colour,

@@ -15,6 +15,7 @@ time) is compiled on the person's first visit and only run on later ones, always
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Count, Min, QuerySet, Value
 
+from kangle.core import rawrows
 from kangle.core.rawrows import converted
 from kangle.core.roles import person_key
 
@@ -120,6 +122,14 @@ class TallyStatement:
             lines=[item.line for item in tallies],
         )
 
+    def values_written_in(self) -> TallyStatement:
+        """This statement with its values written into its SQL, for one compiled once and run on many
+        visits (``rawrows.fixed_into_sql`` says why)."""
+        if not self.sql:
+            return self
+        sql, params, _kept = rawrows.fixed_into_sql(connections[self.using], self.sql, self.params)
+        return dataclasses.replace(self, sql=sql, params=params)
+
     def figures(self) -> list[dict]:
         """Each tally's figures (``{"n", "oldest", **sums}``), read now."""
         found = dict(self.zero)
@@ -179,7 +189,7 @@ def _person_lines(user, sources: list[TodoSource], now: dt.datetime) -> list[Tod
         tallies = [source.lines(user, now) for source in sources]
         if not all(isinstance(item, Tally) for item in tallies):
             raise TypeError("a person-only to-do source gives a Tally")
-        statement = TallyStatement.compile(tallies)
+        statement = TallyStatement.compile(tallies).values_written_in()
         if len(_PERSON_STATEMENTS) >= PERSON_STATEMENTS_KEPT:
             _PERSON_STATEMENTS.clear()
         _PERSON_STATEMENTS[key] = statement

@@ -16,7 +16,6 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +28,7 @@ from kangle.core.crypto import blind_index
 from kangle.core.errors import UserError, form_error, message_in_language
 from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.forms import errors_text
+from kangle.core.markup import html_format
 from kangle.core.pagination import PageInfo
 from kangle.core.rawrows import bound_pairs
 from kangle.core.roles import Role, person_key
@@ -268,7 +268,7 @@ def me_edit(request):
 def _member_row(row: dict, channels: dict, statuses: dict, prefix: str) -> str:
     """One row of the member list, built in Python: the page shows 50, and the template engine spent most
     of the page's time resolving their variables one by one."""
-    return format_html(
+    return html_format(
         '<tr data-member="{}"><td><a href="{}{}/">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
         '<td>{}</td><td data-status="{}">{}</td></tr>\n',
         row["id"],
@@ -316,7 +316,7 @@ def member_list(request):
     markup = [_member_row(row, channels, statuses, prefix) for row in selectors.with_phone_masks(found)]
     context = {
         "page": page,
-        "rows": mark_safe("".join(markup)),  # noqa: S308 - every value is escaped by format_html
+        "rows": mark_safe("".join(markup)),  # noqa: S308 - every value is escaped by html_format
         "has_rows": bool(markup),
         "params": params,
         "phone": phone,

@@ -1,0 +1,51 @@
+"""``core.markup.html_format`` escapes exactly as Django's ``format_html`` does, value by value."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy, override
+
+from kangle.core.markup import escaped, html_format
+
+
+class _Marked:
+    """An object that renders itself as markup (``__html__``), as forms' widgets do."""
+
+    def __html__(self):
+        return "<i>own</i>"
+
+
+VALUES = [
+    "plain",
+    "<script>alert('x')</script>",
+    "a \"quoted\" & 'single' value",
+    "湖南街道 <白蚁>",
+    mark_safe("<b>kept</b>"),
+    gettext_lazy("Open"),
+    None,
+    0,
+    12.5,
+    dt.date(2026, 11, 30),
+    _Marked(),
+    "{} braces {0} stay text",
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_each_value_comes_out_as_format_html_gives_it(value):
+    with override("zh-hans"):
+        assert html_format("<td>{}</td>", value) == format_html("<td>{}</td>", value)
+        assert escaped(value) == str(format_html("{}", value))
+
+
+def test_a_row_of_many_values_matches_and_is_safe():
+    template = "<tr>" + "<td>{}</td>" * len(VALUES) + "</tr>"
+    with override("en"):
+        built = html_format(template, *VALUES)
+        assert built == format_html(template, *VALUES)
+    assert isinstance(built, SafeString)
+    assert "<script>" not in built and "&lt;script&gt;" in built

@@ -49,3 +49,53 @@ def test_navigation_marks_only_the_current_page():
     assert '<a href="/cases/new/" aria-current="page">&lt;登记&gt;</a>' in html
     assert html.count("aria-current") == 1
     assert _render("{% workbench_nav %}", workbench_groups=[], request=request) == ""
+
+
+def test_remembered_options_follow_the_language_the_selection_and_the_data():
+    from django.utils.translation import gettext_lazy, override
+
+    choices = [("open", gettext_lazy("Open")), ("closed", "乙")]
+    with override("en"):
+        english = _render("{% select_options choices chosen %}", choices=choices, chosen="open")
+    with override("zh-hans"):
+        chinese = _render("{% select_options choices chosen %}", choices=choices, chosen="open")
+        other = _render("{% select_options choices chosen %}", choices=choices, chosen="closed")
+        renamed = _render(
+            "{% select_options choices chosen %}", choices=[("open", "甲"), ("closed", "乙")], chosen="open"
+        )
+    assert '<option value="open" selected>Open</option>' in english
+    assert '<option value="open" selected>办理中</option>' in chinese
+    assert '<option value="closed" selected>乙</option>' in other and 'open" selected' not in other
+    assert '<option value="open" selected>甲</option>' in renamed
+
+
+def test_options_from_a_generator_render_the_same_on_every_call():
+    first = _render("{% select_options choices %}", choices=((str(n), f"第{n}") for n in range(3)))
+    again = _render("{% select_options choices %}", choices=((str(n), f"第{n}") for n in range(3)))
+    assert first == again and first.count("<option") == 3
+
+
+def test_remembered_navigation_follows_its_key_and_the_current_page():
+    groups = [
+        {
+            "key": "cases",
+            "label": "民情快办",
+            "items": [
+                {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
+                {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "登记"},
+            ],
+        }
+    ]
+    english = [{**groups[0], "label": "Cases"}]
+
+    def page(view_name, made_from, shown):
+        request = SimpleNamespace(resolver_match=SimpleNamespace(view_name=view_name))
+        return _render(
+            "{% workbench_nav %}", workbench_groups=shown, workbench_key=made_from, request=request
+        )
+
+    queue = page("cases:desk-queue", ("roles", "zh-hans"), groups)
+    new = page("cases:desk-new", ("roles", "zh-hans"), groups)
+    assert '<a href="/cases/desk/" aria-current="page">' in queue and 'aria-current="page">登记' in new
+    assert page("cases:desk-queue", ("roles", "zh-hans"), groups) == queue
+    assert ">Cases<" in page("cases:desk-queue", ("roles", "en"), english)

@@ -28,6 +28,8 @@ def roles(request):
         "Role": Role,
         "workbench_nav": workbench,
         "workbench_groups": navigation.grouped(workbench),
+        # What the groups are made from, so their markup can be kept per key (``html_parts.workbench_nav``).
+        "workbench_key": navigation.answers_key(user_roles, is_superuser=user.is_superuser, area="workbench"),
         "breadcrumb": navigation.breadcrumb(workbench, request.path, view_name),
         "phone_nav": navigation.entries_for(user_roles, is_superuser=False, area="phone"),
         "uses_phone_pages": bool(user_roles & PHONE_ROLES) and not user.is_workbench_user,

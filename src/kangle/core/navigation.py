@@ -95,9 +95,14 @@ def groups_of(user_roles: set[str], *, is_superuser: bool) -> set[str]:
     return shown
 
 
+def answers_key(user_roles: set[str], *, is_superuser: bool, area: str) -> tuple:
+    """Everything ``entries_for``'s answer depends on: equal keys, equal entries in the same words."""
+    return (frozenset(user_roles), is_superuser, area, get_language(), get_script_prefix(), get_urlconf())
+
+
 def entries_for(user_roles: set[str], *, is_superuser: bool, area: str) -> list[dict]:
     """The entries a role set sees in ``area``, in order (computed once per role set, then reused)."""
-    key = (frozenset(user_roles), is_superuser, area, get_language(), get_script_prefix(), get_urlconf())
+    key = answers_key(user_roles, is_superuser=is_superuser, area=area)
     items = _answers.get(key)
     if items is None:
         items = _answers[key] = _entries_for(user_roles, is_superuser=is_superuser, area=area)

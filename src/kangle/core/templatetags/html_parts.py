@@ -8,10 +8,18 @@ from collections.abc import Iterable
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from kangle.core.markup import html_format
 
 register = template.Library()
+
+
+# Rendered drop-downs by everything they are made of (the language, the choice selected, the pairs): the
+# same filter form is rendered on every visit to a list, and its community and grid drop-downs hold up to
+# a few hundred options. A pure function of its key, so never stale; emptied when full.
+_OPTIONS: dict[tuple, SafeString] = {}
+OPTIONS_KEPT = 512
 
 
 @register.simple_tag
@@ -19,15 +27,32 @@ def select_options(choices: Iterable, selected="") -> SafeString:
     """``<option>`` elements for ``(value, label)`` pairs, the one equal to ``selected`` (compared as text)
     marked selected."""
     chosen = "" if selected is None else str(selected)
-    return _joined(
-        "\n",
-        (
-            html_format(
-                '<option value="{}"{}>{}</option>', value, _SELECTED if str(value) == chosen else "", label
-            )
-            for value, label in choices
-        ),
-    )
+    pairs = tuple(tuple(pair) for pair in choices)
+    key = (get_language(), chosen, pairs)
+    found = _OPTIONS.get(key)
+    if found is None:
+        found = _joined(
+            "\n",
+            (
+                html_format(
+                    '<option value="{}"{}>{}</option>',
+                    value,
+                    _SELECTED if str(value) == chosen else "",
+                    label,
+                )
+                for value, label in pairs
+            ),
+        )
+        if len(_OPTIONS) >= OPTIONS_KEPT:
+            _OPTIONS.clear()
+        _OPTIONS[key] = found
+    return found
+
+
+# Rendered navigation by the key of the entries it shows (``navigation.answers_key``: roles, language, URL
+# prefix) and the current page: the same dozen links on every workbench page.
+_NAVIGATION: dict[tuple, SafeString] = {}
+NAVIGATION_KEPT = 512
 
 
 @register.simple_tag(takes_context=True)
@@ -35,6 +60,19 @@ def workbench_nav(context) -> SafeString:
     """The workbench's navigation groups, the current page's entry marked ``aria-current``."""
     match = getattr(context.get("request"), "resolver_match", None)
     current = getattr(match, "view_name", None)
+    made_from = context.get("workbench_key")
+    key = None if made_from is None else (made_from, current)
+    found = _NAVIGATION.get(key) if key is not None else None
+    if found is None:
+        found = _navigation(context.get("workbench_groups") or (), current)
+        if key is not None:
+            if len(_NAVIGATION) >= NAVIGATION_KEPT:
+                _NAVIGATION.clear()
+            _NAVIGATION[key] = found
+    return found
+
+
+def _navigation(groups, current) -> SafeString:
     return _joined(
         "\n",
         (
@@ -55,7 +93,7 @@ def workbench_nav(context) -> SafeString:
                     ),
                 ),
             )
-            for group in context.get("workbench_groups") or ()
+            for group in groups
         ),
     )
 

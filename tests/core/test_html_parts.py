@@ -99,3 +99,35 @@ def test_remembered_navigation_follows_its_key_and_the_current_page():
     assert '<a href="/cases/desk/" aria-current="page">' in queue and 'aria-current="page">登记' in new
     assert page("cases:desk-queue", ("roles", "zh-hans"), groups) == queue
     assert ">Cases<" in page("cases:desk-queue", ("roles", "en"), english)
+
+
+def test_options_equal_as_keys_but_not_as_markup_are_told_apart():
+    from django.utils.safestring import mark_safe
+
+    assert ">True<" in _render("{% select_options choices %}", choices=[("a", True)])
+    assert ">1<" in _render("{% select_options choices %}", choices=[("a", 1)])
+    assert ">&lt;b&gt;<" in _render("{% select_options choices %}", choices=[("a", "<b>")])
+    assert "><b><" in _render("{% select_options choices %}", choices=[("a", mark_safe("<b>"))])
+
+
+def test_an_object_label_is_rendered_as_it_is_now():
+    class Unit:
+        def __init__(self, name):
+            self.name = name
+
+        def __str__(self):
+            return self.name
+
+        def __eq__(self, other):  # equal by key, as model instances are
+            return True
+
+        def __hash__(self):
+            return 1
+
+    assert ">甲<" in _render("{% select_options choices %}", choices=[("u", Unit("甲"))])
+    assert ">乙<" in _render("{% select_options choices %}", choices=[("u", Unit("乙"))])
+
+
+def test_a_selected_value_that_is_no_option_selects_nothing():
+    html = _render("{% select_options choices chosen %}", choices=[("a", "甲")], chosen="<zzz>")
+    assert "selected" not in html and "zzz" not in html

@@ -49,3 +49,10 @@ def test_a_row_of_many_values_matches_and_is_safe():
         assert built == format_html(template, *VALUES)
     assert isinstance(built, SafeString)
     assert "<script>" not in built and "&lt;script&gt;" in built
+
+
+def test_lazy_text_that_translates_to_safe_markup_stays_as_it_is():
+    from django.utils.functional import lazy
+
+    safe_later = lazy(lambda: mark_safe("<b>y</b>"), str)()
+    assert html_format("{}", safe_later) == format_html("{}", safe_later) == "<b>y</b>"

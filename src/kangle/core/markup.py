@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
 
@@ -16,6 +17,8 @@ def escaped(value) -> str:
     """``conditional_escape``: markup already safe as it is, anything else as text, escaped."""
     if type(value) is str:
         return escape(value)
+    if isinstance(value, Promise):  # lazy text: its translation may itself be marked safe
+        value = str(value)
     html = getattr(value, "__html__", None)
     if html is not None:
         return html()

@@ -97,7 +97,17 @@ def groups_of(user_roles: set[str], *, is_superuser: bool) -> set[str]:
 
 def answers_key(user_roles: set[str], *, is_superuser: bool, area: str) -> tuple:
     """Everything ``entries_for``'s answer depends on: equal keys, equal entries in the same words."""
-    return (frozenset(user_roles), is_superuser, area, get_language(), get_script_prefix(), get_urlconf())
+    # len(_entries): an entry registered later makes new keys, so no answer or markup kept for the old ones
+    # is served again.
+    return (
+        frozenset(user_roles),
+        is_superuser,
+        area,
+        get_language(),
+        get_script_prefix(),
+        get_urlconf(),
+        len(_entries),
+    )
 
 
 def entries_for(user_roles: set[str], *, is_superuser: bool, area: str) -> list[dict]:

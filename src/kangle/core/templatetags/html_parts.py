@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -15,9 +16,10 @@ from kangle.core.markup import html_format
 register = template.Library()
 
 
-# Rendered drop-downs by everything they are made of (the language, the choice selected, the pairs): the
-# same filter form is rendered on every visit to a list, and its community and grid drop-downs hold up to
-# a few hundred options. A pure function of its key, so never stale; emptied when full.
+# Rendered drop-downs by everything they are made of (the language, the choice selected, the pairs with
+# each value's type): the same filter form is rendered on every visit to a list, and its community and grid
+# drop-downs hold up to a few hundred options. Only pairs of plain values are kept (text, numbers, lazy
+# text), so the markup is a pure function of its key; emptied when full.
 _OPTIONS: dict[tuple, SafeString] = {}
 OPTIONS_KEPT = 512
 
@@ -28,8 +30,12 @@ def select_options(choices: Iterable, selected="") -> SafeString:
     marked selected."""
     chosen = "" if selected is None else str(selected)
     pairs = tuple(tuple(pair) for pair in choices)
-    key = (get_language(), chosen, pairs)
-    found = _OPTIONS.get(key)
+    if not any(str(value) == chosen for value, _label in pairs):
+        chosen = ""  # a value from the query string that is no option: the same markup as none chosen
+    plain = all(type(part) in _PLAIN or isinstance(part, Promise) for pair in pairs for part in pair)
+    # With the types: True and 1, or safe and plain text, are equal as keys but not as markup.
+    key = (get_language(), chosen, tuple((type(v), v, type(lab), lab) for v, lab in pairs)) if plain else None
+    found = _OPTIONS.get(key) if plain else None
     if found is None:
         found = _joined(
             "\n",
@@ -43,9 +49,10 @@ def select_options(choices: Iterable, selected="") -> SafeString:
                 for value, label in pairs
             ),
         )
-        if len(_OPTIONS) >= OPTIONS_KEPT:
-            _OPTIONS.clear()
-        _OPTIONS[key] = found
+        if plain:
+            if len(_OPTIONS) >= OPTIONS_KEPT:
+                _OPTIONS.clear()
+            _OPTIONS[key] = found
     return found
 
 
@@ -98,6 +105,7 @@ def _navigation(groups, current) -> SafeString:
     )
 
 
+_PLAIN = {str, int, SafeString}
 _SELECTED = mark_safe(" selected")
 _CURRENT = mark_safe(' aria-current="page"')
 

@@ -22,13 +22,10 @@ import contextlib
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -57,37 +54,6 @@ def _wrk(url: str, *, seconds: int, clients: int, headers: dict, script: str | N
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
         "p50": dict(re.findall(r"\s+(50|99)%\s+([\d.]+\w+)", output)).get("50"),
     }
-
-
-@contextlib.contextmanager
-def _server(env: dict[str, str], *, start_seconds: int, root: Path = harness.ROOT):
-    """``harness.gunicorn``'s server (2 gthread workers × 4 threads) serving the checkout at ``root``, given
-    longer to start on a busy machine."""
-    port = harness.free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "kangle.wsgi:application", "--bind", f"127.0.0.1:{port}"]
-        + ["--workers", "2", "--threads", "4", "--worker-class", "gthread", "--log-level", "warning"],
-        env={**env, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(harness.ROOT)])},
-        cwd=root,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + start_seconds
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not start") from None
-                time.sleep(0.5)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _number_ahead() -> None:
@@ -174,9 +140,11 @@ def main() -> None:
         _number_ahead()
     results: dict[str, dict] = {}
     with contextlib.ExitStack() as stack:
-        base = stack.enter_context(_server(env, start_seconds=args.start_seconds))
+        base = stack.enter_context(harness.gunicorn(env, start_seconds=args.start_seconds))
         other = (
-            stack.enter_context(_server(env, start_seconds=args.start_seconds, root=Path(args.compare)))
+            stack.enter_context(
+                harness.gunicorn(env, start_seconds=args.start_seconds, root=Path(args.compare))
+            )
             if args.compare
             else None
         )

@@ -13,11 +13,7 @@ import argparse
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +24,7 @@ from bench import harness  # noqa: E402
 @contextlib.contextmanager
 def granian(env: dict[str, str]):
     port = harness.free_port()
-    process = subprocess.Popen(
+    with harness.serving(
         [
             sys.executable,
             "-m",
@@ -47,27 +43,13 @@ def granian(env: dict[str, str]):
             "warning",
             "kangle.wsgi:application",
         ],
+        port=port,
         env={**env, "PYTHONPATH": str(harness.ROOT)},
         cwd=harness.ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("granian did not start")
+        start_seconds=30,
+        name="granian",
+    ) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def main() -> None:

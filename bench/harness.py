@@ -64,43 +64,29 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(
-    env: dict[str, str], *, app: str = "kangle.wsgi:application", workers: int = 2, threads: int = 4
+def serving(
+    command: list[str],
+    *,
+    port: int,
+    env: dict[str, str],
+    cwd: Path,
+    start_seconds: int = 180,
+    name: str = "server",
 ):
-    """Serve ``app`` the way `kangle up` does; yields the base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            app,
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        # The checkout's own sources first, so a copy of another revision benchmarks that revision.
-        env={**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
-        cwd=ROOT,
-    )
+    """Run a web server's ``command`` (listening on ``port``) until the block ends; yields the base URL once
+    ``/healthz`` answers, and stops the server with SIGTERM (SIGKILL after 15 s)."""
+    process = subprocess.Popen(command, env=env, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # a loaded machine starts slowly
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + start_seconds  # a loaded machine starts slowly
+        while True:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                urllib.request.urlopen(base + "/healthz", timeout=5).read()
                 break
             except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
-        else:
-            raise RuntimeError("server did not start")
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -108,6 +94,43 @@ def gunicorn(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def gunicorn_command(
+    app: str, port: int, *, workers: int = 2, threads: int = 4, python: str = sys.executable
+) -> list[str]:
+    """gunicorn serving ``app`` the way `kangle up` does (gthread workers)."""
+    return [python, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)] + [
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--log-level",
+        "warning",
+    ]
+
+
+@contextlib.contextmanager
+def gunicorn(
+    env: dict[str, str],
+    *,
+    app: str = "kangle.wsgi:application",
+    workers: int = 2,
+    threads: int = 4,
+    root: Path = ROOT,
+    start_seconds: int = 180,
+):
+    """Serve ``app`` of the checkout at ``root`` the way `kangle up` does; yields the base URL."""
+    port = free_port()
+    with serving(
+        gunicorn_command(app, port, workers=workers, threads=threads),
+        port=port,
+        # The checkout's own sources first, so a copy of another revision benchmarks that revision.
+        env={**env, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(ROOT)])},
+        cwd=root,
+        start_seconds=start_seconds,
+    ) as base:
+        yield base
 
 
 WORKERS_SCRIPT = ROOT / "bench" / "wrk" / "workers.lua"

@@ -47,13 +47,11 @@ and must answer 200 (201 for creation) with the content it should have, or the r
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import json
 import math
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -84,8 +82,9 @@ SELECT count(*) FROM pg_stat_activity
 WHERE datname = ANY(%s) AND state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
 """
 
-# The django-helpdesk project: settings, URLs (with a health check and the worker-naming middleware the
-# product's bench settings have), WSGI entry, and a helper that builds the data and signs the staff user in.
+# The django-helpdesk project: settings (with the worker-naming middleware of bench/worker_header.py, which
+# the product's bench settings use too), URLs with a health check, WSGI entry, and a helper that builds the
+# data and signs the staff user in.
 SITE_SETTINGS = '''"""A minimal project serving django-helpdesk as its documentation sets it up."""
 
 SECRET_KEY = "bench-helpdesk-" + "s" * 50
@@ -105,7 +104,7 @@ INSTALLED_APPS = [
     "helpdesk",
 ]
 MIDDLEWARE = [
-    "hdsite.urls.worker_header",
+    "bench.worker_header.worker_header",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,7 +166,7 @@ LOGGING = {
 }
 '''
 
-SITE_URLS = '''import os
+SITE_URLS = """import os
 
 from django.contrib import admin
 from django.http import HttpResponse
@@ -178,24 +177,12 @@ def healthz(request):
     return HttpResponse("ok")
 
 
-def worker_header(get_response):
-    """Middleware: which worker process answered (X-Bench-Worker), counted by the benchmark's wrk script."""
-    pid = str(os.getpid())
-
-    def middleware(request):
-        response = get_response(request)
-        response["X-Bench-Worker"] = pid
-        return response
-
-    return middleware
-
-
 urlpatterns = [
     path("healthz", healthz),
     path("admin/", admin.site.urls),
     path("helpdesk/", include("helpdesk.urls", namespace="helpdesk")),
 ]
-'''
+"""
 
 SITE_WSGI = """from django.core.wsgi import get_wsgi_application
 
@@ -315,7 +302,11 @@ def _helpdesk_env(home: Path) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("KANGLE_", "DJANGO_", "PYTHON", "VIRTUAL_ENV"))
     }
-    env.update(DJANGO_SETTINGS_MODULE="hdsite.settings", PYTHONPATH=str(home / "site"))
+    # The site, and the repository for the worker header middleware it shares with the product's bench.
+    env.update(
+        DJANGO_SETTINGS_MODULE="hdsite.settings",
+        PYTHONPATH=os.pathsep.join([str(home / "site"), str(harness.ROOT)]),
+    )
     return env
 
 
@@ -399,35 +390,18 @@ def _kangle_copy(reuse: bool) -> float:
     return time.monotonic() - started
 
 
-@contextlib.contextmanager
 def _helpdesk_server(home: Path):
     """``harness.gunicorn``'s server (2 gthread workers × 4 threads) run by the django-helpdesk virtualenv."""
     port = harness.free_port()
-    process = subprocess.Popen(
-        [str(_helpdesk_python(home)), "-m", "gunicorn", "hdsite.wsgi:application"]
-        + ["--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "--threads", "4"]
-        + ["--worker-class", "gthread", "--log-level", "warning"],
+    return harness.serving(
+        harness.gunicorn_command(
+            "hdsite.wsgi:application", port, workers=WORKERS, python=str(_helpdesk_python(home))
+        ),
+        port=port,
         env=_helpdesk_env(home),
         cwd=home / "site",
+        name="django-helpdesk server",
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=5).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("django-helpdesk server did not start") from None
-                time.sleep(0.5)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -5,4 +5,4 @@ from kangle.settings import *  # noqa: F403
 from kangle.settings import MIDDLEWARE
 
 ROOT_URLCONF = "bench.urls_bench"
-MIDDLEWARE = ["bench.urls_bench.worker_header", *MIDDLEWARE]
+MIDDLEWARE = ["bench.worker_header.worker_header", *MIDDLEWARE]

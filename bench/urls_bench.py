@@ -1,7 +1,5 @@
 """URLs for benchmarks: the product's own, plus a bare one-query view as the baseline."""
 
-import os
-
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path
@@ -19,18 +17,6 @@ def bare_user(request):
     if not request.user.is_authenticated or not request.user.is_workbench_user:
         return JsonResponse({"ok": False}, status=403)
     return bare(request)
-
-
-def worker_header(get_response):
-    """Middleware: which worker process answered (``X-Bench-Worker``), counted by ``harness.wrk``."""
-    pid = str(os.getpid())
-
-    def middleware(request):
-        response = get_response(request)
-        response["X-Bench-Worker"] = pid
-        return response
-
-    return middleware
 
 
 urlpatterns = [

@@ -1,6 +1,7 @@
-"""Markup that case pages repeat per row, built in Python (every value escaped by ``format_html`` or ``core.markup.html_format``): the clock
-badge and the timeline. The template engine spent more on an include per row and its variables than the
-rest of a page's work; the templates call these through ``{% load case_parts %}``."""
+"""Markup that case pages repeat per row, built in Python (every value escaped by ``format_html`` or
+``core.markup.html_format``): the clock badge and the timeline. The template engine spent more on an include
+per row and its variables than the rest of a page's work; the templates call these through
+``{% load case_parts %}``."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ register = template.Library()
 # text), so the markup is a pure function of its key; emptied when full.
 _OPTIONS: dict[tuple, SafeString] = {}
 OPTIONS_KEPT = 512
+_PLAIN = {str, int, SafeString}
 
 
 @register.simple_tag
@@ -105,7 +106,6 @@ def _navigation(groups, current) -> SafeString:
     )
 
 
-_PLAIN = {str, int, SafeString}
 _SELECTED = mark_safe(" selected")
 _CURRENT = mark_safe(' aria-current="page"')
 

@@ -56,6 +56,30 @@ def _wrk(url: str, *, seconds: int, clients: int, headers: dict, script: str | N
     }
 
 
+def creation_body(desk) -> dict:
+    """What the bench posts as ``desk``: a walk-in termite case in the first community of their street."""
+    from kangle.cases.models import CaseCategory
+    from kangle.orgs.models import OrgUnit
+    from kangle.orgs.scope import scope_queryset
+
+    category = (
+        CaseCategory.objects.filter(is_active=True, children__isnull=True, code__contains="termite")
+        .order_by("pk")
+        .first()
+    ) or CaseCategory.objects.filter(is_active=True, children__isnull=True).order_by("pk").first()
+    org = scope_queryset(desk, OrgUnit.objects.filter(kind="community"), "path").order_by("code").first()
+    return {
+        "category": category.code,
+        "org": org.code,
+        "channel": "walk_in",
+        "title": "楼道木门框有白蚁蛀痕",
+        "description": "三楼楼道木门框发现蛀痕和泥线，请尽快上门查看。",
+        "resident_name": "王阿姨",
+        "phone": "13900001234",
+        "address": "湖南路 100 弄 3 号 302 室",
+    }
+
+
 def _number_ahead() -> None:
     """Beside an older revision (numbers from the case id) this one's numbers start a million ahead, so
     the two never hand out the same number to cases of the same day."""
@@ -107,31 +131,14 @@ def main() -> None:
     from kangle import demo
     from kangle.accounts.models import User
     from kangle.accounts.services import token_issue
-    from kangle.cases.models import Case, CaseCategory
-    from kangle.orgs.models import OrgUnit
-    from kangle.orgs.scope import scope_queryset
+    from kangle.cases.models import Case
 
     if not args.reuse:
         demo.build(scale="street", seed=7)
     desk = User.objects.get(username="hn_admin")
     _row, token = token_issue(actor=desk, user=desk, name="bench")
     headers = {"Authorization": f"Bearer {token}"}
-    category = (
-        CaseCategory.objects.filter(is_active=True, children__isnull=True, code__contains="termite")
-        .order_by("pk")
-        .first()
-    ) or CaseCategory.objects.filter(is_active=True, children__isnull=True).order_by("pk").first()
-    org = scope_queryset(desk, OrgUnit.objects.filter(kind="community"), "path").order_by("code").first()
-    body = {
-        "category": category.code,
-        "org": org.code,
-        "channel": "walk_in",
-        "title": "楼道木门框有白蚁蛀痕",
-        "description": "三楼楼道木门框发现蛀痕和泥线，请尽快上门查看。",
-        "resident_name": "王阿姨",
-        "phone": "13900001234",
-        "address": "湖南路 100 弄 3 号 302 室",
-    }
+    body = creation_body(desk)
     script = Path(tempfile.mkdtemp(prefix="kangle-bench-lua-")) / "create.lua"
     script.write_text(LUA % json.dumps(body, ensure_ascii=False), encoding="utf-8")
     before = Case.objects.count()

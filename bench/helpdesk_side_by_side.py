@@ -64,7 +64,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness  # noqa: E402
-from bench.bench_cases_create import LUA  # noqa: E402
+from bench.bench_cases_create import LUA, creation_body  # noqa: E402
 from bench.bench_pages import signed_in_targets  # noqa: E402
 
 HELPDESK = "django-helpdesk==2.6.1"
@@ -587,27 +587,8 @@ def _measure(target: dict, *, seconds: int, rounds: int, answered: dict[str, int
 def _kangle_case_body() -> dict:
     """bench_cases_create.py's body: a walk-in termite case in a community of hn_admin's street."""
     from kangle.accounts.models import User
-    from kangle.cases.models import CaseCategory
-    from kangle.orgs.models import OrgUnit
-    from kangle.orgs.scope import scope_queryset
 
-    desk = User.objects.get(username="hn_admin")
-    category = (
-        CaseCategory.objects.filter(is_active=True, children__isnull=True, code__contains="termite")
-        .order_by("pk")
-        .first()
-    ) or CaseCategory.objects.filter(is_active=True, children__isnull=True).order_by("pk").first()
-    org = scope_queryset(desk, OrgUnit.objects.filter(kind="community"), "path").order_by("code").first()
-    return {
-        "category": category.code,
-        "org": org.code,
-        "channel": "walk_in",
-        "title": "楼道木门框有白蚁蛀痕",
-        "description": "三楼楼道木门框发现蛀痕和泥线，请尽快上门查看。",
-        "resident_name": "王阿姨",
-        "phone": "13900001234",
-        "address": "湖南路 100 弄 3 号 302 室",
-    }
+    return creation_body(User.objects.get(username="hn_admin"))
 
 
 def _post(what: str, url: str, headers: dict, body: dict, connections: int, contains: str) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import partial
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -253,7 +254,8 @@ def list_cases(
     shape = selectors.list_shape(request.user, params, moment)
     if shape is not None:
         key, build, values = shape
-        return Listing.shaped(key, build, values, rows=rows, seek=selectors.LIST_ORDER)
+        counted = partial(build, fields=selectors.KEY_FIELDS)
+        return Listing.shaped(key, build, values, counted, rows=rows, seek=selectors.LIST_ORDER)
     parts = selectors.list_reads(request.user, params, moment)
     return Listing.of_parts(parts, rows=rows, seek=selectors.LIST_ORDER)
 

@@ -312,6 +312,11 @@ class Case(models.Model):
                 name="cases_case_open_recent_idx",
                 condition=models.Q(status__in=OPEN_STATUSES),
             ),
+            # The count of a subtree's open cases (the desk queue's "1000+"): the open cases' units alone, read
+            # index-only and merged with the subtree's units, instead of the open cases' rows.
+            models.Index(
+                fields=["org"], name="cases_case_open_org_idx", condition=models.Q(status__in=OPEN_STATUSES)
+            ),
             models.Index(fields=["status", "reported_at"], name="cases_case_status_idx"),
             models.Index(fields=["contractor", "status"], name="cases_case_contractor_idx"),
             # The duplicate hint (intake.open_duplicates): an address's cases, newest first, so a busy address

@@ -75,17 +75,24 @@ class PageInfo:
 
     @classmethod
     def shaped(
-        cls, key: Hashable, build: Callable[..., QuerySet], values: Sequence, raw_number, size: int
+        cls,
+        key: Hashable,
+        build: Callable[..., QuerySet],
+        values: Sequence,
+        raw_number,
+        size: int,
+        counted: Callable[..., QuerySet] | None = None,
     ) -> tuple[PageInfo, list[dict]]:
         """A numbered page of the ordered ``values()`` read ``build(*values)`` and its rows, the count and
         the page's read compiled once per ``key`` and page (``rawrows.bound_reads``; ``Listing.shaped`` says
-        what ``key`` and ``build`` must respect). Reads that cannot be bound run through the ORM."""
+        what ``key`` and ``build`` must respect, and what ``counted`` is for). Reads that cannot be bound run
+        through the ORM."""
         number, first = _page_number(raw_number), None
         if number == 1:
             first = _page_rows(key, build, values, 0, size)
             if len(first) < size:  # a first page that is not full holds every row: they are the count
                 return cls(1, size, len(first), False), first
-        counting = bound_reads((key, "count"), lambda *v: [_to_count(build(*v))], values)
+        counting = bound_reads((key, "count"), lambda *v: [_to_count((counted or build)(*v))], values)
         if counting is None:
             queryset = build(*values)
             page = cls.of(queryset, raw_number, size)
@@ -195,6 +202,7 @@ class Listing:
         self.parts = [] if queryset is None else [queryset]
         self.row, self.rows, self.seek = row, rows, tuple(seek) if seek else None
         self.shape: tuple | None = None
+        self.counted: Callable[..., list[QuerySet]] | None = None
 
     @classmethod
     def of_parts(cls, parts: Iterable[QuerySet], **kwargs) -> Listing:
@@ -207,15 +215,25 @@ class Listing:
 
     @classmethod
     def shaped(
-        cls, key: Hashable, build: Callable[..., list[QuerySet]], values: Sequence, **kwargs
+        cls,
+        key: Hashable,
+        build: Callable[..., list[QuerySet]],
+        values: Sequence,
+        counted: Callable[..., list[QuerySet]] | None = None,
+        **kwargs,
     ) -> Listing:
         """Disjoint ``values()`` parts as ``of_parts`` lists them, built by ``build(*values)`` and compiled once
         per ``key`` (``rawrows.bound_reads``): each request binds its values, and its cursor's, into SQL
         written before. ``key`` names all the parts depend on besides ``values`` (the person, the filters
         that choose a branch); ``build`` must use each value only as a parameter. Reads that cannot be bound
-        run through the ORM as ``of_parts`` would."""
+        run through the ORM as ``of_parts`` would.
+
+        ``counted`` builds the same parts selecting only their keys, for the count: the joins a ``values()``
+        read makes for its shown columns stay in its SQL when the count keeps only the key, and an inner join
+        the rows do not need can turn PostgreSQL from an index-only count to reading every matching row."""
         listing = cls(None, **kwargs)
         listing.shape = (key, build, tuple(values))
+        listing.counted = counted
         return listing
 
     def _bound(self, purpose: str, limit: int = 0, offset: int = 0, cursor: Sequence = ()) -> list | None:
@@ -224,9 +242,9 @@ class Listing:
         given = len(values)
 
         def reads(*bound) -> list[QuerySet]:
-            parts = build(*bound[:given])
             if purpose == "count":
-                return [_to_count(part) for part in parts]
+                return [_to_count(part) for part in (self.counted or build)(*bound[:given])]
+            parts = build(*bound[:given])
             if cursor:
                 parts = [part.filter(seek_q(self.seek, bound[given:])) for part in parts]
             if len(parts) == 1:

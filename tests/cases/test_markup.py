@@ -67,3 +67,19 @@ def test_timeline_items_escape_and_hide_the_actor_on_public_pages():
     public = timeline_items(events, public=True)
     assert "desk" not in public and "2026-06-20 12:05" in public
     assert "<li>" in timeline_items([])
+
+
+def test_badges_made_with_a_pages_words_match_badges_made_alone_in_each_language():
+    # The queue resolves the words and the zone once a page (BadgeWords); every colour must read the same
+    # as a badge made on its own, in the language active when the page made its words.
+    from django.utils import translation
+
+    from kangle.cases.markup import BadgeWords
+
+    for language, overdue in (("zh-hans", "已超时 2h"), ("en", "Overdue 2h")):
+        with translation.override(language):
+            words = BadgeWords()
+            for colour in ("bad", "warn", "ok", "paused", "done", "late", "off"):
+                clock = _clock(colour, "2h")
+                assert clock_badge(clock, words) == clock_badge(clock)
+            assert clock_badge(_clock("bad", "2h"), words).endswith(f">{overdue}</span>")

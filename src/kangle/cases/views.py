@@ -23,7 +23,7 @@ from kangle.accounts.decorators import require_staff, staff_required
 from kangle.cases import figures, permissions, reference_cache, selectors, services
 from kangle.cases.access import TRACK_SESSION_KEY, case_by_number
 from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, TrackForm
-from kangle.cases.markup import clock_badge, local_time
+from kangle.cases.markup import BadgeWords, clock_badge, local_time
 from kangle.cases.models import (
     OPEN_STATUSES,
     Appointment,
@@ -67,7 +67,7 @@ def _leaf_categories():
 
 
 # --- desk workbench ---------------------------------------------------------------------------------------
-def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
+def _queue_row(row: dict, clock, status_labels: dict, prefix: str, words: BadgeWords) -> str:
     """One row of the desk queue, built in Python: the page renders 50 of them, and the template engine
     spent most of the page's time on their dozen variables each."""
     return html_format(
@@ -82,8 +82,8 @@ def _queue_row(row: dict, clock, status_labels: dict, prefix: str) -> str:
         row["org__name"],
         status_labels.get(row["status"], row["status"]),
         row["contractor__name"] or "—",
-        local_time(row["reported_at"]),
-        clock_badge(clock),
+        local_time(row["reported_at"], zone=words.zone),
+        clock_badge(clock, words),
     )
 
 
@@ -106,7 +106,12 @@ def desk_queue(request, overdue: bool = False):
     if shape is not None:
         key, build, values = shape
         page, found = PageInfo.shaped(
-            key, lambda *v: build(*v)[0], values, request.GET.get("page"), PAGE_SIZE
+            key,
+            lambda *v: build(*v)[0],
+            values,
+            request.GET.get("page"),
+            PAGE_SIZE,
+            counted=lambda *v: build(*v, fields=selectors.KEY_FIELDS)[0],
         )
     else:
         cases = selectors.list_reads(request.user, params, moment, **queue)[0]
@@ -115,7 +120,10 @@ def desk_queue(request, overdue: bool = False):
     clocks = selectors.clocks_by_case([row["id"] for row in found], moment)
     status_labels = {value: str(label) for value, label in CaseStatus.choices}  # translated once a page
     prefix = reverse("cases:desk-queue")
-    rows = [_queue_row(row, selectors.worst_of(clocks[row["id"]]), status_labels, prefix) for row in found]
+    words = BadgeWords()
+    rows = [
+        _queue_row(row, selectors.worst_of(clocks[row["id"]]), status_labels, prefix, words) for row in found
+    ]
     context = {
         "page": page,
         "rows": mark_safe("".join(rows)),  # noqa: S308 - every value is escaped by html_format

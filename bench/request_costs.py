@@ -37,6 +37,11 @@ def _arguments():
         metavar="TARGET",
         help="instead of timing, profile 200 calls of one target and print where the time goes",
     )
+    parser.add_argument(
+        "--queries",
+        metavar="TARGET",
+        help="instead of timing, time each statement of one target (median of 100 calls) and print them",
+    )
     return parser.parse_args()
 
 
@@ -107,6 +112,9 @@ def main() -> None:
     if args.profile:
         _profile(lambda: call(*targets[args.profile]))
         return
+    if args.queries:
+        _statement_times(lambda: call(*targets[args.queries]))
+        return
     best: dict[str, float] = {}
     for _round in range(args.rounds):
         for name, (path, how) in targets.items():
@@ -141,6 +149,37 @@ def _profile(request) -> None:
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(45)
+
+
+def _statement_times(request) -> None:
+    """The statements one request runs, each with its median time, in the order they run."""
+    import statistics
+
+    from django.db import connection
+
+    runs: list[list[tuple[str, float]]] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            runs[-1].append((sql, (time.perf_counter() - started) * 1000))
+
+    with connection.execute_wrapper(timed):
+        for _call in range(100):
+            runs.append([])
+            request()
+    shapes = {len(run) for run in runs}
+    if len(shapes) != 1:
+        print(f"statement counts differ between calls: {sorted(shapes)}")
+    first = runs[0]
+    total = 0.0
+    for index, (sql, _ms) in enumerate(first):
+        median = statistics.median(run[index][1] for run in runs if len(run) > index)
+        total += median
+        print(f"{median:7.3f} ms  {' '.join(sql.split())[:150]}")
+    print(f"{total:7.3f} ms  in {len(first)} statements")
 
 
 if __name__ == "__main__":

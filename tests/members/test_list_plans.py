@@ -106,3 +106,18 @@ def test_member_lists_use_indexes(client, scale):
         _assert_no_seq_scan(_plans(lambda bearer=bearer, pending=pending: client.get(pending, **bearer)))
         client.force_login(user)
         _assert_no_seq_scan(_plans(lambda: client.get("/members/")))
+
+
+def test_member_counts_join_only_what_their_filters_need(client, scale):
+    """The count of a member list selects the file's key alone: the community, microgrid and point joins of
+    the shown columns stay out of it (with them, PostgreSQL joined every counted file to its community)."""
+    personas = scale
+    client.force_login(personas.superuser)
+    for path in ("/members/?page=2", "/api/v1/members/"):
+        counts = [sql for sql, _plan in _plans(lambda path=path: client.get(path)) if "COUNT(" in sql]
+        assert counts, f"{path} counted nothing"
+        for sql in counts:
+            assert '"orgs_registrationpoint"' not in sql and " T3 " not in sql and " T4 " not in sql, sql
+    # A filter's own join stays: a community filter counts that community's files only.
+    body = client.get("/api/v1/members/?community=X-C0001").json()
+    assert body["count"] == Member.objects.filter(community__code="X-C0001").count() > 0

@@ -164,14 +164,14 @@ def member_list(
     given = tuple(name for name, value in filters.items() if value)
     actor = request.user
 
-    def build(*values) -> list:
-        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
-        return [selectors.member_rows(rows)]
+    def matching(*values) -> list:
+        return [selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))]
 
     return Listing.shaped(
         ("members.list", person_key(actor), given),
-        build,
+        lambda *values: [selectors.member_rows(files) for files in matching(*values)],
         tuple(filters[name] for name in given),
+        matching,  # counted without the joins of the shown columns
         rows=selectors.with_phone_masks,
         row=_row_out,
         seek=selectors.ROW_ORDER,

@@ -296,18 +296,18 @@ def member_list(request):
     filters = {**params, "phone_hash": blind_index(phone) if phone else ""}
     given = tuple(name for name, value in filters.items() if value)
 
-    def build(*values):
-        rows = selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
-        return selectors.member_rows(rows)
+    def matching(*values):
+        return selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
 
     # Plain values for the rows (nothing decrypted: the phone mask is a stored column), read with SQL
     # compiled once per person and filters; labels looked up once, not through get_FOO_display per row.
     page, found = PageInfo.shaped(
         ("members.page", person_key(actor), given),
-        build,
+        lambda *values: selectors.member_rows(matching(*values)),
         tuple(filters[name] for name in given),
         request.GET.get("page"),
         50,
+        counted=matching,  # without the joins of the shown columns
     )
     # Labels as plain text once per page, not a translation lookup per row.
     channels = {value: str(label) for value, label in Channel.choices}

@@ -316,6 +316,22 @@ def test_duplicate_hint_for_same_address_and_category(personas, termite):
     assert not services.open_duplicates(termite, "康健路 300 弄 5 号", actor=staff).exists()
 
 
+def test_duplicate_numbers_are_the_hints_numbers_newest_first_bound_per_request(personas, termite):
+    # The creation answer's hint: the same cases as open_duplicates, newest first, at most five, the case
+    # just written left out; one compiled read per person serves every address and case.
+    staff = personas.secretary_a
+    cases = [report(personas, termite, address="康健路 300 弄 5 号") for _ in range(7)]
+    other = report(personas, termite, address="康健路 300 弄 6 号")
+    newest_first = [case.number for case in reversed(cases)]
+    found = services.duplicate_numbers(termite, "康健路300弄5号", actor=staff, besides=cases[-1].pk)
+    assert found == newest_first[1:6]
+    assert services.duplicate_numbers(termite, "康健路300弄6号", actor=staff, besides=0) == [other.number]
+    assert services.duplicate_numbers(termite, "康健路300弄6号", actor=staff, besides=other.pk) == []
+    assert services.duplicate_numbers(termite, "", actor=staff, besides=0) == []
+    for outsider in (personas.secretary_b, personas.contractor, personas.resident):
+        assert services.duplicate_numbers(termite, "康健路300弄5号", actor=outsider, besides=0) == []
+
+
 def test_online_report_by_resident_only_in_own_community(personas, termite, photo):
     case = services.case_report(
         actor=personas.resident,

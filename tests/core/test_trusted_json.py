@@ -54,6 +54,21 @@ def test_case_list_and_detail(client, api, personas):
     detail = api.get(f"/cases/{case.number}").json()
     _same_as_validated(CaseDetailOut, detail)
     assert detail["events"] and detail["duplicates"] == []
+    created = api.post(
+        "/cases/",
+        {
+            "category": termite.code,
+            "org": personas.tree.estate_a.code,
+            "channel": "walk_in",
+            "title": "飞蚁",
+            "resident_name": "李先生",
+            "phone": "13812345678",
+            "address": "康健路 300 弄 5 号 201 室",
+        },
+    )
+    assert created.status_code == 201, created.content[:300]
+    _same_as_validated(CaseDetailOut, created.json())
+    assert created.json()["duplicates"] == [case.number]
 
 
 def test_member_list(client, api, personas):

@@ -165,7 +165,9 @@ def member_list(
     actor = request.user
 
     def matching(*values) -> list:
-        return [selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))]
+        return [
+            selectors.filter_members(selectors.members_for(actor), **dict(zip(given, values, strict=True)))
+        ]
 
     return Listing.shaped(
         ("members.list", person_key(actor), given),

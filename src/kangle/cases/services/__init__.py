@@ -40,6 +40,7 @@ from kangle.cases.services.intake import (
     address_key,
     case_number_next,
     case_report,
+    duplicate_numbers,
     open_duplicates,
 )
 from kangle.cases.services.visit import (
@@ -84,6 +85,7 @@ __all__ = [
     "extension_request",
     "milestone_escalation_at",
     "milestone_warn_at",
+    "duplicate_numbers",
     "open_duplicates",
     "users_notify",
 ]

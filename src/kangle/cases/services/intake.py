@@ -29,7 +29,8 @@ from kangle.core import audit, cleaners
 from kangle.core.crypto import blind_index
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.masking import mask_address, mask_phone
-from kangle.core.roles import Role
+from kangle.core.rawrows import bound_rows
+from kangle.core.roles import Role, person_key
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.core.timeutil import local, resolve_now
 from kangle.core.uploads import ValidatedImage
@@ -49,12 +50,31 @@ def address_key(category: CaseCategory, address: str) -> str:
 def open_duplicates(category: CaseCategory, address: str, *, actor):
     """Open cases of the same category at the same address that the actor may see (staff: their subtree;
     anyone else: the cases they reported) — a hint never names a case outside the actor's reach."""
-    from kangle.cases.models import OPEN_STATUSES
-
     key = address_key(category, address)
     if not key or not getattr(actor, "is_authenticated", False):
         return Case.objects.none()
-    rows = Case.objects.filter(address_hash=key, category=category, status__in=OPEN_STATUSES)
+    return _open_at(key, category.pk, actor)
+
+
+def duplicate_numbers(category: CaseCategory, address: str, *, actor, besides: int) -> list[str]:
+    """The numbers of up to five open cases ``open_duplicates`` finds, newest first, other than case
+    ``besides``: the read compiled once per person (the reach is theirs), the address key, category and case
+    bound into it — building the query cost more than the database's answer."""
+    key = address_key(category, address)
+    if not key or not getattr(actor, "is_authenticated", False):
+        return []
+
+    def build(address_hash, category_pk, excluded):
+        return _open_at(address_hash, category_pk, actor).exclude(pk=excluded).values("number")[:5]
+
+    rows = bound_rows(("cases.duplicates", person_key(actor)), build, (key, category.pk, besides))
+    return [row["number"] for row in rows]
+
+
+def _open_at(address_hash: str, category_pk: int, actor):
+    from kangle.cases.models import OPEN_STATUSES
+
+    rows = Case.objects.filter(address_hash=address_hash, category_id=category_pk, status__in=OPEN_STATUSES)
     reach = scope_q(actor)
     if reach is None:
         return rows

@@ -44,6 +44,19 @@ def report(personas, category, *, now=T0, address="康健路 300 弄 5 号 201 �
     )
 
 
+def walk_in_body(category, org, address: str) -> dict:
+    """What a desk posts to ``POST /api/v1/cases/`` for a walk-in report at ``address``."""
+    return {
+        "category": category.code,
+        "org": org.code,
+        "channel": "walk_in",
+        "title": "飞蚁",
+        "resident_name": "李先生",
+        "phone": RESIDENT_PHONE,
+        "address": address,
+    }
+
+
 def advance(personas, case, photo, *, to: str, now=T0, contractor=None):
     """Walk a case along the flow up to the status ``to`` (each step a minute after the last)."""
     order = ["accepted", "dispatched", "assigned", "booked", "contacted", "on_site", "work_done"]

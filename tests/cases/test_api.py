@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from cases.helpers import RESIDENT_PHONE, advance, report, upload
+from cases.helpers import RESIDENT_PHONE, advance, report, upload, walk_in_body
 from kangle.accounts.services import token_issue
 from kangle.cases.models import Case, CaseStatus
 
@@ -245,15 +245,7 @@ def test_duplicate_hint_names_no_case_outside_the_reporters_reach(client, person
     client.force_login(personas.secretary_b)
     answer = client.post(
         "/api/v1/cases/",
-        {
-            "category": termite.code,
-            "org": personas.tree.estate_b.code,
-            "channel": "walk_in",
-            "title": "飞蚁",
-            "resident_name": "李先生",
-            "phone": "13812345678",
-            "address": "康健路 300 弄 5 号",
-        },
+        walk_in_body(termite, personas.tree.estate_b, "康健路 300 弄 5 号"),
         content_type="application/json",
     )
     assert answer.status_code == 201, answer.content
@@ -261,15 +253,7 @@ def test_duplicate_hint_names_no_case_outside_the_reporters_reach(client, person
     client.force_login(personas.secretary_a)
     again = client.post(
         "/api/v1/cases/",
-        {
-            "category": termite.code,
-            "org": personas.tree.estate_a.code,
-            "channel": "walk_in",
-            "title": "飞蚁",
-            "resident_name": "李先生",
-            "phone": "13812345678",
-            "address": "康健路300弄5号",
-        },
+        walk_in_body(termite, personas.tree.estate_a, "康健路300弄5号"),
         content_type="application/json",
     )
     assert ours.number in again.json()["duplicates"]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cases.helpers import report
+from cases.helpers import report, walk_in_body
 from kangle.api import api as ninja_api
 from kangle.cases.api import CaseDetailOut, CaseOut
 from kangle.cases.defaults import seed
@@ -54,18 +54,7 @@ def test_case_list_and_detail(client, api, personas):
     detail = api.get(f"/cases/{case.number}").json()
     _same_as_validated(CaseDetailOut, detail)
     assert detail["events"] and detail["duplicates"] == []
-    created = api.post(
-        "/cases/",
-        {
-            "category": termite.code,
-            "org": personas.tree.estate_a.code,
-            "channel": "walk_in",
-            "title": "飞蚁",
-            "resident_name": "李先生",
-            "phone": "13812345678",
-            "address": "康健路 300 弄 5 号 201 室",
-        },
-    )
+    created = api.post("/cases/", walk_in_body(termite, personas.tree.estate_a, "康健路 300 弄 5 号 201 室"))
     assert created.status_code == 201, created.content[:300]
     _same_as_validated(CaseDetailOut, created.json())
     assert created.json()["duplicates"] == [case.number]

@@ -259,6 +259,27 @@ def test_duplicate_hint_names_no_case_outside_the_reporters_reach(client, person
     assert ours.number in again.json()["duplicates"]
 
 
+def test_a_desk_report_by_someone_without_a_unit_or_outside_it_is_404(client, personas, termite):
+    """Only staff log a desk case, and only in their subtree: anyone else (a resident, a contractor, staff of
+    another community) is answered 404 for the unit, as for a unit that does not exist, and nothing is
+    written."""
+    from kangle.cases.models import Case
+
+    before = Case.objects.count()
+    attempts = [
+        (personas.resident, personas.tree.estate_a),
+        (personas.contractor, personas.tree.estate_a),
+        (personas.secretary_b, personas.tree.estate_a),
+    ]
+    for person, unit in attempts:
+        client.force_login(person)
+        for code in (unit.code, "NO-SUCH-UNIT"):
+            body = {**walk_in_body(termite, unit, "康健路 300 弄 5 号"), "org": code}
+            answer = client.post("/api/v1/cases/", body, content_type="application/json")
+            assert answer.status_code == 404, (person.username, code, answer.content[:300])
+    assert Case.objects.count() == before
+
+
 def test_open311_keyed_reads_are_masked_and_audited_public_coordinates_are_coarse(
     client, personas, termite, api_key
 ):

@@ -135,6 +135,17 @@ def test_a_prepared_read_gives_what_the_queryset_gives(personas):
     assert prepared.first(10**12) is None
 
 
+def test_a_prepared_read_that_matches_nothing_by_its_shape_reads_nothing(personas, django_assert_num_queries):
+    # A person with no part of the tree scopes every read to none(): the read has no SQL, and answers no
+    # rows as the queryset would, instead of failing.
+    from kangle.accounts.models import RoleAssignment
+    from kangle.core.rawrows import Prepared
+
+    nothing = Prepared(lambda user_id: RoleAssignment.objects.filter(user_id=user_id).none())
+    with django_assert_num_queries(0):
+        assert nothing.all(personas.street_admin.pk) == [] and nothing.first(1) is None
+
+
 def test_a_parameter_that_does_not_reach_the_sql_is_refused():
     from kangle.accounts.models import RoleAssignment
     from kangle.core.rawrows import Prepared

@@ -270,10 +270,12 @@ def create_case(request, payload: CaseIn):
     if payload.channel == Channel.ONLINE:
         org = get_object_or_404(OrgUnit, code=payload.org)
     else:
-        # A unit of the actor's subtree by its code, the read compiled once per person.
+        # A unit of the actor's subtree by its code, the read compiled once per person (and holding the
+        # person, not the request).
+        actor = request.user
         org = prepared_for(
-            ("cases.create.org", person_key(request.user)),
-            lambda code: scope_queryset(request.user, OrgUnit.objects.filter(code=code), "path"),
+            ("cases.create.org", person_key(actor)),
+            lambda code: scope_queryset(actor, OrgUnit.objects.filter(code=code), "path"),
         ).first(payload.org)
         if org is None:
             raise Http404

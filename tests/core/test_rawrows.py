@@ -146,6 +146,19 @@ def test_a_prepared_read_that_matches_nothing_by_its_shape_reads_nothing(persona
         assert nothing.all(personas.street_admin.pk) == [] and nothing.first(1) is None
 
 
+def test_a_read_at_a_moment_that_matches_nothing_by_its_shape_reads_nothing(django_assert_num_queries):
+    from kangle.core.models import AuditEvent
+    from kangle.core.rawrows import values_at
+
+    def none_at(moment):
+        return AuditEvent.objects.filter(at__lte=moment).none().values_list("pk")
+
+    moment = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    with django_assert_num_queries(0):
+        assert values_at(("test.none_at",), none_at, moment) == []
+        assert values_at(("test.none_at",), none_at, moment + dt.timedelta(days=1)) == []
+
+
 def test_a_parameter_that_does_not_reach_the_sql_is_refused():
     from kangle.accounts.models import RoleAssignment
     from kangle.core.rawrows import Prepared

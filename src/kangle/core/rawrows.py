@@ -435,6 +435,7 @@ _MARKS = (
 )
 _AT: dict[tuple, tuple] = {}
 AT_KEPT = 4000
+_NO_ROWS = ("a read that matches nothing by its shape",)
 
 
 def values_at(
@@ -453,7 +454,11 @@ def values_at(
         compiled = []
         for mark in _MARKS:
             compiler = build(mark).query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # ``none()``: no rows, at any moment, without asking
+                _AT[(key, using)] = _NO_ROWS
+                return []
             compiled.append((compiler, sql, list(params)))
         (compiler, sql, params), (_other, other_sql, other_params) = compiled
         marked = connection.ops.adapt_datetimefield_value(_MARKS[0])
@@ -470,6 +475,8 @@ def values_at(
         if len(_AT) >= AT_KEPT:
             _AT.clear()
         _AT[(key, using)] = entry
+    if entry is _NO_ROWS:
+        return []
     sql, params, positions, converters = entry
     params = list(params)
     moment = connection.ops.adapt_datetimefield_value(now)

@@ -22,13 +22,12 @@ from kangle.cases.access import access_case
 from kangle.cases.models import Case, CaseCategory, Channel, Contractor, ExtensionRequest
 from kangle.core.errors import UserError
 from kangle.core.pagination import Listing, Pagination, paginate_trusted
-from kangle.core.rawrows import prepared_for
 from kangle.core.renderers import trusted_json
-from kangle.core.roles import person_key
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgUnit
-from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
+from kangle.orgs.scope import get_in_scope_or_404
 
 router = Router(tags=["cases"])
 
@@ -270,15 +269,7 @@ def create_case(request, payload: CaseIn):
     if payload.channel == Channel.ONLINE:
         org = get_object_or_404(OrgUnit, code=payload.org)
     else:
-        # A unit of the actor's subtree by its code, the read compiled once per person (and holding the
-        # person, not the request).
-        actor = request.user
-        org = prepared_for(
-            ("cases.create.org", person_key(actor)),
-            lambda code: scope_queryset(actor, OrgUnit.objects.filter(code=code), "path"),
-        ).first(payload.org)
-        if org is None:
-            raise Http404
+        org = access_unit(request.user, payload.org)
     case = services.case_report(
         actor=request.user,
         category=category,

@@ -47,6 +47,7 @@ from kangle.core.rawrows import Prepared, bound_pairs, bound_rows
 from kangle.core.roles import Role, person_key
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
+from kangle.orgs.access import access_unit
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import get_in_scope_or_404, scope_queryset
 from kangle.orgs.selectors import subtree_q
@@ -171,7 +172,7 @@ def desk_new(request):
         data = form.cleaned_data
         try:
             category = _intake_category(data["category"])
-            org = get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", code=data["org"])
+            org = access_unit(request.user, data["org"])
             duplicates = list(services.open_duplicates(category, data["address"], actor=request.user)[:5])
             if duplicates and not data["confirm_duplicate"]:
                 context["duplicates"] = duplicates

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 from kangle.core.errors import NotAllowed, UserError
 from kangle.core.pagination import Listing, Pagination
 from kangle.members.models import Member
-from kangle.orgs.models import OrgUnit
+from kangle.orgs.access import access_unit
 from kangle.orgs.scope import get_in_scope_or_404
 from kangle.posts import matching, permissions, selectors, services
 from kangle.posts.models import BulkProposal, Claim, Post, PostStatus, ServiceAspect, ServiceCategory
@@ -435,7 +435,7 @@ def proposal_create(request, payload: ProposalIn):
     if len(posts) != len(set(payload.post_ids)):
         raise Http404
     if payload.org:
-        org = get_in_scope_or_404(request.user, OrgUnit.objects.all(), "path", code=payload.org)
+        org = access_unit(request.user, payload.org)
     else:
         org = next((p.org for p in posts if all(q.org.path.startswith(p.org.path) for q in posts)), None)
         if org is None:

@@ -12,23 +12,23 @@ from kangle.cases.selectors import ClockView
 AT = dt.datetime(2026, 6, 20, 4, 5, tzinfo=dt.UTC)  # 12:05 in Shanghai
 
 
-def _clock(colour: str, remaining: str = "3h") -> ClockView:
+def _clock(colour: str, hours: int = 3) -> ClockView:
     return ClockView(
         name="<上门>",
         code="onsite",
         deadline=AT,
         state="running",
         colour=colour,
-        remaining=remaining,
         met_at=None,
+        span=dt.timedelta(hours=hours),
     )
 
 
 def test_badges_say_the_state_and_escape_the_milestone():
-    badge = clock_badge(_clock("bad", "2h"))
+    badge = clock_badge(_clock("bad", 2))
     assert 'class="sla sla-bad"' in badge and 'data-colour="bad"' in badge
     assert 'title="&lt;上门&gt; · 06-20 12:05"' in badge
-    assert badge.endswith(">已超时 2h</span>")
+    assert badge.endswith(">已超时 2小时</span>")
     assert clock_badge(None) == ""
     assert "—" in clock_badge(_clock("off"))
 
@@ -76,10 +76,10 @@ def test_badges_made_with_a_pages_words_match_badges_made_alone_in_each_language
 
     from kangle.cases.markup import BadgeWords
 
-    for language, overdue in (("zh-hans", "已超时 2h"), ("en", "Overdue 2h")):
+    for language, overdue in (("zh-hans", "已超时 2小时"), ("en", "Overdue 2 h")):
         with translation.override(language):
             words = BadgeWords()
             for colour in ("bad", "warn", "ok", "paused", "done", "late", "off"):
-                clock = _clock(colour, "2h")
+                clock = _clock(colour, 2)
                 assert clock_badge(clock, words) == clock_badge(clock)
-            assert clock_badge(_clock("bad", "2h"), words).endswith(f">{overdue}</span>")
+            assert clock_badge(_clock("bad", 2), words).endswith(f">{overdue}</span>")

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from kangle.cases.models import CaseEvent
 from kangle.cases.selectors import ClockView
 from kangle.core.markup import html_format
+from kangle.core.timeutil import duration_words
 
 
 def local_time(
@@ -34,13 +35,14 @@ class BadgeWords:
         self.zone = timezone.get_current_timezone()
         self.overdue, self.left = _("Overdue %(t)s"), _("%(t)s left")
         self.fixed = {"paused": _("Paused"), "done": _("On time"), "late": _("Late"), "off": "—"}
+        self.durations = duration_words()
 
     def label(self, clock: ClockView) -> str:
         """The words of a clock badge."""
         if clock.colour == "bad":
-            return self.overdue % {"t": clock.remaining}
+            return self.overdue % {"t": clock.remaining_in(self.durations)}
         fixed = self.fixed.get(clock.colour)
-        return fixed if fixed is not None else self.left % {"t": clock.remaining}
+        return fixed if fixed is not None else self.left % {"t": clock.remaining_in(self.durations)}
 
 
 def clock_badge(clock: ClockView | None, words: BadgeWords | None = None) -> SafeString:

@@ -35,8 +35,18 @@ class ClockView:
     deadline: dt.datetime
     state: str
     colour: str  # ok | warn | bad | paused | done | late | off
-    remaining: str
     met_at: dt.datetime | None
+    # Time left on a running clock, or past the deadline on a breached one; None for any other state.
+    span: dt.timedelta | None = None
+
+    @property
+    def remaining(self) -> str:
+        """``span`` in words, made only when asked: a list reads four clocks a case and shows one at most."""
+        return self.remaining_in(None)
+
+    def remaining_in(self, words: dict[str, str] | None) -> str:
+        """``span`` in words, with a page's ``timeutil.duration_words()`` resolved once for all its clocks."""
+        return "" if self.span is None else humanise_duration(self.span, words)
 
 
 def clock_view(row, now: dt.datetime) -> ClockView:
@@ -60,7 +70,7 @@ def clock_view(row, now: dt.datetime) -> ClockView:
             get("warn_at"),
             get("met_at"),
         )
-    remaining = ""
+    span = None
     if state == MilestoneState.RUNNING:
         if now >= deadline:
             colour = "bad"
@@ -68,9 +78,9 @@ def clock_view(row, now: dt.datetime) -> ClockView:
             colour = "warn"
         else:
             colour = "ok"
-        remaining = humanise_duration(deadline - now)
+        span = deadline - now
     elif state == MilestoneState.BREACHED:
-        colour, remaining = "bad", humanise_duration(now - deadline)
+        colour, span = "bad", now - deadline
     elif state == MilestoneState.PAUSED:
         colour = "paused"
     elif state == MilestoneState.MET:
@@ -79,7 +89,7 @@ def clock_view(row, now: dt.datetime) -> ClockView:
         colour = "late"
     else:
         colour = "off"
-    return ClockView(name, code, deadline, state, colour, remaining, met_at)
+    return ClockView(name, code, deadline, state, colour, met_at, span)
 
 
 def clock_views(case: Case, now: dt.datetime) -> list[ClockView]:

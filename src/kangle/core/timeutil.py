@@ -43,7 +43,9 @@ def resolve_now(value: dt.datetime | None) -> dt.datetime:
 _DURATION_WORDS: dict[str, dict[str, str]] = {}
 
 
-def _duration_words() -> dict[str, str]:
+def duration_words() -> dict[str, str]:
+    """The words of ``humanise_duration`` in the active language (a page of many durations resolves them
+    once)."""
     from django.utils.translation import get_language, gettext
 
     language = get_language() or ""
@@ -60,9 +62,10 @@ def _duration_words() -> dict[str, str]:
     return words
 
 
-def humanise_duration(delta: dt.timedelta) -> str:
+def humanise_duration(delta: dt.timedelta, words: dict[str, str] | None = None) -> str:
     """A short duration in the active language (1天3小时 / 1 d 3 h, 45分钟 / 45 min): days and hours, or
-    hours and minutes. Negative durations are shown by absolute value."""
+    hours and minutes. Negative durations are shown by absolute value. ``words``: ``duration_words()``,
+    when the caller resolved them once for many durations."""
     seconds = int(abs(delta.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
@@ -74,4 +77,4 @@ def humanise_duration(delta: dt.timedelta) -> str:
         shape = "hours_minutes" if minutes else "hours"
     else:
         shape = "minutes" if minutes else "none"
-    return _duration_words()[shape] % values
+    return (words or duration_words())[shape] % values

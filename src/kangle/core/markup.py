@@ -7,6 +7,8 @@ value, twice. A case list page formats about 150 values a request, and those che
 
 from __future__ import annotations
 
+import re
+from collections.abc import Hashable
 from html import escape
 
 from django.utils.functional import Promise
@@ -28,3 +30,49 @@ def escaped(value) -> str:
 def html_format(template: str, *values) -> SafeString:
     """``template`` (``str.format`` fields, ``{}`` only) with every value escaped as ``escaped`` does."""
     return SafeString(template.format(*map(escaped, values)))
+
+
+# A hole in a stencil's markup while it is made: private-use characters, which escaping leaves as they are
+# and no translation or address holds.
+_HOLE = re.compile("\ue000(\\d+)\ue001")
+
+
+class Stencil:
+    """A template fragment rendered once per key, its per-request values left as holes.
+
+    A layout's header is the same words and links on every page a person sees in one language; only their
+    name, a search box's words, the CSRF token and the page's own address change. Rendering it through the
+    template engine on every request cost more than a list page's rows. The fragment stays a template (its
+    words are translated as any other); it is rendered once per ``key`` with each hole's name standing in for
+    its value, and later requests only put the values, escaped, into the holes. ``key`` must name all the
+    rest the fragment depends on (the language, which parts of it the person sees). Bounded: emptied when
+    full."""
+
+    KEPT = 256
+
+    def __init__(self, template_name: str, holes: tuple[str, ...]):
+        self.template_name, self.holes = template_name, holes
+        self._made: dict[Hashable, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+
+    def render(self, key: Hashable, context: dict, values: dict) -> SafeString:
+        """The fragment for ``key`` (made from ``context`` the first time), ``values`` in its holes."""
+        made = self._made.get(key)
+        if made is None:
+            made = self._make(context)
+            if len(self._made) >= self.KEPT:
+                self._made.clear()
+            self._made[key] = made
+        texts, holes = made
+        filled = [escaped(values[name]) for name in self.holes]
+        out = [texts[0]]
+        for hole, text in zip(holes, texts[1:], strict=True):
+            out += (filled[hole], text)
+        return SafeString("".join(out))
+
+    def _make(self, context: dict) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        from django.template.loader import render_to_string
+
+        marks = {name: SafeString(f"\ue000{index}\ue001") for index, name in enumerate(self.holes)}
+        parts = _HOLE.split(render_to_string(self.template_name, {**context, **marks}))
+        # split() alternates text and a hole's number: text, hole, text, …, text.
+        return tuple(parts[0::2]), tuple(int(number) for number in parts[1::2])

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
+from django.urls import get_script_prefix
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from kangle.core.markup import html_format
+from kangle.core.markup import Stencil, html_format
 
 register = template.Library()
 
@@ -112,3 +113,40 @@ _CURRENT = mark_safe(' aria-current="page"')
 
 def _joined(separator: str, parts: Iterable[SafeString]) -> SafeString:
     return mark_safe(separator.join(parts))  # noqa: S308 - every part is escaped by html_format
+
+
+# The layouts' headers, rendered once per language and kind of person (``core.markup.Stencil``).
+_WORKBENCH_HEADER = Stencil(
+    "core/_workbench_header.html", ("name", "search_query", "csrf_token", "next_path")
+)
+_LANGUAGE_SWITCH = Stencil("core/language_switch.html", ("csrf_token", "next_path"))
+
+
+def _request_values(context) -> dict:
+    request = context.get("request")
+    return {
+        "csrf_token": str(context.get("csrf_token", "")),
+        "next_path": request.get_full_path() if request is not None else "",
+    }
+
+
+@register.simple_tag(takes_context=True)
+def workbench_header(context) -> SafeString:
+    """The workbench's header: the brand, the search box for staff, messages, the person and logging out,
+    and the language switch."""
+    user = context.get("user")
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    workbench_user = signed_in and user.is_workbench_user
+    key = (get_language(), get_script_prefix(), signed_in, workbench_user)
+    values = {
+        **_request_values(context),
+        "name": str(user) if signed_in else "",
+        "search_query": context.get("search_query") or "",
+    }
+    return _WORKBENCH_HEADER.render(key, {"signed_in": signed_in, "workbench_user": workbench_user}, values)
+
+
+@register.simple_tag(takes_context=True)
+def language_switch(context) -> SafeString:
+    """The form that switches the page to the other language and comes back to it."""
+    return _LANGUAGE_SWITCH.render((get_language(), get_script_prefix()), {}, _request_values(context))

@@ -129,6 +129,41 @@ def test_a_shaped_listing_pages_as_the_orm_does(personas, termite):
     assert offset["items"] == expected[3:5]
 
 
+def test_a_listing_of_parts_reads_its_page_and_its_count_with_one_statement_each(
+    personas, termite, django_assert_num_queries
+):
+    # Disjoint parts (as the case list's subtree and own cases): each part's rows and count come back from one
+    # statement for all parts, ordered and counted as the ORM's part-by-part reads give them.
+    for minute in range(9):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
+    order = ("-reported_at", "-id")
+    ids = sorted(Case.objects.values_list("pk", flat=True))
+    middle = ids[len(ids) // 2]
+
+    def build(split):
+        cases = Case.objects.order_by(*order).values("id", "number", "reported_at")
+        return [cases.filter(pk__lt=split), cases.filter(pk__gte=split), cases.filter(pk__lt=0)]
+
+    expected = list(Case.objects.order_by(*order).values("id", "number", "reported_at"))
+    for size in (2, 4, 50):
+        listing = Listing.shaped(("test.parts",), build, (middle,), seek=order)
+        listing.paginate(limit=size)  # compiled once
+        pages, after = [], None
+        while True:
+            with django_assert_num_queries(1 if after is None and size >= len(expected) else 2):
+                page = Listing.shaped(("test.parts",), build, (middle,), seek=order).paginate(
+                    limit=size, after=after
+                )
+            pages.extend(page["items"])
+            assert page["count"] == len(expected) and not page["count_capped"]
+            after = page["next"]
+            if after is None:
+                break
+        assert pages == expected, size
+        offset = Listing.shaped(("test.parts",), build, (middle,), seek=order).paginate(limit=2, offset=3)
+        assert offset["items"] == expected[3:5] and offset["count"] == len(expected)
+
+
 def test_a_listing_whose_values_cannot_be_bound_runs_through_the_orm(personas, termite):
     report(personas, termite)
     build = lambda flag: [Case.objects.filter(closed_at__isnull=flag).order_by("-id").values("id")]  # noqa: E731

@@ -4,7 +4,6 @@ a public timeline names nobody."""
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 from kangle.cases.markup import clock_badge, timeline_items
 from kangle.cases.selectors import ClockView
@@ -33,39 +32,36 @@ def test_badges_say_the_state_and_escape_the_milestone():
     assert "—" in clock_badge(_clock("off"))
 
 
-class _Photos:
-    def __init__(self, pks):
-        self.pks = pks
-
-    def all(self):
-        return [SimpleNamespace(pk=pk) for pk in self.pks]
-
-
-def _event(**values):
+def _event(**values) -> dict:
     base = {
+        "id": 1,
         "kind": "dispatched",
         "at": AT,
         "actor_id": 7,
-        "actor": "<script>desk</script>",
+        "actor__display_name": "<script>desk</script>",
+        "actor__username": "desk1",
         "step": "",
         "note": "",
-        "photos": _Photos([]),
-        "get_kind_display": lambda: "派单",
-        "get_step_display": lambda: "",
     }
-    base.update(values)
-    return SimpleNamespace(**base)
+    return base | values
 
 
 def test_timeline_items_escape_and_hide_the_actor_on_public_pages():
-    events = [_event(note="<b>白蚁</b>"), _event(kind="photo", actor_id=None, photos=_Photos([11]))]
-    staff = timeline_items(events)
-    assert staff.count("<li ") == 2 and '<li data-kind="dispatched">' in staff
+    events = [
+        _event(note="<b>白蚁</b>"),
+        _event(id=2, kind="checked_in", actor_id=None, actor__display_name=None, actor__username=None),
+        _event(id=3, kind="step", step="treated", actor__display_name=""),
+    ]
+    photos = {2: [11, 12], 99: [13]}
+    staff = timeline_items(events, photos)
+    assert staff.count("<li ") == 3 and '<li data-kind="dispatched">' in staff
     assert "2026-06-20 12:05 · &lt;script&gt;desk&lt;/script&gt;" in staff
-    assert "— &lt;b&gt;白蚁&lt;/b&gt;" in staff and "<b>派单</b>" in staff
-    assert '<img src="/files/case-photo/11' in staff or "case-photo/11" in staff
-    public = timeline_items(events, public=True)
-    assert "desk" not in public and "2026-06-20 12:05" in public
+    assert "· desk1" in staff  # no display name: the username, as User.__str__ gives it
+    assert "— &lt;b&gt;白蚁&lt;/b&gt;" in staff and "<b>已派单</b>" in staff and " · 灭杀处理" in staff
+    assert staff.count('<img src="/files/case-photo/') == 2 and "case-photo/13" not in staff
+    assert staff.index("case-photo/11") < staff.index("case-photo/12")
+    public = timeline_items(events, photos, public=True)
+    assert "desk" not in public and "2026-06-20 12:05" in public and "case-photo/11" in public
     assert "<li>" in timeline_items([])
 
 

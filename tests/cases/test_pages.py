@@ -212,6 +212,11 @@ def test_resident_reports_with_photo_and_sees_it(client, personas, termite):
     served = client.get(f"/files/case-photo/{photo.pk}/")
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == png_bytes()
+    # The desk sees the photo in the timeline, under the event it came with.
+    detail = client.get(f"/cases/desk/{case.number}/").content.decode()
+    timeline = detail[detail.index('data-testid="timeline"') :]
+    item = timeline[timeline.index(f'data-kind="{photo.event.kind}"') :]
+    assert f'<img src="/files/case-photo/{photo.pk}/"' in item[: item.index("</li>")]
 
 
 def test_resident_oversized_upload_is_refused(client, personas, termite, settings):

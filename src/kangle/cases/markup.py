@@ -6,15 +6,15 @@ per row and its variables than the rest of a page's work; the templates call the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from kangle.cases.models import CaseEvent
+from kangle.cases.models import EventKind, WorkStep
 from kangle.cases.selectors import ClockView
 from kangle.core.markup import html_format
 from kangle.core.timeutil import duration_words
@@ -61,42 +61,47 @@ def clock_badge(clock: ClockView | None, words: BadgeWords | None = None) -> Saf
     )
 
 
-def timeline_items(events: Iterable[CaseEvent], *, public: bool = False) -> SafeString:
-    """The ``<li>`` items of a case's timeline (events with their actor and photos loaded); a public page
-    names no actor."""
-    items = [_event_item(event, public) for event in events]
+def timeline_items(
+    events: Iterable[dict], photos: Mapping[int, list[int]] | None = None, *, public: bool = False
+) -> SafeString:
+    """The ``<li>`` items of a case's timeline from its ``selectors.timeline_rows`` and the keys of its
+    photos by event (``selectors.timeline_photos``); a public page names no actor."""
+    photos = photos or {}
+    kinds, steps = dict(EventKind.choices), dict(WorkStep.choices)
+    words = {"photo": _("Photo"), "zone": timezone.get_current_timezone()}
+    items = [_event_item(event, photos.get(event["id"], ()), public, kinds, steps, words) for event in events]
     if not items:
         return format_html("<li>{}</li>", _("Nothing yet."))
-    return mark_safe("".join(items))  # noqa: S308 - every part is escaped by format_html
+    return mark_safe("".join(items))  # noqa: S308 - every part is escaped by html_format
 
 
-def _event_item(event: CaseEvent, public: bool) -> str:
-    when = local_time(event.at, "%Y-%m-%d %H:%M")
-    if event.actor_id and not public:
-        when = format_html("{} · {}", when, event.actor)
-    what = format_html("<b>{}</b>", event.get_kind_display())
-    if event.step:
-        what += format_html(" · {}", event.get_step_display())
-    if event.note:
-        what += format_html(" — {}", event.note)
-    photos = ""
-    shown = list(event.photos.all())
-    if shown:
-        photos = format_html(
+def _event_item(event: dict, photo_keys, public: bool, kinds: dict, steps: dict, words: dict) -> str:
+    when = local_time(event["at"], "%Y-%m-%d %H:%M", words["zone"])
+    if event["actor_id"] and not public:
+        when = html_format("{} · {}", when, event["actor__display_name"] or event["actor__username"])
+    what = html_format("<b>{}</b>", kinds.get(event["kind"], event["kind"]))
+    if event["step"]:
+        what += html_format(" · {}", steps.get(event["step"], event["step"]))
+    if event["note"]:
+        what += html_format(" — {}", event["note"])
+    shown = ""
+    if photo_keys:
+        links = (reverse("file", args=("case-photo", pk)) for pk in photo_keys)
+        shown = html_format(
             '<div class="photos">{}</div>\n',
-            format_html_join(
-                "",
-                '<a href="{}" target="_blank"><img src="{}" alt="{}"></a>',
-                (
-                    (url, url, _("Photo"))
-                    for url in (reverse("file", args=("case-photo", p.pk)) for p in shown)
-                ),
+            mark_safe(  # noqa: S308 - every part is escaped by html_format
+                "".join(
+                    html_format(
+                        '<a href="{}" target="_blank"><img src="{}" alt="{}"></a>', url, url, words["photo"]
+                    )
+                    for url in links
+                )
             ),
         )
-    return format_html(
+    return html_format(
         '<li data-kind="{}">\n<div class="when">{}</div>\n<div>{}</div>\n{}</li>\n',
-        event.kind,
+        event["kind"],
         when,
         what,
-        photos,
+        shown,
     )

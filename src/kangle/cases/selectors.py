@@ -460,15 +460,10 @@ def _extension_q() -> Q:
 STAGES = {"returned": _returned_q, "dispatch": _dispatch_q, "extension": _extension_q}
 
 
-def timeline(case: Case, *, public_only: bool = False, with_photos: bool = True) -> QuerySet[CaseEvent]:
-    events = case.events.select_related("actor").order_by("at", "id")
-    if with_photos:
-        events = events.prefetch_related("photos")
-    return events.filter(public=True) if public_only else events
-
-
-# A timeline entry as the API gives it; the actor's name as ``User.__str__`` gives it.
+# A timeline entry as the API and the pages give it (the pages find its photos by its id); the actor's name as
+# ``User.__str__`` gives it.
 TIMELINE_FIELDS = (
+    "id",
     "at",
     "kind",
     "step",
@@ -490,6 +485,26 @@ def timeline_rows(case_id: int, *, public_only: bool = False) -> list[dict]:
         return events.filter(public=True) if public_only else events
 
     return bound_rows(("cases.timeline", public_only), build, (case_id,))
+
+
+def timeline_photos(case_id: int) -> dict[int, list[int]]:
+    """The photos of a case's timeline events (their keys, by event, in upload order), read with SQL compiled
+    once."""
+    from kangle.cases.models import CasePhoto
+
+    rows = bound_rows(
+        ("cases.timeline_photos",),
+        lambda pk: (
+            CasePhoto.objects.filter(case_id=pk, event__isnull=False)
+            .order_by(*CasePhoto._meta.ordering)
+            .values("pk", "event_id")
+        ),
+        (case_id,),
+    )
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row["event_id"], []).append(row["pk"])
+    return found
 
 
 def contractor_cases(actor) -> QuerySet[Case]:

@@ -219,11 +219,12 @@ def desk_detail(request, number: str):
     case = _staff_case(request, number)
     moment = current_time()
     codes = tuple(case.org.ancestor_codes())
-    # Every read but the timeline's (photos and actors) is compiled once and bound to this case.
+    # Every read is compiled once and bound to this case.
     context = {
         "case": case,
         "clocks": selectors.clocks_by_case([case.pk], moment)[case.pk],
-        "events": selectors.timeline(case),
+        "events": selectors.timeline_rows(case.pk),
+        "photos": selectors.timeline_photos(case.pk),
         "appointment": _BOOKED.first(case.pk),
         "contractors": bound_rows(
             ("cases.desk.contractors_here", len(codes)),
@@ -420,7 +421,8 @@ def contractor_detail(request, number: str, *, revealed: dict | None = None):
         {
             "case": case,
             "clocks": selectors.clock_views(case, moment),
-            "events": selectors.timeline(case),
+            "events": selectors.timeline_rows(case.pk),
+            "photos": selectors.timeline_photos(case.pk),
             "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
             "steps": WorkStep.choices,
             "now": moment,
@@ -576,7 +578,8 @@ def _render_tracking(request, case: Case, *, can_rate: bool):
         {
             "case": case,
             "clocks": selectors.clock_views(case, moment),
-            "events": selectors.timeline(case, public_only=True),
+            "events": selectors.timeline_rows(case.pk, public_only=True),
+            "photos": selectors.timeline_photos(case.pk),
             "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
             "can_rate": can_rate and case.status == CaseStatus.WORK_DONE,
         },

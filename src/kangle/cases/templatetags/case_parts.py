@@ -1,4 +1,4 @@
-"""``{% clock_badge clock %}`` and ``{% timeline_items events public %}``: see ``kangle.cases.markup``."""
+"""``{% clock_badge clock %}`` and ``{% timeline_items events photos public %}``: see ``kangle.cases.markup``."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ def clock_badge(clock):
 
 
 @register.simple_tag
-def timeline_items(events, public=False):
-    return markup.timeline_items(events, public=bool(public))
+def timeline_items(events, photos=None, public=False):
+    return markup.timeline_items(events, photos, public=bool(public))

@@ -254,6 +254,35 @@ def test_tracking_with_number_and_suffix(client, personas, termite):
     assert "王" not in page and RESIDENT_PHONE not in page
 
 
+def test_tracking_shows_the_photos_of_public_events_only(client, personas, termite):
+    from django.core.files.base import ContentFile
+
+    from kangle.cases.models import CaseEvent, EventKind
+
+    case = report(personas, termite)
+
+    def photo_of(public: bool) -> CasePhoto:
+        event = CaseEvent.objects.create(
+            case=case, kind=EventKind.NOTE, at=T0 + dt.timedelta(minutes=5), public=public, note="现场照片"
+        )
+        return CasePhoto.objects.create(
+            case=case,
+            event=event,
+            file=ContentFile(png_bytes(), name="p.png"),
+            content_type="image/png",
+            size=len(png_bytes()),
+            uploaded_at=T0,
+        )
+
+    shown, internal = photo_of(public=True), photo_of(public=False)
+    response = client.post("/cases/track/", {"number": case.number, "suffix": "5678"})
+    page = client.get(response["Location"]).content.decode()
+    assert f"/files/case-photo/{shown.pk}/" in page and f"/files/case-photo/{internal.pk}/" not in page
+    login(client, personas.secretary_a)
+    desk = client.get(f"/cases/desk/{case.number}/").content.decode()
+    assert f"/files/case-photo/{shown.pk}/" in desk and f"/files/case-photo/{internal.pk}/" in desk
+
+
 def test_tracking_wrong_suffix_leaks_nothing_and_is_rate_limited(client, personas, termite):
     case = report(personas, termite)
     wrong = client.post("/cases/track/", {"number": case.number, "suffix": "0000"}).content.decode()

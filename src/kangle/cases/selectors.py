@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
@@ -44,7 +44,7 @@ class ClockView:
         """``span`` in words, made only when asked: a list reads four clocks a case and shows one at most."""
         return self.remaining_in(None)
 
-    def remaining_in(self, words: dict[str, str] | None) -> str:
+    def remaining_in(self, words: Mapping[str, str] | None) -> str:
         """``span`` in words, with a page's ``timeutil.duration_words()`` resolved once for all its clocks."""
         return "" if self.span is None else humanise_duration(self.span, words)
 
@@ -487,20 +487,18 @@ def timeline_rows(case_id: int, *, public_only: bool = False) -> list[dict]:
     return bound_rows(("cases.timeline", public_only), build, (case_id,))
 
 
-def timeline_photos(case_id: int) -> dict[int, list[int]]:
-    """The photos of a case's timeline events (their keys, by event, in upload order), read with SQL compiled
-    once."""
+def timeline_photos(case_id: int, *, public_only: bool = False) -> dict[int, list[int]]:
+    """The photos of a case's timeline events (their keys, by event, in upload order), those of public events
+    alone for a public page, read with SQL compiled once."""
     from kangle.cases.models import CasePhoto
 
-    rows = bound_rows(
-        ("cases.timeline_photos",),
-        lambda pk: (
-            CasePhoto.objects.filter(case_id=pk, event__isnull=False)
-            .order_by(*CasePhoto._meta.ordering)
-            .values("pk", "event_id")
-        ),
-        (case_id,),
-    )
+    def build(pk: int):
+        photos = CasePhoto.objects.filter(case_id=pk, event__isnull=False)
+        if public_only:
+            photos = photos.filter(event__public=True)
+        return photos.order_by(*CasePhoto._meta.ordering).values("pk", "event_id")
+
+    rows = bound_rows(("cases.timeline_photos", public_only), build, (case_id,))
     found: dict[int, list[int]] = {}
     for row in rows:
         found.setdefault(row["event_id"], []).append(row["pk"])

@@ -579,7 +579,7 @@ def _render_tracking(request, case: Case, *, can_rate: bool):
             "case": case,
             "clocks": selectors.clock_views(case, moment),
             "events": selectors.timeline_rows(case.pk, public_only=True),
-            "photos": selectors.timeline_photos(case.pk),
+            "photos": selectors.timeline_photos(case.pk, public_only=True),
             "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
             "can_rate": can_rate and case.status == CaseStatus.WORK_DONE,
         },

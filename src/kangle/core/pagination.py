@@ -206,7 +206,9 @@ class Listing:
 
     @classmethod
     def of_parts(cls, parts: Iterable[QuerySet], **kwargs) -> Listing:
-        """Disjoint querysets listed as one (each served by its own index), merged on the seek order."""
+        """Disjoint querysets listed as one (each served by its own index), merged on the seek order. The merge
+        is in Python: the seek fields must be non-null values Python orders as the database does (times,
+        numbers; not text, whose order is the database's collation)."""
         listing = cls(None, **kwargs)
         listing.parts = list(parts)
         if len(listing.parts) > 1 and not listing.seek:

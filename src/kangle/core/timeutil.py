@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from django.utils import timezone
 
@@ -40,10 +42,10 @@ def resolve_now(value: dt.datetime | None) -> dt.datetime:
 
 
 # A duration's words by language, translated once a process: a queue page shows two clocks a row.
-_DURATION_WORDS: dict[str, dict[str, str]] = {}
+_DURATION_WORDS: dict[str, Mapping[str, str]] = {}
 
 
-def duration_words() -> dict[str, str]:
+def duration_words() -> Mapping[str, str]:
     """The words of ``humanise_duration`` in the active language (a page of many durations resolves them
     once)."""
     from django.utils.translation import get_language, gettext
@@ -51,18 +53,20 @@ def duration_words() -> dict[str, str]:
     language = get_language() or ""
     words = _DURATION_WORDS.get(language)
     if words is None:
-        words = _DURATION_WORDS[language] = {
-            "days_hours": gettext("%(days)d d %(hours)d h"),
-            "days": gettext("%(days)d d"),
-            "hours_minutes": gettext("%(hours)d h %(minutes)d min"),
-            "hours": gettext("%(hours)d h"),
-            "minutes": gettext("%(minutes)d min"),
-            "none": gettext("under 1 min"),
-        }
+        words = _DURATION_WORDS[language] = MappingProxyType(
+            {
+                "days_hours": gettext("%(days)d d %(hours)d h"),
+                "days": gettext("%(days)d d"),
+                "hours_minutes": gettext("%(hours)d h %(minutes)d min"),
+                "hours": gettext("%(hours)d h"),
+                "minutes": gettext("%(minutes)d min"),
+                "none": gettext("under 1 min"),
+            }
+        )
     return words
 
 
-def humanise_duration(delta: dt.timedelta, words: dict[str, str] | None = None) -> str:
+def humanise_duration(delta: dt.timedelta, words: Mapping[str, str] | None = None) -> str:
     """A short duration in the active language (1天3小时 / 1 d 3 h, 45分钟 / 45 min): days and hours, or
     hours and minutes. Negative durations are shown by absolute value. ``words``: ``duration_words()``,
     when the caller resolved them once for many durations."""

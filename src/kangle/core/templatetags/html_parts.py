@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django import template
-from django.urls import get_script_prefix
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -117,17 +118,26 @@ def _joined(separator: str, parts: Iterable[SafeString]) -> SafeString:
 
 # The layouts' headers, rendered once per language and kind of person (``core.markup.Stencil``).
 _WORKBENCH_HEADER = Stencil(
-    "core/_workbench_header.html", ("name", "search_query", "csrf_token", "next_path")
+    "core/_workbench_header.html", ("name", "search_query", "csrf_input", "next_path")
 )
-_LANGUAGE_SWITCH = Stencil("core/language_switch.html", ("csrf_token", "next_path"))
+_LANGUAGE_SWITCH = Stencil("core/language_switch.html", ("csrf_input", "next_path"))
 
 
 def _request_values(context) -> dict:
     request = context.get("request")
+    token = context.get("csrf_token")
+    given = bool(token) and token != "NOTPROVIDED"  # noqa: S105 - Django's marker for "no token", not a secret
     return {
-        "csrf_token": str(context.get("csrf_token", "")),
+        # What {% csrf_token %} renders, by Django's own node: the hidden input, or nothing without a token
+        # ("NOTPROVIDED" too, which the node renders as nothing by a path Django deprecates).
+        "csrf_input": CsrfTokenNode().render(context) if given else "",
         "next_path": request.get_full_path() if request is not None else "",
     }
+
+
+def _made_for() -> tuple:
+    """What every stencil's markup depends on besides its own choices: the words and the addresses."""
+    return (get_language(), get_script_prefix(), get_urlconf())
 
 
 @register.simple_tag(takes_context=True)
@@ -137,16 +147,19 @@ def workbench_header(context) -> SafeString:
     user = context.get("user")
     signed_in = bool(getattr(user, "is_authenticated", False))
     workbench_user = signed_in and user.is_workbench_user
-    key = (get_language(), get_script_prefix(), signed_in, workbench_user)
     values = {
         **_request_values(context),
         "name": str(user) if signed_in else "",
         "search_query": context.get("search_query") or "",
     }
-    return _WORKBENCH_HEADER.render(key, {"signed_in": signed_in, "workbench_user": workbench_user}, values)
+    return _WORKBENCH_HEADER.render(
+        (*_made_for(), signed_in, workbench_user),
+        {"signed_in": signed_in, "workbench_user": workbench_user},
+        values,
+    )
 
 
 @register.simple_tag(takes_context=True)
 def language_switch(context) -> SafeString:
     """The form that switches the page to the other language and comes back to it."""
-    return _LANGUAGE_SWITCH.render((get_language(), get_script_prefix()), {}, _request_values(context))
+    return _LANGUAGE_SWITCH.render(_made_for(), {}, _request_values(context))

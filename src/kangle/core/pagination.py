@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import heapq
+import itertools
 import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import partial, wraps
@@ -183,6 +183,16 @@ def _sort_key(order: Sequence[str]) -> Callable[[dict], tuple]:
     )
 
 
+def _in_seek_order(items: Iterable, order: Sequence[str], values_of: Callable[[Any], tuple]) -> list:
+    """``items`` sorted on their seek values (``values_of``) in ``order``. With one direction for every field
+    Python's sort compares the plain values (reversed when descending); only mixed directions wrap them."""
+    directions = {descending for _name, descending in _fields(order)}
+    if len(directions) == 1:
+        return sorted(items, key=values_of, reverse=directions.pop())
+    key = _sort_key(order)
+    return sorted(items, key=lambda item: key(values_of(item)))
+
+
 class Listing:
     """An ordered queryset, turned into rows after it is sliced; seekable on its ``seek`` order.
 
@@ -201,6 +211,7 @@ class Listing:
     ):
         self.parts = [] if queryset is None else [queryset]
         self.row, self.rows, self.seek = row, rows, tuple(seek) if seek else None
+        self._seek_names = tuple(name for name, _desc in _fields(self.seek or ()))
         self.shape: tuple | None = None
         self.counted: Callable[..., list[QuerySet]] | None = None
 
@@ -263,9 +274,10 @@ class Listing:
         return self.parts
 
     def _values(self, item) -> tuple:
+        names = self._seek_names
         if isinstance(item, dict):
-            return tuple(item[name] for name, _desc in _fields(self.seek))
-        return tuple(getattr(item, name) for name, _desc in _fields(self.seek))
+            return tuple(item[name] for name in names)
+        return tuple(getattr(item, name) for name in names)
 
     def count(self) -> tuple[int, bool]:
         total, capped = 0, False
@@ -291,9 +303,7 @@ class Listing:
                 return bound[0][0].rows(bound[0][1])
             # The parts' rows in one statement, in no set order: ordered here on the seek key (the parts are
             # disjoint and the key ends in a unique field, so the order is total).
-            key = _sort_key(self.seek)
-            together = sorted(rows_together(bound), key=lambda item: key(self._values(item)))
-            return together[offset : offset + limit]
+            return _in_seek_order(rows_together(bound), self.seek, self._values)[offset : offset + limit]
         parts = self._parts()
         if cursor:
             try:
@@ -305,9 +315,7 @@ class Listing:
         if len(parts) == 1:
             return list(parts[0][offset : offset + limit])
         fetched = [list(part[: offset + limit]) for part in parts]
-        key = _sort_key(self.seek)
-        merged = heapq.merge(*fetched, key=lambda item: key(self._values(item)))
-        return list(merged)[offset : offset + limit]
+        return _in_seek_order(itertools.chain(*fetched), self.seek, self._values)[offset : offset + limit]
 
     def transform(self, items: list) -> list:
         if self.rows is not None:

@@ -6,6 +6,8 @@ Datetimes, decimals and lazy strings are handed to ninja's own encoder, so their
 
 from __future__ import annotations
 
+import datetime as dt
+
 import orjson
 from django.http import HttpResponse
 from ninja.renderers import BaseRenderer
@@ -14,12 +16,24 @@ from ninja.responses import NinjaJSONEncoder
 _fallback = NinjaJSONEncoder()
 
 
+def _default(value):
+    """A value orjson leaves to us, as ninja's encoder writes it. A moment is written here as Django's encoder
+    writes it (milliseconds, "Z" for UTC) without the two encoders' chain of type tests: a case list page
+    holds 250 of them."""
+    if type(value) is dt.datetime:
+        text = value.isoformat()
+        if value.microsecond:
+            text = text[:23] + text[26:]
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return _fallback.default(value)
+
+
 class ORJSONRenderer(BaseRenderer):
     media_type = "application/json"
 
     def render(self, request, data, *, response_status: int) -> bytes:
         return orjson.dumps(
-            data, default=_fallback.default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+            data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
         )
 
 

@@ -164,6 +164,35 @@ def test_a_listing_of_parts_reads_its_page_and_its_count_with_one_statement_each
         assert offset["items"] == expected[3:5] and offset["count"] == len(expected)
 
 
+def test_bound_counts_count_each_read_with_one_statement(personas, termite, django_assert_num_queries):
+    from kangle.core.rawrows import bound_counts
+
+    for minute in range(6):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
+    since = T0 + dt.timedelta(minutes=2)
+
+    def build(moment):
+        return [
+            Case.objects.filter(reported_at__gte=moment).values("pk"),
+            Case.objects.filter(reported_at__lt=moment).values("pk"),
+            Case.objects.none().values("pk"),
+        ]
+
+    expected = [
+        Case.objects.filter(reported_at__gte=since).count(),
+        Case.objects.filter(reported_at__lt=since).count(),
+    ]
+    assert expected == [4, 2]
+    assert bound_counts(("test.counts",), build, (since,)) == [*expected, 0]  # compiled once
+    with django_assert_num_queries(1):
+        assert bound_counts(("test.counts",), build, (since,)) == [*expected, 0]
+    later = T0 + dt.timedelta(minutes=5)
+    assert bound_counts(("test.counts",), build, (later,)) == [1, 5, 0]
+    # Values that cannot be bound: counted through the ORM, the same figures.
+    flags = lambda flag: [Case.objects.filter(closed_at__isnull=flag).values("pk")]  # noqa: E731
+    assert bound_counts(("test.counts.orm",), flags, (True,)) == [Case.objects.count()]
+
+
 def test_a_listing_whose_values_cannot_be_bound_runs_through_the_orm(personas, termite):
     report(personas, termite)
     build = lambda flag: [Case.objects.filter(closed_at__isnull=flag).order_by("-id").values("id")]  # noqa: E731

@@ -3,6 +3,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from kangle.accounts.permissions import can_manage_tokens
 from kangle.core import todo, workcalendar
 from kangle.core.errors import UserError
 from kangle.core.models import WorkerHeartbeat
-from kangle.core.rawrows import bound_count
+from kangle.core.rawrows import bound_counts, prepared_for
 from kangle.core.roles import STAFF_ROLES, Role, person_key
 from kangle.core.timeutil import now, today
 from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
@@ -135,16 +136,13 @@ def _units_of(user, role) -> list[OrgUnit]:
 
 def _workbench_home(request):
     user = request.user
+    staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
+    owner = person_key(user)
     if user.is_superuser and not user.scope_paths:
         roots = list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
+        labelled = _labelled_units(staff_roles)
     else:
-        roots = list(OrgUnit.objects.filter(path__in=user.scope_paths).order_by("path"))
-        # A unit inside another of the user's units is already shown within it.
-        roots = [
-            unit
-            for unit in roots
-            if not any(unit.path != other.path and unit.is_within(other) for other in roots)
-        ]
+        roots, labelled = _home_units(user, owner, staff_roles)
     sections = []
     for root in roots:
         sections.append(
@@ -154,26 +152,23 @@ def _workbench_home(request):
                 "children": children_with_counts(root),
             }
         )
-    staff_roles = [row for row in user.role_rows if row[0] in STAFF_ROLES]
-    # Counts whose SQL is compiled once (per person where it is scoped), then only run.
-    alive = bound_count(
-        ("home.workers",),
-        lambda since: WorkerHeartbeat.objects.filter(last_seen__gte=since).values("pk"),
+    # The counts of the person's part of the tree and the live workers, with one statement compiled once per
+    # person (the moment the workers' heartbeats are counted from bound into it).
+    points, venues, alive = bound_counts(
+        ("home.counts", owner),
+        lambda since: [
+            scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).values("pk"),
+            scope_queryset(user, Venue.objects.filter(is_active=True)).values("pk"),
+            WorkerHeartbeat.objects.filter(last_seen__gte=since).values("pk"),
+        ],
         (now() - HEARTBEAT_WINDOW,),
     )
-    owner = person_key(user)
     context = {
         "todo": _todo_lines(user),
         "sections": sections,
-        "staff_roles": _labelled_units(staff_roles),
-        "points_count": bound_count(
-            ("home.points", owner),
-            lambda: scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).values("pk"),
-        ),
-        "venues_count": bound_count(
-            ("home.venues", owner),
-            lambda: scope_queryset(user, Venue.objects.filter(is_active=True)).values("pk"),
-        ),
+        "staff_roles": labelled,
+        "points_count": points,
+        "venues_count": venues,
         "workers_alive": alive,
         # Street admins keep the holiday calendar: a year the clocks need and nobody covers is their warning.
         "calendar_uncovered": (
@@ -183,6 +178,24 @@ def _workbench_home(request):
         ),
     }
     return render(request, "accounts/home_workbench.html", context)
+
+
+def _home_units(user, owner: tuple, staff_roles) -> tuple[list[OrgUnit], list[tuple[str, OrgUnit]]]:
+    """The roots of the person's part of the tree (a unit inside another of theirs is shown within it) and
+    their staff roles with their units: one read, compiled once per person and staff role units."""
+    role_units = tuple(org_id for _role, _path, org_id in staff_roles)
+    paths = tuple(user.scope_paths)
+    units = prepared_for(
+        ("home.units", owner, role_units),
+        lambda: OrgUnit.objects.filter(Q(path__in=paths) | Q(pk__in=role_units)).order_by("path"),
+        parameters=0,
+    ).all()
+    tops = [unit for unit in units if unit.path in paths]
+    roots = [
+        unit for unit in tops if not any(unit.path != other.path and unit.is_within(other) for other in tops)
+    ]
+    by_key = {unit.pk: unit for unit in units}
+    return roots, [(Role(role).label, by_key[org_id]) for role, _path, org_id in staff_roles]
 
 
 def _todo_lines(user) -> list[dict]:

@@ -663,6 +663,15 @@ def bound_count(key: Hashable, build: Callable[..., object], values: Sequence = 
     return reads[0].count(values) if reads is not None else build(*values).count()
 
 
+def bound_counts(key: Hashable, build: Callable[..., Sequence], values: Sequence = ()) -> list[int]:
+    """How many rows each of the ``values()`` reads ``build(*values)`` gives, all counted by one statement
+    (``counts_together``), their SQL compiled once per ``key``."""
+    reads = bound_reads(key, build, values)
+    if reads is None:
+        return [read.count() for read in build(*values)]
+    return counts_together([(read, values) for read in reads])
+
+
 def bound_pairs(key: Hashable, build: Callable[[], object]) -> list[tuple]:
     """(value, label) pairs, for a drop-down, of the two-field ``values()`` read ``build()``, compiled
     once per ``key``."""

@@ -98,6 +98,24 @@ def test_an_empty_read_gives_no_rows_without_a_query(django_assert_num_queries):
         assert reads[0].rows((1,)) == [] and reads[0].count((1,)) == 0
 
 
+def _every_page(listing, size: int, *, statements=None, checked_by=None) -> list:
+    """Every row of ``listing()``, page by page along its cursors; each page's count must be the whole list's,
+    and, with ``statements``, each page must run that many statements (``checked_by``: the fixture)."""
+    pages, after, counts = [], None, set()
+    while True:
+        if statements is None:
+            page = listing().paginate(limit=size, after=after)
+        else:
+            with checked_by(statements(after)):
+                page = listing().paginate(limit=size, after=after)
+        pages.extend(page["items"])
+        counts.add((page["count"], page["count_capped"]))
+        after = page["next"]
+        if after is None:
+            assert counts == {(len(pages), False)}, counts
+            return pages
+
+
 def test_a_shaped_listing_pages_as_the_orm_does(personas, termite):
     for hour in range(7):
         report(personas, termite, now=T0 + dt.timedelta(minutes=hour * 7))
@@ -114,17 +132,10 @@ def test_a_shaped_listing_pages_as_the_orm_does(personas, termite):
     expected = list(build(since)[0])
     assert len(expected) >= 7
     for size in (1, 3, 50):
-        pages, after = [], None
-        while True:
-            page = Listing.shaped(("test.listing",), build, (since,), seek=order).paginate(
-                limit=size, after=after
-            )
-            pages.extend(page["items"])
-            assert page["count"] == len(expected) and not page["count_capped"]
-            after = page["next"]
-            if after is None:
-                break
-        assert pages == expected, size
+        assert (
+            _every_page(lambda: Listing.shaped(("test.listing",), build, (since,), seek=order), size)
+            == expected
+        )
     offset = Listing.shaped(("test.listing",), build, (since,), seek=order).paginate(limit=2, offset=3)
     assert offset["items"] == expected[3:5]
 
@@ -148,17 +159,13 @@ def test_a_listing_of_parts_reads_its_page_and_its_count_with_one_statement_each
     for size in (2, 4, 50):
         listing = Listing.shaped(("test.parts",), build, (middle,), seek=order)
         listing.paginate(limit=size)  # compiled once
-        pages, after = [], None
-        while True:
-            with django_assert_num_queries(1 if after is None and size >= len(expected) else 2):
-                page = Listing.shaped(("test.parts",), build, (middle,), seek=order).paginate(
-                    limit=size, after=after
-                )
-            pages.extend(page["items"])
-            assert page["count"] == len(expected) and not page["count_capped"]
-            after = page["next"]
-            if after is None:
-                break
+        pages = _every_page(
+            lambda: Listing.shaped(("test.parts",), build, (middle,), seek=order),
+            size,
+            # A first page that holds every row is its own count; any other page is read, then counted.
+            statements=lambda after, size=size: 1 if after is None and size >= len(expected) else 2,
+            checked_by=django_assert_num_queries,
+        )
         assert pages == expected, size
         offset = Listing.shaped(("test.parts",), build, (middle,), seek=order).paginate(limit=2, offset=3)
         assert offset["items"] == expected[3:5] and offset["count"] == len(expected)

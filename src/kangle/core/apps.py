@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +11,11 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
+        from django.utils.autoreload import file_changed
 
         from kangle.core import at_rest, public_url  # noqa: F401 (public_url registers its system check)
+
+        file_changed.connect(forget_rendered_markup, dispatch_uid="kangle_forget_rendered_markup")
 
         at_rest.protect_from_settings()
 
@@ -27,3 +32,19 @@ class CoreConfig(AppConfig):
 
 def _operators_only(request) -> bool:
     return request.user.is_active and request.user.is_superuser
+
+
+def forget_rendered_markup(sender=None, file_path=None, **kwargs) -> None:
+    """The development server's reloader saw a file change: when it is a template or a translation, drop the
+    markup and words kept per process (layout stencils, navigation, drop-downs, duration words), which Django
+    does not restart the process for. A running server's files never change."""
+    from kangle.core import markup, timeutil
+    from kangle.core.templatetags import html_parts
+
+    if file_path is not None and Path(file_path).suffix not in (".html", ".mo"):
+        return
+    for stencil in markup._STENCILS:
+        stencil.forget()
+    html_parts._NAVIGATION.clear()
+    html_parts._OPTIONS.clear()
+    timeutil._DURATION_WORDS.clear()

@@ -37,6 +37,9 @@ def html_format(template: str, *values) -> SafeString:
 _HOLE = re.compile("\ue000(\\d+)\ue001")
 
 
+_STENCILS: list[Stencil] = []
+
+
 class Stencil:
     """A template fragment rendered once per key, its per-request values left as holes.
 
@@ -53,6 +56,11 @@ class Stencil:
     def __init__(self, template_name: str, holes: tuple[str, ...]):
         self.template_name, self.holes = template_name, holes
         self._made: dict[Hashable, tuple[tuple[str, ...], tuple[int, ...]]] = {}
+        _STENCILS.append(self)
+
+    def forget(self) -> None:
+        """Make the fragment anew on next use (its template or its words changed)."""
+        self._made.clear()
 
     def render(self, key: Hashable, context: dict, values: dict) -> SafeString:
         """The fragment for ``key`` (made from ``context`` the first time), ``values`` in its holes."""

@@ -78,6 +78,26 @@ def test_detail_shows_timeline_and_accepts(client, personas, termite):
     assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED
 
 
+def test_the_dispatch_form_offers_the_contractors_here_only_for_an_accepted_case(
+    client, personas, termite, contractor_org
+):
+    from kangle.cases.models import Contractor
+
+    elsewhere = Contractor.objects.create(name="别处公司", org=personas.tree.other_street, priority=1)
+    Contractor.objects.create(name="停用公司", org=personas.tree.street, priority=1, is_active=False)
+    case = report(personas, termite)
+    login(client, personas.secretary_a)
+    reported = client.get(f"/cases/desk/{case.number}/").content.decode()
+    assert 'id="dispatch-contractor"' not in reported and contractor_org.name not in reported
+    client.post(f"/cases/desk/{case.number}/accept/", {"version": case.version})
+    accepted = client.get(f"/cases/desk/{case.number}/").content.decode()
+    form = accepted[accepted.index('id="dispatch-contractor"') : accepted.index('id="act-dispatch"')]
+    assert f'<option value="{contractor_org.pk}">{contractor_org.name}</option>' in form
+    assert elsewhere.name not in form and "停用公司" not in form
+    # The category's default contractor is named on the empty choice.
+    assert f'<option value="">默认：{contractor_org.name}</option>' in form
+
+
 def test_desk_transition_not_allowed_shows_message(client, personas, termite):
     case = report(personas, termite)
     login(client, personas.secretary_a)

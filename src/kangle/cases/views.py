@@ -218,7 +218,9 @@ def _staff_case(request, number: str) -> Case:
 def desk_detail(request, number: str):
     case = _staff_case(request, number)
     moment = current_time()
-    codes = tuple(case.org.ancestor_codes())
+    can_handle = permissions.can_handle_case(request.user, case)
+    # The dispatch form, and so its contractors, only for a case waiting to be dispatched by someone who may.
+    dispatching = can_handle and case.status == CaseStatus.ACCEPTED
     # Every read is compiled once and bound to this case.
     context = {
         "case": case,
@@ -226,23 +228,27 @@ def desk_detail(request, number: str):
         "events": selectors.timeline_rows(case.pk),
         "photos": selectors.timeline_photos(case.pk),
         "appointment": _BOOKED.first(case.pk),
-        "contractors": bound_rows(
-            ("cases.desk.contractors_here", len(codes)),
-            lambda *here: (
-                Contractor.objects.filter(is_active=True, org__code__in=here).distinct().values("pk", "name")
-            ),
-            codes,
-        ),
-        "default_contractor": services.default_contractor(case)
-        if case.status == CaseStatus.ACCEPTED
-        else None,
+        "contractors": _contractors_here(case) if dispatching else [],
+        "default_contractor": services.default_contractor(case) if dispatching else None,
         "extensions": _EXTENSIONS.all(case.pk),
-        "can_handle": permissions.can_handle_case(request.user, case),
+        "can_handle": can_handle,
         "can_decide": permissions.can_decide_extension(request.user, case),
         "feedback": _FEEDBACK.first(case.pk),
         "now": moment,
     }
     return render(request, "cases/desk_detail.html", context)
+
+
+def _contractors_here(case: Case) -> list[dict]:
+    """The active contractors serving the case's unit or a unit above it, read with SQL compiled once."""
+    codes = tuple(case.org.ancestor_codes())
+    return bound_rows(
+        ("cases.desk.contractors_here", len(codes)),
+        lambda *here: (
+            Contractor.objects.filter(is_active=True, org__code__in=here).distinct().values("pk", "name")
+        ),
+        codes,
+    )
 
 
 # The desk detail's reads of one case, compiled once per process (``rawrows.Prepared``), in the order the

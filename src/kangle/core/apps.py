@@ -43,8 +43,6 @@ def forget_rendered_markup(sender=None, file_path=None, **kwargs) -> None:
 
     if file_path is not None and Path(file_path).suffix not in (".html", ".mo"):
         return
-    for stencil in markup._STENCILS:
-        stencil.forget()
-    html_parts._NAVIGATION.clear()
-    html_parts._OPTIONS.clear()
-    timeutil._DURATION_WORDS.clear()
+    markup.forget_stencils()
+    html_parts.forget_markup()
+    timeutil.forget_duration_words()

@@ -40,6 +40,12 @@ _HOLE = re.compile("\ue000(\\d+)\ue001")
 _STENCILS: list[Stencil] = []
 
 
+def forget_stencils() -> None:
+    """Every stencil made anew on its next use (a template or a translation changed)."""
+    for stencil in _STENCILS:
+        stencil.forget()
+
+
 class Stencil:
     """A template fragment rendered once per key, its per-request values left as holes.
 

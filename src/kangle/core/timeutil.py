@@ -45,6 +45,11 @@ def resolve_now(value: dt.datetime | None) -> dt.datetime:
 _DURATION_WORDS: dict[str, Mapping[str, str]] = {}
 
 
+def forget_duration_words() -> None:
+    """Translate the duration words again on their next use (a translation changed)."""
+    _DURATION_WORDS.clear()
+
+
 def duration_words() -> Mapping[str, str]:
     """The words of ``humanise_duration`` in the active language (a page of many durations resolves them
     once)."""

@@ -163,3 +163,9 @@ def workbench_header(context) -> SafeString:
 def language_switch(context) -> SafeString:
     """The form that switches the page to the other language and comes back to it."""
     return _LANGUAGE_SWITCH.render(_made_for(), {}, _request_values(context))
+
+
+def forget_markup() -> None:
+    """Drop the drop-down and navigation markup kept per process (a template or a translation changed)."""
+    _OPTIONS.clear()
+    _NAVIGATION.clear()

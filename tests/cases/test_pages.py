@@ -79,16 +79,21 @@ def test_detail_shows_timeline_and_accepts(client, personas, termite):
 
 
 def test_the_dispatch_form_offers_the_contractors_here_only_for_an_accepted_case(
-    client, personas, termite, contractor_org
+    client, personas, termite, contractor_org, monkeypatch
 ):
+    from kangle.cases import views
     from kangle.cases.models import Contractor
 
     elsewhere = Contractor.objects.create(name="别处公司", org=personas.tree.other_street, priority=1)
     Contractor.objects.create(name="停用公司", org=personas.tree.street, priority=1, is_active=False)
     case = report(personas, termite)
     login(client, personas.secretary_a)
+    # A reported case shows no dispatch form, and its contractors are not read at all.
+    read_here = views._contractors_here
+    monkeypatch.setattr(views, "_contractors_here", lambda case: pytest.fail("contractors read for no form"))
     reported = client.get(f"/cases/desk/{case.number}/").content.decode()
     assert 'id="dispatch-contractor"' not in reported and contractor_org.name not in reported
+    monkeypatch.setattr(views, "_contractors_here", read_here)
     client.post(f"/cases/desk/{case.number}/accept/", {"version": case.version})
     accepted = client.get(f"/cases/desk/{case.number}/").content.decode()
     form = accepted[accepted.index('id="dispatch-contractor"') : accepted.index('id="act-dispatch"')]

@@ -1,5 +1,6 @@
-"""Markup and words kept per process are dropped when the development server's reloader sees a template or a
-translation change (Django reloads those without restarting the process), and only then."""
+"""Markup and words kept per process are dropped when the development server's reloader sees a file other than
+Python code change (a template, a translation: Django reloads those without restarting the process), and only
+then."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def _keep_something():
     for stencil in markup._STENCILS:
         stencil.render(("test",), {}, dict.fromkeys(stencil.holes, ""))
     html_parts.select_options([("a", "甲")], "a")
+    html_parts._NAVIGATION[("test",)] = "<nav></nav>"
     with translation.override("en"):
         timeutil.duration_words()
 
@@ -25,6 +27,7 @@ def _kept() -> list[int]:
     return [
         sum(len(stencil._made) for stencil in markup._STENCILS),
         len(html_parts._OPTIONS),
+        len(html_parts._NAVIGATION),
         len(timeutil._DURATION_WORDS),
     ]
 
@@ -40,8 +43,12 @@ def test_a_changed_template_or_translation_drops_what_was_kept_and_code_does_not
     _keep_something()
     forget_rendered_markup(sender=None, file_path=Path("src/kangle/core/views.py"))
     assert all(_kept())
-    for changed in ("src/kangle/core/templates/core/_workbench_header.html", "locale/zh_Hans/django.mo"):
+    for changed in (
+        "src/kangle/core/templates/core/_workbench_header.html",
+        "locale/zh_Hans/django.mo",
+        "src/kangle/core/templates/core/notice.txt",
+    ):
         _keep_something()
         assert all(_kept())
         forget_rendered_markup(sender=None, file_path=Path(changed))
-        assert _kept() == [0, 0, 0]
+        assert _kept() == [0, 0, 0, 0]

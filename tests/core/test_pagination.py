@@ -42,3 +42,25 @@ def test_count_is_capped(client, personas, monkeypatch):
     monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     body = client.get("/api/v1/orgs/units?limit=2").json()
     assert body["count"] == 3 and body["count_capped"] is True and len(body["items"]) == 2
+
+
+def test_parts_merge_in_their_seek_order_whatever_its_directions():
+    # Two disjoint parts, each in its database order; merged, they read as one list in the seek order, for
+    # one direction throughout (plain values) and for mixed directions (wrapped values).
+    import random
+
+    from kangle.core.pagination import _in_seek_order
+
+    rows = [{"day": day, "id": pk} for day in range(6) for pk in range(day * 10, day * 10 + 4)]
+    random.Random(7).shuffle(rows)
+    for order in (("day", "id"), ("-day", "-id"), ("day", "-id"), ("-day", "id")):
+
+        def key(row, order=order):
+            return tuple(-row[name.lstrip("-")] if name.startswith("-") else row[name] for name in order)
+
+        parts = [
+            sorted([r for r in rows if r["id"] % 2], key=key),
+            sorted([r for r in rows if not r["id"] % 2], key=key),
+        ]
+        merged = _in_seek_order(parts[0] + parts[1], order, lambda row: (row["day"], row["id"]))
+        assert merged == sorted(rows, key=key), order

@@ -35,13 +35,14 @@ def _operators_only(request) -> bool:
 
 
 def forget_rendered_markup(sender=None, file_path=None, **kwargs) -> None:
-    """The development server's reloader saw a file change: when it is a template or a translation, drop the
-    markup and words kept per process (layout stencils, navigation, drop-downs, duration words), which Django
-    does not restart the process for. A running server's files never change."""
+    """The development server's reloader saw a file change: when it is not Python code (a template, a
+    translation), drop the markup and words kept per process (layout stencils, navigation, drop-downs,
+    duration words), as Django reloads those files without restarting the process. Returns nothing, so
+    Django's own handling of the change goes on. A running server's files never change."""
     from kangle.core import markup, timeutil
     from kangle.core.templatetags import html_parts
 
-    if file_path is not None and Path(file_path).suffix not in (".html", ".mo"):
+    if file_path is not None and Path(file_path).suffix == ".py":
         return
     markup.forget_stencils()
     html_parts.forget_markup()

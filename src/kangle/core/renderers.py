@@ -1,7 +1,8 @@
 """JSON for the API rendered with orjson: the same documents as ninja's encoder, several times faster.
 
-Datetimes, decimals and lazy strings are handed to ninja's own encoder, so their text is unchanged
-(millisecond precision, "Z" for UTC); everything else orjson writes itself, as UTF-8.
+Datetimes are written as Django's encoder writes them (millisecond precision, "Z" for UTC), and decimals,
+lazy strings and the rest orjson does not know are handed to ninja's own encoder, so their text is
+unchanged; everything else orjson writes itself, as UTF-8.
 """
 
 from __future__ import annotations

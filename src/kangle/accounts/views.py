@@ -194,8 +194,7 @@ def _home_units(user, owner: tuple, staff_roles) -> tuple[list[OrgUnit], list[tu
     roots = [
         unit for unit in tops if not any(unit.path != other.path and unit.is_within(other) for other in tops)
     ]
-    by_key = {unit.pk: unit for unit in units}
-    return roots, [(Role(role).label, by_key[org_id]) for role, _path, org_id in staff_roles]
+    return roots, _labelled_units(staff_roles, {unit.pk: unit for unit in units})
 
 
 def _todo_lines(user) -> list[dict]:
@@ -212,8 +211,10 @@ def todo_lines(request):
     return render(request, "accounts/_todo.html", {"todo": _todo_lines(request.user)})
 
 
-def _labelled_units(rows) -> list[tuple[str, OrgUnit]]:
-    units = OrgUnit.objects.in_bulk([org_id for _role, _path, org_id in rows])
+def _labelled_units(rows, units: dict[int, OrgUnit] | None = None) -> list[tuple[str, OrgUnit]]:
+    """Each role row's label and unit; the units read here unless the caller read them already."""
+    if units is None:
+        units = OrgUnit.objects.in_bulk([org_id for _role, _path, org_id in rows])
     return [(Role(role).label, units[org_id]) for role, _path, org_id in rows]
 
 

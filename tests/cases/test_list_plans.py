@@ -97,13 +97,24 @@ def test_contractor_and_reporter_lists_use_indexes(client, scale, termite):
 
 
 def test_the_duplicate_hint_reads_a_busy_address_from_its_index(scale, termite):
-    """A building reported again and again: its 3,000 open cases are not all read to hint at five."""
+    """A building reported again and again: its 3,000 open cases are not all read to hint at five. Most cases
+    are of the hint's category, as on a street where termites are most of the work: a plan made without the
+    values, which takes every category for as common as any other, once read the category's and the open
+    cases' indexes besides the address's and sorted what they shared (3.8 ms at 100,000 cases)."""
     from django.db.backends.postgresql.psycopg_any import mogrify
 
     from kangle.cases.services.intake import address_key, open_duplicates
 
     key = address_key(termite, "湖南路 100 弄 3 号")
     with connection.cursor() as cursor:
+        # Nearly every case a termite case, a few of each other category.
+        cursor.execute(
+            "UPDATE cases_case SET category_id = CASE WHEN id %% 200 = 0 "
+            "THEN (SELECT id FROM cases_casecategory ORDER BY id "
+            "OFFSET (cases_case.id / 200) %% (SELECT count(*) FROM cases_casecategory) LIMIT 1) "
+            "ELSE %s END",
+            [termite.pk],
+        )
         cursor.execute(
             "UPDATE cases_case SET address_hash = %s, category_id = %s "
             "WHERE id IN (SELECT id FROM cases_case WHERE status <> 'closed' ORDER BY id LIMIT 3000)",

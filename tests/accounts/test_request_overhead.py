@@ -137,3 +137,30 @@ def test_the_raw_session_query_gives_what_the_orm_gives(client, personas):
         assert row.user.roles == {Role.COMMUNITY_SECRETARY}
         assert not row.user._state.adding and row.user._state.db == "default"
     assert fetch_with_user(ApiToken, "prefix", "nothing") is None
+
+
+def test_signed_in_requests_decrypt_nothing_until_the_phone_is_used(client, personas, monkeypatch):
+    """The user's phone is encrypted: reading it with the session or the token would decrypt it on every
+    request. It is read when first used, and is then the stored number."""
+    from kangle.accounts.models import ApiToken, UserSession
+    from kangle.accounts.sessions import fetch_with_user
+    from kangle.core import crypto
+
+    user = personas.secretary_a
+    user.set_phone("13912345678")
+    user.save()
+    _row, _token = token_issue(actor=personas.street_admin, user=user, name="lazy phone")
+    client.force_login(user)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda stored: decrypted.append(stored) or real(stored))
+    for model, field, value in ((UserSession, "session_key", key), (ApiToken, "prefix", _row.prefix)):
+        row = fetch_with_user(model, field, value)
+        assert row.user.username == "secretary_a" and row.user.roles == {Role.COMMUNITY_SECRETARY}
+        assert decrypted == []
+        assert row.user.phone == "13912345678"
+        assert len(decrypted) == 1
+        decrypted.clear()
+    seen, _sql = _signed_in_request(client, user)()
+    assert seen["authenticated"] and decrypted == []

@@ -53,9 +53,12 @@ def _role_rows(outer_user_column: str) -> RawSQL:
 @functools.cache
 def _with_user(model, key: str) -> Prepared:
     table = model._meta.db_table
+    # The user's phone is left unread: it is encrypted, so loading it meant a decryption on every request,
+    # and few requests use it (Django reads a deferred field when it is first used).
     return Prepared(
         lambda value: (
             model.objects.select_related("user")
+            .defer("user__phone")
             .annotate(user_role_rows=_role_rows(f'"{table}"."user_id"'))
             .filter(**{key: value})[:1]
         )

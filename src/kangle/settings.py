@@ -86,7 +86,9 @@ WSGI_APPLICATION = "kangle.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend, with `{% load i18n %}` keeping a fixed phrase's translation once rendered.
+        "BACKEND": "kangle.core.template_backend.DjangoTemplates",
+        "NAME": "django",
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.template import Context, Engine
 from django.utils import translation
 from django.utils.autoreload import file_changed
 
 from kangle.core import markup, timeutil
 from kangle.core.apps import forget_rendered_markup
-from kangle.core.templatetags import html_parts
+from kangle.core.templatetags import html_parts, kept_i18n
 
 
 def _keep_something():
@@ -21,6 +22,9 @@ def _keep_something():
     html_parts._NAVIGATION[("test",)] = "<nav></nav>"
     with translation.override("en"):
         timeutil.duration_words()
+        Engine(libraries={"i18n": "kangle.core.templatetags.kept_i18n"}).from_string(
+            '{% load i18n %}{% translate "Members" %}'
+        ).render(Context())
 
 
 def _kept() -> list[int]:
@@ -29,6 +33,7 @@ def _kept() -> list[int]:
         len(html_parts._OPTIONS),
         len(html_parts._NAVIGATION),
         len(timeutil._DURATION_WORDS),
+        len(kept_i18n._KEPT),
     ]
 
 
@@ -51,4 +56,4 @@ def test_a_changed_template_or_translation_drops_what_was_kept_and_code_does_not
         _keep_something()
         assert all(_kept())
         forget_rendered_markup(sender=None, file_path=Path(changed))
-        assert _kept() == [0, 0, 0, 0]
+        assert _kept() == [0, 0, 0, 0, 0]

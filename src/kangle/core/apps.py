@@ -37,13 +37,15 @@ def _operators_only(request) -> bool:
 def forget_rendered_markup(sender=None, file_path=None, **kwargs) -> None:
     """The development server's reloader saw a file change: when it is not Python code (a template, a
     translation), drop the markup and words kept per process (layout stencils, navigation, drop-downs,
-    duration words), as Django reloads those files without restarting the process. Returns nothing, so
-    Django's own handling of the change goes on. A running server's files never change."""
+    duration words, translated phrases), as Django reloads those files without restarting the process.
+    Returns nothing, so Django's own handling of the change goes on. A running server's files never
+    change."""
     from kangle.core import markup, timeutil
-    from kangle.core.templatetags import html_parts
+    from kangle.core.templatetags import html_parts, kept_i18n
 
     if file_path is not None and Path(file_path).suffix == ".py":
         return
     markup.forget_stencils()
     html_parts.forget_markup()
     timeutil.forget_duration_words()
+    kept_i18n.forget_translations()

@@ -1,8 +1,8 @@
 """Django's ``i18n`` template tags, with a fixed phrase's translation kept once rendered.
 
-A page shows a few dozen fixed phrases through ``{% translate "…" %}``, and Django renders each of them anew
-on every request: the active translation looked up, the catalogue asked, the result escaped — about 8 µs a
-tag, 0.2–0.3 ms a page. A phrase written in the template (no filter, no context, not ``noop``, not ``as``)
+A page shows a few dozen fixed phrases through ``{% translate "…" %}`` (25–31 on the case and member pages),
+and Django renders each of them anew on every request: the active translation looked up, the catalogue
+asked, the result checked for escaping — about 5.6 µs a tag, against 1.4 µs kept. A phrase written in the template (no filter, no context, not ``noop``, not ``as``)
 renders the same text for the same language whatever the page, so that text is kept per process, by language
 and escaping. Every other form of the tag, and every other tag of the library, is Django's own.
 

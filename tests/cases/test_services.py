@@ -316,6 +316,21 @@ def test_duplicate_hint_for_same_address_and_category(personas, termite):
     assert not services.open_duplicates(termite, "康健路 300 弄 5 号", actor=staff).exists()
 
 
+def test_duplicate_hint_leaves_out_another_categorys_case_at_the_same_address(personas, termite):
+    # The hint asks the address key alone: the key holds the category, so another category's open case at
+    # the same address is never a duplicate.
+    from kangle.cases.models import CaseCategory
+
+    other_kind = (
+        CaseCategory.objects.filter(is_active=True, children__isnull=True).exclude(pk=termite.pk).first()
+    )
+    staff = personas.secretary_a
+    leak = report(personas, other_kind, address="康健路 300 弄 5 号")
+    assert not services.open_duplicates(termite, "康健路300弄5号", actor=staff).exists()
+    assert services.duplicate_numbers(termite, "康健路300弄5号", actor=staff, besides=0) == []
+    assert services.duplicate_numbers(other_kind, "康健路300弄5号", actor=staff, besides=0) == [leak.number]
+
+
 def test_duplicate_numbers_are_the_hints_numbers_newest_first_bound_per_request(personas, termite):
     # The creation answer's hint: the same cases as open_duplicates, newest first, at most five, the case
     # just written left out; one compiled read per person serves every address and case.

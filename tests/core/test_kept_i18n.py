@@ -107,3 +107,16 @@ def test_django_still_warns_of_other_tag_libraries_under_one_name():
         backend.engine.libraries.update(original)
     assert [warning.id for warning in warnings] == ["templates.W003"]
     assert "'html_parts'" in warnings[0].msg and "django.templatetags.static" in warnings[0].msg
+
+
+@pytest.mark.parametrize("setting", ["LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"])
+def test_a_setting_that_reloads_translations_drops_the_kept_phrases(setting, both):
+    from django.conf import settings
+    from django.test import override_settings
+
+    _django_template, kept_template = both
+    with translation.override("en"):
+        kept_template.render(Context(CONTEXT))
+    assert kept_i18n._KEPT
+    with override_settings(**{setting: getattr(settings, setting)}):
+        assert not kept_i18n._KEPT

@@ -15,6 +15,7 @@ class DjangoTemplates(django_backend.DjangoTemplates):
     def check(self, **kwargs):
         """Django's checks, less its warning that ``i18n`` names two modules (Django's and the one taking its
         place here, on purpose); any other name used twice is still warned of."""
+        # Django's own text for that one case: should Django reword it, the warning comes back (loudly).
         deliberate = f"'i18n' is used for multiple template tag modules: 'django.templatetags.i18n', '{I18N}'"
         return [
             found

@@ -58,8 +58,8 @@ def open_duplicates(category: CaseCategory, address: str, *, actor):
 
 def duplicate_numbers(category: CaseCategory, address: str, *, actor, besides: int) -> list[str]:
     """The numbers of up to five open cases ``open_duplicates`` finds, newest first, other than case
-    ``besides``: the read compiled once per person (the reach is theirs), the address key, category and case
-    bound into it — building the query cost more than the database's answer."""
+    ``besides``: the read compiled once per person (the reach is theirs), the address key (which holds the
+    category) and the case bound into it — building the query cost more than the database's answer."""
     key = address_key(category, address)
     if not key or not getattr(actor, "is_authenticated", False):
         return []

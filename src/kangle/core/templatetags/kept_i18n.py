@@ -7,12 +7,15 @@ renders the same text for the same language whatever the page, so that text is k
 and escaping. Every other form of the tag, and every other tag of the library, is Django's own.
 
 The project's template backend (``core.template_backend``) puts this module under Django's name ``i18n``:
-templates load it as they always have, and message extraction reads the same tags.
+templates load it as they always have, and message extraction reads the same tags. (As a module of
+``core.templatetags`` it could also be loaded as ``kept_i18n``; no template needs to.)
 """
 
 from __future__ import annotations
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.templatetags import i18n as django_i18n
 from django.utils.translation import get_language
 
@@ -29,6 +32,13 @@ KEPT_MAX = 20_000
 def forget_translations() -> None:
     """Render every phrase anew on its next use (a translation changed)."""
     _KEPT.clear()
+
+
+@receiver(setting_changed)
+def _translations_changed(*, setting, **kwargs) -> None:
+    # Where Django itself reloads its translations when a setting changes (a test's override_settings).
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        forget_translations()
 
 
 class KeptTranslateNode(django_i18n.TranslateNode):

@@ -11,11 +11,13 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
+        from django.core.signals import setting_changed
         from django.utils.autoreload import file_changed
 
         from kangle.core import at_rest, public_url  # noqa: F401 (public_url registers its system check)
 
         file_changed.connect(forget_rendered_markup, dispatch_uid="kangle_forget_rendered_markup")
+        setting_changed.connect(_forget_on_translation_settings, dispatch_uid="kangle_forget_on_settings")
 
         at_rest.protect_from_settings()
 
@@ -40,11 +42,22 @@ def forget_rendered_markup(sender=None, file_path=None, **kwargs) -> None:
     duration words, translated phrases), as Django reloads those files without restarting the process.
     Returns nothing, so Django's own handling of the change goes on. A running server's files never
     change."""
+    if file_path is not None and Path(file_path).suffix == ".py":
+        return
+    forget_kept_markup()
+
+
+def _forget_on_translation_settings(*, setting, **kwargs) -> None:
+    # Where Django itself reloads its translations when a setting changes (a test's override_settings).
+    if setting in {"LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"}:
+        forget_kept_markup()
+
+
+def forget_kept_markup() -> None:
+    """Drop every piece of markup and every word kept per process; each is made anew on its next use."""
     from kangle.core import markup, timeutil
     from kangle.core.templatetags import html_parts, kept_i18n
 
-    if file_path is not None and Path(file_path).suffix == ".py":
-        return
     markup.forget_stencils()
     html_parts.forget_markup()
     timeutil.forget_duration_words()

@@ -158,3 +158,36 @@ def test_open_case_counts_read_the_open_cases_units_only(client, scale):
             assert '"cases_casecategory"' not in sql and '"cases_contractor"' not in sql, sql
         # The subtree's count; the API's second part (the actor's own cases outside it) reads its own index.
         assert any("cases_case_open_org_idx" in plan for _sql, plan in counts), counts
+
+
+def test_the_to_do_warned_clocks_are_planned_once_per_connection(client, scale):
+    """Run on every visit of the to-do home, the statement reading the clocks the sweep has warned reaches
+    the plan PostgreSQL keeps for the connection (``pg_prepared_statements`` counts both kinds of plan). It
+    once asked for clocks not yet due as well — a time, on which PostgreSQL then planned it anew on every
+    visit, which took longer than running it. (The part reading clocks whose warning time has passed
+    before the sweep came must compare times, and its plan may rightly depend on them.)"""
+    from kangle.core.rawrows import prepares_statements
+
+    if not prepares_statements(connection):
+        pytest.skip("statements are not prepared")
+    with connection.cursor() as cursor:
+        # A few hundred clocks the sweep has warned, as between two sweeps of a busy street.
+        cursor.execute(
+            "UPDATE cases_casemilestone SET warned_at = started_at, warn_at = NULL WHERE id IN (SELECT id "
+            "FROM cases_casemilestone WHERE state = 'running' AND due_at > now() ORDER BY id LIMIT 300)"
+        )
+        cursor.execute("ANALYZE cases_casemilestone")
+        cursor.execute("DEALLOCATE ALL")  # what earlier tests of this connection prepared
+    client.force_login(scale.street_admin)
+    for _visit in range(20):  # the driver prepares a statement on its fifth run
+        assert client.get("/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s AND statement LIKE %s",
+            ['%FROM "cases_casemilestone" WHERE%', '%"warned_at" IS NOT NULL%'],
+        )
+        plans = cursor.fetchall()
+    assert len(plans) == 1, plans
+    (statement, generic, custom) = plans[0]
+    assert generic >= 5 and custom <= 5, (statement, generic, custom)

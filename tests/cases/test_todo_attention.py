@@ -42,6 +42,7 @@ def _mixed(personas, termite):
         "warning_unswept_sooner",
         "calm",
         "late_and_warned",
+        "warned_then_late",
         "closed_breached",
         "elsewhere_breached",
     ):
@@ -64,6 +65,9 @@ def _mixed(personas, termite):
     CaseMilestone.objects.filter(case=made["late_and_warned"]).exclude(
         pk=CaseMilestone.objects.filter(case=made["late_and_warned"]).order_by("pk").first().pk
     ).update(**_running(NOW + HOUR, warn_at=None, warned_at=NOW - HOUR))
+    # Warned, then past its deadline before the sweep came back: late, so not due soon (the warning line
+    # asks no time of warned clocks and relies on the case test for this).
+    _clock(made["warned_then_late"], **_running(NOW - 3 * HOUR, warn_at=None, warned_at=NOW - 6 * HOUR))
     _clock(made["closed_breached"], state=MilestoneState.BREACHED, deadline=NOW - 9 * HOUR, due_at=None)
     type(made["closed_breached"]).objects.filter(pk=made["closed_breached"].pk).update(
         status=CaseStatus.CLOSED
@@ -82,9 +86,9 @@ def test_the_lines_count_what_their_queues_list(personas, termite):
     user = personas.secretary_a
     overdue = selectors.overdue_attention(user, NOW)
     assert _queue_numbers(user, "overdue") == {
-        made[name].number for name in ("breached", "late_unswept", "late_and_warned")
+        made[name].number for name in ("breached", "late_unswept", "late_and_warned", "warned_then_late")
     }
-    assert (overdue.count, overdue.capped) == (3, False)
+    assert (overdue.count, overdue.capped) == (4, False)
     assert overdue.oldest == NOW - 5 * HOUR  # the breached clock, not the closed or the outside one
     warning = selectors.warning_attention(user, NOW)
     assert _queue_numbers(user, "warning") == {

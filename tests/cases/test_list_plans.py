@@ -191,3 +191,11 @@ def test_the_to_do_warned_clocks_are_planned_once_per_connection(client, scale):
     assert len(plans) == 1, plans
     (statement, generic, custom) = plans[0]
     assert generic >= 5 and custom <= 5, (statement, generic, custom)
+
+
+def test_the_to_do_home_reads_no_big_table_whole(client, scale):
+    """The to-do home at 30,000 cases with their timelines: every count and every clock line reads an index,
+    not a whole table. (With a small timeline table PostgreSQL rightly scans it for the returned cases'
+    line; what matters is that it stops doing so once the table is big.)"""
+    client.force_login(scale.street_admin)
+    _assert_no_seq_scan(_plans(lambda: client.get("/")))

@@ -5,7 +5,7 @@
 
 Builds the city-scale demo (`kangle demo --scale city`: ~62,000 org units, ~54,000 member files) if the
 database holds no members yet. A community secretary opens the workbench list of their community (50 rows a
-page) and the API list. Baselines, in the same process: a minimal Django view behind the same middleware
+page) and the API list; the street admin of 康健街道 (kj_admin) opens both lists of the whole street. Baselines, in the same process: a minimal Django view behind the same middleware
 returning the same page (count + 50 rows by raw SQL) as JSON, and the raw SQL alone. Prints one JSON line.
 """
 
@@ -59,6 +59,8 @@ def main() -> None:
         role_assign(actor=None, user=user, role=Role.COMMUNITY_SECRETARY, org=community)
     client = Client()
     client.force_login(user)
+    street_client = Client()
+    street_client.force_login(User.objects.get(username="kj_admin"))
 
     def timed(function) -> float:
         function()  # warm
@@ -75,6 +77,12 @@ def main() -> None:
 
     def api_page():
         assert client.get("/api/v1/members/", {"community": community.code, "limit": 50}).status_code == 200
+
+    def street_page():
+        assert street_client.get("/members/").status_code == 200
+
+    def street_api_page():
+        assert street_client.get("/api/v1/members/", {"limit": 50}).status_code == 200
 
     def raw_page():
         with connection.cursor() as cursor:
@@ -122,6 +130,7 @@ def main() -> None:
     queries["page_50_rows"] = len(captured)
 
     page_ms, api_ms, raw_ms, view_ms = timed(page), timed(api_page), timed(raw_page), timed(minimal)
+    street_page_ms, street_api_ms = timed(street_page), timed(street_api_page)
     print(
         json.dumps(
             {
@@ -133,6 +142,9 @@ def main() -> None:
                 "community_members": Member.objects.filter(community=community).count(),
                 "page_ms": round(page_ms, 2),
                 "api_ms": round(api_ms, 2),
+                "street_members": Member.objects.filter(org__path__startswith="/XH/XH-KJ/").count(),
+                "street_page_ms": round(street_page_ms, 2),
+                "street_api_ms": round(street_api_ms, 2),
                 "baseline_raw_sql_ms": round(raw_ms, 2),
                 "baseline_minimal_view_ms": round(view_ms, 2),
                 "ratio_page_vs_minimal_view": round(page_ms / view_ms, 1),

@@ -27,6 +27,10 @@ class MembersConfig(AppConfig):
             _("Collective registration"), "members:collective", {Role.EMPLOYER_PARTY_ORG}, order=20
         )
         navigation.register(_("My file"), "members:me", {Role.MEMBER}, order=10, area="phone")
+        from kangle.members.placement import follow_move
+        from kangle.orgs import moves
+
+        moves.on_move(follow_move)  # a moved unit takes its member files along
         from kangle.core import todo
         from kangle.members import todo as lines
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kangle.core import audit
 from kangle.core.errors import NotAllowed, UserError
+from kangle.orgs import moves
 from kangle.orgs.models import CODE_PATTERN, KIND_RANK, OrgKind, OrgUnit, RegistrationPoint, Venue, VenueKind
 from kangle.orgs.permissions import can_manage_tree
 from kangle.orgs.selectors import subtree_q
@@ -146,6 +147,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, now: dt.datetime 
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
+    moves.moved(unit)  # what other apps placed in the subtree follows it, or refuses the move
     audit.record(
         actor=actor,
         verb="orgunit.move",

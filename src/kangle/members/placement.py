@@ -1,12 +1,11 @@
 """Where a member file sits in the tree, kept true when the tree changes.
 
 A file names its unit (``org``, the deepest place known) and, besides it, its community, estate,
-micro-grid and building group: units of those kinds on its unit's way up, as registration found them. A
-unit's move changes the way up of everything under it, so the files of a moved subtree are placed again
-(``follow_move``, registered with ``orgs.moves``): a place no longer on the file's way up gives way to the
-unit of that kind that is (or to none), and a place still on it, or none, is kept. A move that would leave
-files with no community above them is refused. Lists, counts and scopes by community rely on a file's
-community holding its unit.
+micro-grid and building group: the units of those kinds on its unit's way up, as registration derives them.
+A unit's move changes the way up of everything under it, so the files of a moved subtree are placed again
+(``follow_move``, registered with ``orgs.moves``), and the member's role at their community follows the
+file. A move that would leave files with no community above them is refused. Lists, counts and scopes by
+community rely on a file's community holding its unit.
 """
 
 from __future__ import annotations
@@ -15,9 +14,12 @@ from collections import defaultdict
 
 from django.utils.translation import gettext_lazy as _
 
+from kangle.accounts.models import RoleAssignment
+from kangle.core import audit
 from kangle.core.errors import UserError
+from kangle.core.roles import Role
 from kangle.members.models import Member
-from kangle.orgs.models import OrgKind, OrgUnit
+from kangle.orgs.models import KIND_RANK, OrgKind, OrgUnit
 from kangle.orgs.selectors import subtree_q
 
 # A file's place fields and the kind of unit each names.
@@ -29,34 +31,50 @@ PLACES = (
 )
 
 
-def places_on_the_way(way_up: dict[int, str], current: dict[str, int | None]) -> dict[str, int | None]:
-    """A file's places (field → unit id) once its unit's way up is ``way_up`` (unit id → kind, the unit
-    itself included), from its ``current`` places. A pure function: the data migration that repaired the
-    files moved before this existed uses it too."""
+def places_on_the_way(way_up: dict[int, str]) -> dict[str, int | None]:
+    """A file's places (field → unit id or None) when its unit's way up is ``way_up`` (unit id → kind, the
+    unit itself included): the unit of each kind on it, as registration derives them."""
     of_kind = {kind: pk for pk, kind in way_up.items()}
-    return {
-        field: current[field] if current[field] is None or current[field] in way_up else of_kind.get(kind)
-        for field, kind in PLACES
-    }
+    return {field: of_kind.get(kind) for field, kind in PLACES}
 
 
-def follow_move(unit: OrgUnit) -> None:
+def follow_move(unit: OrgUnit, actor) -> None:
     """Place again the files of ``unit``'s subtree, which has just moved (``orgs.moves``)."""
+    if KIND_RANK[unit.kind] <= KIND_RANK[OrgKind.COMMUNITY]:
+        return  # a community or a unit above one moves with everything its files name
     known = {row.code: row for row in OrgUnit.objects.filter(subtree_q(unit.path))}
     known.update({row.code: row for row in OrgUnit.objects.filter(code__in=unit.ancestor_codes())})
     fields = [f"{field}_id" for field, _kind in PLACES]
     changes: dict[tuple, list[int]] = defaultdict(list)
-    for row in Member.objects.filter(subtree_q(unit.path, "org__path")).values("pk", "org__path", *fields):
+    roles: set[tuple[int, int, int]] = set()  # (user, community it leaves, community it joins)
+    files = Member.objects.filter(subtree_q(unit.path, "org__path"))
+    for row in files.values("pk", "user_id", "org__path", *fields).iterator():
         way_up = {known[code].pk: known[code].kind for code in row["org__path"].split("/") if code in known}
-        current = {field: row[f"{field}_id"] for field, _kind in PLACES}
-        placed = places_on_the_way(way_up, current)
+        placed = places_on_the_way(way_up)
         if placed["community"] is None:
             raise UserError(
                 "files_without_community",
                 _("Member files in this unit would have no community above them; move it under a community"),
                 field="parent",
             )
-        if placed != current:
+        if placed != {field: row[f"{field}_id"] for field, _kind in PLACES}:
             changes[tuple(placed.items())].append(row["pk"])
-    for placed, files in changes.items():
-        Member.objects.filter(pk__in=files).update(**{f"{field}_id": pk for field, pk in placed})
+            if row["user_id"] and placed["community"] != row["community_id"]:
+                roles.add((row["user_id"], row["community_id"], placed["community"]))
+    for placed, pks in changes.items():
+        Member.objects.filter(pk__in=pks).update(**{f"{field}_id": pk for field, pk in placed})
+    for user_id, left, joined in roles:
+        follow_role(RoleAssignment.objects, user_id, left, joined)
+    if changes:
+        placed_files = sum(len(pks) for pks in changes.values())
+        audit.record(actor=actor, verb="member.place", obj=unit, details={"files": placed_files})
+
+
+def follow_role(assignments, user_id: int, left: int, joined: int) -> None:
+    """The member's role at the community their file left goes to the one it joined (``assignments``: the
+    role assignments' manager, the data migration's own included)."""
+    old = assignments.filter(user_id=user_id, role=Role.MEMBER, org_id=left)
+    if assignments.filter(user_id=user_id, role=Role.MEMBER, org_id=joined).exists():
+        old.update(is_active=False)
+    else:
+        old.update(org_id=joined)

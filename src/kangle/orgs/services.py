@@ -147,7 +147,7 @@ def orgunit_move(*, actor, unit: OrgUnit, new_parent: OrgUnit, now: dt.datetime 
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
-    moves.moved(unit)  # what other apps placed in the subtree follows it, or refuses the move
+    moves.moved(unit, actor)  # what other apps placed in the subtree follows it, or refuses the move
     audit.record(
         actor=actor,
         verb="orgunit.move",

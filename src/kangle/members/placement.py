@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kangle.accounts.models import RoleAssignment
@@ -31,33 +32,41 @@ PLACES = (
 )
 
 
-def places_on_the_way(way_up: dict[int, str]) -> dict[str, int | None]:
-    """A file's places (field → unit id or None) when its unit's way up is ``way_up`` (unit id → kind, the
-    unit itself included): the unit of each kind on it, as registration derives them."""
-    of_kind = {kind: pk for pk, kind in way_up.items()}
+# Their columns, as a file's row is read.
+PLACE_COLUMNS = tuple(f"{field}_id" for field, _kind in PLACES)
+
+
+def places_on_the_way(path: str, units: dict[str, tuple[int, str]]) -> dict[str, int | None]:
+    """A file's places (field → unit id or None) when its unit's path is ``path``: the unit of each kind
+    on its way up (the unit itself included), as registration derives them. ``units`` gives (id, kind) by
+    code for every unit on the way; the data migration passes its own."""
+    of_kind = {units[code][1]: units[code][0] for code in path.split("/") if code in units}
     return {field: of_kind.get(kind) for field, kind in PLACES}
+
+
+def places_of(row: dict) -> dict[str, int | None]:
+    """The places a file's row (with ``PLACE_COLUMNS``) names now."""
+    return {field: row[f"{field}_id"] for field, _kind in PLACES}
 
 
 def follow_move(unit: OrgUnit, actor) -> None:
     """Place again the files of ``unit``'s subtree, which has just moved (``orgs.moves``)."""
     if KIND_RANK[unit.kind] <= KIND_RANK[OrgKind.COMMUNITY]:
         return  # a community or a unit above one moves with everything its files name
-    known = {row.code: row for row in OrgUnit.objects.filter(subtree_q(unit.path))}
-    known.update({row.code: row for row in OrgUnit.objects.filter(code__in=unit.ancestor_codes())})
-    fields = [f"{field}_id" for field, _kind in PLACES]
+    on_the_way = OrgUnit.objects.filter(subtree_q(unit.path) | Q(code__in=unit.ancestor_codes()))
+    known = {code: (pk, kind) for code, pk, kind in on_the_way.values_list("code", "pk", "kind")}
     changes: dict[tuple, list[int]] = defaultdict(list)
     roles: set[tuple[int, int, int]] = set()  # (user, community it leaves, community it joins)
     files = Member.objects.filter(subtree_q(unit.path, "org__path"))
-    for row in files.values("pk", "user_id", "org__path", *fields).iterator():
-        way_up = {known[code].pk: known[code].kind for code in row["org__path"].split("/") if code in known}
-        placed = places_on_the_way(way_up)
+    for row in files.values("pk", "user_id", "org__path", *PLACE_COLUMNS).iterator():
+        placed = places_on_the_way(row["org__path"], known)
         if placed["community"] is None:
             raise UserError(
                 "files_without_community",
                 _("Member files in this unit would have no community above them; move it under a community"),
                 field="parent",
             )
-        if placed != {field: row[f"{field}_id"] for field, _kind in PLACES}:
+        if placed != places_of(row):
             changes[tuple(placed.items())].append(row["pk"])
             if row["user_id"] and placed["community"] != row["community_id"]:
                 roles.add((row["user_id"], row["community_id"], placed["community"]))

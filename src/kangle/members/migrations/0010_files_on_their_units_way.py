@@ -5,22 +5,19 @@ as they are, for a person to place."""
 
 from django.db import migrations
 
-from kangle.members.placement import PLACES, follow_role, places_on_the_way
+from kangle.members.placement import PLACE_COLUMNS, follow_role, places_of, places_on_the_way
 
 
 def place_again(apps, schema_editor):
     Member = apps.get_model("members", "Member")
     OrgUnit = apps.get_model("orgs", "OrgUnit")
     RoleAssignment = apps.get_model("accounts", "RoleAssignment")
-    units = {path: (pk, kind) for pk, path, kind in OrgUnit.objects.values_list("pk", "path", "kind")}
-    path_of = {pk: path for path, (pk, _kind) in units.items()}
-    fields = [f"{field}_id" for field, _kind in PLACES]
+    units = {code: (pk, kind) for code, pk, kind in OrgUnit.objects.values_list("code", "pk", "kind")}
+    path_of = dict(OrgUnit.objects.values_list("pk", "path"))
     moved = []
-    for row in Member.objects.values("pk", "user_id", "org_id", *fields).iterator(chunk_size=5000):
-        codes = [code for code in path_of[row["org_id"]].split("/") if code]
-        prefixes = ("/" + "/".join(codes[: depth + 1]) + "/" for depth in range(len(codes)))
-        placed = places_on_the_way({units[prefix][0]: units[prefix][1] for prefix in prefixes if prefix in units})
-        if placed["community"] is not None and placed != {field: row[f"{field}_id"] for field, _k in PLACES}:
+    for row in Member.objects.values("pk", "user_id", "org_id", *PLACE_COLUMNS).iterator(chunk_size=5000):
+        placed = places_on_the_way(path_of[row["org_id"]], units)
+        if placed["community"] is not None and placed != places_of(row):
             moved.append((row, placed))
     for row, placed in moved:
         Member.objects.filter(pk=row["pk"]).update(**{f"{field}_id": pk for field, pk in placed.items()})

@@ -31,6 +31,7 @@ from ninja.pagination import PaginationBase, make_response_paginated
 from ninja.utils import contribute_operation_args, contribute_operation_callback
 
 from kangle.core.errors import UserError
+from kangle.core.grouped import InGroups
 from kangle.core.rawrows import bound_reads, counts_together, rows_together
 from kangle.core.renderers import trusted_json
 
@@ -42,6 +43,8 @@ MAX_PAGE_SIZE = 100
 
 def _to_count(queryset: QuerySet, cap: int = COUNT_CAP) -> QuerySet:
     """The rows a capped count reads: keys only, unordered, at most ``cap`` + 1."""
+    if isinstance(queryset, InGroups):
+        queryset = queryset.in_any_group()
     return queryset.order_by().values("pk")[: cap + 1]
 
 
@@ -94,9 +97,8 @@ class PageInfo:
                 return cls(1, size, len(first), False), first
         counting = bound_reads((key, "count"), lambda *v: [_to_count((counted or build)(*v))], values)
         if counting is None:
-            queryset = build(*values)
-            page = cls.of(queryset, raw_number, size)
-            return page, first if first is not None else list(queryset[page.start : page.start + size])
+            page = cls.of((counted or build)(*values), raw_number, size)
+            return page, first if first is not None else list(build(*values)[page.start : page.start + size])
         count = counting[0].count(values)
         page = cls(number, size, min(count, COUNT_CAP), count > COUNT_CAP)
         return page, first if first is not None else _page_rows(key, build, values, page.start, size)
@@ -160,6 +162,14 @@ def seek_q(order: Sequence[str], values: Sequence[Any]) -> Q:
         after |= step
     first, descending = fields[0]
     return Q(**{f"{first}__{'lte' if descending else 'gte'}": values[0]}) & after
+
+
+def _after(part, order: Sequence[str], values: Sequence[Any]):
+    """``part``'s rows after ``values`` in ``order``; a read by groups (``core.grouped.InGroups``) also skips
+    the groups before the first value."""
+    if isinstance(part, InGroups):
+        return part.after(seek_q(order, values), values[0])
+    return part.filter(seek_q(order, values))
 
 
 def _sort_key(order: Sequence[str]) -> Callable[[dict], tuple]:
@@ -259,7 +269,7 @@ class Listing:
                 return [_to_count(part) for part in (self.counted or build)(*bound[:given])]
             parts = build(*bound[:given])
             if cursor:
-                parts = [part.filter(seek_q(self.seek, bound[given:])) for part in parts]
+                parts = [_after(part, self.seek, bound[given:]) for part in parts]
             if len(parts) == 1:
                 return [parts[0][offset : offset + limit]]
             return [part[: offset + limit] for part in parts]
@@ -273,6 +283,12 @@ class Listing:
             self.parts = list(build(*values))
         return self.parts
 
+    def _counted_parts(self) -> list[QuerySet]:
+        if self.shape is not None and self.counted is not None:
+            key, build, values = self.shape
+            return list(self.counted(*values))
+        return self._parts()
+
     def _values(self, item) -> tuple:
         names = self._seek_names
         if isinstance(item, dict):
@@ -285,7 +301,7 @@ class Listing:
         if bound is not None:
             for count in counts_together(bound):  # one statement for all parts
                 total, capped = total + min(count, COUNT_CAP), capped or count > COUNT_CAP
-        for part in self._parts() if bound is None else ():
+        for part in self._counted_parts() if bound is None else ():
             count, part_capped = capped_count(part)
             total, capped = total + count, capped or part_capped
         return (COUNT_CAP, True) if capped or total > COUNT_CAP else (total, False)
@@ -307,7 +323,7 @@ class Listing:
         parts = self._parts()
         if cursor:
             try:
-                parts = [part.filter(seek_q(self.seek, cursor)) for part in parts]
+                parts = [_after(part, self.seek, cursor) for part in parts]
             except (ValidationError, ValueError, TypeError):
                 raise invalid_cursor() from None  # a value its field does not take (text for a time)
         if not parts:

@@ -679,8 +679,6 @@ def bound_pairs(key: Hashable, build: Callable[[], object]) -> list[tuple]:
 
 
 def _compile_bound(build, marks: list[list], using: str) -> list[BoundRead] | None:
-    from django.db.models.query import ValuesIterable
-
     connection = connections[using]
     try:
         built = [list(build(*marks[0])), list(build(*marks[1]))]
@@ -691,39 +689,71 @@ def _compile_bound(build, marks: list[list], using: str) -> list[BoundRead] | No
     forms = [[_forms(mark, connection) for mark in which] for which in marks]
     reads = []
     for first, second in zip(*built, strict=True):
-        if first._iterable_class is not ValuesIterable:
-            raise TypeError("bound_reads reads values() querysets only")
-        try:
-            compiler = first.query.get_compiler(using=using)
-            sql, params = compiler.as_sql()
-            other_sql, other_params = second.query.get_compiler(using=using).as_sql()
-        except EmptyResultSet:
-            reads.append(BoundRead(None, [], [], [], {}))  # ``none()``: no rows, without asking
-            continue
-        except (TypeError, ValueError):
+        if hasattr(first, "compose"):  # a read made of two (``core.grouped.InGroups``)
+            read = _compile_composed(first, second, forms, connection, using)
+        else:
+            read = _compile_values(first, second, forms, connection, using)
+        if read is None:
             return None
-        if sql != other_sql or len(params) != len(other_params):
-            return None
-        slots = []
-        for position, (one, two) in enumerate(zip(params, other_params, strict=True)):
-            if one == two:
-                continue
-            slot = next(
-                (
-                    (position, index, form)
-                    for index, (ones, twos) in enumerate(zip(forms[0], forms[1], strict=True))
-                    for (form, mark), (_f, other) in zip(ones, twos, strict=True)
-                    if one == mark and two == other
-                ),
-                None,
-            )
-            if slot is None:
-                return None  # a value changed on its way into the SQL: it cannot be bound again
-            slots.append(slot)
-        sql, params, moved = fixed_into_sql(connection, sql, params, [slot[0] for slot in slots])
-        slots = [(position, *slot[1:]) for position, slot in zip(moved, slots, strict=True)]
-        query = first.query
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        reads.append(BoundRead(sql, list(params), slots, names, converters))
+        reads.append(read)
     return reads
+
+
+def _compile_composed(first, second, forms, connection, using: str) -> BoundRead | None:
+    """A read whose SQL ``compose`` makes of its ``parts()``' compiled SQL, their values bound in order."""
+    compiled = [
+        _compile_values(one, two, forms, connection, using)
+        for one, two in zip(first.parts(), second.parts(), strict=True)
+    ]
+    if any(read is None for read in compiled):
+        return None
+    groups, rows = compiled
+    if groups.sql is None or rows.sql is None:
+        return BoundRead(None, [], [], [], {})
+    sql = first.compose(groups.sql, rows.sql, rows.names, connection)
+    if sql != second.compose(groups.sql, rows.sql, rows.names, connection):
+        return None
+    shift = len(groups.params)
+    slots = [*groups.slots, *((position + shift, index, form) for position, index, form in rows.slots)]
+    return BoundRead(sql, [*groups.params, *rows.params], slots, rows.names, rows.converters)
+
+
+def _compile_values(first, second, forms, connection, using: str) -> BoundRead | None:
+    """One ``values()`` read compiled at the two sets of markers (``first``, ``second``), its values' places
+    found by where the two differ; None when it cannot be bound."""
+    from django.db.models.query import ValuesIterable
+
+    if first._iterable_class is not ValuesIterable:
+        raise TypeError("bound_reads reads values() querysets only")
+    try:
+        compiler = first.query.get_compiler(using=using)
+        sql, params = compiler.as_sql()
+        other_sql, other_params = second.query.get_compiler(using=using).as_sql()
+    except EmptyResultSet:
+        return BoundRead(None, [], [], [], {})  # ``none()``: no rows, without asking
+    except (TypeError, ValueError):
+        return None
+    if sql != other_sql or len(params) != len(other_params):
+        return None
+    slots = []
+    for position, (one, two) in enumerate(zip(params, other_params, strict=True)):
+        if one == two:
+            continue
+        slot = next(
+            (
+                (position, index, form)
+                for index, (ones, twos) in enumerate(zip(forms[0], forms[1], strict=True))
+                for (form, mark), (_f, other) in zip(ones, twos, strict=True)
+                if one == mark and two == other
+            ),
+            None,
+        )
+        if slot is None:
+            return None  # a value changed on its way into the SQL: it cannot be bound again
+        slots.append(slot)
+    sql, params, moved = fixed_into_sql(connection, sql, params, [slot[0] for slot in slots])
+    slots = [(position, *slot[1:]) for position, slot in zip(moved, slots, strict=True)]
+    query = first.query
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+    return BoundRead(sql, list(params), slots, names, converters)

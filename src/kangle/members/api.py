@@ -171,7 +171,10 @@ def member_list(
 
     return Listing.shaped(
         ("members.list", person_key(actor), given),
-        lambda *values: [selectors.member_rows(files) for files in matching(*values)],
+        lambda *values: [
+            selectors.list_rows(actor, files, dict(zip(given, values, strict=True)).get("community", ""))
+            for files in matching(*values)
+        ],
         tuple(filters[name] for name in given),
         matching,  # counted without the joins of the shown columns
         rows=selectors.with_phone_masks,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 
 from kangle.core.crypto import blind_index
+from kangle.core.grouped import InGroups
 from kangle.core.masking import mask_phone
 from kangle.core.rawrows import bound_reads
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
@@ -20,7 +22,7 @@ from kangle.members.models import (
     StatusChange,
 )
 from kangle.orgs.models import OrgKind, OrgUnit
-from kangle.orgs.scope import scope_queryset
+from kangle.orgs.scope import overlap_q, scope_queryset
 from kangle.orgs.selectors import subtree_q
 
 
@@ -49,6 +51,23 @@ ROW_ORDER = ("community__path", "name", "id")
 
 def member_rows(queryset: QuerySet[Member]) -> QuerySet:
     return queryset.order_by(*ROW_ORDER).values(*ROW_FIELDS)
+
+
+def list_rows(actor, files: QuerySet[Member], community: str = "") -> QuerySet | InGroups:
+    """The list's rows of ``files`` (``member_rows``, in ``ROW_ORDER``). On PostgreSQL they are read community
+    by community (``core.grouped``): the communities the actor's files can be in, in order, then each one's
+    files, so a street's first page does not walk the city's units. The files keep their own scope test;
+    ``community`` is the list's filter, if any, applied to the communities too."""
+    rows = member_rows(files)
+    if connection.vendor != "postgresql":
+        return rows  # no LATERAL join; a street-scale database plans the plain read well
+    communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY)
+    if community:
+        communities = communities.filter(code=community)
+    reach = overlap_q(actor)
+    if reach is not None:
+        communities = communities.filter(reach)
+    return InGroups(communities, rows, link="community", order=ROW_ORDER)
 
 
 def with_phone_masks(rows: list[dict]) -> list[dict]:

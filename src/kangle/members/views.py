@@ -303,7 +303,9 @@ def member_list(request):
     # compiled once per person and filters; labels looked up once, not through get_FOO_display per row.
     page, found = PageInfo.shaped(
         ("members.page", person_key(actor), given),
-        lambda *values: selectors.member_rows(matching(*values)),
+        lambda *values: selectors.list_rows(
+            actor, matching(*values), dict(zip(given, values, strict=True)).get("community", "")
+        ),
         tuple(filters[name] for name in given),
         request.GET.get("page"),
         50,

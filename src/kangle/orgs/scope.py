@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from kangle.orgs.selectors import paths_q
+from kangle.orgs.selectors import overlapping_q, paths_q
 
 M = TypeVar("M", bound=Model)
 
@@ -39,6 +39,15 @@ def scope_q(actor: ScopedActor, path_field: str = "org__path") -> Q | None:
         return None
     paths = actor.scope_paths
     return paths_q(paths, path_field) if paths else NOTHING
+
+
+def overlap_q(actor: ScopedActor, path_field: str = "path") -> Q | None:
+    """Units in the actor's part of the tree or above one of its nodes (the community holding a micro-grid
+    staff member's files), as ``scope_q`` gives it: None for a superuser, ``NOTHING`` for no staff node."""
+    reach = scope_q(actor, path_field)
+    if reach is None or reach is NOTHING:
+        return reach
+    return overlapping_q(actor.scope_paths, path_field)
 
 
 def scope_queryset(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path") -> QuerySet[M]:

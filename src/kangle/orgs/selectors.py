@@ -39,6 +39,21 @@ def paths_q(paths: Iterable[str], field: str = "path") -> Q:
     return query
 
 
+def ancestor_paths(paths: Iterable[str]) -> list[str]:
+    """The paths of every unit above one of ``paths`` (each path's proper prefixes), sorted."""
+    found = set()
+    for path in paths:
+        codes = [code for code in path.split("/") if code]
+        found.update("/" + "/".join(codes[:n]) + "/" for n in range(1, len(codes)))
+    return sorted(found)
+
+
+def overlapping_q(paths: Iterable[str], field: str = "path") -> Q:
+    """Rows whose ``field`` lies in one of the subtrees at ``paths`` or above one of them."""
+    paths = list(paths)
+    return paths_q(paths, field) | Q(**{f"{field}__in": ancestor_paths(paths)})
+
+
 def subtree(unit: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(subtree_q(unit.path))
 

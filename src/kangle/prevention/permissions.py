@@ -8,12 +8,12 @@ campaign findings. Managing points, rounds and campaigns, and opening cases from
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from kangle.core.roles import Role
 from kangle.orgs.scope import in_scope, scope_queryset
-from kangle.orgs.selectors import paths_q
+from kangle.orgs.selectors import overlapping_q, paths_q
 
 DESK_ROLES = (Role.STREET_ADMIN, Role.AREA_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF)
 
@@ -46,15 +46,6 @@ def inspector_queryset(actor, queryset: QuerySet, path_field: str = "org__path")
     return queryset.filter(paths_q(paths, path_field))
 
 
-def _ancestor_paths(paths: list[str]) -> list[str]:
-    out = set()
-    for path in paths:
-        codes = [code for code in path.split("/") if code]
-        for n in range(1, len(codes)):
-            out.add("/" + "/".join(codes[:n]) + "/")
-    return sorted(out)
-
-
 def overlapping_queryset(
     actor, queryset: QuerySet, path_field: str = "org__path", *, staff_only=False
 ) -> QuerySet:
@@ -67,7 +58,7 @@ def overlapping_queryset(
     paths = list(actor.scope_paths) if staff_only else inspector_paths(actor)
     if not paths:
         return queryset.none()
-    return queryset.filter(paths_q(paths, path_field) | Q(**{f"{path_field}__in": _ancestor_paths(paths)}))
+    return queryset.filter(overlapping_q(paths, path_field))
 
 
 def overlaps(actor, org, *, staff_only=False) -> bool:

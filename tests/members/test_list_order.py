@@ -1,0 +1,88 @@
+"""The member list's order (community path, name, file) through every page and cursor, and its reach for a
+person whose part of the tree lies below a community, on SQLite and PostgreSQL (where the list is read
+community by community)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from kangle.members import services
+from kangle.members.constants import Channel
+from kangle.members.models import Member
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(personas, name: str, phone: str, community, **extra) -> Member:
+    return services.member_register(
+        actor=personas.street_admin,
+        channel=Channel.DESK,
+        data={"name": name, "phone": phone, "political_status": "full", "community": community, **extra},
+    ).member
+
+
+@pytest.fixture
+def files(personas):
+    """57 files over two communities, names repeated across and within them (the file breaks the tie)."""
+    tree = personas.tree
+    first = _register(personas, "王芳", "13800000001", tree.community_b)
+    _register(personas, "李明", "13800000002", tree.community_a)
+    _register(personas, "王芳", "13800000003", tree.community_a)
+    clones = []
+    for index in range(54):
+        clone = Member.objects.get(pk=first.pk)
+        clone.pk = clone.id = None
+        clone.name = ("王芳", "张伟", "李明")[index % 3]
+        clone.phone_hash, clone.id_hash = f"clone-{index}", None
+        clone.community = (tree.community_a, tree.community_b)[index % 2]
+        clone.org = clone.community
+        clone.estate = clone.microgrid = clone.building_group = None
+        clones.append(clone)
+    Member.objects.bulk_create(clones)
+    return list(Member.objects.order_by("community__path", "name", "id").values_list("id", flat=True))
+
+
+def test_every_page_and_cursor_is_in_the_lists_order(client, api, personas, files):
+    assert len(files) == 57
+    client.force_login(personas.street_admin)
+    seen, after = [], None
+    while True:
+        body = api.get("/members/", limit=7, **({"after": after} if after else {})).json()
+        seen += [item["id"] for item in body["items"]]
+        after = body["next"]
+        if after is None:
+            break
+    assert seen == files
+    body = api.get("/members/", limit=5, offset=20).json()
+    assert [item["id"] for item in body["items"]] == files[20:25] and body["count"] == 57
+    shown = []
+    for page in (1, 2):
+        html = client.get(reverse("members:list"), {"page": page}).content.decode()
+        shown += [int(part.split('"', 1)[0]) for part in html.split('data-member="')[1:]]
+    assert shown == files
+    community_b = [
+        pk for pk in files if Member.objects.get(pk=pk).community_id == personas.tree.community_b.pk
+    ]
+    body = api.get("/members/", community="KJ-C08", limit=100).json()
+    assert [item["id"] for item in body["items"]] == community_b and body["count"] == len(community_b)
+
+
+def test_a_grid_leader_lists_the_files_under_the_grid_and_no_other(client, api, personas):
+    tree = personas.tree
+    inside = [
+        _register(personas, name, f"1360000000{n}", tree.community_a, microgrid=tree.microgrid_a.code)
+        for n, name in enumerate(("赵六", "钱七"))
+    ]
+    _register(personas, "孙八", "13600000009", tree.community_a)  # same community, not under the grid
+    _register(personas, "周九", "13600000008", tree.community_b)
+    expected = [member.pk for member in sorted(inside, key=lambda member: (member.name, member.pk))]
+    client.force_login(personas.grid_leader)
+    body = api.get("/members/").json()
+    assert [item["id"] for item in body["items"]] == expected and body["count"] == 2
+    html = client.get(reverse("members:list")).content.decode()
+    assert [int(part.split('"', 1)[0]) for part in html.split('data-member="')[1:]] == expected
+    assert api.get("/members/", community="KJ-C08").json()["items"] == []
+    assert (
+        'data-member="' not in client.get(reverse("members:list"), {"community": "KJ-C08"}).content.decode()
+    )

@@ -74,6 +74,7 @@ PAGES = {
     "members:new": STAFF,
     "members:export": STAFF,
     "members:template": STAFF,
+    "members:community-search": STAFF,  # active communities by name or code, for a transfer
     "members:detail": STAFF,
     "members:reveal": STAFF,
     "members:edit": STAFF,

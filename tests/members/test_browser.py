@@ -42,3 +42,34 @@ def test_register_from_a_point_then_the_secretary_approves(phone_page, desk_page
     assert status.get_attribute("data-status") == "approved"
     assert status.inner_text() == "已通过"
     phone_page.screenshot(path=tmp_path / "approved.png", full_page=True)
+
+
+def test_a_transfer_to_another_streets_community_found_by_typing(phone_page, personas, tmp_path):
+    """On a phone-wide workbench page: the secretary types part of a community's name, picks it from what
+    the search found (swapped into the drop-down) and transfers the file."""
+    from kangle.members import services
+    from kangle.members.constants import Channel, Status
+    from kangle.orgs.models import OrgKind
+    from personas import make_unit
+
+    target = make_unit(personas.tree.other_street, OrgKind.COMMUNITY, "HN-GL", "桂林苑居民区")
+    member = services.member_register(
+        actor=personas.street_admin,
+        channel=Channel.DESK,
+        data={"name": "王芳", "phone": "13800000001", "political_status": "full", "community": "KJ-C01"},
+    ).member
+    browser_login(phone_page, "secretary_a", PASSWORD)
+    phone_page.goto(f"/members/{member.pk}/")
+    assert phone_page.locator("#id_to_community option").count() == 2  # "---------" and 康乐居民区
+    phone_page.fill("#id_community_query", "桂林")
+    phone_page.wait_for_selector("#id_to_community option[value='HN-GL']", state="attached")
+    assert (
+        phone_page.locator("#id_to_community option[value='HN-GL']").inner_text()
+        == "桂林苑居民区（湖南街道）"
+    )
+    phone_page.select_option("#id_to_community", "HN-GL")
+    phone_page.locator("#actions").screenshot(path=tmp_path / "transfer.png")
+    phone_page.click("#transfer")
+    phone_page.wait_for_url("**/members/")
+    member.refresh_from_db()
+    assert member.community == target and member.status == Status.TRANSFERRED

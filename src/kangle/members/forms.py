@@ -183,6 +183,13 @@ class TransferForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
+    def __init__(self, *args, offered: list[tuple[str, str]] | None = None, **kwargs):
+        """``offered``: the (code, name) pairs the drop-down lists (the person's own communities); any
+        active community is still accepted, found through the search next to it."""
+        super().__init__(*args, **kwargs)
+        if offered is not None:
+            self.fields["to_community"].widget.choices = [("", "---------"), *offered]
+
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (.xlsx or .csv)"))

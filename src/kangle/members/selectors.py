@@ -23,7 +23,7 @@ from kangle.members.models import (
 )
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import overlap_q, scope_queryset
-from kangle.orgs.selectors import subtree_q
+from kangle.orgs.selectors import ancestor_paths, subtree_q
 
 
 def members_for(actor) -> QuerySet[Member]:
@@ -265,6 +265,45 @@ def find_members(actor, query: str, *, limit: int = 20) -> QuerySet[Member]:
     if is_mobile(phone):
         return rows.filter(phone_hash=blind_index(phone))[:limit]
     return rows.filter(name__icontains=query).order_by("name")[:limit]
+
+
+# A transfer's drop-down offers the person's own communities; any other is found by typing (a city has 6,600).
+OFFERED_COMMUNITIES = 300
+FOUND_COMMUNITIES = 20
+
+
+def communities_offered(actor) -> list[tuple[str, str]]:
+    """(code, name) of the active communities in the actor's part of the tree (or above one of their
+    nodes), in path order, at most ``OFFERED_COMMUNITIES``: what a transfer's drop-down lists."""
+    communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True)
+    reach = overlap_q(actor)
+    if reach is not None:
+        communities = communities.filter(reach)
+    return list(communities.order_by("path").values_list("code", "name")[:OFFERED_COMMUNITIES])
+
+
+def communities_matching(text: str) -> list[tuple[str, str]]:
+    """(code, label) of the active communities whose name or code holds ``text``, the label naming the street
+    too (two streets may each have a 新村居民区), in path order, at most ``FOUND_COMMUNITIES``."""
+    text = normalise_text(text)
+    if not text:
+        return []
+    found = list(
+        OrgUnit.objects.filter(Q(name__icontains=text) | Q(code__icontains=text), kind=OrgKind.COMMUNITY)
+        .filter(is_active=True)
+        .order_by("path")
+        .values_list("code", "name", "path")[:FOUND_COMMUNITIES]
+    )
+    streets = list(
+        OrgUnit.objects.filter(
+            kind=OrgKind.STREET, path__in=ancestor_paths(path for _c, _n, path in found)
+        ).values_list("path", "name")
+    )
+    labels = []
+    for code, name, path in found:
+        street = next((street for above, street in streets if path.startswith(above)), "")
+        labels.append((code, f"{name}（{street}）" if street else name))
+    return labels
 
 
 PLACE_KINDS = (OrgKind.ESTATE, OrgKind.GRID, OrgKind.MICROGRID, OrgKind.BUILDING_GROUP)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/", views.member_new, name="new"),
     path("export.xlsx", views.member_export, name="export"),
     path("template.xlsx", views.template_download, name="template"),
+    path("communities/", views.community_search, name="community-search"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/reveal/", views.member_reveal, name="reveal"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),

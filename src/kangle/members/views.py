@@ -370,10 +370,19 @@ def member_detail(request, pk):
         "can_manage": permissions.can_manage_member(request.user, member.community),
         "can_reveal": permissions.can_reveal(request.user, member.community),
         "reason_form": ReasonForm(),
-        "transfer_form": TransferForm(),
+        "transfer_form": TransferForm(offered=selectors.communities_offered(request.user)),
         "panels": panels_for(request, member),
     }
     return render(request, "members/detail.html", context)
+
+
+@staff_required
+def community_search(request):
+    """The communities a transfer may go to that match what was typed (htmx swaps them into the drop-down)."""
+    query = normalise_text(request.GET.get("community_query", ""))
+    # Nothing typed (the box cleared): the person's own communities again, as the page first listed them.
+    found = selectors.communities_matching(query) if query else selectors.communities_offered(request.user)
+    return render(request, "members/_community_options.html", {"found": found, "searched": bool(query)})
 
 
 @login_required

@@ -56,6 +56,12 @@ def test_every_slice_is_the_plain_reads(estates):
         for size in (1, 2, 5, 50):
             assert list(_grouped()[start : start + size]) == expected[start : start + size], (start, size)
     assert list(_grouped()[3:][2:4]) == expected[5:7], "a slice of a slice counts from the first"
+    # As a queryset's: a slice past the end of the first is empty, a stop beyond it keeps the first's.
+    assert list(_grouped()[10:20][15:]) == list(_estates().order_by(*ORDER)[10:20][15:]) == []
+    assert list(_grouped()[0:5][7:9]) == [] and list(_grouped()[2:6][1:50]) == expected[3:6]
+    assert list(_grouped()[5:3]) == []
+    with pytest.raises(ValueError, match="Negative"):
+        _grouped()[-1:]
 
 
 def test_descending_orders_are_the_plain_reads(estates):
@@ -70,9 +76,14 @@ def test_descending_orders_are_the_plain_reads(estates):
 
 
 def test_groups_decide_nothing_but_where_to_look(estates):
+    expected_all = _plain()
     # Extra groups (every unit, not only communities) add no rows; the rows' own conditions still hold.
     everything = InGroups(OrgUnit.objects.all(), _estates().filter(name="小区0"), link="parent", order=ORDER)
     assert list(everything) == [row for row in _plain() if row["name"] == "小区0"]
+    # A group named twice (a community once per estate under it) is read once.
+    twice = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, children__kind=OrgKind.ESTATE)
+    assert twice.count() > twice.distinct().count()
+    assert list(_grouped(groups=twice)) == expected_all
     # A group left out leaves its rows out: the groups must hold every group a row may be in.
     some = _grouped(groups=_communities().exclude(code="KJ-C01"))
     assert list(some) == [row for row in _plain() if row["parent__path"] != estates[0].path]

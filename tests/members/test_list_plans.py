@@ -12,6 +12,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from kangle.accounts.services import token_issue
 from kangle.members import services
@@ -126,24 +127,34 @@ def _files_read(plan: dict) -> int:
     """Rows the scans of a JSON ``EXPLAIN ANALYZE`` plan read from the member table, all loops counted."""
     own = 0
     if plan.get("Relation Name") == "members_member":
-        own = plan["Actual Rows"] * plan["Actual Loops"] + plan.get("Rows Removed by Filter", 0)
+        # Both figures are a loop's average.
+        own = (plan["Actual Rows"] + plan.get("Rows Removed by Filter", 0)) * plan["Actual Loops"]
     return own + sum(_files_read(child) for child in plan.get("Plans", ()))
 
 
-def test_a_street_admins_first_page_reads_its_own_communities_only(client, scale):
-    """The 40,000 files of the street before it in path order are not walked: the list reads the street's
-    communities first, then their files (before, its first page read 44,955 files to show 50)."""
+@pytest.fixture
+def street_in_a_city(scale):
+    """The street's own tree as a city has it (about 1,200 units) and its own files: 1,500 more, in its two
+    communities, next to the other street's 2,000 communities, 18,000 units below them and 40,000 files,
+    which come first in path order (about one unit in ten a community, as in a city). Returns the personas
+    and how many files the street holds."""
     personas = scale
     tree = personas.tree
     names, picked = _copied(Member, "m", ("id", "phone_hash", "id_hash", "community_id", "org_id"))
     unit_names, unit_picked = _copied(OrgUnit, "u", ("id", "code", "name", "path", "parent_id", "kind"))
     with connection.cursor() as cursor:
-        # The street's own tree as a city has it (about 1,200 units) and its own files: 1,500 more, in its
-        # two communities.
         cursor.execute(
             f"INSERT INTO orgs_orgunit ({unit_names}, code, name, path, parent_id, kind) "  # noqa: S608
             f"SELECT {unit_picked}, 'KJ-U' || g::text, '单元' || g::text, u.path || 'KJ-U' || g::text || '/', "
             "u.id, 'estate' FROM orgs_orgunit u CROSS JOIN generate_series(1, 1200) g WHERE u.id = %s",
+            [tree.community_a.pk],
+        )
+        cursor.execute(
+            f"INSERT INTO orgs_orgunit ({unit_names}, code, name, path, parent_id, kind) "  # noqa: S608
+            f"SELECT {unit_picked}, 'X-U' || g::text, '单元' || g::text, c.path || 'X-U' || g::text || '/', "
+            "c.id, 'estate' FROM generate_series(1, 18000) g "
+            "JOIN orgs_orgunit c ON c.code = 'X-C' || lpad((g %% 2000)::text, 4, '0') "
+            "JOIN orgs_orgunit u ON u.id = %s",
             [tree.community_a.pk],
         )
         cursor.execute(
@@ -157,6 +168,24 @@ def test_a_street_admins_first_page_reads_its_own_communities_only(client, scale
         cursor.execute("ANALYZE orgs_orgunit")
     own = Member.objects.filter(org__path__startswith=tree.street.path).count()
     assert own == 1_505
+    return personas, own
+
+
+def _files_read_by(sqls: list[str]) -> list[tuple[int, str]]:
+    """How many files each statement reads, run under ``EXPLAIN ANALYZE``."""
+    found = []
+    with connection.cursor() as cursor:
+        for sql in sqls:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            found.append((_files_read(plan), f"{sql}\n{plan}"))
+    return found
+
+
+def test_a_street_admins_first_page_reads_its_own_communities_only(client, street_in_a_city):
+    """The 40,000 files of the street before it in path order are not walked: the list reads the street's
+    communities first, then their files (before, its first page read 44,955 files to show 50)."""
+    personas, own = street_in_a_city
     client.force_login(personas.street_admin)
     for path in ("/members/", "/api/v1/members/", "/api/v1/members/?status=pending"):
         with CaptureQueriesContext(connection) as queries:
@@ -167,8 +196,18 @@ def test_a_street_admins_first_page_reads_its_own_communities_only(client, scale
             if '"members_member"' in query["sql"] and "LIMIT" in query["sql"] and "COUNT(" not in query["sql"]
         ]
         assert listed, f"{path} read no page of files"
-        with connection.cursor() as cursor:
-            for sql in listed:
-                cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
-                plan = cursor.fetchone()[0][0]["Plan"]
-                assert _files_read(plan) <= own, f"{path}\n{sql}\n{plan}"
+        for read, explained in _files_read_by(listed):
+            assert read <= own, f"{path}\n{explained}"
+
+
+def test_a_street_admins_figures_read_the_streets_files_only(client, street_in_a_city):
+    """The base numbers (counts by community, status, micro-grid, skill, time slot and wish) read the street's
+    files, not the city's: before, each count read all 40,000 of the other street's files too."""
+    personas, own = street_in_a_city
+    client.force_login(personas.street_admin)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("members:base-numbers")).status_code == 200
+    counts = [query["sql"] for query in queries.captured_queries if '"members_member"' in query["sql"]]
+    assert len(counts) >= 5, counts
+    for read, explained in _files_read_by(counts):
+        assert read <= 2 * own, explained

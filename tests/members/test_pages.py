@@ -8,6 +8,7 @@ from kangle.core.models import AuditEvent
 from kangle.members import services
 from kangle.members.constants import Channel, Status
 from kangle.members.models import EmployerPartyOrg, ExpectedCount, ImportJob, ImportStatus, Member
+from kangle.posts.models import ServiceAspect
 
 from .conftest import HEADER, row, xlsx
 
@@ -362,12 +363,18 @@ def test_base_numbers_roll_up_and_download(client, personas):
 
 @pytest.mark.parametrize("rows", [1, 3])
 def test_base_numbers_query_count_is_flat(client, personas, django_assert_num_queries, rows):
-    make(personas, rows, microgrid=personas.tree.microgrid_a.code)
+    make(personas, rows, microgrid=personas.tree.microgrid_a.code, willingness="便民服务")
+    make(personas, 1, community=personas.tree.community_b, prefix="1370000", willingness="便民服务、平安守护")
     from kangle.members.selectors import base_numbers, distribution
 
-    with django_assert_num_queries(8):
+    # The wishes are counted from the part's own files, the catalogue's aspects read on their own.
+    with django_assert_num_queries(9):
         base_numbers(personas.tree.street)
-        distribution(personas.tree.street)
+        found = distribution(personas.tree.street)
+    wished = dict(found["willingness"])
+    assert wished["便民服务"] == rows + 1 and wished["平安守护"] == 1
+    assert len(wished) == ServiceAspect.objects.count() and sum(wished.values()) == rows + 2
+    assert dict(distribution(personas.tree.community_b)["willingness"])["便民服务"] == 1
 
 
 def test_expected_numbers_uploaded_all_or_nothing(client, personas):

@@ -20,6 +20,7 @@ from kangle.activities.models import (
 from kangle.core.rawrows import Prepared
 from kangle.members.constants import Status
 from kangle.members.models import Member
+from kangle.members.selectors import files_in
 from kangle.orgs.models import OrgKind, OrgUnit
 from kangle.orgs.scope import scope_queryset
 from kangle.orgs.selectors import paths_q, subtree_q
@@ -98,7 +99,7 @@ def matching_members(call: WhistleCall, grids=None, skills=None) -> QuerySet[Mem
     if grids:
         rows = Member.objects.filter(paths_q([g.path for g in grids], "org__path"))
     elif call.org.kind in (OrgKind.DISTRICT, OrgKind.STREET, OrgKind.AREA, OrgKind.COMMUNITY):
-        rows = Member.objects.filter(subtree_q(call.org.path, "community__path"))
+        rows = files_in(call.org.path)
     else:
         rows = Member.objects.filter(subtree_q(call.org.path, "org__path"))
     rows = rows.filter(status=Status.APPROVED)

@@ -12,7 +12,9 @@ stops after the groups that fill the page.
 ``order``'s first field is the group's order seen from the rows (``link`` + ``__`` + the group's field); the
 others order the rows within a group and must be among the rows' ``values()`` names. The rows keep every
 condition of their own (the person's scope among them): ``groups`` only has to hold every group a row may
-be in, so a group too many costs a probe and no more. A read of this shape is PostgreSQL's (SQLite has no
+be in, so a group too many costs a probe and no more (a group named twice is read once). A row whose link
+is empty is in no group and is not listed, where a plain read would list it last: use it on a required
+link, or on rows filtered to those that have one. A read of this shape is PostgreSQL's (SQLite has no
 LATERAL join); ``rawrows.bound_reads`` compiles it once like any other read, or it runs on its own.
 """
 
@@ -68,12 +70,17 @@ class InGroups:
         return self._copy(rows=self.rows.filter(after), groups=self.groups.filter(**{bound: first_value}))
 
     def __getitem__(self, window: slice) -> InGroups:
+        """A slice of the rows, as a queryset's: within the slice already taken, never negative."""
         if not isinstance(window, slice) or window.step is not None:
             raise TypeError("InGroups takes a slice without a step")
+        if (window.start or 0) < 0 or (window.stop is not None and window.stop < 0):
+            raise ValueError("Negative indexing is not supported.")
         start = self.start + (window.start or 0)
-        stop = self.stop if window.stop is None else self.start + window.stop
-        if self.stop is not None and stop is not None:
-            stop = min(stop, self.stop)
+        stop = None if window.stop is None else self.start + window.stop
+        if self.stop is not None:
+            stop = self.stop if stop is None else min(stop, self.stop)
+        if stop is not None:
+            start = min(start, stop)
         return self._copy(start=start, stop=stop)
 
     def in_any_group(self) -> QuerySet:
@@ -84,7 +91,7 @@ class InGroups:
         """The two reads the SQL is made of: the groups' keys in order, and a group's rows in their order
         (the group's key left to the join, as ``"in_group"."key"``)."""
         group_order = f"{'-' if self._descending else ''}{self._group_field}"
-        groups = self.groups.order_by(group_order).values("pk", self._group_field)
+        groups = self.groups.order_by(group_order).values("pk", self._group_field).distinct()
         within = [f"{'-' if descending else ''}{name}" for name, descending in self._within]
         joined = RawSQL(f'"{_GROUP}"."key"', ())  # noqa: S611 - a fixed alias of this module, no value
         rows = self.rows.filter(**{self.link: joined}).order_by(*within)

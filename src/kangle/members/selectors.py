@@ -26,6 +26,15 @@ from kangle.orgs.scope import overlap_q, scope_queryset
 from kangle.orgs.selectors import ancestor_paths, subtree_q
 
 
+def files_in(path: str) -> QuerySet[Member]:
+    """Files whose community lies under ``path`` (the node itself included), for counts and choices over a
+    part of the tree. The joined unit is also asked to be a community, which every file's community is:
+    the subtree then means its two dozen communities to PostgreSQL, not its thousand units, and it joins
+    them to their files by index instead of reading every file of the city (a street's counts at city scale:
+    23 ms before, 3.7 after; 3.1 and 1.6 ms on a street's own database)."""
+    return Member.objects.filter(subtree_q(path, "community__path"), community__kind=OrgKind.COMMUNITY)
+
+
 def members_for(actor) -> QuerySet[Member]:
     """Files in the actor's subtree (joined on the org path)."""
     return scope_queryset(actor, Member.objects.all(), "org__path")
@@ -156,7 +165,7 @@ def base_numbers(unit: OrgUnit) -> dict:
     expected = dict(
         ExpectedCount.objects.filter(subtree_q(unit.path, "org__path")).values_list("org_id", "expected")
     )
-    in_unit = Member.objects.filter(subtree_q(unit.path, "community__path"))
+    in_unit = files_in(unit.path)
     approved_by_grid = dict(
         in_unit.filter(status=Status.APPROVED, microgrid__isnull=False)
         .values_list("microgrid_id")
@@ -231,7 +240,7 @@ def _total(row, communities) -> dict:
 
 def distribution(unit: OrgUnit) -> dict:
     """Skills, availability heatmap and willingness of the active files under ``unit``: three queries."""
-    active = Member.objects.filter(subtree_q(unit.path, "community__path"), status__in=ACTIVE_STATUSES)
+    active = files_in(unit.path).filter(status__in=ACTIVE_STATUSES)
     skill_counts = dict(active.values_list("skills").annotate(n=Count("pk")).order_by())
     skills = [(s.name, skill_counts.get(s.pk, 0)) for s in Skill.objects.order_by("sort_order", "code")]
     aliases = {f"slot{i}": F("availability").bitand(1 << i) for i in range(21)}
@@ -240,12 +249,15 @@ def distribution(unit: OrgUnit) -> dict:
     )
     heatmap = [[d, p, heat[f"n{d * 3 + p}"]] for d in range(len(DAYS)) for p in range(len(PERIODS))]
     # Every aspect of the service catalogue (where aspects are named), with how many active files want it.
+    # Counted from the part's own files (not by filtering every file's wishes of the city per aspect).
     catalogue = MemberWillingness._meta.get_field("aspect").related_model
-    willingness = list(
-        catalogue.objects.annotate(n=Count("willing", filter=Q(willing__member__in=active))).values_list(
-            "name", "n"
-        )
+    wished = dict(
+        MemberWillingness.objects.filter(member__in=active)
+        .values_list("aspect_id")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
+    willingness = [(name, wished.get(pk, 0)) for pk, name in catalogue.objects.values_list("pk", "name")]
     return {
         "skills": skills,
         "heatmap": heatmap,

@@ -40,6 +40,23 @@ def members_for(actor) -> QuerySet[Member]:
     return scope_queryset(actor, Member.objects.all(), "org__path")
 
 
+def _communities_reached(actor) -> QuerySet[OrgUnit] | None:
+    """The communities the actor's files can be in: under their nodes or above one of them; None for the
+    whole tree."""
+    reach = overlap_q(actor)
+    return None if reach is None else OrgUnit.objects.filter(reach, kind=OrgKind.COMMUNITY)
+
+
+def files_for(actor) -> QuerySet[Member]:
+    """``members_for``, for counts over the actor's files: the same files, also named by the communities they
+    can be in. PostgreSQL then enters by the part's two dozen communities instead of reading the city's files
+    of a status (a street's pending registrations at city scale: 11 ms before, 1.0 after; 0.6 and 1.0 ms on
+    a street's own database). The scope test on the file's unit stays the permission."""
+    communities = _communities_reached(actor)
+    files = members_for(actor)
+    return files if communities is None else files.filter(community__in=communities.values("pk"))
+
+
 # What a list row shows, read as plain values (no model instances, nothing decrypted).
 ROW_FIELDS = (
     "id",
@@ -70,12 +87,11 @@ def list_rows(actor, files: QuerySet[Member], community: str = "") -> QuerySet |
     rows = member_rows(files)
     if connection.vendor != "postgresql":
         return rows  # no LATERAL join; a street-scale database plans the plain read well
-    reach = overlap_q(actor)
-    if reach is None:
+    communities = _communities_reached(actor)
+    if communities is None:
         # The whole tree: the plain read's walk of the communities in path order is the right one, and it
         # spares sorting every community first (3 ms against 6.4 at city scale).
         return rows
-    communities = OrgUnit.objects.filter(reach, kind=OrgKind.COMMUNITY)
     if community:
         communities = communities.filter(code=community)
     return InGroups(communities, rows, link="community", order=ROW_ORDER)

@@ -7,13 +7,12 @@ from django.utils.translation import gettext_lazy as _
 
 from kangle.core import todo
 from kangle.members.constants import Status
-from kangle.members.models import Member
-from kangle.orgs.scope import scope_queryset
+from kangle.members.selectors import files_for
 
 
 def registrations_to_approve(user, now):
     return todo.tally(
-        scope_queryset(user, Member.objects.filter(status=Status.PENDING)),
+        files_for(user).filter(status=Status.PENDING),
         "registered_at",
         key="members.pending",
         label=_("Registrations to approve"),

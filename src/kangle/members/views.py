@@ -863,7 +863,7 @@ def employers(request):
     # How many of each employer's active members live in the viewer's part of the tree: counted from that
     # part's files (a street's 2,000), not by joining every employer to the city's files.
     counts = dict(
-        selectors.members_for(request.user)
+        selectors.files_for(request.user)
         .filter(status__in=ACTIVE_STATUSES, employer__isnull=False)
         .values_list("employer_id")
         .annotate(n=Count("pk"))

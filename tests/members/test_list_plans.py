@@ -12,7 +12,6 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 
 from kangle.accounts.services import token_issue
 from kangle.members import services
@@ -217,16 +216,3 @@ def test_a_street_admins_first_page_reads_its_own_communities_only(client, stree
         assert listed, f"{path} read no page of files"
         for read, explained in _files_read_by(listed):
             assert read <= own, f"{path}\n{explained}"
-
-
-def test_a_street_admins_figures_read_the_streets_files_only(client, street_in_a_city):
-    """The base numbers (counts by community, status, micro-grid, skill, time slot and wish) read the street's
-    files, not the city's: before, each count read all 40,000 of the other street's files too."""
-    personas, own = street_in_a_city
-    client.force_login(personas.street_admin)
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse("members:base-numbers")).status_code == 200
-    counts = [query["sql"] for query in queries.captured_queries if '"members_member"' in query["sql"]]
-    assert len(counts) >= 5, counts
-    for read, explained in _files_read_by(counts):
-        assert read <= 2 * own, explained

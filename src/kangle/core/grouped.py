@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -121,8 +122,6 @@ class InGroups:
 
     def fetch(self, using: str = "default") -> list[dict]:
         """The rows, read with the SQL compiled now (``rawrows.bound_reads`` compiles it once instead)."""
-        from django.core.exceptions import EmptyResultSet
-
         connection = connections[using]
         groups, rows = self.parts()
         try:

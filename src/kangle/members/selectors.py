@@ -303,11 +303,12 @@ FOUND_COMMUNITIES = 20
 def communities_offered(actor) -> list[tuple[str, str]]:
     """(code, name) of the active communities in the actor's part of the tree (or above one of their
     nodes), in path order, at most ``OFFERED_COMMUNITIES``: what a transfer's drop-down lists."""
-    communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY, is_active=True)
-    reach = overlap_q(actor)
-    if reach is not None:
-        communities = communities.filter(reach)
-    return list(communities.order_by("path").values_list("code", "name")[:OFFERED_COMMUNITIES])
+    communities = _communities_reached(actor)
+    if communities is None:
+        communities = OrgUnit.objects.filter(kind=OrgKind.COMMUNITY)
+    return list(
+        communities.filter(is_active=True).order_by("path").values_list("code", "name")[:OFFERED_COMMUNITIES]
+    )
 
 
 def communities_matching(text: str) -> list[tuple[str, str]]:
@@ -357,10 +358,10 @@ def microgrids_matching(text: str, *, under: OrgUnit | None, limit: int = 20) ->
     # A hit on an estate or grid covers the micro-grids below it; a building group points to the one above.
     covering = Q(pk__in=[])
     for path in paths:
-        covering |= subtree_q(path) | Q(path__in=_ancestor_paths(path))
+        covering |= subtree_q(path) | Q(path__in=ancestor_paths([path]))
     microgrids = list(units.filter(covering, kind=OrgKind.MICROGRID).order_by("path")[:200])
     names = _names_by_path(
-        {a for m in microgrids for a in _ancestor_paths(m.path)} | {m.path for m in microgrids}
+        {a for m in microgrids for a in ancestor_paths([m.path])} | {m.path for m in microgrids}
     )
     groups = defaultdict(list)
     for path, name in OrgUnit.objects.filter(
@@ -369,7 +370,7 @@ def microgrids_matching(text: str, *, under: OrgUnit | None, limit: int = 20) ->
         groups[path].append(name)
     found = []
     for microgrid in microgrids:
-        chain = [names[p] for p in _ancestor_paths(microgrid.path) if p in names] + [microgrid.name]
+        chain = [names[p] for p in ancestor_paths([microgrid.path]) if p in names] + [microgrid.name]
         searchable = " ".join(chain + groups[microgrid.path])
         if all(word.lower() in searchable.lower() for word in words):
             label = " · ".join(chain)
@@ -379,14 +380,6 @@ def microgrids_matching(text: str, *, under: OrgUnit | None, limit: int = 20) ->
         if len(found) >= limit:
             break
     return found
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    """Paths of the estate-or-lower units above ``path`` candidates (every proper prefix of the path)."""
-    parts = [part for part in path.split("/") if part]
-    prefix = "/" if path.startswith("/") else ""
-    suffix = "/" if path.endswith("/") else ""
-    return [prefix + "/".join(parts[:n]) + suffix for n in range(1, len(parts))]
 
 
 def _names_by_path(paths: set[str]) -> dict[str, str]:

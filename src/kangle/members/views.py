@@ -363,14 +363,18 @@ def _member_in_scope(request, pk) -> Member:
 @login_required
 def member_detail(request, pk):
     member = _member_in_scope(request, pk)
+    can_manage = permissions.can_manage_member(request.user, member.community)
     context = {
         "member": member,
         "history": member.history.select_related("actor", "community"),
         "wishes": member.willingness.select_related("aspect"),
-        "can_manage": permissions.can_manage_member(request.user, member.community),
+        "can_manage": can_manage,
         "can_reveal": permissions.can_reveal(request.user, member.community),
         "reason_form": ReasonForm(),
-        "transfer_form": TransferForm(offered=selectors.communities_offered(request.user)),
+        # Its drop-down is read only for those who see it (the actions are a manager's).
+        "transfer_form": TransferForm(offered=selectors.communities_offered(request.user))
+        if can_manage
+        else None,
         "panels": panels_for(request, member),
     }
     return render(request, "members/detail.html", context)

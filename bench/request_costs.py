@@ -2,6 +2,8 @@
 
     python bench/request_costs.py                       # street demo on SQLite, built once in --home
     python bench/request_costs.py --src <checkout>/src  # the same requests served by another revision
+    python bench/request_costs.py --queries todo_home --full         # each statement whole, to EXPLAIN
+    python bench/request_costs.py --profile case_detail_page --callers local.py:141
 
 No server and no network: each request is handed to Django's WSGI handler directly, so the figure is the
 product's own work (middleware, authentication, the view, the queries, rendering). Targets run in turn,
@@ -43,6 +45,19 @@ def _arguments():
         help="instead of timing, time each statement of one target (median of 100 calls) and print them "
         "(PostgreSQL: the driver fetches the rows within the statement; SQLite fetches them later, so its "
         "times leave the fetching out)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="with --queries: print each statement whole, with the first call's parameters, to run again "
+        "under EXPLAIN",
+    )
+    parser.add_argument(
+        "--callers",
+        default="",
+        metavar="NAMES",
+        help="with --profile: also print who calls these functions (comma-separated, as pstats matches them, "
+        "e.g. 'local.py:141,get_loader')",
     )
     return parser.parse_args()
 
@@ -112,10 +127,10 @@ def main() -> None:
         for _warm in range(5):
             call(path, how)
     if args.profile:
-        _profile(lambda: call(*targets[args.profile]))
+        _profile(lambda: call(*targets[args.profile]), [name for name in args.callers.split(",") if name])
         return
     if args.queries:
-        _statement_times(lambda: call(*targets[args.queries]))
+        _statement_times(lambda: call(*targets[args.queries]), full=args.full)
         return
     best: dict[str, float] = {}
     for _round in range(args.rounds):
@@ -139,7 +154,7 @@ def main() -> None:
     )
 
 
-def _profile(request) -> None:
+def _profile(request, callers: list[str]) -> None:
     import cProfile
     import pstats
 
@@ -151,10 +166,13 @@ def _profile(request) -> None:
     stats = pstats.Stats(profiler).strip_dirs()
     stats.sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(45)
+    for name in callers:
+        stats.print_callers(name)
 
 
-def _statement_times(request) -> None:
-    """The statements one request runs, each with its median time, in the order they run."""
+def _statement_times(request, *, full: bool = False) -> None:
+    """The statements one request runs, each with its median time, in the order they run; ``full``: each
+    statement whole, with the parameters of the first call."""
     import statistics
 
     from django.db import connection
@@ -166,7 +184,7 @@ def _statement_times(request) -> None:
         try:
             return execute(sql, params, many, context)
         finally:
-            runs[-1].append((sql, (time.perf_counter() - started) * 1000))
+            runs[-1].append((sql, (time.perf_counter() - started) * 1000, params))
 
     with connection.execute_wrapper(timed):
         for _call in range(100):
@@ -180,10 +198,13 @@ def _statement_times(request) -> None:
         print(f"left out {len(runs) - len(kept)} calls that ran other than {usual} statements")
     first = kept[0]
     total = 0.0
-    for index, (sql, _ms) in enumerate(first):
+    for index, (sql, _ms, params) in enumerate(first):
         median = statistics.median(run[index][1] for run in kept)
         total += median
-        print(f"{median:7.3f} ms  {' '.join(sql.split())[:150]}")
+        text = " ".join(sql.split())
+        print(f"{median:7.3f} ms  {text if full else text[:150]}")
+        if full:
+            print(f"           parameters: {params!r}")
     print(f"{total:7.3f} ms  in {len(first)} statements")
 
 

@@ -147,3 +147,80 @@ def test_compiled_once_it_binds_each_requests_values(estates):
             :1
         ]
     )
+
+
+NAMED = (*FIELDS, "parent__name", "parent__code")
+
+
+def _named(order=ORDER, start=None, stop=None):
+    rows = InGroups(
+        _communities(),
+        OrgUnit.objects.filter(kind=OrgKind.ESTATE, code__contains="-T").values(*NAMED),
+        link="parent",
+        order=order,
+        joined_after=("parent",),
+    )
+    return rows if start is None else rows[start:stop]
+
+
+def _named_plain(order=ORDER):
+    return list(
+        OrgUnit.objects.filter(kind=OrgKind.ESTATE, code__contains="-T").values(*NAMED).order_by(*order)
+    )
+
+
+def test_fields_joined_after_the_cut_are_the_plain_reads(estates):
+    """A key's fields joined once each group's rows are cut: the same rows and values as the plain read, for
+    every slice, both directions, a cursor, and compiled once."""
+    expected = _named_plain()
+    assert expected and all(row["parent__name"] and row["parent__code"] for row in expected)
+    assert list(_named()) == expected
+    for start in range(len(expected) + 1):
+        for size in (1, 4, 50):
+            assert list(_named(start=start, stop=start + size)) == expected[start : start + size], (
+                start,
+                size,
+            )
+    descending = ("-parent__path", "-name", "id")
+    assert list(_named(descending)) == _named_plain(descending)
+    listing = Listing.of_parts([_named()], seek=ORDER)
+    seen, after = [], None
+    while True:
+        page = listing.paginate(limit=5, after=after)
+        seen += page["items"]
+        after = page["next"]
+        if after is None:
+            break
+    assert seen == expected
+    reads = bound_reads(
+        ("test.grouped.named",), lambda code: [_named().filter(parent__code=code)[:50]], ("KJ-C01",)
+    )
+    assert reads[0].rows(("KJ-C01",)) == [row for row in expected if row["parent__code"] == "KJ-C01"]
+    assert reads[0].rows(("KJ-C02",)) == [row for row in expected if row["parent__code"] == "KJ-C02"]
+    # The related table is joined outside the group's read, to the rows kept.
+    inside, _sep, outside = reads[0].sql.partition("CROSS JOIN LATERAL (")[2].partition(') AS "grouped"')
+    assert '"parent__name"' not in inside and 'LEFT OUTER JOIN "orgs_orgunit" AS "after0"' in outside
+
+
+def test_only_a_keys_own_fields_can_be_joined_after_the_cut():
+    estates = OrgUnit.objects.filter(kind=OrgKind.ESTATE)
+    with pytest.raises(ValueError, match="foreign key"):
+        InGroups(
+            _communities(), estates.values("id", "name"), link="parent", order=ORDER, joined_after=("name",)
+        )
+    with pytest.raises(ValueError, match="own fields"):
+        InGroups(
+            _communities(),
+            estates.values("id", "name", "parent__parent__name"),
+            link="parent",
+            order=ORDER,
+            joined_after=("parent",),
+        )
+    with pytest.raises(ValueError, match="order within"):
+        InGroups(
+            _communities(),
+            estates.values("id", "name", "parent__name"),
+            link="parent",
+            order=("parent__path", "parent__name", "id"),
+            joined_after=("parent",),
+        )

@@ -86,3 +86,26 @@ def test_a_grid_leader_lists_the_files_under_the_grid_and_no_other(client, api, 
     assert (
         'data-member="' not in client.get(reverse("members:list"), {"community": "KJ-C08"}).content.decode()
     )
+
+
+def test_each_row_shows_its_own_micro_grid_and_registration_point(client, api, personas):
+    """With or without a micro-grid or a registration point, each row names its file's own (on PostgreSQL both
+    are joined once the community's rows are cut)."""
+    tree = personas.tree
+    with_grid = _register(personas, "甲一", "13500000001", tree.community_a, microgrid=tree.microgrid_a.code)
+    without = _register(personas, "乙二", "13500000002", tree.community_a)
+    elsewhere = _register(personas, "丙三", "13500000003", tree.community_b)
+    Member.objects.filter(pk=with_grid.pk).update(point=tree.point_a)
+    Member.objects.filter(pk=elsewhere.pk).update(point=tree.point_b)
+    expected = {
+        with_grid.pk: (tree.microgrid_a.code, tree.point_a.code),
+        without.pk: (None, None),
+        elsewhere.pk: (None, tree.point_b.code),
+    }
+    client.force_login(personas.street_admin)
+    items = api.get("/members/", limit=100).json()["items"]
+    shown = {item["id"]: (item["microgrid"], item["point"]) for item in items if item["id"] in expected}
+    assert shown == expected
+    html = client.get(reverse("members:list")).content.decode()
+    row = html.split(f'data-member="{with_grid.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert tree.microgrid_a.name in row and tree.point_a.name in row

@@ -16,6 +16,10 @@ be in, so a group too many costs a probe and no more (a group named twice is rea
 is empty is in no group and is not listed, where a plain read would list it last: use it on a required
 link, or on rows filtered to those that have one. A read of this shape is PostgreSQL's (SQLite has no
 LATERAL join); ``rawrows.bound_reads`` compiles it once like any other read, or it runs on its own.
+
+``joined_after`` names foreign keys of the rows whose shown fields (``microgrid__code``) are joined once a
+group's rows are cut, for the rows kept only: joined inside, PostgreSQL joins every row of the group first
+(a merge join over the whole related table, per group) and then cuts.
 """
 
 from __future__ import annotations
@@ -45,20 +49,32 @@ class InGroups:
         order: Sequence[str],
         start: int = 0,
         stop: int | None = None,
+        joined_after: Sequence[str] = (),
     ):
         first, *within = order
         if not first.lstrip("-").startswith(f"{link}__"):
             raise ValueError(f"the first field of the order must be the group's: {first}")
         self.groups, self.rows, self.link, self.order = groups, rows, link, tuple(order)
         self.start, self.stop = start, stop
+        self.joined_after = tuple(joined_after)
         self._group_field = first.lstrip("-")[len(link) + 2 :]
         self._descending = first.startswith("-")
         self._within = [(name.lstrip("-"), name.startswith("-")) for name in within]
+        self._after_fields = _fields_joined_after(
+            rows, self.joined_after, [name for name, _d in self._within]
+        )
 
     def _copy(self, **changed) -> InGroups:
         kept = {"groups": self.groups, "rows": self.rows, "start": self.start, "stop": self.stop}
         kept.update(changed)
-        return InGroups(kept.pop("groups"), kept.pop("rows"), link=self.link, order=self.order, **kept)
+        return InGroups(
+            kept.pop("groups"),
+            kept.pop("rows"),
+            link=self.link,
+            order=self.order,
+            joined_after=self.joined_after,
+            **kept,
+        )
 
     def filter(self, *args, **kwargs) -> InGroups:
         """Only the rows that also match (the groups stay as they are)."""
@@ -96,7 +112,19 @@ class InGroups:
         within = [f"{'-' if descending else ''}{name}" for name, descending in self._within]
         joined = RawSQL(f'"{_GROUP}"."key"', ())  # noqa: S611 - a fixed alias of this module, no value
         rows = self.rows.filter(**{self.link: joined}).order_by(*within)
+        if self._after_fields:
+            # Inside, each key's value instead of its fields; ``compose`` joins them to the rows kept.
+            inside = [name for name in _names(self.rows) if name not in self._after_fields]
+            rows = rows.values(*inside, *(f"{key}_id" for key in self.joined_after))
         return groups, rows if self.stop is None else rows[: self.stop]
+
+    def names(self, inner_names: Sequence[str]) -> list[str]:
+        """The read's column names, in order, given its rows part's: the fields joined after come last."""
+        kept = [name for name in inner_names if not self._is_key_column(name)]
+        return [*kept, *self._after_fields]
+
+    def _is_key_column(self, name: str) -> bool:
+        return bool(self._after_fields) and name in {f"{key}_id" for key in self.joined_after}
 
     def compose(self, groups_sql: str, rows_sql: str, names: Sequence[str], connection) -> str:
         """The read's SQL from its parts' compiled SQL; ``names`` are the rows' ``values()`` names."""
@@ -111,10 +139,25 @@ class InGroups:
         ]
         window = f" LIMIT {self.stop - self.start}" if self.stop is not None else ""
         window += f" OFFSET {self.start}" if self.start else ""
+        shown = [f'"{_ROWS}".{quote(name)}' for name in names if not self._is_key_column(name)]
+        joins = ""
+        for index, key in enumerate(self.joined_after):
+            related = self.rows.model._meta.get_field(key).related_model._meta
+            alias = quote(f"after{index}")
+            joins += (
+                f" LEFT OUTER JOIN {quote(related.db_table)} AS {alias} "
+                f'ON {alias}.{quote(related.pk.column)} = "{_ROWS}".{quote(f"{key}_id")}'
+            )
+            shown += [
+                f"{alias}.{quote(related.get_field(name[len(key) + 2 :]).column)}"
+                for name in self._after_fields
+                if name.startswith(f"{key}__")
+            ]
         # OFFSET 0 keeps the groups a subquery of their own: read and ordered first, then joined in that order.
         return (
-            f'SELECT "{_ROWS}".* FROM ({groups_sql} OFFSET 0) AS "{_GROUP}" ("key", "sort") '  # noqa: S608
-            f'CROSS JOIN LATERAL ({rows_sql}) AS "{_ROWS}" ({columns}) ORDER BY {", ".join(order)}{window}'
+            f"SELECT {', '.join(shown)} "  # noqa: S608 - the ORM's compiled SQL and the models' own names
+            f'FROM ({groups_sql} OFFSET 0) AS "{_GROUP}" ("key", "sort") '
+            f'CROSS JOIN LATERAL ({rows_sql}) AS "{_ROWS}" ({columns}){joins} ORDER BY {", ".join(order)}{window}'
         )
 
     def __iter__(self):
@@ -130,12 +173,59 @@ class InGroups:
             rows_sql, rows_params = compiler.as_sql()
         except EmptyResultSet:
             return []
-        names = [*rows.query.extra_select, *rows.query.values_select, *rows.query.annotation_select]
+        names = _names(rows)
         sql = self.compose(groups_sql, rows_sql, names, connection)
         with reading_cursor(connection) as cursor:
             cursor.execute(sql, [*groups_params, *rows_params])
             fetched = cursor.fetchall()
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        inner = compiler.get_converters([column for column, _sql, _alias in compiler.select])
+        converters = self.converters(inner, names, using)
         if converters:
             fetched = [converted(row, converters, connection) for row in fetched]
-        return [dict(zip(names, row, strict=False)) for row in fetched]
+        return [dict(zip(self.names(names), row, strict=False)) for row in fetched]
+
+    def converters(self, inner: dict, inner_names: Sequence[str], using: str) -> dict:
+        """The read's converters by column, from its rows part's (``inner``, by the part's columns): the fields
+        joined after take those the plain rows would have."""
+        if not self._after_fields:
+            return inner
+        output = self.names(inner_names)
+        position = {name: index for index, name in enumerate(output)}
+        found = {
+            position[inner_names[index]]: converter
+            for index, converter in inner.items()
+            if not self._is_key_column(inner_names[index])
+        }
+        plain = self.rows.query.get_compiler(using=using)
+        plain.setup_query()
+        plain_names = _names(self.rows)
+        for index, converter in plain.get_converters([column for column, _s, _a in plain.select]).items():
+            if plain_names[index] in self._after_fields:
+                found[position[plain_names[index]]] = converter
+        return found
+
+
+def _names(rows: QuerySet) -> list[str]:
+    """A ``values()`` read's names, in its columns' order."""
+    return [*rows.query.extra_select, *rows.query.values_select, *rows.query.annotation_select]
+
+
+def _fields_joined_after(rows: QuerySet, keys: Sequence[str], within: Sequence[str]) -> tuple[str, ...]:
+    """The shown fields that ``keys`` bring (one step: ``key__field``), checked: each key a foreign key of
+    the rows' model, none of its fields in the order within a group (the rows are cut before the join)."""
+    if not keys:
+        return ()
+    model = rows.model
+    for key in keys:
+        field = model._meta.get_field(key)
+        if not field.many_to_one:
+            raise ValueError(f"only a foreign key can be joined after: {key}")
+    fields = tuple(name for name in _names(rows) if any(name.startswith(f"{key}__") for key in keys))
+    for name in fields:
+        key, _sep, rest = name.partition("__")
+        if "__" in rest:
+            raise ValueError(f"only a key's own fields can be joined after: {name}")
+    ordered = [name for name in within if name in fields]
+    if ordered:
+        raise ValueError(f"the order within a group cannot use fields joined after: {ordered}")
+    return fields

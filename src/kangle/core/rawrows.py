@@ -715,7 +715,8 @@ def _compile_composed(first, second, forms, connection, using: str) -> BoundRead
         return None
     shift = len(groups.params)
     slots = [*groups.slots, *((position + shift, index, form) for position, index, form in rows.slots)]
-    return BoundRead(sql, [*groups.params, *rows.params], slots, rows.names, rows.converters)
+    converters = first.converters(rows.converters, rows.names, using)
+    return BoundRead(sql, [*groups.params, *rows.params], slots, first.names(rows.names), converters)
 
 
 def _compile_values(first, second, forms, connection, using: str) -> BoundRead | None:

@@ -94,7 +94,8 @@ def list_rows(actor, files: QuerySet[Member], community: str = "") -> QuerySet |
         return rows
     if community:
         communities = communities.filter(code=community)
-    return InGroups(communities, rows, link="community", order=ROW_ORDER)
+    # A file's micro-grid and registration point are joined for the page's rows only.
+    return InGroups(communities, rows, link="community", order=ROW_ORDER, joined_after=("microgrid", "point"))
 
 
 def with_phone_masks(rows: list[dict]) -> list[dict]:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from kangle.api import api
 from kangle.core import pagination
+from sql_parts import rows_of
 
 # Lists that are not pages, with the reason. Every other list is answered through
 # core.pagination.Pagination and checked below.
@@ -157,22 +158,33 @@ def _url(path: str, path_values: dict) -> str:
 
 @pytest.fixture
 def fetched(monkeypatch):
-    """The SQL each ``Listing.fetch`` runs during a request, one list of statements per call."""
+    """The SQL each ``Listing.fetch`` (or a first page read with its count) runs during a request, one list
+    of statements per call."""
     calls: list[list[str]] = []
-    original = pagination.Listing.fetch
 
-    def recording(self, **kwargs):
-        with CaptureQueriesContext(connection) as captured:
-            rows = original(self, **kwargs)
-        calls.append([query["sql"] for query in captured.captured_queries])
-        return rows
+    def recorded(original):
+        def recording(self, *args, **kwargs):
+            with CaptureQueriesContext(connection) as captured:
+                rows = original(self, *args, **kwargs)
+            calls.append([query["sql"] for query in captured.captured_queries])
+            return rows
 
-    monkeypatch.setattr(pagination.Listing, "fetch", recording)
+        return recording
+
+    monkeypatch.setattr(pagination.Listing, "fetch", recorded(pagination.Listing.fetch))
+    monkeypatch.setattr(
+        pagination.Listing, "_first_page_and_counts", recorded(pagination.Listing._first_page_and_counts)
+    )
     return calls
 
 
 def _limits(statements: list[str]) -> list[int]:
-    return [int(number) for sql in statements for number in re.findall(r"\bLIMIT (\d+)", sql)]
+    return [
+        # A first page's count may ride along with its rows: it carries the count's cap, not the page's limit.
+        int(number)
+        for sql in statements
+        for number in re.findall(r"\bLIMIT (\d+)", rows_of(sql))
+    ]
 
 
 # Lists of one member's own things are asked by the member; the rest by the superuser.

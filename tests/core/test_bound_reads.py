@@ -162,8 +162,8 @@ def test_a_listing_of_parts_reads_its_page_and_its_count_with_one_statement_each
         pages = _every_page(
             lambda: Listing.shaped(("test.parts",), build, (middle,), seek=order),
             size,
-            # A first page that holds every row is its own count; any other page is read, then counted.
-            statements=lambda after, size=size: 1 if after is None and size >= len(expected) else 2,
+            # A first page is read with its count; any other page is read, then counted.
+            statements=lambda after: 1 if after is None else 2,
             checked_by=django_assert_num_queries,
         )
         assert pages == expected, size
@@ -233,13 +233,40 @@ def test_a_first_page_that_is_not_full_is_its_own_count(personas, termite, djang
     with django_assert_num_queries(1):  # the page alone
         short = Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=total + 1)
     assert short["count"] == total and len(short["items"]) == total and short["next"] is None
-    with django_assert_num_queries(2):  # a full page: the page, then the count
+    with django_assert_num_queries(1):  # a full first page: the page and the count in one statement
         full = Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=2)
     assert full["count"] == total and len(full["items"]) == 2 and full["next"]
+    with django_assert_num_queries(2):  # a later page: the page, then the count
+        later = Listing.shaped(("test.short",), build, (), seek=order).paginate(limit=2, after=full["next"])
+    assert later["count"] == total and len(later["items"]) == 2
+    # Nothing at all: no row to carry the count, and none to count.
+    none = Listing.shaped(
+        ("test.none",), lambda: [Case.objects.filter(pk__lt=0).values("id")], (), seek=("id",)
+    )
+    assert none.paginate(limit=2) == {"items": [], "count": 0, "count_capped": False, "next": None}
 
     one = lambda: Case.objects.order_by(*order).values("id")  # noqa: E731
+    PageInfo.shaped(("test.page",), one, (), "1", 2)  # compiled once
+    with django_assert_num_queries(1):  # a full first page: the page and the count in one statement
+        page, rows = PageInfo.shaped(("test.page",), one, (), "1", 2)
+    assert (page.count, page.capped, len(rows)) == (total, False, 2)
     for raw, size in (("1", total + 1), (None, total + 1), ("1", 2), ("2", 2), ("99", 2)):
         page, rows = PageInfo.shaped(("test.page",), one, (), raw, size)
         expected = PageInfo.of(one(), raw, size)
         assert (page.number, page.count, page.capped) == (expected.number, expected.count, expected.capped)
         assert rows == list(one()[expected.start : expected.start + size]), (raw, size)
+
+
+def test_a_first_page_with_a_part_that_reads_nothing_is_read_and_counted_as_before(personas, termite):
+    # A part that is ``none()`` has no SQL to ride along with: the page and the count are read apart.
+    for minute in range(4):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
+    order = ("-reported_at", "-id")
+
+    def build():
+        cases = Case.objects.order_by(*order).values("id", "reported_at")
+        return [cases, Case.objects.none().values("id", "reported_at")]
+
+    expected = list(Case.objects.order_by(*order).values("id", "reported_at"))
+    page = Listing.shaped(("test.none.part",), build, (), seek=order).paginate(limit=2)
+    assert page["items"] == expected[:2] and (page["count"], page["count_capped"]) == (len(expected), False)

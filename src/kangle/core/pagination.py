@@ -32,7 +32,7 @@ from ninja.utils import contribute_operation_args, contribute_operation_callback
 
 from kangle.core.errors import UserError
 from kangle.core.grouped import InGroups
-from kangle.core.rawrows import bound_reads, counts_together, rows_together
+from kangle.core.rawrows import bound_reads, counts_together, rows_and_counts, rows_together
 from kangle.core.renderers import trusted_json
 
 # Counting up to 10,001 open cases of a street took 74 ms on PostgreSQL at 100k cases, up to 1,001 took 3 ms;
@@ -91,11 +91,18 @@ class PageInfo:
         what ``key`` and ``build`` must respect, and what ``counted`` is for). Reads that cannot be bound run
         through the ORM."""
         number, first = _page_number(raw_number), None
+        counting = bound_reads((key, "count"), lambda *v: [_to_count((counted or build)(*v))], values)
         if number == 1:
-            first = _page_rows(key, build, values, 0, size)
+            reading = _page_read(key, build, values, 0, size)
+            if reading is not None and counting is not None:
+                # The first page's rows and the count with one statement.
+                first, counts = rows_and_counts([(reading, values)], [(counting[0], values)])
+            else:
+                first, counts = _page_rows(key, build, values, 0, size), None
             if len(first) < size:  # a first page that is not full holds every row: they are the count
                 return cls(1, size, len(first), False), first
-        counting = bound_reads((key, "count"), lambda *v: [_to_count((counted or build)(*v))], values)
+            if counts is not None:
+                return cls(1, size, min(counts[0], COUNT_CAP), counts[0] > COUNT_CAP), first
         if counting is None:
             page = cls.of((counted or build)(*values), raw_number, size)
             return page, first if first is not None else list(build(*values)[page.start : page.start + size])
@@ -104,11 +111,24 @@ class PageInfo:
         return page, first if first is not None else _page_rows(key, build, values, page.start, size)
 
 
+def _page_read(key: Hashable, build: Callable[..., QuerySet], values: Sequence, start: int, size: int):
+    reading = bound_reads((key, "rows", start, size), lambda *v: [build(*v)[start : start + size]], values)
+    return reading[0] if reading else None
+
+
 def _page_rows(
     key: Hashable, build: Callable[..., QuerySet], values: Sequence, start: int, size: int
 ) -> list:
-    reading = bound_reads((key, "rows", start, size), lambda *v: [build(*v)[start : start + size]], values)
-    return reading[0].rows(values) if reading else list(build(*values)[start : start + size])
+    reading = _page_read(key, build, values, start, size)
+    return reading.rows(values) if reading else list(build(*values)[start : start + size])
+
+
+def _total(counts: Iterable[int]) -> tuple[int, bool]:
+    """The parts' capped counts as one: their sum, capped at ``COUNT_CAP``, and whether it was."""
+    total, capped = 0, False
+    for count in counts:
+        total, capped = total + min(count, COUNT_CAP), capped or count > COUNT_CAP
+    return (COUNT_CAP, True) if capped or total > COUNT_CAP else (total, False)
 
 
 def _page_number(raw) -> int:
@@ -296,15 +316,26 @@ class Listing:
         return tuple(getattr(item, name) for name in names)
 
     def count(self) -> tuple[int, bool]:
-        total, capped = 0, False
         bound = self._bound("count") if self.shape is not None else None
         if bound is not None:
-            for count in counts_together(bound):  # one statement for all parts
-                total, capped = total + min(count, COUNT_CAP), capped or count > COUNT_CAP
-        for part in self._counted_parts() if bound is None else ():
+            return _total(counts_together(bound))  # one statement for all parts
+        total, capped = 0, False
+        for part in self._counted_parts():
             count, part_capped = capped_count(part)
             total, capped = total + count, capped or part_capped
         return (COUNT_CAP, True) if capped or total > COUNT_CAP else (total, False)
+
+    def _first_page_and_counts(self, limit: int) -> tuple[list, list[int] | None] | None:
+        """A shaped list's first page and its parts' counts, read with one statement (None: not bound)."""
+        if self.shape is None:
+            return None
+        rows, counting = self._bound("fetch", limit), self._bound("count")
+        if rows is None or counting is None:
+            return None
+        found, counts = rows_and_counts(rows, counting)
+        if len(rows) > 1:  # the parts' rows in no set order, as ``fetch`` says
+            found = _in_seek_order(found, self.seek, self._values)[:limit]
+        return found, counts
 
     def fetch(self, *, limit: int, offset: int = 0, after: str | None = None) -> list:
         """The raw rows of one page (dicts or instances), in order."""
@@ -341,10 +372,16 @@ class Listing:
         return items
 
     def paginate(self, *, limit: int, offset: int = 0, after: str | None = None) -> dict:
-        items = self.fetch(limit=limit, offset=offset, after=after)
+        first_page = not after and not offset
+        found = self._first_page_and_counts(limit) if first_page else None
+        items, counts = (
+            found if found is not None else (self.fetch(limit=limit, offset=offset, after=after), None)
+        )
         cursor = _encode(self._values(items[-1])) if self.seek and len(items) == limit else None
-        if not after and not offset and len(items) < limit:
+        if first_page and len(items) < limit:
             count, capped = len(items), False  # a first page that is not full holds every row: no count
+        elif counts is not None:
+            count, capped = _total(counts)
         else:
             count, capped = self.count()
         return {"items": self.transform(items), "count": count, "count_capped": capped, "next": cursor}

@@ -34,6 +34,7 @@ def _arguments():
         "--src", default=str(ROOT / "src"), help="the sources to serve (another revision's src)"
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", default="", help="comma-separated target names (the bare view always runs)")
     parser.add_argument(
         "--profile",
         metavar="TARGET",
@@ -101,6 +102,8 @@ def main() -> None:
         how: {"HTTP_" + name.upper(): value for name, value in fields.items()}
         for how, fields in headers.items()
     }
+    if args.only:
+        targets = {name: targets[name] for name in args.only.split(",")}
     targets = {"bare": ("/bench/bare", None), **targets}
     app = WSGIHandler()
 

@@ -94,11 +94,10 @@ class PageInfo:
         counting = bound_reads((key, "count"), lambda *v: [_to_count((counted or build)(*v))], values)
         if number == 1:
             reading = _page_read(key, build, values, 0, size)
+            together = None
             if reading is not None and counting is not None:
-                # The first page's rows and the count with one statement.
-                first, counts = rows_and_counts([(reading, values)], [(counting[0], values)])
-            else:
-                first, counts = _page_rows(key, build, values, 0, size), None
+                together = rows_and_counts([(reading, values)], [(counting[0], values)])
+            first, counts = together or (_page_rows(key, build, values, 0, size), None)
             if len(first) < size:  # a first page that is not full holds every row: they are the count
                 return cls(1, size, len(first), False), first
             if counts is not None:
@@ -326,13 +325,16 @@ class Listing:
         return (COUNT_CAP, True) if capped or total > COUNT_CAP else (total, False)
 
     def _first_page_and_counts(self, limit: int) -> tuple[list, list[int] | None] | None:
-        """A shaped list's first page and its parts' counts, read with one statement (None: not bound)."""
+        """A shaped list's first page and its parts' counts, read with one statement (None: read them apart)."""
         if self.shape is None:
             return None
         rows, counting = self._bound("fetch", limit), self._bound("count")
         if rows is None or counting is None:
             return None
-        found, counts = rows_and_counts(rows, counting)
+        together = rows_and_counts(rows, counting)
+        if together is None:
+            return None
+        found, counts = together
         if len(rows) > 1:  # the parts' rows in no set order, as ``fetch`` says
             found = _in_seek_order(found, self.seek, self._values)[:limit]
         return found, counts

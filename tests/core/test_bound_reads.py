@@ -268,7 +268,9 @@ def test_a_first_page_that_is_not_full_is_its_own_count(personas, termite, djang
         assert rows == list(one()[expected.start : expected.start + size]), (raw, size)
 
 
-def test_a_first_page_with_a_part_that_reads_nothing_is_read_and_counted_as_before(personas, termite):
+def test_a_first_page_with_a_part_that_reads_nothing_is_read_and_counted_as_before(
+    personas, termite, django_assert_num_queries
+):
     # A part that is ``none()`` has no SQL to ride along with: the page and the count are read apart.
     for minute in range(4):
         report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
@@ -279,5 +281,29 @@ def test_a_first_page_with_a_part_that_reads_nothing_is_read_and_counted_as_befo
         return [cases, Case.objects.none().values("id", "reported_at")]
 
     expected = list(Case.objects.order_by(*order).values("id", "reported_at"))
-    page = Listing.shaped(("test.none.part",), build, (), seek=order).paginate(limit=2)
+    Listing.shaped(("test.none.part",), build, (), seek=order).paginate(limit=2)  # compiled once
+    with django_assert_num_queries(2):  # the page, then the count
+        page = Listing.shaped(("test.none.part",), build, (), seek=order).paginate(limit=2)
     assert page["items"] == expected[:2] and (page["count"], page["count_capped"]) == (len(expected), False)
+
+
+def test_a_capped_count_rides_along_with_the_first_page(
+    personas, termite, monkeypatch, django_assert_num_queries
+):
+    from kangle.core import pagination
+    from kangle.core.pagination import PageInfo
+
+    for minute in range(5):
+        report(personas, termite, now=T0 + dt.timedelta(minutes=minute))
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    order = ("-reported_at", "-id")
+    build = lambda: [Case.objects.order_by(*order).values("id", "reported_at")]  # noqa: E731
+    Listing.shaped(("test.capped",), build, (), seek=order).paginate(limit=2)  # compiled once, at this cap
+    with django_assert_num_queries(1):
+        page = Listing.shaped(("test.capped",), build, (), seek=order).paginate(limit=2)
+    assert (page["count"], page["count_capped"], len(page["items"])) == (3, True, 2)
+    one = lambda: Case.objects.order_by(*order).values("id")  # noqa: E731
+    PageInfo.shaped(("test.capped.page",), one, (), "1", 2)
+    with django_assert_num_queries(1):
+        info, rows = PageInfo.shaped(("test.capped.page",), one, (), "1", 2)
+    assert (info.count, info.capped, len(rows)) == (3, True, 2)

@@ -4,8 +4,12 @@ of the plain ordered read, for every slice, cursor and direction, on its own and
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from kangle.core.grouped import InGroups
 from kangle.core.pagination import Listing
@@ -98,18 +102,21 @@ def test_the_order_names_the_group_first_and_rows_values_within():
         list(InGroups(_communities(), _estates(), link="parent", order=("parent__path", "depth", "id")))
 
 
+def _walked(rows, size: int, seek=ORDER) -> list:
+    """Every row of ``rows``, page by page along the API's cursors."""
+    listing = Listing.of_parts([rows], seek=seek)
+    seen, after = [], None
+    while True:
+        page = listing.paginate(limit=size, after=after)
+        seen += page["items"]
+        after = page["next"]
+        if after is None:
+            return seen
+
+
 def test_a_cursor_walks_the_plain_order(estates):
     expected = _plain()
-    for parts in (lambda: [_grouped()], lambda: [_estates().order_by(*ORDER)]):
-        listing = Listing.of_parts(parts(), seek=ORDER)
-        seen, after = [], None
-        while True:
-            page = listing.paginate(limit=4, after=after)
-            seen += page["items"]
-            after = page["next"]
-            if after is None:
-                break
-        assert seen == expected
+    assert _walked(_grouped(), 4) == _walked(_estates().order_by(*ORDER), 4) == expected
 
 
 def test_compiled_once_it_binds_each_requests_values(estates):
@@ -149,78 +156,119 @@ def test_compiled_once_it_binds_each_requests_values(estates):
     )
 
 
-NAMED = (*FIELDS, "parent__name", "parent__code")
+PLACES_ORDER = ("community__path", "name", "id")
+# An annotation among the fields, and the point's fields before the micro-grid's although joined after it.
+PLACES = (
+    "id",
+    "shout",
+    "point__code",
+    "name",
+    "microgrid__code",
+    "microgrid__name",
+    "community__path",
+    "point__name",
+)
 
 
-def _named(order=ORDER, start=None, stop=None):
-    rows = InGroups(
-        _communities(),
-        OrgUnit.objects.filter(kind=OrgKind.ESTATE, code__contains="-T").values(*NAMED),
-        link="parent",
-        order=order,
-        joined_after=("parent",),
+@pytest.fixture
+def placed(personas):
+    """Files over two communities, some with a micro-grid, some with a registration point, some with neither."""
+    from kangle.members import services
+    from kangle.members.constants import Channel
+    from kangle.members.models import Member
+
+    tree = personas.tree
+    made = []
+    for index, (community, grid, point) in enumerate(
+        (
+            (tree.community_a, tree.microgrid_a, tree.point_a),
+            (tree.community_a, None, tree.point_street),
+            (tree.community_a, tree.microgrid_a, None),
+            (tree.community_a, None, None),
+            (tree.community_b, None, tree.point_b),
+            (tree.community_b, None, None),
+        )
+    ):
+        data = {
+            "name": ("王芳", "李明")[index % 2],
+            "phone": f"1370000000{index}",
+            "political_status": "full",
+        }
+        data |= {"community": community} | ({"microgrid": grid.code} if grid else {})
+        member = services.member_register(actor=personas.street_admin, channel=Channel.DESK, data=data).member
+        Member.objects.filter(pk=member.pk).update(point=point)
+        made.append(member.pk)
+    return made
+
+
+def _files(placed):
+    from kangle.members.models import Member
+
+    return Member.objects.filter(pk__in=placed).annotate(shout=Upper("name")).values(*PLACES)
+
+
+def _placed(placed, order=PLACES_ORDER):
+    return InGroups(
+        _communities(), _files(placed), link="community", order=order, joined_after=("microgrid", "point")
     )
-    return rows if start is None else rows[start:stop]
 
 
-def _named_plain(order=ORDER):
-    return list(
-        OrgUnit.objects.filter(kind=OrgKind.ESTATE, code__contains="-T").values(*NAMED).order_by(*order)
-    )
-
-
-def test_fields_joined_after_the_cut_are_the_plain_reads(estates):
-    """A key's fields joined once each group's rows are cut: the same rows and values as the plain read, for
-    every slice, both directions, a cursor, and compiled once."""
-    expected = _named_plain()
-    assert expected and all(row["parent__name"] and row["parent__code"] for row in expected)
-    assert list(_named()) == expected
+def test_fields_joined_after_the_cut_are_the_plain_reads(placed):
+    """A key's fields joined once each group's rows are cut: the same rows and values as the plain read (with
+    and without the key, an annotation among the fields, two keys named in another order than their fields),
+    for every slice, both directions, a cursor, and compiled once."""
+    expected = list(_files(placed).order_by(*PLACES_ORDER))
+    assert len(expected) == 6
+    assert {row["point__code"] for row in expected} == {"P-A", "P-ST", "P-B", None}
+    assert {row["microgrid__code"] for row in expected} == {"KJ-C01-E1-G1-M1", None}
+    assert list(_placed(placed)) == expected
     for start in range(len(expected) + 1):
         for size in (1, 4, 50):
-            assert list(_named(start=start, stop=start + size)) == expected[start : start + size], (
+            assert list(_placed(placed)[start : start + size]) == expected[start : start + size], (
                 start,
                 size,
             )
-    descending = ("-parent__path", "-name", "id")
-    assert list(_named(descending)) == _named_plain(descending)
-    listing = Listing.of_parts([_named()], seek=ORDER)
-    seen, after = [], None
-    while True:
-        page = listing.paginate(limit=5, after=after)
-        seen += page["items"]
-        after = page["next"]
-        if after is None:
-            break
-    assert seen == expected
+    descending = ("-community__path", "-name", "id")
+    assert list(_placed(placed, descending)) == list(_files(placed).order_by(*descending))
+    assert _walked(_placed(placed), 4, PLACES_ORDER) == expected
     reads = bound_reads(
-        ("test.grouped.named",), lambda code: [_named().filter(parent__code=code)[:50]], ("KJ-C01",)
+        ("test.grouped.placed",), lambda name: [_placed(placed).filter(name=name)[:50]], ("王芳",)
     )
-    assert reads[0].rows(("KJ-C01",)) == [row for row in expected if row["parent__code"] == "KJ-C01"]
-    assert reads[0].rows(("KJ-C02",)) == [row for row in expected if row["parent__code"] == "KJ-C02"]
-    # The related table is joined outside the group's read, to the rows kept.
+    for name in ("王芳", "李明"):
+        assert reads[0].rows((name,)) == [row for row in expected if row["name"] == name]
+    # The related tables are joined outside the group's read, to the rows kept; the rows' own unused left
+    # joins to them are dropped by PostgreSQL (each table is read once).
     inside, _sep, outside = reads[0].sql.partition("CROSS JOIN LATERAL (")[2].partition(') AS "grouped"')
-    assert '"parent__name"' not in inside and 'LEFT OUTER JOIN "orgs_orgunit" AS "after0"' in outside
+    assert '"microgrid__code"' not in inside and '"point__code"' not in inside
+    assert 'AS "after0"' in outside and 'AS "after1"' in outside
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + reads[0].sql, reads[0]._params(("王芳",), connection))
+        plan = json.dumps(cursor.fetchone()[0])
+    assert plan.count('"Relation Name": "orgs_registrationpoint"') == 1, plan
 
 
-def test_only_a_keys_own_fields_can_be_joined_after_the_cut():
-    estates = OrgUnit.objects.filter(kind=OrgKind.ESTATE)
-    with pytest.raises(ValueError, match="foreign key"):
-        InGroups(
-            _communities(), estates.values("id", "name"), link="parent", order=ORDER, joined_after=("name",)
+def test_only_a_nullable_keys_own_fields_can_be_joined_after_the_cut(placed):
+    from kangle.members.models import Member
+
+    files = Member.objects.all()
+    order = PLACES_ORDER
+
+    def grouped(values, keys, order=order):
+        return InGroups(
+            _communities(), files.values(*values), link="community", order=order, joined_after=keys
         )
-    with pytest.raises(ValueError, match="own fields"):
-        InGroups(
-            _communities(),
-            estates.values("id", "name", "parent__parent__name"),
-            link="parent",
-            order=ORDER,
-            joined_after=("parent",),
-        )
+
+    for values, keys, message in (
+        (("id", "name", "community__path"), ("name",), "foreign key"),
+        (("id", "name", "org__name"), ("org",), "nullable"),  # a required key: an inner join left inside
+        (("id", "name", "community__name"), ("community",), "link"),
+        (("id", "name", "point__code"), ("microgrid", "point"), "must bring"),
+        (("id", "name", "microgrid", "microgrid__code"), ("microgrid",), "as it is"),
+        (("id", "name", "microgrid__parent__name"), ("microgrid",), "own fields"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            grouped(values, keys)
     with pytest.raises(ValueError, match="order within"):
-        InGroups(
-            _communities(),
-            estates.values("id", "name", "parent__name"),
-            link="parent",
-            order=("parent__path", "parent__name", "id"),
-            joined_after=("parent",),
+        grouped(
+            ("id", "name", "microgrid__name"), ("microgrid",), ("community__path", "microgrid__name", "id")
         )

@@ -31,7 +31,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from kangle.core.rawrows import converted, reading_cursor
+from kangle.core.rawrows import converted, reading_cursor, values_names
 
 _GROUP = "in_group"
 _ROWS = "grouped"
@@ -61,7 +61,7 @@ class InGroups:
         self._descending = first.startswith("-")
         self._within = [(name.lstrip("-"), name.startswith("-")) for name in within]
         self._after_fields = _fields_joined_after(
-            rows, self.joined_after, [name for name, _d in self._within]
+            rows, self.joined_after, [name for name, _d in self._within], link
         )
 
     def _copy(self, **changed) -> InGroups:
@@ -207,25 +207,40 @@ class InGroups:
 
 def _names(rows: QuerySet) -> list[str]:
     """A ``values()`` read's names, in its columns' order."""
-    return [*rows.query.extra_select, *rows.query.values_select, *rows.query.annotation_select]
+    return values_names(rows.query)
 
 
-def _fields_joined_after(rows: QuerySet, keys: Sequence[str], within: Sequence[str]) -> tuple[str, ...]:
-    """The shown fields that ``keys`` bring (one step: ``key__field``), checked: each key a foreign key of
-    the rows' model, none of its fields in the order within a group (the rows are cut before the join)."""
+def _fields_joined_after(
+    rows: QuerySet, keys: Sequence[str], within: Sequence[str], link: str
+) -> tuple[str, ...]:
+    """The shown fields that ``keys`` bring (one step: ``key__field``), key by key in ``keys``' order (the
+    order ``compose`` selects them in), checked.
+
+    Each key must be a nullable foreign key to its model's primary key, other than ``link``: its join in the
+    rows' own read is then a left join nothing else uses, which PostgreSQL drops; the join after the cut is a
+    left join too, so a row without the key is still listed. Each key must bring a shown field, none of
+    them in the order within a group (the rows are cut before the join)."""
     if not keys:
         return ()
-    model = rows.model
+    names = _names(rows)
+    fields: list[str] = []
     for key in keys:
-        field = model._meta.get_field(key)
-        if not field.many_to_one:
-            raise ValueError(f"only a foreign key can be joined after: {key}")
-    fields = tuple(name for name in _names(rows) if any(name.startswith(f"{key}__") for key in keys))
+        field = rows.model._meta.get_field(key)
+        if not field.many_to_one or not field.null or key == link or not field.target_field.primary_key:
+            raise ValueError(
+                f"only a nullable foreign key to a primary key, not the link, can be joined after: {key}"
+            )
+        if key in names or f"{key}_id" in names:
+            raise ValueError(f"a key joined after cannot be shown as it is: {key}")
+        brought = [name for name in names if name.startswith(f"{key}__")]
+        if not brought:
+            raise ValueError(f"a key joined after must bring a shown field: {key}")
+        fields += brought
     for name in fields:
-        key, _sep, rest = name.partition("__")
+        _key, _sep, rest = name.partition("__")
         if "__" in rest:
             raise ValueError(f"only a key's own fields can be joined after: {name}")
     ordered = [name for name in within if name in fields]
     if ordered:
         raise ValueError(f"the order within a group cannot use fields joined after: {ordered}")
-    return fields
+    return tuple(fields)

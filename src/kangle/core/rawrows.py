@@ -490,6 +490,15 @@ def values_at(
     return [tuple(converted(row, converters, connection)) for row in rows]
 
 
+def values_names(query) -> list[str]:
+    """A ``values()`` query's names in its columns' order. Django 5.2 selects them in the order ``values()``
+    named them (``query.selected``), annotations among fields; earlier, extra, then fields, then annotations."""
+    selected = getattr(query, "selected", None)
+    if selected is not None:
+        return list(selected)
+    return [*query.extra_select, *query.values_select, *query.annotation_select]
+
+
 def converted(values: Sequence, converters: dict, connection) -> list:
     """Values of one row as the ORM would give them, by ``converters`` (``compiler.get_converters`` of the
     compiled query) and the connection of the thread that read them, not the one that compiled."""
@@ -811,6 +820,6 @@ def _compile_values(first, second, forms, connection, using: str) -> BoundRead |
     sql, params, moved = fixed_into_sql(connection, sql, params, [slot[0] for slot in slots])
     slots = [(position, *slot[1:]) for position, slot in zip(moved, slots, strict=True)]
     query = first.query
-    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    names = values_names(query)
     converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
     return BoundRead(sql, list(params), slots, names, converters)

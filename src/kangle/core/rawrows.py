@@ -654,7 +654,9 @@ def rows_and_counts(
         return None
     connection = connections[using]
     # The ORM's compiled SQL throughout, its values passed as parameters; each read keeps its ORDER BY and
-    # LIMIT inside its subquery, and a single read's order is kept by the scan over it.
+    # LIMIT inside its subquery. A single read's rows keep its order: the outer query only adds columns to a
+    # scan of the subquery (no join, sort or grouping to reorder them), on PostgreSQL as on SQLite. They are
+    # not sorted again in Python, whose order of text is not the database's collation.
     page = " UNION ALL ".join(
         f"SELECT * FROM ({read.sql}) AS part{index}"  # noqa: S608
         for index, (read, _v) in enumerate(asked)

@@ -562,10 +562,7 @@ class BoundRead:
         with reading_cursor(connection) as cursor:
             cursor.execute(self.sql, self._params(values, connection))
             fetched = cursor.fetchall()
-        names, converters = self.names, self.converters
-        if converters:
-            fetched = [converted(row, converters, connection) for row in fetched]
-        return [dict(zip(names, row, strict=False)) for row in fetched]
+        return _as_dicts(fetched, self, connection)
 
     def count(self, values: Sequence, using: str = "default") -> int:
         """How many rows the read gives (a sliced read: at most its slice), counted by the database."""
@@ -577,6 +574,40 @@ class BoundRead:
             return cursor.fetchone()[0]
 
 
+def _same_columns(asked: Sequence[tuple[BoundRead, Sequence]]) -> bool:
+    """Whether the reads give the same columns, so their rows can come from one UNION ALL."""
+    first = asked[0][0]
+    return all(
+        read.names == first.names and read.converters.keys() == first.converters.keys() for read, _v in asked
+    )
+
+
+def _union_of(asked: Sequence[tuple[BoundRead, Sequence]], connection) -> tuple[str, list]:
+    """The reads' rows as one statement, and its parameters: each read keeps its own ORDER BY and LIMIT
+    inside its subquery."""
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM ({read.sql}) AS part{index}"  # noqa: S608 - the ORM's compiled SQL, values as parameters
+        for index, (read, _v) in enumerate(asked)
+    )
+    return sql, [param for read, values in asked for param in read._params(values, connection)]
+
+
+def _count_columns(asked: Sequence[tuple[BoundRead, Sequence]], connection) -> tuple[str, list]:
+    """One column per read, how many rows it gives, and their parameters."""
+    sql = ", ".join(
+        f"(SELECT COUNT(*) FROM ({read.sql}) AS counted{index})"  # noqa: S608 - the ORM's compiled SQL
+        for index, (read, _v) in enumerate(asked)
+    )
+    return sql, [param for read, values in asked for param in read._params(values, connection)]
+
+
+def _as_dicts(fetched: list, read: BoundRead, connection) -> list[dict]:
+    """Fetched rows as ``values()`` gives them: converted as the ORM does, by ``read``'s names."""
+    if read.converters:
+        fetched = [converted(row, read.converters, connection) for row in fetched]
+    return [dict(zip(read.names, row, strict=False)) for row in fetched]
+
+
 def rows_together(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "default") -> list[dict]:
     """The rows of several reads of the same columns (a list's disjoint parts), each with its values, read
     with one statement: their SQL joined by UNION ALL, one round trip instead of one per read. The rows come
@@ -584,24 +615,14 @@ def rows_together(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "def
     asked = [(read, values) for read, values in bound if read.sql is not None]
     if len(asked) <= 1:
         return asked[0][0].rows(asked[0][1], using) if asked else []
-    first = asked[0][0]
-    if any(
-        read.names != first.names or read.converters.keys() != first.converters.keys() for read, _v in asked
-    ):
+    if not _same_columns(asked):
         return [row for read, values in asked for row in read.rows(values, using)]
     connection = connections[using]
-    # Each part keeps its own ORDER BY and LIMIT inside its subquery.
-    sql = " UNION ALL ".join(
-        f"SELECT * FROM ({read.sql}) AS part{index}"  # noqa: S608 - the ORM's compiled SQL, values as parameters
-        for index, (read, _v) in enumerate(asked)
-    )
-    params = [param for read, values in asked for param in read._params(values, connection)]
+    sql, params = _union_of(asked, connection)
     with reading_cursor(connection) as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    if first.converters:
-        fetched = [converted(row, first.converters, connection) for row in fetched]
-    return [dict(zip(first.names, row, strict=False)) for row in fetched]
+    return _as_dicts(fetched, asked[0][0], connection)
 
 
 def counts_together(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "default") -> list[int]:
@@ -611,12 +632,9 @@ def counts_together(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "d
     if not asked:
         return counts
     connection = connections[using]
-    # The ORM's compiled SQL, its values passed as parameters.
-    counted = [f"(SELECT COUNT(*) FROM ({read.sql}) AS counted{index})" for index, read, _v in asked]  # noqa: S608
-    sql = "SELECT " + ", ".join(counted)
-    params = [param for _i, read, values in asked for param in read._params(values, connection)]
+    columns, params = _count_columns([(read, values) for _i, read, values in asked], connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute("SELECT " + columns, params)
         found = cursor.fetchone()
     for (index, _read, _values), count in zip(asked, found, strict=True):
         counts[index] = count
@@ -640,45 +658,27 @@ def rows_and_counts(
     was planned again with the count's every time (a street's closed cases, 4.2 against 6.0 ms)."""
     asked = [(read, values) for read, values in rows if read.sql is not None]
     counted = [(read, values) for read, values in counts if read.sql is not None]
-    first = asked[0][0] if asked else None
     if (
-        first is None
+        not asked
         or not counted
         or len(counted) < len(counts)
         or any(read.slots for read, _values in (*asked, *counted))
-        or any(
-            read.names != first.names or read.converters.keys() != first.converters.keys()
-            for read, _v in asked
-        )
+        or not _same_columns(asked)
     ):
         return None
     connection = connections[using]
-    # The ORM's compiled SQL throughout, its values passed as parameters; each read keeps its ORDER BY and
-    # LIMIT inside its subquery. A single read's rows keep its order: the outer query only adds columns to a
-    # scan of the subquery (no join, sort or grouping to reorder them), on PostgreSQL as on SQLite. They are
-    # not sorted again in Python, whose order of text is not the database's collation.
-    page = " UNION ALL ".join(
-        f"SELECT * FROM ({read.sql}) AS part{index}"  # noqa: S608
-        for index, (read, _v) in enumerate(asked)
-    )
-    totals = ", ".join(
-        f"(SELECT COUNT(*) FROM ({read.sql}) AS counted{index})"  # noqa: S608
-        for index, (read, _v) in enumerate(counted)
-    )
-    sql = f'SELECT "page".*, {totals} FROM ({page}) AS "page"'  # noqa: S608
-    params = [param for read, values in counted for param in read._params(values, connection)]
-    params += [param for read, values in asked for param in read._params(values, connection)]
+    # A single read's rows keep its order: the outer query only adds columns to a scan of the subquery (no
+    # join, sort or grouping to reorder them), on PostgreSQL as on SQLite. They are not sorted again in
+    # Python, whose order of text is not the database's collation.
+    page, page_params = _union_of(asked, connection)
+    totals, totals_params = _count_columns(counted, connection)
     with reading_cursor(connection) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f'SELECT "page".*, {totals} FROM ({page}) AS "page"', [*totals_params, *page_params])  # noqa: S608
         fetched = cursor.fetchall()
         width = len(cursor.description) - len(counted)  # the rows' own columns, then the counts
     if not fetched:
         return [], None
-    totals_found = list(fetched[0][width:])
-    fetched = [row[:width] for row in fetched]
-    if first.converters:
-        fetched = [converted(row, first.converters, connection) for row in fetched]
-    return [dict(zip(first.names, row, strict=False)) for row in fetched], totals_found
+    return _as_dicts([row[:width] for row in fetched], asked[0][0], connection), list(fetched[0][width:])
 
 
 _BOUND: dict[tuple, list[BoundRead] | None] = {}

@@ -386,7 +386,7 @@ def community_search(request):
     query = normalise_text(request.GET.get("community_query", ""))
     # Nothing typed (the box cleared): the person's own communities again, as the page first listed them.
     found = selectors.communities_matching(query) if query else selectors.communities_offered(request.user)
-    return render(request, "members/_community_options.html", {"found": found, "searched": bool(query)})
+    return render(request, "members/_community_options.html", {"found": found})
 
 
 @login_required
@@ -868,7 +868,7 @@ def employers(request):
     # part's files (a street's 2,000), not by joining every employer to the city's files.
     counts = dict(
         selectors.files_for(request.user)
-        .filter(status__in=ACTIVE_STATUSES, employer__isnull=False)
+        .filter(status__in=ACTIVE_STATUSES, employer__in=[employer.pk for employer in page])
         .values_list("employer_id")
         .annotate(n=Count("pk"))
         .order_by()

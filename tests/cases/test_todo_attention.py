@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from cases.helpers import T0, report
-from kangle.cases import selectors
+from cases.helpers import T0, advance, report
+from kangle.cases import selectors, services
 from kangle.cases.models import CaseMilestone, CaseStatus, MilestoneState
 from kangle.core import todo
 
@@ -48,7 +48,9 @@ def _mixed(personas, termite):
     ):
         case = report(personas, termite, now=T0)
         if name.startswith("elsewhere"):
+            # As if reported there: a case and its clocks keep the unit it was reported in.
             type(case).objects.filter(pk=case.pk).update(org=personas.tree.estate_b)
+            CaseMilestone.objects.filter(case=case).update(org=personas.tree.estate_b)
         _every_clock_on_time(case)
         made[name] = case
     _clock(
@@ -68,7 +70,18 @@ def _mixed(personas, termite):
     # Warned, then past its deadline before the sweep came back: late, so not due soon (the warning line
     # asks no time of warned clocks and relies on the case test for this).
     _clock(made["warned_then_late"], **_running(NOW - 3 * HOUR, warn_at=None, warned_at=NOW - 6 * HOUR))
-    _clock(made["closed_breached"], state=MilestoneState.BREACHED, deadline=NOW - 9 * HOUR, due_at=None)
+    # Closed after its deadline: closing met the clock late (a clock is live only while its case is open).
+    _clock(
+        made["closed_breached"],
+        state=MilestoneState.MET_LATE,
+        deadline=NOW - 9 * HOUR,
+        due_at=None,
+        warn_at=None,
+        met_at=NOW - HOUR,
+    )
+    CaseMilestone.objects.filter(case=made["closed_breached"], met_at__isnull=True).update(
+        state=MilestoneState.MET, due_at=None, warn_at=None, met_at=NOW - HOUR
+    )
     type(made["closed_breached"]).objects.filter(pk=made["closed_breached"].pk).update(
         status=CaseStatus.CLOSED
     )
@@ -117,3 +130,50 @@ def test_a_line_stops_counting_at_its_cap(personas, termite, monkeypatch):
     assert selectors.overdue_attention(personas.secretary_a, NOW) == selectors.Attention(
         4, True, NOW - 5 * HOUR
     )
+
+
+def _live(case) -> list[str]:
+    return [clock.state for clock in CaseMilestone.objects.filter(case=case) if clock.is_live]
+
+
+def test_every_clock_carries_its_cases_unit_and_none_outlives_an_open_case(
+    personas, termite, contractor_org, photo
+):
+    """What the lines read on the clock alone: its unit is its case's, in every round, and a clock is live
+    (running, paused, breached) only while its case is open — closing meets the clocks, late or not, and
+    cancelling stops them."""
+    late = report(personas, termite, now=T0, org=personas.tree.estate_a)
+    _clock(late, state=MilestoneState.BREACHED, due_at=None, warn_at=None, breached_at=T0 + HOUR)
+    late = advance(personas, late, photo, to="work_done", now=T0 + 30 * HOUR)
+    services.case_close(actor=personas.secretary_a, case=late, now=T0 + 40 * HOUR)
+    assert _live(late) == []
+    assert set(CaseMilestone.objects.filter(case=late).values_list("state", flat=True)) <= {
+        MilestoneState.MET,
+        MilestoneState.MET_LATE,
+    }
+    reworked = services.case_rework(
+        actor=personas.secretary_a, case=late, reason="仍有飞蚁", now=T0 + 41 * HOUR
+    )
+    assert _live(reworked) == [MilestoneState.RUNNING]
+    cancelled = report(personas, termite, now=T0)
+    _clock(cancelled, state=MilestoneState.BREACHED, due_at=None, warn_at=None, breached_at=T0 + HOUR)
+    services.case_cancel(actor=personas.secretary_a, case=cancelled, reason="重复报告", now=T0 + 2 * HOUR)
+    assert _live(cancelled) == []
+    for case in (late, cancelled):
+        assert set(CaseMilestone.objects.filter(case=case).values_list("org", flat=True)) == {case.org_id}
+    assert CaseMilestone.objects.filter(case=late, round=1).exists()
+
+
+def test_the_lines_read_no_case(personas, termite):
+    """Each part of a clock line is one read of the clock table, never of the cases (the reason the clock
+    carries its unit): at 100,000 cases reading each counted clock's case was most of the home's time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _mixed(personas, termite)
+    with CaptureQueriesContext(connection) as captured:
+        selectors.overdue_attention(personas.secretary_a, NOW)
+        selectors.warning_attention(personas.secretary_a, NOW)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert statements and all('"cases_casemilestone"' in sql for sql in statements)
+    assert not any('"cases_case"' in sql for sql in statements)

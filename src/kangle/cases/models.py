@@ -377,6 +377,10 @@ class CaseMilestone(models.Model):
     # No index: only deleting a policy version reads clocks by milestone (a rare street admin's step, a scan
     # then), while every clock change the sweep makes would write one more index entry.
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # The case's unit, copied when the clock starts (a case never changes unit). The to-do home's clock lines
+    # test a clock's place in the person's part of the tree on the clock itself instead of reading its case
+    # for every clock they count. No index: nothing reads clocks by unit.
+    org = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", db_index=False)
     # 0 for the clocks started at the report; n for the clocks of the n-th reopening for rework.
     round = models.PositiveSmallIntegerField(default=0)
     state = models.CharField(max_length=10, choices=MilestoneState.choices, default=MilestoneState.RUNNING)
@@ -405,8 +409,12 @@ class CaseMilestone(models.Model):
             models.Index(
                 fields=["due_at"], name="cases_cm_due_idx", condition=models.Q(due_at__isnull=False)
             ),
+            # The sweep claims clocks by warning time; the to-do home's "due soon" line asks for clocks whose
+            # warning time has passed and whose due time has not, both answered inside this index.
             models.Index(
-                fields=["warn_at"], name="cases_cm_warn_idx", condition=models.Q(warn_at__isnull=False)
+                fields=["warn_at", "due_at"],
+                name="cases_cm_warn_idx",
+                condition=models.Q(warn_at__isnull=False),
             ),
             models.Index(
                 fields=["next_escalation_at"],

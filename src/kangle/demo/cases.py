@@ -408,6 +408,7 @@ def bulk_cases(
                     clocks.append(
                         CaseMilestone(
                             case=case,
+                            org_id=case.org_id,
                             milestone=milestone,
                             started_at=case.reported_at,
                             deadline=deadline,
@@ -419,6 +420,7 @@ def bulk_cases(
                     clocks.append(
                         CaseMilestone(
                             case=case,
+                            org_id=case.org_id,
                             milestone=milestone,
                             started_at=case.reported_at,
                             deadline=deadline,
@@ -451,9 +453,9 @@ LATERAL (SELECT x < %(share)s AS is_open,
 """
 
 CLOCKS_SQL = """
-INSERT INTO cases_casemilestone (case_id, milestone_id, round, state, started_at, deadline, due_at, warn_at,
-    next_escalation_at, escalation_level, met_at, extended_hours)
-SELECT c.id, m.id, 0, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, c.reported_at,
+INSERT INTO cases_casemilestone (case_id, org_id, milestone_id, round, state, started_at, deadline, due_at,
+    warn_at, next_escalation_at, escalation_level, met_at, extended_hours)
+SELECT c.id, c.org_id, m.id, 0, CASE WHEN c.status = 'closed' THEN 'met' ELSE 'running' END, c.reported_at,
        c.reported_at + m.hours * interval '1 hour',
        CASE WHEN c.status = 'closed' THEN NULL ELSE c.reported_at + m.hours * interval '1 hour' END,
        CASE WHEN c.status = 'closed' THEN NULL

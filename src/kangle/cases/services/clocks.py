@@ -46,6 +46,7 @@ def _clocks_create(case: Case, milestones, *, round_: int, now: dt.datetime) -> 
         rows.append(
             CaseMilestone(
                 case=case,
+                org_id=case.org_id,
                 milestone=milestone,
                 round=round_,
                 started_at=now,

@@ -307,3 +307,64 @@ def test_a_capped_count_rides_along_with_the_first_page(
     with django_assert_num_queries(1):
         info, rows = PageInfo.shaped(("test.capped.page",), one, (), "1", 2)
     assert (info.count, info.capped, len(rows)) == (3, True, 2)
+
+
+def test_reads_of_other_columns_come_together_each_in_its_own_order(
+    personas, termite, django_assert_num_queries
+):
+    """``rows_of_each``: a case's events newest first, its clocks by deadline, nothing (a read of no rows and
+    one of none()), the case's own row — each read's rows as it gives them alone, in its order, with one
+    statement; columns of every type (text, integers, booleans, moments) keep theirs."""
+    from kangle.cases.models import CaseMilestone
+
+    case = report(personas, termite, now=T0)
+    other = report(personas, termite, now=T0 + dt.timedelta(hours=1))
+    for target in (case, other):
+        for kind in ("accepted", "dispatched"):
+            CaseEvent.objects.create(case=target, kind=kind, at=T0 + dt.timedelta(minutes=5), note=kind)
+    CaseEvent.objects.filter(case=case).update(at=T0 + dt.timedelta(minutes=5))  # ties: the id decides
+
+    def build(case_id, after):
+        return [
+            CaseEvent.objects.filter(case_id=case_id, at__gte=after)
+            .order_by("-at", "-id")
+            .values("id", "kind", "at", "public"),
+            CaseMilestone.objects.filter(case_id=case_id)
+            .order_by("-deadline", "-milestone__code")
+            .values("milestone__code", "deadline"),
+            CaseEvent.objects.filter(case_id=case_id, kind="no such kind").values("id", "note"),
+            Case.objects.none().values("id"),
+            Case.objects.filter(pk=case_id).values("number", "reported_at", "rework_count"),
+        ]
+
+    for target in (case, other):
+        values = (target.pk, T0 - dt.timedelta(days=1))
+        reads = bound_reads(("test.each",), build, values)
+        expected = [list(query) for query in build(*values)]
+        assert expected[0] and expected[1] and not expected[2], "the comparison needs rows and an empty read"
+        assert len(expected[0]) > 1 and len(expected[1]) > 1, "an order needs two rows at least"
+        with django_assert_num_queries(1):
+            found = rawrows.rows_of_each([(read, values) for read in reads])
+        assert found == expected
+        # Newest first, the id deciding ties: not the order the rows were written in.
+        assert found[0] == sorted(found[0], key=lambda row: (row["at"], row["id"]), reverse=True)
+        assert [row["id"] for row in found[0]] != sorted(row["id"] for row in found[0])
+        assert isinstance(found[4][0]["reported_at"], dt.datetime) and found[4][0]["reported_at"].tzinfo
+
+
+def test_reads_whose_column_types_are_unknown_are_read_apart(personas, termite, django_assert_num_queries):
+    """A read with a column of no known database type cannot have its empty columns cast: each read then
+    runs alone, with the same rows."""
+    case = report(personas, termite, now=T0)
+
+    def build(case_id):
+        return [
+            CaseEvent.objects.filter(case_id=case_id).order_by("id").values("id", "kind"),
+            Case.objects.filter(pk=case_id).values("number"),
+        ]
+
+    reads = bound_reads(("test.each.untyped",), build, (case.pk,))
+    reads[1].types = None
+    with django_assert_num_queries(2):
+        found = rawrows.rows_of_each([(read, (case.pk,)) for read in reads])
+    assert found == [list(query) for query in build(case.pk)]

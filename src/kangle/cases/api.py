@@ -183,8 +183,8 @@ def _detail(case: Case, *, actor, reload: bool = True) -> dict:
     if reload:
         case = Case.objects.select_related("org", "category", "contractor").get(pk=case.pk)
     moment = current_time()
-    clocks = selectors.clocks_by_case([case.pk], moment)[case.pk]
     internal = permissions.can_view_case_as_staff(actor, case) or permissions.is_contractor_for(actor, case)
+    record = selectors.case_record(case.pk, moment, selectors.API_RECORD, public_only=not internal)
     events = [
         {
             "at": e["at"],
@@ -195,9 +195,9 @@ def _detail(case: Case, *, actor, reload: bool = True) -> dict:
             "from_status": e["from_status"],
             "to_status": e["to_status"],
         }
-        for e in selectors.timeline_rows(case.pk, public_only=not internal)
+        for e in record.events
     ]
-    return {**_out(case, clocks), "events": events, "duplicates": []}
+    return {**_out(case, record.clocks), "events": events, "duplicates": []}
 
 
 def _case(request, number: str) -> Case:

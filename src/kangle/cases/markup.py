@@ -64,8 +64,8 @@ def clock_badge(clock: ClockView | None, words: BadgeWords | None = None) -> Saf
 def timeline_items(
     events: Iterable[dict], photos: Mapping[int, list[int]] | None = None, *, public: bool = False
 ) -> SafeString:
-    """The ``<li>`` items of a case's timeline from its ``selectors.timeline_rows`` and the keys of its
-    photos by event (``selectors.timeline_photos``); a public page names no actor."""
+    """The ``<li>`` items of a case's timeline from its record's events and the keys of its photos by event
+    (``selectors.case_record``); a public page names no actor."""
     photos = photos or {}
     kinds, steps = dict(EventKind.choices), dict(WorkStep.choices)
     words = {"photo": _("Photo"), "zone": timezone.get_current_timezone()}

@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from kangle.cases.models import (
     OPEN_STATUSES,
+    Appointment,
+    AppointmentStatus,
     Case,
     CaseEvent,
     CaseMilestone,
@@ -17,9 +19,10 @@ from kangle.cases.models import (
     EventKind,
     ExtensionRequest,
     ExtensionStatus,
+    Feedback,
     MilestoneState,
 )
-from kangle.core.rawrows import bound_rows, values_at
+from kangle.core.rawrows import bound_reads, bound_rows, rows_of_each, values_at
 from kangle.core.roles import person_key
 from kangle.core.timeutil import humanise_duration
 from kangle.orgs.scope import scope_queryset
@@ -486,33 +489,98 @@ TIMELINE_FIELDS = (
 )
 
 
-def timeline_rows(case_id: int, *, public_only: bool = False) -> list[dict]:
-    """A case's timeline as ``TIMELINE_FIELDS`` rows, in order: ``timeline``'s query without instances,
-    compiled once (``rawrows.bound_rows``)."""
-
-    def build(pk: int) -> QuerySet[CaseEvent]:
-        events = CaseEvent.objects.filter(case_id=pk).order_by("at", "id").values(*TIMELINE_FIELDS)
-        return events.filter(public=True) if public_only else events
-
-    return bound_rows(("cases.timeline", public_only), build, (case_id,))
+def _timeline_read(pk: int, public_only: bool) -> QuerySet[CaseEvent]:
+    events = CaseEvent.objects.filter(case_id=pk).order_by("at", "id").values(*TIMELINE_FIELDS)
+    return events.filter(public=True) if public_only else events
 
 
-def timeline_photos(case_id: int, *, public_only: bool = False) -> dict[int, list[int]]:
-    """The photos of a case's timeline events (their keys, by event, in upload order), those of public events
-    alone for a public page, read with SQL compiled once."""
+def _timeline_photos_read(pk: int, public_only: bool) -> QuerySet:
     from kangle.cases.models import CasePhoto
 
-    def build(pk: int):
-        photos = CasePhoto.objects.filter(case_id=pk, event__isnull=False)
-        if public_only:
-            photos = photos.filter(event__public=True)
-        return photos.order_by(*CasePhoto._meta.ordering).values("pk", "event_id")
+    photos = CasePhoto.objects.filter(case_id=pk, event__isnull=False)
+    if public_only:
+        photos = photos.filter(event__public=True)
+    return photos.order_by(*CasePhoto._meta.ordering).values("pk", "event_id")
 
-    rows = bound_rows(("cases.timeline_photos", public_only), build, (case_id,))
+
+def _photos_by_event(rows: list[dict]) -> dict[int, list[int]]:
     found: dict[int, list[int]] = {}
     for row in rows:
         found.setdefault(row["event_id"], []).append(row["pk"])
     return found
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """What a case's pages show around the case itself. ``appointment`` (the booked visit: its slot) and
+    ``feedback`` are None when there is none; the parts not asked for are empty."""
+
+    clocks: list[ClockView]
+    events: list[dict]
+    photos: dict[int, list[int]]
+    appointment: dict | None
+    extensions: list[dict]
+    feedback: dict | None
+
+
+# What ``case_record`` can read, by name: each a ``values()`` read of one case, in its order.
+_RECORD_READS: dict[str, Callable[[int, bool], QuerySet]] = {
+    "clocks": lambda pk, _public: (
+        CaseMilestone.objects.filter(case_id=pk)
+        .order_by("milestone__order", "milestone_id")
+        .values(*CLOCK_FIELDS)
+    ),
+    "events": _timeline_read,
+    "photos": _timeline_photos_read,
+    "appointment": lambda pk, _public: (
+        Appointment.objects.filter(case_id=pk, status=AppointmentStatus.BOOKED)
+        .order_by(*Appointment._meta.ordering)
+        .values("slot_start", "slot_end")[:1]
+    ),
+    "extensions": lambda pk, _public: (
+        ExtensionRequest.objects.filter(case_milestone__case_id=pk)
+        .order_by(*ExtensionRequest._meta.ordering, "pk")
+        .values("pk", "hours", "reason", "status", milestone_name=F("case_milestone__milestone__name"))
+    ),
+    "feedback": lambda pk, _public: (
+        Feedback.objects.filter(case_id=pk)
+        .order_by(*Feedback._meta.ordering, "pk")
+        .values("rating", "satisfied", "comment")[:1]
+    ),
+}
+API_RECORD = ("clocks", "events")
+VISIT_RECORD = ("clocks", "events", "photos", "appointment")
+DESK_RECORD = tuple(_RECORD_READS)
+
+
+def case_record(
+    case_id: int, now: dt.datetime, parts: tuple[str, ...], *, public_only: bool = False
+) -> CaseRecord:
+    """The ``parts`` of a case's record (names of ``_RECORD_READS``; only public events and their photos with
+    ``public_only``), each read compiled once and all read by one statement (``rawrows.rows_of_each``): a
+    case's page read them one round trip each."""
+
+    def build(pk: int) -> list[QuerySet]:
+        return [_RECORD_READS[name](pk, public_only) for name in parts]
+
+    reads = bound_reads(("cases.record", parts, public_only), build, (case_id,))
+    if reads is None:
+        found = dict(zip(parts, (list(rows) for rows in build(case_id)), strict=True))
+    else:
+        found = dict(zip(parts, rows_of_each([(read, (case_id,)) for read in reads]), strict=True))
+    labels = dict(ExtensionStatus.choices)
+    extensions = [
+        {**row, "status_label": labels.get(row["status"], row["status"])}
+        for row in found.get("extensions", [])
+    ]
+    return CaseRecord(
+        clocks=[clock_view(row, now) for row in found.get("clocks", [])],
+        events=found.get("events", []),
+        photos=_photos_by_event(found.get("photos", [])),
+        appointment=next(iter(found.get("appointment", [])), None),
+        extensions=extensions,
+        feedback=next(iter(found.get("feedback", [])), None),
+    )
 
 
 def contractor_cases(actor) -> QuerySet[Case]:

@@ -26,8 +26,6 @@ from kangle.cases.forms import CaseActionForm, CaseReportForm, FeedbackForm, Tra
 from kangle.cases.markup import BadgeWords, clock_badge, local_time
 from kangle.cases.models import (
     OPEN_STATUSES,
-    Appointment,
-    AppointmentStatus,
     Case,
     CaseCategory,
     CaseStatus,
@@ -35,7 +33,6 @@ from kangle.cases.models import (
     Contractor,
     ExtensionRequest,
     ExtensionStatus,
-    Feedback,
     WorkStep,
 )
 from kangle.core import throttle
@@ -43,7 +40,7 @@ from kangle.core.errors import UserError
 from kangle.core.exports import xlsx_response
 from kangle.core.markup import html_format
 from kangle.core.pagination import PageInfo
-from kangle.core.rawrows import Prepared, bound_pairs, bound_rows
+from kangle.core.rawrows import bound_pairs, bound_rows
 from kangle.core.roles import Role, person_key
 from kangle.core.timeutil import now as current_time
 from kangle.core.uploads import validate_images
@@ -221,19 +218,20 @@ def desk_detail(request, number: str):
     can_handle = permissions.can_handle_case(request.user, case)
     # The dispatch form, and so its contractors, only for a case waiting to be dispatched by someone who may.
     dispatching = can_handle and case.status == CaseStatus.ACCEPTED
-    # Every read is compiled once and bound to this case.
+    # Everything around the case: compiled once, bound to this case, read by one statement.
+    record = selectors.case_record(case.pk, moment, selectors.DESK_RECORD)
     context = {
         "case": case,
-        "clocks": selectors.clocks_by_case([case.pk], moment)[case.pk],
-        "events": selectors.timeline_rows(case.pk),
-        "photos": selectors.timeline_photos(case.pk),
-        "appointment": _BOOKED.first(case.pk),
+        "clocks": record.clocks,
+        "events": record.events,
+        "photos": record.photos,
+        "appointment": record.appointment,
         "contractors": _contractors_here(case) if dispatching else [],
         "default_contractor": services.default_contractor(case) if dispatching else None,
-        "extensions": _EXTENSIONS.all(case.pk),
+        "extensions": record.extensions,
         "can_handle": can_handle,
         "can_decide": permissions.can_decide_extension(request.user, case),
-        "feedback": _FEEDBACK.first(case.pk),
+        "feedback": record.feedback,
         "now": moment,
     }
     return render(request, "cases/desk_detail.html", context)
@@ -253,21 +251,6 @@ def _contractors_here(case: Case) -> list[dict]:
 
 # The desk detail's reads of one case, compiled once per process (``rawrows.Prepared``), in the order the
 # related managers would give them.
-_BOOKED = Prepared(
-    lambda pk: Appointment.objects.filter(case_id=pk, status=AppointmentStatus.BOOKED).order_by(
-        *Appointment._meta.ordering
-    )[:1]
-)
-_EXTENSIONS = Prepared(
-    lambda pk: ExtensionRequest.objects.filter(case_milestone__case_id=pk).select_related(
-        "case_milestone__milestone", "requested_by"
-    )
-)
-_FEEDBACK = Prepared(
-    lambda pk: Feedback.objects.filter(case_id=pk).order_by(*(Feedback._meta.ordering or ["pk"]))[:1]
-)
-
-
 DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "rework", "pause", "resume"}
 # What each step's confirmation says happened (not a bare "done" after every action).
 DESK_DONE = {
@@ -420,16 +403,16 @@ def _contractor_case(request, number: str) -> Case:
 def contractor_detail(request, number: str, *, revealed: dict | None = None):
     case = _contractor_case(request, number)
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    record = selectors.case_record(case.pk, moment, selectors.VISIT_RECORD)
     return render(
         request,
         "cases/contractor_detail.html",
         {
             "case": case,
-            "clocks": selectors.clock_views(case, moment),
-            "events": selectors.timeline_rows(case.pk),
-            "photos": selectors.timeline_photos(case.pk),
-            "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
+            "clocks": record.clocks,
+            "events": record.events,
+            "photos": record.photos,
+            "appointment": record.appointment,
             "steps": WorkStep.choices,
             "now": moment,
             "revealed": revealed,
@@ -571,22 +554,26 @@ def resident_mine(request):
 
 @login_required
 def resident_case(request, number: str):
-    case = get_object_or_404(Case.objects.filter(reporter=request.user), number=number)
+    case = get_object_or_404(_TRACKED.filter(reporter=request.user), number=number)
     return _render_tracking(request, case, can_rate=True)
+
+
+# A tracked case with what its page shows of it beside the record (its category's advice).
+_TRACKED = Case.objects.select_related("category")
 
 
 def _render_tracking(request, case: Case, *, can_rate: bool):
     moment = current_time()
-    case = selectors.with_clocks(Case.objects.filter(pk=case.pk)).get()
+    record = selectors.case_record(case.pk, moment, selectors.VISIT_RECORD, public_only=True)
     return render(
         request,
         "cases/track_case.html",
         {
             "case": case,
-            "clocks": selectors.clock_views(case, moment),
-            "events": selectors.timeline_rows(case.pk, public_only=True),
-            "photos": selectors.timeline_photos(case.pk, public_only=True),
-            "appointment": case.appointments.filter(status=AppointmentStatus.BOOKED).first(),
+            "clocks": record.clocks,
+            "events": record.events,
+            "photos": record.photos,
+            "appointment": record.appointment,
             "can_rate": can_rate and case.status == CaseStatus.WORK_DONE,
         },
     )
@@ -637,7 +624,7 @@ def track(request):
 
 
 def _tracked_case(request, number: str) -> Case:
-    case = Case.objects.filter(number=number).first()
+    case = _TRACKED.filter(number=number).first()
     if case is None or case.pk not in request.session.get(TRACK_SESSION_KEY, []):
         raise Http404
     return case

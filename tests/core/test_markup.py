@@ -32,6 +32,12 @@ VALUES = [
     dt.date(2026, 11, 30),
     _Marked(),
     "{} braces {0} stay text",
+    # Each character escaping replaces, alone in its value.
+    "AT&T",
+    "a < b",
+    "b > a",
+    'say "hi"',
+    "O'Brien",
 ]
 
 

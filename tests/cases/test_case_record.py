@@ -1,6 +1,6 @@
 """A case's record (its clocks, timeline, photos, booked visit, extension requests and feedback) is read by one
-statement, and every page and the API show from it what they showed before: the desk's page, the contractor's
-and the resident's phone pages, the API detail."""
+statement on a database server (each read apart on SQLite), and every page and the API show from it what
+they showed before: the desk's page, the contractor's and the resident's phone pages, the API detail."""
 
 from __future__ import annotations
 
@@ -28,6 +28,14 @@ RECORD_TABLES = (
 
 def login(client, user):
     client.force_login(user)
+
+
+# Where a statement is a round trip (a database server) the record is one; on SQLite each read runs alone.
+ONE_READ = connection.vendor != "sqlite"
+
+
+def _statements_for(parts: tuple[str, ...]) -> int:
+    return 1 if ONE_READ else len(parts)
 
 
 def _record_statements(captured) -> list[str]:
@@ -63,7 +71,7 @@ def test_the_record_gives_what_each_read_gives_alone_with_one_statement(worked):
     moment = T0 + dt.timedelta(hours=3)
     with CaptureQueriesContext(connection) as captured:
         record = selectors.case_record(worked.pk, moment, selectors.DESK_RECORD)
-    assert len(captured.captured_queries) == 1
+    assert len(captured.captured_queries) == _statements_for(selectors.DESK_RECORD)
     clocks = (
         CaseMilestone.objects.filter(case=worked).select_related("milestone").order_by("milestone__order")
     )
@@ -100,7 +108,9 @@ def test_the_desk_page_shows_the_record_read_by_one_statement(client, personas, 
     assert "4★" in html and "师傅很细心" in html
     (booked,) = Appointment.objects.filter(case=worked)
     assert booked.slot_start.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%m-%d %H:%M") in html
-    assert len(_record_statements(captured)) == 1, _record_statements(captured)
+    assert len(_record_statements(captured)) == _statements_for(selectors.DESK_RECORD), _record_statements(
+        captured
+    )
 
 
 def test_the_phone_pages_and_the_api_read_their_record_with_one_statement(client, api, personas, worked):
@@ -111,7 +121,9 @@ def test_the_phone_pages_and_the_api_read_their_record_with_one_statement(client
     (booked,) = Appointment.objects.filter(case=worked)
     local_start = booked.slot_start.astimezone(dt.timezone(dt.timedelta(hours=8)))
     assert local_start.strftime("%H:%M") in page.content.decode()  # the booked visit, from the record
-    assert len(_record_statements(captured)) == 1, _record_statements(captured)
+    assert len(_record_statements(captured)) == _statements_for(selectors.VISIT_RECORD), _record_statements(
+        captured
+    )
     login(client, personas.secretary_a)
     with CaptureQueriesContext(connection) as captured:
         answer = api.get(f"/cases/{worked.number}")
@@ -121,4 +133,6 @@ def test_the_phone_pages_and_the_api_read_their_record_with_one_statement(client
         CaseEvent.objects.filter(case=worked).order_by("at", "id").values_list("kind", flat=True)
     )
     assert len(body["clocks"]) == CaseMilestone.objects.filter(case=worked).count()
-    assert len(_record_statements(captured)) == 1, _record_statements(captured)
+    assert len(_record_statements(captured)) == _statements_for(selectors.API_RECORD), _record_statements(
+        captured
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from cases.helpers import T0, report
 from kangle.accounts.models import RoleAssignment
@@ -344,7 +345,7 @@ def test_reads_of_other_columns_come_together_each_in_its_own_order(
         assert expected[0] and expected[1] and not expected[2], "the comparison needs rows and an empty read"
         assert len(expected[0]) > 1 and len(expected[1]) > 1, "an order needs two rows at least"
         with django_assert_num_queries(1):
-            found = rawrows.rows_of_each([(read, values) for read in reads])
+            found = rawrows.rows_of_each([(read, values) for read in reads], together=True)
         assert found == expected
         # Newest first, the id deciding ties: not the order the rows were written in.
         assert found[0] == sorted(found[0], key=lambda row: (row["at"], row["id"]), reverse=True)
@@ -366,5 +367,22 @@ def test_reads_whose_column_types_are_unknown_are_read_apart(personas, termite, 
     reads = bound_reads(("test.each.untyped",), build, (case.pk,))
     reads[1].types = None
     with django_assert_num_queries(2):
+        found = rawrows.rows_of_each([(read, (case.pk,)) for read in reads], together=True)
+    assert found == [list(query) for query in build(case.pk)]
+
+
+def test_reads_come_together_where_a_statement_is_a_round_trip(personas, termite, django_assert_num_queries):
+    """By default the reads share a statement on a database server, and run apart on SQLite, where a
+    statement is a call within the process."""
+    case = report(personas, termite, now=T0)
+
+    def build(case_id):
+        return [
+            CaseEvent.objects.filter(case_id=case_id).order_by("id").values("id", "kind"),
+            Case.objects.filter(pk=case_id).values("number"),
+        ]
+
+    reads = bound_reads(("test.each.default",), build, (case.pk,))
+    with django_assert_num_queries(2 if connection.vendor == "sqlite" else 1):
         found = rawrows.rows_of_each([(read, (case.pk,)) for read in reads])
     assert found == [list(query) for query in build(case.pk)]

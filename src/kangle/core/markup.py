@@ -14,7 +14,6 @@ from html import escape
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 
-
 # Most values hold none of the characters escaping replaces: one search finds that in half the time
 # ``html.escape`` takes to make its five replacements.
 _SPECIAL = re.compile("[&<>\"']")

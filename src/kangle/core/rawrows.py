@@ -652,9 +652,13 @@ def counts_together(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "d
     return counts
 
 
-def rows_of_each(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "default") -> list[list[dict]]:
+def rows_of_each(
+    bound: Sequence[tuple[BoundRead, Sequence]], using: str = "default", *, together: bool | None = None
+) -> list[list[dict]]:
     """The rows of several reads of any columns (a page's lists around one record), each with its values and
-    in its own order, read with one statement: one round trip instead of one per read.
+    in its own order, read with one statement: one round trip instead of one per read. ``together`` by
+    default where a statement is a round trip to a server: on SQLite, a statement is a call within the
+    process, and the reads run apart (joined, the sorting and numbering cost more than the calls saved).
 
     Each read has its own columns in the statement's row, the others' empty (cast to their types, so that
     PostgreSQL can match the UNION ALL's columns), after the read's number and each row's place in the read
@@ -662,11 +666,13 @@ def rows_of_each(bound: Sequence[tuple[BoundRead, Sequence]], using: str = "defa
     read's rows keep its order however the database runs the parts."""
     found: list[list[dict]] = [[] for _ in bound]
     asked = [(index, read, values) for index, (read, values) in enumerate(bound) if read.sql is not None]
-    if len(asked) <= 1 or any(read.types is None for _index, read, _values in asked):
+    connection = connections[using]
+    if together is None:
+        together = connection.vendor != "sqlite"
+    if not together or len(asked) <= 1 or any(read.types is None for _index, read, _values in asked):
         for index, read, values in asked:
             found[index] = read.rows(values, using)
         return found
-    connection = connections[using]
     empty = [f"CAST(NULL AS {kind})" for _index, read, _values in asked for kind in read.types]
     branches, params, start = [], [], 0
     for part, (_index, read, values) in enumerate(asked):

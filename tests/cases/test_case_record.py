@@ -119,8 +119,9 @@ def test_the_phone_pages_and_the_api_read_their_record_with_one_statement(client
         page = client.get(f"/cases/c/{worked.number}/")
     assert page.status_code == 200
     (booked,) = Appointment.objects.filter(case=worked)
-    local_start = booked.slot_start.astimezone(dt.timezone(dt.timedelta(hours=8)))
-    assert local_start.strftime("%H:%M") in page.content.decode()  # the booked visit, from the record
+    zone = dt.timezone(dt.timedelta(hours=8))
+    slot = f"{booked.slot_start.astimezone(zone):%m-%d %H:%M}–{booked.slot_end.astimezone(zone):%H:%M}"
+    assert slot in page.content.decode()  # the booked visit, from the record
     assert len(_record_statements(captured)) == _statements_for(selectors.VISIT_RECORD), _record_statements(
         captured
     )
@@ -136,3 +137,32 @@ def test_the_phone_pages_and_the_api_read_their_record_with_one_statement(client
     assert len(_record_statements(captured)) == _statements_for(selectors.API_RECORD), _record_statements(
         captured
     )
+
+
+def test_a_reworked_cases_clocks_come_round_by_round(personas, termite, contractor_org, photo):
+    """Two reopenings give two clocks of the rework milestone: the record lists the report's clocks, then the
+    first reopening's, then the second's, on every read (the same milestone twice is not left to chance)."""
+    from cases.test_rework import advance_rework
+
+    case = advance(personas, report(personas, termite), photo, to="work_done")
+    services.case_close(actor=personas.secretary_a, case=case, now=T0 + dt.timedelta(hours=1))
+    starts = [T0 + dt.timedelta(hours=5), T0 + dt.timedelta(hours=30)]
+    for start in starts:
+        case = services.case_rework(actor=personas.secretary_a, case=case, reason="仍有飞蚁", now=start)
+        if start is starts[0]:
+            case = advance_rework(personas, case, photo, start=start + dt.timedelta(minutes=1))
+    rework = [
+        clock.deadline
+        for clock in CaseMilestone.objects.filter(case=case, milestone__on_rework=True).order_by("round")
+    ]
+    assert len(rework) == 2 and rework[0] < rework[1]
+    for parts in (selectors.DESK_RECORD, selectors.API_RECORD):
+        clocks = selectors.case_record(case.pk, T0 + dt.timedelta(days=2), parts).clocks
+        reworked = [clock.deadline for clock in clocks if clock.code == clocks[-1].code]
+        assert reworked == rework
+        assert selectors.clocks_by_case([case.pk], T0)[case.pk] == [
+            selectors.clock_view(row, T0)
+            for row in CaseMilestone.objects.filter(case=case)
+            .order_by("round", "milestone__order")
+            .select_related("milestone")
+        ]

@@ -177,3 +177,28 @@ def test_the_lines_read_no_case(personas, termite):
     statements = [query["sql"] for query in captured.captured_queries]
     assert statements and all('"cases_casemilestone"' in sql for sql in statements)
     assert not any('"cases_case"' in sql for sql in statements)
+
+
+def test_closing_ends_a_clock_whose_milestone_names_no_known_status(personas, termite, contractor_org, photo):
+    """A milestone written with a status no case reaches (data from before the admin checked it) still has its
+    clock met when the case closes: no closed case keeps a live clock for the sweep and the lines to count."""
+    from kangle.cases.models import Milestone
+
+    case = report(personas, termite, now=T0)
+    clock = CaseMilestone.objects.filter(case=case).select_related("milestone").order_by("pk").first()
+    Milestone.objects.filter(pk=clock.milestone_id).update(met_on="no_such_status")
+    case = advance(personas, case, photo, to="work_done", now=T0 + HOUR)
+    assert CaseMilestone.objects.get(pk=clock.pk).is_live  # reaching "work done" did not meet it
+    services.case_close(actor=personas.secretary_a, case=case, now=T0 + 60 * HOUR)
+    assert _live(case) == []
+    assert CaseMilestone.objects.get(pk=clock.pk).state == MilestoneState.MET_LATE
+    assert selectors.overdue_attention(personas.secretary_a, T0 + 61 * HOUR).count == 0
+
+
+def test_the_admin_takes_only_a_status_a_case_reaches_for_a_milestone(termite):
+    from kangle.cases.admin import MilestoneForm
+
+    fields = {"code": "visit", "name": "上门", "hours": "24", "order": "1"}
+    refused = MilestoneForm(data={**fields, "met_on": "no_such_status"})
+    assert not refused.is_valid() and "met_on" in refused.errors
+    assert MilestoneForm(data={**fields, "met_on": "on_site"}).is_valid()

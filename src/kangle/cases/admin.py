@@ -1,8 +1,10 @@
 """The street admin's reference data for 民情快办: SLA policies and milestones, categories, contractors."""
 
+from django import forms
 from django.contrib import admin
 
-from kangle.cases.models import CaseCategory, Contractor, Milestone, ServiceQuestion, SlaPolicy
+from kangle.cases.models import CaseCategory, CaseStatus, Contractor, Milestone, ServiceQuestion, SlaPolicy
+from kangle.cases.reference import MET_ON_CHOICES
 from kangle.cases.reference_cache import reference_changed
 
 
@@ -23,8 +25,22 @@ class ReferenceChangeMixin:
         reference_changed()
 
 
+class MilestoneForm(forms.ModelForm):
+    """A milestone is met when its case reaches one of the statuses the policy pages offer, not any text."""
+
+    met_on = forms.ChoiceField(
+        label=Milestone._meta.get_field("met_on").verbose_name,
+        choices=[(status, CaseStatus(status).label) for status in MET_ON_CHOICES],
+    )
+
+    class Meta:
+        model = Milestone
+        fields = ["code", "name", "hours", "met_on", "order", "on_rework"]
+
+
 class MilestoneInline(admin.TabularInline):
     model = Milestone
+    form = MilestoneForm
     extra = 0
 
 

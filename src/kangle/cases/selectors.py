@@ -112,7 +112,8 @@ CLOCK_FIELDS = (
 
 
 def clocks_by_case(case_ids: list[int], now: dt.datetime) -> dict[int, list[ClockView]]:
-    """The clocks of a page of cases, in milestone order, from one query on the (case, milestone) index."""
+    """The clocks of a page of cases, round by round in milestone order, from one query on the (case,
+    milestone, round) index."""
     clocks: dict[int, list[ClockView]] = {pk: [] for pk in case_ids}
     if not case_ids:
         return clocks
@@ -120,7 +121,7 @@ def clocks_by_case(case_ids: list[int], now: dt.datetime) -> dict[int, list[Cloc
     def build(*ids) -> QuerySet[CaseMilestone]:
         return (
             CaseMilestone.objects.filter(case_id__in=ids)
-            .order_by("case_id", "milestone__order", "milestone_id")
+            .order_by("case_id", "round", "milestone__order", "milestone_id")
             .values(*CLOCK_FIELDS)
         )
 
@@ -527,7 +528,7 @@ class CaseRecord:
 _RECORD_READS: dict[str, Callable[[int, bool], QuerySet]] = {
     "clocks": lambda pk, _public: (
         CaseMilestone.objects.filter(case_id=pk)
-        .order_by("milestone__order", "milestone_id")
+        .order_by("round", "milestone__order", "milestone_id")
         .values(*CLOCK_FIELDS)
     ),
     "events": _timeline_read,

@@ -116,7 +116,9 @@ def file_parts(member_pk: int) -> dict[str, list[dict]]:
     def build(pk: int) -> list[QuerySet]:
         return [
             Skill.objects.filter(members=pk).values("code"),
-            MemberWillingness.objects.filter(member_id=pk).values("aspect__code"),
+            MemberWillingness.objects.filter(member_id=pk)
+            .order_by("aspect__category__sort_order", "aspect__sort_order", "aspect__code")
+            .values("aspect__code"),
             HouseholdMember.objects.filter(member_id=pk).values("name", "relation", "birth_year"),
             StatusChange.objects.filter(member_id=pk).values("from_status", "to_status", "reason", "at"),
         ]

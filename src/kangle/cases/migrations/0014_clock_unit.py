@@ -2,10 +2,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    """Each clock carries its case's unit (``CaseMilestone.org``): added empty, then copied from the cases.
-
-    The column becomes required in the next migration: on PostgreSQL the copy queues the new foreign key's
-    deferred checks, and a table cannot be altered while they are pending in the same transaction."""
+    """Each clock carries its case's unit (``CaseMilestone.org``): added empty, then copied from the cases;
+    the next migration makes it required. Stop the web servers and workers of the older version first: they
+    start clocks without a unit."""
 
     dependencies = [
         ("cases", "0013_open_cases_by_unit"),

@@ -117,7 +117,9 @@ def milestones_meet(case: Case, status: str, *, now: dt.datetime) -> None:
         state=MilestoneState.CANCELLED
     )
     for clock_row in live.select_related("milestone"):
-        if STATUS_RANK.get(clock_row.milestone.met_on, 99) > rank:
+        # Closing ends every clock still live, whatever status its milestone names: a closed case keeps no
+        # running or breached clock (the sweep and the to-do home's clock lines rely on it).
+        if status != S.CLOSED and STATUS_RANK.get(clock_row.milestone.met_on, 99) > rank:
             continue
         late = clock_row.state == MilestoneState.BREACHED or now > clock_row.deadline
         state = MilestoneState.MET_LATE if late else MilestoneState.MET

@@ -49,7 +49,7 @@ def _record_statements(captured) -> list[str]:
 
 @pytest.fixture
 def worked(personas, termite, contractor_org, photo):
-    """A case booked, visited and finished, with two extension requests (one decided) and a rating."""
+    """A case with its visit booked, two extension requests (one decided, one pending) and a rating."""
     case = advance(personas, report(personas, termite), photo, to="booked")
     first = services.extension_request(
         actor=personas.contractor, case=case, milestone_code="completed", hours=12, reason="药剂起效", now=T0

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.test.utils import CaptureQueriesContext
 
 from kangle.core.grouped import InGroups
 from kangle.core.pagination import Listing
@@ -272,3 +273,33 @@ def test_only_a_nullable_keys_own_fields_can_be_joined_after_the_cut(placed):
         grouped(
             ("id", "name", "microgrid__name"), ("microgrid",), ("community__path", "microgrid__name", "id")
         )
+
+
+def test_read_on_the_spot_its_values_are_written_into_its_sql(estates):
+    """``fetch`` (the read compiled on the spot, when its values cannot be bound) runs with its values in its
+    SQL where statements are prepared: passed as parameters, the scope's path pattern left PostgreSQL a
+    generic plan after five runs that walked every group. Its rows stay the plain read's."""
+    from kangle.core.rawrows import prepares_statements
+
+    grouped = InGroups(
+        _communities().filter(path__startswith=estates[0].path[:-3]),
+        _estates().filter(parent__path__startswith=estates[0].path[:-3]),
+        link="parent",
+        order=ORDER,
+    )
+    expected = list(_estates().filter(parent__path__startswith=estates[0].path[:-3]).order_by(*ORDER))
+    assert expected
+    with CaptureQueriesContext(connection) as captured:
+        for _run in range(8):
+            assert grouped.fetch() == expected
+    statements = {query["sql"] for query in captured.captured_queries}
+    assert len(statements) == 1
+    if prepares_statements(connection):
+        assert estates[0].path[:-3] in statements.pop()  # the pattern is in the SQL, not a parameter
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT parameter_types FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%LATERAL%"],
+            )
+            prepared = cursor.fetchall()
+        assert prepared and all(types in ("{}", []) for (types,) in prepared), prepared

@@ -31,7 +31,7 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from kangle.core.rawrows import converted, reading_cursor, values_names
+from kangle.core.rawrows import converted, fixed_into_sql, reading_cursor, values_names
 
 _GROUP = "in_group"
 _ROWS = "grouped"
@@ -174,9 +174,14 @@ class InGroups:
         except EmptyResultSet:
             return []
         names = _names(rows)
-        sql = self.compose(groups_sql, rows_sql, names, connection)
+        # Every value written into the SQL: passed as parameters (the scope's path pattern among them), a
+        # prepared statement's generic plan, made without them after five runs, walked every group of the
+        # tree (106–146 ms against 4).
+        sql, params, _kept = fixed_into_sql(
+            connection, self.compose(groups_sql, rows_sql, names, connection), [*groups_params, *rows_params]
+        )
         with reading_cursor(connection) as cursor:
-            cursor.execute(sql, [*groups_params, *rows_params])
+            cursor.execute(sql, params)
             fetched = cursor.fetchall()
         inner = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         converters = self.converters(inner, names, using)

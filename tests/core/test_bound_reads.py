@@ -386,3 +386,27 @@ def test_reads_come_together_where_a_statement_is_a_round_trip(personas, termite
     with django_assert_num_queries(2 if connection.vendor == "sqlite" else 1):
         found = rawrows.rows_of_each([(read, (case.pk,)) for read in reads])
     assert found == [list(query) for query in build(case.pk)]
+
+
+def test_drop_downs_come_together_as_bound_pairs_gives_each(personas, termite, django_assert_num_queries):
+    """``pairs_of_each``: the (value, label) pairs of several drop-downs, each as ``bound_pairs`` gives it
+    alone, with one statement on a database server; a read that cannot be bound still comes through the ORM."""
+    from kangle.orgs.models import OrgUnit
+
+    asked = {
+        "categories": (
+            ("test.pairs.categories",),
+            lambda: CaseCategory.objects.order_by("code").values("code", "name"),
+        ),
+        "units": (("test.pairs.units",), lambda: OrgUnit.objects.order_by("-path").values("pk", "name")),
+        "nothing": (("test.pairs.nothing",), lambda: Case.objects.none().values("pk", "number")),
+    }
+    expected = {name: rawrows.bound_pairs(key, build) for name, (key, build) in asked.items()}
+    assert expected["categories"] and expected["units"] and expected["nothing"] == []
+    with django_assert_num_queries(2 if connection.vendor == "sqlite" else 1):
+        assert rawrows.pairs_of_each(asked) == expected
+    unbindable = {
+        "units": (("test.pairs.unbindable",), lambda: OrgUnit.objects.order_by("?").values("pk", "name"))
+    }
+    rawrows._BOUND[(("test.pairs.unbindable",), (), "default")] = None  # as if it could not be bound
+    assert sorted(rawrows.pairs_of_each(unbindable)["units"]) == sorted(expected["units"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 import orjson
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -801,6 +801,20 @@ def bound_pairs(key: Hashable, build: Callable[[], object]) -> list[tuple]:
     """(value, label) pairs, for a drop-down, of the two-field ``values()`` read ``build()``, compiled
     once per ``key``."""
     return [tuple(row.values()) for row in bound_rows(key, build)]
+
+
+def pairs_of_each(asked: Mapping[str, tuple[Hashable, Callable[[], object]]]) -> dict[str, list[tuple]]:
+    """The (value, label) pairs of several drop-downs, by name: each ``(key, build)`` as ``bound_pairs``
+    takes it, all read by one statement where a statement is a round trip (``rows_of_each``)."""
+    compiled = {
+        name: bound_reads(key, lambda build=build: [build()], ()) for name, (key, build) in asked.items()
+    }
+    joined = [name for name, reads in compiled.items() if reads is not None]
+    found = dict(zip(joined, rows_of_each([(compiled[name][0], ()) for name in joined]), strict=True))
+    return {
+        name: [tuple(row.values()) for row in found[name]] if name in found else bound_pairs(key, build)
+        for name, (key, build) in asked.items()
+    }
 
 
 def _compile_bound(build, marks: list[list], using: str) -> list[BoundRead] | None:

@@ -30,7 +30,7 @@ from kangle.core.exports import XLSX, export_workbook, xlsx_response
 from kangle.core.forms import errors_text
 from kangle.core.markup import html_format
 from kangle.core.pagination import PageInfo
-from kangle.core.rawrows import bound_pairs
+from kangle.core.rawrows import pairs_of_each
 from kangle.core.roles import Role, person_key
 from kangle.core.text import normalise_phone, normalise_text
 from kangle.members import permissions, selectors, services
@@ -325,17 +325,22 @@ def member_list(request):
         "statuses": Status.choices,
         "channels": Channel.choices,
         # (value, label) pairs for the filters' drop-downs ({% select_options %}), read with SQL compiled
-        # once (per person for the communities of their subtree).
-        "communities": bound_pairs(
-            ("members.page.communities", person_key(actor)),
-            lambda: (
-                scope_queryset(actor, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path")
-                .order_by("path")
-                .values("code", "name")
-            ),
-        ),
-        "skills": bound_pairs(
-            ("members.page.skills",), lambda: Skill.objects.filter(is_active=True).values("code", "name")
+        # once (per person for the communities of their subtree), both by one statement.
+        **pairs_of_each(
+            {
+                "communities": (
+                    ("members.page.communities", person_key(actor)),
+                    lambda: (
+                        scope_queryset(actor, OrgUnit.objects.filter(kind=OrgKind.COMMUNITY), "path")
+                        .order_by("path")
+                        .values("code", "name")
+                    ),
+                ),
+                "skills": (
+                    ("members.page.skills",),
+                    lambda: Skill.objects.filter(is_active=True).values("code", "name"),
+                ),
+            }
         ),
     }
     return render(request, "members/list.html", context)

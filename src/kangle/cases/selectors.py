@@ -15,6 +15,7 @@ from kangle.cases.models import (
     Case,
     CaseEvent,
     CaseMilestone,
+    CasePhoto,
     CaseStatus,
     EventKind,
     ExtensionRequest,
@@ -22,7 +23,7 @@ from kangle.cases.models import (
     Feedback,
     MilestoneState,
 )
-from kangle.core.rawrows import bound_reads, bound_rows, rows_of_each, values_at
+from kangle.core.rawrows import bound_rows, bound_rows_of_each, values_at
 from kangle.core.roles import person_key
 from kangle.core.timeutil import humanise_duration
 from kangle.orgs.scope import scope_queryset
@@ -496,8 +497,6 @@ def _timeline_read(pk: int, public_only: bool) -> QuerySet[CaseEvent]:
 
 
 def _timeline_photos_read(pk: int, public_only: bool) -> QuerySet:
-    from kangle.cases.models import CasePhoto
-
     photos = CasePhoto.objects.filter(case_id=pk, event__isnull=False)
     if public_only:
         photos = photos.filter(event__public=True)
@@ -564,11 +563,9 @@ def case_record(
     def build(pk: int) -> list[QuerySet]:
         return [_RECORD_READS[name](pk, public_only) for name in parts]
 
-    reads = bound_reads(("cases.record", parts, public_only), build, (case_id,))
-    if reads is None:
-        found = dict(zip(parts, (list(rows) for rows in build(case_id)), strict=True))
-    else:
-        found = dict(zip(parts, rows_of_each([(read, (case_id,)) for read in reads]), strict=True))
+    found = dict(
+        zip(parts, bound_rows_of_each(("cases.record", parts, public_only), build, (case_id,)), strict=True)
+    )
     labels = dict(ExtensionStatus.choices)
     extensions = [
         {**row, "status_label": labels.get(row["status"], row["status"])}

@@ -254,8 +254,6 @@ def _contractors_here(case: Case) -> list[dict]:
     )
 
 
-# The desk detail's reads of one case, compiled once per process (``rawrows.Prepared``), in the order the
-# related managers would give them.
 DESK_ACTIONS = {"accept", "dispatch", "book", "cancel", "close", "rework", "pause", "resume"}
 # What each step's confirmation says happened (not a bare "done" after every action).
 DESK_DONE = {

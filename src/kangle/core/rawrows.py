@@ -782,6 +782,17 @@ def bound_rows(key: Hashable, build: Callable[..., object], values: Sequence = (
     return reads[0].rows(values) if reads is not None else list(build(*values))
 
 
+def bound_rows_of_each(
+    key: Hashable, build: Callable[..., Sequence], values: Sequence = ()
+) -> list[list[dict]]:
+    """The rows of each of the ``values()`` reads ``build(*values)``, compiled once per ``key`` as
+    ``bound_reads`` does and read together (``rows_of_each``); through the ORM when they cannot be bound."""
+    reads = bound_reads(key, build, values)
+    if reads is None:
+        return [list(rows) for rows in build(*values)]
+    return rows_of_each([(read, values) for read in reads])
+
+
 def bound_count(key: Hashable, build: Callable[..., object], values: Sequence = ()) -> int:
     """How many rows the ``values()`` read ``build(*values)`` gives, its SQL compiled once per ``key``."""
     reads = bound_reads(key, lambda *bound: [build(*bound)], values)

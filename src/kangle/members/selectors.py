@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 from kangle.core.crypto import blind_index
 from kangle.core.grouped import InGroups
 from kangle.core.masking import mask_phone
-from kangle.core.rawrows import bound_reads, rows_of_each
+from kangle.core.rawrows import bound_rows_of_each
 from kangle.core.text import is_mobile, normalise_phone, normalise_text
 from kangle.members.constants import ACTIVE_STATUSES, DAYS, PERIODS, Status
 from kangle.members.models import (
@@ -124,11 +124,7 @@ def file_parts(member_pk: int) -> dict[str, list[dict]]:
         ]
 
     names = ("skills", "willingness", "household", "history")
-    reads = bound_reads(("members.file_parts",), build, (member_pk,))
-    if reads is None:
-        return {name: list(rows) for name, rows in zip(names, build(member_pk), strict=True)}
-    found = rows_of_each([(read, (member_pk,)) for read in reads])
-    return dict(zip(names, found, strict=True))
+    return dict(zip(names, bound_rows_of_each(("members.file_parts",), build, (member_pk,)), strict=True))
 
 
 def filter_members(

@@ -5,6 +5,8 @@ community by community)."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kangle.members import services
@@ -109,3 +111,19 @@ def test_each_row_shows_its_own_micro_grid_and_registration_point(client, api, p
     html = client.get(reverse("members:list")).content.decode()
     row = html.split(f'data-member="{with_grid.pk}"', 1)[1].split("</tr>", 1)[0]
     assert tree.microgrid_a.name in row and tree.point_a.name in row
+
+
+def test_on_sqlite_the_page_sorts_each_communitys_files_not_the_whole_part(client, api, personas, files):
+    """SQLite enters by the communities in path order and sorts only within one; before, it sorted every file
+    of the person's part on each request. (PostgreSQL reads community by community: test_list_plans.)"""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's plan")
+    client.force_login(personas.street_admin)
+    with CaptureQueriesContext(connection) as captured:
+        assert len(api.get("/members/", limit=5).json()["items"]) == 5
+    (rows,) = [query["sql"] for query in captured.captured_queries if "community__path" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {rows}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    assert any("orgs_unit_kind_path_idx" in step for step in plan), plan
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -86,7 +86,7 @@ def list_rows(actor, files: QuerySet[Member], community: str = "") -> QuerySet |
     ``community`` is the list's filter, if any, applied to the communities too."""
     rows = member_rows(files)
     if connection.vendor != "postgresql":
-        return rows  # no LATERAL join; a street-scale database plans the plain read well
+        return _entered_by_communities(actor, rows)
     communities = _communities_reached(actor)
     if communities is None:
         # The whole tree: the plain read's walk of the communities in path order is the right one, and it
@@ -96,6 +96,16 @@ def list_rows(actor, files: QuerySet[Member], community: str = "") -> QuerySet |
         communities = communities.filter(code=community)
     # A file's micro-grid and registration point are joined for the page's rows only.
     return InGroups(communities, rows, link="community", order=ROW_ORDER, joined_after=("microgrid", "point"))
+
+
+def _entered_by_communities(actor, rows: QuerySet) -> QuerySet:
+    """SQLite (no LATERAL join): the same rows, also named by their community's kind and reach, so that it
+    enters by the communities in path order (the kind and path index) and sorts only each community's files,
+    stopping once the page is full. Named by the files' own units alone, it sorted every file of the part on
+    every request (a street's first page: 1.10 ms against 0.16)."""
+    reach = overlap_q(actor, "community__path")
+    rows = rows.filter(community__kind=OrgKind.COMMUNITY)
+    return rows if reach is None else rows.filter(reach)
 
 
 def with_phone_masks(rows: list[dict]) -> list[dict]:

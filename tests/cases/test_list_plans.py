@@ -159,6 +159,11 @@ def test_open_case_counts_read_the_open_cases_units_only(client, scale):
             assert '"cases_casecategory"' not in sql and '"cases_contractor"' not in sql, sql
         # The subtree's count; the API's second part (the actor's own cases outside it) reads its own index.
         assert any("cases_case_open_org_idx" in plan for _sql, plan in counts), counts
+        # The subtree's units read first, then each one's open cases from the index (``AmongUnits``): no
+        # merge join walking the whole city's open cases in unit order to find the street's.
+        assert any("Index Cond: (org_id = ANY" in plan for _sql, plan in counts), counts
+        for _sql, plan in counts:
+            assert "Merge Join" not in plan, plan
 
 
 def test_the_to_do_warned_clocks_are_planned_once_per_connection(client, scale):

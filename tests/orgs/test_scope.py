@@ -411,3 +411,31 @@ def test_list_query_count_does_not_grow_with_rows(
     assert third.status_code == 200
     if count_kind:
         assert third.json()["count"] == 3
+
+
+def test_a_count_tested_on_unit_ids_holds_the_same_rows_as_the_scope(personas):
+    """``scope_counted`` (the unit's id among the part's units, for capped counts) and ``scope_queryset`` (the
+    unit's path joined) keep the same rows for every kind of person, the outsider and the superuser too."""
+    from kangle.orgs.scope import scope_counted
+
+    units = OrgUnit.objects.all()
+    people = [
+        personas.street_admin,
+        personas.area_admin,
+        personas.secretary_a,
+        personas.secretary_b,
+        personas.grid_leader,
+        personas.member,  # no staff node: nothing
+        personas.superuser,
+    ]
+    kept = {}
+    for person in people:
+        person = fresh(person)
+        joined = set(scope_queryset(person, units, "parent__path").values_list("pk", flat=True))
+        counted = set(scope_counted(person, units, "parent").values_list("pk", flat=True))
+        assert counted == joined, person.username
+        kept[person.username] = len(counted)
+    assert kept["member"] == 0 and 0 < kept["secretary_a"] < kept["street_admin"] < kept["root"]
+    assert set(
+        scope_counted(fresh(personas.secretary_a), units, "parent").values_list("code", flat=True)
+    ) >= {"KJ-C01-E1"}

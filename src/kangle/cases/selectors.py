@@ -26,7 +26,7 @@ from kangle.cases.models import (
 from kangle.core.rawrows import bound_rows, bound_rows_of_each, values_at
 from kangle.core.roles import person_key
 from kangle.core.timeutil import humanise_duration
-from kangle.orgs.scope import scope_queryset
+from kangle.orgs.scope import scope_counted, scope_queryset
 from kangle.orgs.selectors import paths_q
 
 
@@ -289,16 +289,20 @@ def warning_attention(actor, now: dt.datetime) -> Attention:
     return _attention(actor, "warning", now, _WARNING_CLOCKS, on_time=True)
 
 
-def staff_cases(actor) -> QuerySet[Case]:
-    """The cases of the actor's subtree, joined on the org path (the path index serves it)."""
+def staff_cases(actor, *, counting: bool = False) -> QuerySet[Case]:
+    """The cases of the actor's subtree, joined on the org path (the path index serves it); ``counting``:
+    the same cases tested on their unit's id, as a capped count reads them best (``scope_counted``)."""
+    if counting:
+        return scope_counted(actor, Case.objects.all())
     return scope_queryset(actor, Case.objects.all())
 
 
-def visible_parts(actor) -> list[QuerySet[Case]]:
+def visible_parts(actor, *, counting: bool = False) -> list[QuerySet[Case]]:
     """What an actor may see, as disjoint querysets each served by its own index: the staff subtree (joined
     on the org path), then the cases dispatched to the actor's contractors or reported by the actor that lie
     outside it (contractor and reporter indexes). A single ``pk IN (subtree) OR …`` filter would make the
-    database walk the whole subtree on every request."""
+    database walk the whole subtree on every request. ``counting``: the parts as a capped count reads them
+    (``staff_cases``)."""
     if not getattr(actor, "is_authenticated", False):
         return []
     if actor.is_superuser:
@@ -308,7 +312,7 @@ def visible_parts(actor) -> list[QuerySet[Case]]:
     parts = []
     paths = actor.scope_paths
     if paths:
-        parts.append(Case.objects.filter(paths_q(paths, "org__path")))
+        parts.append(staff_cases(actor, counting=counting))
     own = Q(reporter_id=actor.pk)
     ids = contractor_ids(actor)
     if ids:
@@ -359,7 +363,7 @@ def list_shape(
     now: dt.datetime,
     *,
     name: str = "cases.list",
-    parts: Callable[[object], list[QuerySet[Case]]] = visible_parts,
+    parts: Callable[..., list[QuerySet[Case]]] = visible_parts,
     fields: tuple[str, ...] = LIST_FIELDS,
     order: tuple[str, ...] = LIST_ORDER,
 ) -> tuple[tuple, Callable, tuple] | None:
@@ -414,12 +418,14 @@ def list_reads(
     params,
     now: dt.datetime,
     *,
-    parts: Callable[[object], list[QuerySet[Case]]] = visible_parts,
+    parts: Callable[..., list[QuerySet[Case]]] = visible_parts,
     fields: tuple[str, ...] = LIST_FIELDS,
     order: tuple[str, ...] = LIST_ORDER,
 ) -> list[QuerySet]:
-    """A case list's filtered, ordered ``values()`` reads, one per part (what ``list_shape`` compiles)."""
-    return [filter_cases(part, params, now).order_by(*order).values(*fields) for part in parts(actor)]
+    """A case list's filtered, ordered ``values()`` reads, one per part (what ``list_shape`` compiles); read for
+    their keys alone (``KEY_FIELDS``), the parts are asked for as a capped count reads them."""
+    chosen = parts(actor, counting=fields == KEY_FIELDS)
+    return [filter_cases(part, params, now).order_by(*order).values(*fields) for part in chosen]
 
 
 def filter_cases(queryset: QuerySet[Case], params, now: dt.datetime) -> QuerySet[Case]:

@@ -96,7 +96,7 @@ def desk_queue(request, overdue: bool = False):
         params["status"] = "open"
     order = ("reported_at", "id") if overdue or params.get("sla") else selectors.LIST_ORDER
     queue = {
-        "parts": lambda actor: [selectors.staff_cases(actor)],
+        "parts": lambda actor, counting=False: [selectors.staff_cases(actor, counting=counting)],
         "fields": selectors.QUEUE_FIELDS,
         "order": order,
     }

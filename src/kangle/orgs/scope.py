@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from kangle.orgs.selectors import overlapping_q, paths_q
+from kangle.orgs.selectors import overlapping_q, paths_q, units_under_q
 
 M = TypeVar("M", bound=Model)
 
@@ -48,6 +48,18 @@ def overlap_q(actor: ScopedActor, path_field: str = "path") -> Q | None:
     if reach is None or reach is NOTHING:
         return reach
     return overlapping_q(actor.scope_paths, path_field)
+
+
+def scope_counted(actor: ScopedActor, queryset: QuerySet[M], key: str = "org") -> QuerySet[M]:
+    """``scope_queryset``'s rows, tested on their unit's id (``orgs.selectors.AmongUnits``): for a count capped
+    at a limit, which then reads the part's own rows only. A page of rows in another order is read better
+    by ``scope_queryset``."""
+    reach = scope_q(actor)
+    if reach is None:
+        return queryset
+    if reach is NOTHING:
+        return queryset.none()
+    return queryset.filter(units_under_q(actor.scope_paths, key))
 
 
 def scope_queryset(actor: ScopedActor, queryset: QuerySet[M], path_field: str = "org__path") -> QuerySet[M]:

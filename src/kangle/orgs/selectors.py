@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Value
+from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet, Subquery, Value
 
 from kangle.core.rawrows import Prepared, bound_rows
 from kangle.orgs.models import KIND_RANK, OrgKind, OrgUnit
@@ -46,6 +46,42 @@ def ancestor_paths(paths: Iterable[str]) -> list[str]:
         codes = [code for code in path.split("/") if code]
         found.update("/" + "/".join(codes[:n]) + "/" for n in range(1, len(codes)))
     return sorted(found)
+
+
+class AmongUnits(Expression):
+    """A condition: the row's ``key`` (a unit's id) is the id of one of ``units``.
+
+    On PostgreSQL it is written ``key = ANY(ARRAY(SELECT id …))``: the units are read once, then the key's
+    index is probed unit by unit. For a count capped at a limit that stops after the first units' rows; the
+    same test as a join (or ``IN``, which PostgreSQL turns into one) was planned as a merge join that walks
+    the key's index across every other unit's rows in key order until enough of this part's are found
+    (a street's open cases: 5,217 index entries read to count 1,001). Rows read in another order (a list's
+    page) are better served by the join, which tests the few rows the page needs. Elsewhere it is ``IN``.
+    """
+
+    conditional = True
+
+    def __init__(self, key: str, units: QuerySet):
+        super().__init__(output_field=BooleanField())
+        self.key, self.units = F(key), Subquery(units.order_by().values("pk"))
+
+    def get_source_expressions(self):
+        return [self.key, self.units]
+
+    def set_source_expressions(self, expressions):
+        self.key, self.units = expressions
+
+    def as_sql(self, compiler, connection):
+        key_sql, key_params = compiler.compile(self.key)
+        units_sql, units_params = compiler.compile(self.units)
+        among = f"= ANY(ARRAY{units_sql})" if connection.vendor == "postgresql" else f"IN {units_sql}"
+        return f"{key_sql} {among}", (*key_params, *units_params)
+
+
+def units_under_q(paths: Iterable[str], key: str = "org") -> Q:
+    """Rows whose unit (the foreign key ``key``) lies in one of the subtrees at ``paths``, tested on the unit's
+    id (``AmongUnits``) rather than joined on its path: what a capped count of a part of the tree asks."""
+    return Q(AmongUnits(f"{key}_id", OrgUnit.objects.filter(paths_q(paths))))
 
 
 def overlapping_q(paths: Iterable[str], field: str = "path") -> Q:

@@ -414,9 +414,11 @@ def test_list_query_count_does_not_grow_with_rows(
 
 
 def test_a_count_tested_on_unit_ids_holds_the_same_rows_as_the_scope(personas):
-    """``scope_counted`` (the unit's id among the part's units, for capped counts) and ``scope_queryset`` (the
-    unit's path joined) keep the same rows for every kind of person, the outsider and the superuser too."""
+    """``scope_counted`` (the unit's id among the part's units, for capped counts, on PostgreSQL), the condition
+    it is made of (``units_under_q``, on either database) and ``scope_queryset`` (the unit's path joined) keep
+    the same rows for every kind of person, the outsider and the superuser too."""
     from kangle.orgs.scope import scope_counted
+    from kangle.orgs.selectors import units_under_q
 
     units = OrgUnit.objects.all()
     people = [
@@ -434,6 +436,9 @@ def test_a_count_tested_on_unit_ids_holds_the_same_rows_as_the_scope(personas):
         joined = set(scope_queryset(person, units, "parent__path").values_list("pk", flat=True))
         counted = set(scope_counted(person, units, "parent").values_list("pk", flat=True))
         assert counted == joined, person.username
+        if person.scope_paths:
+            among = units.filter(units_under_q(person.scope_paths, "parent"))
+            assert set(among.values_list("pk", flat=True)) == joined, person.username
         kept[person.username] = len(counted)
     assert kept["member"] == 0 and 0 < kept["secretary_a"] < kept["street_admin"] < kept["root"]
     assert set(

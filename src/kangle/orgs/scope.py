@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -51,14 +52,17 @@ def overlap_q(actor: ScopedActor, path_field: str = "path") -> Q | None:
 
 
 def scope_counted(actor: ScopedActor, queryset: QuerySet[M], key: str = "org") -> QuerySet[M]:
-    """``scope_queryset``'s rows, tested on their unit's id (``orgs.selectors.AmongUnits``): for a count capped
-    at a limit, which then reads the part's own rows only. A page of rows in another order is read better
-    by ``scope_queryset``."""
+    """``scope_queryset``'s rows, tested on their unit's id (``orgs.selectors.AmongUnits``) on PostgreSQL: for a
+    count capped at a limit, which then reads the part's own rows only. A page of rows in another order is
+    read better by ``scope_queryset``. SQLite joins by nested loops only (no merge join to go astray), and
+    would first build the list of the part's units for ``IN``: it keeps the join."""
     reach = scope_q(actor)
     if reach is None:
         return queryset
     if reach is NOTHING:
         return queryset.none()
+    if connection.vendor != "postgresql":
+        return queryset.filter(scope_q(actor, f"{key}__path"))
     return queryset.filter(units_under_q(actor.scope_paths, key))
 
 

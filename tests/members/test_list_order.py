@@ -9,9 +9,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from kangle.accounts.services import role_assign
+from kangle.core.roles import Role
 from kangle.members import services
 from kangle.members.constants import Channel
 from kangle.members.models import Member
+from kangle.members.selectors import ROW_ORDER, members_for
+from personas import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -127,3 +131,37 @@ def test_on_sqlite_the_page_sorts_each_communitys_files_not_the_whole_part(clien
         plan = [row[-1] for row in cursor.fetchall()]
     assert any("orgs_unit_kind_path_idx" in step for step in plan), plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_every_kind_of_person_lists_exactly_the_files_of_their_part(client, api, personas, files):
+    """The list (read community by community on PostgreSQL, entered by the communities on SQLite) holds the
+    files the scope gives each person, in the list's order: one node, several (nested or apart), none, all."""
+    tree = personas.tree
+    _register(personas, "网格甲", "13700000001", tree.community_a, microgrid=tree.microgrid_a.code)
+    nested = make_user("nested", Role.COMMUNITY_SECRETARY, tree.community_a)
+    role_assign(actor=None, user=nested, role=Role.AREA_ADMIN, org=tree.area_1)
+    apart = make_user("apart", Role.GRID_LEADER, tree.grid_a)
+    role_assign(actor=None, user=apart, role=Role.COMMUNITY_SECRETARY, org=tree.community_b)
+    people = [
+        personas.superuser,
+        personas.street_admin,
+        personas.area_admin,
+        personas.secretary_a,
+        personas.secretary_b,
+        personas.grid_leader,
+        nested,
+        apart,
+    ]
+    sizes = {}
+    for person in people:
+        expected = list(members_for(person).order_by(*ROW_ORDER).values_list("id", flat=True))
+        client.force_login(person)
+        body = api.get("/members/", limit=100).json()
+        assert [item["id"] for item in body["items"]] == expected, person.username
+        assert body["count"] == len(expected), person.username
+        html = client.get(reverse("members:list")).content.decode()
+        shown = [int(part.split('"', 1)[0]) for part in html.split('data-member="')[1:]]
+        assert shown == expected[:50], person.username
+        sizes[person.username] = len(expected)
+    assert sizes["grid_leader"] == 1 and sizes["apart"] == 1 + sizes["secretary_b"] > 1
+    assert sizes["nested"] == sizes["area_admin"] < sizes["street_admin"] <= sizes["root"]

@@ -9,9 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from kangle.accounts.models import User
+from kangle.accounts.services import role_assign
+from kangle.core.roles import Role
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint, Venue, VenueKind
-from kangle.orgs.scope import get_in_scope_or_404, in_scope, scope_queryset
-from personas import make_unit
+from kangle.orgs.scope import get_in_scope_or_404, in_scope, scope_counted, scope_queryset
+from kangle.orgs.selectors import units_under_q
+from personas import make_unit, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -417,11 +420,17 @@ def test_a_count_tested_on_unit_ids_holds_the_same_rows_as_the_scope(personas):
     """``scope_counted`` (the unit's id among the part's units, for capped counts, on PostgreSQL), the condition
     it is made of (``units_under_q``, on either database) and ``scope_queryset`` (the unit's path joined) keep
     the same rows for every kind of person, the outsider and the superuser too."""
-    from kangle.orgs.scope import scope_counted
-    from kangle.orgs.selectors import units_under_q
-
+    tree = personas.tree
+    # Several staff nodes: one inside another, and two apart (one of them in another street).
+    nested = make_user("nested", Role.COMMUNITY_SECRETARY, tree.community_a)
+    role_assign(actor=None, user=nested, role=Role.AREA_ADMIN, org=tree.area_1)
+    apart = make_user("apart", Role.GRID_LEADER, tree.grid_a)
+    make_unit(tree.other_street, OrgKind.COMMUNITY, "HN-C99", "湖南测试居民区")
+    role_assign(actor=None, user=apart, role=Role.STREET_ADMIN, org=tree.other_street)
     units = OrgUnit.objects.all()
     people = [
+        nested,
+        apart,
         personas.street_admin,
         personas.area_admin,
         personas.secretary_a,
@@ -441,6 +450,7 @@ def test_a_count_tested_on_unit_ids_holds_the_same_rows_as_the_scope(personas):
             assert set(among.values_list("pk", flat=True)) == joined, person.username
         kept[person.username] = len(counted)
     assert kept["member"] == 0 and 0 < kept["secretary_a"] < kept["street_admin"] < kept["root"]
+    assert kept["nested"] == kept["area_admin"] and kept["apart"] > kept["grid_leader"]
     assert set(
         scope_counted(fresh(personas.secretary_a), units, "parent").values_list("code", flat=True)
     ) >= {"KJ-C01-E1"}

@@ -57,6 +57,8 @@ class AmongUnits(Expression):
     the key's index across every other unit's rows in key order until enough of this part's are found
     (a street's open cases: 5,217 index entries read to count 1,001). Rows read in another order (a list's
     page) are better served by the join, which tests the few rows the page needs. Elsewhere it is ``IN``.
+    For a required key: negated (``exclude``), a row without a unit would be left out, where the path join's
+    negation keeps it.
     """
 
     conditional = True

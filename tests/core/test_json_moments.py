@@ -15,6 +15,19 @@ from kangle.core.renderers import ORJSONRenderer
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
+class _Fixed(dt.tzinfo):
+    """A zone of its own making (no ``zoneinfo``, no ``datetime.timezone``)."""
+
+    def __init__(self, offset: dt.timedelta = dt.timedelta(minutes=345)):
+        self.offset = offset
+
+    def utcoffset(self, _moment):
+        return self.offset
+
+    def dst(self, _moment):
+        return dt.timedelta(0)
+
+
 def test_moments_and_other_values_are_written_as_ninjas_encoder_writes_them():
     values = [
         dt.datetime(2026, 6, 20, 4, 5, tzinfo=dt.UTC),
@@ -22,6 +35,12 @@ def test_moments_and_other_values_are_written_as_ninjas_encoder_writes_them():
         dt.datetime(2026, 6, 20, 12, 5, 6, 1000, tzinfo=SHANGHAI),
         dt.datetime(2026, 6, 20, 12, 5, tzinfo=dt.timezone(dt.timedelta(hours=-3, minutes=-30))),
         dt.datetime(2026, 6, 20, 12, 5, 6, 999999),  # naive
+        dt.datetime(2026, 6, 20, 4, 5, 6, 500, tzinfo=dt.UTC),  # under a millisecond
+        dt.datetime(2026, 6, 20, 4, 5, 6, 250000, tzinfo=_Fixed()),  # a zone of its own
+        dt.datetime(2026, 6, 20, 4, 5, tzinfo=_Fixed(dt.timedelta(0))),
+        dt.datetime(2026, 6, 20, 4, 5, 6, 7, tzinfo=_Fixed(dt.timedelta(hours=5, minutes=45, seconds=30))),
+        dt.datetime(1900, 6, 20, 4, 5, tzinfo=SHANGHAI),  # local mean time: an offset with seconds
+        dt.datetime(2026, 6, 20, 4, 5, 6, 999000, tzinfo=zoneinfo.ZoneInfo("UTC")),
         dt.date(2026, 6, 20),
         dt.timedelta(hours=49, minutes=3),
         decimal.Decimal("4.50"),

@@ -291,9 +291,6 @@ def test_a_code_sharing_a_prefix_is_not_inside_the_subtree(personas):
 
 
 def test_scope_helper_is_one_query_whatever_the_number_of_roles(personas, django_assert_num_queries):
-    from kangle.accounts.services import role_assign
-    from kangle.core.roles import Role
-
     secretary = fresh(personas.secretary_a)
     role_assign(actor=None, user=secretary, role=Role.COMMUNITY_STAFF, org=personas.tree.community_b)
     role_assign(actor=None, user=secretary, role=Role.GRID_LEADER, org=personas.tree.grid_a)

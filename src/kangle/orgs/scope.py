@@ -56,13 +56,13 @@ def scope_counted(actor: ScopedActor, queryset: QuerySet[M], key: str = "org") -
     count capped at a limit, which then reads the part's own rows only. A page of rows in another order is
     read better by ``scope_queryset``. SQLite joins by nested loops only (no merge join to go astray), and
     would first build the list of the part's units for ``IN``: it keeps the join."""
+    if connection.vendor != "postgresql":
+        return scope_queryset(actor, queryset, f"{key}__path")
     reach = scope_q(actor)
     if reach is None:
         return queryset
     if reach is NOTHING:
         return queryset.none()
-    if connection.vendor != "postgresql":
-        return queryset.filter(scope_q(actor, f"{key}__path"))
     return queryset.filter(units_under_q(actor.scope_paths, key))
 
 

@@ -3,8 +3,8 @@
     python bench/bench_pages.py --database postgres --cases 100000
     python bench/bench_pages.py --database sqlite            # street scale, the demo's own cases
 
-Data: `kangle demo --scale street`, plus ``--cases`` termite cases generated in the database (PostgreSQL)
-or with ``bulk_create`` (SQLite), 20 % of them open. One gunicorn serves everything the way `kangle up`
+Data: `kangle demo --scale street`, plus ``--cases`` termite cases generated in the database (PostgreSQL,
+each with its timeline) or with ``bulk_create`` (SQLite, without), 20 % of them open. One gunicorn serves everything the way `kangle up`
 does (2 gthread workers × 4 threads). wrk drives the bare view and each target in alternating windows
 (bare, target, bare, target …) so both see the same machine load; the figure per target is the median of
 the per-window ratios target req/s ÷ bare req/s. Each window is one in which both workers answered their
@@ -86,7 +86,7 @@ def _build(database: str, cases: int) -> float:
     if cases:
         now = dt.datetime.now(dt.UTC)
         if database == "postgres":
-            bulk_cases_sql(count=cases, open_share=0.2, now=now)
+            bulk_cases_sql(count=cases, open_share=0.2, now=now, timelines=True)
         else:
             bulk_cases(count=cases, open_share=0.2, now=now)
     from django.db import connection

@@ -46,6 +46,28 @@ def test_bulk_cases_sql_writes_cases_and_their_clocks(personas):
         assert case.milestones.count() == case.category.policy.milestones.filter(on_rework=False).count() > 0
 
 
+def test_bulk_cases_sql_writes_each_case_its_timeline_up_to_its_status(personas):
+    from kangle.cases.models import CaseEvent, EventKind
+    from kangle.demo.cases import bulk_cases_sql
+
+    seed_case_categories(SlaPolicy, Milestone, CaseCategory)
+    bulk_cases_sql(count=8, open_share=0.5, now=NOW, chunk=3, timelines=True)
+    cases = list(Case.objects.filter(number__startswith="MB"))
+    assert {case.status for case in cases} == {CaseStatus.BOOKED, CaseStatus.CLOSED}
+    for case in cases:
+        events = list(CaseEvent.objects.filter(case=case).order_by("at", "id"))
+        assert len(events) == (9 if case.status == CaseStatus.CLOSED else 5)
+        assert events[0].kind == EventKind.REPORTED and events[0].at == case.reported_at
+        assert events[-1].to_status == case.status
+        # One step leads to the next: each event starts from the status the one before it reached.
+        steps = zip(events, events[1:], strict=False)
+        assert all(later.from_status == earlier.to_status for earlier, later in steps)
+        for event in events:
+            assert event.kind in EventKind.values
+            assert event.to_status in CaseStatus.values
+            assert event.public
+
+
 def test_the_points_ledger_bench_clones_members_and_copies_entries(personas):
     from bench import points_ledger
 

@@ -3,15 +3,15 @@
     python bench/bench_pages.py --database postgres --cases 100000
     python bench/bench_pages.py --database sqlite            # street scale, the demo's own cases
 
-Data: `kangle demo --scale street`, plus ``--cases`` termite cases generated in the database (PostgreSQL,
-each with its timeline) or with ``bulk_create`` (SQLite, without), 20 % of them open. One gunicorn serves everything the way `kangle up`
-does (2 gthread workers × 4 threads). wrk drives the bare view and each target in alternating windows
-(bare, target, bare, target …) so both see the same machine load; the figure per target is the median of
-the per-window ratios target req/s ÷ bare req/s. Each window is one in which both workers answered their
-share (``harness.balanced_wrk``): a window whose connections all went to one worker runs at a third of the
-rate and is taken again; ``retaken`` counts those. The API is called with a bearer token (integrations), the
-pages with a signed-in street admin's session cookie; "bare, signed in" is the same one-query view behind
-the session and user loading, i.e. the ceiling every staff page has.
+Data: `kangle demo --scale street`, plus ``--cases`` termite cases generated in the database (PostgreSQL, each
+with its timeline) or with ``bulk_create`` (SQLite, without), 20 % of them open. One gunicorn serves
+everything the way `kangle up` does (2 gthread workers × 4 threads). wrk drives the bare view and each target
+in alternating windows (bare, target, bare, target …) so both see the same machine load; the figure per target
+is the median of the per-window ratios target req/s ÷ bare req/s. Each window is one in which both workers
+answered their share (``harness.balanced_wrk``): a window whose connections all went to one worker runs at a
+third of the rate and is taken again; ``retaken`` counts those. The API is called with a bearer token
+(integrations), the pages with a signed-in street admin's session cookie; "bare, signed in" is the same
+one-query view behind the session and user loading, i.e. the ceiling every staff page has.
 """
 
 from __future__ import annotations

@@ -59,6 +59,9 @@ def test_bulk_cases_sql_writes_each_case_its_timeline_up_to_its_status(personas)
         assert len(events) == (9 if case.status == CaseStatus.CLOSED else 5)
         assert events[0].kind == EventKind.REPORTED and events[0].at == case.reported_at
         assert events[-1].to_status == case.status
+        if case.status == CaseStatus.CLOSED:
+            assert events[-1].at == case.closed_at
+        assert all(event.at <= NOW for event in events)
         # One step leads to the next: each event starts from the status the one before it reached.
         steps = zip(events, events[1:], strict=False)
         assert all(later.from_status == earlier.to_status for earlier, later in steps)

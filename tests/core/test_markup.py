@@ -62,3 +62,24 @@ def test_lazy_text_that_translates_to_safe_markup_stays_as_it_is():
 
     safe_later = lazy(lambda: mark_safe("<b>y</b>"), str)()
     assert html_format("{}", safe_later) == format_html("{}", safe_later) == "<b>y</b>"
+
+
+@pytest.mark.parametrize("code", ["HN-A1", "湖南 街道", "a%b", "x?y#z", "c&d=e", "~:@!$'()*+,;"])
+def test_link_maker_gives_what_reverse_gives(code):
+    from django.urls import reverse
+
+    from kangle.core.markup import link_maker
+
+    assert link_maker("orgs:unit")(code) == reverse("orgs:unit", args=[code])
+
+
+@pytest.mark.parametrize("code", ["", "a/b"])
+def test_link_maker_refuses_what_reverse_refuses(code):
+    from django.urls import NoReverseMatch, reverse
+
+    from kangle.core.markup import link_maker
+
+    with pytest.raises(NoReverseMatch):
+        reverse("orgs:unit", args=[code])
+    with pytest.raises(NoReverseMatch):
+        link_maker("orgs:unit")(code)

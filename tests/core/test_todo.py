@@ -237,3 +237,32 @@ def test_a_person_only_source_must_give_a_tally(personas, monkeypatch):
     )
     with pytest.raises(TypeError):
         todo.lines_for(personas.secretary_a, now=timezone.now())
+
+
+@pytest.mark.django_db
+def test_home_rows_built_in_python_carry_the_links_kinds_and_escaped_words(client, personas, termite):
+    """The to-do lines and a section's child units are built in Python: each link is the route's own, each
+    kind its label, and every word escaped."""
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from kangle.orgs.models import OrgKind
+    from kangle.orgs.selectors import children_with_counts
+
+    now = timezone.now()
+    kangle_items(personas, 1, now=now)
+    street = personas.tree.street
+    child = children_with_counts(street)[0][0]
+    child.name = "<b>角楼 & 园</b>"
+    child.save(update_fields=["name"])
+    _count, page = _home_queries(client, personas.street_admin)
+    expected = f'<td><a href="{reverse("orgs:unit", args=[child.code])}">{escape(child.name)}</a></td>'
+    assert expected in page
+    assert f"<td>{OrgKind(child.kind).label}</td>" in page
+    assert "<b>角楼" not in page
+    for line in todo.lines_for(personas.street_admin, now=now):
+        assert f'<li class="todo-line urgency-{line.urgency}" data-todo="{line.key}">' in page
+        assert (
+            f'<a href="{escape(line.url)}"><b class="todo-count">{line.count_text}</b> {line.label}</a>'
+            in page
+        )

@@ -79,3 +79,27 @@ def test_badges_made_with_a_pages_words_match_badges_made_alone_in_each_language
                 clock = _clock(colour, 2)
                 assert clock_badge(clock, words) == clock_badge(clock)
             assert clock_badge(_clock("bad", 2), words).endswith(f">{overdue}</span>")
+
+
+# What the clocks table's rows were as a template, the oracle for the rows built in Python.
+_CLOCK_ROWS_TEMPLATE = """{% load case_parts %}{% for clock in clocks %}<tr>
+<td>{{ clock.name }}</td>
+<td>{{ clock.deadline|date:"Y-m-d H:i" }}</td>
+<td>{% clock_badge clock %}{% if clock.met_at %} <span class="muted">{{ clock.met_at|date:"m-d H:i" }}</span>{% endif %}</td>
+</tr>{% endfor %}"""
+
+
+def test_clock_rows_are_what_the_template_made_of_them():
+    from django.template import engines
+    from django.utils import translation
+
+    from kangle.cases.markup import clock_rows
+
+    met = ClockView("<到场> & 查看", "onsite", AT, "met", "done", AT + dt.timedelta(minutes=3))
+    late = ClockView("完成", "done", AT - dt.timedelta(days=400), "met_late", "late", AT)
+    clocks = [_clock("bad", 2), _clock("ok", 30), met, late, _clock("paused")]
+    template = engines["django"].from_string(_CLOCK_ROWS_TEMPLATE)
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert str(clock_rows(clocks)) == template.render({"clocks": clocks})
+    assert clock_rows([]) == ""

@@ -61,6 +61,27 @@ def clock_badge(clock: ClockView | None, words: BadgeWords | None = None) -> Saf
     )
 
 
+def clock_rows(clocks: Iterable[ClockView]) -> SafeString:
+    """The ``<tr>`` rows of a case's clocks table: each milestone, its deadline, its badge and when it was met,
+    in the local zone. Built here rather than in the template, which spent more on a case page's clocks
+    (their date filters and badges) than on the rest of its card."""
+    words = BadgeWords()
+    return SafeString(
+        "".join(
+            html_format(
+                "<tr>\n<td>{}</td>\n<td>{}</td>\n<td>{}{}</td>\n</tr>",
+                clock.name,
+                local_time(clock.deadline, "%Y-%m-%d %H:%M", zone=words.zone),
+                clock_badge(clock, words),
+                html_format(' <span class="muted">{}</span>', local_time(clock.met_at, zone=words.zone))
+                if clock.met_at
+                else "",
+            )
+            for clock in clocks
+        )
+    )
+
+
 def timeline_items(
     events: Iterable[dict], photos: Mapping[int, list[int]] | None = None, *, public: bool = False
 ) -> SafeString:

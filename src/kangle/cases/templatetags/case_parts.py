@@ -1,4 +1,5 @@
-"""``{% clock_badge clock %}`` and ``{% timeline_items events photos public %}``: see ``kangle.cases.markup``."""
+"""``{% clock_badge clock %}``, ``{% clock_rows clocks %}`` and ``{% timeline_items events photos public %}``: see
+``kangle.cases.markup``."""
 
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ register = template.Library()
 @register.simple_tag
 def clock_badge(clock):
     return markup.clock_badge(clock or None)
+
+
+@register.simple_tag
+def clock_rows(clocks):
+    return markup.clock_rows(clocks)
 
 
 @register.simple_tag

@@ -247,12 +247,12 @@ def test_home_rows_built_in_python_carry_the_links_kinds_and_escaped_words(clien
     from django.utils.html import escape
 
     from kangle.orgs.models import OrgKind
-    from kangle.orgs.selectors import children_with_counts
+    from kangle.orgs.selectors import unit_summary
 
     now = timezone.now()
     kangle_items(personas, 1, now=now)
     street = personas.tree.street
-    child = children_with_counts(street)[0][0]
+    child = unit_summary(street)[1][0][0]
     child.name = "<b>角楼 & 园</b>"
     child.save(update_fields=["name"])
     _count, page = _home_queries(client, personas.street_admin)

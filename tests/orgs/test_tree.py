@@ -9,7 +9,7 @@ from kangle.core.errors import NotAllowed, UserError
 from kangle.orgs import services
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint, Venue, VenueKind
 from kangle.orgs.scope import in_scope
-from kangle.orgs.selectors import ancestor_of_kind, ancestors, children_with_counts, subtree
+from kangle.orgs.selectors import ancestor_of_kind, ancestors, subtree, unit_summary
 
 pytestmark = pytest.mark.django_db
 
@@ -201,9 +201,19 @@ def test_a_move_to_a_parent_of_the_same_or_a_deeper_kind_is_refused(personas):
     assert OrgUnit.objects.get(code="KJ-C01").path == "/XH/KJ/KJ-A1/KJ-C01/"
 
 
-def test_children_with_counts_counts_everything_below(personas):
-    counts = {child.code: below for child, below in children_with_counts(personas.tree.street)}
-    assert counts == {"KJ-A1": 5, "KJ-A2": 2}
+def test_unit_summary_counts_every_kind_and_everything_below_each_child(personas):
+    from collections import Counter
+
+    street = personas.tree.street
+    kinds, children = unit_summary(street)
+    assert {child.code: below for child, below in children} == {"KJ-A1": 5, "KJ-A2": 2}
+    # The kinds, counted here from the units themselves, in the tree's order of kinds.
+    expected = Counter(OrgUnit.objects.filter(path__startswith=street.path).values_list("kind", flat=True))
+    assert [(kind.value, n) for kind, n in kinds] == [
+        (k.value, expected[k.value]) for k in OrgKind if expected[k.value]
+    ]
+    leaf = OrgUnit.objects.filter(path__startswith=street.path, children__isnull=True).first()
+    assert unit_summary(leaf) == ([(OrgKind(leaf.kind), 1)], [])
 
 
 # --- the same through the API ---------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from kangle.core.roles import STAFF_ROLES, Role, person_key
 from kangle.core.timeutil import now, today
 from kangle.orgs.models import OrgKind, OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.scope import scope_queryset
-from kangle.orgs.selectors import children_with_counts, counts_by_kind
+from kangle.orgs.selectors import unit_summary
 
 # A worker that has not written its heartbeat for this long is not counted as running.
 HEARTBEAT_WINDOW = dt.timedelta(minutes=1)
@@ -149,12 +149,9 @@ def _workbench_home(request):
     unit_link = link_maker("orgs:unit")
     sections = []
     for root in roots:
+        counts, children = unit_summary(root)
         sections.append(
-            {
-                "unit": root,
-                "counts": counts_by_kind(root),
-                "children": _children_rows(children_with_counts(root), kinds, unit_link),
-            }
+            {"unit": root, "counts": counts, "children": _children_rows(children, kinds, unit_link)}
         )
     # The counts of the person's part of the tree and the live workers, with one statement compiled once per
     # person (the moment the workers' heartbeats are counted from bound into it).

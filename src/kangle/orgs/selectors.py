@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, Count, Expression, F, Q, QuerySet, Subquery
 
 from kangle.core.rawrows import Prepared, bound_rows
 from kangle.orgs.models import KIND_RANK, OrgKind, OrgUnit
@@ -106,39 +106,29 @@ def ancestor_of_kind(unit: OrgUnit, kind: str) -> OrgUnit | None:
     return ancestors(unit).filter(kind=kind).first()
 
 
-def counts_by_kind(unit: OrgUnit) -> list[tuple[OrgKind, int]]:
-    """How many units of each kind in ``unit``'s subtree, in tree order of the kinds (kinds with none left
-    out), from one GROUP BY whose SQL is compiled once per subtree (``rawrows.bound_rows``)."""
-    rows = bound_rows(
-        ("orgs.kind_counts", unit.path),
-        lambda: subtree(unit).values("kind").annotate(n=Count("id")).order_by(),
-    )
-    found = {row["kind"]: row["n"] for row in rows}
-    return [(kind, found[kind.value]) for kind in OrgKind if found.get(kind.value)]
-
-
 # A unit's direct children in their order, compiled once per process.
 _CHILDREN = Prepared(lambda pk: OrgUnit.objects.filter(parent_id=pk).order_by("sort_order", "code"))
 
 
-def children_with_counts(unit: OrgUnit) -> list[tuple[OrgUnit, int]]:
-    """Direct children and how many units sit below each: two queries, the counting done in SQL with the
-    counting query compiled once per subtree and set of children."""
+def unit_summary(unit: OrgUnit) -> tuple[list[tuple[OrgKind, int]], list[tuple[OrgUnit, int]]]:
+    """How many units of each kind ``unit``'s subtree holds (in tree order of the kinds, kinds with none left
+    out), and its direct children with how many units sit below each: two queries, the children and one
+    GROUP BY over the subtree that counts both (compiled once per subtree and set of children). Two reads
+    counted them before, each walking the subtree."""
     children = _CHILDREN.all(unit.pk)
-    if not children:
-        return []
 
-    def totals_read():
-        counts = {
+    def counts_read():
+        below = {
             f"c{index}": Count("id", filter=subtree_q(child.path)) for index, child in enumerate(children)
         }
-        # One row of counts: grouped on a constant, so it is a values() read that can be compiled once.
-        return subtree(unit).order_by().annotate(one=Value(1)).values("one").annotate(**counts)
+        return subtree(unit).order_by().values("kind").annotate(n=Count("id"), **below)
 
-    found = bound_rows(("orgs.child_counts", unit.path, tuple(child.path for child in children)), totals_read)
-    totals = found[0] if found else {}
+    rows = bound_rows(("orgs.unit_summary", unit.path, tuple(child.path for child in children)), counts_read)
+    found = {row["kind"]: row["n"] for row in rows}
+    counts = [(kind, found[kind.value]) for kind in OrgKind if found.get(kind.value)]
     # The child itself is inside its own subtree; report only what is below it.
-    return [(child, totals.get(f"c{index}", 1) - 1) for index, child in enumerate(children)]
+    below = [sum(row[f"c{index}"] for row in rows) - 1 for index in range(len(children))]
+    return counts, list(zip(children, below, strict=True))
 
 
 def kinds_below(kind: str) -> list[str]:

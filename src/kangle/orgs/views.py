@@ -14,7 +14,7 @@ from kangle.orgs.models import OrgUnit, RegistrationPoint, Venue
 from kangle.orgs.permissions import can_manage_tree
 from kangle.orgs.qr import registration_qr_svg, registration_url
 from kangle.orgs.scope import get_in_scope_or_404, in_scope, scope_queryset
-from kangle.orgs.selectors import ancestors, children_with_counts, counts_by_kind
+from kangle.orgs.selectors import ancestors, unit_summary
 
 
 @login_required
@@ -22,11 +22,12 @@ def unit_detail(request, code, *, create_form=None, move_form=None):
     unit = access_unit(request.user, code)
     # Only the ancestors the user may open are links; the rest are plain text in the breadcrumb.
     trail = [(a, in_scope(request.user, a.path)) for a in ancestors(unit) if a.pk != unit.pk]
+    counts, children = unit_summary(unit)
     context = {
         "unit": unit,
         "trail": trail,
-        "counts": counts_by_kind(unit),
-        "children": children_with_counts(unit),
+        "counts": counts,
+        "children": children,
         "venues": Venue.objects.filter(org=unit).order_by("name"),
         "points": RegistrationPoint.objects.filter(org=unit).select_related("venue"),
         "can_manage": can_manage_tree(request.user, unit),

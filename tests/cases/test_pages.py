@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from cases.helpers import RESIDENT_PHONE, T0, advance, png_bytes, report, upload
@@ -70,6 +71,9 @@ def test_detail_shows_timeline_and_accepts(client, personas, termite):
     login(client, personas.secretary_a)
     page = client.get(f"/cases/desk/{case.number}/").content.decode()
     assert 'data-testid="timeline"' in page and "138****5678" in page and RESIDENT_PHONE not in page
+    # Each step's form posts to the step's own address, as the route gives it.
+    for step in ("accept", "pause", "cancel"):
+        assert f'action="{reverse("cases:desk-act", args=[case.number, step])}"' in page
     response = client.post(f"/cases/desk/{case.number}/accept/", {"version": case.version})
     assert response.status_code == 302
     assert Case.objects.get(pk=case.pk).status == CaseStatus.ACCEPTED

@@ -83,3 +83,12 @@ def test_link_maker_refuses_what_reverse_refuses(code):
         reverse("orgs:unit", args=[code])
     with pytest.raises(NoReverseMatch):
         link_maker("orgs:unit")(code)
+
+
+def test_link_maker_with_fixed_arguments_gives_what_reverse_gives():
+    from django.urls import reverse
+
+    from kangle.core.markup import link_maker
+
+    link = link_maker("cases:desk-act", "MQ 2026-1 号")
+    assert link("accept") == reverse("cases:desk-act", args=["MQ 2026-1 号", "accept"])

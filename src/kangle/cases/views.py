@@ -38,7 +38,7 @@ from kangle.cases.models import (
 from kangle.core import throttle
 from kangle.core.errors import UserError
 from kangle.core.exports import xlsx_response
-from kangle.core.markup import html_format
+from kangle.core.markup import html_format, link_maker
 from kangle.core.pagination import PageInfo
 from kangle.core.rawrows import bound_rows, pairs_of_each
 from kangle.core.roles import Role, person_key
@@ -235,11 +235,18 @@ def desk_detail(request, number: str):
         "default_contractor": services.default_contractor(case) if dispatching else None,
         "extensions": record.extensions,
         "can_handle": can_handle,
+        # Each step's form posts to its own address, made from one reverse (``core.markup.link_maker``).
+        "act": _step_links(case.number) if can_handle else {},
         "can_decide": permissions.can_decide_extension(request.user, case),
         "feedback": record.feedback,
         "now": moment,
     }
     return render(request, "cases/desk_detail.html", context)
+
+
+def _step_links(number: str) -> dict[str, str]:
+    link = link_maker("cases:desk-act", number)
+    return {action: link(action) for action in DESK_ACTIONS}
 
 
 def _contractors_here(case: Case) -> list[dict]:

@@ -45,12 +45,13 @@ _PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
 _ONE_SEGMENT = re.compile("[^/]+")
 
 
-def link_maker(route: str) -> Callable[[str], str]:
-    """``reverse(route, args=[value])`` for the many values of one page, from a single ``reverse``: the
-    route's one ``<str:…>`` argument quoted as ``reverse`` quotes it. Resolving the route for each row cost
-    more than the row's own markup. A value ``reverse`` would refuse (empty, or with a slash) is refused."""
+def link_maker(route: str, *fixed) -> Callable[[str], str]:
+    """``reverse(route, args=[*fixed, value])`` for the many values of one page, from a single ``reverse``:
+    the route's last argument, a ``<str:…>``, quoted as ``reverse`` quotes it. Resolving the route for each
+    row cost more than the row's own markup. A value ``reverse`` would refuse (empty, or with a slash) is
+    refused."""
     marker = "0link0"
-    head, tail = reverse(route, args=[marker]).split(marker)
+    head, _marker, tail = reverse(route, args=[*fixed, marker]).rpartition(marker)
 
     def link(value) -> str:
         text = str(value)

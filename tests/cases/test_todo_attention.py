@@ -4,6 +4,7 @@ to lists — whether the sweep has caught up or not — stop at a cap, and name 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -130,6 +131,54 @@ def test_a_line_stops_counting_at_its_cap(personas, termite, monkeypatch):
     assert selectors.overdue_attention(personas.secretary_a, NOW) == selectors.Attention(
         4, True, NOW - 5 * HOUR
     )
+
+
+def _rows_read(statements, limit: int) -> int:
+    """How many of the statements read at most ``limit`` rows (their own LIMIT, which ends them; a test for
+    existence inside one has its own)."""
+    return sum(re.search(rf"LIMIT {limit}\s*$", query["sql"]) is not None for query in statements)
+
+
+def test_parts_after_the_cap_give_only_their_most_pressing_deadline(personas, termite, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(selectors, "ATTENTION_CAP", 3)
+    monkeypatch.setattr(selectors, "ATTENTION_ROWS", 12)
+    for hours in range(5):
+        case = report(personas, termite, now=T0)
+        _every_clock_on_time(case)
+        _clock(case, state=MilestoneState.BREACHED, deadline=NOW - (hours + 1) * HOUR, due_at=None)
+    unswept = report(personas, termite, now=T0)
+    _every_clock_on_time(unswept)
+    _clock(unswept, **_running(NOW - 10 * HOUR))  # past its deadline before the sweep came: the most pressing
+    with CaptureQueriesContext(connection) as statements:
+        figures = selectors.overdue_attention(personas.secretary_a, NOW)
+    assert figures == selectors.Attention(3, True, NOW - 10 * HOUR)
+    # The breached clocks' rows, then only the first deadline of the running ones.
+    assert _rows_read(statements, 12) == 1
+    assert _rows_read(statements, 1) == 1
+
+
+def test_a_part_read_in_no_order_is_still_read_after_the_cap(personas, termite, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(selectors, "ATTENTION_CAP", 3)
+    monkeypatch.setattr(selectors, "ATTENTION_ROWS", 12)
+    for hours in range(5):
+        case = report(personas, termite, now=T0)
+        _every_clock_on_time(case)
+        _clock(case, **_running(NOW + (hours + 2) * HOUR, warn_at=None, warned_at=NOW - HOUR))
+    sooner = report(personas, termite, now=T0)
+    _every_clock_on_time(sooner)
+    _clock(sooner, **_running(NOW + HOUR, warn_at=NOW - dt.timedelta(minutes=1)))  # not warned yet
+    with CaptureQueriesContext(connection) as statements:
+        figures = selectors.warning_attention(personas.secretary_a, NOW)
+    assert figures == selectors.Attention(3, True, NOW + HOUR)
+    # Both parts' rows: the warning window's unswept clocks are found through their own index, not by
+    # walking every running clock in due order for the first of them.
+    assert _rows_read(statements, 12) == 2 and _rows_read(statements, 1) == 0
 
 
 def _live(case) -> list[str]:

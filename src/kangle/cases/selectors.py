@@ -186,8 +186,9 @@ def warning_q(now: dt.datetime) -> Q:
 
 
 # The to-do home's clock lines stop counting at this many cases ("100+"); the desk queue they link to has the
-# full list. Each line reads at most ATTENTION_ROWS clocks per index, so the home costs about the same at
-# 1,000 cases as at 1,000,000, however many of them are late.
+# full list. Each line reads at most ATTENTION_ROWS clocks per index (and of an index read in order after
+# the cap is reached, only its most pressing deadline), so the home costs about the same at 1,000 cases as
+# at 1,000,000, however many of them are late.
 ATTENTION_CAP = 100
 ATTENTION_ROWS = 2 * ATTENTION_CAP
 
@@ -242,6 +243,14 @@ def _attention(actor, name: str, now: dt.datetime, parts: list[_ClockPart], *, o
     cut, deadlines = False, []
     for index, part in enumerate(parts):
         key = (person, name, index, ATTENTION_ROWS)
+        if part.ordered and len(found) >= ATTENTION_CAP:
+            # Counted to the cap already: this part only adds its most pressing deadline, its first row in
+            # its index's order. (A part read in no order keeps its read: the earliest of a part with few
+            # clocks would walk the due-time index through every running clock to find them.)
+            deadlines += [
+                row[0] for row in values_at((*key, "earliest"), lambda m, p=part: earliest(m, p), now)
+            ]
+            continue
         rows = values_at((*key, "rows"), lambda moment, p=part: first_rows(moment, p), now)
         found.update(case_id for case_id, _deadline in rows)
         if part.ordered:

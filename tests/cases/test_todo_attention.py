@@ -114,13 +114,22 @@ def test_the_lines_count_what_their_queues_list(personas, termite):
     assert selectors.warning_attention(personas.secretary_b, NOW).count == 0
 
 
-def test_a_line_stops_counting_at_its_cap(personas, termite, monkeypatch):
+def _five_cases_over_a_cap_of_three(personas, termite, monkeypatch, first_clock) -> None:
+    """Five cases whose first clock is ``first_clock(hours)`` (hours 0 to 4), the lines capped at three."""
     monkeypatch.setattr(selectors, "ATTENTION_CAP", 3)
     monkeypatch.setattr(selectors, "ATTENTION_ROWS", 12)
     for hours in range(5):
         case = report(personas, termite, now=T0)
         _every_clock_on_time(case)
-        _clock(case, state=MilestoneState.BREACHED, deadline=NOW - (hours + 1) * HOUR, due_at=None)
+        _clock(case, **first_clock(hours))
+
+
+def _breached(hours: int) -> dict:
+    return {"state": MilestoneState.BREACHED, "deadline": NOW - (hours + 1) * HOUR, "due_at": None}
+
+
+def test_a_line_stops_counting_at_its_cap(personas, termite, monkeypatch):
+    _five_cases_over_a_cap_of_three(personas, termite, monkeypatch, _breached)
     figures = selectors.overdue_attention(personas.secretary_a, NOW)
     assert (figures.count, figures.capped, figures.oldest) == (3, True, NOW - 5 * HOUR)
     (line,) = [x for x in todo.lines_for(personas.secretary_a, now=NOW) if x.key == "cases.breached"]
@@ -143,12 +152,7 @@ def test_parts_after_the_cap_give_only_their_most_pressing_deadline(personas, te
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(selectors, "ATTENTION_CAP", 3)
-    monkeypatch.setattr(selectors, "ATTENTION_ROWS", 12)
-    for hours in range(5):
-        case = report(personas, termite, now=T0)
-        _every_clock_on_time(case)
-        _clock(case, state=MilestoneState.BREACHED, deadline=NOW - (hours + 1) * HOUR, due_at=None)
+    _five_cases_over_a_cap_of_three(personas, termite, monkeypatch, _breached)
     unswept = report(personas, termite, now=T0)
     _every_clock_on_time(unswept)
     _clock(unswept, **_running(NOW - 10 * HOUR))  # past its deadline before the sweep came: the most pressing
@@ -164,12 +168,12 @@ def test_a_part_read_in_no_order_is_still_read_after_the_cap(personas, termite, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(selectors, "ATTENTION_CAP", 3)
-    monkeypatch.setattr(selectors, "ATTENTION_ROWS", 12)
-    for hours in range(5):
-        case = report(personas, termite, now=T0)
-        _every_clock_on_time(case)
-        _clock(case, **_running(NOW + (hours + 2) * HOUR, warn_at=None, warned_at=NOW - HOUR))
+    _five_cases_over_a_cap_of_three(
+        personas,
+        termite,
+        monkeypatch,
+        lambda hours: _running(NOW + (hours + 2) * HOUR, warn_at=None, warned_at=NOW - HOUR),
+    )
     sooner = report(personas, termite, now=T0)
     _every_clock_on_time(sooner)
     _clock(sooner, **_running(NOW + HOUR, warn_at=NOW - dt.timedelta(minutes=1)))  # not warned yet

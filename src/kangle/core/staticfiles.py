@@ -26,17 +26,20 @@ class HashedStaticFilesStorage(CompressedManifestStaticFilesStorage):
     # process collects again (``save_manifest``).
     URLS_KEPT = 1000
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._urls: dict[str, str] = {}
+
     def url(self, name, force=False):
         if force:
             return super().url(name, force)
-        urls = self.__dict__.setdefault("_urls", {})
-        found = urls.get(name)
+        found = self._urls.get(name)
         if found is None:
-            if len(urls) >= self.URLS_KEPT:
-                urls.clear()
-            found = urls[name] = super().url(name)
+            if len(self._urls) >= self.URLS_KEPT:
+                self._urls.clear()
+            found = self._urls[name] = super().url(name)
         return found
 
     def save_manifest(self):
         super().save_manifest()
-        self.__dict__.pop("_urls", None)
+        self._urls.clear()

@@ -37,6 +37,7 @@ def page_targets(case_number: str, member_pk: int) -> dict[str, tuple[str, str]]
     湖南街道 (where the demo's cases are), members and units as the one of 康健街道 (where its members are)."""
     return {
         "bare_signed_in": ("/bench/bare-user", "session"),
+        "bare_layout": ("/bench/bare-layout", "case_session"),  # the workbench layout around nothing
         "case_list_api": ("/api/v1/cases/?status=open", "case_token"),
         "case_list_page": ("/cases/desk/", "case_session"),
         "case_detail_api": (f"/api/v1/cases/{case_number}", "case_token"),

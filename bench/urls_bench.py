@@ -2,6 +2,7 @@
 
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 
@@ -19,8 +20,17 @@ def bare_user(request):
     return bare(request)
 
 
+def bare_layout(request):
+    """The workbench's layout around an empty page, behind the same session: what every staff page pays
+    before its own content."""
+    if not request.user.is_authenticated or not request.user.is_workbench_user:
+        return JsonResponse({"ok": False}, status=403)
+    return render(request, "core/workbench.html", {})
+
+
 urlpatterns = [
     path("bench/bare", bare),
     path("bench/bare-user", bare_user),
+    path("bench/bare-layout", bare_layout),
     path("", include("kangle.urls")),
 ]

@@ -95,6 +95,24 @@ def test_the_street_admin_sees_the_uncovered_year_on_the_home_page(client, perso
         assert b'data-testid="calendar-warning"' not in client.get("/").content
 
 
+def test_the_home_names_only_the_years_nobody_has_entered(client, personas):
+    """From November two unpublished years can be needed at once: each is counted with the home's own
+    figures, and the warning follows an entry at once (no cache in between)."""
+    workcalendar.calendar_year_set(
+        actor=personas.street_admin, year=UNPUBLISHED + 1, holidays="", workdays=""
+    )
+    with time_machine.travel(dt.datetime(UNPUBLISHED, 11, 20, 10, tzinfo=SH), tick=False):
+        client.force_login(personas.street_admin)
+        page = client.get("/").content.decode()
+        assert page.count('data-testid="calendar-warning"') == 1
+        assert f"reference/calendar/{UNPUBLISHED}/" in page
+        assert f"reference/calendar/{UNPUBLISHED + 1}/" not in page
+        workcalendar.calendar_year_set(
+            actor=personas.street_admin, year=UNPUBLISHED, holidays="", workdays=""
+        )
+        assert 'data-testid="calendar-warning"' not in client.get("/").content.decode()
+
+
 def test_pages_and_api(client, api, personas):
     client.force_login(personas.street_admin)
     assert client.get("/cases/reference/calendar/").status_code == 200

@@ -153,16 +153,24 @@ def _workbench_home(request):
         sections.append(
             {"unit": root, "counts": counts, "children": _children_rows(children, kinds, unit_link)}
         )
-    # The counts of the person's part of the tree and the live workers, with one statement compiled once per
-    # person (the moment the workers' heartbeats are counted from bound into it).
-    points, venues, alive = bound_counts(
-        ("home.counts", owner),
-        lambda since: [
+    # Street admins keep the holiday calendar: a year the clocks need and nobody covers is their warning.
+    unpublished = (
+        workcalendar.unpublished_needed(today())
+        if user.is_superuser or user.has_role(Role.STREET_ADMIN)
+        else []
+    )
+    # The counts of the person's part of the tree, the live workers and the calendar years entered, with one
+    # statement compiled once per person and number of years (the moment the workers' heartbeats are counted
+    # from, and the years, bound into it).
+    points, venues, alive, *entered = bound_counts(
+        ("home.counts", owner, len(unpublished)),
+        lambda since, *years: [
             scope_queryset(user, RegistrationPoint.objects.filter(is_active=True)).values("pk"),
             scope_queryset(user, Venue.objects.filter(is_active=True)).values("pk"),
             WorkerHeartbeat.objects.filter(last_seen__gte=since).values("pk"),
+            *(workcalendar.entered(year) for year in years),
         ],
-        (now() - HEARTBEAT_WINDOW,),
+        (now() - HEARTBEAT_WINDOW, *unpublished),
     )
     context = {
         "todo": _todo_lines(user),
@@ -171,12 +179,7 @@ def _workbench_home(request):
         "points_count": points,
         "venues_count": venues,
         "workers_alive": alive,
-        # Street admins keep the holiday calendar: a year the clocks need and nobody covers is their warning.
-        "calendar_uncovered": (
-            workcalendar.uncovered_years(today())
-            if user.is_superuser or user.has_role(Role.STREET_ADMIN)
-            else []
-        ),
+        "calendar_uncovered": [year for year, found in zip(unpublished, entered, strict=True) if not found],
     }
     return render(request, "accounts/home_workbench.html", context)
 

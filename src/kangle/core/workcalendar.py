@@ -65,13 +65,25 @@ def is_workday(day: dt.date) -> bool:
 
 
 def is_covered(year: int) -> bool:
-    return year in _PACKAGE_YEARS or CalendarYear.objects.filter(year=year).exists()
+    return year in _PACKAGE_YEARS or entered(year).exists()
+
+
+def unpublished_needed(today: dt.date) -> list[int]:
+    """Years the clocks need soon (this year, and next year from November on) that the package does not
+    publish: each is covered only if a street admin has entered it."""
+    needed = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    return [year for year in needed if year not in _PACKAGE_YEARS]
+
+
+def entered(year: int):
+    """The year's row if a street admin has entered it: a read a caller may count with its own
+    (``rawrows.bound_counts``), as the workbench home does."""
+    return CalendarYear.objects.filter(year=year).values("pk")
 
 
 def uncovered_years(today: dt.date) -> list[int]:
-    """Years the clocks need soon that no calendar covers: this year, and next year from November on."""
-    needed = [today.year] + ([today.year + 1] if today.month >= 11 else [])
-    return [year for year in needed if not is_covered(year)]
+    """Years the clocks need soon that no calendar covers."""
+    return [year for year in unpublished_needed(today) if not entered(year).exists()]
 
 
 def _parse(lines: str, *, field: str, year: int) -> dict[dt.date, str]:

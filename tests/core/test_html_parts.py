@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
 from django.template import Context, Template
 
 
@@ -131,3 +132,57 @@ def test_an_object_label_is_rendered_as_it_is_now():
 def test_a_selected_value_that_is_no_option_selects_nothing():
     html = _render("{% select_options choices chosen %}", choices=[("a", "甲")], chosen="<zzz>")
     assert "selected" not in html and "zzz" not in html
+
+
+# The layout's navigation and breadcrumb as the template wrote them before the tags built them.
+_NAV_AND_BREADCRUMB_BEFORE = """{% load i18n html_parts %}\
+{% if workbench_groups %}<nav class="wb-nav" aria-label="{% translate 'Navigation' %}">
+<a href="{% url 'home' %}"{% if request.resolver_match.view_name == "home" %} aria-current="page"{% endif %}>\
+{% translate "To do" %}</a>
+{{ groups_markup }}
+</nav>{% endif %}\
+{% if user.is_authenticated %}<nav class="breadcrumb" aria-label="{% translate 'Breadcrumb' %}">\
+<a href="{% url 'home' %}">{% translate "Workbench" %}</a>{% for crumb in breadcrumb %} › \
+{% if crumb.url %}<a href="{{ crumb.url }}">{{ crumb.label }}</a>{% else %}<span>{{ crumb.label }}</span>{% endif %}\
+{% endfor %}</nav>{% endif %}"""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("view_name", ["home", "cases:desk-new", None])
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_navigation_and_breadcrumb_write_what_the_template_wrote(language, view_name, signed_in):
+    from django.utils.translation import override
+
+    from kangle.core.templatetags import html_parts
+
+    groups = [
+        {
+            "key": "cases",
+            "label": "民情快办",
+            "items": [
+                {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
+                {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "<登记>"},
+            ],
+        }
+    ]
+    crumbs = [{"label": "民情快办 & <b>", "url": ""}, {"label": "案件", "url": "/cases/desk/?a=1&b=<2>"}]
+    match = SimpleNamespace(view_name=view_name) if view_name else None
+    context = {
+        "workbench_groups": groups,
+        "breadcrumb": crumbs,
+        "request": SimpleNamespace(resolver_match=match),
+        "user": SimpleNamespace(is_authenticated=signed_in),
+    }
+    with override(language):
+        # The groups themselves, as the old template's tag wrote them.
+        groups_markup = html_parts._groups(groups, view_name)
+        before = Template(_NAV_AND_BREADCRUMB_BEFORE).render(
+            Context({**context, "groups_markup": groups_markup})
+        )
+        after = _render("{% workbench_nav %}{% workbench_breadcrumb %}", **context)
+        without_groups = _render("{% workbench_nav %}", **{**context, "workbench_groups": []})
+    assert after == before
+    assert ("aria-current" in after) == (view_name is not None)
+    assert ("breadcrumb" in after) == signed_in
+    assert "<b>" not in after and "&lt;登记&gt;" in after
+    assert without_groups == ""

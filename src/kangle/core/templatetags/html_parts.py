@@ -8,10 +8,11 @@ from collections.abc import Iterable
 
 from django import template
 from django.template.defaulttags import CsrfTokenNode
-from django.urls import get_script_prefix, get_urlconf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from kangle.core.markup import Stencil, html_format
 
@@ -67,7 +68,8 @@ NAVIGATION_KEPT = 512
 
 @register.simple_tag(takes_context=True)
 def workbench_nav(context) -> SafeString:
-    """The workbench's navigation groups, the current page's entry marked ``aria-current``."""
+    """The workbench's navigation: the to-do list, then the groups, the current page's entry marked
+    ``aria-current``; nothing for a person with no group."""
     match = getattr(context.get("request"), "resolver_match", None)
     current = getattr(match, "view_name", None)
     made_from = context.get("workbench_key")
@@ -83,6 +85,19 @@ def workbench_nav(context) -> SafeString:
 
 
 def _navigation(groups, current) -> SafeString:
+    if not groups:
+        return SafeString("")
+    return html_format(
+        '<nav class="wb-nav" aria-label="{}">\n<a href="{}"{}>{}</a>\n{}\n</nav>',
+        _("Navigation"),
+        reverse("home"),
+        _CURRENT if current == "home" else "",
+        _("To do"),
+        _groups(groups, current),
+    )
+
+
+def _groups(groups, current) -> SafeString:
     return _joined(
         "\n",
         (
@@ -110,6 +125,41 @@ def _navigation(groups, current) -> SafeString:
 
 _SELECTED = mark_safe(" selected")
 _CURRENT = mark_safe(' aria-current="page"')
+
+
+@register.simple_tag(takes_context=True)
+def workbench_breadcrumb(context) -> SafeString:
+    """Where a signed-in person's page sits: the workbench, then the crumbs the navigation gives
+    (``navigation.breadcrumb``), the last of them a link only when it has an address."""
+    user = context.get("user")
+    if not getattr(user, "is_authenticated", False):
+        return SafeString("")
+    key = _made_for()
+    head = _BREADCRUMB_HEADS.get(key)
+    if head is None:
+        head = html_format(
+            '<nav class="breadcrumb" aria-label="{}"><a href="{}">{}</a>',
+            _("Breadcrumb"),
+            reverse("home"),
+            _("Workbench"),
+        )
+        if len(_BREADCRUMB_HEADS) >= NAVIGATION_KEPT:
+            _BREADCRUMB_HEADS.clear()
+        _BREADCRUMB_HEADS[key] = head
+    crumbs = _joined(
+        "",
+        (
+            html_format(' › <a href="{}">{}</a>', crumb["url"], crumb["label"])
+            if crumb["url"]
+            else html_format(" › <span>{}</span>", crumb["label"])
+            for crumb in context.get("breadcrumb") or ()
+        ),
+    )
+    return SafeString(f"{head}{crumbs}</nav>")
+
+
+# The breadcrumb's first link by the words and addresses it is made in (``_made_for``).
+_BREADCRUMB_HEADS: dict[tuple, SafeString] = {}
 
 
 def _joined(separator: str, parts: Iterable[SafeString]) -> SafeString:
@@ -169,3 +219,4 @@ def forget_markup() -> None:
     """Drop the drop-down and navigation markup kept per process (a template or a translation changed)."""
     _OPTIONS.clear()
     _NAVIGATION.clear()
+    _BREADCRUMB_HEADS.clear()

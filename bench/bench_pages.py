@@ -11,7 +11,8 @@ is the median of the per-window ratios target req/s ÷ bare req/s. Each window i
 answered their share (``harness.balanced_wrk``): a window whose connections all went to one worker runs at a
 third of the rate and is taken again; ``retaken`` counts those. The API is called with a bearer token
 (integrations), the pages with a signed-in street admin's session cookie; "bare, signed in" is the same
-one-query view behind the session and user loading, i.e. the ceiling every staff page has.
+one-query view behind the session and user loading, i.e. the ceiling every staff page has; "bare layout" is the
+workbench layout around an empty page behind the same session, the floor every staff page stands on.
 """
 
 from __future__ import annotations

@@ -8,6 +8,18 @@ from types import SimpleNamespace
 import pytest
 from django.template import Context, Template
 
+# A navigation group whose second entry's label needs escaping.
+_CASE_GROUPS = [
+    {
+        "key": "cases",
+        "label": "民情快办",
+        "items": [
+            {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
+            {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "<登记>"},
+        ],
+    }
+]
+
 
 def _render(source: str, **context) -> str:
     return Template("{% load html_parts %}" + source).render(Context(context))
@@ -33,16 +45,7 @@ def test_nothing_selected_when_the_filter_is_empty():
 
 
 def test_navigation_marks_only_the_current_page():
-    groups = [
-        {
-            "key": "cases",
-            "label": "民情快办",
-            "items": [
-                {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
-                {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "<登记>"},
-            ],
-        }
-    ]
+    groups = _CASE_GROUPS
     request = SimpleNamespace(resolver_match=SimpleNamespace(view_name="cases:desk-new"))
     html = _render("{% workbench_nav %}", workbench_groups=groups, request=request)
     assert '<div class="wb-nav-group" data-group="cases">' in html
@@ -77,16 +80,7 @@ def test_options_from_a_generator_render_the_same_on_every_call():
 
 
 def test_remembered_navigation_follows_its_key_and_the_current_page():
-    groups = [
-        {
-            "key": "cases",
-            "label": "民情快办",
-            "items": [
-                {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
-                {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "登记"},
-            ],
-        }
-    ]
+    groups = _CASE_GROUPS
     english = [{**groups[0], "label": "Cases"}]
 
     def page(view_name, made_from, shown):
@@ -97,7 +91,9 @@ def test_remembered_navigation_follows_its_key_and_the_current_page():
 
     queue = page("cases:desk-queue", ("roles", "zh-hans"), groups)
     new = page("cases:desk-new", ("roles", "zh-hans"), groups)
-    assert '<a href="/cases/desk/" aria-current="page">' in queue and 'aria-current="page">登记' in new
+    assert (
+        '<a href="/cases/desk/" aria-current="page">' in queue and 'aria-current="page">&lt;登记&gt;' in new
+    )
     assert page("cases:desk-queue", ("roles", "zh-hans"), groups) == queue
     assert ">Cases<" in page("cases:desk-queue", ("roles", "en"), english)
 
@@ -155,16 +151,7 @@ def test_navigation_and_breadcrumb_write_what_the_template_wrote(language, view_
 
     from kangle.core.templatetags import html_parts
 
-    groups = [
-        {
-            "key": "cases",
-            "label": "民情快办",
-            "items": [
-                {"url": "/cases/desk/", "url_name": "cases:desk-queue", "label": "案件"},
-                {"url": "/cases/new/", "url_name": "cases:desk-new", "label": "<登记>"},
-            ],
-        }
-    ]
+    groups = _CASE_GROUPS
     crumbs = [{"label": "民情快办 & <b>", "url": ""}, {"label": "案件", "url": "/cases/desk/?a=1&b=<2>"}]
     match = SimpleNamespace(view_name=view_name) if view_name else None
     context = {

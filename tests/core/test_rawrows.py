@@ -159,6 +159,29 @@ def test_a_read_at_a_moment_that_matches_nothing_by_its_shape_reads_nothing(djan
         assert values_at(("test.none_at",), none_at, moment + dt.timedelta(days=1)) == []
 
 
+def test_numbers_compared_with_a_small_integer_field_are_bound(personas):
+    """A read compiled once binds each call's number even into a comparison with a small integer field.
+    PostgreSQL's backend writes a comparison with a number such a field cannot hold as no rows at all: a
+    marker of that size was compiled into a read that found nothing for any year."""
+    from kangle.core.models import CalendarSource, CalendarYear
+    from kangle.core.rawrows import Prepared, bound_counts, bound_rows
+
+    for year in (2031, 2033):
+        CalendarYear.objects.create(
+            year=year, source=CalendarSource.MANUAL, updated_at=dt.datetime.now(dt.UTC)
+        )
+
+    def entered(year):
+        return CalendarYear.objects.filter(year=year).values("year")
+
+    for asked, found in ((2031, 1), (2032, 0), (2033, 1)):
+        assert bound_counts(("test.years",), lambda y: [entered(y)], (asked,)) == [found]
+        assert bound_rows(("test.year_rows",), entered, (asked,)) == [{"year": asked}] * found
+    after = Prepared(lambda year: CalendarYear.objects.filter(year__gt=year).order_by("year"))
+    assert [row.year for row in after.all(2030)] == [2031, 2033]
+    assert [row.year for row in after.all(2032)] == [2033]
+
+
 def test_a_parameter_that_does_not_reach_the_sql_is_refused():
     from kangle.accounts.models import RoleAssignment
     from kangle.core.rawrows import Prepared

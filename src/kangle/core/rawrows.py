@@ -346,7 +346,9 @@ class Prepared:
     matches nothing by its shape (``none()``, a person with no part of the tree) reads no rows, without
     asking the database, as the ORM does."""
 
-    _markers = (8_765_432_109_001, 8_765_432_109_002, 8_765_432_109_003)
+    # Numbers that fit every integer field, down to a small one (see ``_INT_MARK``): a comparison with a
+    # number its field cannot hold is written as no rows at all on PostgreSQL.
+    _markers = (30_001, 30_002, 30_003)
 
     def __init__(self, build, parameters: int = 1):
         self.build = build
@@ -510,16 +512,20 @@ def converted(values: Sequence, converters: dict, connection) -> list:
 
 
 # --- reads of a fixed shape with several values bound in --------------------------------------------------------
-# Two sets of markers no query asks about, one marker per value and type: a read is compiled with each set, and
-# the parameters that differ between the two are where the values go.
+# Two sets of markers, one marker per value and type: a read is compiled with each set, and the parameters that
+# differ between the two are where the values go (a constant of the query is the same in both, whatever it is).
+# Integer markers fit every integer field, down to a small one: the ORM writes a comparison with a number its
+# field cannot hold as no rows at all (or drops it) on PostgreSQL, and the value would never be bound.
 _TEXT_MARK = "\u2063kangle-mark-{which}-{index}\u2063"
-_INT_MARK = 8_765_432_100_000
+_INT_MARK = 20_000
+_INT_MARKS_PER_SET = 1_000
 
 
 def _marker(value, index: int, which: int):
     kind = type(value)
-    if kind is int and -(2**63) <= value < 2**63:  # beyond 64 bits the ORM writes other SQL, or none
-        return _INT_MARK + which * 10_000 + index
+    # Beyond 64 bits the ORM writes other SQL, or none.
+    if kind is int and -(2**63) <= value < 2**63 and index < _INT_MARKS_PER_SET:
+        return _INT_MARK + which * _INT_MARKS_PER_SET + index
     if kind is str:
         return _TEXT_MARK.format(which=which, index=index)
     if kind is dt.datetime and value.tzinfo is not None:

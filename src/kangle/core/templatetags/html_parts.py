@@ -130,7 +130,7 @@ _CURRENT = mark_safe(' aria-current="page"')
 @register.simple_tag(takes_context=True)
 def workbench_breadcrumb(context) -> SafeString:
     """Where a signed-in person's page sits: the workbench, then the crumbs the navigation gives
-    (``navigation.breadcrumb``), the last of them a link only when it has an address."""
+    (``navigation.breadcrumb``), each a link when it has an address."""
     user = context.get("user")
     if not getattr(user, "is_authenticated", False):
         return SafeString("")

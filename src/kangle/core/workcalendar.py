@@ -83,7 +83,7 @@ def entered(year: int):
 
 def uncovered_years(today: dt.date) -> list[int]:
     """Years the clocks need soon that no calendar covers."""
-    return [year for year in unpublished_needed(today) if not entered(year).exists()]
+    return [year for year in unpublished_needed(today) if not is_covered(year)]
 
 
 def _parse(lines: str, *, field: str, year: int) -> dict[dt.date, str]:

@@ -344,10 +344,34 @@ def test_scope_query_uses_the_path_index_on_postgresql(personas):
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             cursor.execute("RESET enable_seqscan")
-        # "Index Scan using orgs_orgunit_path_…_like on orgs_orgunit" or "Bitmap Index Scan on orgs_orgunit_path_…"
-        assert re.search(r"Index (Only )?Scan (using|on) orgs_orgunit_path\S*", plan), plan
+        # "Index Only Scan using orgs_unit_path_cover_idx on orgs_orgunit" (migration orgs 0003) for the
+        # units themselves, or "Bitmap Index Scan on orgs_orgunit_path_key" and the like.
+        assert re.search(r"Index (Only )?Scan (using|on) orgs_(orgunit_path|unit_path_cover)\S*", plan), plan
         assert re.search(r"Index Cond: .*path", plan), plan
         assert "Seq Scan on orgs_orgunit" not in plan, plan
+
+
+@pytest.mark.postgres
+def test_a_subtrees_units_are_read_from_the_path_index_alone_on_postgresql(personas):
+    """The ids and kinds of the units under a path (what a capped count tests cases against, what the to-do
+    home counts by kind) come from the covering prefix index without visiting the table; and it is the
+    table's one prefix index on path (Django's ``…_like`` one is dropped: it answered the same queries)."""
+    secretary = fresh(personas.street_admin)
+    units = scope_queryset(secretary, OrgUnit.objects.all(), "path").values("id", "kind")
+    sql, params = units.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the test table is tiny
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'orgs_orgunit' AND indexdef LIKE %s",
+            ["%(path varchar_pattern_ops)%"],
+        )
+        prefix_indexes = [row[0] for row in cursor.fetchall()]
+    assert "Index Only Scan using orgs_unit_path_cover_idx on orgs_orgunit" in plan, plan
+    assert prefix_indexes == ["orgs_unit_path_cover_idx"], prefix_indexes
+    assert {row["id"] for row in units} >= {personas.tree.community_a.pk, personas.tree.community_b.pk}
 
 
 # --- list endpoints: the same number of queries for 1 and for 3 rows -------------------------------------

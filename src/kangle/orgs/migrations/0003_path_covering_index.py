@@ -19,22 +19,25 @@ def _like_index(schema_editor) -> str:
     return schema_editor._create_index_name(TABLE, ["path"], suffix="_like")
 
 
-def create_index(apps, schema_editor):
+def _replace(schema_editor, create: str, dropped: str) -> None:
+    """Create one index, then drop the other (PostgreSQL only)."""
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} (path varchar_pattern_ops) INCLUDE (id, kind)"
+    schema_editor.execute(create)
+    schema_editor.execute(f"DROP INDEX IF EXISTS {dropped}")
+
+
+def create_index(apps, schema_editor):
+    _replace(
+        schema_editor,
+        f"CREATE INDEX IF NOT EXISTS {INDEX} ON {TABLE} (path varchar_pattern_ops) INCLUDE (id, kind)",
+        _like_index(schema_editor),
     )
-    schema_editor.execute(f"DROP INDEX IF EXISTS {_like_index(schema_editor)}")
 
 
 def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {_like_index(schema_editor)} ON {TABLE} (path varchar_pattern_ops)"
-    )
-    schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
+    like = _like_index(schema_editor)
+    _replace(schema_editor, f"CREATE INDEX IF NOT EXISTS {like} ON {TABLE} (path varchar_pattern_ops)", INDEX)
 
 
 class Migration(migrations.Migration):

@@ -356,8 +356,8 @@ def test_a_subtrees_units_are_read_from_the_path_index_alone_on_postgresql(perso
     """The ids and kinds of the units under a path (what a capped count tests cases against, what the to-do
     home counts by kind) come from the covering prefix index without visiting the table; and it is the
     table's one prefix index on path (Django's ``…_like`` one is dropped: it answered the same queries)."""
-    secretary = fresh(personas.street_admin)
-    units = scope_queryset(secretary, OrgUnit.objects.all(), "path").values("id", "kind")
+    admin = fresh(personas.street_admin)
+    units = scope_queryset(admin, OrgUnit.objects.all(), "path").values("id", "kind")
     sql, params = units.query.sql_with_params()
     with connection.cursor() as cursor:
         # The test table is tiny and never vacuumed inside the test's transaction, so the planner would read

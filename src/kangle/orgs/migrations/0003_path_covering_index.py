@@ -1,9 +1,9 @@
 """(PostgreSQL) The units of a subtree read from one index: their path's prefix index holds their id and kind.
 
-Every scoped list and count on PostgreSQL starts from the units under a path (``path LIKE '/XH/XH-HN/%'``):
-a capped count of cases tests each case's unit against that list of ids, and the to-do home counts the
-units of each kind. At street scale (a street's 347 units of 1,566) the planner read the whole unit table
-for them (0.09 ms a statement, vacuumed and warm), against 0.03-0.04 for an index-only scan of this index;
+A capped count of cases on PostgreSQL starts from the units under a path (``path LIKE '/XH/XH-HN/%'``) and
+tests each case's unit against that list of ids; the to-do home counts the units of each kind under it. At
+street scale (a street's 347 units of 1,566) the planner read the whole unit table for them (0.09 ms a
+statement, vacuumed and warm), against 0.03–0.04 for an index-only scan of this index;
 at city scale it read the prefix index and then the table. This index answers every prefix query the
 prefix index Django makes for a unique ``CharField`` (``…_like``) answered, so that one is dropped.
 SQLite has no INCLUDE, and needs none: its index on ``path`` holds the row id already.

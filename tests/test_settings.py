@@ -100,6 +100,9 @@ def test_postgresql_prepares_statements_unless_told_not_to(tmp_path, monkeypatch
         monkeypatch.setenv("KANGLE_DATABASE_PREPARE", value)
     probe = runpy.run_module("kangle.settings", run_name="kangle_settings_probe")
     assert probe["DATABASES"]["default"].get("OPTIONS", {}) == options
+    # Django's backend with the health check that asks the server only when the socket says it may be gone
+    assert probe["DATABASES"]["default"]["ENGINE"] == "kangle.core.postgres"
+    assert probe["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
 
 
 def test_the_http_sms_backend_needs_a_url(tmp_path):

@@ -95,8 +95,11 @@ def database_url(name: str, default: str) -> dict:
         parsed = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
     except (ValueError, KeyError) as exc:
         raise ConfigError(name, f"无法解析：{exc}", f"cannot be parsed: {exc}") from None
-    if scheme.startswith("postgres") and not parsed.get("NAME"):
-        raise ConfigError(name, "缺少数据库名", "the database name is missing")
+    if scheme.startswith("postgres"):
+        if not parsed.get("NAME"):
+            raise ConfigError(name, "缺少数据库名", "the database name is missing")
+        # Django's backend, with a health check that asks the server only when the socket says it may be gone.
+        parsed["ENGINE"] = "kangle.core.postgres"
     return parsed
 
 

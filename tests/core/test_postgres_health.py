@@ -4,13 +4,13 @@ statement, so the request answers as if nothing had happened."""
 
 from __future__ import annotations
 
-import io
 import time
 
 import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, connections
+from django.test import RequestFactory
 
 from kangle.core.postgres import base as postgres
 
@@ -96,21 +96,11 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_statement(pg,
 def test_a_request_after_the_server_ended_the_connection_answers(pg):
     """The whole request cycle, as a web server drives it (the test client leaves out the boundaries)."""
     app = WSGIHandler()
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "PATH_INFO": "/healthz",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.url_scheme": "http",
-    }
     statuses = []
 
     def get() -> bytes:
-        body = b"".join(app(dict(environ), lambda status, headers: statuses.append(status)))
-        return body
+        environ = RequestFactory().get("/healthz").environ  # a new one each time: its body is read once
+        return b"".join(app(environ, lambda status, headers: statuses.append(status)))
 
     assert get() == b'{"ok": true}'
     ended = _server_ends(pg)

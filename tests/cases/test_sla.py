@@ -2,9 +2,10 @@
 
 import datetime as dt
 import threading
+from types import SimpleNamespace
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 
 from cases.helpers import SH, T0, advance, report
@@ -266,6 +267,49 @@ def test_two_workers_at_once_escalate_each_breach_exactly_once(personas, termite
     assert CaseEvent.objects.filter(kind=EventKind.BREACHED).count() == 2 * count
     # Nothing is left to do.
     assert jobs.sla_sweep(now=moment).as_dict() == {"warned": 0, "breached": 0, "escalated": 0}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_due_clock_held_by_another_transaction_is_swept_once_it_is_released(personas, termite, monkeypatch):
+    """A page skips locked rows; another scan's page or a person's change can hold a clock for a moment.
+    The sweep must not take the empty page that follows for "nothing due" and leave the clock behind."""
+    count = 4
+    moment = _breached_cases(personas, termite, count)
+    held = CaseMilestone.objects.filter(due_at__lte=moment).order_by("due_at").values_list("pk", flat=True)[0]
+    locked, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                # The clock's row alone, as the sweep's own claims lock it.
+                list(CaseMilestone.objects.select_for_update(of=("self",)).filter(pk=held))
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert locked.wait(10)
+    waits = []
+
+    def wait_for_holder(seconds):
+        # The holder commits the first time the sweep waits, and not before: a sweep that never waits
+        # finds the clock held to its end.
+        waits.append(seconds)
+        release.set()
+        thread.join()
+
+    monkeypatch.setattr(jobs, "time", SimpleNamespace(sleep=wait_for_holder))
+    try:
+        result = jobs.sla_sweep(now=moment, worker_id="w", batch=3)
+    finally:
+        release.set()
+        thread.join()
+    assert waits
+    assert result.as_dict() == {"warned": 2 * count, "breached": 2 * count, "escalated": 3 * count}
+    assert CaseMilestone.objects.get(pk=held).state == MilestoneState.BREACHED
 
 
 @pytest.mark.django_db(transaction=True)

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import clock, sweep_sql
@@ -60,9 +61,9 @@ def sla_sweep(*, worker_id: str = "", now: dt.datetime | None = None, batch: int
     moment = resolve_now(now)
     result = SweepResult()
     sweep = _Sweep(moment=moment, batch=batch, worker=(worker_id or "")[:64])
-    result.warned = _drain(sweep.warn_page)
-    result.breached = _drain(sweep.breach_page)
-    result.escalated = _drain(sweep.escalate_page)
+    result.warned = _drain(sweep.warn_page, _Due("warn_at", moment))
+    result.breached = _drain(sweep.breach_page, _Due("due_at", moment))
+    result.escalated = _drain(sweep.escalate_page, _Due("next_escalation_at", moment))
     if result.warned or result.breached or result.escalated:
         logger.info("SLA sweep by %s: %s", sweep.worker or "-", result.as_dict())
     return result
@@ -77,16 +78,52 @@ def due_ids(column: str, moment: dt.datetime, batch: int) -> list[int]:
     )
 
 
-def _drain(page) -> int:
+# How long a sweep waits, in all, for due rows another transaction holds before it leaves them to the next
+# sweep: a page's transaction lasts milliseconds, so this is only reached when something holds a clock long.
+LOCKED_WAIT = 5.0
+
+
+class _Due:
+    """Whether due rows remain for a scan, read without locks: after an empty page it tells "nothing is
+    due" from "what is due is held by another transaction"."""
+
+    def __init__(self, column: str, moment: dt.datetime):
+        self.column = column
+        self.moment = moment
+
+    def __call__(self) -> bool:
+        return bool(due_ids(self.column, self.moment, 1))
+
+
+def _drain(page, due: _Due) -> int:
     """Handle pages, each in its own transaction, until one changes nothing. An escalation due at several
-    levels at once moves one level per page, so a row may come back in a later page."""
+    levels at once moves one level per page, so a row may come back in a later page.
+
+    A page skips the rows another transaction holds — a second worker's page of the same scan, but also a
+    worker in another scan (a clock due for its warning, breach and escalation is claimed by all three) or
+    a person's change to the case. So an empty page ends the scan only when no due row is left; otherwise
+    the sweep waits a moment, a little longer each time, and claims again once the holder has committed."""
     done = 0
+    waited, pause = 0.0, 0.005
     while True:
         with transaction.atomic():
             handled = page()
-        if not handled:
+        if handled:
+            done += handled
+            continue
+        if not _skips_locked_rows() or not due():
             return done
-        done += handled
+        if waited >= LOCKED_WAIT:
+            logger.info("SLA sweep left %s rows held by another transaction to the next sweep", due.column)
+            return done
+        time.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, 0.2)
+
+
+def _skips_locked_rows() -> bool:
+    # SQLite has no row locks (its writers are serialised): an empty page there means nothing is due.
+    return connection.features.has_select_for_update_skip_locked
 
 
 def _literal(text: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 
 KANGLE = [sys.executable, "-m", "kangle.cli"]
+
+pytestmark = pytest.mark.own_home
 
 
 def clean_env(home: Path, **overrides) -> dict:
@@ -183,13 +186,17 @@ def _worker_pids(pid: int) -> set[int]:
     return {child for child in descendants(pid) if "kangle.cli worker" in command_line(child)}
 
 
-def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path):
+def test_up_restarts_a_crashed_worker_and_keeps_serving(tmp_path, demo_home):
+    # A street's home with its data, as a running installation has it (the fresh home's first start, with
+    # its migrations, is the test above).
+    home = tmp_path / "home"
+    shutil.copytree(demo_home[0], home)
     port = free_port()
     log = tmp_path / "up.log"
     output = open(log, "w+")  # noqa: SIM115 - read back after the process ends
     process = subprocess.Popen(
         [*KANGLE, "up", "--port", str(port), "--no-demo"],
-        env=clean_env(tmp_path / "home"),
+        env=clean_env(home),
         stdout=output,
         stderr=subprocess.STDOUT,
         start_new_session=True,

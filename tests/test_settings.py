@@ -30,6 +30,7 @@ def run(args, env, timeout=60):
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.own_home
 @pytest.mark.parametrize(
     ("variable", "value", "problem"),
     [
@@ -105,6 +106,7 @@ def test_postgresql_prepares_statements_unless_told_not_to(tmp_path, monkeypatch
     assert probe["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
 
 
+@pytest.mark.own_home
 def test_the_http_sms_backend_needs_a_url(tmp_path):
     result = run([*KANGLE, "manage", "check"], clean_env(tmp_path, KANGLE_SMS_BACKEND="http"))
     assert result.returncode != 0
@@ -117,6 +119,7 @@ def test_the_http_sms_backend_needs_a_url(tmp_path):
     assert ok.returncode == 0, ok.stderr
 
 
+@pytest.mark.own_home
 def test_importing_the_settings_directly_fails_naming_the_variable(tmp_path):
     result = run(
         [sys.executable, "-c", "import kangle.settings"], clean_env(tmp_path, KANGLE_DEBUG="yes please")
@@ -142,6 +145,7 @@ print(settings.SECRET_KEY, settings.KANGLE_FIELD_KEYS[0], settings.DATABASES["de
 """
 
 
+@pytest.mark.own_home
 def test_defaults_keep_generated_secrets_in_kangle_home_and_use_sqlite_in_wal_mode(tmp_path):
     env = clean_env(tmp_path, DJANGO_SETTINGS_MODULE="kangle.settings")
     first = run([sys.executable, "-c", PROBE], env)
@@ -166,6 +170,7 @@ def test_defaults_keep_generated_secrets_in_kangle_home_and_use_sqlite_in_wal_mo
     assert values[4] == "7200"  # KANGLE_SESSION_HOURS=2
 
 
+@pytest.mark.own_home
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = clean_env(
         tmp_path,
@@ -181,6 +186,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "WARNINGS" not in result.stdout + result.stderr
 
 
+@pytest.mark.own_home
 def test_check_deploy_warns_without_https(tmp_path):
     """The clean result above is earned by the HTTPS settings, not by a silenced check."""
     env = clean_env(

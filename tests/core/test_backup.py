@@ -88,6 +88,7 @@ def _round_trip(tmp_path, env, wipe):
     return target
 
 
+@pytest.mark.own_home
 def test_backup_wipe_restore_on_sqlite(tmp_path):
     home = tmp_path / "home"
     env = _env(home)

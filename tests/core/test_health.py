@@ -31,6 +31,7 @@ def _env(tmp_path, **extra):
     return env
 
 
+@pytest.mark.own_home
 @pytest.mark.parametrize(
     "command", [["worker"], ["migrate"], ["ledger-check"], ["check"], ["up", "--no-demo"]]
 )
@@ -47,6 +48,7 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path, command):
     assert "数据库" in failing[0] and "database" in failing[0]
 
 
+@pytest.mark.own_home
 def test_check_on_a_fresh_home_names_the_unapplied_migrations(tmp_path):
     result = subprocess.run([*KANGLE, "check"], env=_env(tmp_path), capture_output=True, text=True)
     assert result.returncode == 1
@@ -121,6 +123,7 @@ def test_healthz_detail_only_for_operators(client, personas):
     assert [check["ok"] for check in body["checks"]] == [True, True, True, True, False]
 
 
+@pytest.mark.own_home
 def test_startup_checks_pass_on_a_fresh_database_that_up_will_migrate(tmp_path):
     script = (
         "import django; django.setup()\n"

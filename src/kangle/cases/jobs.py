@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from kangle.cases import clock, sweep_sql
@@ -61,9 +61,9 @@ def sla_sweep(*, worker_id: str = "", now: dt.datetime | None = None, batch: int
     moment = resolve_now(now)
     result = SweepResult()
     sweep = _Sweep(moment=moment, batch=batch, worker=(worker_id or "")[:64])
-    result.warned = _drain(sweep.warn_page, _Due("warn_at", moment))
-    result.breached = _drain(sweep.breach_page, _Due("due_at", moment))
-    result.escalated = _drain(sweep.escalate_page, _Due("next_escalation_at", moment))
+    result.warned = _drain(sweep.warn_page, "warn_at", moment)
+    result.breached = _drain(sweep.breach_page, "due_at", moment)
+    result.escalated = _drain(sweep.escalate_page, "next_escalation_at", moment)
     if result.warned or result.breached or result.escalated:
         logger.info("SLA sweep by %s: %s", sweep.worker or "-", result.as_dict())
     return result
@@ -83,26 +83,15 @@ def due_ids(column: str, moment: dt.datetime, batch: int) -> list[int]:
 LOCKED_WAIT = 5.0
 
 
-class _Due:
-    """Whether due rows remain for a scan, read without locks: after an empty page it tells "nothing is
-    due" from "what is due is held by another transaction"."""
-
-    def __init__(self, column: str, moment: dt.datetime):
-        self.column = column
-        self.moment = moment
-
-    def __call__(self) -> bool:
-        return bool(due_ids(self.column, self.moment, 1))
-
-
-def _drain(page, due: _Due) -> int:
+def _drain(page, column: str, moment: dt.datetime) -> int:
     """Handle pages, each in its own transaction, until one changes nothing. An escalation due at several
     levels at once moves one level per page, so a row may come back in a later page.
 
     A page skips the rows another transaction holds — a second worker's page of the same scan, but also a
     worker in another scan (a clock due for its warning, breach and escalation is claimed by all three) or
-    a person's change to the case. So an empty page ends the scan only when no due row is left; otherwise
-    the sweep waits a moment, a little longer each time, and claims again once the holder has committed."""
+    a person's change to the case. So an empty page ends the scan only when no due row is left (read without
+    locks, on the scan's ``column``); otherwise the sweep waits a moment, a little longer each time, and
+    claims again once the holder has committed."""
     done = 0
     waited, pause = 0.0, 0.005
     while True:
@@ -111,19 +100,15 @@ def _drain(page, due: _Due) -> int:
         if handled:
             done += handled
             continue
-        if not _skips_locked_rows() or not due():
+        # SQLite has no row locks (its writers are serialised): an empty page there means nothing is due.
+        if not sweep_sql.skips_locked_rows() or not due_ids(column, moment, 1):
             return done
         if waited >= LOCKED_WAIT:
-            logger.info("SLA sweep left %s rows held by another transaction to the next sweep", due.column)
+            logger.info("SLA sweep left %s rows held by another transaction to the next sweep", column)
             return done
         time.sleep(pause)
         waited += pause
         pause = min(pause * 2, 0.2)
-
-
-def _skips_locked_rows() -> bool:
-    # SQLite has no row locks (its writers are serialised): an empty page there means nothing is due.
-    return connection.features.has_select_for_update_skip_locked
 
 
 def _literal(text: str) -> str:

@@ -90,8 +90,13 @@ def _iso(column: str) -> str:
     return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
+def skips_locked_rows() -> bool:
+    """Whether a claim skips the rows another transaction holds (PostgreSQL); SQLite has no row locks."""
+    return connection.features.has_select_for_update_skip_locked
+
+
 def _lock(of: str = "") -> str:
-    if not connection.features.has_select_for_update_skip_locked:
+    if not skips_locked_rows():
         return ""
     return f" FOR UPDATE OF {of} SKIP LOCKED" if of else " FOR UPDATE SKIP LOCKED"
 

@@ -130,12 +130,15 @@ def test_a_selected_value_that_is_no_option_selects_nothing():
     assert "selected" not in html and "zzz" not in html
 
 
-# The layout's navigation and breadcrumb as the template wrote them before the tags built them.
+# The layout's navigation and breadcrumb as a template would write them (the tags build them in Python).
 _NAV_AND_BREADCRUMB_BEFORE = """{% load i18n html_parts %}\
 {% if workbench_groups %}<nav class="wb-nav" aria-label="{% translate 'Navigation' %}">
 <a href="{% url 'home' %}"{% if request.resolver_match.view_name == "home" %} aria-current="page"{% endif %}>\
 {% translate "To do" %}</a>
+<details class="wb-nav-menu" open>
+<summary>{% translate "Menu" %}</summary>
 {{ groups_markup }}
+</details>
 </nav>{% endif %}\
 {% if user.is_authenticated %}<nav class="breadcrumb" aria-label="{% translate 'Breadcrumb' %}">\
 <a href="{% url 'home' %}">{% translate "Workbench" %}</a>{% for crumb in breadcrumb %} › \

@@ -43,11 +43,12 @@ HEADING_TOP = """() => {
 }"""
 
 
-def _crawl(page, headings: dict[str, float | None] | None = None) -> dict[str, tuple[int, list[str]]]:
-    """Visit the pages linked from the home, breadth first, and note each HTML page's width (and where its
-    heading starts, into ``headings``)."""
+def _crawl(page) -> tuple[dict[str, tuple[int, list[str]]], dict[str, float | None]]:
+    """Visit the pages linked from the home, breadth first, and note each HTML page's width and where each
+    workbench page's heading starts."""
     seen: set[str] = set()
     widths: dict[str, tuple[int, list[str]]] = {}
+    headings: dict[str, float | None] = {}
     queue = ["/"]
     while queue and len(seen) < MAX_PAGES:
         path = queue.pop(0).split("#")[0]
@@ -64,10 +65,10 @@ def _crawl(page, headings: dict[str, float | None] | None = None) -> dict[str, t
         width = page.evaluate("document.documentElement.scrollWidth")
         widths[page.url] = (width, page.evaluate(OVERFLOWING, WIDTH) if width > WIDTH else [])
         top = page.evaluate(HEADING_TOP)
-        if headings is not None and top != "not a workbench page":
+        if top != "not a workbench page":
             headings[page.url] = top
         queue.extend(link for link in page.evaluate(LINKS) if link not in seen)
-    return widths
+    return widths, headings
 
 
 @pytest.mark.parametrize("username", ["street_admin", "area_admin", "secretary_a"])
@@ -82,8 +83,7 @@ def test_workbench_pages_fit_a_phone(phone_page, personas, termite, username):
         box = control.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
 
-    headings: dict[str, float | None] = {}
-    widths = _crawl(phone_page, headings)
+    widths, headings = _crawl(phone_page)
     assert len(widths) >= 10, sorted(widths)  # the crawl reached the lists, details and forms
     too_wide = {url: found for url, found in widths.items() if found[0] > WIDTH}
     assert not too_wide, too_wide
